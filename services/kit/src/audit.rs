@@ -1,0 +1,116 @@
+//! Append-only audit log: who (organisation, subject), what (entity, id, change) and when.
+//!
+//! [`record`] takes the transaction of the change itself, so a change and its audit entry are
+//! committed together or not at all.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{json, string, string_len, timestamp_with_time_zone};
+
+use crate::caller::Caller;
+
+/// The audit entry entity (`audit_log` table).
+pub mod entry {
+    use sea_orm::entity::prelude::*;
+
+    /// One audit entry.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        /// Entry id (UUID v7, so ids sort by time).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// When the change was made.
+        pub at: ChronoDateTimeUtc,
+        /// Acting organisation.
+        pub org: String,
+        /// Subject acting for it.
+        pub subject: String,
+        /// Entity type, e.g. `CareOffer`.
+        pub entity: String,
+        /// Id of the changed record.
+        pub entity_id: String,
+        /// What happened, e.g. `create`, `update`, `publish`.
+        pub action: String,
+        /// The change (new values; never personal data).
+        pub change: Json,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Writes one audit entry on `conn` (pass the change's transaction).
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    entity: &str,
+    entity_id: &str,
+    action: &str,
+    change: serde_json::Value,
+) -> Result<(), sea_orm::DbErr> {
+    entry::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        at: Set(chrono::Utc::now()),
+        org: Set(caller.org.to_string()),
+        subject: Set(caller.subject.clone()),
+        entity: Set(entity.to_owned()),
+        entity_id: Set(entity_id.to_owned()),
+        action: Set(action.to_owned()),
+        change: Set(change),
+    }
+    .insert(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Migration creating the `audit_log` table; every service's migrator includes it.
+pub struct CreateAuditLog;
+
+impl MigrationName for CreateAuditLog {
+    fn name(&self) -> &str {
+        "m0000_create_audit_log"
+    }
+}
+
+// The trait's signature elides SchemaManager's lifetime; matching it needs the same elision.
+#[allow(elided_lifetimes_in_paths)]
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for CreateAuditLog {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("audit_log")
+                    .if_not_exists()
+                    .col(string_len("id", 36).primary_key())
+                    .col(timestamp_with_time_zone("at"))
+                    .col(string_len("org", 36))
+                    .col(string("subject"))
+                    .col(string_len("entity", 64))
+                    .col(string_len("entity_id", 128))
+                    .col(string_len("action", 64))
+                    .col(json("change"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("audit_log_org_idx")
+                    .table("audit_log")
+                    .col("org")
+                    .col("id")
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table("audit_log").to_owned()).await
+    }
+}

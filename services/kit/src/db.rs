@@ -1,0 +1,136 @@
+//! Database connection (SQLite by default, PostgreSQL by URL), pool settings and readiness.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+
+/// Default pool size for PostgreSQL.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+/// How long to wait for a free pooled connection.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to reach a service's database.
+#[derive(Clone)]
+pub struct DbConfig {
+    /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`.
+    pub url: String,
+    /// Pool size (SQLite in memory always uses 1: every connection would be a new database).
+    pub max_connections: u32,
+    /// Wait for a pooled connection at most this long.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL only: the schema to use (created if missing). Tests use one schema each.
+    pub schema: Option<String>,
+}
+
+impl std::fmt::Debug for DbConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: show only its scheme.
+        f.debug_struct("DbConfig")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// The URL with everything between `://` and `@` removed, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+impl DbConfig {
+    /// A config with default pool settings.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            schema: None,
+        }
+    }
+
+    /// Whether this is a PostgreSQL URL.
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")
+    }
+}
+
+/// Opens the pool. For PostgreSQL with a `schema`, creates the schema first and pins the
+/// search path of every pooled connection to it.
+pub async fn connect(cfg: &DbConfig) -> anyhow::Result<DatabaseConnection> {
+    let shown = redact_url(&cfg.url);
+    if !cfg.is_postgres() && !cfg.url.starts_with("sqlite:") {
+        anyhow::bail!("unsupported database URL {shown}: use sqlite://… or postgres://…");
+    }
+    if let (true, Some(schema)) = (cfg.is_postgres(), &cfg.schema) {
+        anyhow::ensure!(is_identifier(schema), "invalid schema name {schema}");
+        let admin = Database::connect(ConnectOptions::new(cfg.url.clone()).max_connections(1).to_owned())
+            .await
+            .with_context(|| format!("connecting to {shown}"))?;
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .await
+            .with_context(|| format!("creating schema {schema}"))?;
+        admin.close().await.ok();
+    }
+    let mut opts = ConnectOptions::new(cfg.url.clone());
+    let in_memory = cfg.url.contains(":memory:") || cfg.url.contains("mode=memory");
+    opts.max_connections(if in_memory { 1 } else { cfg.max_connections })
+        .min_connections(if in_memory { 1 } else { 0 })
+        .acquire_timeout(cfg.acquire_timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if in_memory {
+        // An in-memory database lives as long as its one connection: never let the pool drop it.
+        opts.idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
+    }
+    if let (true, Some(schema)) = (cfg.is_postgres(), &cfg.schema) {
+        opts.set_schema_search_path(schema.clone());
+    }
+    let db = Database::connect(opts).await.with_context(|| format!("connecting to {shown}"))?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // Enforce foreign keys and wait on a busy writer instead of failing at once.
+        db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
+    }
+    Ok(db)
+}
+
+/// Drops a PostgreSQL schema with everything in it (tests clean up with this).
+pub async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(is_identifier(schema), "invalid schema name {schema}");
+    let admin = Database::connect(ConnectOptions::new(url.to_owned()).max_connections(1).to_owned()).await?;
+    admin.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await?;
+    admin.close().await.ok();
+    Ok(())
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 63 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Readiness: one round trip to the database.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    let backend = db.get_database_backend();
+    db.query_one_raw(Statement::from_string(backend, "SELECT 1")).await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(redact_url("postgres://u:secret@host/db"), "postgres://***@host/db");
+        assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[tokio::test]
+    async fn in_memory_sqlite_connects_and_pings() {
+        let db = connect(&DbConfig::new("sqlite::memory:")).await.expect("connects");
+        assert!(ping(&db).await);
+    }
+}

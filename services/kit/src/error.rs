@@ -1,0 +1,186 @@
+//! The one map from error kinds to GraphQL `extensions.code` and HTTP status.
+//!
+//! Resolvers and stores return [`ApiError`]; its message is shown to the caller, except for
+//! [`ApiError::Internal`], whose cause is logged and replaced by `"internal error"`.
+
+use std::fmt;
+
+/// The codes a client can see in `extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// No valid token, or a token for another audience.
+    Unauthenticated,
+    /// The caller is known but may not see or do this.
+    Forbidden,
+    /// The input is malformed, out of range or refers to something unknown.
+    BadUserInput,
+    /// The addressed record does not exist (or the caller may not know it exists).
+    NotFound,
+    /// The record changed since the caller read it (stale `expectedVersion`) or the change clashes.
+    Conflict,
+    /// Something failed on our side; details are in the logs only.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The string used in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::NotFound => "NOT_FOUND",
+            Self::Conflict => "CONFLICT",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// HTTP status for a response that fails as a whole with this code.
+    pub fn http_status(self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::BadUserInput => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error a resolver can return. Every message except `Internal`'s is written for the client:
+/// it names the bad value, never an internal cause.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// See [`ErrorCode::Unauthenticated`].
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// See [`ErrorCode::Forbidden`].
+    #[error("{0}")]
+    Forbidden(String),
+    /// See [`ErrorCode::BadUserInput`].
+    #[error("{0}")]
+    BadUserInput(String),
+    /// See [`ErrorCode::NotFound`].
+    #[error("{0}")]
+    NotFound(String),
+    /// See [`ErrorCode::Conflict`].
+    #[error("{0}")]
+    Conflict(String),
+    /// See [`ErrorCode::Internal`]; the source is logged, never returned.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// Shorthand for a `FORBIDDEN` error.
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        Self::Forbidden(msg.into())
+    }
+    /// Shorthand for a `BAD_USER_INPUT` error.
+    pub fn bad_input(msg: impl Into<String>) -> Self {
+        Self::BadUserInput(msg.into())
+    }
+    /// Shorthand for a `NOT_FOUND` error.
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        Self::NotFound(msg.into())
+    }
+    /// Shorthand for a `CONFLICT` error.
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        Self::Conflict(msg.into())
+    }
+    /// Wraps an internal failure.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    /// The client-visible code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::BadUserInput(_) => ErrorCode::BadUserInput,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl From<sea_orm::TransactionError<ApiError>> for ApiError {
+    fn from(err: sea_orm::TransactionError<ApiError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => Self::Internal(db.into()),
+            sea_orm::TransactionError::Transaction(api) => api,
+        }
+    }
+}
+
+impl async_graphql::ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        let code = self.code();
+        if let ApiError::Internal(cause) = self {
+            // Log the whole chain here; the client only ever sees "internal error".
+            tracing::error!(error = format!("{cause:#}"), "internal error in resolver");
+        }
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| ext.set("code", code.as_str()))
+    }
+}
+
+/// Turns an [`ApiResult`] into a GraphQL result carrying `extensions.code`.
+pub trait GqlResultExt<T> {
+    /// Maps the error through [`async_graphql::ErrorExtensions::extend`].
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResultExt<T> for ApiResult<T> {
+    fn gql(self) -> async_graphql::Result<T> {
+        use async_graphql::ErrorExtensions as _;
+        self.map_err(|e| e.extend())
+    }
+}
+
+/// A GraphQL-shaped error body for failures outside the executor (authentication, bad HTTP).
+pub fn graphql_error_body(message: &str, code: ErrorCode) -> serde_json::Value {
+    serde_json::json!({ "errors": [ { "message": message, "extensions": { "code": code.as_str() } } ] })
+}
+
+/// Result alias for resolvers and stores.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        use async_graphql::ErrorExtensions as _;
+        let err = ApiError::internal(anyhow::anyhow!("password=hunter2 in DSN")).extend();
+        assert_eq!(err.message, "internal error");
+        let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
+        assert_eq!(ext["code"], "INTERNAL");
+    }
+
+    #[test]
+    fn user_errors_keep_their_message_and_code() {
+        use async_graphql::ErrorExtensions as _;
+        let err = ApiError::bad_input("unknown region code xx").extend();
+        assert_eq!(err.message, "unknown region code xx");
+        let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
+        assert_eq!(ext["code"], "BAD_USER_INPUT");
+    }
+}

@@ -1,0 +1,50 @@
+//! The `/graphql` endpoint of a subgraph: JSON POST only, one operation per request, executed
+//! with the verified [`Caller`] in the context.
+//!
+//! Written here rather than taken from async-graphql-axum because that handler accepts unbounded
+//! batches, mutations over GET and multipart bodies; a subgraph needs none of them.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::caller::Caller;
+use crate::error::{ErrorCode, graphql_error_body};
+
+/// Executes one GraphQL request body for `caller` against `schema`.
+/// `decorate` adds per-request data (such as DataLoaders) to the request.
+pub async fn execute<E: async_graphql::Executor>(
+    schema: &E,
+    caller: Caller,
+    headers: &HeaderMap,
+    body: Bytes,
+    decorate: impl FnOnce(async_graphql::Request) -> async_graphql::Request,
+) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        return bad_request(StatusCode::UNSUPPORTED_MEDIA_TYPE, "content-type must be application/json");
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(StatusCode::BAD_REQUEST, &format!("request body is not valid JSON: {e}")),
+    };
+    if value.is_array() {
+        return bad_request(StatusCode::BAD_REQUEST, "batched requests are not supported");
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(r) => r,
+        Err(e) => return bad_request(StatusCode::BAD_REQUEST, &format!("not a GraphQL request: {e}")),
+    };
+    let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or(""));
+    let response = tracing::Instrument::instrument(schema.execute(decorate(request.data(caller))), span).await;
+    let mut http = axum::Json(response).into_response();
+    http.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    http
+}
+
+fn bad_request(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(graphql_error_body(message, ErrorCode::BadUserInput))).into_response()
+}

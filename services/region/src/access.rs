@@ -1,0 +1,213 @@
+//! The access matrix of DOMAIN.md for the region subgraph, as pure functions of the caller and
+//! the record. Resolvers and entity resolvers call these; nothing else decides who sees what.
+
+use ggzhub_kit::token::scopes;
+use ggzhub_kit::{ApiError, ApiResult, Caller, OrgKind};
+
+use crate::domain::{OverviewStatus, SignalStatus};
+use crate::entity::{care_offer, overview, signal};
+
+/// Every read needs `picture:read`.
+pub fn read(c: &Caller) -> ApiResult<()> {
+    c.require_read()
+}
+
+/// Regions and organisations are changed by the hub operator only (scope `admin`).
+pub fn administer(c: &Caller) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::HubOperator], "change regions or organisations")?;
+    c.require_scope(scopes::ADMIN)
+}
+
+/// Capacity detail and inclusion criteria: the offer's own provider, providers and insurers at
+/// the offer's regional table, and the national table.
+pub fn can_see_offer_detail(c: &Caller, offer: &care_offer::Model) -> bool {
+    match c.kind {
+        OrgKind::Provider => c.org.to_string() == offer.provider_id || c.is_participant(&offer.region_code),
+        OrgKind::Insurer => c.is_participant(&offer.region_code),
+        OrgKind::NationalTable => true,
+        OrgKind::PatientOrganisation | OrgKind::Municipality | OrgKind::HubOperator => false,
+    }
+}
+
+/// `FORBIDDEN` unless [`can_see_offer_detail`].
+pub fn offer_detail(c: &Caller, offer: &care_offer::Model) -> ApiResult<()> {
+    if can_see_offer_detail(c, offer) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("capacity detail and inclusion criteria are visible to the region's participants only"))
+    }
+}
+
+/// Creating, changing and closing offers, and intake pauses: the providing organisation itself.
+pub fn write_own_offer(c: &Caller, provider_id: &str) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider], "change care offers")?;
+    c.require_scope(scopes::OFFERS_WRITE)?;
+    if c.org.to_string() != provider_id {
+        return Err(ApiError::forbidden("a provider may change only its own care offers"));
+    }
+    Ok(())
+}
+
+/// Waiting times are public by law: everyone but the hub operator reads them.
+pub fn read_waiting_times(c: &Caller) -> ApiResult<()> {
+    read(c)?;
+    if c.kind == OrgKind::HubOperator {
+        return Err(ApiError::forbidden("the hub operator does not read waiting times"));
+    }
+    Ok(())
+}
+
+/// Providers report their own waiting times.
+pub fn write_own_waiting_times(c: &Caller, provider_id: &str) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider], "report waiting times")?;
+    c.require_scope(scopes::OFFERS_WRITE)?;
+    if c.org.to_string() != provider_id {
+        return Err(ApiError::forbidden("a provider may report only its own waiting times"));
+    }
+    Ok(())
+}
+
+/// Whether `c` may read `s` in full. `coordinating_insurer` is that of the signal's region.
+///
+/// Insurers that contract the offer will read it too once contracting exists (issue #4).
+pub fn can_see_signal(c: &Caller, s: &signal::Model, coordinating_insurer: Option<&str>) -> bool {
+    match c.kind {
+        OrgKind::Provider => c.org.to_string() == s.provider_id,
+        OrgKind::Insurer => coordinating_insurer == Some(c.org.to_string().as_str()),
+        OrgKind::NationalTable => s.status == SignalStatus::Escalated.as_str(),
+        OrgKind::PatientOrganisation | OrgKind::Municipality | OrgKind::HubOperator => false,
+    }
+}
+
+/// Signal counts per region: everyone but the hub operator.
+pub fn read_signal_counts(c: &Caller) -> ApiResult<()> {
+    read(c)?;
+    if c.kind == OrgKind::HubOperator {
+        return Err(ApiError::forbidden("the hub operator does not read continuity signals"));
+    }
+    Ok(())
+}
+
+/// Raising and updating signals: the offer's own provider.
+pub fn write_own_signal(c: &Caller, provider_id: &str) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider], "raise or change continuity signals")?;
+    c.require_scope(scopes::SIGNALS_WRITE)?;
+    if c.org.to_string() != provider_id {
+        return Err(ApiError::forbidden("a provider may raise signals only on its own care offers"));
+    }
+    Ok(())
+}
+
+/// Acknowledging: the coordinating insurer of the signal's region.
+pub fn acknowledge_signal(c: &Caller, coordinating_insurer: Option<&str>) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Insurer], "acknowledge continuity signals")?;
+    c.require_scope(scopes::SIGNALS_WRITE)?;
+    if coordinating_insurer != Some(c.org.to_string().as_str()) {
+        return Err(ApiError::forbidden("only the region's coordinating insurer acknowledges its signals"));
+    }
+    Ok(())
+}
+
+/// Escalating a signal to the national table: the region's chair.
+pub fn escalate_signal(c: &Caller, region: &str) -> ApiResult<()> {
+    chair(c, region, "escalate continuity signals")
+}
+
+/// How much of an overview a caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OverviewView {
+    /// Nothing.
+    None,
+    /// The published public part (summary and assessments).
+    Public,
+    /// Drafts too, but no confidential notes (municipalities at the table).
+    Draft,
+    /// Everything, including confidential notes.
+    Full,
+}
+
+/// What `c` sees of overview `o`.
+pub fn overview_view(c: &Caller, o: &overview::Model) -> OverviewView {
+    let published = o.status == OverviewStatus::Published.as_str();
+    let participant = c.is_participant(&o.region_code);
+    match c.kind {
+        OrgKind::Provider | OrgKind::Insurer if participant => OverviewView::Full,
+        OrgKind::NationalTable => OverviewView::Full,
+        OrgKind::Municipality if participant => OverviewView::Draft,
+        OrgKind::HubOperator => OverviewView::None,
+        _ if published => OverviewView::Public,
+        _ => OverviewView::None,
+    }
+}
+
+/// `FORBIDDEN` unless the caller sees at least `needed` of `o`.
+pub fn require_overview(c: &Caller, o: &overview::Model, needed: OverviewView) -> ApiResult<()> {
+    if overview_view(c, o) >= needed {
+        Ok(())
+    } else if needed == OverviewView::Full {
+        Err(ApiError::forbidden(
+            "confidential notes are visible to the region's participants and the national table only",
+        ))
+    } else {
+        Err(ApiError::forbidden(
+            "this regional overview is not published; drafts are visible to the region's participants",
+        ))
+    }
+}
+
+/// Writing drafts and confidential notes: providers and insurers at the region's table.
+pub fn write_overview(c: &Caller, region: &str) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider, OrgKind::Insurer], "write regional overviews")?;
+    c.require_scope(scopes::OVERVIEW_WRITE)?;
+    if !c.is_participant(region) {
+        return Err(ApiError::forbidden(format!("only participants of region {region} write its overview")));
+    }
+    Ok(())
+}
+
+/// Publishing: the region's chair (a provider or insurer).
+pub fn publish_overview(c: &Caller, region: &str) -> ApiResult<()> {
+    chair(c, region, "publish regional overviews")
+}
+
+fn chair(c: &Caller, region: &str, what: &str) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider, OrgKind::Insurer], what)?;
+    c.require_scope(scopes::OVERVIEW_WRITE)?;
+    if !c.is_chair(region) {
+        return Err(ApiError::forbidden(format!("only the chair of region {region} may {what}")));
+    }
+    Ok(())
+}
+
+/// Which patient inputs a caller reads: all (`None`), or only its own organisation's.
+pub fn patient_input_filter(c: &Caller) -> ApiResult<Option<String>> {
+    read(c)?;
+    match c.kind {
+        OrgKind::Provider | OrgKind::Insurer | OrgKind::NationalTable => Ok(None),
+        OrgKind::PatientOrganisation => Ok(Some(c.org.to_string())),
+        OrgKind::Municipality | OrgKind::HubOperator => {
+            Err(ApiError::forbidden("patient input is visible to providers, insurers and the national table"))
+        }
+    }
+}
+
+/// Patient organisations write input on overviews of regions they take part in.
+pub fn write_patient_input(c: &Caller, region: &str) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::PatientOrganisation], "submit patient input")?;
+    c.require_scope(scopes::INPUT_WRITE)?;
+    if !c.is_participant(region) {
+        return Err(ApiError::forbidden(format!(
+            "patient input is given only in regions you take part in, not {region}"
+        )));
+    }
+    Ok(())
+}
+
+/// Audit log: everyone reads its own actions; the national table and the operator read all.
+pub fn audit_scope(c: &Caller) -> ApiResult<Option<String>> {
+    read(c)?;
+    Ok(match c.kind {
+        OrgKind::NationalTable | OrgKind::HubOperator => None,
+        _ => Some(c.org.to_string()),
+    })
+}

@@ -1,0 +1,378 @@
+//! Database entities of the region subgraph (sea-orm). Enumerations are stored as their wire
+//! names; ids as UUID strings; lists as JSON arrays.
+
+/// Regions (IZA regions, care-office regions).
+pub mod region {
+    use sea_orm::entity::prelude::*;
+
+    /// A region.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "regions")]
+    pub struct Model {
+        /// Region code (kebab-case).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        /// Display name.
+        pub name: String,
+        /// `IZA` or `CARE_OFFICE`.
+        pub kind: String,
+        /// Codes of neighbouring regions (JSON array).
+        pub neighbours: Json,
+        /// The coordinating insurer's organisation id.
+        pub coordinating_insurer_id: Option<String>,
+        /// Optimistic-concurrency version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Organisations taking part in the hub.
+pub mod organisation {
+    use sea_orm::entity::prelude::*;
+
+    /// An organisation.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "organisations")]
+    pub struct Model {
+        /// Hub id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Name.
+        pub name: String,
+        /// Kind (`PROVIDER`, `INSURER`, …).
+        pub kind: String,
+        /// Chamber of Commerce number.
+        pub kvk: Option<String>,
+        /// URA (providers).
+        pub ura: Option<String>,
+        /// AGB code (providers).
+        pub agb: Option<String>,
+        /// UZOVI code (insurers).
+        pub uzovi: Option<String>,
+        /// Region codes it takes part in (JSON array).
+        pub regions: Json,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Code list: care forms per category.
+pub mod care_form {
+    use sea_orm::entity::prelude::*;
+
+    /// A care form.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_forms")]
+    pub struct Model {
+        /// Code, e.g. `CRISIS_SERVICE`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        /// Category it belongs to.
+        pub category: String,
+        /// Dutch name.
+        pub name: String,
+        /// Description.
+        pub description: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Code list: diagnosis groups (hoofddiagnosegroepen).
+pub mod diagnosis_group {
+    use sea_orm::entity::prelude::*;
+
+    /// A diagnosis group.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "diagnosis_groups")]
+    pub struct Model {
+        /// Code.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        /// Dutch name.
+        pub name: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Care offers: one unit of crucial care at department or team level.
+pub mod care_offer {
+    use sea_orm::entity::prelude::*;
+
+    /// A care offer.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_offers")]
+    pub struct Model {
+        /// Id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Providing organisation.
+        pub provider_id: String,
+        /// Region the offer is located in.
+        pub region_code: String,
+        /// Category.
+        pub category: String,
+        /// Care form code.
+        pub care_form: String,
+        /// Department or team name.
+        pub unit_name: String,
+        /// Town.
+        pub location: String,
+        /// Beds.
+        pub beds: Option<i32>,
+        /// Places.
+        pub places: Option<i32>,
+        /// Teams.
+        pub teams: Option<i32>,
+        /// FTE.
+        pub fte: Option<f64>,
+        /// Availability.
+        pub availability: String,
+        /// Status.
+        pub status: String,
+        /// Whether it has a supra-regional function.
+        pub supra_regional: bool,
+        /// Regions served (JSON array).
+        pub regions_served: Json,
+        /// Inclusion criteria (no personal data).
+        pub inclusion_criteria: Option<String>,
+        /// Intake pause: first day.
+        pub intake_pause_from: Option<ChronoDate>,
+        /// Intake pause: last day, open-ended when absent.
+        pub intake_pause_until: Option<ChronoDate>,
+        /// Intake pause: reason.
+        pub intake_pause_reason: Option<String>,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Waiting-time reports (public by law).
+pub mod waiting_time {
+    use sea_orm::entity::prelude::*;
+
+    /// A waiting-time report of one provider, location, diagnosis group and month.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "waiting_time_reports")]
+    pub struct Model {
+        /// Id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Reporting provider.
+        pub provider_id: String,
+        /// Region of the location.
+        pub region_code: String,
+        /// Location (town).
+        pub location: String,
+        /// Diagnosis group code.
+        pub diagnosis_group: String,
+        /// Month, `YYYY-MM`.
+        pub month: String,
+        /// Weeks from registration to intake.
+        pub registration_weeks: f64,
+        /// Weeks from intake to treatment.
+        pub treatment_weeks: f64,
+        /// Number of people waiting.
+        pub waiting_count: i32,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Continuity signals (early warning).
+pub mod signal {
+    use sea_orm::entity::prelude::*;
+
+    /// A continuity signal on one care offer.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "continuity_signals")]
+    pub struct Model {
+        /// Id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The offer at risk.
+        pub offer_id: String,
+        /// The offer's provider (copied from the offer; offers never change provider).
+        pub provider_id: String,
+        /// The offer's region (copied from the offer; offers never change region).
+        pub region_code: String,
+        /// Kind.
+        pub kind: String,
+        /// Severity.
+        pub severity: String,
+        /// Description (no personal data).
+        pub description: String,
+        /// When the problem is expected to bite.
+        pub expected_date: Option<ChronoDate>,
+        /// Status.
+        pub status: String,
+        /// Raised at.
+        pub raised_at: ChronoDateTimeUtc,
+        /// The coordinating insurer must acknowledge before this moment.
+        pub acknowledgement_deadline: ChronoDateTimeUtc,
+        /// Acknowledged at.
+        pub acknowledged_at: Option<ChronoDateTimeUtc>,
+        /// Acknowledging organisation.
+        pub acknowledged_by: Option<String>,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Regional overviews (regiobeeld).
+pub mod overview {
+    use sea_orm::entity::prelude::*;
+
+    /// A region's overview for one year.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "regional_overviews")]
+    pub struct Model {
+        /// Id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Region.
+        pub region_code: String,
+        /// Year.
+        pub year: i32,
+        /// `DRAFT` or `PUBLISHED`.
+        pub status: String,
+        /// Public summary.
+        pub public_summary: String,
+        /// Confidential notes (participants and the national table only).
+        pub confidential_notes: String,
+        /// Per-category assessments (JSON array).
+        pub assessments: Json,
+        /// Published at.
+        pub published_at: Option<ChronoDateTimeUtc>,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Patient organisations' input on overviews.
+pub mod patient_input {
+    use sea_orm::entity::prelude::*;
+
+    /// One contribution.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "patient_inputs")]
+    pub struct Model {
+        /// Id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Overview it is about.
+        pub overview_id: String,
+        /// Contributing patient organisation.
+        pub organisation_id: String,
+        /// The input (no personal data).
+        pub text: String,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,376 @@
+//! Query root and federation entity resolvers. Every resolver checks the caller first.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, Object, Result};
+use ggzhub_kit::{ApiError, GqlResultExt as _, OrgKind};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::types::*;
+use crate::access::{self, OverviewView};
+use crate::domain::*;
+use crate::entity::{care_form, care_offer, diagnosis_group, organisation, region, signal, waiting_time};
+use crate::page::{Page, connection};
+use sea_orm::sea_query::ExprTrait as _;
+
+/// The region subgraph's queries.
+pub struct Query;
+
+fn db<'a>(ctx: &'a Context<'_>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+}
+
+fn api<T>(r: std::result::Result<T, sea_orm::DbErr>) -> Result<T> {
+    r.map_err(ApiError::from).gql()
+}
+
+fn check_region_code(code: &str) -> Result<()> {
+    if is_region_code(code) { Ok(()) } else { Err(ApiError::bad_input(format!("invalid region code {code:?}"))).gql() }
+}
+
+#[Object(name = "Query")]
+impl Query {
+    /// All regions, ordered by code.
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<RegionKind>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Region>> {
+        access::read(caller(ctx)?).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let mut q = region::Entity::find().order_by_asc(region::Column::Code).limit(page.limit());
+        if let Some(k) = kind {
+            q = q.filter(region::Column::Kind.eq(k.as_str()));
+        }
+        if let Some(a) = &page.after {
+            q = q.filter(region::Column::Code.gt(a.clone()));
+        }
+        let rows = api(q.all(db(ctx)?).await)?;
+        Ok(connection(&page, rows, |m| m.code.clone(), Region))
+    }
+
+    /// One region by code; `null` when unknown.
+    async fn region(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
+        access::read(caller(ctx)?).gql()?;
+        check_region_code(&code)?;
+        Ok(loaders(ctx)?.regions.load_one(code).await.map_err(load_err)?.map(Region))
+    }
+
+    /// Organisations, optionally of one kind or taking part in one region.
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<OrgKind>,
+        region: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Organisation>> {
+        access::read(caller(ctx)?).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let mut q = organisation::Entity::find().order_by_asc(organisation::Column::Id);
+        if let Some(k) = kind {
+            q = q.filter(organisation::Column::Kind.eq(k.as_str()));
+        }
+        if let Some(a) = &page.after {
+            q = q.filter(organisation::Column::Id.gt(a.clone()));
+        }
+        let rows = match region {
+            // Region membership is a JSON list: filter in memory (organisations number in the hundreds).
+            Some(code) => {
+                check_region_code(&code)?;
+                let all = api(q.all(db(ctx)?).await)?;
+                let needle = serde_json::Value::String(code);
+                all.into_iter()
+                    .filter(|o| o.regions.as_array().is_some_and(|a| a.contains(&needle)))
+                    .take(page.limit() as usize)
+                    .collect()
+            }
+            None => api(q.limit(page.limit()).all(db(ctx)?).await)?,
+        };
+        Ok(connection(&page, rows, |m| m.id.clone(), Organisation))
+    }
+
+    /// One organisation by id; `null` when unknown.
+    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(loaders(ctx)?.organisations.load_one(id.0).await.map_err(load_err)?.map(Organisation))
+    }
+
+    /// One care offer by id; `null` when unknown.
+    async fn care_offer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CareOffer>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(loaders(ctx)?.offers.load_one(id.0).await.map_err(load_err)?.map(CareOffer))
+    }
+
+    /// Care offers filtered by region, provider, category and status.
+    #[allow(clippy::too_many_arguments)]
+    async fn care_offers(
+        &self,
+        ctx: &Context<'_>,
+        region: Option<String>,
+        provider_id: Option<ID>,
+        category: Option<CareCategory>,
+        status: Option<OfferStatus>,
+        supra_regional: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, CareOffer>> {
+        access::read(caller(ctx)?).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let mut cond = Condition::all();
+        if let Some(r) = region {
+            check_region_code(&r)?;
+            cond = cond.add(care_offer::Column::RegionCode.eq(r));
+        }
+        if let Some(p) = provider_id {
+            cond = cond.add(care_offer::Column::ProviderId.eq(p.0));
+        }
+        if let Some(c) = category {
+            cond = cond.add(care_offer::Column::Category.eq(c.as_str()));
+        }
+        if let Some(s) = status {
+            cond = cond.add(care_offer::Column::Status.eq(s.as_str()));
+        }
+        if let Some(s) = supra_regional {
+            cond = cond.add(care_offer::Column::SupraRegional.eq(s));
+        }
+        if let Some(a) = &page.after {
+            cond = cond.add(care_offer::Column::Id.gt(a.clone()));
+        }
+        let rows = api(care_offer::Entity::find()
+            .filter(cond)
+            .order_by_asc(care_offer::Column::Id)
+            .limit(page.limit())
+            .all(db(ctx)?)
+            .await)?;
+        Ok(connection(&page, rows, |m| m.id.clone(), CareOffer))
+    }
+
+    /// The care forms (code list), optionally of one category.
+    async fn care_forms(&self, ctx: &Context<'_>, category: Option<CareCategory>) -> Result<Vec<CareForm>> {
+        access::read(caller(ctx)?).gql()?;
+        let mut q = care_form::Entity::find().order_by_asc(care_form::Column::Code);
+        if let Some(c) = category {
+            q = q.filter(care_form::Column::Category.eq(c.as_str()));
+        }
+        Ok(api(q.all(db(ctx)?).await)?.into_iter().map(CareForm).collect())
+    }
+
+    /// The diagnosis groups (hoofddiagnosegroepen) in which waiting times are published.
+    async fn diagnosis_groups(&self, ctx: &Context<'_>) -> Result<Vec<DiagnosisGroup>> {
+        access::read(caller(ctx)?).gql()?;
+        let rows =
+            api(diagnosis_group::Entity::find().order_by_asc(diagnosis_group::Column::Code).all(db(ctx)?).await)?;
+        Ok(rows.into_iter().map(|m| DiagnosisGroup { code: m.code, name: m.name }).collect())
+    }
+
+    /// A region's overview for a year; `null` when none exists.
+    async fn regional_overview(
+        &self,
+        ctx: &Context<'_>,
+        region: String,
+        year: i32,
+    ) -> Result<Option<RegionalOverview>> {
+        let c = caller(ctx)?;
+        access::read(c).gql()?;
+        check_region_code(&region)?;
+        let Some(o) = loaders(ctx)?.overview_by_year.load_one((region, year)).await.map_err(load_err)? else {
+            return Ok(None);
+        };
+        access::require_overview(c, &o, OverviewView::Public).gql()?;
+        Ok(Some(RegionalOverview(o)))
+    }
+
+    /// Waiting times in a region, optionally for one month or diagnosis group, or only those
+    /// exceeding the Treeknorm.
+    #[allow(clippy::too_many_arguments)]
+    async fn waiting_times(
+        &self,
+        ctx: &Context<'_>,
+        region: String,
+        month: Option<String>,
+        diagnosis_group: Option<String>,
+        exceeding_treeknorm_only: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, WaitingTimeReport>> {
+        access::read_waiting_times(caller(ctx)?).gql()?;
+        check_region_code(&region)?;
+        let page = Page::new(first, after).gql()?;
+        let mut cond = Condition::all().add(waiting_time::Column::RegionCode.eq(region));
+        if let Some(m) = month {
+            crate::validate::month(&m).gql()?;
+            cond = cond.add(waiting_time::Column::Month.eq(m));
+        }
+        if let Some(g) = diagnosis_group {
+            cond = cond.add(waiting_time::Column::DiagnosisGroup.eq(g));
+        }
+        if exceeding_treeknorm_only == Some(true) {
+            cond = cond.add(
+                Condition::any()
+                    .add(waiting_time::Column::RegistrationWeeks.gt(TREEKNORM_INTAKE_WEEKS))
+                    .add(waiting_time::Column::TreatmentWeeks.gt(TREEKNORM_TREATMENT_WEEKS))
+                    .add(
+                        sea_orm::sea_query::Expr::col(waiting_time::Column::RegistrationWeeks)
+                            .add(sea_orm::sea_query::Expr::col(waiting_time::Column::TreatmentWeeks))
+                            .gt(TREEKNORM_TOTAL_WEEKS),
+                    ),
+            );
+        }
+        if let Some(a) = &page.after {
+            cond = cond.add(waiting_time::Column::Id.gt(a.clone()));
+        }
+        let rows = api(waiting_time::Entity::find()
+            .filter(cond)
+            .order_by_asc(waiting_time::Column::Id)
+            .limit(page.limit())
+            .all(db(ctx)?)
+            .await)?;
+        Ok(connection(&page, rows, |m| m.id.clone(), WaitingTimeReport::from))
+    }
+
+    /// Continuity signals the caller may read: a provider its own, the coordinating insurer
+    /// those of its regions, the national table escalated ones. Others see counts only
+    /// (`Region.signalCounts`).
+    async fn continuity_signals(
+        &self,
+        ctx: &Context<'_>,
+        region: Option<String>,
+        status: Option<SignalStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ContinuitySignal>> {
+        let c = caller(ctx)?;
+        access::read(c).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let db = db(ctx)?;
+        let mut cond = Condition::all();
+        match c.kind {
+            OrgKind::Provider => cond = cond.add(signal::Column::ProviderId.eq(c.org.to_string())),
+            OrgKind::Insurer => {
+                let coordinated: Vec<String> = api(region::Entity::find()
+                    .filter(region::Column::CoordinatingInsurerId.eq(c.org.to_string()))
+                    .all(db)
+                    .await)?
+                .into_iter()
+                .map(|r| r.code)
+                .collect();
+                cond = cond.add(signal::Column::RegionCode.is_in(coordinated));
+            }
+            OrgKind::NationalTable => cond = cond.add(signal::Column::Status.eq(SignalStatus::Escalated.as_str())),
+            _ => {
+                return Err(ApiError::forbidden(
+                    "continuity signals are visible to their provider, the coordinating insurer and (once escalated) the national table; others see counts per region",
+                ))
+                .gql();
+            }
+        }
+        if let Some(r) = region {
+            check_region_code(&r)?;
+            cond = cond.add(signal::Column::RegionCode.eq(r));
+        }
+        if let Some(s) = status {
+            cond = cond.add(signal::Column::Status.eq(s.as_str()));
+        }
+        if let Some(a) = &page.after {
+            cond = cond.add(signal::Column::Id.gt(a.clone()));
+        }
+        let rows = api(signal::Entity::find()
+            .filter(cond)
+            .order_by_asc(signal::Column::Id)
+            .limit(page.limit())
+            .all(db)
+            .await)?;
+        Ok(connection(&page, rows, |m| m.id.clone(), ContinuitySignal))
+    }
+
+    /// Signal counts of one region (everyone but the hub operator).
+    async fn signal_counts(&self, ctx: &Context<'_>, region: String) -> Result<SignalCounts> {
+        access::read_signal_counts(caller(ctx)?).gql()?;
+        check_region_code(&region)?;
+        let counts = loaders(ctx)?.signal_counts.load_one(region).await.map_err(load_err)?;
+        Ok(SignalCounts::from(counts.unwrap_or_default()))
+    }
+
+    /// Audit log, newest first: the caller's own actions (all actions for the national table
+    /// and the hub operator).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, AuditEntry>> {
+        use ggzhub_kit::audit::entry;
+        let only = access::audit_scope(caller(ctx)?).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let mut q = entry::Entity::find().order_by_desc(entry::Column::Id).limit(page.limit());
+        if let Some(org) = only {
+            q = q.filter(entry::Column::Org.eq(org));
+        }
+        if let Some(a) = &page.after {
+            q = q.filter(entry::Column::Id.lt(a.clone()));
+        }
+        let rows = api(q.all(db(ctx)?).await)?;
+        Ok(connection(&page, rows, |m| m.id.clone(), AuditEntry::from))
+    }
+
+    /// Federation: resolve a `Region` by code.
+    #[graphql(entity)]
+    async fn find_region_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Region> {
+        access::read(caller(ctx)?).gql()?;
+        loaders(ctx)?
+            .regions
+            .load_one(code.clone())
+            .await
+            .map_err(load_err)?
+            .map(Region)
+            .ok_or_else(|| not_found("region", &code))
+    }
+
+    /// Federation: resolve an `Organisation` by id.
+    #[graphql(entity)]
+    async fn find_organisation_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Organisation> {
+        access::read(caller(ctx)?).gql()?;
+        loaders(ctx)?
+            .organisations
+            .load_one(id.0.clone())
+            .await
+            .map_err(load_err)?
+            .map(Organisation)
+            .ok_or_else(|| not_found("organisation", &id))
+    }
+
+    /// Federation: resolve a `CareOffer` by id.
+    #[graphql(entity)]
+    async fn find_care_offer_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<CareOffer> {
+        access::read(caller(ctx)?).gql()?;
+        loaders(ctx)?
+            .offers
+            .load_one(id.0.clone())
+            .await
+            .map_err(load_err)?
+            .map(CareOffer)
+            .ok_or_else(|| not_found("care offer", &id))
+    }
+
+    /// Federation: resolve a `RegionalOverview` by id (drafts only for those who may read them).
+    #[graphql(entity)]
+    async fn find_regional_overview_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<RegionalOverview> {
+        let c = caller(ctx)?;
+        access::read(c).gql()?;
+        let o = loaders(ctx)?
+            .overviews
+            .load_one(id.0.clone())
+            .await
+            .map_err(load_err)?
+            .ok_or_else(|| not_found("regional overview", &id))?;
+        access::require_overview(c, &o, OverviewView::Public).gql()?;
+        Ok(RegionalOverview(o))
+    }
+}
+
+fn not_found(what: &str, id: &str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    ApiError::not_found(format!("no {what} with id {id}")).extend()
+}

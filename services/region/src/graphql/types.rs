@@ -1,0 +1,682 @@
+//! GraphQL object types of the region subgraph. Each wraps a database row; fields that the
+//! access matrix restricts check the caller and answer `null` with a `FORBIDDEN` error.
+
+use async_graphql::connection::Connection;
+use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
+use ggzhub_kit::{ApiError, Caller, GqlResultExt as _, OrgKind};
+
+use crate::access::{self, OverviewView};
+use crate::domain::*;
+use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region, signal, waiting_time};
+use crate::loader::{Loaders, OfferOwner, OfferPageKey};
+use crate::page::{Page, connection};
+
+pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<&'a Caller> {
+    ctx.data::<Caller>()
+}
+
+pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+pub(crate) fn load_err(e: crate::loader::LoadError) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    ApiError::internal(anyhow::anyhow!("{e}")).extend()
+}
+
+fn json_strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+/// Who created and last changed a record, and when.
+#[derive(SimpleObject)]
+pub struct RecordMeta {
+    /// Creation time.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Creating organisation id.
+    pub created_by: ID,
+    /// Last change time.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Last changing organisation id.
+    pub updated_by: ID,
+}
+
+macro_rules! meta {
+    ($m:expr) => {
+        RecordMeta {
+            created_at: $m.created_at,
+            created_by: ID($m.created_by.clone()),
+            updated_at: $m.updated_at,
+            updated_by: ID($m.updated_by.clone()),
+        }
+    };
+}
+
+/// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
+pub struct Region(pub region::Model);
+
+#[Object]
+impl Region {
+    /// Region code (kebab-case), e.g. `utrecht`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// IZA region or care-office region.
+    async fn kind(&self) -> Result<RegionKind> {
+        RegionKind::parse(&self.0.kind).ok_or_else(|| "invalid stored region kind".into())
+    }
+    /// Neighbouring regions.
+    async fn neighbours(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
+        let codes = json_strings(&self.0.neighbours);
+        let found = loaders(ctx)?.regions.load_many(codes.iter().cloned()).await.map_err(load_err)?;
+        Ok(codes.iter().filter_map(|c| found.get(c).cloned().map(Region)).collect())
+    }
+    /// The coordinating insurer (coördinerend zorgverzekeraar), who receives early warnings.
+    async fn coordinating_insurer(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        let Some(id) = &self.0.coordinating_insurer_id else { return Ok(None) };
+        Ok(loaders(ctx)?.organisations.load_one(id.clone()).await.map_err(load_err)?.map(Organisation))
+    }
+    /// Care offers located in this region, by category and status.
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        category: Option<CareCategory>,
+        status: Option<OfferStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, CareOffer>> {
+        access::read(caller(ctx)?).gql()?;
+        let page = Page::new(first, after).gql()?;
+        offer_page(ctx, OfferOwner::Region(self.0.code.clone()), category, status, page).await
+    }
+    /// The regional overview (regiobeeld) of a year; `null` when none exists.
+    async fn overview(&self, ctx: &Context<'_>, year: i32) -> Result<Option<RegionalOverview>> {
+        let c = caller(ctx)?;
+        access::read(c).gql()?;
+        let found = loaders(ctx)?.overview_by_year.load_one((self.0.code.clone(), year)).await.map_err(load_err)?;
+        match found {
+            None => Ok(None),
+            Some(o) => {
+                access::require_overview(c, &o, OverviewView::Public).gql()?;
+                Ok(Some(RegionalOverview(o)))
+            }
+        }
+    }
+    /// Continuity-signal counts (everyone but the hub operator; details are restricted).
+    async fn signal_counts(&self, ctx: &Context<'_>) -> Result<SignalCounts> {
+        access::read_signal_counts(caller(ctx)?).gql()?;
+        let counts = loaders(ctx)?.signal_counts.load_one(self.0.code.clone()).await.map_err(load_err)?;
+        Ok(SignalCounts::from(counts.unwrap_or_default()))
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+pub(crate) async fn offer_page(
+    ctx: &Context<'_>,
+    owner: OfferOwner,
+    category: Option<CareCategory>,
+    status: Option<OfferStatus>,
+    page: Page,
+) -> Result<Connection<String, CareOffer>> {
+    let key = OfferPageKey { owner, category, status, limit: page.limit(), after: page.after.clone() };
+    let rows = loaders(ctx)?.offer_pages.load_one(key).await.map_err(load_err)?.unwrap_or_default();
+    Ok(connection(&page, rows, |m| m.id.clone(), CareOffer))
+}
+
+/// Counts of continuity signals in a region.
+#[derive(SimpleObject)]
+pub struct SignalCounts {
+    /// Open, not yet acknowledged.
+    pub open: i64,
+    /// Acknowledged by the coordinating insurer.
+    pub acknowledged: i64,
+    /// Escalated to the national table.
+    pub escalated: i64,
+    /// Resolved.
+    pub resolved: i64,
+    /// Open past the acknowledgement deadline.
+    pub overdue: i64,
+}
+
+impl From<crate::loader::SignalCounts> for SignalCounts {
+    fn from(c: crate::loader::SignalCounts) -> Self {
+        Self {
+            open: c.open,
+            acknowledged: c.acknowledged,
+            escalated: c.escalated,
+            resolved: c.resolved,
+            overdue: c.overdue,
+        }
+    }
+}
+
+/// An organisation taking part in the hub (provider, insurer, patient organisation, …).
+pub struct Organisation(pub organisation::Model);
+
+#[Object]
+impl Organisation {
+    /// Hub id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Kind.
+    async fn kind(&self) -> Result<OrgKind> {
+        OrgKind::parse(&self.0.kind).ok_or_else(|| "invalid stored organisation kind".into())
+    }
+    /// KvK number (Chamber of Commerce).
+    async fn kvk(&self) -> Option<&str> {
+        self.0.kvk.as_deref()
+    }
+    /// URA (providers).
+    async fn ura(&self) -> Option<&str> {
+        self.0.ura.as_deref()
+    }
+    /// AGB code (providers).
+    async fn agb(&self) -> Option<&str> {
+        self.0.agb.as_deref()
+    }
+    /// UZOVI code (insurers).
+    async fn uzovi(&self) -> Option<&str> {
+        self.0.uzovi.as_deref()
+    }
+    /// Regions whose tables it takes part in.
+    async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
+        let codes = json_strings(&self.0.regions);
+        let found = loaders(ctx)?.regions.load_many(codes.iter().cloned()).await.map_err(load_err)?;
+        Ok(codes.iter().filter_map(|c| found.get(c).cloned().map(Region)).collect())
+    }
+    /// The care offers this organisation provides.
+    async fn care_offers(
+        &self,
+        ctx: &Context<'_>,
+        category: Option<CareCategory>,
+        status: Option<OfferStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, CareOffer>> {
+        access::read(caller(ctx)?).gql()?;
+        let page = Page::new(first, after).gql()?;
+        offer_page(ctx, OfferOwner::Provider(self.0.id.clone()), category, status, page).await
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// Aanbod: one unit of crucial care at department or team level of a provider.
+pub struct CareOffer(pub care_offer::Model);
+
+/// Capacity of a care offer (visible to the region's participants and the national table).
+#[derive(SimpleObject)]
+pub struct Capacity {
+    /// Beds.
+    pub beds: Option<i32>,
+    /// Places.
+    pub places: Option<i32>,
+    /// Teams.
+    pub teams: Option<i32>,
+    /// Full-time equivalents.
+    pub fte: Option<f64>,
+}
+
+/// Aanmeldpauze: the provider temporarily takes no new registrations.
+#[derive(SimpleObject)]
+pub struct IntakePause {
+    /// First day of the pause.
+    pub from: chrono::NaiveDate,
+    /// Last day; open-ended when `null`.
+    pub until: Option<chrono::NaiveDate>,
+    /// Reason (no personal data).
+    pub reason: String,
+}
+
+#[Object]
+impl CareOffer {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The providing organisation.
+    async fn provider(&self, ctx: &Context<'_>) -> Result<Organisation> {
+        loaders(ctx)?
+            .organisations
+            .load_one(self.0.provider_id.clone())
+            .await
+            .map_err(load_err)?
+            .map(Organisation)
+            .ok_or_else(|| "provider not found".into())
+    }
+    /// The region it is located in.
+    async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
+        loaders(ctx)?
+            .regions
+            .load_one(self.0.region_code.clone())
+            .await
+            .map_err(load_err)?
+            .map(Region)
+            .ok_or_else(|| "region not found".into())
+    }
+    /// Category of crucial care.
+    async fn category(&self) -> Result<CareCategory> {
+        CareCategory::parse(&self.0.category).ok_or_else(|| "invalid stored category".into())
+    }
+    /// Care form (zorgvorm).
+    async fn care_form(&self, ctx: &Context<'_>) -> Result<CareForm> {
+        loaders(ctx)?
+            .care_forms
+            .load_one(self.0.care_form.clone())
+            .await
+            .map_err(load_err)?
+            .map(CareForm)
+            .ok_or_else(|| "care form not found".into())
+    }
+    /// Department or team name.
+    async fn unit_name(&self) -> &str {
+        &self.0.unit_name
+    }
+    /// Location (town).
+    async fn location(&self) -> &str {
+        &self.0.location
+    }
+    /// When it is available.
+    async fn availability(&self) -> Result<Availability> {
+        Availability::parse(&self.0.availability).ok_or_else(|| "invalid stored availability".into())
+    }
+    /// Continuity status.
+    async fn status(&self) -> Result<OfferStatus> {
+        OfferStatus::parse(&self.0.status).ok_or_else(|| "invalid stored status".into())
+    }
+    /// Whether the offer has a supra-regional (bovenregionaal) function.
+    async fn supra_regional(&self) -> bool {
+        self.0.supra_regional
+    }
+    /// Codes of the regions it serves (including its own).
+    async fn regions_served(&self) -> Vec<String> {
+        json_strings(&self.0.regions_served)
+    }
+    /// Current intake pause, if any.
+    async fn intake_pause(&self) -> Option<IntakePause> {
+        self.0.intake_pause_from.map(|from| IntakePause {
+            from,
+            until: self.0.intake_pause_until,
+            reason: self.0.intake_pause_reason.clone().unwrap_or_default(),
+        })
+    }
+    /// Capacity detail (region participants and the national table only).
+    async fn capacity(&self, ctx: &Context<'_>) -> Result<Option<Capacity>> {
+        access::offer_detail(caller(ctx)?, &self.0).gql()?;
+        Ok(Some(Capacity { beds: self.0.beds, places: self.0.places, teams: self.0.teams, fte: self.0.fte }))
+    }
+    /// Inclusion criteria (region participants and the national table only; no personal data).
+    async fn inclusion_criteria(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        access::offer_detail(caller(ctx)?, &self.0).gql()?;
+        Ok(self.0.inclusion_criteria.clone())
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// Zorgvorm: a form of care within a category (code list).
+pub struct CareForm(pub care_form::Model);
+
+#[Object]
+impl CareForm {
+    /// Code, e.g. `CRISIS_SERVICE`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Category.
+    async fn category(&self) -> Result<CareCategory> {
+        CareCategory::parse(&self.0.category).ok_or_else(|| "invalid stored category".into())
+    }
+    /// Dutch name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Description.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+}
+
+/// Hoofddiagnosegroep: a diagnosis group in which waiting times are published.
+#[derive(SimpleObject)]
+pub struct DiagnosisGroup {
+    /// Code.
+    pub code: String,
+    /// Dutch name.
+    pub name: String,
+}
+
+/// Wachttijden: a provider's waiting times at one location for one diagnosis group and month.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct WaitingTimeReport {
+    /// Id.
+    pub id: ID,
+    /// Reporting provider id.
+    pub provider_id: ID,
+    /// Region of the location.
+    pub region_code: String,
+    /// Location (town).
+    pub location: String,
+    /// Diagnosis group code.
+    pub diagnosis_group: String,
+    /// Month, `YYYY-MM`.
+    pub month: String,
+    /// Weeks from registration to intake (aanmeldwachttijd).
+    pub registration_to_intake_weeks: f64,
+    /// Weeks from intake to treatment (behandelwachttijd).
+    pub intake_to_treatment_weeks: f64,
+    /// Number of people waiting (a count, never names).
+    pub waiting_count: i32,
+    /// Version for optimistic concurrency.
+    pub version: i32,
+    #[graphql(skip)]
+    pub model: waiting_time::Model,
+}
+
+impl From<waiting_time::Model> for WaitingTimeReport {
+    fn from(m: waiting_time::Model) -> Self {
+        Self {
+            id: ID(m.id.clone()),
+            provider_id: ID(m.provider_id.clone()),
+            region_code: m.region_code.clone(),
+            location: m.location.clone(),
+            diagnosis_group: m.diagnosis_group.clone(),
+            month: m.month.clone(),
+            registration_to_intake_weeks: m.registration_weeks,
+            intake_to_treatment_weeks: m.treatment_weeks,
+            waiting_count: m.waiting_count,
+            version: m.version,
+            model: m,
+        }
+    }
+}
+
+#[ComplexObject]
+impl WaitingTimeReport {
+    /// Registration to treatment, in weeks.
+    async fn total_weeks(&self) -> f64 {
+        self.registration_to_intake_weeks + self.intake_to_treatment_weeks
+    }
+    /// Registration to intake exceeds the Treeknorm of 4 weeks.
+    async fn exceeds_intake_norm(&self) -> bool {
+        self.registration_to_intake_weeks > TREEKNORM_INTAKE_WEEKS
+    }
+    /// Intake to treatment exceeds the Treeknorm of 10 weeks.
+    async fn exceeds_treatment_norm(&self) -> bool {
+        self.intake_to_treatment_weeks > TREEKNORM_TREATMENT_WEEKS
+    }
+    /// Registration to treatment exceeds the Treeknorm of 14 weeks.
+    async fn exceeds_total_norm(&self) -> bool {
+        self.registration_to_intake_weeks + self.intake_to_treatment_weeks > TREEKNORM_TOTAL_WEEKS
+    }
+    /// Whether any of the three Treeknorm limits is exceeded.
+    async fn exceeds_treeknorm(&self) -> bool {
+        self.registration_to_intake_weeks > TREEKNORM_INTAKE_WEEKS
+            || self.intake_to_treatment_weeks > TREEKNORM_TREATMENT_WEEKS
+            || self.registration_to_intake_weeks + self.intake_to_treatment_weeks > TREEKNORM_TOTAL_WEEKS
+    }
+    /// The reporting provider.
+    async fn provider(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        Ok(loaders(ctx)?
+            .organisations
+            .load_one(self.model.provider_id.clone())
+            .await
+            .map_err(load_err)?
+            .map(Organisation))
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.model)
+    }
+}
+
+/// Vroegsignalering: a provider's early warning that a department's or team's continuity is at risk.
+pub struct ContinuitySignal(pub signal::Model);
+
+#[Object]
+impl ContinuitySignal {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The care offer at risk.
+    async fn offer(&self, ctx: &Context<'_>) -> Result<Option<CareOffer>> {
+        Ok(loaders(ctx)?.offers.load_one(self.0.offer_id.clone()).await.map_err(load_err)?.map(CareOffer))
+    }
+    /// Region code of the offer.
+    async fn region_code(&self) -> &str {
+        &self.0.region_code
+    }
+    /// What threatens continuity.
+    async fn kind(&self) -> Result<SignalKind> {
+        SignalKind::parse(&self.0.kind).ok_or_else(|| "invalid stored kind".into())
+    }
+    /// How serious it is.
+    async fn severity(&self) -> Result<Severity> {
+        Severity::parse(&self.0.severity).ok_or_else(|| "invalid stored severity".into())
+    }
+    /// Description (no personal data).
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// When the problem is expected to bite.
+    async fn expected_date(&self) -> Option<chrono::NaiveDate> {
+        self.0.expected_date
+    }
+    /// Status.
+    async fn status(&self) -> Result<SignalStatus> {
+        SignalStatus::parse(&self.0.status).ok_or_else(|| "invalid stored status".into())
+    }
+    /// When it was raised.
+    async fn raised_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.raised_at
+    }
+    /// The coordinating insurer must acknowledge before this moment.
+    async fn acknowledgement_deadline(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.acknowledgement_deadline
+    }
+    /// Still open after the acknowledgement deadline.
+    async fn overdue(&self) -> bool {
+        self.0.status == SignalStatus::Open.as_str() && self.0.acknowledgement_deadline < chrono::Utc::now()
+    }
+    /// When it was acknowledged.
+    async fn acknowledged_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.acknowledged_at
+    }
+    /// Acknowledging organisation id.
+    async fn acknowledged_by(&self) -> Option<ID> {
+        self.0.acknowledged_by.clone().map(ID)
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// The four questions of the regional test for one category.
+#[derive(Debug, Clone, SimpleObject, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryAssessment {
+    /// Category.
+    pub category: CareCategory,
+    /// What crucial care the region has.
+    pub what_we_have: String,
+    /// Problems the region sees or foresees.
+    pub problems: String,
+    /// What is missing.
+    pub missing: String,
+    /// Code of a neighbouring region that covers what is missing, if any.
+    pub covered_by_neighbour: Option<String>,
+    /// Which offer has a supra-regional role.
+    pub supra_regional_role: String,
+}
+
+/// Regiobeeld: a region's picture for one year of what crucial care exists, is under pressure
+/// and is missing.
+pub struct RegionalOverview(pub overview::Model);
+
+#[Object]
+impl RegionalOverview {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The region.
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        Ok(loaders(ctx)?.regions.load_one(self.0.region_code.clone()).await.map_err(load_err)?.map(Region))
+    }
+    /// Region code.
+    async fn region_code(&self) -> &str {
+        &self.0.region_code
+    }
+    /// Year.
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Draft or published.
+    async fn status(&self) -> Result<OverviewStatus> {
+        OverviewStatus::parse(&self.0.status).ok_or_else(|| "invalid stored status".into())
+    }
+    /// Public summary.
+    async fn public_summary(&self) -> &str {
+        &self.0.public_summary
+    }
+    /// The regional test per category.
+    async fn assessments(&self) -> Result<Vec<CategoryAssessment>> {
+        Ok(serde_json::from_value(self.0.assessments.clone())?)
+    }
+    /// Confidential notes (the region's participants and the national table only; no personal data).
+    async fn confidential_notes(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        access::require_overview(caller(ctx)?, &self.0, OverviewView::Full).gql()?;
+        Ok(Some(self.0.confidential_notes.clone()))
+    }
+    /// Patient organisations' input (providers, insurers and the national table read all; a patient
+    /// organisation reads its own).
+    async fn patient_inputs(&self, ctx: &Context<'_>) -> Result<Vec<PatientInput>> {
+        let only = access::patient_input_filter(caller(ctx)?).gql()?;
+        let rows =
+            loaders(ctx)?.patient_inputs.load_one(self.0.id.clone()).await.map_err(load_err)?.unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|r| only.as_ref().is_none_or(|org| &r.organisation_id == org))
+            .map(PatientInput)
+            .collect())
+    }
+    /// When it was published.
+    async fn published_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.published_at
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// A patient organisation's contribution to a regional overview.
+pub struct PatientInput(pub patient_input::Model);
+
+#[Object]
+impl PatientInput {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// Overview id.
+    async fn overview_id(&self) -> ID {
+        ID(self.0.overview_id.clone())
+    }
+    /// Contributing organisation.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        Ok(loaders(ctx)?
+            .organisations
+            .load_one(self.0.organisation_id.clone())
+            .await
+            .map_err(load_err)?
+            .map(Organisation))
+    }
+    /// The input (no personal data).
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// One audit-log entry.
+#[derive(SimpleObject)]
+pub struct AuditEntry {
+    /// Id.
+    pub id: ID,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Acting organisation.
+    pub organisation_id: ID,
+    /// Subject acting for it.
+    pub subject: String,
+    /// Entity type.
+    pub entity: String,
+    /// Entity id.
+    pub entity_id: String,
+    /// Action.
+    pub action: String,
+    /// The change.
+    pub change: async_graphql::Json<serde_json::Value>,
+}
+
+impl From<ggzhub_kit::audit::entry::Model> for AuditEntry {
+    fn from(m: ggzhub_kit::audit::entry::Model) -> Self {
+        Self {
+            id: ID(m.id),
+            at: m.at,
+            organisation_id: ID(m.org),
+            subject: m.subject,
+            entity: m.entity,
+            entity_id: m.entity_id,
+            action: m.action,
+            change: async_graphql::Json(m.change),
+        }
+    }
+}

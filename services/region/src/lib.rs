@@ -1,0 +1,18 @@
+//! ggzhub-region: the region subgraph — regions, organisations, care offers, regional
+//! overviews (regiobeeld), waiting times, continuity signals (early warning) and patient input.
+
+pub mod access;
+pub mod app;
+pub mod domain;
+pub mod entity;
+pub mod graphql;
+pub mod loader;
+pub mod migration;
+pub mod page;
+pub mod seed;
+pub mod validate;
+
+/// The audience of internal tokens for this subgraph.
+pub const AUDIENCE: &str = "region";
+/// Service name in logs and traces.
+pub const SERVICE_NAME: &str = "ggzhub-region";

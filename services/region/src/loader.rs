@@ -1,0 +1,305 @@
+//! Per-request DataLoaders: every entity lookup and nested list is batched, so the number of
+//! SQL statements per request does not grow with the number of offers returned.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait as _, Query};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::domain::{CareCategory, OfferStatus};
+use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region, signal};
+
+/// Errors from loaders (shared between the fields that waited on one batch).
+pub type LoadError = Arc<DbErr>;
+
+/// All loaders of one request.
+pub struct Loaders {
+    /// Regions by code.
+    pub regions: DataLoader<ById<region::Entity>>,
+    /// Organisations by id.
+    pub organisations: DataLoader<ById<organisation::Entity>>,
+    /// Offers by id.
+    pub offers: DataLoader<ById<care_offer::Entity>>,
+    /// Overviews by id.
+    pub overviews: DataLoader<ById<overview::Entity>>,
+    /// Care forms by code.
+    pub care_forms: DataLoader<ById<care_form::Entity>>,
+    /// Pages of offers per region or provider.
+    pub offer_pages: DataLoader<OfferPages>,
+    /// Overviews by (region, year).
+    pub overview_by_year: DataLoader<OverviewByYear>,
+    /// Signal counts per region.
+    pub signal_counts: DataLoader<SignalCountLoader>,
+    /// Patient inputs per overview.
+    pub patient_inputs: DataLoader<PatientInputs>,
+}
+
+impl Loaders {
+    /// Fresh loaders for one request (no cache shared between callers).
+    pub fn new(db: &DatabaseConnection) -> Self {
+        let db = db.clone();
+        Self {
+            regions: DataLoader::new(ById::new(&db), tokio::spawn),
+            organisations: DataLoader::new(ById::new(&db), tokio::spawn),
+            offers: DataLoader::new(ById::new(&db), tokio::spawn),
+            overviews: DataLoader::new(ById::new(&db), tokio::spawn),
+            care_forms: DataLoader::new(ById::new(&db), tokio::spawn),
+            offer_pages: DataLoader::new(OfferPages { db: db.clone() }, tokio::spawn),
+            overview_by_year: DataLoader::new(OverviewByYear { db: db.clone() }, tokio::spawn),
+            signal_counts: DataLoader::new(SignalCountLoader { db: db.clone() }, tokio::spawn),
+            patient_inputs: DataLoader::new(PatientInputs { db }, tokio::spawn),
+        }
+    }
+}
+
+/// Loads rows of `E` by their single string primary key.
+pub struct ById<E> {
+    db: DatabaseConnection,
+    _entity: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> ById<E> {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self { db: db.clone(), _entity: std::marker::PhantomData }
+    }
+}
+
+/// Entities whose primary key is one string column.
+pub trait StringKeyed: EntityTrait {
+    /// The key column.
+    fn key_column() -> Self::Column;
+    /// The key of a model.
+    fn key_of(m: &Self::Model) -> String;
+}
+
+macro_rules! string_keyed {
+    ($m:ident, $col:ident, $field:ident) => {
+        impl StringKeyed for $m::Entity {
+            fn key_column() -> Self::Column {
+                $m::Column::$col
+            }
+            fn key_of(m: &Self::Model) -> String {
+                m.$field.clone()
+            }
+        }
+    };
+}
+string_keyed!(region, Code, code);
+string_keyed!(organisation, Id, id);
+string_keyed!(care_offer, Id, id);
+string_keyed!(overview, Id, id);
+string_keyed!(care_form, Code, code);
+
+impl<E> Loader<String> for ById<E>
+where
+    E: StringKeyed + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = E::find().filter(E::key_column().is_in(keys.iter().cloned())).all(&self.db).await?;
+        Ok(rows.into_iter().map(|m| (E::key_of(&m), m)).collect())
+    }
+}
+
+/// Whose offers a page lists.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OfferOwner {
+    /// Offers located in a region.
+    Region(String),
+    /// Offers of a provider.
+    Provider(String),
+}
+
+/// One page of offers: owner, filters and paging.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OfferPageKey {
+    /// Whose offers.
+    pub owner: OfferOwner,
+    /// Only this category.
+    pub category: Option<CareCategory>,
+    /// Only this status.
+    pub status: Option<OfferStatus>,
+    /// Rows to fetch (page size + 1).
+    pub limit: u64,
+    /// Offers with ids after this one.
+    pub after: Option<String>,
+}
+
+/// Loads pages of offers for many owners in one statement per filter combination, using
+/// `ROW_NUMBER() OVER (PARTITION BY owner)` (SQLite ≥ 3.25 and PostgreSQL).
+pub struct OfferPages {
+    db: DatabaseConnection,
+}
+
+impl Loader<OfferPageKey> for OfferPages {
+    type Value = Vec<care_offer::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[OfferPageKey]) -> Result<HashMap<OfferPageKey, Self::Value>, Self::Error> {
+        // Group keys that differ only in owner; each group is one statement.
+        type Group = (bool, Option<CareCategory>, Option<OfferStatus>, u64, Option<String>);
+        let mut groups: HashMap<Group, Vec<&OfferPageKey>> = HashMap::new();
+        for k in keys {
+            let by_region = matches!(k.owner, OfferOwner::Region(_));
+            groups.entry((by_region, k.category, k.status, k.limit, k.after.clone())).or_default().push(k);
+        }
+        let mut out = HashMap::new();
+        for ((by_region, category, status, limit, after), group) in groups {
+            let column = if by_region { "region_code" } else { "provider_id" };
+            let owners: Vec<String> = group
+                .iter()
+                .map(|k| match &k.owner {
+                    OfferOwner::Region(c) | OfferOwner::Provider(c) => c.clone(),
+                })
+                .collect();
+            let mut inner = Query::select();
+            inner
+                .column(Asterisk)
+                .expr_as(Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {column} ORDER BY id)")), "rn")
+                .from("care_offers")
+                .and_where(Expr::col(column).is_in(owners.clone()));
+            if let Some(c) = category {
+                inner.and_where(Expr::col("category").eq(c.as_str()));
+            }
+            if let Some(s) = status {
+                inner.and_where(Expr::col("status").eq(s.as_str()));
+            }
+            if let Some(a) = &after {
+                inner.and_where(Expr::col("id").gt(a.clone()));
+            }
+            let mut outer = Query::select();
+            outer
+                .column(Asterisk)
+                .from_subquery(inner, Alias::new("paged"))
+                .and_where(Expr::col("rn").lte(limit as i64))
+                .order_by("id", sea_orm::Order::Asc);
+            let stmt = self.db.get_database_backend().build(&outer);
+            let rows = care_offer::Entity::find().from_raw_sql(stmt).all(&self.db).await?;
+            for k in group {
+                out.insert(k.clone(), Vec::new());
+            }
+            for row in rows {
+                let owner = if by_region {
+                    OfferOwner::Region(row.region_code.clone())
+                } else {
+                    OfferOwner::Provider(row.provider_id.clone())
+                };
+                let key = OfferPageKey { owner, category, status, limit, after: after.clone() };
+                if let Some(v) = out.get_mut(&key) {
+                    v.push(row);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Overviews by (region code, year).
+pub struct OverviewByYear {
+    db: DatabaseConnection,
+}
+
+impl Loader<(String, i32)> for OverviewByYear {
+    type Value = overview::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[(String, i32)]) -> Result<HashMap<(String, i32), Self::Value>, Self::Error> {
+        let regions: Vec<String> = keys.iter().map(|(r, _)| r.clone()).collect();
+        let years: Vec<i32> = keys.iter().map(|(_, y)| *y).collect();
+        let rows = overview::Entity::find()
+            .filter(overview::Column::RegionCode.is_in(regions))
+            .filter(overview::Column::Year.is_in(years))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|m| ((m.region_code.clone(), m.year), m)).collect())
+    }
+}
+
+/// Counts of signals per status in one region.
+#[derive(Debug, Clone, Default)]
+pub struct SignalCounts {
+    /// Open.
+    pub open: i64,
+    /// Acknowledged.
+    pub acknowledged: i64,
+    /// Escalated.
+    pub escalated: i64,
+    /// Resolved.
+    pub resolved: i64,
+    /// Open past their acknowledgement deadline.
+    pub overdue: i64,
+}
+
+/// Signal counts for many regions in one statement.
+pub struct SignalCountLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for SignalCountLoader {
+    type Value = SignalCounts;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        #[derive(Debug, sea_orm::FromQueryResult)]
+        struct Row {
+            region_code: String,
+            status: String,
+            acknowledgement_deadline: chrono::DateTime<chrono::Utc>,
+        }
+        // Only the columns needed to count; descriptions never leave the database here.
+        let rows = signal::Entity::find()
+            .select_only()
+            .column(signal::Column::RegionCode)
+            .column(signal::Column::Status)
+            .column(signal::Column::AcknowledgementDeadline)
+            .filter(signal::Column::RegionCode.is_in(keys.iter().cloned()))
+            .into_model::<Row>()
+            .all(&self.db)
+            .await?;
+        let now = chrono::Utc::now();
+        let mut out: HashMap<String, SignalCounts> =
+            keys.iter().map(|k| (k.clone(), SignalCounts::default())).collect();
+        for r in rows {
+            let c = out.entry(r.region_code).or_default();
+            match r.status.as_str() {
+                "OPEN" => {
+                    c.open += 1;
+                    if r.acknowledgement_deadline < now {
+                        c.overdue += 1;
+                    }
+                }
+                "ACKNOWLEDGED" => c.acknowledged += 1,
+                "ESCALATED" => c.escalated += 1,
+                _ => c.resolved += 1,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Patient inputs per overview.
+pub struct PatientInputs {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for PatientInputs {
+    type Value = Vec<patient_input::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = patient_input::Entity::find()
+            .filter(patient_input::Column::OverviewId.is_in(keys.iter().cloned()))
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<String, Vec<patient_input::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        for r in rows {
+            out.entry(r.overview_id.clone()).or_default().push(r);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,279 @@
+//! Schema migrations of the region subgraph; they run unchanged on SQLite and PostgreSQL
+//! (foreign keys are declared inside `CREATE TABLE`, which is all SQLite supports).
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// The region subgraph's migrator (own bookkeeping table, so services may share a database).
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(ggzhub_kit::audit::CreateAuditLog), Box::new(CreateRegionTables)]
+    }
+
+    fn migration_table_name() -> sea_orm::DynIden {
+        "region_migrations".into()
+    }
+}
+
+/// The first schema: regions, organisations, code lists, offers, waiting times, signals,
+/// overviews and patient input.
+struct CreateRegionTables;
+
+impl MigrationName for CreateRegionTables {
+    fn name(&self) -> &str {
+        "m0001_create_region_tables"
+    }
+}
+
+/// Audit columns every record carries.
+fn with_meta(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
+    table
+        .col(integer("version"))
+        .col(timestamp_with_time_zone("created_at"))
+        .col(timestamp_with_time_zone("updated_at"))
+        .col(string_len("created_by", 36))
+        .col(string_len("updated_by", 36))
+}
+
+fn fk(
+    name: &str,
+    from_table: &'static str,
+    from: &'static str,
+    to_table: &'static str,
+    to: &'static str,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(from_table, from)
+        .to(to_table, to)
+        .on_delete(ForeignKeyAction::Restrict)
+        .to_owned()
+}
+
+async fn index(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: &'static str,
+    cols: &[&'static str],
+    unique: bool,
+) -> Result<(), DbErr> {
+    let mut idx = Index::create();
+    idx.name(name).table(table);
+    for c in cols {
+        idx.col(*c);
+    }
+    if unique {
+        idx.unique();
+    }
+    m.create_index(idx.to_owned()).await
+}
+
+// The trait's signature elides SchemaManager's lifetime; matching it needs the same elision.
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateRegionTables {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("organisations")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("name", 200))
+                    .col(string_len("kind", 32))
+                    .col(string_len_null("kvk", 8))
+                    .col(string_len_null("ura", 8))
+                    .col(string_len_null("agb", 8))
+                    .col(string_len_null("uzovi", 4))
+                    .col(json("regions")),
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("regions")
+                    .col(string_len("code", 40).primary_key())
+                    .col(string_len("name", 200))
+                    .col(string_len("kind", 32))
+                    .col(json("neighbours"))
+                    .col(string_len_null("coordinating_insurer_id", 36))
+                    .foreign_key(&mut fk(
+                        "regions_insurer_fk",
+                        "regions",
+                        "coordinating_insurer_id",
+                        "organisations",
+                        "id",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("care_forms")
+                .col(string_len("code", 64).primary_key())
+                .col(string_len("category", 32))
+                .col(string_len("name", 200))
+                .col(string_len("description", 1000))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("diagnosis_groups")
+                .col(string_len("code", 64).primary_key())
+                .col(string_len("name", 200))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("care_offers")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("provider_id", 36))
+                    .col(string_len("region_code", 40))
+                    .col(string_len("category", 32))
+                    .col(string_len("care_form", 64))
+                    .col(string_len("unit_name", 200))
+                    .col(string_len("location", 200))
+                    .col(integer_null("beds"))
+                    .col(integer_null("places"))
+                    .col(integer_null("teams"))
+                    .col(double_null("fte"))
+                    .col(string_len("availability", 32))
+                    .col(string_len("status", 32))
+                    .col(boolean("supra_regional"))
+                    .col(json("regions_served"))
+                    .col(text_null("inclusion_criteria"))
+                    .col(date_null("intake_pause_from"))
+                    .col(date_null("intake_pause_until"))
+                    .col(string_len_null("intake_pause_reason", 500))
+                    .foreign_key(&mut fk("offers_provider_fk", "care_offers", "provider_id", "organisations", "id"))
+                    .foreign_key(&mut fk("offers_region_fk", "care_offers", "region_code", "regions", "code"))
+                    .foreign_key(&mut fk("offers_form_fk", "care_offers", "care_form", "care_forms", "code")),
+            )
+            .to_owned(),
+        )
+        .await?;
+        index(m, "offers_region_idx", "care_offers", &["region_code", "id"], false).await?;
+        index(m, "offers_provider_idx", "care_offers", &["provider_id", "id"], false).await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("waiting_time_reports")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("provider_id", 36))
+                    .col(string_len("region_code", 40))
+                    .col(string_len("location", 200))
+                    .col(string_len("diagnosis_group", 64))
+                    .col(string_len("month", 7))
+                    .col(double("registration_weeks"))
+                    .col(double("treatment_weeks"))
+                    .col(integer("waiting_count"))
+                    .foreign_key(&mut fk(
+                        "wait_provider_fk",
+                        "waiting_time_reports",
+                        "provider_id",
+                        "organisations",
+                        "id",
+                    ))
+                    .foreign_key(&mut fk("wait_region_fk", "waiting_time_reports", "region_code", "regions", "code"))
+                    .foreign_key(&mut fk(
+                        "wait_group_fk",
+                        "waiting_time_reports",
+                        "diagnosis_group",
+                        "diagnosis_groups",
+                        "code",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await?;
+        index(m, "wait_key_uq", "waiting_time_reports", &["provider_id", "location", "diagnosis_group", "month"], true)
+            .await?;
+        index(m, "wait_region_idx", "waiting_time_reports", &["region_code", "id"], false).await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("continuity_signals")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("offer_id", 36))
+                    .col(string_len("provider_id", 36))
+                    .col(string_len("region_code", 40))
+                    .col(string_len("kind", 32))
+                    .col(string_len("severity", 32))
+                    .col(string_len("description", 2000))
+                    .col(date_null("expected_date"))
+                    .col(string_len("status", 32))
+                    .col(timestamp_with_time_zone("raised_at"))
+                    .col(timestamp_with_time_zone("acknowledgement_deadline"))
+                    .col(timestamp_with_time_zone_null("acknowledged_at"))
+                    .col(string_len_null("acknowledged_by", 36))
+                    .foreign_key(&mut fk("signal_offer_fk", "continuity_signals", "offer_id", "care_offers", "id")),
+            )
+            .to_owned(),
+        )
+        .await?;
+        index(m, "signal_region_idx", "continuity_signals", &["region_code", "id"], false).await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("regional_overviews")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("region_code", 40))
+                    .col(integer("year"))
+                    .col(string_len("status", 32))
+                    .col(text("public_summary"))
+                    .col(text("confidential_notes"))
+                    .col(json("assessments"))
+                    .col(timestamp_with_time_zone_null("published_at"))
+                    .foreign_key(&mut fk("overview_region_fk", "regional_overviews", "region_code", "regions", "code")),
+            )
+            .to_owned(),
+        )
+        .await?;
+        index(m, "overview_region_year_uq", "regional_overviews", &["region_code", "year"], true).await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("patient_inputs")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("overview_id", 36))
+                    .col(string_len("organisation_id", 36))
+                    .col(text("text"))
+                    .foreign_key(&mut fk(
+                        "input_overview_fk",
+                        "patient_inputs",
+                        "overview_id",
+                        "regional_overviews",
+                        "id",
+                    ))
+                    .foreign_key(&mut fk("input_org_fk", "patient_inputs", "organisation_id", "organisations", "id")),
+            )
+            .to_owned(),
+        )
+        .await?;
+        index(m, "input_overview_idx", "patient_inputs", &["overview_id", "id"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "patient_inputs",
+            "regional_overviews",
+            "continuity_signals",
+            "waiting_time_reports",
+            "care_offers",
+            "diagnosis_groups",
+            "care_forms",
+            "regions",
+            "organisations",
+        ] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

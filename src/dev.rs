@@ -1,0 +1,119 @@
+//! `ggzhub dev`: the whole local hub in one process — every subgraph that exists, embedded
+//! SQLite under the data directory, migrations, demo data, and ready-to-use demo tokens.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use ggzhub_kit::db::{DbConfig, connect};
+use ggzhub_kit::server::HttpLimits;
+use ggzhub_kit::token::{TokenRequest, default_scopes};
+use ggzhub_kit::{OrgKind, SigningKey};
+use sea_orm_migration::MigratorTrait as _;
+
+use crate::cli::{dev_key_path, sqlite_url};
+
+/// Options of `ggzhub dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Directory for the SQLite files, the development signing key and demo-tokens.json.
+    #[arg(long, env = "GGZHUB_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Interface to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port of the gateway (reserved: the gateway joins the dev hub with issue #5).
+    #[arg(long, default_value_t = 4000)]
+    gateway_port: u16,
+    /// Port of the region subgraph.
+    #[arg(long, default_value_t = 4001)]
+    region_port: u16,
+    /// Port of the national-table subgraph (reserved until it exists).
+    #[arg(long, default_value_t = 4002)]
+    national_table_port: u16,
+    /// Port of the contracting subgraph (reserved until it exists).
+    #[arg(long, default_value_t = 4003)]
+    contracting_port: u16,
+    /// Lifetime of the printed demo tokens.
+    #[arg(long, default_value = "12h", value_parser = crate::cli::parse_ttl)]
+    token_ttl: Duration,
+}
+
+/// Runs the local hub until Ctrl-C or SIGTERM.
+pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let key = SigningKey::load_or_create(&dev_key_path(&args.data_dir))?;
+
+    let region_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, "region"))).await?;
+    ggzhub_region::migration::Migrator::up(&region_db, None).await.context("running region migrations")?;
+    let report = ggzhub_region::seed::seed(&region_db, &ggzhub_region::seed::Source::Demo).await?;
+    if report.loaded {
+        tracing::info!(regions = report.regions, offers = report.offers, "loaded demo data (fictitious organisations)");
+    }
+
+    let region_addr = SocketAddr::new(args.host, args.region_port);
+    let listener = tokio::net::TcpListener::bind(region_addr)
+        .await
+        .with_context(|| format!("binding region subgraph to {region_addr}"))?;
+    let region_app =
+        ggzhub_region::app::router(region_db, Arc::new(key.verifier(ggzhub_region::AUDIENCE)), HttpLimits::default());
+
+    let tokens = demo_tokens(&key, args.token_ttl)?;
+    let tokens_path = args.data_dir.join("demo-tokens.json");
+    std::fs::write(&tokens_path, serde_json::to_string_pretty(&tokens)?)
+        .with_context(|| format!("writing {}", tokens_path.display()))?;
+
+    println!("\nggzhub dev hub (DEMO DATA: fictitious organisations)");
+    println!("  region subgraph   http://{region_addr}/graphql");
+    println!("  health            http://{region_addr}/health/ready");
+    println!(
+        "  (gateway :{}, national-table :{}, contracting :{} join as their issues land)",
+        args.gateway_port, args.national_table_port, args.contracting_port
+    );
+    println!("\nDemo tokens (also in {}):", tokens_path.display());
+    for t in tokens.as_array().into_iter().flatten() {
+        println!(
+            "  {:<22} {} ({})\n    {}",
+            t["kind"].as_str().unwrap_or(""),
+            t["name"].as_str().unwrap_or(""),
+            t["org"].as_str().unwrap_or(""),
+            t["token"].as_str().unwrap_or("")
+        );
+    }
+    println!(
+        "\nTry: curl -s http://{region_addr}/graphql -H 'content-type: application/json' -H \"authorization: Bearer $TOKEN\" -d '{{\"query\":\"{{ region(code: \\\"utrecht\\\") {{ name offers(first: 3) {{ edges {{ node {{ unitName status }} }} }} }} }}\"}}'\n"
+    );
+
+    ggzhub_kit::server::serve(listener, region_app, ggzhub_kit::server::shutdown_signal()).await?;
+    tracing::info!("dev hub stopped");
+    Ok(())
+}
+
+/// One token per organisation kind, for the first demo organisation of that kind.
+fn demo_tokens(key: &SigningKey, ttl: Duration) -> anyhow::Result<serde_json::Value> {
+    let orgs = ggzhub_region::seed::organisations(&ggzhub_region::seed::Source::Demo)?;
+    let signer = key.signer();
+    let mut out = Vec::new();
+    for kind in OrgKind::ALL {
+        let Some(org) = orgs.iter().find(|o| o.kind == kind) else { continue };
+        let org_id: uuid::Uuid = org.id.parse().with_context(|| format!("demo organisation id {}", org.id))?;
+        let token = signer.sign(&TokenRequest {
+            subject: format!("demo-{}", kind.as_str().to_lowercase()),
+            audience: vec![ggzhub_region::AUDIENCE.to_owned()],
+            org: org_id,
+            org_kind: kind,
+            regions: org.regions.clone(),
+            roles: org.demo_roles.clone(),
+            scopes: default_scopes(kind).iter().map(|s| (*s).to_owned()).collect(),
+            ttl,
+        });
+        out.push(serde_json::json!({
+            "kind": kind.as_str(), "org": org.id, "name": org.name, "regions": org.regions,
+            "roles": org.demo_roles, "token": token,
+        }));
+    }
+    Ok(serde_json::Value::Array(out))
+}

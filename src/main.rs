@@ -1,0 +1,18 @@
+//! `ggzhub`: the one CLI of the hub. Wiring only: every behaviour lives in the service crates.
+
+mod cli;
+mod dev;
+
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
