@@ -34,3 +34,30 @@ pub fn sdl() -> String {
         .finish()
         .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checked_in_sdl_matches_the_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/region.graphql");
+        let checked_in = std::fs::read_to_string(&path).expect("schema/region.graphql exists");
+        assert!(
+            checked_in == super::sdl(),
+            "schema/region.graphql is out of date: run `cargo run -- schema export` and commit the result"
+        );
+    }
+
+    #[test]
+    fn sdl_declares_the_federation_entities_and_a_query_root() {
+        let sdl = super::sdl();
+        for key in [
+            "type Region @key(fields: \"code\")",
+            "type Organisation @key(fields: \"id\")",
+            "type CareOffer @key(fields: \"id\")",
+            "type RegionalOverview @key(fields: \"id\")",
+            "type Query",
+        ] {
+            assert!(sdl.contains(key), "SDL lacks {key}");
+        }
+    }
+}
