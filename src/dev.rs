@@ -58,6 +58,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(region_addr)
         .await
         .with_context(|| format!("binding region subgraph to {region_addr}"))?;
+    let region_addr = listener.local_addr()?;
     let region_app =
         ggzhub_region::app::router(region_db, Arc::new(key.verifier(ggzhub_region::AUDIENCE)), HttpLimits::default());
 

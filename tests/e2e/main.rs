@@ -1,0 +1,146 @@
+//! End-to-end: the real `ggzhub dev` binary on a random port, with its demo data and demo tokens,
+//! exercised only over HTTP.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct DevHub {
+    child: Child,
+    url: String,
+    data_dir: PathBuf,
+    tokens: Value,
+}
+
+impl DevHub {
+    fn start() -> Self {
+        let data_dir = std::env::temp_dir().join(format!("ggzhub-e2e-{}", uuid::Uuid::new_v4().simple()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ggzhub"))
+            .args(["dev", "--region-port", "0", "--data-dir"])
+            .arg(&data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ggzhub dev starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.trim().strip_prefix("region subgraph").map(|s| s.trim().to_owned()) {
+                    let _ = tx.send(url);
+                }
+            }
+        });
+        let url = rx.recv_timeout(Duration::from_secs(120)).expect("ggzhub dev prints the region URL");
+        let tokens: Value = serde_json::from_str(
+            &std::fs::read_to_string(data_dir.join("demo-tokens.json")).expect("demo-tokens.json is written"),
+        )
+        .expect("demo-tokens.json is JSON");
+        Self { child, url, data_dir, tokens }
+    }
+
+    fn persona(&self, kind: &str) -> (String, String) {
+        let t = self.tokens.as_array().expect("array").iter().find(|t| t["kind"] == kind).expect("a demo token per kind");
+        (t["org"].as_str().expect("org").to_owned(), t["token"].as_str().expect("token").to_owned())
+    }
+
+    async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        let resp = reqwest::Client::new()
+            .post(&self.url)
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request reaches the hub");
+        resp.json().await.expect("JSON response")
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "ggzhub dev did not stop within 20 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for DevHub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+const OWN_OFFERS: &str = "query($id: ID!) { organisation(id: $id) { careOffers(first: 5) { edges { node { id version unitName } } } } }";
+const OTHER_OFFERS: &str = "{ careOffers(category: ACUTE, first: 50) { edges { node { id version provider { id } } } } }";
+const UPDATE: &str = "mutation($id: ID!, $v: Int!) { updateCareOffer(id: $id, expectedVersion: $v, input: { unitName: \"E2E-team\" }) { id version unitName } }";
+const OFFER_DETAIL: &str = "query($id: ID!) { careOffer(id: $id) { unitName status capacity { beds places } inclusionCriteria } }";
+
+#[tokio::test]
+async fn dev_hub_serves_demo_data_and_enforces_the_access_matrix() {
+    let hub = DevHub::start();
+    let (provider_org, provider) = hub.persona("PROVIDER");
+    let (_, patient_org) = hub.persona("PATIENT_ORGANISATION");
+
+    // The provider changes its own offer.
+    let own = hub.gql(&provider, OWN_OFFERS, json!({ "id": provider_org })).await;
+    let offer = &own["data"]["organisation"]["careOffers"]["edges"][0]["node"];
+    let offer_id = offer["id"].as_str().expect("the demo provider has offers").to_owned();
+    let updated = hub.gql(&provider, UPDATE, json!({ "id": offer_id, "v": offer["version"] })).await;
+    assert_eq!(updated["data"]["updateCareOffer"]["unitName"], "E2E-team", "{updated:#}");
+    assert_eq!(updated["data"]["updateCareOffer"]["version"], offer["version"].as_i64().expect("int") + 1);
+
+    // …and cannot change another provider's.
+    let all = hub.gql(&provider, OTHER_OFFERS, json!({})).await;
+    let other = all["data"]["careOffers"]["edges"]
+        .as_array()
+        .expect("offers")
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["provider"]["id"] != provider_org.as_str())
+        .expect("an offer of another provider")
+        .clone();
+    let refused = hub.gql(&provider, UPDATE, json!({ "id": other["id"], "v": other["version"] })).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused:#}");
+    assert!(refused["data"].is_null() || refused["data"]["updateCareOffer"].is_null());
+
+    // A patient organisation reads public fields and gets FORBIDDEN on confidential ones.
+    let detail = hub.gql(&patient_org, OFFER_DETAIL, json!({ "id": offer_id })).await;
+    assert_eq!(detail["data"]["careOffer"]["unitName"], "E2E-team");
+    assert!(detail["data"]["careOffer"]["capacity"].is_null());
+    let codes: Vec<&str> = detail["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(codes, ["FORBIDDEN", "FORBIDDEN"], "{detail:#}");
+
+    let status = hub.stop();
+    assert!(status.success(), "ggzhub dev exits cleanly on SIGTERM: {status}");
+}
+
+#[tokio::test]
+async fn requests_without_a_token_are_refused_with_401() {
+    let hub = DevHub::start();
+    let resp = reqwest::Client::new()
+        .post(&hub.url)
+        .json(&json!({ "query": "{ regions { edges { node { code } } } }" }))
+        .send()
+        .await
+        .expect("request reaches the hub");
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.expect("JSON");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert!(body.get("data").is_none());
+}
