@@ -407,6 +407,7 @@ fn assessments(input: Vec<CategoryAssessmentInput>, existing: &serde_json::Value
     Ok(serde_json::to_value(list).map_err(ApiError::internal)?)
 }
 
+/// Mutations of the region subgraph; each names the version it expects and is audited.
 #[Object(name = "Mutation")]
 impl Mutation {
     /// Creates a region (hub operator).

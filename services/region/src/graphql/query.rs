@@ -27,6 +27,8 @@ fn check_region_code(code: &str) -> Result<()> {
     if is_region_code(code) { Ok(()) } else { Err(ApiError::bad_input(format!("invalid region code {code:?}"))).gql() }
 }
 
+/// Queries of the region subgraph: regions, organisations, care offers, overviews, waiting
+/// times, continuity signals and the audit log.
 #[Object(name = "Query")]
 impl Query {
     /// All regions, ordered by code.

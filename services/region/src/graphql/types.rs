@@ -55,6 +55,7 @@ macro_rules! meta {
 /// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
 pub struct Region(pub region::Model);
 
+/// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
 #[Object]
 impl Region {
     /// Region code (kebab-case), e.g. `utrecht`.
@@ -164,6 +165,7 @@ impl From<crate::loader::SignalCounts> for SignalCounts {
 /// An organisation taking part in the hub (provider, insurer, patient organisation, …).
 pub struct Organisation(pub organisation::Model);
 
+/// An organisation taking part in the hub (provider, insurer, patient organisation, …).
 #[Object]
 impl Organisation {
     /// Hub id.
@@ -250,6 +252,7 @@ pub struct IntakePause {
     pub reason: String,
 }
 
+/// Aanbod: one unit of crucial care at department or team level of a provider.
 #[Object]
 impl CareOffer {
     /// Id.
@@ -345,6 +348,7 @@ impl CareOffer {
 /// Zorgvorm: a form of care within a category (code list).
 pub struct CareForm(pub care_form::Model);
 
+/// Zorgvorm: a form of care within a category (code list).
 #[Object]
 impl CareForm {
     /// Code, e.g. `CRISIS_SERVICE`.
@@ -462,6 +466,7 @@ impl WaitingTimeReport {
 /// Vroegsignalering: a provider's early warning that a department's or team's continuity is at risk.
 pub struct ContinuitySignal(pub signal::Model);
 
+/// Vroegsignalering: a provider's early warning that a department's or team's continuity is at risk.
 #[Object]
 impl ContinuitySignal {
     /// Id.
@@ -548,6 +553,8 @@ pub struct CategoryAssessment {
 /// and is missing.
 pub struct RegionalOverview(pub overview::Model);
 
+/// Regiobeeld: a region's picture for one year of what crucial care exists, is under pressure
+/// and is missing.
 #[Object]
 impl RegionalOverview {
     /// Id.
@@ -612,6 +619,7 @@ impl RegionalOverview {
 /// A patient organisation's contribution to a regional overview.
 pub struct PatientInput(pub patient_input::Model);
 
+/// A patient organisation's contribution to a regional overview.
 #[Object]
 impl PatientInput {
     /// Id.
