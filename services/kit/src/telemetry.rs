@@ -36,9 +36,13 @@ impl Drop for TelemetryGuard {
 /// Installs the global subscriber. `RUST_LOG` sets the filter (default `info`).
 pub fn init(service_name: &str, format: LogFormat) -> anyhow::Result<TelemetryGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Logs go to stderr so that stdout stays for what a command prints (URLs, tokens, SDL).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt = match format {
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(false).boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer().json().flatten_event(true).boxed(),
+        LogFormat::Pretty => {
+            tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi).with_target(false).boxed()
+        }
+        LogFormat::Json => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).json().flatten_event(true).boxed(),
     };
     let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         Ok(endpoint) if !endpoint.trim().is_empty() => {
