@@ -143,6 +143,13 @@ enum SchemaCommand {
 enum TokenCommand {
     /// Sign a development token with the data directory's key and print it.
     Issue(TokenArgs),
+    /// Print the public key (SPKI PEM) of the data directory's signing key, for
+    /// `serve … --token-public-key`.
+    PublicKey {
+        /// Directory holding dev-signing-key.pem (created when missing).
+        #[arg(long, env = "GGZHUB_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -239,6 +246,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             std::fs::write(&path, ggzhub_region::graphql::sdl())
                 .with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {}", path.display());
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::PublicKey { data_dir } } => {
+            print!("{}", SigningKey::load_or_create(&dev_key_path(&data_dir))?.public_pem());
             Ok(())
         }
         Command::Token { command: TokenCommand::Issue(args) } => {
