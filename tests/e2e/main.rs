@@ -44,7 +44,8 @@ impl DevHub {
     }
 
     fn persona(&self, kind: &str) -> (String, String) {
-        let t = self.tokens.as_array().expect("array").iter().find(|t| t["kind"] == kind).expect("a demo token per kind");
+        let t =
+            self.tokens.as_array().expect("array").iter().find(|t| t["kind"] == kind).expect("a demo token per kind");
         (t["org"].as_str().expect("org").to_owned(), t["token"].as_str().expect("token").to_owned())
     }
 
@@ -81,10 +82,13 @@ impl Drop for DevHub {
     }
 }
 
-const OWN_OFFERS: &str = "query($id: ID!) { organisation(id: $id) { careOffers(first: 5) { edges { node { id version unitName } } } } }";
-const OTHER_OFFERS: &str = "{ careOffers(category: ACUTE, first: 50) { edges { node { id version provider { id } } } } }";
+const OWN_OFFERS: &str =
+    "query($id: ID!) { organisation(id: $id) { careOffers(first: 5) { edges { node { id version unitName } } } } }";
+const OTHER_OFFERS: &str =
+    "{ careOffers(category: ACUTE, first: 50) { edges { node { id version provider { id } } } } }";
 const UPDATE: &str = "mutation($id: ID!, $v: Int!) { updateCareOffer(id: $id, expectedVersion: $v, input: { unitName: \"E2E-team\" }) { id version unitName } }";
-const OFFER_DETAIL: &str = "query($id: ID!) { careOffer(id: $id) { unitName status capacity { beds places } inclusionCriteria } }";
+const OFFER_DETAIL: &str =
+    "query($id: ID!) { careOffer(id: $id) { unitName status capacity { beds places } inclusionCriteria } }";
 
 #[tokio::test]
 async fn dev_hub_serves_demo_data_and_enforces_the_access_matrix() {

@@ -42,7 +42,9 @@ pub fn init(service_name: &str, format: LogFormat) -> anyhow::Result<TelemetryGu
         LogFormat::Pretty => {
             tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi).with_target(false).boxed()
         }
-        LogFormat::Json => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).json().flatten_event(true).boxed(),
+        LogFormat::Json => {
+            tracing_subscriber::fmt::layer().with_writer(std::io::stderr).json().flatten_event(true).boxed()
+        }
     };
     let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         Ok(endpoint) if !endpoint.trim().is_empty() => {

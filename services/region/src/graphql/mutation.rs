@@ -292,6 +292,15 @@ async fn audit<C: ConnectionTrait>(
     Ok(audit::record(conn, c, entity, id, action, change).await?)
 }
 
+/// A unique index refused an insert: another request created the same record between our check
+/// and our write. Reported as the check would have reported it, never as `INTERNAL`.
+fn lost_race(err: sea_orm::DbErr, refusal: impl FnOnce() -> ApiError) -> ApiError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => refusal(),
+        _ => ApiError::from(err),
+    }
+}
+
 async fn existing_regions<C: ConnectionTrait>(conn: &C, field: &str, codes: &[String]) -> ApiResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for code in codes {
@@ -404,7 +413,7 @@ fn assessments(input: Vec<CategoryAssessmentInput>, existing: &serde_json::Value
         list.push(item);
     }
     list.sort_by_key(|a| a.category);
-    Ok(serde_json::to_value(list).map_err(ApiError::internal)?)
+    serde_json::to_value(list).map_err(ApiError::internal)
 }
 
 /// Mutations of the region subgraph; each names the version it expects and is audited.
@@ -440,7 +449,10 @@ impl Mutation {
                 updated_by: Set(c.org.to_string()),
             }
             .insert(&txn)
-            .await?;
+            .await
+            .map_err(|e| {
+                lost_race(e, || ApiError::bad_input(format!("region code {} is already in use", input.code)))
+            })?;
             audit(
                 &txn,
                 c,
@@ -955,7 +967,17 @@ impl Mutation {
                 updated_by: Set(c.org.to_string()),
             }
             .insert(&txn)
-            .await?;
+            .await
+            .map_err(|e| {
+                lost_race(e, || {
+                    ApiError::conflict(format!(
+                        "a report for {}, {}, {} exists: use correctWaitingTime",
+                        input.location.trim(),
+                        input.diagnosis_group,
+                        input.month
+                    ))
+                })
+            })?;
             audit(&txn, c, "WaitingTimeReport", &model.id, "create", json!({"month": model.month, "diagnosisGroup": model.diagnosis_group, "registrationWeeks": model.registration_weeks, "treatmentWeeks": model.treatment_weeks, "waitingCount": model.waiting_count})).await?;
             txn.commit().await?;
             Ok(WaitingTimeReport::from(model))
@@ -1211,7 +1233,10 @@ impl Mutation {
                 updated_by: Set(c.org.to_string()),
             }
             .insert(&txn)
-            .await?;
+            .await
+            .map_err(|e| {
+                lost_race(e, || ApiError::conflict(format!("region {region_code} already has an overview for {year}")))
+            })?;
             audit(&txn, c, "RegionalOverview", &model.id, "create", json!({"regionCode": region_code, "year": year}))
                 .await?;
             txn.commit().await?;

@@ -319,56 +319,82 @@ impl Query {
 
     /// Federation: resolve a `Region` by code.
     #[graphql(entity)]
-    async fn find_region_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Region> {
-        access::read(caller(ctx)?).gql()?;
-        loaders(ctx)?
-            .regions
-            .load_one(code.clone())
-            .await
-            .map_err(load_err)?
-            .map(Region)
-            .ok_or_else(|| not_found("region", &code))
+    async fn find_region_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
+        let found = async {
+            access::read(caller(ctx)?).gql()?;
+            loaders(ctx)?
+                .regions
+                .load_one(code.clone())
+                .await
+                .map_err(load_err)?
+                .map(Region)
+                .ok_or_else(|| not_found("region", &code))
+        };
+        Ok(entity_or_null(ctx, found.await))
     }
 
     /// Federation: resolve an `Organisation` by id.
     #[graphql(entity)]
-    async fn find_organisation_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Organisation> {
-        access::read(caller(ctx)?).gql()?;
-        loaders(ctx)?
-            .organisations
-            .load_one(id.0.clone())
-            .await
-            .map_err(load_err)?
-            .map(Organisation)
-            .ok_or_else(|| not_found("organisation", &id))
+    async fn find_organisation_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
+        let found = async {
+            access::read(caller(ctx)?).gql()?;
+            loaders(ctx)?
+                .organisations
+                .load_one(id.0.clone())
+                .await
+                .map_err(load_err)?
+                .map(Organisation)
+                .ok_or_else(|| not_found("organisation", &id))
+        };
+        Ok(entity_or_null(ctx, found.await))
     }
 
     /// Federation: resolve a `CareOffer` by id.
     #[graphql(entity)]
-    async fn find_care_offer_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<CareOffer> {
-        access::read(caller(ctx)?).gql()?;
-        loaders(ctx)?
-            .offers
-            .load_one(id.0.clone())
-            .await
-            .map_err(load_err)?
-            .map(CareOffer)
-            .ok_or_else(|| not_found("care offer", &id))
+    async fn find_care_offer_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CareOffer>> {
+        let found = async {
+            access::read(caller(ctx)?).gql()?;
+            loaders(ctx)?
+                .offers
+                .load_one(id.0.clone())
+                .await
+                .map_err(load_err)?
+                .map(CareOffer)
+                .ok_or_else(|| not_found("care offer", &id))
+        };
+        Ok(entity_or_null(ctx, found.await))
     }
 
     /// Federation: resolve a `RegionalOverview` by id (drafts only for those who may read them).
     #[graphql(entity)]
-    async fn find_regional_overview_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<RegionalOverview> {
-        let c = caller(ctx)?;
-        access::read(c).gql()?;
-        let o = loaders(ctx)?
-            .overviews
-            .load_one(id.0.clone())
-            .await
-            .map_err(load_err)?
-            .ok_or_else(|| not_found("regional overview", &id))?;
-        access::require_overview(c, &o, OverviewView::Public).gql()?;
-        Ok(RegionalOverview(o))
+    async fn find_regional_overview_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<RegionalOverview>> {
+        let found = async {
+            let c = caller(ctx)?;
+            access::read(c).gql()?;
+            let o = loaders(ctx)?
+                .overviews
+                .load_one(id.0.clone())
+                .await
+                .map_err(load_err)?
+                .ok_or_else(|| not_found("regional overview", &id))?;
+            access::require_overview(c, &o, OverviewView::Public).gql()?;
+            Ok(RegionalOverview(o))
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+}
+
+/// Federation: an entity that is unknown or hidden from the caller resolves to `null` with its
+/// error beside it. Returning the error instead would fail the whole `_entities` batch
+/// (async-graphql joins the representations with `try_join_all`, and `_entities` is non-null),
+/// so one deleted offer or one draft overview would blank out every other entity in the batch.
+fn entity_or_null<T>(ctx: &Context<'_>, found: Result<T>) -> Option<T> {
+    match found {
+        Ok(entity) => Some(entity),
+        Err(e) => {
+            ctx.add_error(ctx.set_error_path(e.into_server_error(ctx.item.pos)));
+            None
+        }
     }
 }
 

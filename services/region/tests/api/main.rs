@@ -1,0 +1,16 @@
+//! HTTP API tests of the region subgraph: one binary, one module per topic. Every test spawns
+//! its own service and database (`helpers::TestApp`) and talks to it only over HTTP.
+
+mod helpers;
+
+mod admin;
+mod audit;
+mod auth;
+mod concurrency;
+mod dataloader;
+mod entities;
+mod offers;
+mod overviews;
+mod signals;
+mod validation;
+mod waiting_times;
