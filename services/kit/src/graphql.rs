@@ -39,12 +39,73 @@ pub async fn execute<E: async_graphql::Executor>(
         Err(e) => return bad_request(StatusCode::BAD_REQUEST, &format!("not a GraphQL request: {e}")),
     };
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or(""));
-    let response = tracing::Instrument::instrument(schema.execute(decorate(request.data(caller))), span).await;
+    let mut response = tracing::Instrument::instrument(schema.execute(decorate(request.data(caller))), span).await;
+    fill_error_nulls(&mut response.data, &response.errors);
     let mut http = axum::Json(response).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     http
 }
 
+/// async-graphql leaves a field whose resolver failed out of its object; the GraphQL spec wants
+/// it present as `null`, with the error pointing at it. For each error path, the first key missing
+/// along the path is set to `null` (a failed nested field nulls its nearest missing parent).
+pub fn fill_error_nulls(data: &mut async_graphql::Value, errors: &[async_graphql::ServerError]) {
+    use async_graphql::{PathSegment, Value};
+    for err in errors {
+        let mut node = &mut *data;
+        for seg in &err.path {
+            node = match (node, seg) {
+                (Value::Object(map), PathSegment::Field(name)) => {
+                    let key = async_graphql::Name::new(name);
+                    if !map.contains_key(&key) {
+                        map.insert(key, Value::Null);
+                        break;
+                    }
+                    map.get_mut(name.as_str()).expect("present: checked above")
+                }
+                (Value::List(items), PathSegment::Index(i)) if *i < items.len() => &mut items[*i],
+                _ => break,
+            };
+        }
+    }
+}
+
 fn bad_request(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(graphql_error_body(message, ErrorCode::BadUserInput))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{PathSegment, ServerError, Value};
+
+    fn err(path: Vec<PathSegment>) -> ServerError {
+        let mut e = ServerError::new("denied", None);
+        e.path = path;
+        e
+    }
+
+    #[test]
+    fn failed_fields_become_null_instead_of_missing() {
+        let mut data = Value::from_json(serde_json::json!({
+            "offers": [{ "unitName": "a" }, { "unitName": "b", "capacity": { "beds": 1 } }]
+        }))
+        .expect("valid");
+        let errors = vec![
+            err(vec![
+                PathSegment::Field("offers".into()),
+                PathSegment::Index(0),
+                PathSegment::Field("capacity".into()),
+            ]),
+            err(vec![PathSegment::Field("region".into()), PathSegment::Field("name".into())]),
+        ];
+        fill_error_nulls(&mut data, &errors);
+        assert_eq!(
+            data.into_json().expect("json"),
+            serde_json::json!({
+                "offers": [{ "unitName": "a", "capacity": null }, { "unitName": "b", "capacity": { "beds": 1 } }],
+                "region": null
+            })
+        );
+    }
 }

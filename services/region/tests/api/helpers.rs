@@ -5,9 +5,9 @@
 //! The fixture never reads the demo files: every test knows exactly what the database holds.
 //!
 //! A note on "null + FORBIDDEN": async-graphql 7.2.1 leaves a field whose resolver failed out of
-//! its object instead of writing `null` (GraphQL spec §6.4.4 asks for `null`). The assertions
-//! read such fields with `serde_json`'s index, which yields `Value::Null` for both, and always
-//! check the error's code at the field's path as well.
+//! its object; `ggzhub_kit::graphql::fill_error_nulls` puts it back as `null` (GraphQL spec
+//! §6.4.4). The offer tests assert the key is present; everywhere the error's code is checked at
+//! the field's path as well.
 //!
 //! | persona            | kind                 | tables at | notes                                  |
 //! |--------------------|----------------------|-----------|----------------------------------------|

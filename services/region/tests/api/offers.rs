@@ -43,8 +43,9 @@ async fn assert_detail_forbidden(app: &TestApp, caller: &TestCaller, offer: impl
     let resp = app.graphql(DETAIL).var("id", offer.to_string()).as_caller(caller).send().await;
     let data = &resp.body["data"]["careOffer"];
     assert!(data["unitName"].is_string(), "public fields stay readable: {:#}", resp.body);
-    assert!(data["capacity"].is_null(), "{:#}", resp.body);
-    assert!(data["inclusionCriteria"].is_null(), "{:#}", resp.body);
+    // Present as null (GraphQL spec §6.4.4), not left out.
+    assert_eq!(data.get("capacity"), Some(&Value::Null), "{:#}", resp.body);
+    assert_eq!(data.get("inclusionCriteria"), Some(&Value::Null), "{:#}", resp.body);
     assert_eq!(resp.error_code_at(&["careOffer", "capacity"]).as_deref(), Some("FORBIDDEN"), "{:#}", resp.body);
     assert_eq!(resp.error_code_at(&["careOffer", "inclusionCriteria"]).as_deref(), Some("FORBIDDEN"));
     assert_eq!(resp.error_codes().len(), 2, "{:#}", resp.body);
@@ -200,7 +201,7 @@ async fn patient_org_gets_forbidden_on_capacity_in_lists_too() {
     assert_eq!(nodes.len(), 2);
     for (i, node) in nodes.iter().enumerate() {
         assert!(node["unitName"].is_string());
-        assert!(node["capacity"].is_null());
+        assert_eq!(node.get("capacity"), Some(&Value::Null), "capacity is present as null");
         let i = i.to_string();
         assert_eq!(
             resp.error_code_at(&["region", "offers", "nodes", &i, "capacity"]).as_deref(),
