@@ -64,7 +64,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 
     let tokens = demo_tokens(&key, args.token_ttl)?;
     let tokens_path = args.data_dir.join("demo-tokens.json");
-    std::fs::write(&tokens_path, serde_json::to_string_pretty(&tokens)?)
+    write_private(&tokens_path, serde_json::to_string_pretty(&tokens)?.as_bytes())
         .with_context(|| format!("writing {}", tokens_path.display()))?;
 
     println!("\nggzhub dev hub (DEMO DATA: fictitious organisations)");
@@ -117,4 +117,14 @@ fn demo_tokens(key: &SigningKey, ttl: Duration) -> anyhow::Result<serde_json::Va
         }));
     }
     Ok(serde_json::Value::Array(out))
+}
+
+/// Writes a file only its owner can read (the tokens are bearer credentials).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(bytes)
 }

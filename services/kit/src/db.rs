@@ -15,7 +15,7 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct DbConfig {
     /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`.
     pub url: String,
-    /// Pool size (SQLite in memory always uses 1: every connection would be a new database).
+    /// Pool size for PostgreSQL (SQLite always uses one connection: one writer at a time).
     pub max_connections: u32,
     /// Wait for a pooled connection at most this long.
     pub acquire_timeout: Duration,
@@ -79,7 +79,10 @@ pub async fn connect(cfg: &DbConfig) -> anyhow::Result<DatabaseConnection> {
     }
     let mut opts = ConnectOptions::new(cfg.url.clone());
     let in_memory = cfg.url.contains(":memory:") || cfg.url.contains("mode=memory");
-    opts.max_connections(if in_memory { 1 } else { cfg.max_connections })
+    // SQLite has one writer: with several pooled connections, two read-then-write transactions
+    // fail at once with SQLITE_BUSY instead of waiting. One connection queues them instead.
+    let max = if cfg.is_postgres() { cfg.max_connections } else { 1 };
+    opts.max_connections(max)
         .min_connections(if in_memory { 1 } else { 0 })
         .acquire_timeout(cfg.acquire_timeout)
         .connect_timeout(Duration::from_secs(5))
@@ -93,7 +96,7 @@ pub async fn connect(cfg: &DbConfig) -> anyhow::Result<DatabaseConnection> {
     }
     let db = Database::connect(opts).await.with_context(|| format!("connecting to {shown}"))?;
     if db.get_database_backend() == DbBackend::Sqlite {
-        // Enforce foreign keys and wait on a busy writer instead of failing at once.
+        // Enforce foreign keys (sqlx turns them on too; say it where the schema relies on it).
         db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
     }
     Ok(db)
