@@ -4,11 +4,14 @@
 pub mod audit;
 pub mod caller;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod page;
 pub mod server;
 pub mod telemetry;
 pub mod token;
+pub mod validate;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -16,3 +19,10 @@ pub mod testing;
 pub use caller::Caller;
 pub use error::{ApiError, ApiResult, ErrorCode, GqlResultExt};
 pub use token::{OrgKind, SigningKey, TokenSigner, TokenVerifier};
+
+/// Crates the exported macros refer to.
+#[doc(hidden)]
+pub mod reexport {
+    pub use async_graphql;
+    pub use serde;
+}

@@ -1,37 +1,9 @@
 //! The region subgraph's vocabulary: categories, statuses and kinds, stored as strings and
 //! exposed as GraphQL enums.
 
-/// Defines a GraphQL enum stored as its SCREAMING_SNAKE_CASE name.
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum, serde::Serialize, serde::Deserialize)]
-        #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
-        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-        pub enum $name { $($(#[$vmeta])* $variant,)+ }
+use ggzhub_kit::string_enum;
 
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The stored (and wire) name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire,)+ }
-            }
-
-            /// Parses a stored name.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($wire => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+pub use ggzhub_kit::domain::CareCategory;
 
 string_enum! {
     /// Kind of region: an IZA region or a zorgkantoorregio (care-office region).
@@ -40,24 +12,6 @@ string_enum! {
         Iza => "IZA",
         /// Zorgkantoorregio: one of the Wlz purchasing regions.
         CareOffice => "CARE_OFFICE",
-    }
-}
-
-string_enum! {
-    /// The six categories of crucial care (cruciale ggz).
-    CareCategory {
-        /// Acute care: crisis service, IHT, HIC, acute day treatment.
-        Acute => "ACUTE",
-        /// Outreach care: FACT, VIP, IHT teams for addiction care.
-        Outreach => "OUTREACH",
-        /// Clinical care: admission, MPU, PUK.
-        Clinical => "CLINICAL",
-        /// Secure care: secure beds level 2 and 3, KIB, LIZ, levensloopaanpak.
-        Secure => "SECURE",
-        /// Highly specialised care from mental-health institutions (Zpm setting 8).
-        SpecialistMhc => "SPECIALIST_MHC",
-        /// Highly specialised care from hospitals and UMCs.
-        SpecialistHospital => "SPECIALIST_HOSPITAL",
     }
 }
 
@@ -148,12 +102,7 @@ pub const TREEKNORM_TREATMENT_WEEKS: f64 = 10.0;
 /// Treeknorm: maximum weeks from registration to treatment.
 pub const TREEKNORM_TOTAL_WEEKS: f64 = 14.0;
 
-/// Pattern for region codes: lowercase ASCII kebab-case, 2–40 characters.
-pub fn is_region_code(code: &str) -> bool {
-    (2..=40).contains(&code.len())
-        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
-}
+pub use ggzhub_kit::validate::is_region_code;
 
 #[cfg(test)]
 mod tests {
@@ -165,13 +114,5 @@ mod tests {
             assert_eq!(CareCategory::parse(c.as_str()), Some(*c));
         }
         assert_eq!(SignalStatus::parse("open"), None);
-    }
-
-    #[test]
-    fn region_codes_are_kebab_case() {
-        assert!(is_region_code("apeldoorn-zutphen"));
-        assert!(!is_region_code("Utrecht"));
-        assert!(!is_region_code("-x"));
-        assert!(!is_region_code("a"));
     }
 }

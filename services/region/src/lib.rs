@@ -8,9 +8,7 @@ pub mod entity;
 pub mod graphql;
 pub mod loader;
 pub mod migration;
-pub mod page;
 pub mod seed;
-pub mod validate;
 
 /// The audience of internal tokens for this subgraph.
 pub const AUDIENCE: &str = "region";

@@ -9,7 +9,7 @@ use super::types::*;
 use crate::access::{self, OverviewView};
 use crate::domain::*;
 use crate::entity::{care_form, care_offer, diagnosis_group, organisation, region, signal, waiting_time};
-use crate::page::{Page, connection};
+use ggzhub_kit::page::{Page, connection};
 use sea_orm::sea_query::ExprTrait as _;
 
 /// The region subgraph's queries.
@@ -202,7 +202,7 @@ impl Query {
         let page = Page::new(first, after).gql()?;
         let mut cond = Condition::all().add(waiting_time::Column::RegionCode.eq(region));
         if let Some(m) = month {
-            crate::validate::month(&m).gql()?;
+            ggzhub_kit::validate::month(&m).gql()?;
             cond = cond.add(waiting_time::Column::Month.eq(m));
         }
         if let Some(g) = diagnosis_group {

@@ -9,7 +9,7 @@ use crate::access::{self, OverviewView};
 use crate::domain::*;
 use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region, signal, waiting_time};
 use crate::loader::{Loaders, OfferOwner, OfferPageKey};
-use crate::page::{Page, connection};
+use ggzhub_kit::page::{Page, connection};
 
 pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<&'a Caller> {
     ctx.data::<Caller>()

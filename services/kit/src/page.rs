@@ -1,9 +1,9 @@
 //! Cursor pagination (`first`/`after`) shared by every list that can grow.
 
+use crate::error::{ApiError, ApiResult};
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, Edge};
 use base64::Engine as _;
-use ggzhub_kit::{ApiError, ApiResult};
 
 /// Default page size.
 pub const DEFAULT_PAGE: u32 = 20;

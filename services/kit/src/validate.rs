@@ -1,6 +1,6 @@
 //! Input validation shared by the mutations: every message names the field and the bad value.
 
-use ggzhub_kit::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
 
 /// Longest single-line text (names, locations).
 pub const MAX_NAME: usize = 200;
@@ -79,11 +79,18 @@ pub fn id(field: &str, value: &str) -> ApiResult<String> {
 
 /// A region code's shape.
 pub fn region_code(field: &str, value: &str) -> ApiResult<()> {
-    if crate::domain::is_region_code(value) {
+    if is_region_code(value) {
         Ok(())
     } else {
         Err(ApiError::bad_input(format!("{field} is not a valid region code: {value:?}")))
     }
+}
+
+/// Pattern for region codes: lowercase ASCII kebab-case, 2–40 characters.
+pub fn is_region_code(code: &str) -> bool {
+    (2..=40).contains(&code.len())
+        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !code.starts_with('-')
 }
 
 #[cfg(test)]
@@ -96,6 +103,14 @@ mod tests {
         assert!(text("name", "   ", 5).is_err());
         assert!(text("name", "abcdef", 5).is_err());
         assert!(text("name", "a\u{0}b", 5).is_err());
+    }
+
+    #[test]
+    fn region_codes_are_kebab_case() {
+        assert!(is_region_code("apeldoorn-zutphen"));
+        assert!(!is_region_code("Utrecht"));
+        assert!(!is_region_code("-x"));
+        assert!(!is_region_code("a"));
     }
 
     #[test]
