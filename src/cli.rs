@@ -1,4 +1,4 @@
-//! Command-line interface: `dev`, `serve`, `migrate`, `seed`, `schema export`, `token issue`.
+//! Command-line interface: `dev`, `serve`, `migrate`, `seed`, `schema export`, `token`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use ggzhub_kit::db::{DbConfig, connect};
+use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::telemetry::LogFormat;
 use ggzhub_kit::token::{TokenRequest, scopes};
 use ggzhub_kit::{OrgKind, SigningKey, TokenVerifier};
+use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait as _;
 
 /// ggzhub: a GraphQL federation hub for crucial mental-health care (cruciale ggz).
@@ -32,54 +34,100 @@ enum Command {
     /// Run one service, as in production.
     Serve {
         #[command(subcommand)]
-        service: Service,
+        service: ServeCommand,
     },
-    /// Run database migrations of a service and exit.
-    Migrate(DbArgs),
-    /// Load seed data into an empty database and exit.
+    /// Run a service's database migrations and exit.
+    Migrate(MigrateArgs),
+    /// Load seed data into a service's empty database and exit.
     Seed(SeedArgs),
     /// Schema files.
     Schema {
         #[command(subcommand)]
         command: SchemaCommand,
     },
-    /// Development tokens.
+    /// Development tokens and keys.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum Service {
-    /// The region subgraph.
-    Region(ServeRegionArgs),
+/// The subgraph services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Service {
+    /// Regions, organisations, care offers, overviews, waiting times, signals.
+    Region,
+    /// Escalations, measures, the supra-regional list, expertise networks, national KPIs.
+    NationalTable,
+}
+
+impl Service {
+    /// Every service, in start order.
+    pub const ALL: [Service; 2] = [Service::Region, Service::NationalTable];
+
+    /// Name in file names, URLs and token audiences.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Region => ggzhub_region::AUDIENCE,
+            Self::NationalTable => ggzhub_national_table::AUDIENCE,
+        }
+    }
+
+    fn env_prefix(self) -> &'static str {
+        match self {
+            Self::Region => "REGION",
+            Self::NationalTable => "NATIONAL_TABLE",
+        }
+    }
+
+    /// Runs the service's migrations.
+    pub async fn migrate(self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        match self {
+            Self::Region => ggzhub_region::migration::Migrator::up(db, None).await,
+            Self::NationalTable => ggzhub_national_table::migration::Migrator::up(db, None).await,
+        }
+        .with_context(|| format!("running {} migrations", self.name()))
+    }
+
+    /// The service's SDL.
+    pub fn sdl(self) -> String {
+        match self {
+            Self::Region => ggzhub_region::graphql::sdl(),
+            Self::NationalTable => ggzhub_national_table::graphql::sdl(),
+        }
+    }
 }
 
 /// Where a service's database is.
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// Database URL: `sqlite://path?mode=rwc` or `postgres://…`. Falls back to `DATABASE_URL`,
-    /// then to `sqlite://<data-dir>/region.db?mode=rwc`.
-    #[arg(long, env = "REGION_DATABASE_URL")]
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://…`. Without it: the service's own
+    /// variable (`REGION_DATABASE_URL`, `NATIONAL_TABLE_DATABASE_URL`), then `DATABASE_URL`, then
+    /// `sqlite://<data-dir>/<service>.db?mode=rwc`.
+    #[arg(long)]
     database_url: Option<String>,
     /// Directory for SQLite files and the development signing key.
     #[arg(long, env = "GGZHUB_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
-    /// Maximum pooled connections.
+    /// Maximum pooled connections (PostgreSQL).
     #[arg(long, env = "GGZHUB_DB_MAX_CONNECTIONS", default_value_t = ggzhub_kit::db::DEFAULT_MAX_CONNECTIONS)]
     max_connections: u32,
 }
 
 impl DbArgs {
-    fn config(&self) -> anyhow::Result<DbConfig> {
-        let url = match (&self.database_url, std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty())) {
-            (Some(u), _) => u.clone(),
-            (None, Some(u)) => u,
-            (None, None) => {
+    fn config(&self, service: Service) -> anyhow::Result<DbConfig> {
+        let from_env = |name: String| std::env::var(name).ok().filter(|s| !s.trim().is_empty());
+        let url = match self
+            .database_url
+            .clone()
+            .or_else(|| from_env(format!("{}_DATABASE_URL", service.env_prefix())))
+            .or_else(|| from_env("DATABASE_URL".into()))
+        {
+            Some(u) => u,
+            None => {
                 std::fs::create_dir_all(&self.data_dir)
                     .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
-                sqlite_url(&self.data_dir, "region")
+                sqlite_url(&self.data_dir, service.name())
             }
         };
         let mut cfg = DbConfig::new(url);
@@ -98,11 +146,19 @@ pub fn dev_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("dev-signing-key.pem")
 }
 
+#[derive(Debug, Subcommand)]
+enum ServeCommand {
+    /// The region subgraph.
+    Region(ServeArgs),
+    /// The national-table subgraph.
+    NationalTable(ServeNationalTableArgs),
+}
+
 #[derive(Debug, Args)]
-struct ServeRegionArgs {
-    /// Address to listen on.
-    #[arg(long, env = "REGION_LISTEN", default_value = "127.0.0.1:4001")]
-    listen: SocketAddr,
+struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:4001 for region, :4002 for national-table).
+    #[arg(long, env = "GGZHUB_LISTEN")]
+    listen: Option<SocketAddr>,
     #[command(flatten)]
     db: DbArgs,
     /// PEM file with the Ed25519 public key of the gateway's internal tokens. Without it, the
@@ -118,11 +174,37 @@ struct ServeRegionArgs {
 }
 
 #[derive(Debug, Args)]
+struct ServeNationalTableArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// The region subgraph's GraphQL endpoint, asked to check region codes, offer ids and
+    /// organisation ids before they are stored.
+    #[arg(long, env = "REGION_URL", default_value = "http://127.0.0.1:4001/graphql")]
+    region_url: String,
+    /// PEM file with the Ed25519 private key that signs internal tokens for those checks. Without
+    /// it, the development key in the data directory is used.
+    #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY")]
+    token_signing_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// Which service's database.
+    #[arg(value_enum, default_value_t = Service::Region)]
+    service: Service,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
 struct SeedArgs {
+    /// Which service's database.
+    #[arg(value_enum, default_value_t = Service::Region)]
+    service: Service,
     /// Load the built-in demo data (fictitious organisations).
     #[arg(long, conflicts_with = "from", required_unless_present = "from")]
     demo: bool,
-    /// Load seed files (same names and shape as services/region/data/demo) from this directory.
+    /// Load seed files of the same names and shape as the service's data/demo directory.
     #[arg(long)]
     from: Option<PathBuf>,
     #[command(flatten)]
@@ -163,8 +245,8 @@ struct TokenArgs {
     /// Lifetime, e.g. `30m`, `8h`, `3600s`.
     #[arg(long, default_value = "8h", value_parser = parse_ttl)]
     ttl: Duration,
-    /// Audience(s): the subgraphs the token is for.
-    #[arg(long = "audience", default_values_t = vec![ggzhub_region::AUDIENCE.to_string()])]
+    /// Audience(s): the subgraphs the token is for (default: every subgraph).
+    #[arg(long = "audience")]
     audiences: Vec<String>,
     /// Organisation kind (overrides the database).
     #[arg(long, value_parser = parse_kind)]
@@ -188,19 +270,25 @@ fn parse_kind(s: &str) -> Result<OrgKind, String> {
 
 /// Parses `90`, `90s`, `30m`, `8h`, `2d` (at most 30 days).
 pub fn parse_ttl(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
     let n: u64 = num.parse().map_err(|_| format!("invalid duration {s:?}: use e.g. 30m or 8h"))?;
     let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+        "" | "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
         _ => return Err(format!("invalid duration unit in {s:?}: use s, m, h or d")),
     };
-    if secs == 0 || secs > 30 * 86_400 {
-        return Err(format!("duration {s:?} must be between 1 second and 30 days"));
+    match secs {
+        Some(secs) if secs > 0 && secs <= 30 * 86_400 => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("duration {s:?} must be between 1 second and 30 days")),
     }
-    Ok(Duration::from_secs(secs))
+}
+
+/// Every subgraph's audience.
+pub fn all_audiences() -> Vec<String> {
+    Service::ALL.iter().map(|s| s.name().to_owned()).collect()
 }
 
 /// Runs the parsed command.
@@ -210,42 +298,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-dev", cli.log_format)?;
             crate::dev::run(args).await
         }
-        Command::Serve { service: Service::Region(args) } => {
+        Command::Serve { service: ServeCommand::Region(args) } => {
             let _telemetry = ggzhub_kit::telemetry::init(ggzhub_region::SERVICE_NAME, cli.log_format)?;
-            serve_region(args).await
+            let (db, verifier, listener) = prepare(Service::Region, &args, 4001).await?;
+            let app = ggzhub_region::app::router(db, verifier, limits(&args));
+            run_server(Service::Region, listener, app).await
         }
-        Command::Migrate(db) => {
+        Command::Serve { service: ServeCommand::NationalTable(args) } => {
+            let _telemetry = ggzhub_kit::telemetry::init(ggzhub_national_table::SERVICE_NAME, cli.log_format)?;
+            let (db, verifier, listener) = prepare(Service::NationalTable, &args.serve, 4002).await?;
+            let signer = match &args.token_signing_key {
+                Some(path) => {
+                    let pem = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                    SigningKey::from_pem(&pem, &path.display().to_string())?
+                }
+                None => SigningKey::load_or_create(&dev_key_path(&args.serve.db.data_dir))?,
+            };
+            let refs = RefChecker::new(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer());
+            let app = ggzhub_national_table::app::router(db, verifier, refs, limits(&args.serve));
+            run_server(Service::NationalTable, listener, app).await
+        }
+        Command::Migrate(args) => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-migrate", cli.log_format)?;
-            let db = connect(&db.config()?).await?;
-            ggzhub_region::migration::Migrator::up(&db, None).await.context("running region migrations")?;
-            tracing::info!("region migrations applied");
+            let db = connect(&args.db.config(args.service)?).await?;
+            args.service.migrate(&db).await?;
+            tracing::info!(service = args.service.name(), "migrations applied");
             Ok(())
         }
         Command::Seed(args) => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-seed", cli.log_format)?;
-            let db = connect(&args.db.config()?).await?;
-            ggzhub_region::migration::Migrator::up(&db, None).await.context("running region migrations")?;
-            let source = match &args.from {
-                Some(dir) => ggzhub_region::seed::Source::Dir(dir),
-                None => ggzhub_region::seed::Source::Demo,
-            };
-            let report = ggzhub_region::seed::seed(&db, &source).await?;
-            if report.loaded {
-                println!(
-                    "loaded {} regions, {} organisations, {} care offers, {} waiting-time reports, {} signals",
-                    report.regions, report.organisations, report.offers, report.waiting_times, report.signals
-                );
-            } else {
-                println!("the database already holds regions; nothing loaded");
-            }
-            Ok(())
+            let db = connect(&args.db.config(args.service)?).await?;
+            args.service.migrate(&db).await?;
+            seed(args.service, &db, args.from.as_deref()).await
         }
         Command::Schema { command: SchemaCommand::Export { dir } } => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let path = dir.join("region.graphql");
-            std::fs::write(&path, ggzhub_region::graphql::sdl())
-                .with_context(|| format!("writing {}", path.display()))?;
-            println!("wrote {}", path.display());
+            for service in Service::ALL {
+                let path = dir.join(format!("{}.graphql", service.name()));
+                std::fs::write(&path, service.sdl()).with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
             Ok(())
         }
         Command::Token { command: TokenCommand::PublicKey { data_dir } } => {
@@ -260,28 +352,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve_region(args: ServeRegionArgs) -> anyhow::Result<()> {
-    let cfg = args.db.config()?;
-    tracing::info!(db = ?cfg, "connecting");
+async fn seed(service: Service, db: &DatabaseConnection, from: Option<&Path>) -> anyhow::Result<()> {
+    match service {
+        Service::Region => {
+            let source = from.map_or(ggzhub_region::seed::Source::Demo, ggzhub_region::seed::Source::Dir);
+            let report = ggzhub_region::seed::seed(db, &source).await?;
+            if report.loaded {
+                println!(
+                    "loaded {} regions, {} organisations, {} care offers, {} waiting-time reports, {} signals",
+                    report.regions, report.organisations, report.offers, report.waiting_times, report.signals
+                );
+            } else {
+                println!("the region database already holds regions; nothing loaded");
+            }
+        }
+        Service::NationalTable => {
+            let source =
+                from.map_or(ggzhub_national_table::seed::Source::Demo, ggzhub_national_table::seed::Source::Dir);
+            match ggzhub_national_table::seed::seed(db, &source).await? {
+                Some(n) => println!("loaded {n} escalations with the supra-regional list, networks and KPIs"),
+                None => println!("the national-table database already holds data; nothing loaded"),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn limits(args: &ServeArgs) -> HttpLimits {
+    HttpLimits { body_limit: args.body_limit, ..HttpLimits::default() }
+}
+
+async fn prepare(
+    service: Service,
+    args: &ServeArgs,
+    default_port: u16,
+) -> anyhow::Result<(DatabaseConnection, Arc<TokenVerifier>, tokio::net::TcpListener)> {
+    let cfg = args.db.config(service)?;
+    tracing::info!(db = ?cfg, service = service.name(), "connecting");
     let db = connect(&cfg).await?;
     if !args.skip_migrations {
-        ggzhub_region::migration::Migrator::up(&db, None).await.context("running region migrations")?;
+        service.migrate(&db).await?;
     }
     let verifier = match &args.token_public_key {
         Some(path) => {
             let pem = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            TokenVerifier::from_public_pem(&pem, ggzhub_region::AUDIENCE)
+            TokenVerifier::from_public_pem(&pem, service.name())
                 .with_context(|| format!("{} does not hold an Ed25519 public key", path.display()))?
         }
-        None => SigningKey::load_or_create(&dev_key_path(&args.db.data_dir))?.verifier(ggzhub_region::AUDIENCE),
+        None => SigningKey::load_or_create(&dev_key_path(&args.db.data_dir))?.verifier(service.name()),
     };
-    let limits = HttpLimits { body_limit: args.body_limit, ..HttpLimits::default() };
-    let app = ggzhub_region::app::router(db, Arc::new(verifier), limits);
-    let listener =
-        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
-    tracing::info!(url = %format!("http://{}/graphql", listener.local_addr()?), "region subgraph listening");
+    let listen = args.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)));
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    Ok((db, Arc::new(verifier), listener))
+}
+
+async fn run_server(service: Service, listener: tokio::net::TcpListener, app: axum::Router) -> anyhow::Result<()> {
+    tracing::info!(url = %format!("http://{}/graphql", listener.local_addr()?), service = service.name(), "listening");
     ggzhub_kit::server::serve(listener, app, ggzhub_kit::server::shutdown_signal()).await?;
-    tracing::info!("region subgraph stopped");
+    tracing::info!(service = service.name(), "stopped");
     Ok(())
 }
 
@@ -290,7 +418,7 @@ async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
     let (kind, regions) = match (args.kind, args.regions.is_empty()) {
         (Some(kind), false) => (kind, args.regions.clone()),
         _ => {
-            let db = connect(&args.db.config()?).await?;
+            let db = connect(&args.db.config(Service::Region)?).await?;
             use sea_orm::EntityTrait as _;
             let org = ggzhub_region::entity::organisation::Entity::find_by_id(args.org.to_string())
                 .one(&db)
@@ -314,7 +442,7 @@ async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
     }
     Ok(key.signer().sign(&TokenRequest {
         subject: args.subject,
-        audience: args.audiences,
+        audience: if args.audiences.is_empty() { all_audiences() } else { args.audiences },
         org: args.org,
         org_kind: kind,
         regions,
@@ -336,5 +464,6 @@ mod tests {
         assert!(parse_ttl("0").is_err());
         assert!(parse_ttl("5y").is_err());
         assert!(parse_ttl("31d").is_err());
+        assert!(parse_ttl("99999999999999999999d").is_err());
     }
 }

@@ -9,12 +9,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use ggzhub_kit::db::{DbConfig, connect};
+use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::{TokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
-use sea_orm_migration::MigratorTrait as _;
 
-use crate::cli::{dev_key_path, sqlite_url};
+use crate::cli::{Service, all_audiences, dev_key_path, sqlite_url};
 
 /// Options of `ggzhub dev`.
 #[derive(Debug, Args)]
@@ -28,10 +28,10 @@ pub struct DevArgs {
     /// Port of the gateway (reserved: the gateway joins the dev hub with issue #5).
     #[arg(long, default_value_t = 4000)]
     gateway_port: u16,
-    /// Port of the region subgraph.
+    /// Port of the region subgraph (0 picks a free port).
     #[arg(long, default_value_t = 4001)]
     region_port: u16,
-    /// Port of the national-table subgraph (reserved until it exists).
+    /// Port of the national-table subgraph (0 picks a free port).
     #[arg(long, default_value_t = 4002)]
     national_table_port: u16,
     /// Port of the contracting subgraph (reserved until it exists).
@@ -42,25 +42,43 @@ pub struct DevArgs {
     token_ttl: Duration,
 }
 
+async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = SocketAddr::new(host, port);
+    tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding the {what} subgraph to {addr}"))
+}
+
 /// Runs the local hub until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let key = SigningKey::load_or_create(&dev_key_path(&args.data_dir))?;
 
-    let region_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, "region"))).await?;
-    ggzhub_region::migration::Migrator::up(&region_db, None).await.context("running region migrations")?;
+    let region_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::Region.name()))).await?;
+    Service::Region.migrate(&region_db).await?;
     let report = ggzhub_region::seed::seed(&region_db, &ggzhub_region::seed::Source::Demo).await?;
     if report.loaded {
-        tracing::info!(regions = report.regions, offers = report.offers, "loaded demo data (fictitious organisations)");
+        tracing::info!(regions = report.regions, offers = report.offers, "loaded region demo data (fictitious)");
+    }
+    let national_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::NationalTable.name()))).await?;
+    Service::NationalTable.migrate(&national_db).await?;
+    if let Some(n) = ggzhub_national_table::seed::seed(&national_db, &ggzhub_national_table::seed::Source::Demo).await?
+    {
+        tracing::info!(escalations = n, "loaded national-table demo data (fictitious)");
     }
 
-    let region_addr = SocketAddr::new(args.host, args.region_port);
-    let listener = tokio::net::TcpListener::bind(region_addr)
-        .await
-        .with_context(|| format!("binding region subgraph to {region_addr}"))?;
-    let region_addr = listener.local_addr()?;
+    let region_listener = bind(args.host, args.region_port, "region").await?;
+    let region_addr = region_listener.local_addr()?;
+    let national_listener = bind(args.host, args.national_table_port, "national-table").await?;
+    let national_addr = national_listener.local_addr()?;
+
     let region_app =
-        ggzhub_region::app::router(region_db, Arc::new(key.verifier(ggzhub_region::AUDIENCE)), HttpLimits::default());
+        ggzhub_region::app::router(region_db, Arc::new(key.verifier(Service::Region.name())), HttpLimits::default());
+    let refs = RefChecker::new(format!("http://{region_addr}/graphql"), Service::Region.name(), key.signer());
+    let national_app = ggzhub_national_table::app::router(
+        national_db,
+        Arc::new(key.verifier(Service::NationalTable.name())),
+        refs,
+        HttpLimits::default(),
+    );
 
     let tokens = demo_tokens(&key, args.token_ttl)?;
     let tokens_path = args.data_dir.join("demo-tokens.json");
@@ -68,13 +86,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", tokens_path.display()))?;
 
     println!("\nggzhub dev hub (DEMO DATA: fictitious organisations)");
-    println!("  region subgraph   http://{region_addr}/graphql");
-    println!("  health            http://{region_addr}/health/ready");
+    println!("  region subgraph          http://{region_addr}/graphql");
+    println!("  national-table subgraph  http://{national_addr}/graphql");
+    println!("  health                   http://{region_addr}/health/ready, http://{national_addr}/health/ready");
     println!(
-        "  (gateway :{}, national-table :{}, contracting :{} join as their issues land)",
-        args.gateway_port, args.national_table_port, args.contracting_port
+        "  (the gateway on :{} and the contracting subgraph on :{} join as their issues land)",
+        args.gateway_port, args.contracting_port
     );
-    println!("\nDemo tokens (also in {}):", tokens_path.display());
+    println!("\nDemo tokens, valid for every subgraph (also in {}):", tokens_path.display());
     for t in tokens.as_array().into_iter().flatten() {
         println!(
             "  {:<22} {} ({})\n    {}",
@@ -84,11 +103,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             t["token"].as_str().unwrap_or("")
         );
     }
-    println!(
-        "\nTry: curl -s http://{region_addr}/graphql -H 'content-type: application/json' -H \"authorization: Bearer $TOKEN\" -d '{{\"query\":\"{{ region(code: \\\"utrecht\\\") {{ name offers(first: 3) {{ edges {{ node {{ unitName status }} }} }} }} }}\"}}'\n"
-    );
+    println!("\nREADME.md has a first query to try.\n");
 
-    ggzhub_kit::server::serve(listener, region_app, ggzhub_kit::server::shutdown_signal()).await?;
+    // One shutdown signal stops both servers; each drains its in-flight requests.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let region = tokio::spawn(ggzhub_kit::server::serve(region_listener, region_app, stopped(stop_rx.clone())));
+    let national = tokio::spawn(ggzhub_kit::server::serve(national_listener, national_app, stopped(stop_rx)));
+    ggzhub_kit::server::shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    region.await.context("region server task")??;
+    national.await.context("national-table server task")??;
     tracing::info!("dev hub stopped");
     Ok(())
 }
@@ -103,7 +130,7 @@ fn demo_tokens(key: &SigningKey, ttl: Duration) -> anyhow::Result<serde_json::Va
         let org_id: uuid::Uuid = org.id.parse().with_context(|| format!("demo organisation id {}", org.id))?;
         let token = signer.sign(&TokenRequest {
             subject: format!("demo-{}", kind.as_str().to_lowercase()),
-            audience: vec![ggzhub_region::AUDIENCE.to_owned()],
+            audience: all_audiences(),
             org: org_id,
             org_kind: kind,
             regions: org.regions.clone(),

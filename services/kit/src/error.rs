@@ -19,6 +19,8 @@ pub enum ErrorCode {
     NotFound,
     /// The record changed since the caller read it (stale `expectedVersion`) or the change clashes.
     Conflict,
+    /// Another subgraph this one must ask (to check a reference) could not be reached.
+    SubgraphUnavailable,
     /// Something failed on our side; details are in the logs only.
     Internal,
 }
@@ -32,6 +34,7 @@ impl ErrorCode {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
+            Self::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -45,6 +48,7 @@ impl ErrorCode {
             Self::BadUserInput => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
+            Self::SubgraphUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +79,9 @@ pub enum ApiError {
     /// See [`ErrorCode::Conflict`].
     #[error("{0}")]
     Conflict(String),
+    /// See [`ErrorCode::SubgraphUnavailable`].
+    #[error("{0}")]
+    SubgraphUnavailable(String),
     /// See [`ErrorCode::Internal`]; the source is logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -110,6 +117,7 @@ impl ApiError {
             Self::BadUserInput(_) => ErrorCode::BadUserInput,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::SubgraphUnavailable(_) => ErrorCode::SubgraphUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

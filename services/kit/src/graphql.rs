@@ -11,6 +11,33 @@ use axum::response::{IntoResponse, Response};
 use crate::caller::Caller;
 use crate::error::{ErrorCode, graphql_error_body};
 
+/// Who created and last changed a record, and when (shared by every subgraph, so `@shareable`).
+#[derive(async_graphql::SimpleObject)]
+#[graphql(shareable)]
+pub struct RecordMeta {
+    /// Creation time.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Creating organisation id.
+    pub created_by: async_graphql::ID,
+    /// Last change time.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Last changing organisation id.
+    pub updated_by: async_graphql::ID,
+}
+
+/// Builds a [`RecordMeta`] from any row with `created_at`, `created_by`, `updated_at`, `updated_by`.
+#[macro_export]
+macro_rules! record_meta {
+    ($m:expr) => {
+        $crate::graphql::RecordMeta {
+            created_at: $m.created_at,
+            created_by: $crate::reexport::async_graphql::ID($m.created_by.clone()),
+            updated_at: $m.updated_at,
+            updated_by: $crate::reexport::async_graphql::ID($m.updated_by.clone()),
+        }
+    };
+}
+
 /// Executes one GraphQL request body for `caller` against `schema`.
 /// `decorate` adds per-request data (such as DataLoaders) to the request.
 pub async fn execute<E: async_graphql::Executor>(

@@ -34,6 +34,8 @@ pub struct Loaders {
     pub signal_counts: DataLoader<SignalCountLoader>,
     /// Patient inputs per overview.
     pub patient_inputs: DataLoader<PatientInputs>,
+    /// Categories with available offer per region.
+    pub categories: DataLoader<CategoriesPresent>,
 }
 
 impl Loaders {
@@ -49,7 +51,8 @@ impl Loaders {
             offer_pages: DataLoader::new(OfferPages { db: db.clone() }, tokio::spawn),
             overview_by_year: DataLoader::new(OverviewByYear { db: db.clone() }, tokio::spawn),
             signal_counts: DataLoader::new(SignalCountLoader { db: db.clone() }, tokio::spawn),
-            patient_inputs: DataLoader::new(PatientInputs { db }, tokio::spawn),
+            patient_inputs: DataLoader::new(PatientInputs { db: db.clone() }, tokio::spawn),
+            categories: DataLoader::new(CategoriesPresent { db }, tokio::spawn),
         }
     }
 }
@@ -299,6 +302,65 @@ impl Loader<String> for PatientInputs {
         let mut out: HashMap<String, Vec<patient_input::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
         for r in rows {
             out.entry(r.overview_id.clone()).or_default().push(r);
+        }
+        Ok(out)
+    }
+}
+
+/// Categories for which a region has offer that is not closed: located in the region, or a
+/// supra-regional offer elsewhere that serves it. Two statements for any number of regions.
+pub struct CategoriesPresent {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for CategoriesPresent {
+    type Value = std::collections::BTreeSet<CareCategory>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        #[derive(Debug, sea_orm::FromQueryResult)]
+        struct Local {
+            region_code: String,
+            category: String,
+        }
+        #[derive(Debug, sea_orm::FromQueryResult)]
+        struct Served {
+            category: String,
+            regions_served: serde_json::Value,
+        }
+        let open = care_offer::Column::Status.ne(OfferStatus::Closed.as_str());
+        let local = care_offer::Entity::find()
+            .select_only()
+            .column(care_offer::Column::RegionCode)
+            .column(care_offer::Column::Category)
+            .distinct()
+            .filter(care_offer::Column::RegionCode.is_in(keys.iter().cloned()))
+            .filter(open.clone())
+            .into_model::<Local>()
+            .all(&self.db)
+            .await?;
+        let served = care_offer::Entity::find()
+            .select_only()
+            .column(care_offer::Column::Category)
+            .column(care_offer::Column::RegionsServed)
+            .filter(care_offer::Column::SupraRegional.eq(true))
+            .filter(open)
+            .into_model::<Served>()
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<String, Self::Value> = keys.iter().map(|k| (k.clone(), Default::default())).collect();
+        for row in local {
+            if let (Some(set), Some(c)) = (out.get_mut(&row.region_code), CareCategory::parse(&row.category)) {
+                set.insert(c);
+            }
+        }
+        for row in served {
+            let Some(c) = CareCategory::parse(&row.category) else { continue };
+            for code in row.regions_served.as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
+                if let Some(set) = out.get_mut(code) {
+                    set.insert(c);
+                }
+            }
         }
         Ok(out)
     }

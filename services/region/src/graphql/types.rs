@@ -28,29 +28,9 @@ fn json_strings(v: &serde_json::Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }
 
-/// Who created and last changed a record, and when.
-#[derive(SimpleObject)]
-pub struct RecordMeta {
-    /// Creation time.
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// Creating organisation id.
-    pub created_by: ID,
-    /// Last change time.
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-    /// Last changing organisation id.
-    pub updated_by: ID,
-}
+pub use ggzhub_kit::graphql::RecordMeta;
 
-macro_rules! meta {
-    ($m:expr) => {
-        RecordMeta {
-            created_at: $m.created_at,
-            created_by: ID($m.created_by.clone()),
-            updated_at: $m.updated_at,
-            updated_by: ID($m.updated_by.clone()),
-        }
-    };
-}
+use ggzhub_kit::record_meta as meta;
 
 /// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
 pub struct Region(pub region::Model);
@@ -106,6 +86,16 @@ impl Region {
                 Ok(Some(RegionalOverview(o)))
             }
         }
+    }
+    /// Categories of crucial care for which this region has no available offer: none located
+    /// here and no supra-regional offer serving it (closed offers do not count). The national
+    /// table's first question; `Region.supraRegionalCoverage` (national-table subgraph) says what
+    /// listed national offer covers them.
+    async fn missing_categories(&self, ctx: &Context<'_>) -> Result<Vec<CareCategory>> {
+        access::read(caller(ctx)?).gql()?;
+        let present =
+            loaders(ctx)?.categories.load_one(self.0.code.clone()).await.map_err(load_err)?.unwrap_or_default();
+        Ok(CareCategory::ALL.iter().copied().filter(|c| !present.contains(c)).collect())
     }
     /// Continuity-signal counts (everyone but the hub operator; details are restricted).
     async fn signal_counts(&self, ctx: &Context<'_>) -> Result<SignalCounts> {

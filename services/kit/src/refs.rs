@@ -1,0 +1,104 @@
+//! Checking references to another subgraph's entities before storing them.
+//!
+//! A subgraph that stores a region code, offer id or organisation id owned by the region
+//! subgraph asks the owner, through its `_entities` field, whether the entity exists. The request
+//! carries an internal token for the owner's audience with the caller's own identity, so the owner
+//! applies its own access rules. When the owner cannot be asked, the change is refused with
+//! `SUBGRAPH_UNAVAILABLE`: a reference is never stored unchecked.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::caller::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::token::{TokenRequest, TokenSigner};
+
+/// How long to wait for the owner.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Asks one owning subgraph about its entities.
+#[derive(Clone, Debug)]
+pub struct RefChecker {
+    url: String,
+    audience: String,
+    signer: TokenSigner,
+    client: reqwest::Client,
+}
+
+impl RefChecker {
+    /// A checker for the subgraph at `url` (its `/graphql` endpoint) with `audience`.
+    pub fn new(url: impl Into<String>, audience: &str, signer: TokenSigner) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(DEFAULT_TIMEOUT)
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .expect("a reqwest client with timeouts builds");
+        Self { url: url.into(), audience: audience.to_owned(), signer, client }
+    }
+
+    /// The owner's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Resolves `representations` (each `{"__typename": …, key: …}`) with `selection` (inline
+    /// fragments such as `... on Region { code }`). Returns one entry per representation: the
+    /// entity, or `None` when the owner does not know it (or does not show it to this caller).
+    pub async fn resolve(
+        &self,
+        caller: &Caller,
+        representations: Vec<Value>,
+        selection: &str,
+    ) -> ApiResult<Vec<Option<Value>>> {
+        if representations.is_empty() {
+            return Ok(vec![]);
+        }
+        let token = self.signer.sign(&TokenRequest {
+            subject: caller.subject.clone(),
+            audience: vec![self.audience.clone()],
+            org: caller.org,
+            org_kind: caller.kind,
+            regions: caller.regions.iter().cloned().collect(),
+            roles: caller.roles.iter().cloned().collect(),
+            scopes: caller.scopes.iter().cloned().collect(),
+            ttl: Duration::from_secs(60),
+        });
+        let query = format!("query($r: [_Any!]!) {{ _entities(representations: $r) {{ __typename {selection} }} }}");
+        let unavailable = |detail: String| {
+            tracing::warn!(owner = %self.url, %detail, "reference check failed");
+            ApiError::SubgraphUnavailable(format!(
+                "the {} subgraph could not be asked to check the references; nothing was changed, try again later",
+                self.audience
+            ))
+        };
+        let resp = self
+            .client
+            .post(&self.url)
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": { "r": representations } }))
+            .send()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(unavailable(format!("HTTP {}", resp.status())));
+        }
+        let body: Value = resp.json().await.map_err(|e| unavailable(e.to_string()))?;
+        // Per-entity NOT_FOUND/FORBIDDEN errors are expected (they mean "no such entity for you");
+        // anything else means we cannot trust the answer.
+        if let Some(errors) = body["errors"].as_array() {
+            let fatal = errors
+                .iter()
+                .find(|e| !matches!(e["extensions"]["code"].as_str(), Some("NOT_FOUND") | Some("FORBIDDEN")));
+            if let Some(e) = fatal {
+                return Err(unavailable(format!("owner answered an error: {e}")));
+            }
+        }
+        let list =
+            body["data"]["_entities"].as_array().ok_or_else(|| unavailable("no _entities in the answer".into()))?;
+        if list.len() != representations.len() {
+            return Err(unavailable("the answer has the wrong number of entities".into()));
+        }
+        Ok(list.iter().map(|v| if v.is_null() { None } else { Some(v.clone()) }).collect())
+    }
+}

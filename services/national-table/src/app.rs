@@ -1,0 +1,47 @@
+//! HTTP wiring of the national-table subgraph.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRef, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use ggzhub_kit::refs::RefChecker;
+use ggzhub_kit::server::HttpLimits;
+use ggzhub_kit::{Caller, TokenVerifier};
+use sea_orm::DatabaseConnection;
+
+use crate::graphql::{NationalTableSchema, schema};
+use crate::loader::Loaders;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The GraphQL schema.
+    pub schema: NationalTableSchema,
+    /// The database.
+    pub db: DatabaseConnection,
+    /// Verifies the gateway's internal tokens.
+    pub verifier: Arc<TokenVerifier>,
+}
+
+impl FromRef<AppState> for Arc<TokenVerifier> {
+    fn from_ref(s: &AppState) -> Self {
+        s.verifier.clone()
+    }
+}
+
+/// The service's router (migrations must have run). `region` checks references to entities the
+/// region subgraph owns.
+pub fn router(db: DatabaseConnection, verifier: Arc<TokenVerifier>, region: RefChecker, limits: HttpLimits) -> Router {
+    let state = AppState { schema: schema(db.clone(), region), db: db.clone(), verifier };
+    let routes = Router::new().route("/graphql", post(graphql)).with_state(state);
+    ggzhub_kit::server::wrap(routes, db, limits)
+}
+
+async fn graphql(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
+    let loaders = Loaders::new(&state.db);
+    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req| req.data(loaders)).await
+}

@@ -1,0 +1,211 @@
+//! Query root and entity resolvers of the national-table subgraph.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, Object, Result};
+use ggzhub_kit::page::{Page, connection};
+use ggzhub_kit::{ApiError, GqlResultExt as _};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::types::*;
+use crate::access;
+use crate::domain::*;
+use crate::entity::{escalation, kpi, listing, network};
+
+/// The national-table subgraph's queries.
+pub struct Query;
+
+fn db<'a>(ctx: &'a Context<'_>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+}
+
+fn api<T>(r: std::result::Result<T, sea_orm::DbErr>) -> Result<T> {
+    r.map_err(ApiError::from).gql()
+}
+
+fn not_found(what: &str, id: &str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    ApiError::not_found(format!("no {what} with id {id}")).extend()
+}
+
+/// `_entities` answers per representation: a failure nulls that entity only.
+fn entity_or_null<T>(ctx: &Context<'_>, found: Result<T>) -> Option<T> {
+    match found {
+        Ok(entity) => Some(entity),
+        Err(e) => {
+            ctx.add_error(ctx.set_error_path(e.into_server_error(ctx.item.pos)));
+            None
+        }
+    }
+}
+
+/// Queries of the national table: escalations, the supra-regional list, expertise networks and
+/// national KPIs.
+#[Object(name = "Query")]
+impl Query {
+    /// One escalation; `null` when it does not exist or is not visible to the caller.
+    async fn escalation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Escalation>> {
+        let c = caller(ctx)?;
+        access::read(c).gql()?;
+        let row = loaders(ctx)?.escalations.load_one(id.0).await.map_err(load_err)?;
+        Ok(row.and_then(|e| visible(c, e)))
+    }
+
+    /// Escalations the caller may see, by id: the raising region's participants and the national
+    /// table see them all, everyone else sees decided ones (their public part).
+    async fn escalations(
+        &self,
+        ctx: &Context<'_>,
+        region: Option<String>,
+        status: Option<EscalationStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Escalation>> {
+        let c = caller(ctx)?;
+        let full_regions = access::escalation_filter(c).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let mut cond = Condition::all();
+        if let Some(regions) = full_regions {
+            cond = cond.add(
+                Condition::any()
+                    .add(escalation::Column::RegionCode.is_in(regions))
+                    .add(escalation::Column::Status.is_in(EscalationStatus::DECIDED)),
+            );
+        }
+        if let Some(r) = region {
+            ggzhub_kit::validate::region_code("region", &r).gql()?;
+            cond = cond.add(escalation::Column::RegionCode.eq(r));
+        }
+        if let Some(s) = status {
+            cond = cond.add(escalation::Column::Status.eq(s.as_str()));
+        }
+        if let Some(a) = &page.after {
+            cond = cond.add(escalation::Column::Id.gt(a.clone()));
+        }
+        let rows = api(escalation::Entity::find()
+            .filter(cond)
+            .order_by_asc(escalation::Column::Id)
+            .limit(page.limit())
+            .all(db(ctx)?)
+            .await)?;
+        Ok(connection(&page, rows, |m| m.id.clone(), Escalation))
+    }
+
+    /// The supra-regional (national crucial) offer list, optionally only HS-8 offers or those
+    /// serving one region.
+    async fn supra_regional_listings(
+        &self,
+        ctx: &Context<'_>,
+        hs8: Option<bool>,
+        region: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, SupraRegionalListing>> {
+        access::read(caller(ctx)?).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let mut q = listing::Entity::find().order_by_asc(listing::Column::Id);
+        if let Some(h) = hs8 {
+            q = q.filter(listing::Column::Hs8.eq(h));
+        }
+        if let Some(a) = &page.after {
+            q = q.filter(listing::Column::Id.gt(a.clone()));
+        }
+        let rows = match region {
+            Some(code) => {
+                ggzhub_kit::validate::region_code("region", &code).gql()?;
+                let needle = serde_json::Value::String(code);
+                api(q.all(db(ctx)?).await)?
+                    .into_iter()
+                    .filter(|l| l.regions_served.as_array().is_some_and(|a| a.contains(&needle)))
+                    .take(page.limit() as usize)
+                    .collect()
+            }
+            None => api(q.limit(page.limit()).all(db(ctx)?).await)?,
+        };
+        Ok(connection(&page, rows, |m| m.id.clone(), SupraRegionalListing))
+    }
+
+    /// One listing.
+    async fn supra_regional_listing(&self, ctx: &Context<'_>, id: ID) -> Result<Option<SupraRegionalListing>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(loaders(ctx)?.listings.load_one(id.0).await.map_err(load_err)?.map(SupraRegionalListing))
+    }
+
+    /// Expertise networks.
+    async fn expertise_networks(&self, ctx: &Context<'_>) -> Result<Vec<ExpertiseNetwork>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(api(network::Entity::find().order_by_asc(network::Column::Name).all(db(ctx)?).await)?
+            .into_iter()
+            .map(ExpertiseNetwork)
+            .collect())
+    }
+
+    /// One expertise network.
+    async fn expertise_network(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ExpertiseNetwork>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(loaders(ctx)?.networks.load_one(id.0).await.map_err(load_err)?.map(ExpertiseNetwork))
+    }
+
+    /// National KPIs.
+    async fn national_kpis(&self, ctx: &Context<'_>) -> Result<Vec<NationalKpi>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(api(kpi::Entity::find().order_by_asc(kpi::Column::Code).all(db(ctx)?).await)?
+            .into_iter()
+            .map(NationalKpi)
+            .collect())
+    }
+
+    /// One national KPI.
+    async fn national_kpi(&self, ctx: &Context<'_>, code: String) -> Result<Option<NationalKpi>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(loaders(ctx)?.kpis.load_one(code).await.map_err(load_err)?.map(NationalKpi))
+    }
+
+    /// Federation: the national table's fields of a `Region`.
+    #[graphql(entity)]
+    async fn find_region_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<RegionRef>> {
+        let found = async {
+            access::read(caller(ctx)?).gql()?;
+            ggzhub_kit::validate::region_code("code", &code).gql()?;
+            Ok(RegionRef { code: code.clone() })
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+
+    /// Federation: the national table's fields of a `CareOffer`.
+    #[graphql(entity)]
+    async fn find_care_offer_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CareOfferRef>> {
+        let found = async {
+            access::read(caller(ctx)?).gql()?;
+            Ok(CareOfferRef { id: id.0.clone() })
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+
+    /// Federation: an `Escalation` by id (hidden ones are reported like missing ones).
+    #[graphql(entity)]
+    async fn find_escalation_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Escalation>> {
+        let found = async {
+            let c = caller(ctx)?;
+            access::read(c).gql()?;
+            let row = loaders(ctx)?.escalations.load_one(id.0.clone()).await.map_err(load_err)?;
+            row.and_then(|e| visible(c, e)).ok_or_else(|| not_found("escalation", &id))
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+
+    /// Federation: a `NationalKpi` by code.
+    #[graphql(entity)]
+    async fn find_national_kpi_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<NationalKpi>> {
+        let found = async {
+            access::read(caller(ctx)?).gql()?;
+            loaders(ctx)?
+                .kpis
+                .load_one(code.clone())
+                .await
+                .map_err(load_err)?
+                .map(NationalKpi)
+                .ok_or_else(|| not_found("national KPI", &code))
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+}

@@ -1,0 +1,467 @@
+//! GraphQL types of the national-table subgraph, including the stubs of entities owned by the
+//! region subgraph (`Region`, `CareOffer`, `Organisation`) that this subgraph extends or refers to.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use ggzhub_kit::graphql::RecordMeta;
+use ggzhub_kit::record_meta as meta;
+use ggzhub_kit::{ApiError, Caller, GqlResultExt as _};
+
+use crate::access::{self, EscalationView};
+use crate::domain::*;
+use crate::entity::{escalation, kpi, listing, measure, measurement, network, transition};
+use crate::loader::{Loaders, RegionEscalationsKey};
+
+pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<&'a Caller> {
+    ctx.data::<Caller>()
+}
+
+pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+pub(crate) fn load_err(e: crate::loader::LoadError) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    ApiError::internal(anyhow::anyhow!("{e}")).extend()
+}
+
+pub(crate) fn json_strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+fn parse<T>(v: Option<T>, what: &str) -> Result<T> {
+    v.ok_or_else(|| format!("invalid stored {what}").into())
+}
+
+/// A region (owned by the region subgraph); the national table adds its escalations and the
+/// supra-regional offer that serves it.
+pub struct RegionRef {
+    /// Region code.
+    pub code: String,
+}
+
+/// A region (owned by the region subgraph), with the national table's view of it.
+#[Object(name = "Region")]
+impl RegionRef {
+    /// Region code.
+    async fn code(&self) -> &str {
+        &self.code
+    }
+    /// Escalations raised by this region, newest first: all of them for the region's
+    /// participants and the national table, decided ones (public part) for everyone else.
+    async fn escalations(&self, ctx: &Context<'_>) -> Result<Vec<Escalation>> {
+        let c = caller(ctx)?;
+        access::read(c).gql()?;
+        let full = match c.kind {
+            ggzhub_kit::OrgKind::NationalTable => true,
+            ggzhub_kit::OrgKind::Provider | ggzhub_kit::OrgKind::Insurer => c.is_participant(&self.code),
+            _ => false,
+        };
+        let rows = loaders(ctx)?
+            .region_escalations
+            .load_one(RegionEscalationsKey { region: self.code.clone(), full })
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Escalation).collect())
+    }
+    /// Listed supra-regional offers that serve this region (including offers located elsewhere).
+    async fn supra_regional_coverage(&self, ctx: &Context<'_>) -> Result<Vec<SupraRegionalListing>> {
+        access::read(caller(ctx)?).gql()?;
+        let rows = loaders(ctx)?.coverage.load_one(self.code.clone()).await.map_err(load_err)?.unwrap_or_default();
+        Ok(rows.into_iter().map(SupraRegionalListing).collect())
+    }
+}
+
+/// A care offer (owned by the region subgraph), with its national listing.
+pub struct CareOfferRef {
+    /// Offer id.
+    pub id: String,
+}
+
+/// A care offer (owned by the region subgraph), with its national listing.
+#[Object(name = "CareOffer")]
+impl CareOfferRef {
+    /// Offer id.
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
+    }
+    /// Its listing as national crucial (supra-regional) offer, if listed.
+    async fn supra_regional_listing(&self, ctx: &Context<'_>) -> Result<Option<SupraRegionalListing>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(loaders(ctx)?.listing_by_offer.load_one(self.id.clone()).await.map_err(load_err)?.map(SupraRegionalListing))
+    }
+}
+
+/// An organisation (owned and resolved by the region subgraph).
+#[derive(SimpleObject)]
+#[graphql(name = "Organisation", unresolvable = "id")]
+pub struct OrganisationRef {
+    /// Organisation id.
+    pub id: ID,
+}
+
+fn org(id: &str) -> OrganisationRef {
+    OrganisationRef { id: ID(id.to_owned()) }
+}
+
+/// Knelpunt dat de regio niet oplost: a problem a region's chair took to the national table.
+pub struct Escalation(pub escalation::Model);
+
+impl Escalation {
+    fn full(&self, ctx: &Context<'_>) -> Result<()> {
+        access::require_full(caller(ctx)?, &self.0).gql()
+    }
+}
+
+/// Knelpunt dat de regio niet oplost: a problem a region's chair took to the national table.
+#[Object]
+impl Escalation {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// Code of the raising region.
+    async fn region_code(&self) -> &str {
+        &self.0.region_code
+    }
+    /// The raising region.
+    async fn region(&self) -> RegionRef {
+        RegionRef { code: self.0.region_code.clone() }
+    }
+    /// Category of crucial care.
+    async fn category(&self) -> Result<CareCategory> {
+        parse(CareCategory::parse(&self.0.category), "category")
+    }
+    /// Target group.
+    async fn target_group(&self) -> &str {
+        &self.0.target_group
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> Result<EscalationStatus> {
+        parse(EscalationStatus::parse(&self.0.status), "status")
+    }
+    /// Public summary of the national table's decision (set once decided).
+    async fn public_summary(&self) -> Option<&str> {
+        self.0.public_summary.as_deref()
+    }
+    /// When it was raised.
+    async fn raised_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.raised_at
+    }
+    /// When the national table decided.
+    async fn decided_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.decided_at
+    }
+    /// The problem the region could not solve (participants and national table; no personal data).
+    async fn problem(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.full(ctx)?;
+        Ok(Some(&self.0.problem))
+    }
+    /// What the region tried (participants and national table).
+    async fn region_tried(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.full(ctx)?;
+        Ok(Some(&self.0.region_tried))
+    }
+    /// Care offers affected (participants and national table).
+    async fn affected_offers(&self, ctx: &Context<'_>) -> Result<Option<Vec<CareOfferRef>>> {
+        self.full(ctx)?;
+        Ok(Some(json_strings(&self.0.affected_offer_ids).into_iter().map(|id| CareOfferRef { id }).collect()))
+    }
+    /// Urgency (participants and national table).
+    async fn urgency(&self, ctx: &Context<'_>) -> Result<Option<Urgency>> {
+        self.full(ctx)?;
+        Ok(Some(parse(Urgency::parse(&self.0.urgency), "urgency")?))
+    }
+    /// Why the national table declined it (participants and national table).
+    async fn decline_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.full(ctx)?;
+        Ok(self.0.decline_reason.as_deref())
+    }
+    /// The organisation that raised it: the region's chair (participants and national table).
+    async fn raised_by(&self, ctx: &Context<'_>) -> Result<Option<OrganisationRef>> {
+        self.full(ctx)?;
+        Ok(Some(org(&self.0.raised_by)))
+    }
+    /// Every move along the lifecycle, oldest first (participants and national table).
+    async fn transitions(&self, ctx: &Context<'_>) -> Result<Option<Vec<EscalationTransition>>> {
+        self.full(ctx)?;
+        let rows = loaders(ctx)?.transitions.load_one(self.0.id.clone()).await.map_err(load_err)?.unwrap_or_default();
+        Ok(Some(rows.into_iter().map(EscalationTransition).collect()))
+    }
+    /// Agreed measures (participants and national table).
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Option<Vec<Measure>>> {
+        self.full(ctx)?;
+        let rows = loaders(ctx)?.measures.load_one(self.0.id.clone()).await.map_err(load_err)?.unwrap_or_default();
+        Ok(Some(rows.into_iter().map(Measure).collect()))
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// One recorded move of an escalation: who moved it, when, from and to which status.
+pub struct EscalationTransition(pub transition::Model);
+
+/// One recorded move of an escalation: who moved it, when, from and to which status.
+#[Object]
+impl EscalationTransition {
+    /// Status before.
+    async fn from(&self) -> Result<EscalationStatus> {
+        parse(EscalationStatus::parse(&self.0.from_status), "status")
+    }
+    /// Status after.
+    async fn to(&self) -> Result<EscalationStatus> {
+        parse(EscalationStatus::parse(&self.0.to_status), "status")
+    }
+    /// When.
+    async fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.at
+    }
+    /// Organisation that moved it.
+    async fn by(&self) -> OrganisationRef {
+        org(&self.0.by_org)
+    }
+    /// Note (no personal data).
+    async fn note(&self) -> &str {
+        &self.0.note
+    }
+}
+
+/// An agreed action on an escalation, with an owner organisation and a due date.
+pub struct Measure(pub measure::Model);
+
+/// An agreed action on an escalation, with an owner organisation and a due date.
+#[Object]
+impl Measure {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The escalation it belongs to.
+    async fn escalation_id(&self) -> ID {
+        ID(self.0.escalation_id.clone())
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Description (no personal data).
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Organisation that carries it out.
+    async fn owner(&self) -> OrganisationRef {
+        org(&self.0.owner_org_id)
+    }
+    /// Due date.
+    async fn due_date(&self) -> chrono::NaiveDate {
+        self.0.due_date
+    }
+    /// Progress.
+    async fn status(&self) -> Result<MeasureStatus> {
+        parse(MeasureStatus::parse(&self.0.status), "status")
+    }
+    /// Past its due date and neither done nor cancelled.
+    async fn overdue(&self) -> bool {
+        let open =
+            self.0.status == MeasureStatus::Planned.as_str() || self.0.status == MeasureStatus::InProgress.as_str();
+        open && self.0.due_date < chrono::Utc::now().date_naive()
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// Bovenregionaal / landelijk cruciaal aanbod: a care offer listed as national crucial offer.
+pub struct SupraRegionalListing(pub listing::Model);
+
+/// Bovenregionaal / landelijk cruciaal aanbod: a care offer listed as national crucial offer.
+#[Object]
+impl SupraRegionalListing {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The listed care offer.
+    async fn offer(&self) -> CareOfferRef {
+        CareOfferRef { id: self.0.offer_id.clone() }
+    }
+    /// Target group.
+    async fn target_group(&self) -> &str {
+        &self.0.target_group
+    }
+    /// Codes of the regions it serves.
+    async fn regions_served(&self) -> Vec<String> {
+        json_strings(&self.0.regions_served)
+    }
+    /// The regions it serves.
+    async fn regions(&self) -> Vec<RegionRef> {
+        json_strings(&self.0.regions_served).into_iter().map(|code| RegionRef { code }).collect()
+    }
+    /// On the HS-8 (Zpm setting 8) start list.
+    async fn hs8(&self) -> bool {
+        self.0.hs8
+    }
+    /// The expertise network feeding it.
+    async fn expertise_network(&self, ctx: &Context<'_>) -> Result<Option<ExpertiseNetwork>> {
+        let Some(id) = &self.0.expertise_network_id else { return Ok(None) };
+        Ok(loaders(ctx)?.networks.load_one(id.clone()).await.map_err(load_err)?.map(ExpertiseNetwork))
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// Expertisenetwerk: organisations around a target group that feed the national table and
+/// offer consultation to the wider field.
+pub struct ExpertiseNetwork(pub network::Model);
+
+/// Expertisenetwerk: organisations around a target group that feed the national table and
+/// offer consultation to the wider field.
+#[Object]
+impl ExpertiseNetwork {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Target group.
+    async fn target_group(&self) -> &str {
+        &self.0.target_group
+    }
+    /// Member organisations.
+    async fn members(&self) -> Vec<OrganisationRef> {
+        json_strings(&self.0.member_org_ids).iter().map(|id| org(id)).collect()
+    }
+    /// Consultation contact: an organisation function, never a person's private data.
+    async fn consultation_contact(&self) -> &str {
+        &self.0.consultation_contact
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// A KPI target for one year.
+#[derive(SimpleObject, serde::Serialize, serde::Deserialize, Clone, Debug)]
+pub struct KpiTarget {
+    /// Year.
+    pub year: i32,
+    /// Target value.
+    pub value: f64,
+}
+
+/// A measured KPI value for a year, nationally or for one region.
+pub struct KpiMeasurement(pub measurement::Model);
+
+/// A measured KPI value for a year, nationally or for one region.
+#[Object]
+impl KpiMeasurement {
+    /// Year.
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Region code, or `null` for the national figure.
+    async fn region_code(&self) -> Option<&str> {
+        self.0.region_code.as_deref()
+    }
+    /// The region, or `null` for the national figure.
+    async fn region(&self) -> Option<RegionRef> {
+        self.0.region_code.clone().map(|code| RegionRef { code })
+    }
+    /// Measured value.
+    async fn value(&self) -> f64 {
+        self.0.value
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// A national KPI agreed with the parties, with targets per year up to 2027.
+pub struct NationalKpi(pub kpi::Model);
+
+/// A national KPI agreed with the parties, with targets per year up to 2027.
+#[Object]
+impl NationalKpi {
+    /// Code.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Definition.
+    async fn definition(&self) -> &str {
+        &self.0.definition
+    }
+    /// Unit.
+    async fn unit(&self) -> &str {
+        &self.0.unit
+    }
+    /// Which way is better.
+    async fn direction(&self) -> Result<KpiDirection> {
+        parse(KpiDirection::parse(&self.0.direction), "direction")
+    }
+    /// Targets per year.
+    async fn targets(&self) -> Result<Vec<KpiTarget>> {
+        Ok(serde_json::from_value(self.0.targets.clone())?)
+    }
+    /// Measurements, optionally of one year and/or one region (`national: true` for the national
+    /// figures only).
+    async fn measurements(
+        &self,
+        ctx: &Context<'_>,
+        year: Option<i32>,
+        region: Option<String>,
+        national: Option<bool>,
+    ) -> Result<Vec<KpiMeasurement>> {
+        let rows =
+            loaders(ctx)?.measurements.load_one(self.0.code.clone()).await.map_err(load_err)?.unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|m| year.is_none_or(|y| m.year == y))
+            .filter(|m| region.as_ref().is_none_or(|r| m.region_code.as_ref() == Some(r)))
+            .filter(|m| national != Some(true) || m.region_code.is_none())
+            .map(KpiMeasurement)
+            .collect())
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// What a caller may see of an escalation; a hidden one is reported exactly like a missing one.
+pub(crate) fn visible(c: &Caller, e: escalation::Model) -> Option<Escalation> {
+    (access::escalation_view(c, &e) != EscalationView::None).then_some(Escalation(e))
+}

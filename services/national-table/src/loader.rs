@@ -1,0 +1,259 @@
+//! Per-request DataLoaders of the national-table subgraph.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::entity::{escalation, kpi, listing, measure, measurement, network, transition};
+
+/// Errors from loaders.
+pub type LoadError = Arc<DbErr>;
+
+/// All loaders of one request.
+pub struct Loaders {
+    /// Escalations by id.
+    pub escalations: DataLoader<Rows<escalation::Entity>>,
+    /// Expertise networks by id.
+    pub networks: DataLoader<Rows<network::Entity>>,
+    /// KPIs by code.
+    pub kpis: DataLoader<Rows<kpi::Entity>>,
+    /// Listings by id.
+    pub listings: DataLoader<Rows<listing::Entity>>,
+    /// Measures per escalation.
+    pub measures: DataLoader<Children<measure::Entity>>,
+    /// Transitions per escalation.
+    pub transitions: DataLoader<Children<transition::Entity>>,
+    /// Measurements per KPI.
+    pub measurements: DataLoader<Children<measurement::Entity>>,
+    /// Listings per listed offer id.
+    pub listing_by_offer: DataLoader<ListingByOffer>,
+    /// Listings serving a region.
+    pub coverage: DataLoader<Coverage>,
+    /// Escalations per region.
+    pub region_escalations: DataLoader<RegionEscalations>,
+}
+
+impl Loaders {
+    /// Fresh loaders for one request.
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            escalations: DataLoader::new(Rows::new(db), tokio::spawn),
+            networks: DataLoader::new(Rows::new(db), tokio::spawn),
+            kpis: DataLoader::new(Rows::new(db), tokio::spawn),
+            listings: DataLoader::new(Rows::new(db), tokio::spawn),
+            measures: DataLoader::new(Children::new(db), tokio::spawn),
+            transitions: DataLoader::new(Children::new(db), tokio::spawn),
+            measurements: DataLoader::new(Children::new(db), tokio::spawn),
+            listing_by_offer: DataLoader::new(ListingByOffer { db: db.clone() }, tokio::spawn),
+            coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
+            region_escalations: DataLoader::new(RegionEscalations { db: db.clone() }, tokio::spawn),
+        }
+    }
+}
+
+/// Entities with one string key column.
+pub trait Keyed: EntityTrait {
+    /// The key column.
+    fn key_column() -> Self::Column;
+    /// A model's key.
+    fn key_of(m: &Self::Model) -> String;
+}
+
+/// Entities that belong to a parent by a string column.
+pub trait Child: EntityTrait {
+    /// The parent column.
+    fn parent_column() -> Self::Column;
+    /// The ordering column.
+    fn order_column() -> Self::Column;
+    /// A model's parent key.
+    fn parent_of(m: &Self::Model) -> String;
+}
+
+macro_rules! keyed {
+    ($m:ident, $col:ident, $field:ident) => {
+        impl Keyed for $m::Entity {
+            fn key_column() -> Self::Column {
+                $m::Column::$col
+            }
+            fn key_of(m: &Self::Model) -> String {
+                m.$field.clone()
+            }
+        }
+    };
+}
+keyed!(escalation, Id, id);
+keyed!(network, Id, id);
+keyed!(kpi, Code, code);
+keyed!(listing, Id, id);
+
+macro_rules! child {
+    ($m:ident, $col:ident, $field:ident, $order:ident) => {
+        impl Child for $m::Entity {
+            fn parent_column() -> Self::Column {
+                $m::Column::$col
+            }
+            fn order_column() -> Self::Column {
+                $m::Column::$order
+            }
+            fn parent_of(m: &Self::Model) -> String {
+                m.$field.clone()
+            }
+        }
+    };
+}
+child!(measure, EscalationId, escalation_id, Id);
+child!(transition, EscalationId, escalation_id, Id);
+child!(measurement, KpiCode, kpi_code, Year);
+
+/// Loads rows by key.
+pub struct Rows<E> {
+    db: DatabaseConnection,
+    _e: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> Rows<E> {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self { db: db.clone(), _e: std::marker::PhantomData }
+    }
+}
+
+impl<E> Loader<String> for Rows<E>
+where
+    E: Keyed + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = E::find().filter(E::key_column().is_in(keys.iter().cloned())).all(&self.db).await?;
+        Ok(rows.into_iter().map(|m| (E::key_of(&m), m)).collect())
+    }
+}
+
+/// Loads all children of many parents in one statement.
+pub struct Children<E> {
+    db: DatabaseConnection,
+    _e: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> Children<E> {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self { db: db.clone(), _e: std::marker::PhantomData }
+    }
+}
+
+impl<E> Loader<String> for Children<E>
+where
+    E: Child + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Vec<E::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = E::find()
+            .filter(E::parent_column().is_in(keys.iter().cloned()))
+            .order_by_asc(E::order_column())
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<String, Vec<E::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        for r in rows {
+            out.entry(E::parent_of(&r)).or_default().push(r);
+        }
+        Ok(out)
+    }
+}
+
+/// The listing of an offer, if any.
+pub struct ListingByOffer {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for ListingByOffer {
+    type Value = listing::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows =
+            listing::Entity::find().filter(listing::Column::OfferId.is_in(keys.iter().cloned())).all(&self.db).await?;
+        Ok(rows.into_iter().map(|m| (m.offer_id.clone(), m)).collect())
+    }
+}
+
+/// Listings serving each region. The served regions are a JSON list, so one statement loads
+/// every listing and the match happens here (the national list holds tens to hundreds of offers).
+pub struct Coverage {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for Coverage {
+    type Value = Vec<listing::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = listing::Entity::find().order_by_asc(listing::Column::Id).all(&self.db).await?;
+        Ok(keys
+            .iter()
+            .map(|code| {
+                let needle = serde_json::Value::String(code.clone());
+                let serving = rows
+                    .iter()
+                    .filter(|l| l.regions_served.as_array().is_some_and(|a| a.contains(&needle)))
+                    .cloned()
+                    .collect();
+                (code.clone(), serving)
+            })
+            .collect())
+    }
+}
+
+/// Escalations of a region a caller may list: all of them (`full`), or only decided ones.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RegionEscalationsKey {
+    /// Region code.
+    pub region: String,
+    /// Whether undecided escalations are included.
+    pub full: bool,
+}
+
+/// Escalations for many regions in one statement per visibility.
+pub struct RegionEscalations {
+    db: DatabaseConnection,
+}
+
+impl Loader<RegionEscalationsKey> for RegionEscalations {
+    type Value = Vec<escalation::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[RegionEscalationsKey],
+    ) -> Result<HashMap<RegionEscalationsKey, Self::Value>, Self::Error> {
+        let mut out: HashMap<RegionEscalationsKey, Vec<escalation::Model>> =
+            keys.iter().map(|k| (k.clone(), vec![])).collect();
+        for full in [true, false] {
+            let regions: Vec<String> = keys.iter().filter(|k| k.full == full).map(|k| k.region.clone()).collect();
+            if regions.is_empty() {
+                continue;
+            }
+            let mut cond = Condition::all().add(escalation::Column::RegionCode.is_in(regions));
+            if !full {
+                cond = cond.add(escalation::Column::Status.is_in(crate::domain::EscalationStatus::DECIDED));
+            }
+            let rows = escalation::Entity::find()
+                .filter(cond)
+                .order_by_desc(escalation::Column::RaisedAt)
+                .all(&self.db)
+                .await?;
+            for r in rows {
+                if let Some(v) = out.get_mut(&RegionEscalationsKey { region: r.region_code.clone(), full }) {
+                    v.push(r);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
