@@ -33,6 +33,8 @@ pub struct Loaders {
     pub coverage: DataLoader<Coverage>,
     /// Escalations per region.
     pub region_escalations: DataLoader<RegionEscalations>,
+    /// Every known target group.
+    pub target_groups: DataLoader<TargetGroups>,
 }
 
 impl Loaders {
@@ -49,6 +51,7 @@ impl Loaders {
             listing_by_offer: DataLoader::new(ListingByOffer { db: db.clone() }, tokio::spawn),
             coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
             region_escalations: DataLoader::new(RegionEscalations { db: db.clone() }, tokio::spawn),
+            target_groups: DataLoader::new(TargetGroups { db: db.clone() }, tokio::spawn),
         }
     }
 }
@@ -255,5 +258,26 @@ impl Loader<RegionEscalationsKey> for RegionEscalations {
             }
         }
         Ok(out)
+    }
+}
+
+/// Key of [`TargetGroups`]: there is one answer per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AllTargetGroups;
+
+/// The target groups the national table knows: those of expertise networks and listings.
+pub struct TargetGroups {
+    db: DatabaseConnection,
+}
+
+impl Loader<AllTargetGroups> for TargetGroups {
+    type Value = std::collections::BTreeSet<String>;
+    type Error = LoadError;
+
+    async fn load(&self, _: &[AllTargetGroups]) -> Result<HashMap<AllTargetGroups, Self::Value>, Self::Error> {
+        let mut groups: std::collections::BTreeSet<String> =
+            network::Entity::find().all(&self.db).await?.into_iter().map(|n| n.target_group).collect();
+        groups.extend(listing::Entity::find().all(&self.db).await?.into_iter().map(|l| l.target_group));
+        Ok(HashMap::from([(AllTargetGroups, groups)]))
     }
 }

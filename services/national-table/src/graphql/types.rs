@@ -64,6 +64,15 @@ impl RegionRef {
             .unwrap_or_default();
         Ok(rows.into_iter().map(Escalation).collect())
     }
+    /// Target groups the national table knows (from expertise networks and the supra-regional
+    /// list) that no listed supra-regional offer serves in this region.
+    async fn uncovered_target_groups(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        access::read(caller(ctx)?).gql()?;
+        let l = loaders(ctx)?;
+        let all = l.target_groups.load_one(crate::loader::AllTargetGroups).await.map_err(load_err)?.unwrap_or_default();
+        let serving = l.coverage.load_one(self.code.clone()).await.map_err(load_err)?.unwrap_or_default();
+        Ok(all.into_iter().filter(|g| !serving.iter().any(|s| &s.target_group == g)).collect())
+    }
     /// Listed supra-regional offers that serve this region (including offers located elsewhere).
     async fn supra_regional_coverage(&self, ctx: &Context<'_>) -> Result<Vec<SupraRegionalListing>> {
         access::read(caller(ctx)?).gql()?;
