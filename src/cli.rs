@@ -102,7 +102,8 @@ impl Service {
 #[derive(Debug, Args)]
 pub struct DbArgs {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://…`. Without it: the service's own
-    /// variable (`REGION_DATABASE_URL`, `NATIONAL_TABLE_DATABASE_URL`), then `DATABASE_URL`, then
+    /// variable (`REGION_DATABASE_URL`, `NATIONAL_TABLE_DATABASE_URL`), then `DATABASE_URL` (shared
+    /// by all services: on PostgreSQL each then uses a schema named after it), then
     /// `sqlite://<data-dir>/<service>.db?mode=rwc`.
     #[arg(long)]
     database_url: Option<String>,
@@ -117,20 +118,24 @@ pub struct DbArgs {
 impl DbArgs {
     fn config(&self, service: Service) -> anyhow::Result<DbConfig> {
         let from_env = |name: String| std::env::var(name).ok().filter(|s| !s.trim().is_empty());
-        let url = match self
-            .database_url
-            .clone()
-            .or_else(|| from_env(format!("{}_DATABASE_URL", service.env_prefix())))
-            .or_else(|| from_env("DATABASE_URL".into()))
-        {
-            Some(u) => u,
-            None => {
+        let own = self.database_url.clone().or_else(|| from_env(format!("{}_DATABASE_URL", service.env_prefix())));
+        let mut cfg = match (own, from_env("DATABASE_URL".into())) {
+            (Some(url), _) => DbConfig::new(url),
+            (None, Some(shared)) => {
+                let mut cfg = DbConfig::new(shared);
+                // Services sharing one PostgreSQL database keep apart: a schema each (their
+                // tables, migration bookkeeping and audit logs never mix).
+                if cfg.is_postgres() {
+                    cfg.schema = Some(service.name().replace('-', "_"));
+                }
+                cfg
+            }
+            (None, None) => {
                 std::fs::create_dir_all(&self.data_dir)
                     .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
-                sqlite_url(&self.data_dir, service.name())
+                DbConfig::new(sqlite_url(&self.data_dir, service.name()))
             }
         };
-        let mut cfg = DbConfig::new(url);
         cfg.max_connections = self.max_connections;
         Ok(cfg)
     }
@@ -161,10 +166,14 @@ struct ServeArgs {
     listen: Option<SocketAddr>,
     #[command(flatten)]
     db: DbArgs,
-    /// PEM file with the Ed25519 public key of the gateway's internal tokens. Without it, the
-    /// development key in the data directory is used (created on first run).
-    #[arg(long, env = "GGZHUB_TOKEN_PUBLIC_KEY")]
+    /// PEM file with the Ed25519 public key of the gateway's internal tokens. Required unless
+    /// `--dev-key` is given.
+    #[arg(long, env = "GGZHUB_TOKEN_PUBLIC_KEY", required_unless_present = "dev_key")]
     token_public_key: Option<PathBuf>,
+    /// Development only: trust the signing key in the data directory (created on first run),
+    /// the one `ggzhub token issue` signs with.
+    #[arg(long, conflicts_with = "token_public_key")]
+    dev_key: bool,
     /// Maximum request body in bytes.
     #[arg(long, env = "GGZHUB_BODY_LIMIT", default_value_t = ggzhub_kit::server::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
@@ -181,9 +190,9 @@ struct ServeNationalTableArgs {
     /// organisation ids before they are stored.
     #[arg(long, env = "REGION_URL", default_value = "http://127.0.0.1:4001/graphql")]
     region_url: String,
-    /// PEM file with the Ed25519 private key that signs internal tokens for those checks. Without
-    /// it, the development key in the data directory is used.
-    #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY")]
+    /// PEM file with the Ed25519 private key that signs the (read-only) internal tokens of those
+    /// checks. Required unless `--dev-key` is given.
+    #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY", required_unless_present = "dev_key")]
     token_signing_key: Option<PathBuf>,
 }
 
@@ -314,6 +323,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => SigningKey::load_or_create(&dev_key_path(&args.serve.db.data_dir))?,
             };
+            tracing::info!(region = %args.region_url, "references are checked with the region subgraph");
             let refs = RefChecker::new(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer());
             let app = ggzhub_national_table::app::router(db, verifier, refs, limits(&args.serve));
             run_server(Service::NationalTable, listener, app).await

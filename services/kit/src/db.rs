@@ -34,12 +34,28 @@ impl std::fmt::Debug for DbConfig {
     }
 }
 
-/// The URL with everything between `://` and `@` removed, for logs.
+/// The URL without credentials (user info and a `password=` query parameter), for logs.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
-        _ => url.to_owned(),
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &base[..s], &base[at..]),
+        _ => base.to_owned(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 impl DbConfig {
@@ -129,6 +145,11 @@ mod tests {
     fn redacts_credentials() {
         assert_eq!(redact_url("postgres://u:secret@host/db"), "postgres://***@host/db");
         assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=pw&sslmode=require"),
+            "postgres://h/db?user=u&password=***&sslmode=require"
+        );
+        assert_eq!(redact_url("sqlite://data/region.db?mode=rwc"), "sqlite://data/region.db?mode=rwc");
     }
 
     #[tokio::test]

@@ -68,6 +68,7 @@ pub async fn execute<E: async_graphql::Executor>(
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or(""));
     let mut response = tracing::Instrument::instrument(schema.execute(decorate(request.data(caller))), span).await;
     fill_error_nulls(&mut response.data, &response.errors);
+    ensure_codes(&mut response.errors);
     let mut http = axum::Json(response).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     http
@@ -97,6 +98,26 @@ pub fn fill_error_nulls(data: &mut async_graphql::Value, errors: &[async_graphql
     }
 }
 
+/// Every error carries `extensions.code`. Errors of the request itself (parse, validation,
+/// variable coercion: no path) are the client's: `BAD_USER_INPUT`, message kept. A resolver error
+/// without a code is ours: logged, and answered as `INTERNAL` with "internal error".
+pub fn ensure_codes(errors: &mut [async_graphql::ServerError]) {
+    for err in errors {
+        let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let code = if err.path.is_empty() {
+            ErrorCode::BadUserInput
+        } else {
+            tracing::error!(message = %err.message, path = ?err.path, "resolver error without a code");
+            err.message = "internal error".to_owned();
+            ErrorCode::Internal
+        };
+        err.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+    }
+}
+
 fn bad_request(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(graphql_error_body(message, ErrorCode::BadUserInput))).into_response()
 }
@@ -110,6 +131,20 @@ mod tests {
         let mut e = ServerError::new("denied", None);
         e.path = path;
         e
+    }
+
+    #[test]
+    fn errors_without_a_code_get_one_and_internal_messages_are_hidden() {
+        let mut errors = vec![
+            ServerError::new("Unknown field \"x\" on type \"Query\".", None),
+            err(vec![PathSegment::Field("region".into())]),
+        ];
+        ensure_codes(&mut errors);
+        let code = |e: &ServerError| e.extensions.as_ref().and_then(|x| x.get("code")).cloned();
+        assert_eq!(code(&errors[0]), Some(async_graphql::Value::from("BAD_USER_INPUT")));
+        assert!(errors[0].message.contains("Unknown field"));
+        assert_eq!(code(&errors[1]), Some(async_graphql::Value::from("INTERNAL")));
+        assert_eq!(errors[1].message, "internal error");
     }
 
     #[test]

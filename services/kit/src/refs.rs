@@ -60,8 +60,9 @@ impl RefChecker {
             org: caller.org,
             org_kind: caller.kind,
             regions: caller.regions.iter().cloned().collect(),
-            roles: caller.roles.iter().cloned().collect(),
-            scopes: caller.scopes.iter().cloned().collect(),
+            roles: vec![],
+            // A look-up reads public identifiers only: the token can read, never write.
+            scopes: vec![crate::token::scopes::PICTURE_READ.to_owned()],
             ttl: Duration::from_secs(60),
         });
         let query = format!("query($r: [_Any!]!) {{ _entities(representations: $r) {{ __typename {selection} }} }}");

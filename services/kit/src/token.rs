@@ -446,6 +446,10 @@ impl TokenVerifier {
         }
         .ok_or_else(|| TokenError::Invalid(ErrorKind::InvalidKeyFormat.into()))?;
         match jsonwebtoken::decode::<InternalClaims>(token, key, &self.validation) {
+            // A token issued in the future is forged or from a broken clock: refuse it too.
+            Ok(data) if data.claims.iat > chrono::Utc::now().timestamp() + LEEWAY_SECONDS as i64 => {
+                Err(TokenError::Invalid(ErrorKind::ImmatureSignature.into()))
+            }
             Ok(data) => Ok(data.claims),
             Err(e) => Err(match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,

@@ -370,8 +370,8 @@ async fn coordinating_insurer<C: ConnectionTrait>(conn: &C, region_code: &str) -
     Ok(region::Entity::find_by_id(region_code.to_owned()).one(conn).await?.and_then(|r| r.coordinating_insurer_id))
 }
 
-/// A signal the caller may see, or `NOT_FOUND` — a signal you may not see is reported exactly
-/// like one that does not exist.
+/// A signal the caller may see in full, or `NOT_FOUND` — a signal you may not see is reported
+/// exactly like one that does not exist.
 async fn load_visible_signal<C: ConnectionTrait>(
     conn: &C,
     c: &Caller,
@@ -381,10 +381,34 @@ async fn load_visible_signal<C: ConnectionTrait>(
     let missing = || ApiError::not_found(format!("no continuity signal with id {id}"));
     let s = signal::Entity::find_by_id(id.clone()).one(conn).await?.ok_or_else(missing)?;
     let coordinating = coordinating_insurer(conn, &s.region_code).await?;
-    if !access::can_see_signal(c, &s, coordinating.as_deref()) && !c.is_chair(&s.region_code) {
+    if !access::can_see_signal(c, &s, coordinating.as_deref()) {
         return Err(missing());
     }
     Ok((s, coordinating))
+}
+
+/// Checks a date a caller gives lies in 2000–2100.
+fn plausible_date(field: &str, d: NaiveDate) -> ApiResult<()> {
+    use chrono::Datelike as _;
+    if (2000..=2100).contains(&d.year()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_input(format!("{field} must lie between 2000 and 2100, got {d}")))
+    }
+}
+
+/// The caller's own organisation must be registered in the hub (as `kind`).
+async fn registered<C: ConnectionTrait>(conn: &C, c: &Caller, kind: OrgKind) -> ApiResult<()> {
+    match organisation::Entity::find_by_id(c.org.to_string()).one(conn).await? {
+        Some(o) if o.kind == kind.as_str() => Ok(()),
+        Some(o) => Err(ApiError::bad_input(format!(
+            "organisation {} is registered as {}, not {}",
+            c.org,
+            o.kind,
+            kind.as_str()
+        ))),
+        None => Err(ApiError::bad_input(format!("organisation {} is not registered in the hub", c.org))),
+    }
 }
 
 async fn load_overview<C: ConnectionTrait>(conn: &C, id: &ID) -> ApiResult<overview::Model> {
@@ -395,11 +419,19 @@ async fn load_overview<C: ConnectionTrait>(conn: &C, id: &ID) -> ApiResult<overv
         .ok_or_else(|| ApiError::not_found(format!("no regional overview with id {id}")))
 }
 
-fn assessments(input: Vec<CategoryAssessmentInput>, existing: &serde_json::Value) -> ApiResult<serde_json::Value> {
-    let mut list: Vec<CategoryAssessment> = serde_json::from_value(existing.clone()).unwrap_or_default();
+fn assessments(
+    input: Vec<CategoryAssessmentInput>,
+    existing: &serde_json::Value,
+    neighbours: &[String],
+) -> ApiResult<serde_json::Value> {
+    let mut list: Vec<CategoryAssessment> = serde_json::from_value(existing.clone())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored assessments: {e}")))?;
     for a in input {
         if let Some(n) = &a.covered_by_neighbour {
             v::region_code("coveredByNeighbour", n)?;
+            if !neighbours.contains(n) {
+                return Err(ApiError::bad_input(format!("coveredByNeighbour: {n} is not a neighbour of this region")));
+            }
         }
         let item = CategoryAssessment {
             category: a.category,
@@ -649,6 +681,7 @@ impl Mutation {
             if !c.is_participant(&input.region_code) {
                 return Err(ApiError::forbidden(format!("a provider creates offers only in regions it takes part in, not {}", input.region_code)));
             }
+            registered(&txn, c, OrgKind::Provider).await?;
             let mut served = existing_regions(&txn, "regionCode", std::slice::from_ref(&input.region_code)).await?;
             for r in existing_regions(&txn, "regionsServed", &input.regions_served.unwrap_or_default()).await? {
                 if !served.contains(&r) {
@@ -707,6 +740,9 @@ impl Mutation {
             let current = load_offer(&txn, &id).await?;
             access::write_own_offer(c, &current.provider_id)?;
             check_version("care offer", &current.id, current.version, expected_version)?;
+            if current.status == OfferStatus::Closed.as_str() {
+                return Err(ApiError::bad_input("a closed offer cannot change; create a new offer"));
+            }
             let mut active = care_offer::ActiveModel {
                 version: Set(expected_version + 1),
                 updated_at: Set(Utc::now()),
@@ -836,6 +872,10 @@ impl Mutation {
         let c = caller(ctx)?;
         async {
             let reason = v::text("reason", &pause.reason, MAX_SHORT_TEXT)?;
+            plausible_date("from", pause.from)?;
+            if let Some(u) = pause.until {
+                plausible_date("until", u)?;
+            }
             if let Some(u) = pause.until
                 && u < pause.from
             {
@@ -934,7 +974,11 @@ impl Mutation {
             v::weeks("registrationToIntakeWeeks", input.registration_to_intake_weeks)?;
             v::weeks("intakeToTreatmentWeeks", input.intake_to_treatment_weeks)?;
             v::count("waitingCount", Some(input.waiting_count), 1_000_000)?;
+            if !c.is_participant(&input.region_code) {
+                return Err(ApiError::forbidden(format!("a provider reports waiting times only in regions it takes part in, not {}", input.region_code)));
+            }
             let txn = begin(ctx).await?;
+            registered(&txn, c, OrgKind::Provider).await?;
             existing_regions(&txn, "regionCode", std::slice::from_ref(&input.region_code)).await?;
             if diagnosis_group::Entity::find_by_id(input.diagnosis_group.clone()).one(&txn).await?.is_none() {
                 return Err(ApiError::bad_input(format!("unknown diagnosis group {}", input.diagnosis_group)));
@@ -1029,9 +1073,18 @@ impl Mutation {
         let c = caller(ctx)?;
         async {
             let description = v::text("description", &input.description, MAX_DESCRIPTION)?;
+            if let Some(d) = input.expected_date {
+                plausible_date("expectedDate", d)?;
+            }
             let txn = begin(ctx).await?;
             let offer = load_offer(&txn, &input.offer_id).await?;
             access::write_own_signal(c, &offer.provider_id)?;
+            if offer.status == OfferStatus::Closed.as_str() {
+                return Err(ApiError::bad_input(format!(
+                    "care offer {} is closed; a signal needs an offer that still runs",
+                    offer.id
+                )));
+            }
             let now = Utc::now();
             let model = signal::ActiveModel {
                 id: Set(new_id()),
@@ -1065,7 +1118,7 @@ impl Mutation {
             )
             .await?;
             txn.commit().await?;
-            Ok(ContinuitySignal(model))
+            Ok(ContinuitySignal::full(model))
         }
         .await
         .gql()
@@ -1105,6 +1158,7 @@ impl Mutation {
                 active.description = Set(d);
             }
             if let Some(d) = input.expected_date {
+                plausible_date("expectedDate", d)?;
                 change["expectedDate"] = json!(d);
                 active.expected_date = Set(Some(d));
             }
@@ -1116,7 +1170,7 @@ impl Mutation {
                 .await?
                 .ok_or_else(|| ApiError::not_found(current.id.clone()))?;
             txn.commit().await?;
-            Ok(ContinuitySignal(model))
+            Ok(ContinuitySignal::full(model))
         }
         .await
         .gql()
@@ -1179,13 +1233,25 @@ impl Mutation {
         let c = caller(ctx)?;
         async {
             let txn = begin(ctx).await?;
-            let (current, _) = load_visible_signal(&txn, c, &id).await?;
+            let sid = v::id("id", &id)?;
+            let missing = || ApiError::not_found(format!("no continuity signal with id {sid}"));
+            let current = signal::Entity::find_by_id(sid.clone()).one(&txn).await?.ok_or_else(missing)?;
+            let coordinating = coordinating_insurer(&txn, &current.region_code).await?;
+            let sees = access::can_see_signal(c, &current, coordinating.as_deref());
+            // Chairs of other regions learn nothing about this one; the chair of the signal's
+            // region escalates it and then sees only its id, region, status and dates.
+            if !sees && !c.is_chair(&current.region_code) {
+                return Err(missing());
+            }
             access::escalate_signal(c, &current.region_code)?;
             check_version("continuity signal", &current.id, current.version, expected_version)?;
             if current.status == SignalStatus::Resolved.as_str() || current.status == SignalStatus::Escalated.as_str() {
                 return Err(ApiError::bad_input(format!("a {} signal cannot be escalated", current.status)));
             }
-            self::transition(txn, c, &current, expected_version, SignalStatus::Escalated, false).await
+            let mut escalated =
+                self::transition(txn, c, &current, expected_version, SignalStatus::Escalated, false).await?;
+            escalated.full = sees;
+            Ok(escalated)
         }
         .await
         .gql()
@@ -1285,7 +1351,12 @@ impl Mutation {
                 active.confidential_notes = Set(n);
             }
             if let Some(a) = input.assessments {
-                let a = assessments(a, &current.assessments)?;
+                let neighbours: Vec<String> = region::Entity::find_by_id(current.region_code.clone())
+                    .one(&txn)
+                    .await?
+                    .and_then(|r| serde_json::from_value(r.neighbours).ok())
+                    .unwrap_or_default();
+                let a = assessments(a, &current.assessments, &neighbours)?;
                 change["assessments"] = json!("(changed)");
                 active.assessments = Set(a);
             }
@@ -1482,5 +1553,5 @@ async fn transition(
         .await?
         .ok_or_else(|| ApiError::not_found(current.id.clone()))?;
     txn.commit().await?;
-    Ok(ContinuitySignal(model))
+    Ok(ContinuitySignal::full(model))
 }

@@ -233,8 +233,9 @@ impl Query {
     }
 
     /// Continuity signals the caller may read: a provider its own, the coordinating insurer
-    /// those of its regions, the national table escalated ones. Others see counts only
-    /// (`Region.signalCounts`).
+    /// those of its regions, the national table escalated ones. A region's chair also lists its
+    /// region's signals, seeing only id, region, status and dates of the ones it may not read in
+    /// full. Others see counts only (`Region.signalCounts`).
     async fn continuity_signals(
         &self,
         ctx: &Context<'_>,
@@ -247,9 +248,10 @@ impl Query {
         access::read(c).gql()?;
         let page = Page::new(first, after).gql()?;
         let db = db(ctx)?;
-        let mut cond = Condition::all();
+        let chaired: Vec<String> = c.roles.iter().filter_map(|r| r.strip_prefix("chair:")).map(str::to_owned).collect();
+        let mut visible = Condition::any();
         match c.kind {
-            OrgKind::Provider => cond = cond.add(signal::Column::ProviderId.eq(c.org.to_string())),
+            OrgKind::Provider => visible = visible.add(signal::Column::ProviderId.eq(c.org.to_string())),
             OrgKind::Insurer => {
                 let coordinated: Vec<String> = api(region::Entity::find()
                     .filter(region::Column::CoordinatingInsurerId.eq(c.org.to_string()))
@@ -258,9 +260,11 @@ impl Query {
                 .into_iter()
                 .map(|r| r.code)
                 .collect();
-                cond = cond.add(signal::Column::RegionCode.is_in(coordinated));
+                visible = visible.add(signal::Column::RegionCode.is_in(coordinated));
             }
-            OrgKind::NationalTable => cond = cond.add(signal::Column::Status.eq(SignalStatus::Escalated.as_str())),
+            OrgKind::NationalTable => {
+                visible = visible.add(signal::Column::Status.eq(SignalStatus::Escalated.as_str()))
+            }
             _ => {
                 return Err(ApiError::forbidden(
                     "continuity signals are visible to their provider, the coordinating insurer and (once escalated) the national table; others see counts per region",
@@ -268,6 +272,10 @@ impl Query {
                 .gql();
             }
         }
+        if matches!(c.kind, OrgKind::Provider | OrgKind::Insurer) && !chaired.is_empty() {
+            visible = visible.add(signal::Column::RegionCode.is_in(chaired));
+        }
+        let mut cond = Condition::all().add(visible);
         if let Some(r) = region {
             check_region_code(&r)?;
             cond = cond.add(signal::Column::RegionCode.eq(r));
@@ -284,7 +292,19 @@ impl Query {
             .limit(page.limit())
             .all(db)
             .await)?;
-        Ok(connection(&page, rows, |m| m.id.clone(), ContinuitySignal))
+        // Who sees which row in full depends on the region's coordinating insurer: one batched load.
+        let codes: Vec<String> = rows.iter().map(|r| r.region_code.clone()).collect();
+        let regions = loaders(ctx)?.regions.load_many(codes).await.map_err(load_err)?;
+        Ok(connection(
+            &page,
+            rows,
+            |m| m.id.clone(),
+            |m| {
+                let coordinating = regions.get(&m.region_code).and_then(|r| r.coordinating_insurer_id.as_deref());
+                let full = access::can_see_signal(c, &m, coordinating);
+                ContinuitySignal { model: m, full }
+            },
+        ))
     }
 
     /// Signal counts of one region (everyone but the hub operator).
@@ -295,8 +315,9 @@ impl Query {
         Ok(SignalCounts::from(counts.unwrap_or_default()))
     }
 
-    /// Audit log, newest first: the caller's own actions (all actions for the national table
-    /// and the hub operator).
+    /// Audit log, newest first: the caller's own actions with their values; the national table
+    /// and the hub operator also see everyone else's actions, with only the names of the fields
+    /// that changed.
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -314,7 +335,25 @@ impl Query {
             q = q.filter(entry::Column::Id.lt(a.clone()));
         }
         let rows = api(q.all(db(ctx)?).await)?;
-        Ok(connection(&page, rows, |m| m.id.clone(), AuditEntry::from))
+        let own = caller(ctx)?.org.to_string();
+        Ok(connection(
+            &page,
+            rows,
+            |m| m.id.clone(),
+            |m| {
+                // The national table and the operator read every entry, but not the values of other
+                // organisations' changes (capacity, signals, drafts are not theirs to read): only
+                // which fields changed.
+                let redact = m.org != own;
+                let mut entry = AuditEntry::from(m);
+                if redact {
+                    let fields: Vec<String> =
+                        entry.change.0.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                    entry.change = async_graphql::Json(serde_json::json!({ "fields": fields }));
+                }
+                entry
+            },
+        ))
     }
 
     /// Federation: resolve a `Region` by code.

@@ -24,6 +24,12 @@ pub(crate) fn load_err(e: crate::loader::LoadError) -> async_graphql::Error {
     ApiError::internal(anyhow::anyhow!("{e}")).extend()
 }
 
+/// A stored value that does not parse: our fault, reported as INTERNAL.
+pub(crate) fn stored(what: &str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    ApiError::internal(anyhow::anyhow!("invalid stored {what}")).extend()
+}
+
 fn json_strings(v: &serde_json::Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }
@@ -48,7 +54,7 @@ impl Region {
     }
     /// IZA region or care-office region.
     async fn kind(&self) -> Result<RegionKind> {
-        RegionKind::parse(&self.0.kind).ok_or_else(|| "invalid stored region kind".into())
+        RegionKind::parse(&self.0.kind).ok_or_else(|| stored("region kind"))
     }
     /// Neighbouring regions.
     async fn neighbours(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
@@ -98,10 +104,10 @@ impl Region {
         Ok(CareCategory::ALL.iter().copied().filter(|c| !present.contains(c)).collect())
     }
     /// Continuity-signal counts (everyone but the hub operator; details are restricted).
-    async fn signal_counts(&self, ctx: &Context<'_>) -> Result<SignalCounts> {
+    async fn signal_counts(&self, ctx: &Context<'_>) -> Result<Option<SignalCounts>> {
         access::read_signal_counts(caller(ctx)?).gql()?;
         let counts = loaders(ctx)?.signal_counts.load_one(self.0.code.clone()).await.map_err(load_err)?;
-        Ok(SignalCounts::from(counts.unwrap_or_default()))
+        Ok(Some(SignalCounts::from(counts.unwrap_or_default())))
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
@@ -168,7 +174,7 @@ impl Organisation {
     }
     /// Kind.
     async fn kind(&self) -> Result<OrgKind> {
-        OrgKind::parse(&self.0.kind).ok_or_else(|| "invalid stored organisation kind".into())
+        OrgKind::parse(&self.0.kind).ok_or_else(|| stored("organisation kind"))
     }
     /// KvK number (Chamber of Commerce).
     async fn kvk(&self) -> Option<&str> {
@@ -257,7 +263,7 @@ impl CareOffer {
             .await
             .map_err(load_err)?
             .map(Organisation)
-            .ok_or_else(|| "provider not found".into())
+            .ok_or_else(|| stored("provider reference"))
     }
     /// The region it is located in.
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
@@ -267,11 +273,11 @@ impl CareOffer {
             .await
             .map_err(load_err)?
             .map(Region)
-            .ok_or_else(|| "region not found".into())
+            .ok_or_else(|| stored("region reference"))
     }
     /// Category of crucial care.
     async fn category(&self) -> Result<CareCategory> {
-        CareCategory::parse(&self.0.category).ok_or_else(|| "invalid stored category".into())
+        CareCategory::parse(&self.0.category).ok_or_else(|| stored("category"))
     }
     /// Care form (zorgvorm).
     async fn care_form(&self, ctx: &Context<'_>) -> Result<CareForm> {
@@ -281,7 +287,7 @@ impl CareOffer {
             .await
             .map_err(load_err)?
             .map(CareForm)
-            .ok_or_else(|| "care form not found".into())
+            .ok_or_else(|| stored("care form reference"))
     }
     /// Department or team name.
     async fn unit_name(&self) -> &str {
@@ -293,11 +299,11 @@ impl CareOffer {
     }
     /// When it is available.
     async fn availability(&self) -> Result<Availability> {
-        Availability::parse(&self.0.availability).ok_or_else(|| "invalid stored availability".into())
+        Availability::parse(&self.0.availability).ok_or_else(|| stored("availability"))
     }
     /// Continuity status.
     async fn status(&self) -> Result<OfferStatus> {
-        OfferStatus::parse(&self.0.status).ok_or_else(|| "invalid stored status".into())
+        OfferStatus::parse(&self.0.status).ok_or_else(|| stored("status"))
     }
     /// Whether the offer has a supra-regional (bovenregionaal) function.
     async fn supra_regional(&self) -> bool {
@@ -347,7 +353,7 @@ impl CareForm {
     }
     /// Category.
     async fn category(&self) -> Result<CareCategory> {
-        CareCategory::parse(&self.0.category).ok_or_else(|| "invalid stored category".into())
+        CareCategory::parse(&self.0.category).ok_or_else(|| stored("category"))
     }
     /// Dutch name.
     async fn name(&self) -> &str {
@@ -454,70 +460,101 @@ impl WaitingTimeReport {
 }
 
 /// Vroegsignalering: a provider's early warning that a department's or team's continuity is at risk.
-pub struct ContinuitySignal(pub signal::Model);
+pub struct ContinuitySignal {
+    /// The stored signal.
+    pub model: signal::Model,
+    /// Whether the caller sees it in full (its provider, the coordinating insurer, the national
+    /// table once escalated). A region's chair otherwise sees only id, region, status and dates.
+    pub full: bool,
+}
+
+impl ContinuitySignal {
+    /// A signal the caller sees in full.
+    pub fn full(model: signal::Model) -> Self {
+        Self { model, full: true }
+    }
+
+    fn detail(&self) -> Result<()> {
+        if self.full {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "a signal's offer and content are visible to its provider, the coordinating insurer and, once escalated, the national table",
+            ))
+            .gql()
+        }
+    }
+}
 
 /// Vroegsignalering: a provider's early warning that a department's or team's continuity is at risk.
 #[Object]
 impl ContinuitySignal {
     /// Id.
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.model.id.clone())
     }
-    /// The care offer at risk.
+    /// The care offer at risk (full viewers only).
     async fn offer(&self, ctx: &Context<'_>) -> Result<Option<CareOffer>> {
-        Ok(loaders(ctx)?.offers.load_one(self.0.offer_id.clone()).await.map_err(load_err)?.map(CareOffer))
+        self.detail()?;
+        Ok(loaders(ctx)?.offers.load_one(self.model.offer_id.clone()).await.map_err(load_err)?.map(CareOffer))
     }
     /// Region code of the offer.
     async fn region_code(&self) -> &str {
-        &self.0.region_code
+        &self.model.region_code
     }
-    /// What threatens continuity.
-    async fn kind(&self) -> Result<SignalKind> {
-        SignalKind::parse(&self.0.kind).ok_or_else(|| "invalid stored kind".into())
+    /// What threatens continuity (full viewers only).
+    async fn kind(&self) -> Result<Option<SignalKind>> {
+        self.detail()?;
+        Ok(Some(SignalKind::parse(&self.model.kind).ok_or_else(|| stored("kind"))?))
     }
-    /// How serious it is.
-    async fn severity(&self) -> Result<Severity> {
-        Severity::parse(&self.0.severity).ok_or_else(|| "invalid stored severity".into())
+    /// How serious it is (full viewers only).
+    async fn severity(&self) -> Result<Option<Severity>> {
+        self.detail()?;
+        Ok(Some(Severity::parse(&self.model.severity).ok_or_else(|| stored("severity"))?))
     }
-    /// Description (no personal data).
-    async fn description(&self) -> &str {
-        &self.0.description
+    /// Description (full viewers only; no personal data).
+    async fn description(&self) -> Result<Option<&str>> {
+        self.detail()?;
+        Ok(Some(&self.model.description))
     }
-    /// When the problem is expected to bite.
-    async fn expected_date(&self) -> Option<chrono::NaiveDate> {
-        self.0.expected_date
+    /// When the problem is expected to bite (full viewers only).
+    async fn expected_date(&self) -> Result<Option<chrono::NaiveDate>> {
+        self.detail()?;
+        Ok(self.model.expected_date)
     }
     /// Status.
     async fn status(&self) -> Result<SignalStatus> {
-        SignalStatus::parse(&self.0.status).ok_or_else(|| "invalid stored status".into())
+        SignalStatus::parse(&self.model.status).ok_or_else(|| stored("status"))
     }
     /// When it was raised.
     async fn raised_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.raised_at
+        self.model.raised_at
     }
     /// The coordinating insurer must acknowledge before this moment.
     async fn acknowledgement_deadline(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.acknowledgement_deadline
+        self.model.acknowledgement_deadline
     }
     /// Still open after the acknowledgement deadline.
     async fn overdue(&self) -> bool {
-        self.0.status == SignalStatus::Open.as_str() && self.0.acknowledgement_deadline < chrono::Utc::now()
+        self.model.status == SignalStatus::Open.as_str() && self.model.acknowledgement_deadline < chrono::Utc::now()
     }
     /// When it was acknowledged.
     async fn acknowledged_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.0.acknowledged_at
+        self.model.acknowledged_at
     }
-    /// Acknowledging organisation id.
-    async fn acknowledged_by(&self) -> Option<ID> {
-        self.0.acknowledged_by.clone().map(ID)
+    /// Acknowledging organisation id (full viewers only).
+    async fn acknowledged_by(&self) -> Result<Option<ID>> {
+        self.detail()?;
+        Ok(self.model.acknowledged_by.clone().map(ID))
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
-        self.0.version
+        self.model.version
     }
-    /// Record metadata.
-    async fn meta(&self) -> RecordMeta {
-        meta!(self.0)
+    /// Record metadata (full viewers only).
+    async fn meta(&self) -> Result<Option<RecordMeta>> {
+        self.detail()?;
+        Ok(Some(meta!(self.model)))
     }
 }
 
@@ -565,7 +602,7 @@ impl RegionalOverview {
     }
     /// Draft or published.
     async fn status(&self) -> Result<OverviewStatus> {
-        OverviewStatus::parse(&self.0.status).ok_or_else(|| "invalid stored status".into())
+        OverviewStatus::parse(&self.0.status).ok_or_else(|| stored("status"))
     }
     /// Public summary.
     async fn public_summary(&self) -> &str {
@@ -573,7 +610,7 @@ impl RegionalOverview {
     }
     /// The regional test per category.
     async fn assessments(&self) -> Result<Vec<CategoryAssessment>> {
-        Ok(serde_json::from_value(self.0.assessments.clone())?)
+        serde_json::from_value(self.0.assessments.clone()).map_err(|_| stored("assessments"))
     }
     /// Confidential notes (the region's participants and the national table only; no personal data).
     async fn confidential_notes(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -582,15 +619,16 @@ impl RegionalOverview {
     }
     /// Patient organisations' input (providers, insurers and the national table read all; a patient
     /// organisation reads its own).
-    async fn patient_inputs(&self, ctx: &Context<'_>) -> Result<Vec<PatientInput>> {
+    async fn patient_inputs(&self, ctx: &Context<'_>) -> Result<Option<Vec<PatientInput>>> {
         let only = access::patient_input_filter(caller(ctx)?).gql()?;
         let rows =
             loaders(ctx)?.patient_inputs.load_one(self.0.id.clone()).await.map_err(load_err)?.unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .filter(|r| only.as_ref().is_none_or(|org| &r.organisation_id == org))
-            .map(PatientInput)
-            .collect())
+        Ok(Some(
+            rows.into_iter()
+                .filter(|r| only.as_ref().is_none_or(|org| &r.organisation_id == org))
+                .map(PatientInput)
+                .collect(),
+        ))
     }
     /// When it was published.
     async fn published_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {

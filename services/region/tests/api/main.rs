@@ -9,6 +9,7 @@ mod auth;
 mod concurrency;
 mod dataloader;
 mod entities;
+mod hardening;
 mod offers;
 mod overviews;
 mod signals;

@@ -67,8 +67,11 @@ async fn unknown_region_code_is_bad_user_input() {
 
     let mut wait = report();
     wait["regionCode"] = json!("atlantis");
-    let resp = app.graphql(REPORT).var("input", wait).as_caller(&provider_a()).send().await;
+    let resp = app.graphql(REPORT).var("input", wait.clone()).as_caller(&caller).send().await;
     assert_refused(&resp, "reportWaitingTime", "BAD_USER_INPUT");
+    // Without a seat at that region's table the report is refused before the region is looked up.
+    let resp = app.graphql(REPORT).var("input", wait).as_caller(&provider_a()).send().await;
+    assert_refused(&resp, "reportWaitingTime", "FORBIDDEN");
 
     let resp = app
         .graphql(r#"mutation { createRegion(input: {code: "zwolle", name: "Zwolle", kind: IZA, neighbours: ["atlantis"]}) { code } }"#)
