@@ -8,7 +8,11 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(ggzhub_kit::audit::CreateAuditLog), Box::new(CreateNationalTables)]
+        vec![
+            Box::new(ggzhub_kit::audit::CreateAuditLog),
+            Box::new(CreateNationalTables),
+            Box::new(UniqueNationalMeasurement),
+        ]
     }
 
     fn migration_table_name() -> sea_orm::DynIden {
@@ -219,5 +223,38 @@ impl MigrationTrait for CreateNationalTables {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// One national figure (no region) per KPI and year. SQL treats NULLs as distinct, so the unique
+/// key of m0001 does not cover the national figure, and the mutation's look-up before inserting
+/// does not stop two concurrent recordings on PostgreSQL: both found none and both inserted.
+struct UniqueNationalMeasurement;
+
+impl MigrationName for UniqueNationalMeasurement {
+    fn name(&self) -> &str {
+        "m0002_unique_national_measurement"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for UniqueNationalMeasurement {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(
+            Index::create()
+                .name("measurements_national_uq")
+                .table("kpi_measurements")
+                .col("kpi_code")
+                .col("year")
+                .unique()
+                .and_where(Expr::col("region_code").is_null())
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("measurements_national_uq").table("kpi_measurements").to_owned()).await
     }
 }

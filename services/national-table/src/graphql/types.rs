@@ -207,9 +207,11 @@ impl Escalation {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// Record metadata.
-    async fn meta(&self) -> RecordMeta {
-        meta!(self.0)
+    /// Record metadata (participants and national table: `createdBy` names the raising
+    /// organisation, which `raisedBy` keeps from everyone else).
+    async fn meta(&self, ctx: &Context<'_>) -> Result<Option<RecordMeta>> {
+        self.full(ctx)?;
+        Ok(Some(meta!(self.0)))
     }
 }
 
