@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 struct DevHub {
     child: Child,
     url: String,
+    national_url: String,
     data_dir: PathBuf,
     tokens: Value,
 }
@@ -30,17 +31,25 @@ impl DevHub {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.trim().strip_prefix("region subgraph").map(|s| s.trim().to_owned()) {
-                    let _ = tx.send(url);
+                for name in ["region subgraph", "national-table subgraph"] {
+                    if let Some(url) = line.trim().strip_prefix(name).map(|s| s.trim().to_owned()) {
+                        let _ = tx.send((name, url));
+                    }
                 }
             }
         });
-        let url = rx.recv_timeout(Duration::from_secs(120)).expect("ggzhub dev prints the region URL");
+        let mut urls = std::collections::HashMap::new();
+        while urls.len() < 2 {
+            let (name, url) = rx.recv_timeout(Duration::from_secs(120)).expect("ggzhub dev prints the subgraph URLs");
+            urls.insert(name, url);
+        }
+        let url = urls["region subgraph"].clone();
+        let national_url = urls["national-table subgraph"].clone();
         let tokens: Value = serde_json::from_str(
             &std::fs::read_to_string(data_dir.join("demo-tokens.json")).expect("demo-tokens.json is written"),
         )
         .expect("demo-tokens.json is JSON");
-        Self { child, url, data_dir, tokens }
+        Self { child, url, national_url, data_dir, tokens }
     }
 
     fn persona(&self, kind: &str) -> (String, String) {
@@ -50,8 +59,12 @@ impl DevHub {
     }
 
     async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.gql_at(&self.url, token, query, variables).await
+    }
+
+    async fn gql_at(&self, url: &str, token: &str, query: &str, variables: Value) -> Value {
         let resp = reqwest::Client::new()
-            .post(&self.url)
+            .post(url)
             .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
@@ -147,4 +160,35 @@ async fn requests_without_a_token_are_refused_with_401() {
     let body: Value = resp.json().await.expect("JSON");
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     assert!(body.get("data").is_none());
+}
+
+const RAISE: &str = "mutation($offers: [ID!]) { raiseEscalation(input: { regionCode: \"utrecht\", category: SECURE, \
+    targetGroup: \"Mensen met ernstige psychiatrische problematiek en veiligheidsrisico's\", \
+    problem: \"Geen beveiligde bedden niveau 3 in de regio.\", regionTried: \"Overleg met buurregio's.\", \
+    affectedOfferIds: $offers, urgency: HIGH }) { id status regionCode affectedOffers { id } } }";
+
+#[tokio::test]
+async fn national_table_checks_references_with_the_region_subgraph() {
+    let hub = DevHub::start();
+    // The demo provider chairs the utrecht table.
+    let (provider_org, chair) = hub.persona("PROVIDER");
+    let own = hub.gql(&chair, OWN_OFFERS, json!({ "id": provider_org })).await;
+    let offer_id = own["data"]["organisation"]["careOffers"]["edges"][0]["node"]["id"].clone();
+
+    let raised = hub.gql_at(&hub.national_url, &chair, RAISE, json!({ "offers": [offer_id] })).await;
+    assert_eq!(raised["data"]["raiseEscalation"]["status"], "SUBMITTED", "{raised:#}");
+    assert_eq!(raised["data"]["raiseEscalation"]["affectedOffers"][0]["id"], offer_id);
+
+    let unknown = hub
+        .gql_at(&hub.national_url, &chair, RAISE, json!({ "offers": ["00000000-0000-4000-8000-000000000001"] }))
+        .await;
+    assert_eq!(unknown["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{unknown:#}");
+
+    // A patient organisation does not see the undecided escalation.
+    let (_, patient_org) = hub.persona("PATIENT_ORGANISATION");
+    let id = raised["data"]["raiseEscalation"]["id"].clone();
+    let seen = hub
+        .gql_at(&hub.national_url, &patient_org, "query($id: ID!) { escalation(id: $id) { id } }", json!({ "id": id }))
+        .await;
+    assert_eq!(seen["data"]["escalation"], Value::Null, "{seen:#}");
 }
