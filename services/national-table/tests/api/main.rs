@@ -1,0 +1,19 @@
+//! HTTP API tests of the national-table subgraph: one binary, one module per topic. Every test
+//! spawns its own national-table service and database beside a real region subgraph
+//! (`helpers::TestApp`) and talks to it only over HTTP (audit rows are read from the database:
+//! this subgraph has no audit query).
+
+mod helpers;
+
+mod auth;
+mod concurrency;
+mod dataloader;
+mod entities;
+mod escalations;
+mod kpis;
+mod lifecycle;
+mod listings;
+mod measures;
+mod networks;
+mod references;
+mod validation;
