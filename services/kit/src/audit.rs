@@ -3,7 +3,7 @@
 //! [`record`] takes the transaction of the change itself, so a change and its audit entry are
 //! committed together or not at all.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{json, string, string_len, timestamp_with_time_zone};
 
@@ -65,6 +65,70 @@ pub async fn record<C: ConnectionTrait>(
     .insert(conn)
     .await
     .map(|_| ())
+}
+
+/// One audit-log entry as a caller sees it (shared by every subgraph, so `@shareable`).
+#[derive(async_graphql::SimpleObject)]
+#[graphql(shareable)]
+pub struct AuditEntry {
+    /// Id.
+    pub id: async_graphql::ID,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Acting organisation.
+    pub organisation_id: async_graphql::ID,
+    /// Subject acting for it.
+    pub subject: String,
+    /// Entity type.
+    pub entity: String,
+    /// Entity id.
+    pub entity_id: String,
+    /// Action.
+    pub action: String,
+    /// The change: its values for the acting organisation itself; for anyone else only
+    /// `{"fields": [...]}`, the names of the fields that changed.
+    pub change: async_graphql::Json<serde_json::Value>,
+}
+
+impl AuditEntry {
+    /// Presents `m` to the organisation `reader`: other organisations' values are redacted,
+    /// since the readers of everyone's log (national table, operator) may not read those values.
+    pub fn present(m: entry::Model, reader: &str) -> Self {
+        let change = if m.org == reader {
+            m.change
+        } else {
+            let fields: Vec<String> = m.change.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+            serde_json::json!({ "fields": fields })
+        };
+        Self {
+            id: async_graphql::ID(m.id),
+            at: m.at,
+            organisation_id: async_graphql::ID(m.org),
+            subject: m.subject,
+            entity: m.entity,
+            entity_id: m.entity_id,
+            action: m.action,
+            change: async_graphql::Json(change),
+        }
+    }
+}
+
+/// A page of the audit log, newest first: only `org`'s entries, or everyone's when `None`.
+/// Fetches [`crate::page::Page::limit`] rows (one more than the page).
+pub async fn page<C: ConnectionTrait>(
+    conn: &C,
+    org: Option<String>,
+    page: &crate::page::Page,
+) -> Result<Vec<entry::Model>, sea_orm::DbErr> {
+    let mut q = entry::Entity::find().order_by_desc(entry::Column::Id).limit(page.limit());
+    if let Some(org) = org {
+        q = q.filter(entry::Column::Org.eq(org));
+    }
+    // Ids are UUID v7: descending id is newest first, and the cursor continues below it.
+    if let Some(a) = &page.after {
+        q = q.filter(entry::Column::Id.lt(a.clone()));
+    }
+    q.all(conn).await
 }
 
 /// Migration creating the `audit_log` table; every service's migrator includes it.

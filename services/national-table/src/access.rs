@@ -80,3 +80,13 @@ pub fn require_full(c: &Caller, e: &escalation::Model) -> ApiResult<()> {
         ))
     }
 }
+
+/// Audit log: everyone reads its own actions; the national table and the operator read all
+/// (values of others' changes redacted by `AuditEntry::present`).
+pub fn audit_scope(c: &Caller) -> ApiResult<Option<String>> {
+    c.require_read()?;
+    Ok(match c.kind {
+        OrgKind::NationalTable | OrgKind::HubOperator => None,
+        _ => Some(c.org.to_string()),
+    })
+}

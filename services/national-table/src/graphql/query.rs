@@ -160,6 +160,23 @@ impl Query {
         Ok(loaders(ctx)?.kpis.load_one(code).await.map_err(load_err)?.map(NationalKpi))
     }
 
+    /// The national table's audit log, newest first: the caller's own actions with their
+    /// values; the national table and the hub operator see everyone's, with only the names of the
+    /// fields others changed.
+    async fn national_table_audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ggzhub_kit::audit::AuditEntry>> {
+        let c = caller(ctx)?;
+        let only = access::audit_scope(c).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let rows = api(ggzhub_kit::audit::page(db(ctx)?, only, &page).await)?;
+        let reader = c.org.to_string();
+        Ok(connection(&page, rows, |m| m.id.clone(), |m| ggzhub_kit::audit::AuditEntry::present(m, &reader)))
+    }
+
     /// Federation: the national table's fields of a `Region`.
     #[graphql(entity)]
     async fn find_region_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<RegionRef>> {

@@ -324,36 +324,12 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, AuditEntry>> {
-        use ggzhub_kit::audit::entry;
-        let only = access::audit_scope(caller(ctx)?).gql()?;
+        let c = caller(ctx)?;
+        let only = access::audit_scope(c).gql()?;
         let page = Page::new(first, after).gql()?;
-        let mut q = entry::Entity::find().order_by_desc(entry::Column::Id).limit(page.limit());
-        if let Some(org) = only {
-            q = q.filter(entry::Column::Org.eq(org));
-        }
-        if let Some(a) = &page.after {
-            q = q.filter(entry::Column::Id.lt(a.clone()));
-        }
-        let rows = api(q.all(db(ctx)?).await)?;
-        let own = caller(ctx)?.org.to_string();
-        Ok(connection(
-            &page,
-            rows,
-            |m| m.id.clone(),
-            |m| {
-                // The national table and the operator read every entry, but not the values of other
-                // organisations' changes (capacity, signals, drafts are not theirs to read): only
-                // which fields changed.
-                let redact = m.org != own;
-                let mut entry = AuditEntry::from(m);
-                if redact {
-                    let fields: Vec<String> =
-                        entry.change.0.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
-                    entry.change = async_graphql::Json(serde_json::json!({ "fields": fields }));
-                }
-                entry
-            },
-        ))
+        let rows = api(ggzhub_kit::audit::page(db(ctx)?, only, &page).await)?;
+        let reader = c.org.to_string();
+        Ok(connection(&page, rows, |m| m.id.clone(), |m| AuditEntry::present(m, &reader)))
     }
 
     /// Federation: resolve a `Region` by code.

@@ -681,38 +681,4 @@ impl PatientInput {
     }
 }
 
-/// One audit-log entry.
-#[derive(SimpleObject)]
-pub struct AuditEntry {
-    /// Id.
-    pub id: ID,
-    /// When.
-    pub at: chrono::DateTime<chrono::Utc>,
-    /// Acting organisation.
-    pub organisation_id: ID,
-    /// Subject acting for it.
-    pub subject: String,
-    /// Entity type.
-    pub entity: String,
-    /// Entity id.
-    pub entity_id: String,
-    /// Action.
-    pub action: String,
-    /// The change.
-    pub change: async_graphql::Json<serde_json::Value>,
-}
-
-impl From<ggzhub_kit::audit::entry::Model> for AuditEntry {
-    fn from(m: ggzhub_kit::audit::entry::Model) -> Self {
-        Self {
-            id: ID(m.id),
-            at: m.at,
-            organisation_id: ID(m.org),
-            subject: m.subject,
-            entity: m.entity,
-            entity_id: m.entity_id,
-            action: m.action,
-            change: async_graphql::Json(m.change),
-        }
-    }
-}
+pub use ggzhub_kit::audit::AuditEntry;
