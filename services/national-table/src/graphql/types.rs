@@ -39,10 +39,12 @@ pub struct RegionRef {
     pub code: String,
 }
 
-/// A region (owned by the region subgraph), with the national table's view of it.
+// Descriptions of shared types and key fields match the owning region subgraph's, so that
+// composition has one description for each.
+/// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
 #[Object(name = "Region")]
 impl RegionRef {
-    /// Region code.
+    /// Region code (kebab-case), e.g. `utrecht`.
     async fn code(&self) -> &str {
         &self.code
     }
@@ -87,10 +89,10 @@ pub struct CareOfferRef {
     pub id: String,
 }
 
-/// A care offer (owned by the region subgraph), with its national listing.
+/// Aanbod: one unit of crucial care at department or team level of a provider.
 #[Object(name = "CareOffer")]
 impl CareOfferRef {
-    /// Offer id.
+    /// Id.
     async fn id(&self) -> ID {
         ID(self.id.clone())
     }
@@ -101,11 +103,11 @@ impl CareOfferRef {
     }
 }
 
-/// An organisation (owned and resolved by the region subgraph).
+/// An organisation taking part in the hub (provider, insurer, patient organisation, …).
 #[derive(SimpleObject)]
 #[graphql(name = "Organisation", unresolvable = "id")]
 pub struct OrganisationRef {
-    /// Organisation id.
+    /// Hub id.
     pub id: ID,
 }
 
