@@ -59,17 +59,20 @@ pub enum Service {
     Region,
     /// Escalations, measures, the supra-regional list, expertise networks, national KPIs.
     NationalTable,
+    /// Insurer–provider contracts, contracting guidelines, contract coverage.
+    Contracting,
 }
 
 impl Service {
     /// Every service, in start order.
-    pub const ALL: [Service; 2] = [Service::Region, Service::NationalTable];
+    pub const ALL: [Service; 3] = [Service::Region, Service::NationalTable, Service::Contracting];
 
     /// Name in file names, URLs and token audiences.
     pub fn name(self) -> &'static str {
         match self {
             Self::Region => ggzhub_region::AUDIENCE,
             Self::NationalTable => ggzhub_national_table::AUDIENCE,
+            Self::Contracting => ggzhub_contracting::AUDIENCE,
         }
     }
 
@@ -77,6 +80,7 @@ impl Service {
         match self {
             Self::Region => "REGION",
             Self::NationalTable => "NATIONAL_TABLE",
+            Self::Contracting => "CONTRACTING",
         }
     }
 
@@ -85,6 +89,7 @@ impl Service {
         match self {
             Self::Region => ggzhub_region::migration::Migrator::up(db, None).await,
             Self::NationalTable => ggzhub_national_table::migration::Migrator::up(db, None).await,
+            Self::Contracting => ggzhub_contracting::migration::Migrator::up(db, None).await,
         }
         .with_context(|| format!("running {} migrations", self.name()))
     }
@@ -94,6 +99,7 @@ impl Service {
         match self {
             Self::Region => ggzhub_region::graphql::sdl(),
             Self::NationalTable => ggzhub_national_table::graphql::sdl(),
+            Self::Contracting => ggzhub_contracting::graphql::sdl(),
         }
     }
 }
@@ -157,6 +163,8 @@ enum ServeCommand {
     Region(ServeArgs),
     /// The national-table subgraph.
     NationalTable(ServeNationalTableArgs),
+    /// The contracting subgraph.
+    Contracting(ServeContractingArgs),
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +198,22 @@ struct ServeNationalTableArgs {
     /// organisation ids before they are stored.
     #[arg(long, env = "REGION_URL", default_value = "http://127.0.0.1:4001/graphql")]
     region_url: String,
+    /// PEM file with the Ed25519 private key that signs the (read-only) internal tokens of those
+    /// checks. Required unless `--dev-key` is given.
+    #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY", required_unless_present = "dev_key")]
+    token_signing_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ServeContractingArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// The region subgraph's GraphQL endpoint (offers and organisations are checked there).
+    #[arg(long, env = "REGION_URL", default_value = "http://127.0.0.1:4001/graphql")]
+    region_url: String,
+    /// The national-table subgraph's GraphQL endpoint (national KPIs are checked there).
+    #[arg(long, env = "NATIONAL_TABLE_URL", default_value = "http://127.0.0.1:4002/graphql")]
+    national_table_url: String,
     /// PEM file with the Ed25519 private key that signs the (read-only) internal tokens of those
     /// checks. Required unless `--dev-key` is given.
     #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY", required_unless_present = "dev_key")]
@@ -316,17 +340,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { service: ServeCommand::NationalTable(args) } => {
             let _telemetry = ggzhub_kit::telemetry::init(ggzhub_national_table::SERVICE_NAME, cli.log_format)?;
             let (db, verifier, listener) = prepare(Service::NationalTable, &args.serve, 4002).await?;
-            let signer = match &args.token_signing_key {
-                Some(path) => {
-                    let pem = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                    SigningKey::from_pem(&pem, &path.display().to_string())?
-                }
-                None => SigningKey::load_or_create(&dev_key_path(&args.serve.db.data_dir))?,
-            };
+            let signer = signing_key(args.token_signing_key.as_deref(), &args.serve.db.data_dir)?;
             tracing::info!(region = %args.region_url, "references are checked with the region subgraph");
             let refs = RefChecker::new(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer());
             let app = ggzhub_national_table::app::router(db, verifier, refs, limits(&args.serve));
             run_server(Service::NationalTable, listener, app).await
+        }
+        Command::Serve { service: ServeCommand::Contracting(args) } => {
+            let _telemetry = ggzhub_kit::telemetry::init(ggzhub_contracting::SERVICE_NAME, cli.log_format)?;
+            let (db, verifier, listener) = prepare(Service::Contracting, &args.serve, 4003).await?;
+            let signer = signing_key(args.token_signing_key.as_deref(), &args.serve.db.data_dir)?;
+            let owners = ggzhub_contracting::graphql::Owners {
+                region: RefChecker::new(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer()),
+                national_table: RefChecker::new(
+                    args.national_table_url.clone(),
+                    ggzhub_national_table::AUDIENCE,
+                    signer.signer(),
+                ),
+            };
+            let app = ggzhub_contracting::app::router(db, verifier, owners, limits(&args.serve));
+            run_server(Service::Contracting, listener, app).await
         }
         Command::Migrate(args) => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-migrate", cli.log_format)?;
@@ -384,8 +417,25 @@ async fn seed(service: Service, db: &DatabaseConnection, from: Option<&Path>) ->
                 None => println!("the national-table database already holds data; nothing loaded"),
             }
         }
+        Service::Contracting => {
+            let source = from.map_or(ggzhub_contracting::seed::Source::Demo, ggzhub_contracting::seed::Source::Dir);
+            match ggzhub_contracting::seed::seed(db, &source).await? {
+                Some(n) => println!("loaded {n} contracts and the contracting guidelines"),
+                None => println!("the contracting database already holds data; nothing loaded"),
+            }
+        }
     }
     Ok(())
+}
+
+fn signing_key(path: Option<&Path>, data_dir: &Path) -> anyhow::Result<SigningKey> {
+    Ok(match path {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            SigningKey::from_pem(&pem, &path.display().to_string())?
+        }
+        None => SigningKey::load_or_create(&dev_key_path(data_dir))?,
+    })
 }
 
 fn limits(args: &ServeArgs) -> HttpLimits {

@@ -34,7 +34,7 @@ pub struct DevArgs {
     /// Port of the national-table subgraph (0 picks a free port).
     #[arg(long, default_value_t = 4002)]
     national_table_port: u16,
-    /// Port of the contracting subgraph (reserved until it exists).
+    /// Port of the contracting subgraph (0 picks a free port).
     #[arg(long, default_value_t = 4003)]
     contracting_port: u16,
     /// Lifetime of the printed demo tokens.
@@ -65,10 +65,18 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         tracing::info!(escalations = n, "loaded national-table demo data (fictitious)");
     }
 
+    let contracting_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::Contracting.name()))).await?;
+    Service::Contracting.migrate(&contracting_db).await?;
+    if let Some(n) = ggzhub_contracting::seed::seed(&contracting_db, &ggzhub_contracting::seed::Source::Demo).await? {
+        tracing::info!(contracts = n, "loaded contracting demo data (fictitious)");
+    }
+
     let region_listener = bind(args.host, args.region_port, "region").await?;
     let region_addr = region_listener.local_addr()?;
     let national_listener = bind(args.host, args.national_table_port, "national-table").await?;
     let national_addr = national_listener.local_addr()?;
+    let contracting_listener = bind(args.host, args.contracting_port, "contracting").await?;
+    let contracting_addr = contracting_listener.local_addr()?;
 
     let region_app =
         ggzhub_region::app::router(region_db, Arc::new(key.verifier(Service::Region.name())), HttpLimits::default());
@@ -80,6 +88,21 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         HttpLimits::default(),
     );
 
+    let owners = ggzhub_contracting::graphql::Owners {
+        region: RefChecker::new(format!("http://{region_addr}/graphql"), Service::Region.name(), key.signer()),
+        national_table: RefChecker::new(
+            format!("http://{national_addr}/graphql"),
+            Service::NationalTable.name(),
+            key.signer(),
+        ),
+    };
+    let contracting_app = ggzhub_contracting::app::router(
+        contracting_db,
+        Arc::new(key.verifier(Service::Contracting.name())),
+        owners,
+        HttpLimits::default(),
+    );
+
     let tokens = demo_tokens(&key, args.token_ttl)?;
     let tokens_path = args.data_dir.join("demo-tokens.json");
     write_private(&tokens_path, serde_json::to_string_pretty(&tokens)?.as_bytes())
@@ -88,11 +111,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("\nggzhub dev hub (DEMO DATA: fictitious organisations)");
     println!("  region subgraph          http://{region_addr}/graphql");
     println!("  national-table subgraph  http://{national_addr}/graphql");
-    println!("  health                   http://{region_addr}/health/ready, http://{national_addr}/health/ready");
-    println!(
-        "  (the gateway on :{} and the contracting subgraph on :{} join as their issues land)",
-        args.gateway_port, args.contracting_port
-    );
+    println!("  contracting subgraph     http://{contracting_addr}/graphql");
+    println!("  health                   http://<each>/health/ready");
+    println!("  (the gateway on :{} joins with its issue)", args.gateway_port);
     println!("\nDemo tokens, valid for every subgraph (also in {}):", tokens_path.display());
     for t in tokens.as_array().into_iter().flatten() {
         println!(
@@ -111,11 +132,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         let _ = rx.wait_for(|stop| *stop).await;
     };
     let region = tokio::spawn(ggzhub_kit::server::serve(region_listener, region_app, stopped(stop_rx.clone())));
-    let national = tokio::spawn(ggzhub_kit::server::serve(national_listener, national_app, stopped(stop_rx)));
+    let national = tokio::spawn(ggzhub_kit::server::serve(national_listener, national_app, stopped(stop_rx.clone())));
+    let contracting = tokio::spawn(ggzhub_kit::server::serve(contracting_listener, contracting_app, stopped(stop_rx)));
     ggzhub_kit::server::shutdown_signal().await;
     let _ = stop_tx.send(true);
     region.await.context("region server task")??;
     national.await.context("national-table server task")??;
+    contracting.await.context("contracting server task")??;
     tracing::info!("dev hub stopped");
     Ok(())
 }

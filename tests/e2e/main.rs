@@ -20,7 +20,7 @@ impl DevHub {
     fn start() -> Self {
         let data_dir = std::env::temp_dir().join(format!("ggzhub-e2e-{}", uuid::Uuid::new_v4().simple()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_ggzhub"))
-            .args(["dev", "--region-port", "0", "--national-table-port", "0", "--data-dir"])
+            .args(["dev", "--region-port", "0", "--national-table-port", "0", "--contracting-port", "0", "--data-dir"])
             .arg(&data_dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

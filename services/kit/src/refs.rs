@@ -42,6 +42,42 @@ impl RefChecker {
         &self.url
     }
 
+    /// Runs `query` against the owner with a read-only token for `caller`'s organisation and
+    /// returns the whole GraphQL response body (`data` and any `errors`).
+    pub async fn query(&self, caller: &Caller, query: &str, variables: Value) -> ApiResult<Value> {
+        let token = self.signer.sign(&TokenRequest {
+            subject: caller.subject.clone(),
+            audience: vec![self.audience.clone()],
+            org: caller.org,
+            org_kind: caller.kind,
+            regions: caller.regions.iter().cloned().collect(),
+            roles: vec![],
+            // A look-up reads public identifiers only: the token can read, never write.
+            scopes: vec![crate::token::scopes::PICTURE_READ.to_owned()],
+            ttl: Duration::from_secs(60),
+        });
+        let resp = self
+            .client
+            .post(&self.url)
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .map_err(|e| self.unavailable(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(self.unavailable(format!("HTTP {}", resp.status())));
+        }
+        resp.json().await.map_err(|e| self.unavailable(e.to_string()))
+    }
+
+    fn unavailable(&self, detail: String) -> ApiError {
+        tracing::warn!(owner = %self.url, %detail, "asking the owning subgraph failed");
+        ApiError::SubgraphUnavailable(format!(
+            "the {} subgraph could not be asked; nothing was changed, try again later",
+            self.audience
+        ))
+    }
+
     /// Resolves `representations` (each `{"__typename": …, key: …}`) with `selection` (inline
     /// fragments such as `... on Region { code }`). Returns one entry per representation: the
     /// entity, or `None` when the owner does not know it (or does not show it to this caller).
@@ -54,37 +90,9 @@ impl RefChecker {
         if representations.is_empty() {
             return Ok(vec![]);
         }
-        let token = self.signer.sign(&TokenRequest {
-            subject: caller.subject.clone(),
-            audience: vec![self.audience.clone()],
-            org: caller.org,
-            org_kind: caller.kind,
-            regions: caller.regions.iter().cloned().collect(),
-            roles: vec![],
-            // A look-up reads public identifiers only: the token can read, never write.
-            scopes: vec![crate::token::scopes::PICTURE_READ.to_owned()],
-            ttl: Duration::from_secs(60),
-        });
         let query = format!("query($r: [_Any!]!) {{ _entities(representations: $r) {{ __typename {selection} }} }}");
-        let unavailable = |detail: String| {
-            tracing::warn!(owner = %self.url, %detail, "reference check failed");
-            ApiError::SubgraphUnavailable(format!(
-                "the {} subgraph could not be asked to check the references; nothing was changed, try again later",
-                self.audience
-            ))
-        };
-        let resp = self
-            .client
-            .post(&self.url)
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": { "r": representations } }))
-            .send()
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        if !resp.status().is_success() {
-            return Err(unavailable(format!("HTTP {}", resp.status())));
-        }
-        let body: Value = resp.json().await.map_err(|e| unavailable(e.to_string()))?;
+        let unavailable = |detail: String| self.unavailable(detail);
+        let body = self.query(caller, &query, json!({ "r": representations })).await?;
         // Per-entity NOT_FOUND/FORBIDDEN errors are expected (they mean "no such entity for you");
         // anything else means we cannot trust the answer.
         if let Some(errors) = body["errors"].as_array() {

@@ -1,0 +1,628 @@
+//! Mutations of the contracting subgraph. Each checks the caller, validates its input, checks
+//! references with their owners (offers and organisations with region, KPIs with national-table),
+//! compares `expectedVersion` and writes an audit entry in the same transaction. A contract the
+//! caller is not a party to is reported exactly like one that does not exist.
+
+use std::collections::BTreeSet;
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{Datelike as _, Utc};
+use ggzhub_kit::validate::{self as v, MAX_LONG_TEXT, MAX_NAME, MAX_SHORT_TEXT};
+use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind, audit};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::{Value, json};
+
+use super::types::*;
+use crate::access;
+use crate::domain::*;
+use crate::entity::{contract, covered, guideline, history};
+use crate::graphql::Owners;
+
+/// The contracting subgraph's mutations.
+pub struct Mutation;
+
+async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
+    let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
+    Ok(db.begin().await?)
+}
+
+fn owners<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Owners> {
+    ctx.data::<Owners>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+async fn audit<C: ConnectionTrait>(conn: &C, c: &Caller, id: &str, action: &str, change: Value) -> ApiResult<()> {
+    Ok(audit::record(conn, c, "Contract", id, action, change).await?)
+}
+
+/// Loads a contract the caller is a party to, or `NOT_FOUND` exactly as for a missing one.
+async fn load_party<C: ConnectionTrait>(conn: &C, c: &Caller, id: &ID) -> ApiResult<contract::Model> {
+    let shown = id.to_string();
+    let Ok(id) = v::id("id", id) else { return Err(access::no_such_contract(&shown)) };
+    match contract::Entity::find_by_id(id.clone()).one(conn).await? {
+        Some(k) if access::is_party(c, &k) => Ok(k),
+        _ => Err(access::no_such_contract(&id)),
+    }
+}
+
+fn check_version(k: &contract::Model, expected: i32) -> ApiResult<()> {
+    if k.version == expected {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(format!(
+            "contract {} is at version {}, not {expected}: reload it and apply your change again",
+            k.id, k.version
+        )))
+    }
+}
+
+fn status(k: &contract::Model) -> ApiResult<ContractStatus> {
+    ContractStatus::parse(&k.status).ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored status {}", k.status)))
+}
+
+fn require_status(k: &contract::Model, allowed: &[ContractStatus], action: &str) -> ApiResult<ContractStatus> {
+    let s = status(k)?;
+    if allowed.contains(&s) {
+        Ok(s)
+    } else {
+        let names: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
+        Err(ApiError::bad_input(format!("a {s} contract cannot be {action}; it must be {}", names.join(" or "))))
+    }
+}
+
+fn require_role(c: &Caller, k: &contract::Model, kind: OrgKind, action: &str) -> ApiResult<()> {
+    if c.kind == kind {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("only the contract's {} may {action}", kind.as_str().to_lowercase())))
+    }
+    .and_then(|()| if access::is_party(c, k) { Ok(()) } else { Err(access::no_such_contract(&k.id)) })
+}
+
+/// Validates terms and checks their references with the owning subgraphs.
+async fn checked_terms(ctx: &Context<'_>, c: &Caller, provider: &str, t: ContractTerms) -> ApiResult<ContractTerms> {
+    if !(2020..=2100).contains(&t.first_year) || t.last_year < t.first_year || t.last_year - t.first_year > 10 {
+        return Err(ApiError::bad_input(format!(
+            "years {}–{} are not a contract period: 2020–2100, last year not before the first, at most 11 years",
+            t.first_year, t.last_year
+        )));
+    }
+    let years = t.first_year..=t.last_year;
+    let offers: Vec<String> = {
+        let mut seen = BTreeSet::new();
+        t.covered_offer_ids
+            .iter()
+            .map(|o| v::id("coveredOfferIds", o))
+            .collect::<ApiResult<Vec<_>>>()?
+            .into_iter()
+            .filter(|o| seen.insert(o.clone()))
+            .collect()
+    };
+    if offers.is_empty() || offers.len() > 100 {
+        return Err(ApiError::bad_input("coveredOfferIds must list 1 to 100 care offers"));
+    }
+    if t.kpis.len() > 20 {
+        return Err(ApiError::bad_input("at most 20 KPIs per contract"));
+    }
+    let mut codes = BTreeSet::new();
+    for k in &t.kpis {
+        if !codes.insert(k.kpi_code.clone()) {
+            return Err(ApiError::bad_input(format!("KPI {} is listed twice", k.kpi_code)));
+        }
+        let mut seen = BTreeSet::new();
+        for y in &k.targets {
+            if !years.contains(&y.year) || !y.value.is_finite() || !seen.insert(y.year) {
+                return Err(ApiError::bad_input(format!(
+                    "KPI {}: targets need distinct years within {}–{} and finite values",
+                    k.kpi_code, t.first_year, t.last_year
+                )));
+            }
+        }
+    }
+    if let Some(a) = t.guarantee.amount_eur
+        && !(a.is_finite() && (0.0..=1e12).contains(&a))
+    {
+        return Err(ApiError::bad_input(format!("guarantee.amountEur must be between 0 and 1e12, got {a}")));
+    }
+    if t.evaluation_moments.len() > 20 || t.evaluation_moments.iter().any(|d| !years.contains(&d.year())) {
+        return Err(ApiError::bad_input("evaluationMoments: at most 20 dates, each within the contract years"));
+    }
+    let terms = ContractTerms {
+        first_year: t.first_year,
+        last_year: t.last_year,
+        covered_offer_ids: offers.clone(),
+        volume_agreement: v::optional_text("volumeAgreement", &t.volume_agreement, MAX_SHORT_TEXT * 4)?,
+        guarantee: Guarantee {
+            amount_eur: t.guarantee.amount_eur,
+            description: v::optional_text("guarantee.description", &t.guarantee.description, MAX_SHORT_TEXT * 4)?,
+        },
+        evaluation_moments: t.evaluation_moments,
+        notes: v::optional_text("notes", &t.notes, MAX_LONG_TEXT)?,
+        kpis: t.kpis,
+    };
+    // Offers must exist and be the provider's own; KPIs must be national KPIs.
+    let o = owners(ctx)?;
+    let reps = offers.iter().map(|id| json!({ "__typename": "CareOffer", "id": id })).collect();
+    let found = o.region.resolve(c, reps, "... on CareOffer { id provider { id } }").await?;
+    for (id, f) in offers.iter().zip(found) {
+        match f {
+            None => return Err(ApiError::bad_input(format!("unknown care offer {id}"))),
+            Some(f) if f["provider"]["id"] != provider => {
+                return Err(ApiError::bad_input(format!("care offer {id} is not an offer of provider {provider}")));
+            }
+            Some(_) => {}
+        }
+    }
+    let kpi_codes: Vec<String> = codes.into_iter().collect();
+    let reps = kpi_codes.iter().map(|code| json!({ "__typename": "NationalKpi", "code": code })).collect();
+    let found = o.national_table.resolve(c, reps, "... on NationalKpi { code }").await?;
+    if let Some((code, _)) = kpi_codes.iter().zip(found).find(|(_, f)| f.is_none()) {
+        return Err(ApiError::bad_input(format!("unknown national KPI {code}")));
+    }
+    Ok(terms)
+}
+
+/// Replaces the offers a contract covers (for coverage aggregates).
+async fn set_covered(txn: &DatabaseTransaction, contract_id: &str, offers: &[String]) -> ApiResult<()> {
+    covered::Entity::delete_many().filter(covered::Column::ContractId.eq(contract_id)).exec(txn).await?;
+    for offer in offers {
+        covered::ActiveModel {
+            id: Set(new_id()),
+            contract_id: Set(contract_id.to_owned()),
+            offer_id: Set(offer.clone()),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes `active` if the stored version is still `expected`; returns the new row.
+async fn save(
+    txn: &DatabaseTransaction,
+    mut active: contract::ActiveModel,
+    c: &Caller,
+    k: &contract::Model,
+    expected: i32,
+) -> ApiResult<contract::Model> {
+    active.version = Set(expected + 1);
+    active.updated_at = Set(Utc::now());
+    active.updated_by = Set(c.org.to_string());
+    let res = contract::Entity::update_many()
+        .set(active)
+        .filter(contract::Column::Id.eq(k.id.clone()))
+        .filter(contract::Column::Version.eq(expected))
+        .exec(txn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ApiError::conflict(format!("contract {} was changed concurrently: reload it", k.id)));
+    }
+    contract::Entity::find_by_id(k.id.clone()).one(txn).await?.ok_or_else(|| access::no_such_contract(&k.id))
+}
+
+fn terms_json(t: &ContractTerms) -> ApiResult<Value> {
+    serde_json::to_value(t).map_err(ApiError::internal)
+}
+
+fn reason(field: &str, r: &str) -> ApiResult<String> {
+    v::text(field, r, MAX_LONG_TEXT)
+}
+
+/// Mutations of contracting; each names the version it expects and is audited. Audit entries
+/// record the action, never the terms.
+#[Object(name = "Mutation")]
+impl Mutation {
+    /// Drafts a contract with a provider (insurer).
+    async fn create_contract(&self, ctx: &Context<'_>, provider_id: ID, terms: ContractTerms) -> Result<Contract> {
+        let c = caller(ctx)?;
+        async {
+            access::write_as_insurer(c)?;
+            let provider = v::id("providerId", &provider_id)?;
+            let o = owners(ctx)?;
+            let found = o
+                .region
+                .resolve(
+                    c,
+                    vec![json!({ "__typename": "Organisation", "id": provider })],
+                    "... on Organisation { id kind }",
+                )
+                .await?;
+            if !matches!(found.first(), Some(Some(f)) if f["kind"] == "PROVIDER") {
+                return Err(ApiError::bad_input(format!("providerId {provider} is not a provider known to the hub")));
+            }
+            let terms = checked_terms(ctx, c, &provider, terms).await?;
+            let txn = begin(ctx).await?;
+            let now = Utc::now();
+            let model = contract::ActiveModel {
+                id: Set(new_id()),
+                insurer_id: Set(c.org.to_string()),
+                provider_id: Set(provider),
+                status: Set(ContractStatus::Draft.as_str().to_owned()),
+                first_year: Set(terms.first_year),
+                last_year: Set(terms.last_year),
+                terms: Set(terms_json(&terms)?),
+                terms_version: Set(1),
+                pending_terms: Set(None),
+                return_reason: Set(None),
+                amendment_rejection: Set(None),
+                termination_reason: Set(None),
+                agreed_at: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                created_by: Set(c.org.to_string()),
+                updated_by: Set(c.org.to_string()),
+            }
+            .insert(&txn)
+            .await?;
+            set_covered(&txn, &model.id, &terms.covered_offer_ids).await?;
+            audit(&txn, c, &model.id, "create", json!({ "status": "DRAFT" })).await?;
+            txn.commit().await?;
+            Ok(Contract(model))
+        }
+        .await
+        .gql()
+    }
+
+    /// Changes the terms of a draft (insurer).
+    async fn update_contract_draft(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        terms: ContractTerms,
+    ) -> Result<Contract> {
+        let c = caller(ctx)?;
+        async {
+            access::write_as_insurer(c)?;
+            let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
+            let k = load_party(db, c, &id).await?;
+            require_role(c, &k, OrgKind::Insurer, "change a draft")?;
+            require_status(&k, &[ContractStatus::Draft], "edited as a draft")?;
+            let terms = checked_terms(ctx, c, &k.provider_id, terms).await?;
+            let txn = begin(ctx).await?;
+            let k = load_party(&txn, c, &id).await?;
+            check_version(&k, expected_version)?;
+            require_status(&k, &[ContractStatus::Draft], "edited as a draft")?;
+            let active = contract::ActiveModel {
+                first_year: Set(terms.first_year),
+                last_year: Set(terms.last_year),
+                terms: Set(terms_json(&terms)?),
+                ..Default::default()
+            };
+            let model = save(&txn, active, c, &k, expected_version).await?;
+            set_covered(&txn, &k.id, &terms.covered_offer_ids).await?;
+            audit(&txn, c, &k.id, "update_draft", json!({})).await?;
+            txn.commit().await?;
+            Ok(Contract(model))
+        }
+        .await
+        .gql()
+    }
+
+    /// Proposes a draft to the provider (insurer).
+    async fn propose_contract(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Contract> {
+        self.transition(ctx, id, expected_version, Move::Propose).await
+    }
+
+    /// Agrees to a proposed contract (provider).
+    async fn agree_contract(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Contract> {
+        self.transition(ctx, id, expected_version, Move::Agree).await
+    }
+
+    /// Sends a proposed contract back to the insurer with a reason (provider); it becomes a draft.
+    async fn return_contract(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<Contract> {
+        self.transition(ctx, id, expected_version, Move::Return(reason)).await
+    }
+
+    /// Terminates an agreed contract with a reason (either party).
+    async fn terminate_contract(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<Contract> {
+        self.transition(ctx, id, expected_version, Move::Terminate(reason)).await
+    }
+
+    /// Proposes new terms for an agreed contract (insurer); the provider agrees or rejects them.
+    async fn propose_amendment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        terms: ContractTerms,
+    ) -> Result<Contract> {
+        let c = caller(ctx)?;
+        async {
+            access::write_as_insurer(c)?;
+            let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
+            let k = load_party(db, c, &id).await?;
+            require_role(c, &k, OrgKind::Insurer, "propose amendments")?;
+            let terms = checked_terms(ctx, c, &k.provider_id, terms).await?;
+            let txn = begin(ctx).await?;
+            let k = load_party(&txn, c, &id).await?;
+            check_version(&k, expected_version)?;
+            require_status(&k, &[ContractStatus::Agreed], "amended")?;
+            if k.pending_terms.is_some() {
+                return Err(ApiError::bad_input(
+                    "an amendment is already pending; the provider agrees or rejects it first",
+                ));
+            }
+            let active = contract::ActiveModel {
+                pending_terms: Set(Some(terms_json(&terms)?)),
+                amendment_rejection: Set(None),
+                ..Default::default()
+            };
+            let model = save(&txn, active, c, &k, expected_version).await?;
+            audit(&txn, c, &k.id, "propose_amendment", json!({})).await?;
+            txn.commit().await?;
+            Ok(Contract(model))
+        }
+        .await
+        .gql()
+    }
+
+    /// Agrees to the pending amendment (provider): its terms become current, the old ones are
+    /// kept in the history.
+    async fn agree_amendment(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Contract> {
+        let c = caller(ctx)?;
+        async {
+            access::write_as_party(c)?;
+            let txn = begin(ctx).await?;
+            let k = load_party(&txn, c, &id).await?;
+            require_role(c, &k, OrgKind::Provider, "agree to amendments")?;
+            check_version(&k, expected_version)?;
+            require_status(&k, &[ContractStatus::Agreed], "amended")?;
+            let Some(pending) = k.pending_terms.clone() else {
+                return Err(ApiError::bad_input("no amendment is pending"));
+            };
+            let terms: ContractTerms = serde_json::from_value(pending.clone()).map_err(ApiError::internal)?;
+            let now = Utc::now();
+            history::ActiveModel {
+                id: Set(new_id()),
+                contract_id: Set(k.id.clone()),
+                terms_version: Set(k.terms_version),
+                terms: Set(k.terms.clone()),
+                replaced_at: Set(now),
+                replaced_by: Set(c.org.to_string()),
+            }
+            .insert(&txn)
+            .await?;
+            let active = contract::ActiveModel {
+                terms: Set(pending),
+                pending_terms: Set(None),
+                first_year: Set(terms.first_year),
+                last_year: Set(terms.last_year),
+                terms_version: Set(k.terms_version + 1),
+                ..Default::default()
+            };
+            let model = save(&txn, active, c, &k, expected_version).await?;
+            set_covered(&txn, &k.id, &terms.covered_offer_ids).await?;
+            audit(&txn, c, &k.id, "agree_amendment", json!({ "termsVersion": k.terms_version + 1 })).await?;
+            txn.commit().await?;
+            Ok(Contract(model))
+        }
+        .await
+        .gql()
+    }
+
+    /// Rejects the pending amendment with a reason (provider); the current terms stay.
+    async fn reject_amendment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<Contract> {
+        let c = caller(ctx)?;
+        async {
+            access::write_as_party(c)?;
+            let why = self::reason("reason", &reason)?;
+            let txn = begin(ctx).await?;
+            let k = load_party(&txn, c, &id).await?;
+            require_role(c, &k, OrgKind::Provider, "reject amendments")?;
+            check_version(&k, expected_version)?;
+            if k.pending_terms.is_none() {
+                return Err(ApiError::bad_input("no amendment is pending"));
+            }
+            let active = contract::ActiveModel {
+                pending_terms: Set(None),
+                amendment_rejection: Set(Some(why)),
+                ..Default::default()
+            };
+            let model = save(&txn, active, c, &k, expected_version).await?;
+            audit(&txn, c, &k.id, "reject_amendment", json!({})).await?;
+            txn.commit().await?;
+            Ok(Contract(model))
+        }
+        .await
+        .gql()
+    }
+
+    /// Publishes the contracting guideline (spelregels) of a year (national table).
+    async fn create_contracting_guideline(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+        title: String,
+        body: String,
+    ) -> Result<ContractingGuideline> {
+        let c = caller(ctx)?;
+        async {
+            access::write_guidelines(c)?;
+            v::year(year)?;
+            let title = v::text("title", &title, MAX_NAME)?;
+            let body = v::text("body", &body, MAX_LONG_TEXT)?;
+            let txn = begin(ctx).await?;
+            if guideline::Entity::find().filter(guideline::Column::Year.eq(year)).one(&txn).await?.is_some() {
+                return Err(ApiError::conflict(format!("the guideline of {year} exists; update it instead")));
+            }
+            let now = Utc::now();
+            let model = guideline::ActiveModel {
+                id: Set(new_id()),
+                year: Set(year),
+                title: Set(title),
+                body: Set(body),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                created_by: Set(c.org.to_string()),
+                updated_by: Set(c.org.to_string()),
+            }
+            .insert(&txn)
+            .await
+            .map_err(|e| match e.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                    ApiError::conflict(format!("the guideline of {year} exists"))
+                }
+                _ => ApiError::from(e),
+            })?;
+            audit::record(&txn, c, "ContractingGuideline", &model.id, "create", json!({ "year": year })).await?;
+            txn.commit().await?;
+            Ok(ContractingGuideline(model))
+        }
+        .await
+        .gql()
+    }
+
+    /// Changes a contracting guideline (national table).
+    async fn update_contracting_guideline(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        title: String,
+        body: String,
+    ) -> Result<ContractingGuideline> {
+        let c = caller(ctx)?;
+        async {
+            access::write_guidelines(c)?;
+            let id = v::id("id", &id)?;
+            let title = v::text("title", &title, MAX_NAME)?;
+            let body = v::text("body", &body, MAX_LONG_TEXT)?;
+            let txn = begin(ctx).await?;
+            let current = guideline::Entity::find_by_id(id.clone())
+                .one(&txn)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no guideline with id {id}")))?;
+            if current.version != expected_version {
+                return Err(ApiError::conflict(format!(
+                    "guideline {id} is at version {}, not {expected_version}",
+                    current.version
+                )));
+            }
+            let res = guideline::Entity::update_many()
+                .set(guideline::ActiveModel {
+                    title: Set(title),
+                    body: Set(body),
+                    version: Set(expected_version + 1),
+                    updated_at: Set(Utc::now()),
+                    updated_by: Set(c.org.to_string()),
+                    ..Default::default()
+                })
+                .filter(guideline::Column::Id.eq(id.clone()))
+                .filter(guideline::Column::Version.eq(expected_version))
+                .exec(&txn)
+                .await?;
+            if res.rows_affected == 0 {
+                return Err(ApiError::conflict(format!("guideline {id} was changed concurrently")));
+            }
+            audit::record(&txn, c, "ContractingGuideline", &id, "update", json!({ "fields": ["title", "body"] }))
+                .await?;
+            let model = guideline::Entity::find_by_id(id.clone())
+                .one(&txn)
+                .await?
+                .ok_or_else(|| ApiError::not_found(id.clone()))?;
+            txn.commit().await?;
+            Ok(ContractingGuideline(model))
+        }
+        .await
+        .gql()
+    }
+}
+
+/// A move along the contract lifecycle.
+enum Move {
+    Propose,
+    Agree,
+    Return(String),
+    Terminate(String),
+}
+
+impl Mutation {
+    async fn transition(&self, ctx: &Context<'_>, id: ID, expected_version: i32, mv: Move) -> Result<Contract> {
+        let c = caller(ctx)?;
+        async {
+            access::write_as_party(c)?;
+            let txn = begin(ctx).await?;
+            let k = load_party(&txn, c, &id).await?;
+            let (active, action) = match &mv {
+                Move::Propose => {
+                    require_role(c, &k, OrgKind::Insurer, "propose it")?;
+                    require_status(&k, &[ContractStatus::Draft], "proposed")?;
+                    (
+                        contract::ActiveModel {
+                            status: Set(ContractStatus::Proposed.as_str().to_owned()),
+                            ..Default::default()
+                        },
+                        "propose",
+                    )
+                }
+                Move::Agree => {
+                    require_role(c, &k, OrgKind::Provider, "agree to it")?;
+                    require_status(&k, &[ContractStatus::Proposed], "agreed")?;
+                    let active = contract::ActiveModel {
+                        status: Set(ContractStatus::Agreed.as_str().to_owned()),
+                        agreed_at: Set(Some(Utc::now())),
+                        return_reason: Set(None),
+                        ..Default::default()
+                    };
+                    (active, "agree")
+                }
+                Move::Return(r) => {
+                    let why = reason("reason", r)?;
+                    require_role(c, &k, OrgKind::Provider, "send it back")?;
+                    require_status(&k, &[ContractStatus::Proposed], "sent back")?;
+                    let active = contract::ActiveModel {
+                        status: Set(ContractStatus::Draft.as_str().to_owned()),
+                        return_reason: Set(Some(why)),
+                        ..Default::default()
+                    };
+                    (active, "return")
+                }
+                Move::Terminate(r) => {
+                    let why = reason("reason", r)?;
+                    require_status(&k, &[ContractStatus::Agreed], "terminated")?;
+                    let active = contract::ActiveModel {
+                        status: Set(ContractStatus::Terminated.as_str().to_owned()),
+                        termination_reason: Set(Some(why)),
+                        pending_terms: Set(None),
+                        ..Default::default()
+                    };
+                    (active, "terminate")
+                }
+            };
+            check_version(&k, expected_version)?;
+            let model = save(&txn, active, c, &k, expected_version).await?;
+            audit(&txn, c, &k.id, action, json!({ "from": k.status, "to": model.status })).await?;
+            txn.commit().await?;
+            Ok(Contract(model))
+        }
+        .await
+        .gql()
+    }
+}

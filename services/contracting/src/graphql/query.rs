@@ -1,0 +1,222 @@
+//! Query root and entity resolvers of the contracting subgraph.
+
+use std::collections::BTreeSet;
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, Object, Result};
+use ggzhub_kit::page::{Page, connection};
+use ggzhub_kit::refs::RefChecker;
+use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+
+use super::types::*;
+use crate::access;
+use crate::domain::ContractStatus;
+use crate::entity::{contract, covered, guideline};
+
+/// The contracting subgraph's queries.
+pub struct Query;
+
+fn db<'a>(ctx: &'a Context<'_>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+}
+
+fn api<T>(r: std::result::Result<T, sea_orm::DbErr>) -> Result<T> {
+    r.map_err(ApiError::from).gql()
+}
+
+fn entity_or_null<T>(ctx: &Context<'_>, found: Result<T>) -> Option<T> {
+    match found {
+        Ok(entity) => Some(entity),
+        Err(e) => {
+            ctx.add_error(ctx.set_error_path(e.into_server_error(ctx.item.pos)));
+            None
+        }
+    }
+}
+
+/// The condition "the caller is a party" for contract queries.
+fn party_condition(c: &Caller) -> Condition {
+    let org = c.org.to_string();
+    match c.kind {
+        OrgKind::Insurer => Condition::all().add(contract::Column::InsurerId.eq(org)),
+        OrgKind::Provider => Condition::all().add(contract::Column::ProviderId.eq(org)),
+        // Nobody else is ever a party: match nothing.
+        _ => Condition::all().add(contract::Column::Id.is_null()),
+    }
+}
+
+/// The caller's own contracts, optionally only those with `counterpart` (the other party) or,
+/// when `counterpart` is the caller itself, all of them.
+pub(crate) async fn own_contracts(
+    db: &DatabaseConnection,
+    c: &Caller,
+    status: Option<ContractStatus>,
+    counterpart: Option<&str>,
+) -> ApiResult<Vec<contract::Model>> {
+    let mut cond = party_condition(c);
+    if let Some(s) = status {
+        cond = cond.add(contract::Column::Status.eq(s.as_str()));
+    }
+    if let Some(other) = counterpart.filter(|o| **o != c.org.to_string()) {
+        cond = cond.add(
+            Condition::any().add(contract::Column::InsurerId.eq(other)).add(contract::Column::ProviderId.eq(other)),
+        );
+    }
+    Ok(contract::Entity::find().filter(cond).order_by_asc(contract::Column::Id).limit(500).all(db).await?)
+}
+
+/// Queries of contracting: own contracts, guidelines, and the insurer's uncovered offers.
+#[Object(name = "Query")]
+impl Query {
+    /// One of the caller's own contracts; `null` when it does not exist or is not the caller's
+    /// (the two cases are indistinguishable).
+    async fn contract(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contract>> {
+        let c = caller(ctx)?;
+        access::read_contracts(c).gql()?;
+        let row = loaders(ctx)?.contracts.load_one(id.0).await.map_err(load_err)?;
+        Ok(row.filter(|k| access::is_party(c, k)).map(Contract))
+    }
+
+    /// The caller's own contracts (as insurer or provider).
+    async fn contracts(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<ContractStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Contract>> {
+        let c = caller(ctx)?;
+        access::read_contracts(c).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let mut cond = party_condition(c);
+        if let Some(s) = status {
+            cond = cond.add(contract::Column::Status.eq(s.as_str()));
+        }
+        if let Some(a) = &page.after {
+            cond = cond.add(contract::Column::Id.gt(a.clone()));
+        }
+        let rows = api(contract::Entity::find()
+            .filter(cond)
+            .order_by_asc(contract::Column::Id)
+            .limit(page.limit())
+            .all(db(ctx)?)
+            .await)?;
+        Ok(connection(&page, rows, |m| m.id.clone(), Contract))
+    }
+
+    /// Contracting guidelines (spelregels), optionally of one year.
+    async fn contracting_guidelines(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<ContractingGuideline>> {
+        access::read_guidelines(caller(ctx)?).gql()?;
+        let mut q = guideline::Entity::find().order_by_asc(guideline::Column::Year);
+        if let Some(y) = year {
+            q = q.filter(guideline::Column::Year.eq(y));
+        }
+        Ok(api(q.all(db(ctx)?).await)?.into_iter().map(ContractingGuideline).collect())
+    }
+
+    /// For an insurer: the care offers in the regions it takes part in that no agreed contract
+    /// (of any insurer) covers in `year` (default: next year). Closed offers are left out.
+    async fn uncovered_offers(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<CareOfferRef>> {
+        let c = caller(ctx)?;
+        c.require_kind(&[OrgKind::Insurer], "see uncovered offers").gql()?;
+        c.require_read().gql()?;
+        let year = year.unwrap_or_else(next_year);
+        ggzhub_kit::validate::year(year).gql()?;
+        let region = ctx.data::<RefChecker>()?;
+        let mut offers: Vec<String> = Vec::new();
+        for code in c.regions.iter().take(50) {
+            offers.extend(region_offers(region, c, code).await.gql()?);
+        }
+        let covered = covered_in(db(ctx)?, &offers, year).await.gql()?;
+        Ok(offers.into_iter().filter(|o| !covered.contains(o)).map(|id| CareOfferRef { id }).collect())
+    }
+
+    /// Federation: a `Contract` by id — only for its two parties; to anyone else it is reported
+    /// exactly like a contract that does not exist.
+    #[graphql(entity)]
+    async fn find_contract_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contract>> {
+        let found = async {
+            let c = caller(ctx)?;
+            let hidden = || {
+                use async_graphql::ErrorExtensions as _;
+                access::no_such_contract(&id).extend()
+            };
+            if access::read_contracts(c).is_err() {
+                return Err(hidden());
+            }
+            let row = loaders(ctx)?.contracts.load_one(id.0.clone()).await.map_err(load_err)?;
+            row.filter(|k| access::is_party(c, k)).map(Contract).ok_or_else(hidden)
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+
+    /// Federation: contracting's fields of a `CareOffer`.
+    #[graphql(entity)]
+    async fn find_care_offer_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CareOfferRef>> {
+        let found = async {
+            caller(ctx)?.require_read().gql()?;
+            Ok(CareOfferRef { id: id.0.clone() })
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+
+    /// Federation: contracting's fields of an `Organisation`.
+    #[graphql(entity)]
+    async fn find_organisation_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<OrganisationRef>> {
+        let found = async {
+            caller(ctx)?.require_read().gql()?;
+            Ok(OrganisationRef { id: id.0.clone() })
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+}
+
+/// Ids of the non-closed offers located in `code`, asked of the region subgraph page by page.
+async fn region_offers(region: &RefChecker, c: &Caller, code: &str) -> ApiResult<Vec<String>> {
+    const Q: &str = "query($r: String!, $after: String) { careOffers(region: $r, first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id status } } }";
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    // A region holds at most a few thousand offers: 100 pages is a generous bound.
+    for _ in 0..100 {
+        let body = region.query(c, Q, json!({ "r": code, "after": after })).await?;
+        if body.get("errors").is_some() {
+            return Err(ApiError::SubgraphUnavailable("the region subgraph refused the offer list".into()));
+        }
+        let page = &body["data"]["careOffers"];
+        for n in page["nodes"].as_array().into_iter().flatten() {
+            if n["status"] != "CLOSED"
+                && let Some(id) = n["id"].as_str()
+            {
+                out.push(id.to_owned());
+            }
+        }
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    Ok(out)
+}
+
+/// The offers among `offers` that an agreed contract covers in `year`.
+async fn covered_in(db: &DatabaseConnection, offers: &[String], year: i32) -> ApiResult<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    for chunk in offers.chunks(500) {
+        let links = covered::Entity::find().filter(covered::Column::OfferId.is_in(chunk.to_vec())).all(db).await?;
+        let ids: BTreeSet<String> = links.iter().map(|l| l.contract_id.clone()).collect();
+        let agreed: BTreeSet<String> = contract::Entity::find()
+            .filter(contract::Column::Id.is_in(ids))
+            .filter(contract::Column::Status.eq(ContractStatus::Agreed.as_str()))
+            .filter(contract::Column::FirstYear.lte(year))
+            .filter(contract::Column::LastYear.gte(year))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        out.extend(links.into_iter().filter(|l| agreed.contains(&l.contract_id)).map(|l| l.offer_id));
+    }
+    Ok(out)
+}

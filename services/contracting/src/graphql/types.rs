@@ -1,0 +1,281 @@
+//! GraphQL types of the contracting subgraph, and the stubs of entities other subgraphs own
+//! (`CareOffer`, `Organisation` from region; `NationalKpi` from national-table).
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use ggzhub_kit::graphql::RecordMeta;
+use ggzhub_kit::record_meta as meta;
+use ggzhub_kit::{ApiError, Caller, GqlResultExt as _};
+
+use crate::access;
+use crate::domain::*;
+use crate::entity::{contract, guideline, history};
+use crate::loader::Loaders;
+
+pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<&'a Caller> {
+    ctx.data::<Caller>()
+}
+
+pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+pub(crate) fn load_err(e: crate::loader::LoadError) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    match e.as_ref() {
+        ApiError::SubgraphUnavailable(m) => ApiError::SubgraphUnavailable(m.clone()).extend(),
+        other => ApiError::internal(anyhow::anyhow!("{other}")).extend(),
+    }
+}
+
+pub(crate) fn stored(what: &str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    ApiError::internal(anyhow::anyhow!("invalid stored {what}")).extend()
+}
+
+/// The year "next year" views look at.
+pub(crate) fn next_year() -> i32 {
+    use chrono::Datelike as _;
+    chrono::Utc::now().year() + 1
+}
+
+/// An organisation taking part in the hub (provider, insurer, patient organisation, …).
+pub struct OrganisationRef {
+    /// Hub id.
+    pub id: String,
+}
+
+// Descriptions of shared types and key fields match the owning subgraph's.
+/// An organisation taking part in the hub (provider, insurer, patient organisation, …).
+#[Object(name = "Organisation")]
+impl OrganisationRef {
+    /// Hub id.
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
+    }
+    /// Contracts between the caller's organisation and this one (all of the caller's own
+    /// contracts when this is the caller's organisation). Never anyone else's.
+    async fn contracts(&self, ctx: &Context<'_>, status: Option<ContractStatus>) -> Result<Vec<Contract>> {
+        let c = caller(ctx)?;
+        access::read_contracts(c).gql()?;
+        let db = ctx.data::<sea_orm::DatabaseConnection>()?;
+        let rows = crate::graphql::query::own_contracts(db, c, status, Some(&self.id)).await.gql()?;
+        Ok(rows.into_iter().map(Contract).collect())
+    }
+}
+
+/// Aanbod: one unit of crucial care at department or team level of a provider.
+pub struct CareOfferRef {
+    /// Id.
+    pub id: String,
+}
+
+/// Aanbod: one unit of crucial care at department or team level of a provider.
+#[Object(name = "CareOffer")]
+impl CareOfferRef {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
+    }
+    /// How many insurers contract this offer for a year (default: this year), and until which
+    /// year continuity is secured — never which insurer, never volumes, money or KPIs. For the
+    /// region's providers and insurers and the national table.
+    async fn contract_coverage(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Option<ContractCoverage>> {
+        let c = caller(ctx)?;
+        c.require_read().gql()?;
+        let l = loaders(ctx)?;
+        let region = l.offer_regions.load_one(self.id.clone()).await.map_err(load_err)?;
+        let Some(region) = region else {
+            use async_graphql::ErrorExtensions as _;
+            return Err(ApiError::not_found(format!("no care offer with id {}", self.id)).extend());
+        };
+        access::read_coverage(c, &region).gql()?;
+        let year = year.unwrap_or_else(|| next_year() - 1);
+        let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
+        let insurers = cov.insurers.len() as i64;
+        Ok(Some(ContractCoverage {
+            year,
+            insurer_count: insurers as i32,
+            // The end year summarises terms: shown only with enough insurers behind it.
+            continuity_secured_until: if insurers >= crate::MIN_INSURERS_FOR_TERM_FIGURES {
+                cov.secured_until
+            } else {
+                None
+            },
+        }))
+    }
+}
+
+/// A national KPI agreed with the parties, with targets per year up to 2027.
+#[derive(SimpleObject)]
+#[graphql(name = "NationalKpi", unresolvable = "code")]
+pub struct NationalKpiRef {
+    /// Code.
+    pub code: String,
+}
+
+/// Contract coverage of a care offer: an aggregate that never names an insurer.
+#[derive(SimpleObject)]
+pub struct ContractCoverage {
+    /// The year counted.
+    pub year: i32,
+    /// Number of insurers with an agreed contract covering the offer that year.
+    pub insurer_count: i32,
+    /// Last year up to which an agreed contract secures the offer; `null` unless at least three
+    /// insurers contract it (a narrower figure could reveal one insurer's terms).
+    pub continuity_secured_until: Option<i32>,
+}
+
+/// A KPI agreed in a contract, with the national KPI it is tied to.
+pub struct ContractKpiView(pub ContractKpi);
+
+/// A KPI agreed in a contract, with the national KPI it is tied to.
+#[Object(name = "ContractKpiAgreement")]
+impl ContractKpiView {
+    /// The national KPI.
+    async fn kpi(&self) -> NationalKpiRef {
+        NationalKpiRef { code: self.0.kpi_code.clone() }
+    }
+    /// Targets per contract year.
+    async fn targets(&self) -> &[YearTarget] {
+        &self.0.targets
+    }
+}
+
+fn terms_of(v: &serde_json::Value) -> Result<ContractTerms> {
+    serde_json::from_value(v.clone()).map_err(|_| stored("contract terms"))
+}
+
+/// Contract: an agreement between one insurer and one provider. Only its two parties can read
+/// it; to anyone else it does not exist.
+pub struct Contract(pub contract::Model);
+
+/// Contract: an agreement between one insurer and one provider. Only its two parties can read
+/// it; to anyone else it does not exist.
+#[Object]
+impl Contract {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The insurer.
+    async fn insurer(&self) -> OrganisationRef {
+        OrganisationRef { id: self.0.insurer_id.clone() }
+    }
+    /// The provider.
+    async fn provider(&self) -> OrganisationRef {
+        OrganisationRef { id: self.0.provider_id.clone() }
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> Result<ContractStatus> {
+        ContractStatus::parse(&self.0.status).ok_or_else(|| stored("status"))
+    }
+    /// The current terms.
+    async fn terms(&self) -> Result<ContractTerms> {
+        terms_of(&self.0.terms)
+    }
+    /// First year of the current terms.
+    async fn first_year(&self) -> i32 {
+        self.0.first_year
+    }
+    /// Last year of the current terms.
+    async fn last_year(&self) -> i32 {
+        self.0.last_year
+    }
+    /// The care offers covered.
+    async fn covered_offers(&self) -> Result<Vec<CareOfferRef>> {
+        Ok(terms_of(&self.0.terms)?.covered_offer_ids.into_iter().map(|id| CareOfferRef { id }).collect())
+    }
+    /// The KPIs agreed, tied to national KPIs.
+    async fn kpis(&self) -> Result<Vec<ContractKpiView>> {
+        Ok(terms_of(&self.0.terms)?.kpis.into_iter().map(ContractKpiView).collect())
+    }
+    /// Version of the terms: 1, then one more per agreed amendment.
+    async fn terms_version(&self) -> i32 {
+        self.0.terms_version
+    }
+    /// An amendment the insurer proposed, awaiting the provider.
+    async fn pending_amendment(&self) -> Result<Option<ContractTerms>> {
+        self.0.pending_terms.as_ref().map(terms_of).transpose()
+    }
+    /// Why the provider sent the last proposal back.
+    async fn return_reason(&self) -> Option<&str> {
+        self.0.return_reason.as_deref()
+    }
+    /// Why the provider rejected the last amendment.
+    async fn amendment_rejection(&self) -> Option<&str> {
+        self.0.amendment_rejection.as_deref()
+    }
+    /// Why it was terminated.
+    async fn termination_reason(&self) -> Option<&str> {
+        self.0.termination_reason.as_deref()
+    }
+    /// When it was first agreed.
+    async fn agreed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.agreed_at
+    }
+    /// Earlier versions of the terms, replaced by agreed amendments (oldest first).
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ContractTermsVersion>> {
+        let rows = loaders(ctx)?.history.load_one(self.0.id.clone()).await.map_err(load_err)?.unwrap_or_default();
+        Ok(rows.into_iter().map(ContractTermsVersion).collect())
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}
+
+/// A superseded version of a contract's terms.
+pub struct ContractTermsVersion(pub history::Model);
+
+/// A superseded version of a contract's terms.
+#[Object]
+impl ContractTermsVersion {
+    /// Version of these terms.
+    async fn terms_version(&self) -> i32 {
+        self.0.terms_version
+    }
+    /// The terms.
+    async fn terms(&self) -> Result<ContractTerms> {
+        terms_of(&self.0.terms)
+    }
+    /// When an amendment replaced them.
+    async fn replaced_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.replaced_at
+    }
+}
+
+/// Spelregels en handvatten: the shared rules for contracting crucial care in a year.
+pub struct ContractingGuideline(pub guideline::Model);
+
+/// Spelregels en handvatten: the shared rules for contracting crucial care in a year.
+#[Object]
+impl ContractingGuideline {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// Year.
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// The rules.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
+}

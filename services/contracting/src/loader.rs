@@ -1,0 +1,167 @@
+//! Per-request DataLoaders of the contracting subgraph.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use ggzhub_kit::Caller;
+use ggzhub_kit::refs::RefChecker;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use crate::domain::ContractStatus;
+use crate::entity::{contract, covered, history};
+
+/// Errors from loaders (shared between the fields that waited on one batch).
+pub type LoadError = Arc<ggzhub_kit::ApiError>;
+
+fn db_err(e: DbErr) -> LoadError {
+    Arc::new(ggzhub_kit::ApiError::from(e))
+}
+
+/// All loaders of one request.
+pub struct Loaders {
+    /// Contracts by id (visibility is checked by the caller of the loader).
+    pub contracts: DataLoader<Contracts>,
+    /// Superseded terms per contract.
+    pub history: DataLoader<History>,
+    /// Coverage per (offer id, year).
+    pub coverage: DataLoader<Coverage>,
+    /// Region of an offer, asked of the region subgraph.
+    pub offer_regions: DataLoader<OfferRegions>,
+}
+
+impl Loaders {
+    /// Fresh loaders for one request of `caller`.
+    pub fn new(db: &DatabaseConnection, region: RefChecker, caller: Caller) -> Self {
+        Self {
+            contracts: DataLoader::new(Contracts { db: db.clone() }, tokio::spawn),
+            history: DataLoader::new(History { db: db.clone() }, tokio::spawn),
+            coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
+            offer_regions: DataLoader::new(OfferRegions { region, caller }, tokio::spawn),
+        }
+    }
+}
+
+/// Contracts by id.
+pub struct Contracts {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for Contracts {
+    type Value = contract::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = contract::Entity::find()
+            .filter(contract::Column::Id.is_in(keys.iter().cloned()))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|m| (m.id.clone(), m)).collect())
+    }
+}
+
+/// Superseded terms per contract, oldest first.
+pub struct History {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for History {
+    type Value = Vec<history::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = history::Entity::find()
+            .filter(history::Column::ContractId.is_in(keys.iter().cloned()))
+            .order_by_asc(history::Column::TermsVersion)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let mut out: HashMap<String, Vec<history::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        for r in rows {
+            out.entry(r.contract_id.clone()).or_default().push(r);
+        }
+        Ok(out)
+    }
+}
+
+/// What agreed contracts say about one offer in one year: the insurers behind them (never shown
+/// themselves) and the latest year any of them runs to.
+#[derive(Debug, Clone, Default)]
+pub struct OfferCoverage {
+    /// Distinct insurers with an agreed contract covering the offer that year.
+    pub insurers: BTreeSet<String>,
+    /// Latest last year among those contracts.
+    pub secured_until: Option<i32>,
+}
+
+/// Coverage of many offers in two statements.
+pub struct Coverage {
+    db: DatabaseConnection,
+}
+
+impl Loader<(String, i32)> for Coverage {
+    type Value = OfferCoverage;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[(String, i32)]) -> Result<HashMap<(String, i32), Self::Value>, Self::Error> {
+        let offers: Vec<String> = keys.iter().map(|(o, _)| o.clone()).collect();
+        let links = covered::Entity::find()
+            .filter(covered::Column::OfferId.is_in(offers))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let ids: BTreeSet<String> = links.iter().map(|l| l.contract_id.clone()).collect();
+        let contracts: HashMap<String, contract::Model> = contract::Entity::find()
+            .filter(contract::Column::Id.is_in(ids))
+            .filter(contract::Column::Status.eq(ContractStatus::Agreed.as_str()))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let mut out: HashMap<(String, i32), OfferCoverage> =
+            keys.iter().map(|k| (k.clone(), Default::default())).collect();
+        for (offer, year) in keys {
+            let entry = out.entry((offer.clone(), *year)).or_default();
+            for l in links.iter().filter(|l| &l.offer_id == offer) {
+                if let Some(c) = contracts.get(&l.contract_id)
+                    && c.first_year <= *year
+                    && *year <= c.last_year
+                {
+                    entry.insurers.insert(c.insurer_id.clone());
+                    entry.secured_until = entry.secured_until.max(Some(c.last_year));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The region of each care offer, asked of the region subgraph in one round trip (the caller's
+/// identity goes along, with the read scope only).
+pub struct OfferRegions {
+    region: RefChecker,
+    caller: Caller,
+}
+
+impl Loader<String> for OfferRegions {
+    type Value = String;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let reps = keys.iter().map(|id| json!({ "__typename": "CareOffer", "id": id })).collect();
+        let found = self
+            .region
+            .resolve(&self.caller, reps, "... on CareOffer { id region { code } }")
+            .await
+            .map_err(Arc::new)?;
+        Ok(keys
+            .iter()
+            .zip(found)
+            .filter_map(|(id, e)| e.and_then(|e| e["region"]["code"].as_str().map(|c| (id.clone(), c.to_owned()))))
+            .collect())
+    }
+}
