@@ -116,8 +116,11 @@ impl Query {
         Ok(api(q.all(db(ctx)?).await)?.into_iter().map(ContractingGuideline).collect())
     }
 
-    /// For an insurer: the care offers in the regions it takes part in that no agreed contract
-    /// (of any insurer) covers in `year` (default: next year). Closed offers are left out.
+    /// For an insurer: the care offers in the regions it takes part in that none of its own agreed
+    /// contracts covers in `year` (default: next year). Closed offers are left out. Other
+    /// insurers' contracts are deliberately not consulted: whether they cover an offer in a given
+    /// year would reveal their contract periods (competition law); `contractCoverage` gives the
+    /// market-wide count.
     async fn uncovered_offers(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<CareOfferRef>> {
         let c = caller(ctx)?;
         c.require_kind(&[OrgKind::Insurer], "see uncovered offers").gql()?;
@@ -129,7 +132,7 @@ impl Query {
         for code in c.regions.iter().take(50) {
             offers.extend(region_offers(region, c, code).await.gql()?);
         }
-        let covered = covered_in(db(ctx)?, &offers, year).await.gql()?;
+        let covered = covered_in(db(ctx)?, &c.org.to_string(), &offers, year).await.gql()?;
         Ok(offers.into_iter().filter(|o| !covered.contains(o)).map(|id| CareOfferRef { id }).collect())
     }
 
@@ -200,8 +203,8 @@ async fn region_offers(region: &RefChecker, c: &Caller, code: &str) -> ApiResult
     Ok(out)
 }
 
-/// The offers among `offers` that an agreed contract covers in `year`.
-async fn covered_in(db: &DatabaseConnection, offers: &[String], year: i32) -> ApiResult<BTreeSet<String>> {
+/// The offers among `offers` that an agreed contract of `insurer` covers in `year`.
+async fn covered_in(db: &DatabaseConnection, insurer: &str, offers: &[String], year: i32) -> ApiResult<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for chunk in offers.chunks(500) {
         let links = covered::Entity::find().filter(covered::Column::OfferId.is_in(chunk.to_vec())).all(db).await?;
@@ -209,6 +212,7 @@ async fn covered_in(db: &DatabaseConnection, offers: &[String], year: i32) -> Ap
         let agreed: BTreeSet<String> = contract::Entity::find()
             .filter(contract::Column::Id.is_in(ids))
             .filter(contract::Column::Status.eq(ContractStatus::Agreed.as_str()))
+            .filter(contract::Column::InsurerId.eq(insurer))
             .filter(contract::Column::FirstYear.lte(year))
             .filter(contract::Column::LastYear.gte(year))
             .all(db)

@@ -76,10 +76,11 @@ impl CareOfferRef {
     async fn id(&self) -> ID {
         ID(self.id.clone())
     }
-    /// How many insurers contract this offer for a year (default: this year), and until which
-    /// year continuity is secured — never which insurer, never volumes, money or KPIs. For the
-    /// region's providers and insurers and the national table.
-    async fn contract_coverage(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Option<ContractCoverage>> {
+    /// How many insurers contract this offer this year, and until which year continuity is
+    /// secured — never which insurer, never volumes, money or KPIs. For the region's providers
+    /// and insurers and the national table. Only the current year is counted: counts per future
+    /// year would reveal when a single insurer's contract ends.
+    async fn contract_coverage(&self, ctx: &Context<'_>) -> Result<Option<ContractCoverage>> {
         let c = caller(ctx)?;
         c.require_read().gql()?;
         let l = loaders(ctx)?;
@@ -89,7 +90,7 @@ impl CareOfferRef {
             return Err(ApiError::not_found(format!("no care offer with id {}", self.id)).extend());
         };
         access::read_coverage(c, &region).gql()?;
-        let year = year.unwrap_or_else(|| next_year() - 1);
+        let year = next_year() - 1;
         let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
         let insurers = cov.insurers.len() as i64;
         Ok(Some(ContractCoverage {
