@@ -284,6 +284,7 @@ impl Mutation {
             let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
             let k = load_party(db, c, &id).await?;
             require_role(c, &k, OrgKind::Insurer, "change a draft")?;
+            check_version(&k, expected_version)?;
             require_status(&k, &[ContractStatus::Draft], "edited as a draft")?;
             let terms = checked_terms(ctx, c, &k.provider_id, terms).await?;
             let txn = begin(ctx).await?;
@@ -570,9 +571,21 @@ impl Mutation {
             access::write_as_party(c)?;
             let txn = begin(ctx).await?;
             let k = load_party(&txn, c, &id).await?;
+            match &mv {
+                Move::Propose => require_role(c, &k, OrgKind::Insurer, "propose it")?,
+                Move::Agree => require_role(c, &k, OrgKind::Provider, "agree to it")?,
+                Move::Return(_) => require_role(c, &k, OrgKind::Provider, "send it back")?,
+                Move::Terminate(_) => {}
+            }
+            let why = match &mv {
+                Move::Return(r) | Move::Terminate(r) => Some(reason("reason", r)?),
+                Move::Propose | Move::Agree => None,
+            };
+            // A stale version is a CONFLICT whatever state the contract moved on to: the caller
+            // acted on an outdated view (and of concurrent writers, the losers learn exactly that).
+            check_version(&k, expected_version)?;
             let (active, action) = match &mv {
                 Move::Propose => {
-                    require_role(c, &k, OrgKind::Insurer, "propose it")?;
                     require_status(&k, &[ContractStatus::Draft], "proposed")?;
                     (
                         contract::ActiveModel {
@@ -583,7 +596,6 @@ impl Mutation {
                     )
                 }
                 Move::Agree => {
-                    require_role(c, &k, OrgKind::Provider, "agree to it")?;
                     require_status(&k, &[ContractStatus::Proposed], "agreed")?;
                     let active = contract::ActiveModel {
                         status: Set(ContractStatus::Agreed.as_str().to_owned()),
@@ -593,30 +605,26 @@ impl Mutation {
                     };
                     (active, "agree")
                 }
-                Move::Return(r) => {
-                    let why = reason("reason", r)?;
-                    require_role(c, &k, OrgKind::Provider, "send it back")?;
+                Move::Return(_) => {
                     require_status(&k, &[ContractStatus::Proposed], "sent back")?;
                     let active = contract::ActiveModel {
                         status: Set(ContractStatus::Draft.as_str().to_owned()),
-                        return_reason: Set(Some(why)),
+                        return_reason: Set(why),
                         ..Default::default()
                     };
                     (active, "return")
                 }
-                Move::Terminate(r) => {
-                    let why = reason("reason", r)?;
+                Move::Terminate(_) => {
                     require_status(&k, &[ContractStatus::Agreed], "terminated")?;
                     let active = contract::ActiveModel {
                         status: Set(ContractStatus::Terminated.as_str().to_owned()),
-                        termination_reason: Set(Some(why)),
+                        termination_reason: Set(why),
                         pending_terms: Set(None),
                         ..Default::default()
                     };
                     (active, "terminate")
                 }
             };
-            check_version(&k, expected_version)?;
             let model = save(&txn, active, c, &k, expected_version).await?;
             audit(&txn, c, &k.id, action, json!({ "from": k.status, "to": model.status })).await?;
             txn.commit().await?;

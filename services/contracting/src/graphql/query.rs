@@ -204,7 +204,12 @@ async fn region_offers(region: &RefChecker, c: &Caller, code: &str) -> ApiResult
 }
 
 /// The offers among `offers` that an agreed contract of `insurer` covers in `year`.
-async fn covered_in(db: &DatabaseConnection, insurer: &str, offers: &[String], year: i32) -> ApiResult<BTreeSet<String>> {
+async fn covered_in(
+    db: &DatabaseConnection,
+    insurer: &str,
+    offers: &[String],
+    year: i32,
+) -> ApiResult<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for chunk in offers.chunks(500) {
         let links = covered::Entity::find().filter(covered::Column::OfferId.is_in(chunk.to_vec())).all(db).await?;
