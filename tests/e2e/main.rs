@@ -12,6 +12,7 @@ struct DevHub {
     child: Child,
     url: String,
     national_url: String,
+    contracting_url: String,
     data_dir: PathBuf,
     tokens: Value,
 }
@@ -31,7 +32,7 @@ impl DevHub {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                for name in ["region subgraph", "national-table subgraph"] {
+                for name in ["region subgraph", "national-table subgraph", "contracting subgraph"] {
                     if let Some(url) = line.trim().strip_prefix(name).map(|s| s.trim().to_owned()) {
                         let _ = tx.send((name, url));
                     }
@@ -39,17 +40,18 @@ impl DevHub {
             }
         });
         let mut urls = std::collections::HashMap::new();
-        while urls.len() < 2 {
+        while urls.len() < 3 {
             let (name, url) = rx.recv_timeout(Duration::from_secs(120)).expect("ggzhub dev prints the subgraph URLs");
             urls.insert(name, url);
         }
         let url = urls["region subgraph"].clone();
         let national_url = urls["national-table subgraph"].clone();
+        let contracting_url = urls["contracting subgraph"].clone();
         let tokens: Value = serde_json::from_str(
             &std::fs::read_to_string(data_dir.join("demo-tokens.json")).expect("demo-tokens.json is written"),
         )
         .expect("demo-tokens.json is JSON");
-        Self { child, url, national_url, data_dir, tokens }
+        Self { child, url, national_url, contracting_url, data_dir, tokens }
     }
 
     fn persona(&self, kind: &str) -> (String, String) {
@@ -191,4 +193,26 @@ async fn national_table_checks_references_with_the_region_subgraph() {
         .gql_at(&hub.national_url, &patient_org, "query($id: ID!) { escalation(id: $id) { id } }", json!({ "id": id }))
         .await;
     assert_eq!(seen["data"]["escalation"], Value::Null, "{seen:#}");
+}
+
+#[tokio::test]
+async fn contracts_are_read_only_by_their_parties() {
+    let hub = DevHub::start();
+    let (insurer_org, insurer) = hub.persona("INSURER");
+    let (provider_org, provider) = hub.persona("PROVIDER");
+    let q = "{ contracts(status: AGREED) { nodes { id insurer { id } provider { id } terms { guarantee { amountEur } } } } }";
+    let own = hub.gql_at(&hub.contracting_url, &insurer, q, json!({})).await;
+    let nodes = own["data"]["contracts"]["nodes"].as_array().expect("a list").clone();
+    assert!(!nodes.is_empty(), "the demo insurer has agreed contracts: {own:#}");
+    assert!(nodes.iter().all(|n| n["insurer"]["id"] == insurer_org.as_str()));
+    let with_provider =
+        nodes.iter().find(|n| n["provider"]["id"] == provider_org.as_str()).expect("one with the demo provider");
+
+    // The provider reads the same contract; a patient organisation sees nothing of contracts.
+    let by_id = "query($id: ID!) { contract(id: $id) { id } }";
+    let seen = hub.gql_at(&hub.contracting_url, &provider, by_id, json!({ "id": with_provider["id"] })).await;
+    assert_eq!(seen["data"]["contract"]["id"], with_provider["id"], "{seen:#}");
+    let (_, patient_org) = hub.persona("PATIENT_ORGANISATION");
+    let refused = hub.gql_at(&hub.contracting_url, &patient_org, q, json!({})).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused:#}");
 }
