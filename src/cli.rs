@@ -165,6 +165,101 @@ enum ServeCommand {
     NationalTable(ServeNationalTableArgs),
     /// The contracting subgraph.
     Contracting(ServeContractingArgs),
+    /// The federation gateway: one GraphQL endpoint over all subgraphs.
+    Gateway(ServeGatewayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeGatewayArgs {
+    /// The supergraph (Apollo format) to serve; watched and reloaded when it changes.
+    #[arg(long, env = "GGZHUB_SUPERGRAPH", default_value = "schema/supergraph.graphql")]
+    pub supergraph: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "GGZHUB_LISTEN", default_value = "127.0.0.1:4000")]
+    pub listen: SocketAddr,
+    /// Serve requests without a token (as an anonymous caller; subgraphs get no token).
+    #[arg(long, env = "GGZHUB_ALLOW_ANONYMOUS")]
+    pub allow_anonymous: bool,
+    /// PEM file with the Ed25519 public key that callers' tokens are verified with.
+    #[arg(long, env = "GGZHUB_TOKEN_PUBLIC_KEY")]
+    pub token_public_key: Option<PathBuf>,
+    /// PEM file with the Ed25519 private key that signs the internal tokens sent to subgraphs.
+    #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY")]
+    pub token_signing_key: Option<PathBuf>,
+    /// Development only: use the key in the data directory both to verify callers and to sign
+    /// internal tokens (the key `ggzhub token issue` and `ggzhub dev` use).
+    #[arg(long, conflicts_with_all = ["token_public_key", "token_signing_key"])]
+    pub dev_key: bool,
+    /// Directory of the development key.
+    #[arg(long, env = "GGZHUB_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Time one subgraph call may take, in seconds.
+    #[arg(long, env = "GGZHUB_SUBGRAPH_TIMEOUT", default_value_t = 30)]
+    pub subgraph_timeout: u64,
+    /// Replace a subgraph's URL from the supergraph: `name=url`, repeatable.
+    #[arg(long = "subgraph-url", value_parser = parse_subgraph_url)]
+    pub subgraph_urls: Vec<(String, String)>,
+    /// How often the supergraph file is checked for changes, in seconds (0: never).
+    #[arg(long, env = "GGZHUB_WATCH_INTERVAL", default_value_t = 2)]
+    pub watch_interval: u64,
+    /// Serve GraphiQL to browsers on GET /graphql.
+    #[arg(long, env = "GGZHUB_GRAPHIQL")]
+    pub graphiql: bool,
+    /// Refuse `__schema` and `__type` queries.
+    #[arg(long, env = "GGZHUB_NO_INTROSPECTION")]
+    pub no_introspection: bool,
+    /// Maximum request body in bytes.
+    #[arg(long, env = "GGZHUB_BODY_LIMIT", default_value_t = ggzhub_kit::server::DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+}
+
+fn parse_subgraph_url(s: &str) -> Result<(String, String), String> {
+    let (name, url) = s.split_once('=').ok_or_else(|| format!("{s:?} is not name=url"))?;
+    if name.is_empty() || !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!("{s:?} is not name=http(s)://…"));
+    }
+    Ok((name.to_owned(), url.to_owned()))
+}
+
+impl ServeGatewayArgs {
+    /// Turns the arguments into the gateway's options.
+    pub fn options(&self) -> anyhow::Result<ggzhub_gateway::server::ServeOptions> {
+        let read = |path: &Path| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
+        let (verifier, signer) = if self.dev_key {
+            let key = SigningKey::load_or_create(&dev_key_path(&self.data_dir))?;
+            (Some(key.verifier(ggzhub_gateway::identity::GATEWAY_AUDIENCE)), Some(key.signer()))
+        } else {
+            let verifier = match &self.token_public_key {
+                Some(path) => Some(
+                    TokenVerifier::from_public_pem(&read(path)?, ggzhub_gateway::identity::GATEWAY_AUDIENCE)
+                        .with_context(|| format!("{} does not hold an Ed25519 public key", path.display()))?,
+                ),
+                None => None,
+            };
+            let signer = match &self.token_signing_key {
+                Some(path) => Some(SigningKey::from_pem(&read(path)?, &path.display().to_string())?.signer()),
+                None => None,
+            };
+            (verifier, signer)
+        };
+        if verifier.is_none() && !self.allow_anonymous {
+            anyhow::bail!("give --token-public-key (or --dev-key) to verify callers, or --allow-anonymous");
+        }
+        Ok(ggzhub_gateway::server::ServeOptions {
+            supergraph: self.supergraph.clone(),
+            listen: self.listen,
+            watch_interval: Duration::from_secs(self.watch_interval),
+            engine: ggzhub_gateway::gateway::EngineOptions {
+                subgraph_timeout: Duration::from_secs(self.subgraph_timeout.max(1)),
+                introspection: !self.no_introspection,
+                subgraph_urls: self.subgraph_urls.iter().cloned().collect(),
+                ..Default::default()
+            },
+            http: ggzhub_gateway::http::HttpOptions { graphiql: self.graphiql },
+            limits: HttpLimits { body_limit: self.body_limit, ..HttpLimits::default() },
+            identity: ggzhub_gateway::identity::Identity { verifier, signer, allow_anonymous: self.allow_anonymous },
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -321,7 +416,9 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 
 /// Every subgraph's audience.
 pub fn all_audiences() -> Vec<String> {
-    Service::ALL.iter().map(|s| s.name().to_owned()).collect()
+    let mut audiences: Vec<String> = Service::ALL.iter().map(|s| s.name().to_owned()).collect();
+    audiences.push(ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned());
+    audiences
 }
 
 /// Runs the parsed command.
@@ -360,6 +457,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let app = ggzhub_contracting::app::router(db, verifier, owners, limits(&args.serve));
             run_server(Service::Contracting, listener, app).await
+        }
+        Command::Serve { service: ServeCommand::Gateway(args) } => {
+            let _telemetry = ggzhub_kit::telemetry::init("ggzhub-gateway", cli.log_format)?;
+            ggzhub_gateway::server::run(args.options()?, ggzhub_kit::server::shutdown_signal()).await
         }
         Command::Migrate(args) => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-migrate", cli.log_format)?;

@@ -45,8 +45,13 @@ impl Default for HttpLimits {
 pub fn wrap(routes: Router, db: DatabaseConnection, limits: HttpLimits) -> Router {
     let health =
         Router::new().route("/health/live", get(|| async { "ok" })).route("/health/ready", get(ready)).with_state(db);
+    layers(routes.merge(health), limits)
+}
+
+/// The shared layers alone (body limit, timeout, panic catching, trace spans, request ids), for
+/// services whose health endpoints are their own.
+pub fn layers(routes: Router, limits: HttpLimits) -> Router {
     routes
-        .merge(health)
         .layer(RequestBodyLimitLayer::new(limits.body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         .layer(CatchPanicLayer::new())

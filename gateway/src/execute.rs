@@ -1,0 +1,568 @@
+//! Runs a query plan: fetches from subgraphs and merges their answers into one data tree.
+//!
+//! The tree is kept per request behind a mutex that is held only while reading representations
+//! out of it or merging an answer into it, never across a subgraph call. Shaping the tree into
+//! the client's selection is `shape`'s job.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+use bytes::Bytes;
+use futures_util::future::{BoxFuture, FutureExt, join_all};
+use tracing::Instrument;
+
+use crate::error::{GraphqlError, PathSegment, code};
+use crate::fetch::{OutgoingHeaders, SubgraphClient, SubgraphResponse};
+use crate::plan::{
+    BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, PlanNode, PlanSelectionItem,
+    PlanSelectionSet, QueryPlan,
+};
+use crate::supergraph::Supergraph;
+
+/// Supplies the headers for each subgraph call (identity, trace context).
+pub trait SubgraphHeaders: Send + Sync {
+    fn headers_for(&self, service: &str) -> OutgoingHeaders;
+}
+
+impl SubgraphHeaders for OutgoingHeaders {
+    fn headers_for(&self, _service: &str) -> OutgoingHeaders {
+        self.clone()
+    }
+}
+
+/// The merged data of all fetches and the errors collected on the way.
+#[derive(Debug, Default)]
+pub struct Executed {
+    pub data: JsonValue,
+    pub errors: Vec<GraphqlError>,
+}
+
+struct State {
+    data: JsonValue,
+    errors: Vec<GraphqlError>,
+}
+
+pub struct Executor<'a> {
+    supergraph: &'a Supergraph,
+    client: &'a SubgraphClient,
+    variables: &'a JsonMap,
+    headers: &'a dyn SubgraphHeaders,
+    state: Mutex<State>,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(
+        supergraph: &'a Supergraph,
+        client: &'a SubgraphClient,
+        variables: &'a JsonMap,
+        headers: &'a dyn SubgraphHeaders,
+    ) -> Self {
+        Self {
+            supergraph,
+            client,
+            variables,
+            headers,
+            state: Mutex::new(State { data: JsonValue::Object(JsonMap::new()), errors: Vec::new() }),
+        }
+    }
+
+    pub async fn run(self, plan: &QueryPlan) -> Executed {
+        if let Some(node) = &plan.node {
+            self.node(node).await;
+        }
+        let state = self.state.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Executed { data: state.data, errors: state.errors }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn node<'n>(&'n self, node: &'n PlanNode) -> BoxFuture<'n, ()> {
+        async move {
+            match node {
+                PlanNode::Fetch(fetch) => {
+                    if fetch.requires.is_some() {
+                        self.entity_fetch(&[], fetch).await;
+                    } else {
+                        self.root_fetch(fetch).await;
+                    }
+                }
+                PlanNode::Flatten(flatten) => match flatten.node.as_ref() {
+                    PlanNode::Fetch(fetch) => self.entity_fetch(flatten.path.as_slice(), fetch).await,
+                    other => self.node(other).await,
+                },
+                PlanNode::Sequence(sequence) => {
+                    for child in &sequence.nodes {
+                        self.node(child).await;
+                    }
+                }
+                PlanNode::Parallel(parallel) => {
+                    join_all(parallel.nodes.iter().map(|child| self.node(child))).await;
+                }
+                PlanNode::Condition(condition) => {
+                    let value = matches!(self.variables.get(condition.condition.as_str()), Some(JsonValue::Bool(true)));
+                    let branch = if value { &condition.if_clause } else { &condition.else_clause };
+                    if let Some(branch) = branch {
+                        self.node(branch).await;
+                    }
+                }
+                PlanNode::Defer(defer) => {
+                    // No incremental delivery: deferred parts are fetched and returned together.
+                    if let Some(primary) = &defer.primary.node {
+                        self.node(primary).await;
+                    }
+                    for deferred in &defer.deferred {
+                        if let Some(node) = &deferred.node {
+                            self.node(node).await;
+                        }
+                    }
+                }
+                PlanNode::BatchFetch(batch) => self.batch_fetch(batch).await,
+                PlanNode::Subscription(_) => {
+                    self.lock().errors.push(GraphqlError::new(
+                        "this operation needs a plan step the gateway does not execute",
+                        code::QUERY_PLANNING_FAILED,
+                    ));
+                }
+            }
+        }
+        .boxed()
+    }
+
+    fn fetch_variables(&self, usages: Option<&BTreeSet<String>>) -> JsonMap {
+        let mut variables = JsonMap::new();
+        if let Some(usages) = usages {
+            for name in usages {
+                if let Some(value) = self.variables.get(name.as_str()) {
+                    variables.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        variables
+    }
+
+    async fn send(&self, service: &str, query: &str, variables: JsonMap) -> Result<SubgraphResponse, GraphqlError> {
+        let Some(url) = self.supergraph.subgraph_urls.get(service) else {
+            return Err(GraphqlError::new(format!("subgraph '{service}' is not in the supergraph"), code::INTERNAL));
+        };
+        let body = build_body(query, variables);
+        let span = tracing::info_span!("subgraph_fetch", subgraph = service);
+        let mut headers = self.headers.headers_for(service);
+        if let Some(traceparent) = span.in_scope(crate::trace::current_traceparent) {
+            headers.traceparent = Some(traceparent);
+        }
+        self.client.call(service, url, body, &headers).instrument(span).await.map_err(|failure| {
+            GraphqlError::new(failure.to_string(), failure.code()).with_extension("serviceName", service)
+        })
+    }
+
+    async fn root_fetch(&self, fetch: &FetchNode) {
+        let variables = self.fetch_variables(fetch.variable_usages.as_ref());
+        let result = self.send(&fetch.service_name, &fetch.operation.document_str, variables).await;
+        let mut state = self.lock();
+        match result {
+            Err(error) => state.errors.push(error),
+            Ok(response) => {
+                let service = fetch.service_name.as_str();
+                for error in response.errors {
+                    state.errors.push(subgraph_error(error, service, |path| Some(path.to_vec())));
+                }
+                if let Some(mut data) = response.data {
+                    if let Some(rewrites) = &fetch.output_rewrites {
+                        for rewrite in rewrites {
+                            apply_rewrite(self.supergraph, &mut data, rewrite);
+                        }
+                    }
+                    deep_merge(&mut state.data, data);
+                }
+            }
+        }
+    }
+
+    async fn entity_fetch(&self, path: &[FlattenNodePathSegment], fetch: &FetchNode) {
+        let Some(requires) = &fetch.requires else { return };
+        let job = EntityJob {
+            alias: "_entities",
+            variable: "representations",
+            paths: vec![path],
+            requires,
+            input_rewrites: fetch.input_rewrites.as_deref(),
+            output_rewrites: fetch.output_rewrites.as_deref(),
+        };
+        let variables = self.fetch_variables(fetch.variable_usages.as_ref());
+        self.entity_jobs(&fetch.service_name, &fetch.operation.document_str, variables, &[job]).await;
+    }
+
+    async fn batch_fetch(&self, batch: &BatchFetchNode) {
+        let jobs: Vec<EntityJob<'_>> = batch
+            .entity_batch
+            .aliases
+            .iter()
+            .map(|alias| EntityJob {
+                alias: &alias.alias,
+                variable: &alias.representations_variable_name,
+                paths: alias.merge_paths.iter().map(|p| p.as_slice()).collect(),
+                requires: &alias.requires,
+                input_rewrites: alias.input_rewrites.as_deref(),
+                output_rewrites: alias.output_rewrites.as_deref(),
+            })
+            .collect();
+        let variables = self.fetch_variables(batch.variable_usages.as_ref());
+        self.entity_jobs(&batch.service_name, &batch.operation.document_str, variables, &jobs).await;
+    }
+
+    /// Runs one subgraph call that resolves entities for one or more `_entities` selections
+    /// (`jobs`): builds each selection's representations from the data, sends them, merges the
+    /// answers back and re-paths the errors.
+    async fn entity_jobs(&self, service: &str, query: &str, mut variables: JsonMap, jobs: &[EntityJob<'_>]) {
+        // 1. Representations per variable, deduplicated; several aliases may share a variable.
+        let mut built: HashMap<&str, Targets> = HashMap::new();
+        {
+            let state = self.lock();
+            for job in jobs {
+                if built.contains_key(job.variable) {
+                    continue;
+                }
+                let mut positions = Vec::new();
+                for path in &job.paths {
+                    collect_positions(self.supergraph, &state.data, path, &mut Vec::new(), &mut positions);
+                }
+                let mut representations: Vec<JsonValue> = Vec::new();
+                let mut seen: HashMap<String, usize> = HashMap::new();
+                let mut targets: Targets = Vec::new();
+                for position in positions {
+                    let Some(JsonValue::Object(entity)) = value_at(&state.data, &position) else { continue };
+                    let Some(mut representation) = project_requires(self.supergraph, entity, job.requires) else {
+                        continue;
+                    };
+                    for rewrite in job.input_rewrites.unwrap_or_default() {
+                        apply_rewrite(self.supergraph, &mut representation, rewrite);
+                    }
+                    let key = serde_json::to_string(&representation).unwrap_or_default();
+                    let index = *seen.entry(key).or_insert_with(|| {
+                        representations.push(representation);
+                        representations.len() - 1
+                    });
+                    targets.push((position, index));
+                }
+                variables.insert(job.variable.to_owned(), JsonValue::Array(representations));
+                built.insert(job.variable, targets);
+            }
+        }
+        if built.values().all(Vec::is_empty) {
+            return;
+        }
+        // 2. One subgraph call.
+        let result = self.send(service, query, variables).await;
+        // 3. Merge each answer into every entity it stands for.
+        let mut state = self.lock();
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                let mut paths: Vec<&Vec<PathSegment>> = built.values().flatten().map(|(p, _)| p).collect();
+                paths.dedup();
+                match paths.as_slice() {
+                    [only] => state.errors.push(error.with_path((*only).clone())),
+                    _ => state.errors.push(error),
+                }
+                return;
+            }
+        };
+        for error in response.errors {
+            let converted = subgraph_error(error, service, |path| match path {
+                [PathSegment::Key(alias), PathSegment::Index(index), rest @ ..] => {
+                    let job = jobs.iter().find(|j| j.alias == alias)?;
+                    let targets = built.get(job.variable)?;
+                    let (position, _) = targets.iter().find(|(_, i)| i == index)?;
+                    let mut full = position.clone();
+                    full.extend_from_slice(rest);
+                    Some(full)
+                }
+                _ => None,
+            });
+            state.errors.push(converted);
+        }
+        let Some(JsonValue::Object(mut data)) = response.data else { return };
+        for job in jobs {
+            let Some(JsonValue::Array(mut entities)) = data.remove(job.alias) else { continue };
+            for entity in &mut entities {
+                for rewrite in job.output_rewrites.unwrap_or_default() {
+                    apply_rewrite(self.supergraph, entity, rewrite);
+                }
+            }
+            let Some(targets) = built.get(job.variable) else { continue };
+            for (position, index) in targets {
+                let Some(entity) = entities.get(*index) else { continue };
+                if !entity.is_object() {
+                    continue;
+                }
+                if let Some(target) = value_at_mut(&mut state.data, position) {
+                    deep_merge(target, entity.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Concrete positions of entities in the data, each with the index of its representation.
+type Targets = Vec<(Vec<PathSegment>, usize)>;
+
+/// One `_entities` selection of a subgraph call.
+struct EntityJob<'p> {
+    /// Response key of the `_entities` field.
+    alias: &'p str,
+    /// Variable that carries its representations.
+    variable: &'p str,
+    /// Where in the data its entities are.
+    paths: Vec<&'p [FlattenNodePathSegment]>,
+    requires: &'p PlanSelectionSet,
+    input_rewrites: Option<&'p [FetchRewrite]>,
+    output_rewrites: Option<&'p [FetchRewrite]>,
+}
+
+fn build_body(query: &str, variables: JsonMap) -> Bytes {
+    #[derive(serde::Serialize)]
+    struct Body<'q> {
+        query: &'q str,
+        #[serde(skip_serializing_if = "JsonMap::is_empty")]
+        variables: JsonMap,
+    }
+    Bytes::from(serde_json::to_vec(&Body { query, variables }).unwrap_or_default())
+}
+
+/// Converts a subgraph's error to ours: keeps message, code and other extensions, adds
+/// `serviceName`, and re-paths it with `repath` (which may drop the path).
+fn subgraph_error(
+    mut error: JsonMap,
+    service: &str,
+    repath: impl Fn(&[PathSegment]) -> Option<Vec<PathSegment>>,
+) -> GraphqlError {
+    let message = error
+        .remove("message")
+        .and_then(|m| m.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("subgraph '{service}' returned an error without a message"));
+    let mut extensions = match error.remove("extensions") {
+        Some(JsonValue::Object(extensions)) => extensions,
+        _ => JsonMap::new(),
+    };
+    if !extensions.get("code").is_some_and(JsonValue::is_string) {
+        extensions.insert("code", JsonValue::from(code::DOWNSTREAM_SERVICE_ERROR));
+    }
+    extensions.insert("serviceName", JsonValue::from(service.to_owned()));
+    let path = match error.remove("path") {
+        Some(JsonValue::Array(segments)) => {
+            let segments: Vec<PathSegment> = segments
+                .into_iter()
+                .filter_map(|s| match s {
+                    JsonValue::String(k) => Some(PathSegment::Key(k.as_str().to_owned())),
+                    JsonValue::Number(n) => n.as_u64().map(|i| PathSegment::Index(i as usize)),
+                    _ => None,
+                })
+                .collect();
+            repath(&segments)
+        }
+        _ => None,
+    };
+    let locations = Vec::new();
+    GraphqlError { message, locations, path, extensions }
+}
+
+/// Finds the concrete positions (object keys and list indexes) that a flatten path reaches.
+fn collect_positions(
+    supergraph: &Supergraph,
+    value: &JsonValue,
+    path: &[FlattenNodePathSegment],
+    current: &mut Vec<PathSegment>,
+    out: &mut Vec<Vec<PathSegment>>,
+) {
+    match (value, path.split_first()) {
+        (JsonValue::Array(items), first) if !matches!(first, Some((FlattenNodePathSegment::List, _))) => {
+            for (index, item) in items.iter().enumerate() {
+                current.push(PathSegment::Index(index));
+                collect_positions(supergraph, item, path, current, out);
+                current.pop();
+            }
+        }
+        (JsonValue::Object(_), None) => out.push(current.clone()),
+        (_, None) => {}
+        (JsonValue::Array(items), Some((FlattenNodePathSegment::List, rest))) => {
+            for (index, item) in items.iter().enumerate() {
+                current.push(PathSegment::Index(index));
+                collect_positions(supergraph, item, rest, current, out);
+                current.pop();
+            }
+        }
+        (JsonValue::Object(object), Some((FlattenNodePathSegment::Field(key), rest))) => {
+            if let Some(child) = object.get(key.as_str()) {
+                current.push(PathSegment::Key(key.clone()));
+                collect_positions(supergraph, child, rest, current, out);
+                current.pop();
+            }
+        }
+        (JsonValue::Object(object), Some((FlattenNodePathSegment::TypeCondition(types), rest))) => {
+            let matches = match object.get("__typename").and_then(JsonValue::as_str) {
+                Some(typename) => types.iter().any(|t| supergraph.type_matches(t, typename)),
+                None => true,
+            };
+            if matches {
+                collect_positions(supergraph, value, rest, current, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn value_at<'v>(value: &'v JsonValue, path: &[PathSegment]) -> Option<&'v JsonValue> {
+    path.iter().try_fold(value, |value, segment| match (value, segment) {
+        (JsonValue::Object(object), PathSegment::Key(key)) => object.get(key.as_str()),
+        (JsonValue::Array(items), PathSegment::Index(index)) => items.get(*index),
+        _ => None,
+    })
+}
+
+fn value_at_mut<'v>(value: &'v mut JsonValue, path: &[PathSegment]) -> Option<&'v mut JsonValue> {
+    path.iter().try_fold(value, |value, segment| match (value, segment) {
+        (JsonValue::Object(object), PathSegment::Key(key)) => object.get_mut(key.as_str()),
+        (JsonValue::Array(items), PathSegment::Index(index)) => items.get_mut(*index),
+        _ => None,
+    })
+}
+
+/// The representation of one entity: its data projected onto the fetch's `requires` selection.
+fn project_requires(supergraph: &Supergraph, entity: &JsonMap, requires: &PlanSelectionSet) -> Option<JsonValue> {
+    let mut out = JsonMap::new();
+    project_into(supergraph, entity, requires, &mut out);
+    if out.is_empty() { None } else { Some(JsonValue::Object(out)) }
+}
+
+fn project_into(supergraph: &Supergraph, source: &JsonMap, selection: &PlanSelectionSet, out: &mut JsonMap) {
+    for item in &selection.items {
+        match item {
+            PlanSelectionItem::Field(field) => {
+                let key = field.alias.as_deref().unwrap_or(&field.name);
+                let Some(value) = source.get(key) else { continue };
+                let projected = if field.selections.items.is_empty() {
+                    value.clone()
+                } else {
+                    project_value(supergraph, value, &field.selections)
+                };
+                match out.get_mut(key) {
+                    Some(existing) => deep_merge(existing, projected),
+                    None => {
+                        out.insert(key.to_owned(), projected);
+                    }
+                }
+            }
+            PlanSelectionItem::InlineFragment(fragment) => {
+                let applies = match source.get("__typename").and_then(JsonValue::as_str) {
+                    Some(typename) => supergraph.type_matches(&fragment.type_condition, typename),
+                    None => true,
+                };
+                if applies {
+                    project_into(supergraph, source, &fragment.selections, out);
+                }
+            }
+            PlanSelectionItem::FragmentSpread(_) => {}
+        }
+    }
+}
+
+fn project_value(supergraph: &Supergraph, value: &JsonValue, selection: &PlanSelectionSet) -> JsonValue {
+    match value {
+        JsonValue::Object(object) => {
+            let mut out = JsonMap::new();
+            project_into(supergraph, object, selection, &mut out);
+            JsonValue::Object(out)
+        }
+        JsonValue::Array(items) => {
+            JsonValue::Array(items.iter().map(|item| project_value(supergraph, item, selection)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Applies one of the planner's rewrites (rename a key, set a value) along its path.
+fn apply_rewrite(supergraph: &Supergraph, value: &mut JsonValue, rewrite: &FetchRewrite) {
+    match rewrite {
+        FetchRewrite::ValueSetter(setter) => {
+            rewrite_path(supergraph, value, &setter.path, &|target: &mut JsonValue| {
+                *target = JsonValue::from(setter.set_value_to.clone());
+            });
+        }
+        FetchRewrite::KeyRenamer(renamer) => {
+            let Some((FetchNodePathSegment::Key(last), parent)) = renamer.path.split_last() else { return };
+            rewrite_path(supergraph, value, parent, &|target: &mut JsonValue| {
+                if let JsonValue::Object(object) = target
+                    && let Some(moved) = object.remove(last.as_str())
+                {
+                    object.insert(renamer.rename_key_to.clone(), moved);
+                }
+            });
+        }
+    }
+}
+
+fn rewrite_path(
+    supergraph: &Supergraph,
+    value: &mut JsonValue,
+    path: &[FetchNodePathSegment],
+    action: &dyn Fn(&mut JsonValue),
+) {
+    if let JsonValue::Array(items) = value {
+        for item in items {
+            rewrite_path(supergraph, item, path, action);
+        }
+        return;
+    }
+    let Some((first, rest)) = path.split_first() else {
+        action(value);
+        return;
+    };
+    let JsonValue::Object(object) = value else { return };
+    match first {
+        FetchNodePathSegment::TypenameEquals(types) => {
+            let matches = match object.get("__typename").and_then(JsonValue::as_str) {
+                Some(typename) => types.iter().any(|t| supergraph.type_matches(t, typename)),
+                None => true,
+            };
+            if matches {
+                rewrite_path(supergraph, value, rest, action);
+            }
+        }
+        FetchNodePathSegment::Key(key) => {
+            if let Some(child) = object.get_mut(key.as_str()) {
+                if rest.is_empty() {
+                    action(child);
+                } else {
+                    rewrite_path(supergraph, child, rest, action);
+                }
+            }
+        }
+    }
+}
+
+/// Merges `source` into `target`: objects key by key, lists item by item, other values replace.
+/// A `null` never overwrites data already fetched.
+pub fn deep_merge(target: &mut JsonValue, source: JsonValue) {
+    match (target, source) {
+        (JsonValue::Object(target), JsonValue::Object(source)) => {
+            for (key, value) in source {
+                match target.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        target.insert(key, value);
+                    }
+                }
+            }
+        }
+        (JsonValue::Array(target), JsonValue::Array(source)) if target.len() == source.len() => {
+            for (existing, value) in target.iter_mut().zip(source) {
+                deep_merge(existing, value);
+            }
+        }
+        (target, JsonValue::Null) if !target.is_null() => {}
+        (target, source) => *target = source,
+    }
+}

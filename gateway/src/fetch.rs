@@ -1,0 +1,134 @@
+//! Calls to subgraphs over HTTP: one pooled keep-alive client for the gateway.
+
+use std::time::Duration;
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+
+/// What a subgraph answered, parsed.
+#[derive(Debug)]
+pub struct SubgraphResponse {
+    pub data: Option<JsonValue>,
+    pub errors: Vec<JsonMap>,
+}
+
+/// Why a subgraph call produced no GraphQL response.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchFailure {
+    #[error("subgraph '{service}' is not in the supergraph")]
+    UnknownService { service: String },
+    #[error("subgraph '{service}' did not answer in time")]
+    Timeout { service: String },
+    #[error("subgraph '{service}' could not be reached")]
+    Unreachable { service: String },
+    #[error("subgraph '{service}' answered HTTP {status}")]
+    Status { service: String, status: u16 },
+    #[error("subgraph '{service}' sent a response that is not GraphQL JSON")]
+    Invalid { service: String },
+}
+
+impl FetchFailure {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => crate::error::code::SUBGRAPH_INVALID_RESPONSE,
+            _ => crate::error::code::SUBGRAPH_UNAVAILABLE,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SubgraphClient {
+    http: reqwest::Client,
+    timeout: Duration,
+}
+
+/// Headers to send with one subgraph request.
+#[derive(Debug, Default, Clone)]
+pub struct OutgoingHeaders {
+    pub authorization: Option<HeaderValue>,
+    pub traceparent: Option<HeaderValue>,
+}
+
+impl SubgraphClient {
+    pub fn new(timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(512)
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        Self { http, timeout }
+    }
+
+    pub async fn call(
+        &self,
+        service: &str,
+        url: &str,
+        body: Bytes,
+        headers: &OutgoingHeaders,
+    ) -> Result<SubgraphResponse, FetchFailure> {
+        let mut request = self
+            .http
+            .post(url)
+            .timeout(self.timeout)
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/graphql-response+json, application/json;q=0.9")
+            .body(body);
+        if let Some(value) = &headers.authorization {
+            request = request.header(AUTHORIZATION, value.clone());
+        }
+        if let Some(value) = &headers.traceparent {
+            request = request.header("traceparent", value.clone());
+        }
+        let response = request.send().await.map_err(|e| {
+            tracing::warn!(subgraph = service, error = %e, "subgraph request failed");
+            if e.is_timeout() {
+                FetchFailure::Timeout { service: service.to_owned() }
+            } else {
+                FetchFailure::Unreachable { service: service.to_owned() }
+            }
+        })?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| {
+            if e.is_timeout() {
+                FetchFailure::Timeout { service: service.to_owned() }
+            } else {
+                FetchFailure::Unreachable { service: service.to_owned() }
+            }
+        })?;
+        match parse_response(&bytes) {
+            Some(parsed) if parsed.data.is_some() || !parsed.errors.is_empty() => Ok(parsed),
+            _ if !status.is_success() => {
+                Err(FetchFailure::Status { service: service.to_owned(), status: status.as_u16() })
+            }
+            _ => Err(FetchFailure::Invalid { service: service.to_owned() }),
+        }
+    }
+}
+
+fn parse_response(bytes: &[u8]) -> Option<SubgraphResponse> {
+    let JsonValue::Object(mut body) = serde_json::from_slice::<JsonValue>(bytes).ok()? else {
+        return None;
+    };
+    let data = match body.remove("data") {
+        None | Some(JsonValue::Null) => None,
+        Some(data) => Some(data),
+    };
+    let errors = match body.remove("errors") {
+        Some(JsonValue::Array(errors)) => errors
+            .into_iter()
+            .map(|e| match e {
+                JsonValue::Object(map) => map,
+                other => {
+                    let mut map = JsonMap::new();
+                    map.insert("message", JsonValue::from(other.as_str().unwrap_or("subgraph error").to_owned()));
+                    map
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(SubgraphResponse { data, errors })
+}

@@ -1,0 +1,278 @@
+//! The gateway engine: holds the current supergraph (swapped atomically on reload), caches what
+//! does not depend on variables, and drives the pipeline for each request.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use apollo_compiler::ExecutableDocument;
+use apollo_compiler::executable::OperationType;
+use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::validation::Valid;
+use arc_swap::ArcSwapOption;
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::error::{GraphqlError, code};
+use crate::execute::{Executed, Executor, SubgraphHeaders};
+use crate::fetch::SubgraphClient;
+use crate::pipeline::parse::ParserLimits;
+use crate::pipeline::{RequestFailure, operation, parse, validate, variables};
+use crate::plan::QueryPlan;
+use crate::shape::Shaper;
+use crate::supergraph::{Supergraph, SupergraphError};
+
+/// Options of the engine (the HTTP layer has its own).
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub subgraph_timeout: Duration,
+    pub parser_limits: ParserLimits,
+    /// Whether clients may run `__schema` / `__type`.
+    pub introspection: bool,
+    /// Subgraph URLs that replace the supergraph's `@join__graph(url:)`.
+    pub subgraph_urls: HashMap<String, String>,
+    /// How many prepared operations (document, operation, plan) are cached.
+    pub plan_cache_size: u64,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            subgraph_timeout: Duration::from_secs(30),
+            parser_limits: ParserLimits::default(),
+            introspection: true,
+            subgraph_urls: HashMap::new(),
+            plan_cache_size: 1024,
+        }
+    }
+}
+
+/// One GraphQL request as received.
+#[derive(Debug, Clone, Default)]
+pub struct GraphqlRequest {
+    pub query: String,
+    pub operation_name: Option<String>,
+    pub variables: JsonMap,
+}
+
+/// The response. `data` is absent (`None`) for request errors, `Some(Null)` when null propagated
+/// to the root.
+#[derive(Debug, Serialize)]
+pub struct GraphqlResponse {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<GraphqlError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<JsonValue>,
+    /// HTTP status for `application/graphql-response+json` (`application/json` always gets 200
+    /// unless the request itself is unacceptable).
+    #[serde(skip)]
+    pub status: u16,
+}
+
+impl GraphqlResponse {
+    pub fn failure(failure: RequestFailure) -> Self {
+        Self { errors: failure.errors, data: None, status: failure.status }
+    }
+}
+
+/// What a prepared operation holds: validated document, the chosen operation and its plan.
+struct Prepared {
+    query: String,
+    operation_name: Option<String>,
+    document: Valid<ExecutableDocument>,
+    operation_type: OperationType,
+    plan: Option<QueryPlan>,
+    has_introspection: bool,
+}
+
+/// A supergraph with the caches built for it; replaced as a whole on reload.
+struct Runtime {
+    supergraph: Supergraph,
+    prepared: moka::sync::Cache<u64, Arc<Result<Prepared, RequestFailure>>>,
+}
+
+pub struct Gateway {
+    runtime: ArcSwapOption<Runtime>,
+    client: SubgraphClient,
+    options: EngineOptions,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+/// How the request arrived, for the rules that depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Post,
+    /// GET: queries only.
+    Get,
+}
+
+impl Gateway {
+    pub fn new(options: EngineOptions) -> Self {
+        Self {
+            runtime: ArcSwapOption::empty(),
+            client: SubgraphClient::new(options.subgraph_timeout),
+            options,
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    /// Loads a supergraph and, only if it is valid, makes it the one that serves.
+    pub fn load_supergraph(&self, sdl: &str) -> Result<(), SupergraphError> {
+        let mut supergraph = Supergraph::load(sdl)?;
+        for (name, url) in &self.options.subgraph_urls {
+            supergraph.subgraph_urls.insert(name.clone(), url.clone());
+        }
+        let prepared = moka::sync::Cache::new(self.options.plan_cache_size);
+        self.runtime.store(Some(Arc::new(Runtime { supergraph, prepared })));
+        Ok(())
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.runtime.load().is_some()
+    }
+
+    /// The current supergraph's SDL, if one is loaded.
+    pub fn supergraph_sdl(&self) -> Option<Arc<str>> {
+        self.runtime.load().as_ref().map(|r| r.supergraph.sdl.clone())
+    }
+
+    pub async fn execute(
+        &self,
+        request: GraphqlRequest,
+        transport: Transport,
+        headers: &dyn SubgraphHeaders,
+    ) -> GraphqlResponse {
+        let Some(runtime) = self.runtime.load_full() else {
+            return GraphqlResponse::failure(RequestFailure::new(
+                503,
+                vec![GraphqlError::new("the gateway has no supergraph loaded yet", code::NOT_READY)],
+            ));
+        };
+        let prepared = self.prepare(&runtime, &request);
+        let prepared = match prepared.as_ref() {
+            Ok(prepared) => prepared,
+            Err(failure) => return GraphqlResponse::failure(failure.clone()),
+        };
+        if transport == Transport::Get && prepared.operation_type != OperationType::Query {
+            return GraphqlResponse::failure(RequestFailure::new(
+                405,
+                vec![GraphqlError::new("only queries may be sent with GET; use POST", code::BAD_REQUEST)],
+            ));
+        }
+        if prepared.operation_type == OperationType::Subscription {
+            return GraphqlResponse::failure(RequestFailure::new(
+                400,
+                vec![GraphqlError::new("subscriptions are not supported over HTTP", code::BAD_REQUEST)],
+            ));
+        }
+        let supergraph = &runtime.supergraph;
+        let Ok(op) = operation::pick(&prepared.document, prepared.operation_name.as_deref()) else {
+            return GraphqlResponse::failure(RequestFailure::new(
+                500,
+                vec![GraphqlError::new("internal error", code::INTERNAL)],
+            ));
+        };
+        let variables = match variables::coerce(&supergraph.api_schema, &prepared.document, op, &request.variables) {
+            Ok(variables) => variables,
+            Err(failure) => return GraphqlResponse::failure(failure),
+        };
+        let introspection = if prepared.has_introspection {
+            match apollo_compiler::introspection::partial_execute(
+                &supergraph.api_schema,
+                &supergraph.implementers,
+                &prepared.document,
+                op,
+                &variables,
+            ) {
+                Ok(response) => response.data,
+                Err(error) => {
+                    return GraphqlResponse::failure(RequestFailure::new(
+                        400,
+                        vec![GraphqlError::from_compiler(
+                            error.to_graphql_error(&prepared.document.sources),
+                            code::BAD_USER_INPUT,
+                        )],
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        let executed = match &prepared.plan {
+            Some(plan) => {
+                Executor::new(supergraph, &self.client, &variables, headers)
+                    .run(plan)
+                    .instrument(tracing::info_span!("execute"))
+                    .await
+            }
+            None => Executed::default(),
+        };
+        let mut shaper = Shaper::new(&supergraph.api_schema, &prepared.document, &variables, &executed.errors);
+        let data = shaper.shape_operation(op, &executed.data, introspection.as_ref());
+        let mut errors = executed.errors;
+        errors.append(&mut shaper.errors);
+        GraphqlResponse { errors, data: Some(data.unwrap_or(JsonValue::Null)), status: 200 }
+    }
+
+    fn prepare(&self, runtime: &Runtime, request: &GraphqlRequest) -> Arc<Result<Prepared, RequestFailure>> {
+        let key = {
+            let mut hasher = self.hasher.build_hasher();
+            request.query.hash(&mut hasher);
+            request.operation_name.hash(&mut hasher);
+            hasher.finish()
+        };
+        if let Some(cached) = runtime.prepared.get(&key) {
+            let same = match cached.as_ref() {
+                Ok(p) => p.query == request.query && p.operation_name == request.operation_name,
+                Err(_) => true,
+            };
+            if same {
+                return cached;
+            }
+        }
+        let prepared = Arc::new(self.prepare_uncached(&runtime.supergraph, request));
+        runtime.prepared.insert(key, prepared.clone());
+        prepared
+    }
+
+    fn prepare_uncached(&self, supergraph: &Supergraph, request: &GraphqlRequest) -> Result<Prepared, RequestFailure> {
+        let ast = tracing::info_span!("parse").in_scope(|| parse::parse(&request.query, self.options.parser_limits))?;
+        let document = tracing::info_span!("validate").in_scope(|| validate::validate(&supergraph.api_schema, ast))?;
+        let op = operation::pick(&document, request.operation_name.as_deref())?;
+        let operation_type = op.operation_type;
+        let has_introspection = op.root_fields(&document).any(|f| matches!(f.name.as_str(), "__schema" | "__type"));
+        if has_introspection {
+            if !self.options.introspection {
+                return Err(RequestFailure::new(
+                    400,
+                    vec![GraphqlError::new("introspection is disabled", code::GRAPHQL_VALIDATION_FAILED)],
+                ));
+            }
+            apollo_compiler::introspection::check_max_depth(&document, op).map_err(|e| {
+                RequestFailure::new(
+                    400,
+                    vec![GraphqlError::from_compiler(
+                        e.to_graphql_error(&document.sources),
+                        code::GRAPHQL_VALIDATION_FAILED,
+                    )],
+                )
+            })?;
+        }
+        let operation_name = op.name.as_ref().map(|n| n.to_string());
+        let plan = tracing::info_span!("plan")
+            .in_scope(|| supergraph.planner.plan(&request.query, operation_name.as_deref()))
+            .map_err(|e| {
+                tracing::warn!(error = %e, "query planning failed");
+                RequestFailure::new(500, vec![GraphqlError::new(e.to_string(), code::QUERY_PLANNING_FAILED)])
+            })?;
+        Ok(Prepared {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            document,
+            operation_type,
+            plan,
+            has_introspection,
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! Who is calling, and what the subgraphs are told about it.
+//!
+//! The caller's token is verified with the configured keys; every subgraph call then carries a
+//! fresh, short-lived internal token for that subgraph's audience, signed by the gateway. Any
+//! identity header the client sent is never forwarded: the gateway builds subgraph requests
+//! from scratch.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ggzhub_kit::token::{InternalClaims, TokenRequest};
+use ggzhub_kit::{TokenSigner, TokenVerifier};
+use reqwest::header::HeaderValue;
+
+use crate::execute::SubgraphHeaders;
+use crate::fetch::OutgoingHeaders;
+
+/// The audience of tokens presented to the gateway.
+pub const GATEWAY_AUDIENCE: &str = "gateway";
+/// Lifetime of the internal tokens the gateway mints per subgraph call.
+pub const INTERNAL_TOKEN_TTL: Duration = Duration::from_secs(60);
+
+pub struct Identity {
+    /// Verifies callers' tokens; `None` means no keys are configured (anonymous only).
+    pub verifier: Option<TokenVerifier>,
+    /// Signs internal tokens for subgraphs; `None` sends no token.
+    pub signer: Option<TokenSigner>,
+    /// Whether requests without a token are served (as anonymous).
+    pub allow_anonymous: bool,
+}
+
+/// Why a caller was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("a bearer token is required")]
+    Missing,
+    #[error("the Authorization header is not a bearer token")]
+    Malformed,
+    #[error("the token was refused: {0}")]
+    Invalid(String),
+}
+
+impl Identity {
+    /// Checks the `Authorization` header: `Ok(None)` is an anonymous caller (only when allowed).
+    pub fn authenticate(&self, authorization: Option<&HeaderValue>) -> Result<Option<InternalClaims>, AuthError> {
+        let Some(value) = authorization else {
+            return if self.allow_anonymous { Ok(None) } else { Err(AuthError::Missing) };
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Malformed)?;
+        let verifier =
+            self.verifier.as_ref().ok_or_else(|| AuthError::Invalid("no token keys are configured".into()))?;
+        verifier.verify(token).map(Some).map_err(|e| AuthError::Invalid(e.to_string()))
+    }
+
+    /// The per-request header source for a (possibly anonymous) caller.
+    pub fn for_caller(&self, claims: Option<InternalClaims>, traceparent: Option<HeaderValue>) -> CallerHeaders<'_> {
+        CallerHeaders { signer: self.signer.as_ref(), claims, traceparent, minted: Mutex::new(HashMap::new()) }
+    }
+}
+
+/// Mints (once per subgraph per request) the internal token for each subgraph call.
+pub struct CallerHeaders<'a> {
+    signer: Option<&'a TokenSigner>,
+    claims: Option<InternalClaims>,
+    traceparent: Option<HeaderValue>,
+    minted: Mutex<HashMap<String, HeaderValue>>,
+}
+
+impl SubgraphHeaders for CallerHeaders<'_> {
+    fn headers_for(&self, service: &str) -> OutgoingHeaders {
+        let authorization = match (self.signer, &self.claims) {
+            (Some(signer), Some(claims)) => {
+                let mut minted = self.minted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                minted
+                    .entry(service.to_owned())
+                    .or_insert_with(|| {
+                        let token = signer.sign(&TokenRequest {
+                            subject: claims.sub.clone(),
+                            audience: vec![service.to_owned()],
+                            org: claims.org,
+                            org_kind: claims.org_kind,
+                            regions: claims.regions.clone(),
+                            roles: claims.roles.clone(),
+                            scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+                            ttl: INTERNAL_TOKEN_TTL,
+                        });
+                        HeaderValue::from_str(&format!("Bearer {token}")).unwrap_or(HeaderValue::from_static(""))
+                    })
+                    .clone()
+                    .into()
+            }
+            _ => None,
+        };
+        OutgoingHeaders { authorization, traceparent: self.traceparent.clone() }
+    }
+}

@@ -1,0 +1,16 @@
+//! The ggzhub federation gateway: one GraphQL endpoint over all subgraphs (Apollo Federation v2).
+// Request errors are the rare path and carry GraphQL error lists; boxing them buys nothing.
+#![allow(clippy::result_large_err)]
+
+pub mod error;
+pub mod execute;
+pub mod fetch;
+pub mod gateway;
+pub mod http;
+pub mod identity;
+pub mod pipeline;
+pub mod plan;
+pub mod server;
+pub mod shape;
+pub mod supergraph;
+pub mod trace;

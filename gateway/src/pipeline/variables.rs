@@ -1,0 +1,22 @@
+//! Step 4: coerce the request's variables to the operation's declared types.
+
+use apollo_compiler::executable::Operation;
+use apollo_compiler::request::coerce_variable_values;
+use apollo_compiler::response::JsonMap;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Schema};
+
+use super::RequestFailure;
+use crate::error::{GraphqlError, code};
+
+pub fn coerce(
+    schema: &Valid<Schema>,
+    document: &Valid<ExecutableDocument>,
+    operation: &Operation,
+    values: &JsonMap,
+) -> Result<Valid<JsonMap>, RequestFailure> {
+    coerce_variable_values(schema, operation, values).map_err(|error| {
+        let converted = GraphqlError::from_compiler(error.to_graphql_error(&document.sources), code::BAD_USER_INPUT);
+        RequestFailure::new(400, vec![converted])
+    })
+}

@@ -1,0 +1,82 @@
+//! Running the gateway: load the supergraph, watch it for changes, serve HTTP.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+use ggzhub_kit::server::HttpLimits;
+
+use crate::gateway::{EngineOptions, Gateway};
+use crate::http::{AppState, HttpOptions};
+use crate::identity::Identity;
+
+pub struct ServeOptions {
+    pub supergraph: PathBuf,
+    pub listen: SocketAddr,
+    /// How often the supergraph file is checked for changes; zero turns watching off.
+    pub watch_interval: Duration,
+    pub engine: EngineOptions,
+    pub http: HttpOptions,
+    pub limits: HttpLimits,
+    pub identity: Identity,
+}
+
+/// Builds the gateway's HTTP application for an engine and identity.
+pub fn app(gateway: Arc<Gateway>, identity: Arc<Identity>, http: HttpOptions, limits: HttpLimits) -> axum::Router {
+    let routes = crate::http::router(AppState { gateway, identity, options: http });
+    ggzhub_kit::server::layers(routes, limits)
+}
+
+/// Loads the supergraph (refusing to start on a broken one), then serves until `shutdown`.
+pub async fn run(
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let gateway = Arc::new(Gateway::new(options.engine));
+    let sdl = std::fs::read_to_string(&options.supergraph)
+        .with_context(|| format!("reading the supergraph {}", options.supergraph.display()))?;
+    gateway.load_supergraph(&sdl).with_context(|| format!("loading {}", options.supergraph.display()))?;
+    tracing::info!(supergraph = %options.supergraph.display(), "supergraph loaded");
+    if !options.watch_interval.is_zero() {
+        tokio::spawn(watch(gateway.clone(), options.supergraph.clone(), options.watch_interval));
+    }
+    let listener =
+        tokio::net::TcpListener::bind(options.listen).await.with_context(|| format!("binding {}", options.listen))?;
+    tracing::info!(url = %format!("http://{}/graphql", listener.local_addr()?), "gateway listening");
+    let app = app(gateway, Arc::new(options.identity), options.http, options.limits);
+    ggzhub_kit::server::serve(listener, app, shutdown).await?;
+    Ok(())
+}
+
+/// Polls the supergraph file; a changed file is loaded and swapped in atomically, a broken one
+/// is logged and ignored (the current supergraph keeps serving).
+pub async fn watch(gateway: Arc<Gateway>, path: PathBuf, interval: Duration) {
+    let mut last = fingerprint(&path);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let now = fingerprint(&path);
+        if now == last {
+            continue;
+        }
+        last = now;
+        match std::fs::read_to_string(&path) {
+            Ok(sdl) if gateway.supergraph_sdl().as_deref() == Some(sdl.as_str()) => {}
+            Ok(sdl) => match gateway.load_supergraph(&sdl) {
+                Ok(()) => tracing::info!(supergraph = %path.display(), "new supergraph loaded"),
+                Err(error) => {
+                    tracing::error!(supergraph = %path.display(), %error, "new supergraph refused; the previous one keeps serving");
+                }
+            },
+            Err(error) => tracing::warn!(supergraph = %path.display(), %error, "supergraph file unreadable"),
+        }
+    }
+}
+
+fn fingerprint(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}

@@ -1,0 +1,285 @@
+//! Shapes the merged subgraph data into exactly what the client selected: response keys and
+//! aliases in selection order, `__typename`, fragments resolved against the runtime type, lists,
+//! and `null` propagation for non-null fields as the GraphQL spec requires.
+
+use apollo_compiler::ExecutableDocument;
+use apollo_compiler::Schema;
+use apollo_compiler::ast::{Type, Value};
+use apollo_compiler::collections::{HashSet, IndexMap};
+use apollo_compiler::executable::{Field, Operation, Selection, SelectionSet};
+use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::schema::ExtendedType;
+use apollo_compiler::{Name, Node};
+
+use crate::error::{GraphqlError, PathSegment};
+
+/// The field could not be completed and its parent must be nulled (non-null propagation).
+struct Bubble;
+
+pub struct Shaper<'a> {
+    schema: &'a Schema,
+    document: &'a ExecutableDocument,
+    variables: &'a JsonMap,
+    /// Paths of errors already reported (subgraph errors); a missing value below or above one of
+    /// them is explained by it and gets no second error. `None` when an error without a path was
+    /// reported (a whole fetch failed), which explains every missing value.
+    reported: Option<Vec<Vec<PathSegment>>>,
+    pub errors: Vec<GraphqlError>,
+}
+
+impl<'a> Shaper<'a> {
+    pub fn new(
+        schema: &'a Schema,
+        document: &'a ExecutableDocument,
+        variables: &'a JsonMap,
+        existing_errors: &[GraphqlError],
+    ) -> Self {
+        let reported = existing_errors.iter().map(|e| e.path.clone()).collect::<Option<Vec<_>>>();
+        Self { schema, document, variables, reported, errors: Vec::new() }
+    }
+
+    /// Shapes the whole response. `introspection` holds the gateway's answers to root `__schema`
+    /// and `__type` fields, by response key. `None` means `data: null`.
+    pub fn shape_operation(
+        &mut self,
+        operation: &'a Operation,
+        data: &JsonValue,
+        introspection: Option<&JsonMap>,
+    ) -> Option<JsonValue> {
+        let root_type = operation.selection_set.ty.clone();
+        let empty = JsonMap::new();
+        let source = match data {
+            JsonValue::Object(map) => map,
+            _ => &empty,
+        };
+        let grouped = self.collect_fields(&root_type, &[&operation.selection_set]);
+        let mut out = JsonMap::new();
+        let mut path = Vec::new();
+        for (key, fields) in grouped {
+            let field = fields[0];
+            match field.name.as_str() {
+                "__typename" => {
+                    out.insert(key.as_str(), JsonValue::from(root_type.as_str()));
+                }
+                "__schema" | "__type" => {
+                    let value = introspection.and_then(|i| i.get(key.as_str())).cloned().unwrap_or(JsonValue::Null);
+                    out.insert(key.as_str(), value);
+                }
+                _ => {
+                    path.push(PathSegment::Key(key.to_string()));
+                    let result = self.complete(&root_type, field.ty(), &fields, source.get(key.as_str()), &mut path);
+                    path.pop();
+                    match result {
+                        Ok(value) => {
+                            out.insert(key.as_str(), value);
+                        }
+                        Err(Bubble) => return None,
+                    }
+                }
+            }
+        }
+        Some(JsonValue::Object(out))
+    }
+
+    fn complete(
+        &mut self,
+        parent_type: &str,
+        ty: &Type,
+        fields: &[&'a Node<Field>],
+        value: Option<&JsonValue>,
+        path: &mut Vec<PathSegment>,
+    ) -> Result<JsonValue, Bubble> {
+        let value = match value {
+            None | Some(JsonValue::Null) => {
+                if ty.is_non_null() {
+                    self.null_error(parent_type, fields[0], path);
+                    return Err(Bubble);
+                }
+                return Ok(JsonValue::Null);
+            }
+            Some(value) => value,
+        };
+        let nullify = |ty: &Type| if ty.is_non_null() { Err(Bubble) } else { Ok(JsonValue::Null) };
+        match ty {
+            Type::List(item_type) | Type::NonNullList(item_type) => {
+                let JsonValue::Array(items) = value else {
+                    self.shape_error("expected a list", path);
+                    return nullify(ty);
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for (index, item) in items.iter().enumerate() {
+                    path.push(PathSegment::Index(index));
+                    let completed = self.complete(parent_type, item_type, fields, Some(item), path);
+                    path.pop();
+                    match completed {
+                        Ok(value) => out.push(value),
+                        Err(Bubble) => return nullify(ty),
+                    }
+                }
+                Ok(JsonValue::Array(out))
+            }
+            Type::Named(name) | Type::NonNullNamed(name) => match self.complete_named(name, fields, value, path) {
+                Ok(value) => Ok(value),
+                Err(Bubble) => nullify(ty),
+            },
+        }
+    }
+
+    fn complete_named(
+        &mut self,
+        type_name: &Name,
+        fields: &[&'a Node<Field>],
+        value: &JsonValue,
+        path: &mut Vec<PathSegment>,
+    ) -> Result<JsonValue, Bubble> {
+        let schema = self.schema;
+        match schema.types.get(type_name) {
+            Some(ExtendedType::Scalar(_)) | None => Ok(value.clone()),
+            Some(ExtendedType::Enum(definition)) => match value.as_str() {
+                Some(v) if definition.values.contains_key(v) => Ok(value.clone()),
+                _ => {
+                    self.shape_error(&format!("invalid value for enum {type_name}"), path);
+                    Err(Bubble)
+                }
+            },
+            Some(ExtendedType::InputObject(_)) => Err(Bubble),
+            Some(ExtendedType::Object(_)) | Some(ExtendedType::Interface(_)) | Some(ExtendedType::Union(_)) => {
+                let JsonValue::Object(object) = value else {
+                    self.shape_error("expected an object", path);
+                    return Err(Bubble);
+                };
+                let Some(runtime_type) = self.runtime_type(type_name, object) else {
+                    self.shape_error(&format!("could not determine the runtime type of {type_name}"), path);
+                    return Err(Bubble);
+                };
+                let selection_sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set).collect();
+                let grouped = self.collect_fields(&runtime_type, &selection_sets);
+                let mut out = JsonMap::with_capacity(grouped.len());
+                for (key, sub_fields) in grouped {
+                    let field = sub_fields[0];
+                    if field.name == "__typename" {
+                        out.insert(key.as_str(), JsonValue::from(runtime_type.as_str()));
+                        continue;
+                    }
+                    path.push(PathSegment::Key(key.to_string()));
+                    let completed =
+                        self.complete(&runtime_type, field.ty(), &sub_fields, object.get(key.as_str()), path);
+                    path.pop();
+                    out.insert(key.as_str(), completed?);
+                }
+                Ok(JsonValue::Object(out))
+            }
+        }
+    }
+
+    fn runtime_type(&self, declared: &Name, object: &JsonMap) -> Option<Name> {
+        match self.schema.types.get(declared)? {
+            ExtendedType::Object(_) => Some(declared.clone()),
+            _ => {
+                let typename = object.get("__typename").and_then(JsonValue::as_str)?;
+                let is_object = matches!(self.schema.types.get(typename), Some(ExtendedType::Object(_)));
+                (is_object && self.schema.is_subtype(declared, typename)).then(|| Name::new(typename).ok()).flatten()
+            }
+        }
+    }
+
+    /// CollectFields (spec 6.3.2) for one runtime object type over several selection sets.
+    fn collect_fields(
+        &self,
+        object_type: &str,
+        selection_sets: &[&'a SelectionSet],
+    ) -> IndexMap<Name, Vec<&'a Node<Field>>> {
+        let mut grouped: IndexMap<Name, Vec<&'a Node<Field>>> = IndexMap::default();
+        let mut visited = HashSet::default();
+        for set in selection_sets {
+            self.collect_into(object_type, set, &mut grouped, &mut visited);
+        }
+        grouped
+    }
+
+    fn collect_into(
+        &self,
+        object_type: &str,
+        set: &'a SelectionSet,
+        grouped: &mut IndexMap<Name, Vec<&'a Node<Field>>>,
+        visited: &mut HashSet<Name>,
+    ) {
+        for selection in &set.selections {
+            match selection {
+                Selection::Field(field) => {
+                    if self.included(&field.directives) {
+                        grouped.entry(field.response_key().clone()).or_default().push(field);
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if !self.included(&spread.directives) || !visited.insert(spread.fragment_name.clone()) {
+                        continue;
+                    }
+                    if let Some(fragment) = self.document.fragments.get(&spread.fragment_name)
+                        && self.applies(fragment.type_condition(), object_type)
+                    {
+                        self.collect_into(object_type, &fragment.selection_set, grouped, visited);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    if !self.included(&inline.directives) {
+                        continue;
+                    }
+                    let applies = inline.type_condition.as_ref().is_none_or(|c| self.applies(c, object_type));
+                    if applies {
+                        self.collect_into(object_type, &inline.selection_set, grouped, visited);
+                    }
+                }
+            }
+        }
+    }
+
+    fn applies(&self, condition: &str, object_type: &str) -> bool {
+        condition == object_type || self.schema.is_subtype(condition, object_type)
+    }
+
+    fn included(&self, directives: &apollo_compiler::executable::DirectiveList) -> bool {
+        let flag = |name: &str| {
+            directives.get(name).and_then(|d| d.specified_argument_by_name("if")).map(|v| match v.as_ref() {
+                Value::Boolean(b) => *b,
+                Value::Variable(var) => matches!(self.variables.get(var.as_str()), Some(JsonValue::Bool(true))),
+                _ => false,
+            })
+        };
+        flag("skip") != Some(true) && flag("include") != Some(false)
+    }
+
+    fn explained(&self, path: &[PathSegment]) -> bool {
+        match &self.reported {
+            None => true,
+            Some(paths) => paths.iter().any(|p| p.starts_with(path) || path.starts_with(p)),
+        }
+    }
+
+    fn null_error(&mut self, parent_type: &str, field: &Field, path: &[PathSegment]) {
+        if self.explained(path) {
+            return;
+        }
+        let name = field.definition.name.as_str();
+        self.errors.push(
+            GraphqlError::new(
+                format!("Cannot return null for non-nullable field {parent_type}.{name}."),
+                crate::error::code::SUBGRAPH_INVALID_RESPONSE,
+            )
+            .with_path(path.to_vec()),
+        );
+    }
+
+    fn shape_error(&mut self, message: &str, path: &[PathSegment]) {
+        if self.explained(path) {
+            return;
+        }
+        self.errors.push(
+            GraphqlError::new(
+                format!("subgraph data does not match the schema: {message}"),
+                crate::error::code::SUBGRAPH_INVALID_RESPONSE,
+            )
+            .with_path(path.to_vec()),
+        );
+    }
+}
