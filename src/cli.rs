@@ -171,46 +171,30 @@ enum ServeCommand {
 
 #[derive(Debug, Args)]
 pub struct ServeGatewayArgs {
+    /// Configuration file (see gateway.toml for every option and its default). Without it,
+    /// ./gateway.toml is read when present. Environment variables `GGZHUB_GATEWAY__<SECTION>__<KEY>`
+    /// override the file; the flags below override both.
+    #[arg(long, env = "GGZHUB_GATEWAY_CONFIG")]
+    pub config: Option<PathBuf>,
     /// The supergraph (Apollo format) to serve; watched and reloaded when it changes.
-    #[arg(long, env = "GGZHUB_SUPERGRAPH", default_value = "schema/supergraph.graphql")]
-    pub supergraph: PathBuf,
+    #[arg(long)]
+    pub supergraph: Option<PathBuf>,
     /// Address to listen on.
-    #[arg(long, env = "GGZHUB_LISTEN", default_value = "127.0.0.1:4000")]
-    pub listen: SocketAddr,
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
     /// Serve requests without a token (as an anonymous caller; subgraphs get no token).
-    #[arg(long, env = "GGZHUB_ALLOW_ANONYMOUS")]
+    #[arg(long)]
     pub allow_anonymous: bool,
-    /// PEM file with the Ed25519 public key that callers' tokens are verified with.
-    #[arg(long, env = "GGZHUB_TOKEN_PUBLIC_KEY")]
-    pub token_public_key: Option<PathBuf>,
-    /// PEM file with the Ed25519 private key that signs the internal tokens sent to subgraphs.
-    #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY")]
-    pub token_signing_key: Option<PathBuf>,
     /// Development only: use the key in the data directory both to verify callers and to sign
     /// internal tokens (the key `ggzhub token issue` and `ggzhub dev` use).
-    #[arg(long, conflicts_with_all = ["token_public_key", "token_signing_key"])]
+    #[arg(long)]
     pub dev_key: bool,
     /// Directory of the development key.
-    #[arg(long, env = "GGZHUB_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-    /// Time one subgraph call may take, in seconds.
-    #[arg(long, env = "GGZHUB_SUBGRAPH_TIMEOUT", default_value_t = 30)]
-    pub subgraph_timeout: u64,
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
     /// Replace a subgraph's URL from the supergraph: `name=url`, repeatable.
     #[arg(long = "subgraph-url", value_parser = parse_subgraph_url)]
     pub subgraph_urls: Vec<(String, String)>,
-    /// How often the supergraph file is checked for changes, in seconds (0: never).
-    #[arg(long, env = "GGZHUB_WATCH_INTERVAL", default_value_t = 2)]
-    pub watch_interval: u64,
-    /// Serve GraphiQL to browsers on GET /graphql.
-    #[arg(long, env = "GGZHUB_GRAPHIQL")]
-    pub graphiql: bool,
-    /// Refuse `__schema` and `__type` queries.
-    #[arg(long, env = "GGZHUB_NO_INTROSPECTION")]
-    pub no_introspection: bool,
-    /// Maximum request body in bytes.
-    #[arg(long, env = "GGZHUB_BODY_LIMIT", default_value_t = ggzhub_kit::server::DEFAULT_BODY_LIMIT)]
-    pub body_limit: usize,
 }
 
 fn parse_subgraph_url(s: &str) -> Result<(String, String), String> {
@@ -222,42 +206,80 @@ fn parse_subgraph_url(s: &str) -> Result<(String, String), String> {
 }
 
 impl ServeGatewayArgs {
-    /// Turns the arguments into the gateway's options.
+    /// The configuration: file and environment, then these flags.
+    pub fn config(&self) -> anyhow::Result<ggzhub_gateway::config::GatewayConfig> {
+        let mut config = ggzhub_gateway::config::GatewayConfig::load(self.config.as_deref())
+            .context("reading the gateway configuration")?;
+        if let Some(path) = &self.supergraph {
+            config.supergraph.path = path.clone();
+        }
+        if let Some(listen) = self.listen {
+            config.server.listen = listen;
+        }
+        if self.allow_anonymous {
+            config.auth.allow_anonymous = true;
+        }
+        if self.dev_key {
+            config.auth.dev_key = true;
+        }
+        if let Some(dir) = &self.data_dir {
+            config.auth.data_dir = dir.clone();
+        }
+        config.subgraphs.urls.extend(self.subgraph_urls.iter().cloned());
+        Ok(config)
+    }
+
+    /// Turns the configuration into the gateway's options.
     pub fn options(&self) -> anyhow::Result<ggzhub_gateway::server::ServeOptions> {
+        let config = self.config()?;
         let read = |path: &Path| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
-        let (verifier, signer) = if self.dev_key {
-            let key = SigningKey::load_or_create(&dev_key_path(&self.data_dir))?;
+        let auth = &config.auth;
+        let (verifier, signer) = if auth.dev_key {
+            if auth.public_key.is_some() || auth.signing_key.is_some() {
+                anyhow::bail!("auth.dev_key cannot be combined with auth.public_key or auth.signing_key");
+            }
+            let key = SigningKey::load_or_create(&dev_key_path(&auth.data_dir))?;
             (Some(key.verifier(ggzhub_gateway::identity::GATEWAY_AUDIENCE)), Some(key.signer()))
         } else {
-            let verifier = match &self.token_public_key {
+            let verifier = match &auth.public_key {
                 Some(path) => Some(
                     TokenVerifier::from_public_pem(&read(path)?, ggzhub_gateway::identity::GATEWAY_AUDIENCE)
                         .with_context(|| format!("{} does not hold an Ed25519 public key", path.display()))?,
                 ),
                 None => None,
             };
-            let signer = match &self.token_signing_key {
+            let signer = match &auth.signing_key {
                 Some(path) => Some(SigningKey::from_pem(&read(path)?, &path.display().to_string())?.signer()),
                 None => None,
             };
             (verifier, signer)
         };
-        if verifier.is_none() && !self.allow_anonymous {
-            anyhow::bail!("give --token-public-key (or --dev-key) to verify callers, or --allow-anonymous");
+        if verifier.is_none() && !auth.allow_anonymous {
+            anyhow::bail!("set auth.public_key (or --dev-key) to verify callers, or allow anonymous callers");
+        }
+        if verifier.is_some() && signer.is_none() {
+            anyhow::bail!("set auth.signing_key: subgraphs accept only the gateway's internal tokens");
         }
         Ok(ggzhub_gateway::server::ServeOptions {
-            supergraph: self.supergraph.clone(),
-            listen: self.listen,
-            watch_interval: Duration::from_secs(self.watch_interval),
+            supergraph: config.supergraph.path.clone(),
+            listen: config.server.listen,
+            watch_interval: Duration::from_secs(config.supergraph.watch_interval_secs),
             engine: ggzhub_gateway::gateway::EngineOptions {
-                subgraph_timeout: Duration::from_secs(self.subgraph_timeout.max(1)),
-                introspection: !self.no_introspection,
-                subgraph_urls: self.subgraph_urls.iter().cloned().collect(),
-                ..Default::default()
+                subgraph_timeout: Duration::from_secs(config.subgraphs.timeout_secs.max(1)),
+                parser_limits: ggzhub_gateway::pipeline::parse::ParserLimits {
+                    max_tokens: config.limits.max_tokens,
+                    max_recursion: config.limits.max_recursion,
+                },
+                introspection: config.limits.introspection,
+                subgraph_urls: config.subgraphs.urls.clone(),
+                plan_cache_size: config.limits.plan_cache_size,
             },
-            http: ggzhub_gateway::http::HttpOptions { graphiql: self.graphiql },
-            limits: HttpLimits { body_limit: self.body_limit, ..HttpLimits::default() },
-            identity: ggzhub_gateway::identity::Identity { verifier, signer, allow_anonymous: self.allow_anonymous },
+            http: ggzhub_gateway::http::HttpOptions { graphiql: config.server.graphiql },
+            limits: HttpLimits {
+                body_limit: config.server.body_limit,
+                request_timeout: Duration::from_secs(config.server.request_timeout_secs.max(1)),
+            },
+            identity: ggzhub_gateway::identity::Identity { verifier, signer, allow_anonymous: auth.allow_anonymous },
         })
     }
 }
@@ -344,6 +366,12 @@ enum SchemaCommand {
     /// Write each subgraph's SDL to `<dir>/<name>.graphql`.
     Export {
         /// Output directory.
+        #[arg(long, default_value = "schema")]
+        dir: PathBuf,
+    },
+    /// Compose `<dir>/<subgraph>.graphql` into the supergraph `<dir>/supergraph.graphql`.
+    Compose {
+        /// Directory of the subgraph SDLs and the supergraph.
         #[arg(long, default_value = "schema")]
         dir: PathBuf,
     },
@@ -482,6 +510,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::write(&path, service.sdl()).with_context(|| format!("writing {}", path.display()))?;
                 println!("wrote {}", path.display());
             }
+            Ok(())
+        }
+        Command::Schema { command: SchemaCommand::Compose { dir } } => {
+            let supergraph = ggzhub_gateway::compose::compose_hub(&dir)?;
+            let path = dir.join("supergraph.graphql");
+            std::fs::write(&path, supergraph).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
             Ok(())
         }
         Command::Token { command: TokenCommand::PublicKey { data_dir } } => {

@@ -25,9 +25,13 @@ pub struct DevArgs {
     /// Interface to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
-    /// Port of the gateway (reserved: the gateway joins the dev hub with issue #5).
+    /// Port of the gateway (0 picks a free port).
     #[arg(long, default_value_t = 4000)]
     gateway_port: u16,
+    /// Serve this supergraph file (watched for changes) instead of composing one at start from
+    /// the subgraphs' `_service { sdl }`.
+    #[arg(long)]
+    supergraph: Option<PathBuf>,
     /// Port of the region subgraph (0 picks a free port).
     #[arg(long, default_value_t = 4001)]
     region_port: u16,
@@ -77,6 +81,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let national_addr = national_listener.local_addr()?;
     let contracting_listener = bind(args.host, args.contracting_port, "contracting").await?;
     let contracting_addr = contracting_listener.local_addr()?;
+    let gateway_listener = bind(args.host, args.gateway_port, "gateway").await?;
+    let gateway_addr = gateway_listener.local_addr()?;
 
     let region_app =
         ggzhub_region::app::router(region_db, Arc::new(key.verifier(Service::Region.name())), HttpLimits::default());
@@ -108,13 +114,76 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     write_private(&tokens_path, serde_json::to_string_pretty(&tokens)?.as_bytes())
         .with_context(|| format!("writing {}", tokens_path.display()))?;
 
+    // One shutdown signal stops every server; each drains its in-flight requests.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let region = tokio::spawn(ggzhub_kit::server::serve(region_listener, region_app, stopped(stop_rx.clone())));
+    let national = tokio::spawn(ggzhub_kit::server::serve(national_listener, national_app, stopped(stop_rx.clone())));
+    let contracting =
+        tokio::spawn(ggzhub_kit::server::serve(contracting_listener, contracting_app, stopped(stop_rx.clone())));
+
+    let subgraphs = [
+        (Service::Region, region_addr),
+        (Service::NationalTable, national_addr),
+        (Service::Contracting, contracting_addr),
+    ];
+    let gateway = Arc::new(ggzhub_gateway::gateway::Gateway::new(ggzhub_gateway::gateway::EngineOptions {
+        subgraph_urls: subgraphs
+            .iter()
+            .map(|(s, addr)| (s.name().to_owned(), format!("http://{addr}/graphql")))
+            .collect(),
+        ..Default::default()
+    }));
+    match &args.supergraph {
+        Some(path) => {
+            let sdl = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            gateway.load_supergraph(&sdl).with_context(|| format!("loading {}", path.display()))?;
+            tokio::spawn(ggzhub_gateway::server::watch(gateway.clone(), path.clone(), Duration::from_secs(2)));
+        }
+        None => {
+            let mut sdls = Vec::new();
+            for (service, addr) in subgraphs {
+                let token = key.signer().sign(&TokenRequest {
+                    subject: "ggzhub-dev-compose".into(),
+                    audience: vec![service.name().to_owned()],
+                    org: uuid::Uuid::nil(),
+                    org_kind: OrgKind::HubOperator,
+                    regions: Vec::new(),
+                    roles: Vec::new(),
+                    scopes: Vec::new(),
+                    ttl: Duration::from_secs(60),
+                });
+                let url = format!("http://{addr}/graphql");
+                let sdl = ggzhub_gateway::server::fetch_subgraph_sdl(&url, Some(&token)).await?;
+                sdls.push(ggzhub_gateway::compose::SubgraphSdl { name: service.name().to_owned(), url, sdl });
+            }
+            let supergraph = ggzhub_gateway::compose::compose(&sdls).context("composing the subgraphs' SDL")?;
+            gateway.load_supergraph(&supergraph).context("loading the composed supergraph")?;
+        }
+    }
+    let identity = ggzhub_gateway::identity::Identity {
+        verifier: Some(key.verifier(ggzhub_gateway::identity::GATEWAY_AUDIENCE)),
+        signer: Some(key.signer()),
+        allow_anonymous: false,
+    };
+    let gateway_app = ggzhub_gateway::server::app(
+        gateway,
+        Arc::new(identity),
+        ggzhub_gateway::http::HttpOptions { graphiql: true },
+        HttpLimits::default(),
+    );
+    let gateway_task = tokio::spawn(ggzhub_kit::server::serve(gateway_listener, gateway_app, stopped(stop_rx)));
+
     println!("\nggzhub dev hub (DEMO DATA: fictitious organisations)");
+    println!("  gateway                  http://{gateway_addr}/graphql");
+    println!("                           (open it in a browser for GraphiQL)");
     println!("  region subgraph          http://{region_addr}/graphql");
     println!("  national-table subgraph  http://{national_addr}/graphql");
     println!("  contracting subgraph     http://{contracting_addr}/graphql");
     println!("  health                   http://<each>/health/ready");
-    println!("  (the gateway on :{} joins with its issue)", args.gateway_port);
-    println!("\nDemo tokens, valid for every subgraph (also in {}):", tokens_path.display());
+    println!("\nDemo tokens, valid at the gateway and every subgraph (also in {}):", tokens_path.display());
     for t in tokens.as_array().into_iter().flatten() {
         println!(
             "  {:<22} {} ({})\n    {}",
@@ -126,19 +195,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     }
     println!("\nREADME.md has a first query to try.\n");
 
-    // One shutdown signal stops both servers; each drains its in-flight requests.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-    let region = tokio::spawn(ggzhub_kit::server::serve(region_listener, region_app, stopped(stop_rx.clone())));
-    let national = tokio::spawn(ggzhub_kit::server::serve(national_listener, national_app, stopped(stop_rx.clone())));
-    let contracting = tokio::spawn(ggzhub_kit::server::serve(contracting_listener, contracting_app, stopped(stop_rx)));
     ggzhub_kit::server::shutdown_signal().await;
     let _ = stop_tx.send(true);
     region.await.context("region server task")??;
     national.await.context("national-table server task")??;
     contracting.await.context("contracting server task")??;
+    gateway_task.await.context("gateway server task")??;
     tracing::info!("dev hub stopped");
     Ok(())
 }

@@ -266,6 +266,9 @@ impl Gateway {
                 tracing::warn!(error = %e, "query planning failed");
                 RequestFailure::new(500, vec![GraphqlError::new(e.to_string(), code::QUERY_PLANNING_FAILED)])
             })?;
+        if let Some(plan) = &plan {
+            tracing::debug!(%plan, "query plan");
+        }
         Ok(Prepared {
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),

@@ -2,6 +2,8 @@
 // Request errors are the rare path and carry GraphQL error lists; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod compose;
+pub mod config;
 pub mod error;
 pub mod execute;
 pub mod fetch;

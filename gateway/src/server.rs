@@ -80,3 +80,22 @@ fn fingerprint(path: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
+
+/// Asks a running subgraph for its SDL (`_service { sdl }`), for composing at start in
+/// development. `bearer` is a token the subgraph accepts.
+pub async fn fetch_subgraph_sdl(url: &str, bearer: Option<&str>) -> anyhow::Result<String> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let mut request =
+        client.post(url).header("content-type", "application/json").body(r#"{"query":"{ _service { sdl } }"}"#);
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = request.send().await.with_context(|| format!("asking {url} for its SDL"))?;
+    let status = response.status();
+    let body: serde_json::Value =
+        response.json().await.with_context(|| format!("{url} answered HTTP {status} without JSON"))?;
+    body.pointer("/data/_service/sdl")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .with_context(|| format!("{url} answered HTTP {status} without `_service.sdl`: {body}"))
+}

@@ -13,6 +13,7 @@ struct DevHub {
     url: String,
     national_url: String,
     contracting_url: String,
+    gateway_url: String,
     data_dir: PathBuf,
     tokens: Value,
 }
@@ -21,7 +22,18 @@ impl DevHub {
     fn start() -> Self {
         let data_dir = std::env::temp_dir().join(format!("ggzhub-e2e-{}", uuid::Uuid::new_v4().simple()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_ggzhub"))
-            .args(["dev", "--region-port", "0", "--national-table-port", "0", "--contracting-port", "0", "--data-dir"])
+            .args([
+                "dev",
+                "--gateway-port",
+                "0",
+                "--region-port",
+                "0",
+                "--national-table-port",
+                "0",
+                "--contracting-port",
+                "0",
+                "--data-dir",
+            ])
             .arg(&data_dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -32,7 +44,7 @@ impl DevHub {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                for name in ["region subgraph", "national-table subgraph", "contracting subgraph"] {
+                for name in ["gateway", "region subgraph", "national-table subgraph", "contracting subgraph"] {
                     if let Some(url) = line.trim().strip_prefix(name).map(|s| s.trim().to_owned()) {
                         let _ = tx.send((name, url));
                     }
@@ -40,18 +52,19 @@ impl DevHub {
             }
         });
         let mut urls = std::collections::HashMap::new();
-        while urls.len() < 3 {
+        while urls.len() < 4 {
             let (name, url) = rx.recv_timeout(Duration::from_secs(120)).expect("ggzhub dev prints the subgraph URLs");
             urls.insert(name, url);
         }
         let url = urls["region subgraph"].clone();
         let national_url = urls["national-table subgraph"].clone();
         let contracting_url = urls["contracting subgraph"].clone();
+        let gateway_url = urls["gateway"].clone();
         let tokens: Value = serde_json::from_str(
             &std::fs::read_to_string(data_dir.join("demo-tokens.json")).expect("demo-tokens.json is written"),
         )
         .expect("demo-tokens.json is JSON");
-        Self { child, url, national_url, contracting_url, data_dir, tokens }
+        Self { child, url, national_url, contracting_url, gateway_url, data_dir, tokens }
     }
 
     fn persona(&self, kind: &str) -> (String, String) {
@@ -215,4 +228,57 @@ async fn contracts_are_read_only_by_their_parties() {
     let (_, patient_org) = hub.persona("PATIENT_ORGANISATION");
     let refused = hub.gql_at(&hub.contracting_url, &patient_org, q, json!({})).await;
     assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused:#}");
+}
+
+#[tokio::test]
+async fn one_query_through_the_gateway_joins_all_three_subgraphs() {
+    let hub = DevHub::start();
+    let (_, insurer) = hub.persona("INSURER");
+    let query = r#"query Utrecht($code: String!) {
+        region(code: $code) {
+            code
+            name
+            escalations { id status }
+            offers(first: 5, category: ACUTE) {
+                nodes {
+                    id
+                    category
+                    provider { name }
+                    coverage: contractCoverage { insurerCount }
+                    supraRegionalListing { id }
+                }
+            }
+        }
+    }"#;
+    let body = hub.gql_at(&hub.gateway_url, &insurer, query, json!({ "code": "utrecht" })).await;
+    assert!(body.get("errors").is_none(), "no errors: {body}");
+    let region = &body["data"]["region"];
+    assert_eq!(region["code"], "utrecht");
+    // From the national-table subgraph.
+    assert!(!region["escalations"].as_array().expect("escalations").is_empty(), "{body}");
+    let offers = region["offers"]["nodes"].as_array().expect("offers");
+    assert!(!offers.is_empty(), "{body}");
+    for offer in offers {
+        assert_eq!(offer["category"], "ACUTE");
+        // From the region subgraph (nested entity), the contracting subgraph (alias) and the
+        // national-table subgraph (nullable listing).
+        assert!(offer["provider"]["name"].is_string(), "{offer}");
+        assert!(offer["coverage"]["insurerCount"].is_number(), "{offer}");
+        assert!(offer.as_object().expect("object").contains_key("supraRegionalListing"), "{offer}");
+    }
+    // The demo data has one acute Utrecht offer contracted by four insurers.
+    assert!(offers.iter().any(|o| o["coverage"]["insurerCount"] == 4), "{body}");
+
+    // No token: 401 at the gateway, no data.
+    let response = reqwest::Client::new()
+        .post(&hub.gateway_url)
+        .json(&json!({ "query": "{ regions { code } }" }))
+        .send()
+        .await
+        .expect("gateway answers");
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert!(body.get("data").is_none());
+    assert!(hub.stop().success());
 }

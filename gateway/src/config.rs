@@ -1,0 +1,148 @@
+//! `gateway.toml`: every option with its default, overridable by environment variables
+//! `GGZHUB_GATEWAY__<SECTION>__<KEY>` (e.g. `GGZHUB_GATEWAY__SERVER__LISTEN=0.0.0.0:4000`) and
+//! then by command-line flags. `gateway.toml` at the repository root documents each option.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    pub server: ServerConfig,
+    pub supergraph: SupergraphConfig,
+    pub subgraphs: SubgraphsConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address the gateway listens on.
+    pub listen: SocketAddr,
+    /// Maximum request body in bytes.
+    pub body_limit: usize,
+    /// Time one client request may take, in seconds.
+    pub request_timeout_secs: u64,
+    /// Serve GraphiQL to browsers on GET /graphql.
+    pub graphiql: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SupergraphConfig {
+    /// The supergraph file (Apollo format).
+    pub path: PathBuf,
+    /// Seconds between checks of the file for changes; 0 turns watching off.
+    pub watch_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SubgraphsConfig {
+    /// Time one subgraph call may take, in seconds.
+    pub timeout_secs: u64,
+    /// Subgraph URLs that replace the supergraph's `@join__graph(url:)`, by subgraph name.
+    pub urls: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Serve callers without a token (subgraphs then get no token).
+    pub allow_anonymous: bool,
+    /// PEM file with the Ed25519 public key callers' tokens are verified with.
+    pub public_key: Option<PathBuf>,
+    /// PEM file with the Ed25519 private key that signs internal tokens for subgraphs.
+    pub signing_key: Option<PathBuf>,
+    /// Development only: use the key in `data_dir` for both (the key of `ggzhub dev`).
+    pub dev_key: bool,
+    /// Directory of the development key.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Most lexical tokens in one GraphQL document.
+    pub max_tokens: usize,
+    /// Deepest nesting the parser follows.
+    pub max_recursion: usize,
+    /// Answer `__schema` / `__type`.
+    pub introspection: bool,
+    /// Prepared operations (validated document and plan) kept per supergraph.
+    pub plan_cache_size: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            body_limit: ggzhub_kit::server::DEFAULT_BODY_LIMIT,
+            request_timeout_secs: 30,
+            graphiql: false,
+        }
+    }
+}
+
+impl Default for SupergraphConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("schema/supergraph.graphql"), watch_interval_secs: 2 }
+    }
+}
+
+impl Default for SubgraphsConfig {
+    fn default() -> Self {
+        Self { timeout_secs: 30, urls: HashMap::new() }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            allow_anonymous: false,
+            public_key: None,
+            signing_key: None,
+            dev_key: false,
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let parser = crate::pipeline::parse::ParserLimits::default();
+        Self {
+            max_tokens: parser.max_tokens,
+            max_recursion: parser.max_recursion,
+            introspection: true,
+            plan_cache_size: 1024,
+        }
+    }
+}
+
+/// Prefix of the environment overrides.
+pub const ENV_PREFIX: &str = "GGZHUB_GATEWAY__";
+
+impl GatewayConfig {
+    /// Defaults, then `file` (which must exist when given explicitly; `gateway.toml` in the
+    /// working directory is read when present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(GatewayConfig::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(figment::Error::from(format!("config file {} does not exist", path.display())));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => figment = figment.merge(Toml::file("gateway.toml")),
+        }
+        figment.merge(Env::prefixed(ENV_PREFIX).split("__").lowercase(true)).extract()
+    }
+}

@@ -1,0 +1,35 @@
+//! gateway.toml documents every option with its default; the environment overrides it.
+
+use std::path::PathBuf;
+
+use ggzhub_gateway::config::GatewayConfig;
+
+fn repo_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../gateway.toml")
+}
+
+#[test]
+fn checked_in_gateway_toml_holds_exactly_the_defaults() {
+    let from_file = GatewayConfig::load(Some(&repo_file())).expect("gateway.toml loads");
+    assert_eq!(from_file, GatewayConfig::default());
+}
+
+#[test]
+fn unknown_options_and_missing_files_are_refused() {
+    let dir = std::env::temp_dir().join(format!("ggzhub-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("gateway.toml");
+    std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:4100\"\nlisen = 1\n").expect("write");
+    let error = GatewayConfig::load(Some(&file)).expect_err("a misspelt option is refused").to_string();
+    assert!(error.contains("lisen"), "{error}");
+    std::fs::write(&file, "[server]\nlisten = \"not an address\"\n").expect("write");
+    assert!(GatewayConfig::load(Some(&file)).is_err());
+    assert!(GatewayConfig::load(Some(&dir.join("absent.toml"))).is_err());
+    std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:4100\"\n[subgraphs.urls]\nregion = \"http://r:1/graphql\"\n")
+        .expect("write");
+    let config = GatewayConfig::load(Some(&file)).expect("loads");
+    assert_eq!(config.server.listen.port(), 4100);
+    assert_eq!(config.subgraphs.urls["region"], "http://r:1/graphql");
+    assert_eq!(config.subgraphs.timeout_secs, 30, "unset options keep their default");
+    let _ = std::fs::remove_dir_all(dir);
+}
