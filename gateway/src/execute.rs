@@ -431,22 +431,31 @@ fn value_at_mut<'v>(value: &'v mut JsonValue, path: &[PathSegment]) -> Option<&'
 }
 
 /// The representation of one entity: its data projected onto the fetch's `requires` selection.
+/// `None` when a required field is absent (an earlier fetch could not provide it): such an
+/// entity cannot be resolved and is not sent.
 fn project_requires(supergraph: &Supergraph, entity: &JsonMap, requires: &PlanSelectionSet) -> Option<JsonValue> {
     let mut out = JsonMap::new();
-    project_into(supergraph, entity, requires, &mut out);
+    project_into(supergraph, entity, requires, &mut out)?;
     if out.is_empty() { None } else { Some(JsonValue::Object(out)) }
 }
 
-fn project_into(supergraph: &Supergraph, source: &JsonMap, selection: &PlanSelectionSet, out: &mut JsonMap) {
+fn project_into(
+    supergraph: &Supergraph,
+    source: &JsonMap,
+    selection: &PlanSelectionSet,
+    out: &mut JsonMap,
+) -> Option<()> {
     for item in &selection.items {
         match item {
             PlanSelectionItem::Field(field) => {
+                // In a `requires` selection the name is the key in the fetched data and the alias
+                // the key the subgraph expects (the planner aliases conflicting fetches).
                 let key = field.alias.as_deref().unwrap_or(&field.name);
-                let Some(value) = source.get(key) else { continue };
+                let value = source.get(field.name.as_str())?;
                 let projected = if field.selections.items.is_empty() {
                     value.clone()
                 } else {
-                    project_value(supergraph, value, &field.selections)
+                    project_value(supergraph, value, &field.selections)?
                 };
                 match out.get_mut(key) {
                     Some(existing) => deep_merge(existing, projected),
@@ -461,26 +470,27 @@ fn project_into(supergraph: &Supergraph, source: &JsonMap, selection: &PlanSelec
                     None => true,
                 };
                 if applies {
-                    project_into(supergraph, source, &fragment.selections, out);
+                    project_into(supergraph, source, &fragment.selections, out)?;
                 }
             }
             PlanSelectionItem::FragmentSpread(_) => {}
         }
     }
+    Some(())
 }
 
-fn project_value(supergraph: &Supergraph, value: &JsonValue, selection: &PlanSelectionSet) -> JsonValue {
-    match value {
+fn project_value(supergraph: &Supergraph, value: &JsonValue, selection: &PlanSelectionSet) -> Option<JsonValue> {
+    Some(match value {
         JsonValue::Object(object) => {
             let mut out = JsonMap::new();
-            project_into(supergraph, object, selection, &mut out);
+            project_into(supergraph, object, selection, &mut out)?;
             JsonValue::Object(out)
         }
-        JsonValue::Array(items) => {
-            JsonValue::Array(items.iter().map(|item| project_value(supergraph, item, selection)).collect())
-        }
+        JsonValue::Array(items) => JsonValue::Array(
+            items.iter().map(|item| project_value(supergraph, item, selection)).collect::<Option<Vec<_>>>()?,
+        ),
         other => other.clone(),
-    }
+    })
 }
 
 /// Applies one of the planner's rewrites (rename a key, set a value) along its path.

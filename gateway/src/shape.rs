@@ -148,10 +148,10 @@ impl<'a> Shaper<'a> {
                     self.shape_error("expected an object", path);
                     return Err(Bubble);
                 };
-                let Some(runtime_type) = self.runtime_type(type_name, object) else {
-                    self.shape_error(&format!("could not determine the runtime type of {type_name}"), path);
-                    return Err(Bubble);
-                };
+                // Without a concrete `__typename` (an `@interfaceObject` subgraph answers with the
+                // interface's name), the planner fetched none because the selection does not
+                // depend on it: shape with the declared type.
+                let runtime_type = self.runtime_type(type_name, object).unwrap_or_else(|| type_name.clone());
                 let selection_sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set).collect();
                 let grouped = self.collect_fields(&runtime_type, &selection_sets);
                 let mut out = JsonMap::with_capacity(grouped.len());
