@@ -148,10 +148,10 @@ impl<'a> Shaper<'a> {
                     self.shape_error("expected an object", path);
                     return Err(Bubble);
                 };
-                // Without a concrete `__typename` (an `@interfaceObject` subgraph answers with the
-                // interface's name), the planner fetched none because the selection does not
-                // depend on it: shape with the declared type.
-                let runtime_type = self.runtime_type(type_name, object).unwrap_or_else(|| type_name.clone());
+                let Some(runtime_type) = self.runtime_type(type_name, object) else {
+                    // An object of a type clients cannot see (`@inaccessible`) is null for them.
+                    return Err(Bubble);
+                };
                 let selection_sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set).collect();
                 let grouped = self.collect_fields(&runtime_type, &selection_sets);
                 let mut out = JsonMap::with_capacity(grouped.len());
@@ -172,13 +172,24 @@ impl<'a> Shaper<'a> {
         }
     }
 
+    /// The concrete type of an object in the data. Without a concrete `__typename` (none fetched
+    /// because the selection does not depend on it, or an `@interfaceObject` subgraph answered
+    /// with the interface's name) the declared type is used. `None` when the data names a type
+    /// the API schema does not have (`@inaccessible`).
     fn runtime_type(&self, declared: &Name, object: &JsonMap) -> Option<Name> {
         match self.schema.types.get(declared)? {
             ExtendedType::Object(_) => Some(declared.clone()),
             _ => {
-                let typename = object.get("__typename").and_then(JsonValue::as_str)?;
-                let is_object = matches!(self.schema.types.get(typename), Some(ExtendedType::Object(_)));
-                (is_object && self.schema.is_subtype(declared, typename)).then(|| Name::new(typename).ok()).flatten()
+                let Some(typename) = object.get("__typename").and_then(JsonValue::as_str) else {
+                    return Some(declared.clone());
+                };
+                match self.schema.types.get(typename) {
+                    Some(ExtendedType::Object(_)) if self.schema.is_subtype(declared, typename) => {
+                        Name::new(typename).ok()
+                    }
+                    Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => Some(declared.clone()),
+                    _ => None,
+                }
             }
         }
     }
