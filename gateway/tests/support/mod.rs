@@ -1,0 +1,131 @@
+//! Recording mock subgraphs: small HTTP servers on 127.0.0.1:0 that answer GraphQL requests
+//! with a function of the request and remember every request, so tests can assert what each
+//! subgraph received.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::routing::post;
+use ggzhub_gateway::compose::{SubgraphSdl, compose};
+use ggzhub_gateway::fetch::OutgoingHeaders;
+use ggzhub_gateway::gateway::{EngineOptions, Gateway, GraphqlRequest, Transport};
+use serde_json::Value;
+
+type Handler = dyn Fn(&Value) -> Value + Send + Sync;
+
+/// Order of requests across all mocks of a test.
+#[derive(Clone, Default)]
+pub struct Clock(Arc<AtomicUsize>);
+
+#[derive(Clone)]
+struct MockState {
+    name: &'static str,
+    handler: Arc<Handler>,
+    delay: Duration,
+    received: Arc<Mutex<Vec<(usize, Value)>>>,
+    clock: Clock,
+}
+
+pub struct Mock {
+    pub name: &'static str,
+    pub sdl: &'static str,
+    pub url: String,
+    received: Arc<Mutex<Vec<(usize, Value)>>>,
+}
+
+impl Mock {
+    /// The request bodies received, in order.
+    pub fn received(&self) -> Vec<Value> {
+        self.received.lock().expect("lock").iter().map(|(_, v)| v.clone()).collect()
+    }
+
+    /// When (on the test's clock) each request arrived.
+    pub fn ticks(&self) -> Vec<usize> {
+        self.received.lock().expect("lock").iter().map(|(t, _)| *t).collect()
+    }
+
+    pub fn calls(&self) -> usize {
+        self.received.lock().expect("lock").len()
+    }
+}
+
+async fn handle(State(state): State<MockState>, Json(body): Json<Value>) -> Json<Value> {
+    let tick = state.clock.0.fetch_add(1, Ordering::SeqCst);
+    state.received.lock().expect("lock").push((tick, body.clone()));
+    if !state.delay.is_zero() {
+        tokio::time::sleep(state.delay).await;
+    }
+    let _ = state.name;
+    Json((state.handler)(&body))
+}
+
+pub async fn mock(
+    name: &'static str,
+    sdl: &'static str,
+    clock: &Clock,
+    delay: Duration,
+    handler: impl Fn(&Value) -> Value + Send + Sync + 'static,
+) -> Mock {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let state = MockState { name, handler: Arc::new(handler), delay, received: received.clone(), clock: clock.clone() };
+    let app = axum::Router::new().route("/graphql", post(handle)).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Mock { name, sdl, url, received }
+}
+
+/// A URL where nothing listens.
+pub async fn dead_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    format!("http://{addr}/graphql")
+}
+
+/// A gateway over `mocks`, composed with our composer; `urls` replaces some subgraph URLs.
+pub fn gateway(mocks: &[&Mock], timeout: Duration, urls: &[(&str, String)]) -> Gateway {
+    let subgraphs: Vec<SubgraphSdl> = mocks
+        .iter()
+        .map(|m| SubgraphSdl { name: m.name.to_owned(), url: m.url.clone(), sdl: m.sdl.to_owned() })
+        .collect();
+    let supergraph = compose(&subgraphs).expect("the mock subgraphs compose");
+    let gateway = Gateway::new(EngineOptions {
+        subgraph_timeout: timeout,
+        subgraph_urls: urls.iter().map(|(n, u)| ((*n).to_owned(), u.clone())).collect(),
+        ..Default::default()
+    });
+    gateway.load_supergraph(&supergraph).expect("the composed supergraph loads");
+    gateway
+}
+
+/// Runs a query and returns the serialized response (key order preserved) and its status.
+pub async fn run(gateway: &Gateway, query: &str, variables: Value) -> (String, u16) {
+    let variables = match serde_json::from_value(variables) {
+        Ok(v) => v,
+        Err(e) => panic!("variables: {e}"),
+    };
+    let response = gateway
+        .execute(
+            GraphqlRequest { query: query.to_owned(), operation_name: None, variables },
+            Transport::Post,
+            &OutgoingHeaders::default(),
+        )
+        .await;
+    let status = response.status;
+    (serde_json::to_string(&response).expect("serializes"), status)
+}
+
+pub fn json(text: &str) -> Value {
+    serde_json::from_str(text).expect("JSON")
+}
+
+/// The `representations` a request carried.
+pub fn representations(body: &Value) -> Vec<Value> {
+    body["variables"]["representations"].as_array().cloned().unwrap_or_default()
+}
