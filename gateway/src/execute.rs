@@ -15,8 +15,8 @@ use tracing::Instrument;
 use crate::error::{GraphqlError, PathSegment, code};
 use crate::fetch::{OutgoingHeaders, SubgraphClient, SubgraphResponse};
 use crate::plan::{
-    BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, PlanNode, PlanSelectionItem,
-    PlanSelectionSet, QueryPlan,
+    BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, OperationKind, PlanNode,
+    PlanSelectionItem, PlanSelectionSet, QueryPlan,
 };
 use crate::supergraph::Supergraph;
 
@@ -143,7 +143,13 @@ impl<'a> Executor<'a> {
         variables
     }
 
-    async fn send(&self, service: &str, query: &str, variables: JsonMap) -> Result<SubgraphResponse, GraphqlError> {
+    async fn send(
+        &self,
+        service: &str,
+        query: &str,
+        variables: JsonMap,
+        shareable: bool,
+    ) -> Result<SubgraphResponse, GraphqlError> {
         let Some(url) = self.supergraph.subgraph_urls.get(service) else {
             return Err(GraphqlError::new(format!("subgraph '{service}' is not in the supergraph"), code::INTERNAL));
         };
@@ -153,14 +159,22 @@ impl<'a> Executor<'a> {
         if let Some(traceparent) = span.in_scope(crate::trace::current_traceparent) {
             headers.traceparent = Some(traceparent);
         }
-        self.client.call(service, url, body, &headers).instrument(span).await.map_err(|failure| {
+        let call = async {
+            if shareable {
+                self.client.call_shared(service, url, body, &headers).await
+            } else {
+                self.client.call(service, url, body, &headers).await
+            }
+        };
+        call.instrument(span).await.map_err(|failure| {
             GraphqlError::new(failure.to_string(), failure.code()).with_extension("serviceName", service)
         })
     }
 
     async fn root_fetch(&self, fetch: &FetchNode) {
         let variables = self.fetch_variables(fetch.variable_usages.as_ref());
-        let result = self.send(&fetch.service_name, &fetch.operation.document_str, variables).await;
+        let is_query = !matches!(fetch.operation_kind, Some(OperationKind::Mutation));
+        let result = self.send(&fetch.service_name, &fetch.operation.document_str, variables, is_query).await;
         let mut state = self.lock();
         match result {
             Err(error) => state.errors.push(error),
@@ -255,7 +269,7 @@ impl<'a> Executor<'a> {
             return;
         }
         // 2. One subgraph call.
-        let result = self.send(service, query, variables).await;
+        let result = self.send(service, query, variables, true).await;
         // 3. Merge each answer into every entity it stands for.
         let mut state = self.lock();
         let response = match result {

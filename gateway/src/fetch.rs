@@ -1,20 +1,24 @@
 //! Calls to subgraphs over HTTP: one pooled keep-alive client for the gateway.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 
 use apollo_compiler::response::{JsonMap, JsonValue};
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 /// What a subgraph answered, parsed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SubgraphResponse {
     pub data: Option<JsonValue>,
     pub errors: Vec<JsonMap>,
 }
 
 /// Why a subgraph call produced no GraphQL response.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchFailure {
     #[error("subgraph '{service}' is not in the supergraph")]
     UnknownService { service: String },
@@ -41,6 +45,32 @@ impl FetchFailure {
 pub struct SubgraphClient {
     http: reqwest::Client,
     timeout: Duration,
+    inflight: Arc<Mutex<HashMap<InflightKey, SharedCall>>>,
+}
+
+/// Identical calls: same subgraph URL, same body and same caller identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct InflightKey {
+    url: String,
+    body: Bytes,
+    authorization: Option<HeaderValue>,
+}
+
+type SharedCall = Shared<BoxFuture<'static, Result<Arc<SubgraphResponse>, FetchFailure>>>;
+
+/// Removes a call from the in-flight table when its first requester is done with it, even if
+/// that requester is cancelled.
+struct InflightGuard<'a> {
+    table: &'a Mutex<HashMap<InflightKey, SharedCall>>,
+    key: Option<InflightKey>,
+}
+
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
+        }
+    }
 }
 
 /// Headers to send with one subgraph request.
@@ -59,7 +89,35 @@ impl SubgraphClient {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
-        Self { http, timeout }
+        Self { http, timeout, inflight: Arc::default() }
+    }
+
+    /// Like [`call`](Self::call), but identical calls (same subgraph, body and identity) that are
+    /// in flight at the same time share one HTTP request. Only for queries: they do not change
+    /// anything, so one answer serves every asker.
+    pub async fn call_shared(
+        &self,
+        service: &str,
+        url: &str,
+        body: Bytes,
+        headers: &OutgoingHeaders,
+    ) -> Result<SubgraphResponse, FetchFailure> {
+        let key = InflightKey { url: url.to_owned(), body: body.clone(), authorization: headers.authorization.clone() };
+        let (call, _guard) = {
+            let mut table = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match table.get(&key) {
+                Some(call) => (call.clone(), None),
+                None => {
+                    let client = self.clone();
+                    let (service, url, headers) = (service.to_owned(), url.to_owned(), headers.clone());
+                    let call =
+                        async move { client.call(&service, &url, body, &headers).await.map(Arc::new) }.boxed().shared();
+                    table.insert(key.clone(), call.clone());
+                    (call, Some(InflightGuard { table: &self.inflight, key: Some(key) }))
+                }
+            }
+        };
+        call.await.map(|shared| Arc::try_unwrap(shared).unwrap_or_else(|shared| (*shared).clone()))
     }
 
     pub async fn call(

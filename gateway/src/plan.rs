@@ -23,6 +23,7 @@ pub use hive_router_query_planner::planner::plan_nodes::{
     BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNode, FlattenNodePathSegment, PlanNode,
     QueryPlan,
 };
+pub use hive_router_query_planner::state::supergraph_state::OperationKind;
 
 /// How long one plan may take before it is abandoned.
 const PLANNING_BUDGET: Duration = Duration::from_secs(10);

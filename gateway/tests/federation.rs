@@ -348,3 +348,23 @@ async fn request_errors_have_no_data_and_carry_codes_and_locations() {
     assert!(body.contains("BAD_USER_INPUT") && !body.contains("\"data\""), "{body}");
     assert_eq!(accounts.calls(), 0, "nothing reaches a subgraph");
 }
+
+#[tokio::test]
+async fn identical_queries_in_flight_share_one_subgraph_call_but_mutations_never_do() {
+    let clock = Clock::default();
+    let accounts = mock("accounts", ACCOUNTS, &clock, Duration::from_millis(300), accounts_handler).await;
+    let gw = gateway(&[&accounts], Duration::from_secs(5), &[]);
+    let query = "{ users { id name } }";
+    let (a, b) = tokio::join!(run(&gw, query, json!({})), run(&gw, query, json!({})));
+    assert_eq!(a, b);
+    assert!(a.0.contains(r#""name":"Ann""#), "{}", a.0);
+    assert_eq!(accounts.calls(), 1, "the second request joined the first one's call");
+    let mutation = r#"mutation { addUser(name: "x") { id } }"#;
+    let (a, b) = tokio::join!(run(&gw, mutation, json!({})), run(&gw, mutation, json!({})));
+    assert_eq!(a.0, r#"{"data":{"addUser":{"id":"new"}}}"#);
+    assert_eq!(a, b);
+    assert_eq!(accounts.calls(), 3, "each mutation is sent");
+    // Once answered, the next identical query is sent again (no caching of answers).
+    run(&gw, query, json!({})).await;
+    assert_eq!(accounts.calls(), 4);
+}

@@ -28,6 +28,7 @@ struct MockState {
     handler: Arc<Handler>,
     delay: Duration,
     received: Arc<Mutex<Vec<(usize, Value)>>>,
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
     clock: Clock,
 }
 
@@ -36,6 +37,7 @@ pub struct Mock {
     pub sdl: &'static str,
     pub url: String,
     received: Arc<Mutex<Vec<(usize, Value)>>>,
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Mock {
@@ -49,13 +51,24 @@ impl Mock {
         self.received.lock().expect("lock").iter().map(|(t, _)| *t).collect()
     }
 
+    /// The `Authorization` header of each request (or its absence).
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.authorizations.lock().expect("lock").clone()
+    }
+
     pub fn calls(&self) -> usize {
         self.received.lock().expect("lock").len()
     }
 }
 
-async fn handle(State(state): State<MockState>, Json(body): Json<Value>) -> Json<Value> {
+async fn handle(
+    State(state): State<MockState>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<Value>,
+) -> Json<Value> {
     let tick = state.clock.0.fetch_add(1, Ordering::SeqCst);
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    state.authorizations.lock().expect("lock").push(authorization);
     state.received.lock().expect("lock").push((tick, body.clone()));
     if !state.delay.is_zero() {
         tokio::time::sleep(state.delay).await;
@@ -72,12 +85,20 @@ pub async fn mock(
     handler: impl Fn(&Value) -> Value + Send + Sync + 'static,
 ) -> Mock {
     let received = Arc::new(Mutex::new(Vec::new()));
-    let state = MockState { name, handler: Arc::new(handler), delay, received: received.clone(), clock: clock.clone() };
+    let authorizations = Arc::new(Mutex::new(Vec::new()));
+    let state = MockState {
+        name,
+        handler: Arc::new(handler),
+        delay,
+        received: received.clone(),
+        authorizations: authorizations.clone(),
+        clock: clock.clone(),
+    };
     let app = axum::Router::new().route("/graphql", post(handle)).with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Mock { name, sdl, url, received }
+    Mock { name, sdl, url, received, authorizations }
 }
 
 /// A URL where nothing listens.
@@ -86,6 +107,15 @@ pub async fn dead_url() -> String {
     let addr = listener.local_addr().expect("addr");
     drop(listener);
     format!("http://{addr}/graphql")
+}
+
+/// The supergraph of `mocks`, composed with our composer.
+pub fn supergraph(mocks: &[&Mock]) -> String {
+    let subgraphs: Vec<SubgraphSdl> = mocks
+        .iter()
+        .map(|m| SubgraphSdl { name: m.name.to_owned(), url: m.url.clone(), sdl: m.sdl.to_owned() })
+        .collect();
+    compose(&subgraphs).expect("the mock subgraphs compose")
 }
 
 /// A gateway over `mocks`, composed with our composer; `urls` replaces some subgraph URLs.

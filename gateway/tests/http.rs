@@ -1,0 +1,242 @@
+//! The gateway over HTTP: media types and status codes (GraphQL over HTTP), GET, health,
+//! GraphiQL, caller tokens and the internal tokens subgraphs receive, and supergraph reloads.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::http::HttpOptions;
+use ggzhub_gateway::identity::Identity;
+use ggzhub_kit::SigningKey;
+use ggzhub_kit::server::HttpLimits;
+use ggzhub_kit::token::{OrgKind, TokenRequest};
+use serde_json::{Value, json};
+use support::{Clock, mock, supergraph};
+
+const ACCOUNTS: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Query { users: [User!]! }
+type Mutation { addUser(name: String!): User! }
+type User @key(fields: "id") { id: ID! name: String! }
+"#;
+
+fn accounts(body: &Value) -> Value {
+    if body["query"].as_str().unwrap_or("").contains("addUser") {
+        return json!({ "data": { "addUser": { "id": "new", "name": "x" } } });
+    }
+    json!({ "data": { "users": [{ "id": "u1", "name": "Ann" }] } })
+}
+
+async fn serve(gateway: Arc<Gateway>, identity: Identity) -> String {
+    let app =
+        ggzhub_gateway::server::app(gateway, Arc::new(identity), HttpOptions { graphiql: true }, HttpLimits::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+fn anonymous() -> Identity {
+    Identity { verifier: None, signer: None, allow_anonymous: true }
+}
+
+fn gateway_over(sdl: &str) -> Arc<Gateway> {
+    let gateway = Gateway::new(EngineOptions::default());
+    gateway.load_supergraph(sdl).expect("loads");
+    Arc::new(gateway)
+}
+
+#[tokio::test]
+async fn media_types_status_codes_get_and_health() {
+    let mock = mock("accounts", ACCOUNTS, &Clock::default(), Duration::ZERO, accounts).await;
+    let base = serve(gateway_over(&supergraph(&[&mock])), anonymous()).await;
+    let url = format!("{base}/graphql");
+    let http = reqwest::Client::new();
+    let post = |accept: &'static str, content_type: &'static str, body: String| {
+        http.post(&url).header("accept", accept).header("content-type", content_type).body(body).send()
+    };
+    let query = json!({ "query": "{ users { id } }" }).to_string();
+    let invalid = json!({ "query": "{ users { nope } }" }).to_string();
+
+    let response = post("application/graphql-response+json", "application/json", query.clone()).await.expect("send");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/graphql-response+json");
+    assert_eq!(response.json::<Value>().await.expect("json"), json!({ "data": { "users": [{ "id": "u1" }] } }));
+
+    // A request error: 400 with the new media type, 200 with plain JSON.
+    let response = post("application/graphql-response+json", "application/json", invalid.clone()).await.expect("send");
+    assert_eq!(response.status(), 400);
+    let response = post("application/json", "application/json", invalid).await.expect("send");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: Value = response.json().await.expect("json");
+    assert!(body.get("data").is_none() && body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED");
+
+    for (content_type, body, status, fragment) in [
+        ("text/plain", query.clone(), 415, "application/json"),
+        ("application/json", "{not json".to_owned(), 400, "not valid JSON"),
+        ("application/json", "[{\"query\":\"{ users { id } }\"}]".to_owned(), 400, "batched"),
+        ("application/json", "{\"query\": 5}".to_owned(), 400, "must be a string"),
+        ("application/json", "{\"query\":\"{ users { id } }\",\"variables\":[]}".to_owned(), 400, "must be an object"),
+    ] {
+        let response = post("application/json", content_type, body).await.expect("send");
+        assert_eq!(response.status(), status, "{content_type}");
+        let body: Value = response.json().await.expect("json");
+        assert!(body["errors"][0]["message"].as_str().expect("message").contains(fragment), "{body}");
+    }
+    let response = post("text/csv", "application/json", query.clone()).await.expect("send");
+    assert_eq!(response.status(), 406);
+
+    // GET: queries only.
+    let response = http.get(&url).query(&[("query", "{ users { name } }")]).send().await.expect("send");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.expect("json"), json!({ "data": { "users": [{ "name": "Ann" }] } }));
+    let response = http
+        .get(&url)
+        .header("accept", "application/graphql-response+json")
+        .query(&[("query", "mutation { addUser(name: \"x\") { id } }")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 405);
+    assert_eq!(mock.calls(), 2, "the refused requests reached no subgraph");
+
+    let page = http.get(&url).header("accept", "text/html").send().await.expect("send");
+    assert!(page.text().await.expect("text").contains("GraphiQL"));
+    assert_eq!(http.get(format!("{base}/health/live")).send().await.expect("send").status(), 200);
+    assert_eq!(http.get(format!("{base}/health/ready")).send().await.expect("send").status(), 200);
+
+    // A gateway without a supergraph is alive but not ready.
+    let empty = serve(Arc::new(Gateway::new(EngineOptions::default())), anonymous()).await;
+    assert_eq!(http.get(format!("{empty}/health/ready")).send().await.expect("send").status(), 503);
+}
+
+#[tokio::test]
+async fn callers_need_a_valid_token_and_subgraphs_get_a_fresh_internal_token_for_their_audience() {
+    let mock = mock("accounts", ACCOUNTS, &Clock::default(), Duration::ZERO, accounts).await;
+    let caller_key = SigningKey::generate();
+    let internal_key = SigningKey::generate();
+    let identity = Identity {
+        verifier: Some(caller_key.verifier("gateway")),
+        signer: Some(internal_key.signer()),
+        allow_anonymous: false,
+    };
+    let base = serve(gateway_over(&supergraph(&[&mock])), identity).await;
+    let url = format!("{base}/graphql");
+    let token = |key: &SigningKey, audience: &str| {
+        key.signer().sign(&TokenRequest {
+            subject: "tester".into(),
+            audience: vec![audience.to_owned()],
+            org: uuid::Uuid::nil(),
+            org_kind: OrgKind::Insurer,
+            regions: vec!["utrecht".into()],
+            roles: vec![],
+            scopes: vec!["picture:read".into()],
+            ttl: Duration::from_secs(300),
+        })
+    };
+    let http = reqwest::Client::new();
+    let query = json!({ "query": "{ users { id } }" });
+    for (label, authorization) in [
+        ("no token", None),
+        ("not bearer", Some("Basic dXNlcjpwYXNz".to_owned())),
+        ("garbage", Some("Bearer not.a.token".to_owned())),
+        ("other key", Some(format!("Bearer {}", token(&internal_key, "gateway")))),
+        ("other audience", Some(format!("Bearer {}", token(&caller_key, "accounts")))),
+    ] {
+        let mut request = http.post(&url).json(&query);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("send");
+        assert_eq!(response.status(), 401, "{label}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{label}");
+        assert!(body.get("data").is_none());
+    }
+    assert_eq!(mock.calls(), 0);
+
+    let client_token = token(&caller_key, "gateway");
+    let response = http
+        .post(&url)
+        .bearer_auth(&client_token)
+        .header("x-org", "someone-else")
+        .json(&query)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200);
+    let sent = mock.authorizations();
+    let internal =
+        sent[0].as_deref().and_then(|v| v.strip_prefix("Bearer ")).expect("a bearer token reached the subgraph");
+    assert_ne!(internal, client_token, "the client's token is never forwarded");
+    let claims =
+        internal_key.verifier("accounts").verify(internal).expect("an internal token for the subgraph's audience");
+    assert_eq!(claims.org, uuid::Uuid::nil());
+    assert_eq!(claims.org_kind, OrgKind::Insurer);
+    assert_eq!(claims.scope, "picture:read");
+    assert!(claims.exp - claims.iat <= 60, "short-lived");
+    assert!(caller_key.verifier("accounts").verify(internal).is_err(), "signed by the gateway's key only");
+}
+
+#[tokio::test]
+async fn a_changed_supergraph_is_swapped_in_and_a_broken_one_ignored() {
+    const V2: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Query { users: [User!]! }
+type Mutation { addUser(name: String!): User! }
+type User @key(fields: "id") { id: ID! name: String! email: String }
+"#;
+    let clock = Clock::default();
+    let v1 = mock("accounts", ACCOUNTS, &clock, Duration::ZERO, accounts).await;
+    let v2 = mock(
+        "accounts",
+        V2,
+        &clock,
+        Duration::ZERO,
+        |_| json!({ "data": { "users": [{ "email": "ann@example.org" }] } }),
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("ggzhub-reload-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("supergraph.graphql");
+    std::fs::write(&path, supergraph(&[&v1])).expect("write");
+    let gateway = gateway_over(&std::fs::read_to_string(&path).expect("read"));
+    tokio::spawn(ggzhub_gateway::server::watch(gateway.clone(), path.clone(), Duration::from_millis(20)));
+    let base = serve(gateway.clone(), anonymous()).await;
+    let ask = || async {
+        reqwest::Client::new()
+            .post(format!("{base}/graphql"))
+            .json(&json!({ "query": "{ users { email } }" }))
+            .send()
+            .await
+            .expect("send")
+            .json::<Value>()
+            .await
+            .expect("json")
+    };
+    assert_eq!(ask().await["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+
+    std::fs::write(&path, supergraph(&[&v2])).expect("write");
+    let mut answer = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        answer = ask().await;
+        if answer.get("data").is_some() {
+            break;
+        }
+    }
+    assert_eq!(answer, json!({ "data": { "users": [{ "email": "ann@example.org" }] } }));
+
+    std::fs::write(&path, "type Query { this is not a supergraph").expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        ask().await,
+        json!({ "data": { "users": [{ "email": "ann@example.org" }] } }),
+        "the old one keeps serving"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
