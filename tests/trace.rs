@@ -1,0 +1,108 @@
+//! One trace from the client through the gateway and a subgraph down to the database: the
+//! gateway's spans (parse, validate, plan, execute, subgraph fetch), the subgraph's request span
+//! continuing the `traceparent` the gateway sent, and the SQL statements under it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ggzhub_gateway::compose::{SubgraphSdl, compose};
+use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::http::HttpOptions;
+use ggzhub_gateway::identity::Identity;
+use ggzhub_kit::db::{DbConfig, connect};
+use ggzhub_kit::server::HttpLimits;
+use ggzhub_kit::token::{TokenRequest, default_scopes};
+use ggzhub_kit::{OrgKind, SigningKey};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use sea_orm_migration::MigratorTrait as _;
+use serde_json::{Value, json};
+use tracing_subscriber::layer::SubscriberExt as _;
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+// One thread: the test's subscriber (set for this thread only) sees the gateway's and the
+// subgraph's spans alike.
+#[tokio::test(flavor = "current_thread")]
+async fn one_trace_runs_from_the_gateway_to_the_database() {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let key = SigningKey::generate();
+    let db = connect(&DbConfig::new("sqlite::memory:")).await.expect("db");
+    ggzhub_region::migration::Migrator::up(&db, None).await.expect("migrations");
+    ggzhub_region::seed::seed(&db, &ggzhub_region::seed::Source::Demo).await.expect("demo data");
+    let region_url =
+        serve(ggzhub_region::app::router(db, Arc::new(key.verifier(ggzhub_region::AUDIENCE)), HttpLimits::default()))
+            .await;
+    let supergraph = compose(&[SubgraphSdl {
+        name: ggzhub_region::AUDIENCE.to_owned(),
+        url: region_url,
+        sdl: ggzhub_region::graphql::sdl(),
+    }])
+    .expect("composes");
+    let gateway = Gateway::new(EngineOptions::default());
+    gateway.load_supergraph(&supergraph).expect("loads");
+    let identity = Identity {
+        verifier: Some(key.verifier(ggzhub_gateway::identity::GATEWAY_AUDIENCE)),
+        signer: Some(key.signer()),
+        allow_anonymous: false,
+    };
+    let gateway_url = serve(ggzhub_gateway::server::app(
+        Arc::new(gateway),
+        Arc::new(identity),
+        HttpOptions { graphiql: false },
+        HttpLimits::default(),
+    ))
+    .await;
+
+    let token = key.signer().sign(&TokenRequest {
+        subject: "trace-test".into(),
+        audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+        org: uuid::Uuid::nil(),
+        org_kind: OrgKind::NationalTable,
+        regions: vec![],
+        roles: vec![],
+        scopes: default_scopes(OrgKind::NationalTable).iter().map(|s| (*s).to_owned()).collect(),
+        ttl: Duration::from_secs(60),
+    });
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let response = reqwest::Client::new()
+        .post(&gateway_url)
+        .bearer_auth(token)
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .json(&json!({ "query": r#"{ region(code: "utrecht") { code name } }"# }))
+        .send()
+        .await
+        .expect("gateway answers");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body, json!({ "data": { "region": { "code": "utrecht", "name": "Utrecht" } } }));
+
+    provider.force_flush().expect("flush");
+    let spans = exporter.get_finished_spans().expect("spans");
+    let in_trace: Vec<_> = spans.iter().filter(|s| s.span_context.trace_id().to_string() == trace_id).collect();
+    let names: Vec<&str> = in_trace.iter().map(|s| s.name.as_ref()).collect();
+    for expected in ["parse", "validate", "plan", "execute", "subgraph_fetch"] {
+        assert!(names.contains(&expected), "gateway span {expected} in the trace: {names:?}");
+    }
+    let fetch = in_trace.iter().find(|s| s.name == "subgraph_fetch").expect("fetch span");
+    let subgraph_request = in_trace
+        .iter()
+        .find(|s| s.name == "http_request" && s.parent_span_id == fetch.span_context.span_id())
+        .expect("the subgraph's request span continues the gateway's fetch span");
+    assert!(
+        in_trace
+            .iter()
+            .any(|s| s.name.starts_with("sea_orm")
+                && s.span_context.trace_id() == subgraph_request.span_context.trace_id()),
+        "database statements are in the same trace: {names:?}"
+    );
+}
