@@ -75,17 +75,31 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, ComposeError> {
         .map_err(|diagnostics| ComposeError { errors: diagnostics.iter_errors().map(str::to_owned).collect() })?;
     let rendered = graphql_composition::render_federated_sdl(&graph)
         .map_err(|e| ComposeError { errors: vec![format!("rendering the supergraph failed: {e}")] })?;
-    adapt(&rendered).map_err(|e| ComposeError { errors: vec![e] })
+    // Which subgraph defines which scalar: Apollo marks custom scalars with `@join__type` per
+    // defining subgraph; graphql-composition does not.
+    let mut scalar_owners: Vec<(String, String)> = Vec::new();
+    for subgraph in subgraphs {
+        if let Ok(document) = Document::parse(&subgraph.sdl, "subgraph.graphql") {
+            for definition in &document.definitions {
+                if let Definition::ScalarTypeDefinition(scalar) = definition {
+                    scalar_owners.push((scalar.name.to_string(), subgraph.name.clone()));
+                }
+            }
+        }
+    }
+    adapt(&rendered, &scalar_owners).map_err(|e| ComposeError { errors: vec![e] })
 }
 
 /// Turns graphql-composition's federated SDL into Apollo's supergraph format.
-fn adapt(rendered: &str) -> Result<String, String> {
+fn adapt(rendered: &str, scalar_owners: &[(String, String)]) -> Result<String, String> {
     let document = Document::parse(rendered, "composed.graphql")
         .map_err(|e| format!("the composed supergraph does not parse: {}", e.errors))?;
     let mut uses_inaccessible = false;
     let mut uses_tag = false;
     let mut root_names: Vec<Name> = Vec::new();
     let mut all_graphs: Vec<Name> = Vec::new();
+    // Subgraph name → its join__Graph value.
+    let mut graph_of: Vec<(String, Name)> = Vec::new();
     for definition in &document.definitions {
         match definition {
             Definition::SchemaDefinition(schema) => {
@@ -93,6 +107,16 @@ fn adapt(rendered: &str) -> Result<String, String> {
             }
             Definition::EnumTypeDefinition(e) if e.name == "join__Graph" => {
                 all_graphs.extend(e.values.iter().map(|v| v.value.clone()));
+                for value in &e.values {
+                    let name = value
+                        .directives
+                        .get("join__graph")
+                        .and_then(|d| d.specified_argument_by_name("name"))
+                        .and_then(|n| n.as_str().map(str::to_owned));
+                    if let Some(name) = name {
+                        graph_of.push((name, value.value.clone()));
+                    }
+                }
             }
             _ => {}
         }
@@ -108,6 +132,21 @@ fn adapt(rendered: &str) -> Result<String, String> {
         match definition {
             Definition::DirectiveDefinition(d) if is_replaced_definition(&d.name) => {}
             Definition::ScalarTypeDefinition(s) if is_replaced_definition(&s.name) => {}
+            Definition::ScalarTypeDefinition(mut scalar) => {
+                let scalar_mut = scalar.make_mut();
+                if !scalar_mut.directives.0.iter().any(|d| d.name == "join__type") {
+                    for graph in &all_graphs {
+                        let defines = scalar_owners.iter().any(|(scalar_name, subgraph)| {
+                            *scalar_name == scalar_mut.name.as_str()
+                                && graph_of.iter().any(|(name, value)| name == subgraph && value == graph)
+                        });
+                        if defines {
+                            scalar_mut.directives.0.push(Node::new(join_type(graph)));
+                        }
+                    }
+                }
+                out.push(Definition::ScalarTypeDefinition(scalar));
+            }
             Definition::EnumTypeDefinition(e) if e.name == "link__Purpose" => {}
             Definition::ObjectTypeDefinition(mut object) => {
                 let object_mut = object.make_mut();
