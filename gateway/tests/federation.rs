@@ -368,3 +368,45 @@ async fn identical_queries_in_flight_share_one_subgraph_call_but_mutations_never
     run(&gw, query, json!({})).await;
     assert_eq!(accounts.calls(), 4);
 }
+
+const SHELVES: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Query { search: [Result!]! things: [Thing!]! }
+union Result = Product | Shelf
+interface Thing { id: ID! }
+type Shelf implements Thing { id: ID! label: String! }
+type Crate implements Thing { id: ID! product: Product }
+type Product @key(fields: "upc") { upc: String! }
+"#;
+
+fn shelves_handler(body: &Value) -> Value {
+    let query = body["query"].as_str().unwrap_or("");
+    if query.contains("things") {
+        return json!({ "data": { "things": [
+            { "__typename": "Shelf", "id": "s1", "label": "top" },
+            { "__typename": "Crate", "id": "c1", "product": { "__typename": "Product", "upc": "p3" } }
+        ] } });
+    }
+    json!({ "data": { "search": [
+        { "__typename": "Shelf", "label": "top" },
+        { "__typename": "Product", "upc": "p2" }
+    ] } })
+}
+
+#[tokio::test]
+async fn unions_and_interfaces_resolve_fragments_on_their_members_across_subgraphs() {
+    let clock = Clock::default();
+    let shelves = mock("shelves", SHELVES, &clock, Duration::ZERO, shelves_handler).await;
+    let products = mock("products", PRODUCTS, &clock, Duration::ZERO, products_handler).await;
+    let gw = gateway(&[&shelves, &products], Duration::from_secs(5), &[]);
+    let (body, _) =
+        run(&gw, "{ search { __typename ... on Shelf { label } ... on Product { name price } } }", json!({})).await;
+    assert_eq!(
+        body,
+        r#"{"data":{"search":[{"__typename":"Shelf","label":"top"},{"__typename":"Product","name":"Chair","price":20}]}}"#
+    );
+    assert_eq!(representations(&products.received()[0]), vec![json!({ "__typename": "Product", "upc": "p2" })]);
+
+    let (body, _) = run(&gw, "query { things { id ...C } } fragment C on Crate { product { name } }", json!({})).await;
+    assert_eq!(body, r#"{"data":{"things":[{"id":"s1"},{"id":"c1","product":{"name":"Lamp"}}]}}"#);
+}
