@@ -260,8 +260,15 @@ impl Gateway {
             })?;
         }
         let operation_name = op.name.as_ref().map(|n| n.to_string());
+        // The planner is a library we do not control: a panic while planning one operation
+        // becomes that operation's error, not a dropped connection.
         let plan = tracing::info_span!("plan")
-            .in_scope(|| supergraph.planner.plan(&request.query, operation_name.as_deref()))
+            .in_scope(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    supergraph.planner.plan(&request.query, operation_name.as_deref())
+                }))
+                .unwrap_or_else(|_| Err(crate::plan::PlanError::Plan("the planner failed on this operation".into())))
+            })
             .map_err(|e| {
                 tracing::warn!(error = %e, "query planning failed");
                 RequestFailure::new(500, vec![GraphqlError::new(e.to_string(), code::QUERY_PLANNING_FAILED)])
