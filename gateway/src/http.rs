@@ -97,6 +97,9 @@ fn respond(media: MediaType, response: GraphqlResponse, http_level: bool) -> Res
     };
     let mut http = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if status == 405 {
+        http.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
     http
 }
 

@@ -101,6 +101,7 @@ async fn media_types_status_codes_get_and_health() {
         .await
         .expect("send");
     assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
     assert_eq!(mock.calls(), 2, "the refused requests reached no subgraph");
 
     let page = http.get(&url).header("accept", "text/html").send().await.expect("send");
