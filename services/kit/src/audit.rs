@@ -97,7 +97,9 @@ impl AuditEntry {
         let change = if m.org == reader {
             m.change
         } else {
-            let fields: Vec<String> = m.change.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+            // Sorted: the order of a JSON object's keys depends on serde_json features.
+            let mut fields: Vec<String> = m.change.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+            fields.sort_unstable();
             serde_json::json!({ "fields": fields })
         };
         Self {
