@@ -273,6 +273,7 @@ impl ServeGatewayArgs {
                 introspection: config.limits.introspection,
                 subgraph_urls: config.subgraphs.urls.clone(),
                 plan_cache_size: config.limits.plan_cache_size,
+                operation_limits: config.limits.operation_limits(),
             },
             http: ggzhub_gateway::http::HttpOptions { graphiql: config.server.graphiql },
             limits: HttpLimits {

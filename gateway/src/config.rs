@@ -77,6 +77,28 @@ pub struct LimitsConfig {
     pub introspection: bool,
     /// Prepared operations (validated document and plan) kept per supergraph.
     pub plan_cache_size: u64,
+    /// Deepest field nesting.
+    pub max_depth: u64,
+    /// Aliased fields, counted after fragment expansion.
+    pub max_aliases: u64,
+    /// Fields at the root of an operation.
+    pub max_root_fields: u64,
+    /// Directives on one field, fragment spread or inline fragment.
+    pub max_directives: u64,
+    /// Field selections once every fragment is expanded.
+    pub max_selections: u64,
+}
+
+impl LimitsConfig {
+    pub fn operation_limits(&self) -> crate::limits::OperationLimits {
+        crate::limits::OperationLimits {
+            max_depth: self.max_depth,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_directives: self.max_directives,
+            max_selections: self.max_selections,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -117,11 +139,17 @@ impl Default for AuthConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         let parser = crate::pipeline::parse::ParserLimits::default();
+        let operation = crate::limits::OperationLimits::default();
         Self {
             max_tokens: parser.max_tokens,
             max_recursion: parser.max_recursion,
             introspection: true,
             plan_cache_size: 1024,
+            max_depth: operation.max_depth,
+            max_aliases: operation.max_aliases,
+            max_root_fields: operation.max_root_fields,
+            max_directives: operation.max_directives,
+            max_selections: operation.max_selections,
         }
     }
 }

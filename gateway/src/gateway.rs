@@ -34,6 +34,8 @@ pub struct EngineOptions {
     pub subgraph_urls: HashMap<String, String>,
     /// How many prepared operations (document, operation, plan) are cached.
     pub plan_cache_size: u64,
+    /// Depth, aliases, root fields, directives and expanded selections per operation.
+    pub operation_limits: crate::limits::OperationLimits,
 }
 
 impl Default for EngineOptions {
@@ -44,6 +46,7 @@ impl Default for EngineOptions {
             introspection: true,
             subgraph_urls: HashMap::new(),
             plan_cache_size: 1024,
+            operation_limits: crate::limits::OperationLimits::default(),
         }
     }
 }
@@ -240,6 +243,7 @@ impl Gateway {
         let ast = tracing::info_span!("parse").in_scope(|| parse::parse(&request.query, self.options.parser_limits))?;
         let document = tracing::info_span!("validate").in_scope(|| validate::validate(&supergraph.api_schema, ast))?;
         let op = operation::pick(&document, request.operation_name.as_deref())?;
+        crate::limits::check(&document, op, &self.options.operation_limits)?;
         let operation_type = op.operation_type;
         let has_introspection = op.root_fields(&document).any(|f| matches!(f.name.as_str(), "__schema" | "__type"));
         if has_introspection {

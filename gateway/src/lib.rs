@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod gateway;
 pub mod http;
 pub mod identity;
+pub mod limits;
 pub mod pipeline;
 pub mod plan;
 pub mod server;
