@@ -81,18 +81,24 @@ impl GraphqlResponse {
 
 /// What a prepared operation holds: validated document, the chosen operation and its plan.
 struct Prepared {
-    query: String,
-    operation_name: Option<String>,
     document: Valid<ExecutableDocument>,
     operation_type: OperationType,
     plan: Option<QueryPlan>,
     has_introspection: bool,
 }
 
+/// A cache entry: the request text it was made for (a hash match is checked against it) and the
+/// outcome, success or request error.
+struct Cached {
+    query: String,
+    operation_name: Option<String>,
+    outcome: Result<Prepared, RequestFailure>,
+}
+
 /// A supergraph with the caches built for it; replaced as a whole on reload.
 struct Runtime {
     supergraph: Supergraph,
-    prepared: moka::sync::Cache<u64, Arc<Result<Prepared, RequestFailure>>>,
+    prepared: moka::sync::Cache<u64, Arc<Cached>>,
 }
 
 pub struct Gateway {
@@ -152,8 +158,8 @@ impl Gateway {
                 vec![GraphqlError::new("the gateway has no supergraph loaded yet", code::NOT_READY)],
             ));
         };
-        let prepared = self.prepare(&runtime, &request);
-        let prepared = match prepared.as_ref() {
+        let cached = self.prepare(&runtime, &request);
+        let prepared = match &cached.outcome {
             Ok(prepared) => prepared,
             Err(failure) => return GraphqlResponse::failure(failure.clone()),
         };
@@ -170,7 +176,7 @@ impl Gateway {
             ));
         }
         let supergraph = &runtime.supergraph;
-        let Ok(op) = operation::pick(&prepared.document, prepared.operation_name.as_deref()) else {
+        let Ok(op) = operation::pick(&prepared.document, cached.operation_name.as_deref()) else {
             return GraphqlResponse::failure(RequestFailure::new(
                 500,
                 vec![GraphqlError::new("internal error", code::INTERNAL)],
@@ -218,25 +224,26 @@ impl Gateway {
         GraphqlResponse { errors, data: Some(data.unwrap_or(JsonValue::Null)), status: 200 }
     }
 
-    fn prepare(&self, runtime: &Runtime, request: &GraphqlRequest) -> Arc<Result<Prepared, RequestFailure>> {
+    fn prepare(&self, runtime: &Runtime, request: &GraphqlRequest) -> Arc<Cached> {
         let key = {
             let mut hasher = self.hasher.build_hasher();
             request.query.hash(&mut hasher);
             request.operation_name.hash(&mut hasher);
             hasher.finish()
         };
-        if let Some(cached) = runtime.prepared.get(&key) {
-            let same = match cached.as_ref() {
-                Ok(p) => p.query == request.query && p.operation_name == request.operation_name,
-                Err(_) => true,
-            };
-            if same {
-                return cached;
-            }
+        if let Some(cached) = runtime.prepared.get(&key)
+            && cached.query == request.query
+            && cached.operation_name == request.operation_name
+        {
+            return cached;
         }
-        let prepared = Arc::new(self.prepare_uncached(&runtime.supergraph, request));
-        runtime.prepared.insert(key, prepared.clone());
-        prepared
+        let cached = Arc::new(Cached {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            outcome: self.prepare_uncached(&runtime.supergraph, request),
+        });
+        runtime.prepared.insert(key, cached.clone());
+        cached
     }
 
     fn prepare_uncached(&self, supergraph: &Supergraph, request: &GraphqlRequest) -> Result<Prepared, RequestFailure> {
@@ -280,13 +287,6 @@ impl Gateway {
         if let Some(plan) = &plan {
             tracing::debug!(%plan, "query plan");
         }
-        Ok(Prepared {
-            query: request.query.clone(),
-            operation_name: request.operation_name.clone(),
-            document,
-            operation_type,
-            plan,
-            has_introspection,
-        })
+        Ok(Prepared { document, operation_type, plan, has_introspection })
     }
 }
