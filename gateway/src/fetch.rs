@@ -156,7 +156,7 @@ impl SubgraphClient {
                 FetchFailure::Unreachable { service: service.to_owned() }
             }
         })?;
-        match parse_response(&bytes) {
+        match parse_response(bytes) {
             Some(parsed) if parsed.data.is_some() || !parsed.errors.is_empty() => Ok(parsed),
             _ if !status.is_success() => {
                 Err(FetchFailure::Status { service: service.to_owned(), status: status.as_u16() })
@@ -166,8 +166,9 @@ impl SubgraphClient {
     }
 }
 
-fn parse_response(bytes: &[u8]) -> Option<SubgraphResponse> {
-    let JsonValue::Object(mut body) = serde_json::from_slice::<JsonValue>(bytes).ok()? else {
+/// Parses without copying strings: they stay slices of the response buffer.
+fn parse_response(bytes: Bytes) -> Option<SubgraphResponse> {
+    let JsonValue::Object(mut body) = JsonValue::from_bytes(bytes).ok()? else {
         return None;
     };
     let data = match body.remove("data") {

@@ -16,7 +16,13 @@ use crate::error::{GraphqlError, PathSegment};
 /// The field could not be completed and its parent must be nulled (non-null propagation).
 struct Bubble;
 
+/// Fields grouped by response key, for one runtime type.
+type Grouped<'a> = std::rc::Rc<IndexMap<Name, Vec<&'a Node<Field>>>>;
+
 pub struct Shaper<'a> {
+    /// Grouped fields per (selection sets, runtime type): every item of a list is shaped with
+    /// the same grouping, so it is collected once per request.
+    grouped: std::collections::HashMap<(Vec<usize>, Name), Grouped<'a>>,
     schema: &'a Schema,
     document: &'a ExecutableDocument,
     variables: &'a JsonMap,
@@ -35,7 +41,7 @@ impl<'a> Shaper<'a> {
         existing_errors: &[GraphqlError],
     ) -> Self {
         let reported = existing_errors.iter().map(|e| e.path.clone()).collect::<Option<Vec<_>>>();
-        Self { schema, document, variables, reported, errors: Vec::new() }
+        Self { grouped: std::collections::HashMap::new(), schema, document, variables, reported, errors: Vec::new() }
     }
 
     /// Shapes the whole response. `introspection` holds the gateway's answers to root `__schema`
@@ -152,10 +158,21 @@ impl<'a> Shaper<'a> {
                     // An object of a type clients cannot see (`@inaccessible`) is null for them.
                     return Err(Bubble);
                 };
-                let selection_sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set).collect();
-                let grouped = self.collect_fields(&runtime_type, &selection_sets);
+                let cache_key = (
+                    fields.iter().map(|f| std::ptr::from_ref::<Field>(f) as usize).collect::<Vec<_>>(),
+                    runtime_type.clone(),
+                );
+                let grouped = match self.grouped.get(&cache_key) {
+                    Some(grouped) => grouped.clone(),
+                    None => {
+                        let selection_sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set).collect();
+                        let grouped = std::rc::Rc::new(self.collect_fields(&runtime_type, &selection_sets));
+                        self.grouped.insert(cache_key, grouped.clone());
+                        grouped
+                    }
+                };
                 let mut out = JsonMap::with_capacity(grouped.len());
-                for (key, sub_fields) in grouped {
+                for (key, sub_fields) in grouped.iter() {
                     let field = sub_fields[0];
                     if field.name == "__typename" {
                         out.insert(key.as_str(), JsonValue::from(runtime_type.as_str()));
@@ -163,7 +180,7 @@ impl<'a> Shaper<'a> {
                     }
                     path.push(PathSegment::Key(key.to_string()));
                     let completed =
-                        self.complete(&runtime_type, field.ty(), &sub_fields, object.get(key.as_str()), path);
+                        self.complete(&runtime_type, field.ty(), sub_fields, object.get(key.as_str()), path);
                     path.pop();
                     out.insert(key.as_str(), completed?);
                 }
