@@ -86,8 +86,18 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
     let body: Value = response.json().await.expect("json");
     assert_eq!(body, json!({ "data": { "region": { "code": "utrecht", "name": "Utrecht" } } }));
 
-    provider.force_flush().expect("flush");
-    let spans = exporter.get_finished_spans().expect("spans");
+    // The subgraph's request span ends when its response body is finished, which may be just
+    // after the gateway has read it: give the server task a moment to close it.
+    let mut spans = Vec::new();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        provider.force_flush().expect("flush");
+        spans = exporter.get_finished_spans().expect("spans");
+        let subgraph_spans = spans.iter().filter(|s| s.name == "http_request").count();
+        if subgraph_spans >= 2 {
+            break;
+        }
+    }
     let in_trace: Vec<_> = spans.iter().filter(|s| s.span_context.trace_id().to_string() == trace_id).collect();
     let names: Vec<&str> = in_trace.iter().map(|s| s.name.as_ref()).collect();
     for expected in ["parse", "validate", "plan", "execute", "subgraph_fetch"] {

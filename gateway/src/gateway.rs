@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use apollo_compiler::ExecutableDocument;
 use apollo_compiler::executable::OperationType;
-use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::response::JsonMap;
 use apollo_compiler::validation::Valid;
 use arc_swap::ArcSwapOption;
-use serde::Serialize;
 use tracing::Instrument;
 
 use crate::error::{GraphqlError, code};
@@ -59,23 +58,40 @@ pub struct GraphqlRequest {
     pub variables: JsonMap,
 }
 
-/// The response. `data` is absent (`None`) for request errors, `Some(Null)` when null propagated
-/// to the root.
-#[derive(Debug, Serialize)]
+/// The response. `data` is absent (`None`) for request errors; otherwise it is the JSON the
+/// shaper wrote (`null` when null propagated to the root).
+#[derive(Debug)]
 pub struct GraphqlResponse {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<GraphqlError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<JsonValue>,
+    pub data: Option<Vec<u8>>,
     /// HTTP status for `application/graphql-response+json` (`application/json` always gets 200
     /// unless the request itself is unacceptable).
-    #[serde(skip)]
     pub status: u16,
 }
 
 impl GraphqlResponse {
     pub fn failure(failure: RequestFailure) -> Self {
         Self { errors: failure.errors, data: None, status: failure.status }
+    }
+
+    /// The response body: `{"errors": [...], "data": ...}`, each part only when present.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.data.as_ref().map_or(128, |d| d.len() + 64));
+        out.push(b'{');
+        if !self.errors.is_empty() {
+            out.extend_from_slice(b"\"errors\":");
+            // Serializing plain structs into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut out, &self.errors);
+        }
+        if let Some(data) = &self.data {
+            if !self.errors.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"data\":");
+            out.extend_from_slice(data);
+        }
+        out.push(b'}');
+        out
     }
 }
 
@@ -221,7 +237,7 @@ impl Gateway {
         let data = shaper.shape_operation(op, &executed.data, introspection.as_ref());
         let mut errors = executed.errors;
         errors.append(&mut shaper.errors);
-        GraphqlResponse { errors, data: Some(data.unwrap_or(JsonValue::Null)), status: 200 }
+        GraphqlResponse { errors, data: Some(data), status: 200 }
     }
 
     fn prepare(&self, runtime: &Runtime, request: &GraphqlRequest) -> Arc<Cached> {

@@ -89,8 +89,7 @@ fn respond(media: MediaType, response: GraphqlResponse, http_level: bool) -> Res
         MediaType::Json if http_level || matches!(response.status, 405 | 503) => response.status,
         MediaType::Json => 200,
     };
-    let body =
-        serde_json::to_vec(&response).unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"internal error\"}]}".to_vec());
+    let body = response.to_json();
     let content_type = match media {
         MediaType::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
         MediaType::Json => "application/json",

@@ -16,8 +16,34 @@ use crate::error::{GraphqlError, PathSegment};
 /// The field could not be completed and its parent must be nulled (non-null propagation).
 struct Bubble;
 
+/// One step of the path being shaped (cheap to push: names are reference-counted).
+#[derive(Clone)]
+enum Step {
+    Key(Name),
+    Index(usize),
+}
+
+fn owned_path(path: &[Step]) -> Vec<PathSegment> {
+    path.iter()
+        .map(|step| match step {
+            Step::Key(name) => PathSegment::Key(name.to_string()),
+            Step::Index(index) => PathSegment::Index(*index),
+        })
+        .collect()
+}
+
 /// Fields grouped by response key, for one runtime type.
 type Grouped<'a> = std::rc::Rc<IndexMap<Name, Vec<&'a Node<Field>>>>;
+
+/// Appends `value` as JSON.
+fn write_value(out: &mut Vec<u8>, value: &JsonValue) {
+    // Writing to a Vec cannot fail, and serde_json_bytes values always serialize.
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    let _ = serde_json::to_writer(&mut *out, text);
+}
 
 pub struct Shaper<'a> {
     /// Grouped fields per (selection sets, runtime type): every item of a list is shaped with
@@ -31,6 +57,8 @@ pub struct Shaper<'a> {
     /// reported (a whole fetch failed), which explains every missing value.
     reported: Option<Vec<Vec<PathSegment>>>,
     pub errors: Vec<GraphqlError>,
+    /// The response's `data`, written as JSON while shaping.
+    out: Vec<u8>,
 }
 
 impl<'a> Shaper<'a> {
@@ -41,17 +69,26 @@ impl<'a> Shaper<'a> {
         existing_errors: &[GraphqlError],
     ) -> Self {
         let reported = existing_errors.iter().map(|e| e.path.clone()).collect::<Option<Vec<_>>>();
-        Self { grouped: std::collections::HashMap::new(), schema, document, variables, reported, errors: Vec::new() }
+        Self {
+            grouped: std::collections::HashMap::new(),
+            schema,
+            document,
+            variables,
+            reported,
+            errors: Vec::new(),
+            out: Vec::with_capacity(4096),
+        }
     }
 
-    /// Shapes the whole response. `introspection` holds the gateway's answers to root `__schema`
-    /// and `__type` fields, by response key. `None` means `data: null`.
+    /// Shapes the whole response and returns `data` as JSON (`null` when null propagated to the
+    /// root). `introspection` holds the gateway's answers to root `__schema` and `__type`
+    /// fields, by response key.
     pub fn shape_operation(
         &mut self,
         operation: &'a Operation,
         data: &JsonValue,
         introspection: Option<&JsonMap>,
-    ) -> Option<JsonValue> {
+    ) -> Vec<u8> {
         let root_type = operation.selection_set.ty.clone();
         let empty = JsonMap::new();
         let source = match data {
@@ -59,75 +96,93 @@ impl<'a> Shaper<'a> {
             _ => &empty,
         };
         let grouped = self.collect_fields(&root_type, &[&operation.selection_set]);
-        let mut out = JsonMap::new();
         let mut path = Vec::new();
-        for (key, fields) in grouped {
+        self.out.push(b'{');
+        for (index, (key, fields)) in grouped.iter().enumerate() {
+            if index > 0 {
+                self.out.push(b',');
+            }
+            write_str(&mut self.out, key);
+            self.out.push(b':');
             let field = fields[0];
             match field.name.as_str() {
-                "__typename" => {
-                    out.insert(key.as_str(), JsonValue::from(root_type.as_str()));
-                }
-                "__schema" | "__type" => {
-                    let value = introspection.and_then(|i| i.get(key.as_str())).cloned().unwrap_or(JsonValue::Null);
-                    out.insert(key.as_str(), value);
-                }
+                "__typename" => write_str(&mut self.out, &root_type),
+                "__schema" | "__type" => match introspection.and_then(|i| i.get(key.as_str())) {
+                    Some(value) => write_value(&mut self.out, value),
+                    None => self.out.extend_from_slice(b"null"),
+                },
                 _ => {
-                    path.push(PathSegment::Key(key.to_string()));
-                    let result = self.complete(&root_type, field.ty(), &fields, source.get(key.as_str()), &mut path);
+                    path.push(Step::Key(key.clone()));
+                    let result = self.complete(&root_type, field.ty(), fields, source.get(key.as_str()), &mut path);
                     path.pop();
-                    match result {
-                        Ok(value) => {
-                            out.insert(key.as_str(), value);
-                        }
-                        Err(Bubble) => return None,
+                    if result.is_err() {
+                        return b"null".to_vec();
                     }
                 }
             }
         }
-        Some(JsonValue::Object(out))
+        self.out.push(b'}');
+        std::mem::take(&mut self.out)
     }
 
+    /// Writes the completed value; for a nullable type a failure is written as `null`. `Err`
+    /// means a non-null field failed: the caller must drop what it wrote for its object.
     fn complete(
         &mut self,
         parent_type: &str,
         ty: &Type,
         fields: &[&'a Node<Field>],
         value: Option<&JsonValue>,
-        path: &mut Vec<PathSegment>,
-    ) -> Result<JsonValue, Bubble> {
+        path: &mut Vec<Step>,
+    ) -> Result<(), Bubble> {
+        let start = self.out.len();
         let value = match value {
             None | Some(JsonValue::Null) => {
                 if ty.is_non_null() {
                     self.null_error(parent_type, fields[0], path);
                     return Err(Bubble);
                 }
-                return Ok(JsonValue::Null);
+                self.out.extend_from_slice(b"null");
+                return Ok(());
             }
             Some(value) => value,
         };
-        let nullify = |ty: &Type| if ty.is_non_null() { Err(Bubble) } else { Ok(JsonValue::Null) };
-        match ty {
+        let completed = match ty {
             Type::List(item_type) | Type::NonNullList(item_type) => {
-                let JsonValue::Array(items) = value else {
-                    self.shape_error("expected a list", path);
-                    return nullify(ty);
-                };
-                let mut out = Vec::with_capacity(items.len());
-                for (index, item) in items.iter().enumerate() {
-                    path.push(PathSegment::Index(index));
-                    let completed = self.complete(parent_type, item_type, fields, Some(item), path);
-                    path.pop();
-                    match completed {
-                        Ok(value) => out.push(value),
-                        Err(Bubble) => return nullify(ty),
+                if let JsonValue::Array(items) = value {
+                    self.out.push(b'[');
+                    let mut result = Ok(());
+                    for (index, item) in items.iter().enumerate() {
+                        if index > 0 {
+                            self.out.push(b',');
+                        }
+                        path.push(Step::Index(index));
+                        result = self.complete(parent_type, item_type, fields, Some(item), path);
+                        path.pop();
+                        if result.is_err() {
+                            break;
+                        }
                     }
+                    self.out.push(b']');
+                    result
+                } else {
+                    self.shape_error("expected a list", path);
+                    Err(Bubble)
                 }
-                Ok(JsonValue::Array(out))
             }
-            Type::Named(name) | Type::NonNullNamed(name) => match self.complete_named(name, fields, value, path) {
-                Ok(value) => Ok(value),
-                Err(Bubble) => nullify(ty),
-            },
+            Type::Named(name) | Type::NonNullNamed(name) => self.complete_named(name, fields, value, path),
+        };
+        match completed {
+            Ok(()) => Ok(()),
+            Err(Bubble) => {
+                self.out.truncate(start);
+                if ty.is_non_null() {
+                    Err(Bubble)
+                } else {
+                    self.out.extend_from_slice(b"null");
+                    Ok(())
+                }
+            }
         }
     }
 
@@ -136,13 +191,19 @@ impl<'a> Shaper<'a> {
         type_name: &Name,
         fields: &[&'a Node<Field>],
         value: &JsonValue,
-        path: &mut Vec<PathSegment>,
-    ) -> Result<JsonValue, Bubble> {
+        path: &mut Vec<Step>,
+    ) -> Result<(), Bubble> {
         let schema = self.schema;
         match schema.types.get(type_name) {
-            Some(ExtendedType::Scalar(_)) | None => Ok(value.clone()),
+            Some(ExtendedType::Scalar(_)) | None => {
+                write_value(&mut self.out, value);
+                Ok(())
+            }
             Some(ExtendedType::Enum(definition)) => match value.as_str() {
-                Some(v) if definition.values.contains_key(v) => Ok(value.clone()),
+                Some(v) if definition.values.contains_key(v) => {
+                    write_str(&mut self.out, v);
+                    Ok(())
+                }
                 _ => {
                     self.shape_error(&format!("invalid value for enum {type_name}"), path);
                     Err(Bubble)
@@ -171,20 +232,26 @@ impl<'a> Shaper<'a> {
                         grouped
                     }
                 };
-                let mut out = JsonMap::with_capacity(grouped.len());
-                for (key, sub_fields) in grouped.iter() {
+                self.out.push(b'{');
+                for (index, (key, sub_fields)) in grouped.iter().enumerate() {
+                    if index > 0 {
+                        self.out.push(b',');
+                    }
+                    write_str(&mut self.out, key);
+                    self.out.push(b':');
                     let field = sub_fields[0];
                     if field.name == "__typename" {
-                        out.insert(key.as_str(), JsonValue::from(runtime_type.as_str()));
+                        write_str(&mut self.out, &runtime_type);
                         continue;
                     }
-                    path.push(PathSegment::Key(key.to_string()));
+                    path.push(Step::Key(key.clone()));
                     let completed =
                         self.complete(&runtime_type, field.ty(), sub_fields, object.get(key.as_str()), path);
                     path.pop();
-                    out.insert(key.as_str(), completed?);
+                    completed?;
                 }
-                Ok(JsonValue::Object(out))
+                self.out.push(b'}');
+                Ok(())
             }
         }
     }
@@ -284,8 +351,9 @@ impl<'a> Shaper<'a> {
         }
     }
 
-    fn null_error(&mut self, parent_type: &str, field: &Field, path: &[PathSegment]) {
-        if self.explained(path) {
+    fn null_error(&mut self, parent_type: &str, field: &Field, path: &[Step]) {
+        let path = owned_path(path);
+        if self.explained(&path) {
             return;
         }
         let name = field.definition.name.as_str();
@@ -294,12 +362,13 @@ impl<'a> Shaper<'a> {
                 format!("Cannot return null for non-nullable field {parent_type}.{name}."),
                 crate::error::code::SUBGRAPH_INVALID_RESPONSE,
             )
-            .with_path(path.to_vec()),
+            .with_path(path),
         );
     }
 
-    fn shape_error(&mut self, message: &str, path: &[PathSegment]) {
-        if self.explained(path) {
+    fn shape_error(&mut self, message: &str, path: &[Step]) {
+        let path = owned_path(path);
+        if self.explained(&path) {
             return;
         }
         self.errors.push(
@@ -307,7 +376,7 @@ impl<'a> Shaper<'a> {
                 format!("subgraph data does not match the schema: {message}"),
                 crate::error::code::SUBGRAPH_INVALID_RESPONSE,
             )
-            .with_path(path.to_vec()),
+            .with_path(path),
         );
     }
 }

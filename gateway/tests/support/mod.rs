@@ -148,7 +148,7 @@ pub async fn run(gateway: &Gateway, query: &str, variables: Value) -> (String, u
         )
         .await;
     let status = response.status;
-    (serde_json::to_string(&response).expect("serializes"), status)
+    (String::from_utf8(response.to_json()).expect("UTF-8"), status)
 }
 
 pub fn json(text: &str) -> Value {
