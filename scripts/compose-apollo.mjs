@@ -122,6 +122,7 @@ function compare(supergraphPath) {
     .sort();
   const problems = [];
   for (const name of names) if (!urls.has(name)) problems.push(`subgraph ${name}: missing from ours`);
+  for (const name of urls.keys()) if (!names.includes(name)) problems.push(`subgraph ${name}: in ours, but no ${name}.graphql beside it`);
   const result = composeServices(
     names.map((name) => ({
       name,
