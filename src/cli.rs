@@ -274,6 +274,7 @@ impl ServeGatewayArgs {
                 subgraph_urls: config.subgraphs.urls.clone(),
                 plan_cache_size: config.limits.plan_cache_size,
                 operation_limits: config.limits.operation_limits(),
+                dedupe_requests: config.server.dedupe_requests,
             },
             http: ggzhub_gateway::http::HttpOptions { graphiql: config.server.graphiql },
             limits: HttpLimits {

@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Serve GraphiQL to browsers on GET /graphql.
     pub graphiql: bool,
+    /// Identical queries from the same caller in flight together share one execution.
+    pub dedupe_requests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +110,7 @@ impl Default for ServerConfig {
             body_limit: ggzhub_kit::server::DEFAULT_BODY_LIMIT,
             request_timeout_secs: 30,
             graphiql: false,
+            dedupe_requests: true,
         }
     }
 }

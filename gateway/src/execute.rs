@@ -23,6 +23,11 @@ use crate::supergraph::Supergraph;
 /// Supplies the headers for each subgraph call (identity, trace context).
 pub trait SubgraphHeaders: Send + Sync {
     fn headers_for(&self, service: &str) -> OutgoingHeaders;
+
+    /// Who the caller is, for sharing identical requests; `None` is anonymous.
+    fn identity(&self) -> Option<String> {
+        None
+    }
 }
 
 impl SubgraphHeaders for OutgoingHeaders {

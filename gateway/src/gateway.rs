@@ -35,6 +35,8 @@ pub struct EngineOptions {
     pub plan_cache_size: u64,
     /// Depth, aliases, root fields, directives and expanded selections per operation.
     pub operation_limits: crate::limits::OperationLimits,
+    /// Identical queries from the same caller in flight together share one execution.
+    pub dedupe_requests: bool,
 }
 
 impl Default for EngineOptions {
@@ -46,6 +48,7 @@ impl Default for EngineOptions {
             subgraph_urls: HashMap::new(),
             plan_cache_size: 1024,
             operation_limits: crate::limits::OperationLimits::default(),
+            dedupe_requests: true,
         }
     }
 }
@@ -60,7 +63,7 @@ pub struct GraphqlRequest {
 
 /// The response. `data` is absent (`None`) for request errors; otherwise it is the JSON the
 /// shaper wrote (`null` when null propagated to the root).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct GraphqlResponse {
     pub errors: Vec<GraphqlError>,
     pub data: Option<Vec<u8>>,
@@ -117,7 +120,33 @@ struct Runtime {
     prepared: moka::sync::Cache<u64, Arc<Cached>>,
 }
 
+/// What makes two requests identical for request deduplication.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DedupeKey {
+    query: String,
+    operation_name: Option<String>,
+    variables: String,
+    identity: Option<String>,
+}
+
+type InflightTable = std::sync::Mutex<HashMap<DedupeKey, tokio::sync::watch::Receiver<Option<Arc<GraphqlResponse>>>>>;
+
+/// Takes a request out of the in-flight table when its first requester is done or cancelled.
+struct InflightRequest<'a> {
+    table: &'a InflightTable,
+    key: Option<DedupeKey>,
+}
+
+impl Drop for InflightRequest<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
+        }
+    }
+}
+
 pub struct Gateway {
+    inflight: InflightTable,
     runtime: ArcSwapOption<Runtime>,
     client: SubgraphClient,
     options: EngineOptions,
@@ -135,6 +164,7 @@ pub enum Transport {
 impl Gateway {
     pub fn new(options: EngineOptions) -> Self {
         Self {
+            inflight: InflightTable::default(),
             runtime: ArcSwapOption::empty(),
             client: SubgraphClient::new(options.subgraph_timeout),
             options,
@@ -191,6 +221,67 @@ impl Gateway {
                 vec![GraphqlError::new("subscriptions are not supported over HTTP", code::BAD_REQUEST)],
             ));
         }
+        if self.options.dedupe_requests && prepared.operation_type == OperationType::Query {
+            return self.execute_shared(&runtime, &cached, prepared, &request, headers).await;
+        }
+        self.run_prepared(&runtime, &cached, prepared, &request, headers).await
+    }
+
+    /// Identical queries from the same caller that are in flight together share one execution:
+    /// the first runs it, the others wait for its response. If the first is cancelled, the
+    /// others run their own.
+    async fn execute_shared(
+        &self,
+        runtime: &Runtime,
+        cached: &Cached,
+        prepared: &Prepared,
+        request: &GraphqlRequest,
+        headers: &dyn SubgraphHeaders,
+    ) -> GraphqlResponse {
+        let key = DedupeKey {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+            identity: headers.identity(),
+        };
+        // The lock is held only inside this block, never across an await.
+        let waiting = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(receiver) = inflight.get(&key) {
+                Ok(receiver.clone())
+            } else {
+                let (sender, receiver) = tokio::sync::watch::channel(None);
+                inflight.insert(key.clone(), receiver);
+                Err(sender)
+            }
+        };
+        let waiting = match waiting {
+            Ok(receiver) => Some(receiver),
+            Err(sender) => {
+                let _guard = InflightRequest { table: &self.inflight, key: Some(key) };
+                let response = Arc::new(self.run_prepared(runtime, cached, prepared, request, headers).await);
+                let _ = sender.send(Some(response.clone()));
+                return Arc::try_unwrap(response).unwrap_or_else(|shared| (*shared).clone());
+            }
+        };
+        if let Some(mut receiver) = waiting
+            && let Ok(answer) = receiver.wait_for(Option::is_some).await
+            && let Some(response) = answer.as_ref()
+        {
+            return (**response).clone();
+        }
+        // The first requester went away before answering: run it here.
+        self.run_prepared(runtime, cached, prepared, request, headers).await
+    }
+
+    async fn run_prepared(
+        &self,
+        runtime: &Runtime,
+        cached: &Cached,
+        prepared: &Prepared,
+        request: &GraphqlRequest,
+        headers: &dyn SubgraphHeaders,
+    ) -> GraphqlResponse {
         let supergraph = &runtime.supergraph;
         let Ok(op) = operation::pick(&prepared.document, cached.operation_name.as_deref()) else {
             return GraphqlResponse::failure(RequestFailure::new(

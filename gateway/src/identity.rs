@@ -74,6 +74,10 @@ pub struct CallerHeaders<'a> {
 }
 
 impl SubgraphHeaders for CallerHeaders<'_> {
+    fn identity(&self) -> Option<String> {
+        self.claims.as_ref().map(|claims| serde_json::to_string(claims).unwrap_or_default())
+    }
+
     fn headers_for(&self, service: &str) -> OutgoingHeaders {
         let authorization = match (self.signer, &self.claims) {
             (Some(signer), Some(claims)) => {

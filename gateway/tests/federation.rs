@@ -410,3 +410,41 @@ async fn unions_and_interfaces_resolve_fragments_on_their_members_across_subgrap
     let (body, _) = run(&gw, "query { things { id ...C } } fragment C on Crate { product { name } }", json!({})).await;
     assert_eq!(body, r#"{"data":{"things":[{"id":"s1"},{"id":"c1","product":{"name":"Lamp"}}]}}"#);
 }
+
+/// A caller with an identity of its own and a token naming it.
+struct Caller(&'static str);
+
+impl ggzhub_gateway::execute::SubgraphHeaders for Caller {
+    fn headers_for(&self, _service: &str) -> ggzhub_gateway::fetch::OutgoingHeaders {
+        ggzhub_gateway::fetch::OutgoingHeaders {
+            authorization: Some(reqwest::header::HeaderValue::from_static(self.0)),
+            traceparent: None,
+        }
+    }
+
+    fn identity(&self) -> Option<String> {
+        Some(self.0.to_owned())
+    }
+}
+
+#[tokio::test]
+async fn identical_requests_are_shared_only_between_the_same_caller() {
+    use ggzhub_gateway::gateway::{GraphqlRequest, Transport};
+    let clock = Clock::default();
+    let accounts = mock("accounts", ACCOUNTS, &clock, Duration::from_millis(300), accounts_handler).await;
+    let gw = gateway(&[&accounts], Duration::from_secs(5), &[]);
+    let request = || GraphqlRequest { query: "{ users { id } }".into(), ..Default::default() };
+    let (a, b) = tokio::join!(
+        gw.execute(request(), Transport::Post, &Caller("Bearer alice")),
+        gw.execute(request(), Transport::Post, &Caller("Bearer alice"))
+    );
+    assert_eq!(a.to_json(), b.to_json());
+    assert_eq!(accounts.calls(), 1, "one execution for the same caller");
+    let (a, b) = tokio::join!(
+        gw.execute(request(), Transport::Post, &Caller("Bearer alice")),
+        gw.execute(request(), Transport::Post, &Caller("Bearer bob"))
+    );
+    assert_eq!(a.to_json(), b.to_json());
+    assert_eq!(accounts.calls(), 3, "never shared across callers");
+    assert_eq!(accounts.authorizations()[1..], [Some("Bearer alice".to_owned()), Some("Bearer bob".to_owned())]);
+}
