@@ -119,8 +119,9 @@ static SUPERGRAPH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 /// Starts one target (a process, or nothing for the direct call).
 type Starter = Box<dyn Fn() -> anyhow::Result<Target>>;
 
-fn spawn_ggzhub(bin: &std::path::Path, port: u16, supergraph: &std::path::Path) -> anyhow::Result<Child> {
+fn spawn_ggzhub(bin: &std::path::Path, port: u16, supergraph: &std::path::Path, dedupe: bool) -> anyhow::Result<Child> {
     Command::new(bin)
+        .env("GGZHUB_GATEWAY__SERVER__DEDUPE_REQUESTS", dedupe.to_string())
         .args(["serve", "gateway", "--allow-anonymous", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .arg("--supergraph")
@@ -170,14 +171,16 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let products_url = urls.iter().find(|(n, _)| *n == "products").map(|(_, u)| u.clone()).context("products")?;
 
     let mut plans: Vec<(String, Starter)> = Vec::new();
-    {
+    for dedupe in [true, false] {
+        let label = format!("ggzhub gateway (dedupe {})", if dedupe { "on" } else { "off" });
         let (bin, sg, url, body) = (args.ggzhub.clone(), supergraph_path.clone(), gateway_url.clone(), body.clone());
         let port = args.gateway_port;
+        let label_for = label.clone();
         plans.push((
-            "ggzhub gateway".into(),
+            label,
             Box::new(move || {
-                let child = spawn_ggzhub(&bin, port, &sg)?;
-                Ok(Target { label: "ggzhub gateway".into(), url: url.clone(), body: body.clone(), child: Some(child) })
+                let child = spawn_ggzhub(&bin, port, &sg, dedupe)?;
+                Ok(Target { label: label_for.clone(), url: url.clone(), body: body.clone(), child: Some(child) })
             }),
         ));
     }
@@ -232,7 +235,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         plans.push((
             "ggzhub gateway, same query (overhead)".into(),
             Box::new(move || {
-                let child = spawn_ggzhub(&bin, port, &sg)?;
+                let child = spawn_ggzhub(&bin, port, &sg, false)?;
                 Ok(Target {
                     label: "ggzhub gateway, same query (overhead)".into(),
                     url: url.clone(),
@@ -292,14 +295,14 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     // Ratios: the machine is shared and noisy, so compare within this run.
     let find = |needle: &str| rows.iter().find(|(l, _)| l.contains(needle)).map(|(_, f)| f);
-    if let (Some(ours), Some(hive_on)) = (find("ggzhub gateway"), find("dedupe on")) {
+    if let (Some(ours), Some(hive_on)) = (find("ggzhub gateway (dedupe on)"), find("Router 0.2.19 (dedupe on)")) {
         println!(
             "ratio ours / Hive Router (dedupe on):  rps {:.2}×, p95 {:.2}×",
             ours.rps / hive_on.rps,
             ours.p95_ms / hive_on.p95_ms
         );
     }
-    if let (Some(ours), Some(hive_off)) = (find("ggzhub gateway"), find("dedupe off")) {
+    if let (Some(ours), Some(hive_off)) = (find("ggzhub gateway (dedupe off)"), find("Router 0.2.19 (dedupe off)")) {
         println!(
             "ratio ours / Hive Router (dedupe off): rps {:.2}×, p95 {:.2}×",
             ours.rps / hive_off.rps,
