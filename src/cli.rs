@@ -276,7 +276,10 @@ impl ServeGatewayArgs {
                 operation_limits: config.limits.operation_limits(),
                 dedupe_requests: config.server.dedupe_requests,
             },
-            http: ggzhub_gateway::http::HttpOptions { graphiql: config.server.graphiql },
+            http: ggzhub_gateway::http::HttpOptions {
+                graphiql: config.server.graphiql,
+                csrf_prevention: config.server.csrf_prevention,
+            },
             limits: HttpLimits {
                 body_limit: config.server.body_limit,
                 request_timeout: Duration::from_secs(config.server.request_timeout_secs.max(1)),

@@ -171,7 +171,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let gateway_app = ggzhub_gateway::server::app(
         gateway,
         Arc::new(identity),
-        ggzhub_gateway::http::HttpOptions { graphiql: true },
+        ggzhub_gateway::http::HttpOptions { graphiql: true, csrf_prevention: true },
         HttpLimits::default(),
     );
     let gateway_task = tokio::spawn(ggzhub_kit::server::serve(gateway_listener, gateway_app, stopped(stop_rx)));

@@ -59,7 +59,7 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
     let gateway_url = serve(ggzhub_gateway::server::app(
         Arc::new(gateway),
         Arc::new(identity),
-        HttpOptions { graphiql: false },
+        HttpOptions { graphiql: false, csrf_prevention: true },
         HttpLimits::default(),
     ))
     .await;

@@ -33,6 +33,8 @@ pub struct ServerConfig {
     pub graphiql: bool,
     /// Identical queries from the same caller in flight together share one execution.
     pub dedupe_requests: bool,
+    /// Refuse GET requests without a preflight header (they could be forged cross-site).
+    pub csrf_prevention: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,6 +113,7 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             graphiql: false,
             dedupe_requests: true,
+            csrf_prevention: true,
         }
     }
 }
@@ -146,7 +149,7 @@ impl Default for LimitsConfig {
         Self {
             max_tokens: parser.max_tokens,
             max_recursion: parser.max_recursion,
-            introspection: true,
+            introspection: false,
             plan_cache_size: 1024,
             max_depth: operation.max_depth,
             max_aliases: operation.max_aliases,

@@ -17,6 +17,8 @@ pub mod code {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const INTERNAL: &str = "INTERNAL";
     pub const NOT_READY: &str = "NOT_READY";
+    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
+    pub const CSRF_PREVENTION: &str = "CSRF_PREVENTION";
 }
 
 /// One step of an error's `path`.

@@ -364,7 +364,7 @@ impl Gateway {
             if !self.options.introspection {
                 return Err(RequestFailure::new(
                     400,
-                    vec![GraphqlError::new("introspection is disabled", code::GRAPHQL_VALIDATION_FAILED)],
+                    vec![GraphqlError::new("introspection is disabled on this gateway", code::INTROSPECTION_DISABLED)],
                 ));
             }
             apollo_compiler::introspection::check_max_depth(&document, op).map_err(|e| {

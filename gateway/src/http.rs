@@ -22,6 +22,27 @@ pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub struct HttpOptions {
     /// Serve GraphiQL to browsers on GET /graphql (development).
     pub graphiql: bool,
+    /// Refuse requests a browser could send cross-site without a CORS preflight.
+    pub csrf_prevention: bool,
+}
+
+/// Headers a browser sends cross-site only after a CORS preflight; any of them (or a
+/// non-simple content type) shows the request is not a forged simple request.
+const PREFLIGHT_HEADERS: [&str; 3] =
+    ["apollo-require-preflight", "x-apollo-operation-name", "graphql-require-preflight"];
+
+/// A "simple" request (CSRF risk): no content type or one of the three a form can send, and no
+/// preflight header.
+fn is_simple_request(headers: &HeaderMap) -> bool {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let simple_type = match content_type.as_deref() {
+        None | Some("") => true,
+        Some(t) => matches!(t, "text/plain" | "application/x-www-form-urlencoded" | "multipart/form-data"),
+    };
+    simple_type && !PREFLIGHT_HEADERS.iter().any(|h| headers.contains_key(*h))
 }
 
 #[derive(Clone)]
@@ -212,6 +233,16 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, Query(pa
             GraphqlError::new("accept application/graphql-response+json or application/json", code::BAD_REQUEST),
         );
     };
+    if state.options.csrf_prevention && is_simple_request(&headers) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            GraphqlError::new(
+                "a GET request needs a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
+                code::CSRF_PREVENTION,
+            ),
+        );
+    }
     let variables = match params.variables.as_deref() {
         None | Some("") => None,
         Some(text) => match serde_json::from_str::<JsonValue>(text) {

@@ -40,7 +40,7 @@ impl Target {
         let app = ggzhub_gateway::server::app(
             Arc::new(gateway),
             Arc::new(Identity { verifier: None, signer: None, allow_anonymous: true }),
-            HttpOptions { graphiql: false },
+            HttpOptions { graphiql: false, csrf_prevention: true },
             HttpLimits::default(),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

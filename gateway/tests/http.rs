@@ -30,8 +30,12 @@ fn accounts(body: &Value) -> Value {
 }
 
 async fn serve(gateway: Arc<Gateway>, identity: Identity) -> String {
-    let app =
-        ggzhub_gateway::server::app(gateway, Arc::new(identity), HttpOptions { graphiql: true }, HttpLimits::default());
+    let app = ggzhub_gateway::server::app(
+        gateway,
+        Arc::new(identity),
+        HttpOptions { graphiql: true, csrf_prevention: true },
+        HttpLimits::default(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -91,11 +95,22 @@ async fn media_types_status_codes_get_and_health() {
 
     // GET: queries only.
     let response = http.get(&url).query(&[("query", "{ users { name } }")]).send().await.expect("send");
+    assert_eq!(response.status(), 400, "a GET without a preflight header could be forged cross-site");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "CSRF_PREVENTION");
+    let response = http
+        .get(&url)
+        .header("apollo-require-preflight", "true")
+        .query(&[("query", "{ users { name } }")])
+        .send()
+        .await
+        .expect("send");
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.expect("json"), json!({ "data": { "users": [{ "name": "Ann" }] } }));
     let response = http
         .get(&url)
         .header("accept", "application/graphql-response+json")
+        .header("x-apollo-operation-name", "AddUser")
         .query(&[("query", "mutation { addUser(name: \"x\") { id } }")])
         .send()
         .await
@@ -240,4 +255,27 @@ type User @key(fields: "id") { id: ID! name: String! email: String }
         "the old one keeps serving"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn introspection_can_be_turned_off() {
+    let mock = mock("accounts", ACCOUNTS, &Clock::default(), Duration::ZERO, accounts).await;
+    let gateway = Gateway::new(EngineOptions { introspection: false, ..Default::default() });
+    gateway.load_supergraph(&supergraph(&[&mock])).expect("loads");
+    let base = serve(Arc::new(gateway), anonymous()).await;
+    let ask = |query: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{base}/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let response = ask("{ __schema { types { name } } }").await.expect("send");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INTROSPECTION_DISABLED");
+    assert!(body.get("data").is_none());
+    // __typename is not schema introspection.
+    let body: Value = ask("{ __typename users { id } }").await.expect("send").json().await.expect("json");
+    assert_eq!(body, json!({ "data": { "__typename": "Query", "users": [{ "id": "u1" }] } }));
 }
