@@ -152,9 +152,17 @@ pub fn sqlite_url(data_dir: &Path, service: &str) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join(format!("{service}.db")).display())
 }
 
-/// The development signing key's path in `data_dir`.
+/// The development internal key's path in `data_dir`: it signs the internal tokens the
+/// gateway (and a subgraph checking references) sends to subgraphs, which trust it with
+/// `--dev-key`.
 pub fn dev_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("dev-signing-key.pem")
+}
+
+/// The development identity provider's key in `data_dir`: it signs organisation tokens
+/// (`ggzhub token issue`, the demo tokens), which only the gateway accepts.
+pub fn dev_issuer_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("dev-issuer-key.pem")
 }
 
 #[derive(Debug, Subcommand)]
@@ -229,33 +237,43 @@ impl ServeGatewayArgs {
         Ok(config)
     }
 
-    /// Turns the configuration into the gateway's options.
-    pub fn options(&self) -> anyhow::Result<ggzhub_gateway::server::ServeOptions> {
+    /// Turns the configuration into the gateway's options (loading the providers' keys).
+    pub async fn options(&self) -> anyhow::Result<ggzhub_gateway::server::ServeOptions> {
         let config = self.config()?;
         let read = |path: &Path| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
         let auth = &config.auth;
-        let (verifier, signer) = if auth.dev_key {
-            if auth.public_key.is_some() || auth.signing_key.is_some() {
-                anyhow::bail!("auth.dev_key cannot be combined with auth.public_key or auth.signing_key");
+        let mut issuers = auth.issuers.clone();
+        let signer = if auth.dev_key {
+            if auth.signing_key.is_some() {
+                anyhow::bail!("auth.dev_key cannot be combined with auth.signing_key");
             }
-            let key = SigningKey::load_or_create(&dev_key_path(&auth.data_dir))?;
-            (Some(key.verifier(ggzhub_gateway::identity::GATEWAY_AUDIENCE)), Some(key.signer()))
+            let issuer_key = SigningKey::load_or_create(&dev_issuer_key_path(&auth.data_dir))?;
+            let jwks_path = auth.data_dir.join("dev-jwks.json");
+            std::fs::write(&jwks_path, serde_json::to_vec_pretty(&issuer_key.jwks())?)
+                .with_context(|| format!("writing {}", jwks_path.display()))?;
+            issuers.push(ggzhub_gateway::oidc::IssuerConfig {
+                issuer: ggzhub_kit::token::DEV_ISSUER.to_owned(),
+                audiences: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+                jwks_url: None,
+                jwks_file: Some(jwks_path),
+                refresh_secs: 300,
+                claims: Default::default(),
+            });
+            Some(SigningKey::load_or_create(&dev_key_path(&auth.data_dir))?.signer())
         } else {
-            let verifier = match &auth.public_key {
-                Some(path) => Some(
-                    TokenVerifier::from_public_pem(&read(path)?, ggzhub_gateway::identity::GATEWAY_AUDIENCE)
-                        .with_context(|| format!("{} does not hold an Ed25519 public key", path.display()))?,
-                ),
-                None => None,
-            };
-            let signer = match &auth.signing_key {
+            match &auth.signing_key {
                 Some(path) => Some(SigningKey::from_pem(&read(path)?, &path.display().to_string())?.signer()),
                 None => None,
-            };
-            (verifier, signer)
+            }
+        };
+        let verifier = if issuers.is_empty() {
+            None
+        } else {
+            let authenticator = ggzhub_gateway::oidc::Authenticator::new(issuers, auth.leeway_secs).await?;
+            Some(Arc::new(authenticator))
         };
         if verifier.is_none() && !auth.allow_anonymous {
-            anyhow::bail!("set auth.public_key (or --dev-key) to verify callers, or allow anonymous callers");
+            anyhow::bail!("configure [[auth.issuers]] (or --dev-key) to verify callers, or allow anonymous callers");
         }
         if verifier.is_some() && signer.is_none() {
             anyhow::bail!("set auth.signing_key: subgraphs accept only the gateway's internal tokens");
@@ -275,6 +293,7 @@ impl ServeGatewayArgs {
                 plan_cache_size: config.limits.plan_cache_size,
                 operation_limits: config.limits.operation_limits(),
                 dedupe_requests: config.server.dedupe_requests,
+                resilience: config.subgraphs.resilience(),
             },
             http: ggzhub_gateway::http::HttpOptions {
                 graphiql: config.server.graphiql,
@@ -384,8 +403,15 @@ enum SchemaCommand {
 
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
-    /// Sign a development token with the data directory's key and print it.
+    /// Sign an organisation token as the development identity provider (for the gateway), or
+    /// with --internal an internal token for a subgraph, and print it.
     Issue(TokenArgs),
+    /// Print the development identity provider's JWKS (what `ggzhub dev` publishes).
+    Jwks {
+        /// Directory holding dev-issuer-key.pem (created when missing).
+        #[arg(long, env = "GGZHUB_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
     /// Print the public key (SPKI PEM) of the data directory's signing key, for
     /// `serve … --token-public-key`.
     PublicKey {
@@ -406,7 +432,13 @@ struct TokenArgs {
     /// Lifetime, e.g. `30m`, `8h`, `3600s`.
     #[arg(long, default_value = "8h", value_parser = parse_ttl)]
     ttl: Duration,
-    /// Audience(s): the subgraphs the token is for (default: every subgraph).
+    /// Issue an internal token (signed with the development internal key, as the gateway
+    /// signs them) for calling subgraphs directly while debugging. Without it the token is an
+    /// organisation token from the development identity provider, accepted by the gateway only.
+    #[arg(long)]
+    internal: bool,
+    /// Audience(s): with --internal, the subgraphs the token is for (default: every subgraph);
+    /// otherwise default `gateway`.
     #[arg(long = "audience")]
     audiences: Vec<String>,
     /// Organisation kind (overrides the database).
@@ -445,13 +477,6 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
         Some(secs) if secs > 0 && secs <= 30 * 86_400 => Ok(Duration::from_secs(secs)),
         _ => Err(format!("duration {s:?} must be between 1 second and 30 days")),
     }
-}
-
-/// Every subgraph's audience.
-pub fn all_audiences() -> Vec<String> {
-    let mut audiences: Vec<String> = Service::ALL.iter().map(|s| s.name().to_owned()).collect();
-    audiences.push(ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned());
-    audiences
 }
 
 /// Runs the parsed command.
@@ -493,7 +518,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { service: ServeCommand::Gateway(args) } => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-gateway", cli.log_format)?;
-            ggzhub_gateway::server::run(args.options()?, ggzhub_kit::server::shutdown_signal()).await
+            ggzhub_gateway::server::run(args.options().await?, ggzhub_kit::server::shutdown_signal()).await
         }
         Command::Migrate(args) => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-migrate", cli.log_format)?;
@@ -526,6 +551,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token { command: TokenCommand::PublicKey { data_dir } } => {
             print!("{}", SigningKey::load_or_create(&dev_key_path(&data_dir))?.public_pem());
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Jwks { data_dir } } => {
+            let key = SigningKey::load_or_create(&dev_issuer_key_path(&data_dir))?;
+            println!("{}", serde_json::to_string_pretty(&key.jwks())?);
             Ok(())
         }
         Command::Token { command: TokenCommand::Issue(args) } => {
@@ -615,7 +645,11 @@ async fn run_server(service: Service, listener: tokio::net::TcpListener, app: ax
 }
 
 async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
-    let key = SigningKey::load_or_create(&dev_key_path(&args.db.data_dir))?;
+    let signer = if args.internal {
+        SigningKey::load_or_create(&dev_key_path(&args.db.data_dir))?.signer()
+    } else {
+        SigningKey::load_or_create(&dev_issuer_key_path(&args.db.data_dir))?.signer_as(ggzhub_kit::token::DEV_ISSUER)
+    };
     let (kind, regions) = match (args.kind, args.regions.is_empty()) {
         (Some(kind), false) => (kind, args.regions.clone()),
         _ => {
@@ -641,9 +675,14 @@ async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
     if let Some(bad) = scopes.iter().find(|s| !scopes::ALL.contains(&s.as_str())) {
         anyhow::bail!("unknown scope {bad}; known scopes: {}", scopes::ALL.join(", "));
     }
-    Ok(key.signer().sign(&TokenRequest {
+    let audience = match (args.internal, args.audiences.is_empty()) {
+        (_, false) => args.audiences,
+        (true, true) => Service::ALL.iter().map(|s| s.name().to_owned()).collect(),
+        (false, true) => vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+    };
+    Ok(signer.sign(&TokenRequest {
         subject: args.subject,
-        audience: if args.audiences.is_empty() { all_audiences() } else { args.audiences },
+        audience,
         org: args.org,
         org_kind: kind,
         regions,

@@ -11,10 +11,10 @@ use clap::Args;
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{TokenRequest, default_scopes};
+use ggzhub_kit::token::{DEV_ISSUER, TokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
 
-use crate::cli::{Service, all_audiences, dev_key_path, sqlite_url};
+use crate::cli::{Service, dev_issuer_key_path, dev_key_path, sqlite_url};
 
 /// Options of `ggzhub dev`.
 #[derive(Debug, Args)]
@@ -41,6 +41,10 @@ pub struct DevArgs {
     /// Port of the contracting subgraph (0 picks a free port).
     #[arg(long, default_value_t = 4003)]
     contracting_port: u16,
+    /// Port of the development identity provider, which publishes its JWKS (0 picks a free
+    /// port).
+    #[arg(long, default_value_t = 4005)]
+    issuer_port: u16,
     /// Lifetime of the printed demo tokens.
     #[arg(long, default_value = "12h", value_parser = crate::cli::parse_ttl)]
     token_ttl: Duration,
@@ -54,7 +58,10 @@ async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<tokio::net:
 /// Runs the local hub until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    // Two keys: the internal key signs what subgraphs accept (only from the gateway); the
+    // identity provider's key signs organisation tokens (accepted by the gateway only).
     let key = SigningKey::load_or_create(&dev_key_path(&args.data_dir))?;
+    let issuer_key = SigningKey::load_or_create(&dev_issuer_key_path(&args.data_dir))?;
 
     let region_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::Region.name()))).await?;
     Service::Region.migrate(&region_db).await?;
@@ -83,6 +90,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let contracting_addr = contracting_listener.local_addr()?;
     let gateway_listener = bind(args.host, args.gateway_port, "gateway").await?;
     let gateway_addr = gateway_listener.local_addr()?;
+    let issuer_listener = bind(args.host, args.issuer_port, "identity provider").await?;
+    let issuer_addr = issuer_listener.local_addr()?;
 
     let region_app =
         ggzhub_region::app::router(region_db, Arc::new(key.verifier(Service::Region.name())), HttpLimits::default());
@@ -109,7 +118,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         HttpLimits::default(),
     );
 
-    let tokens = demo_tokens(&key, args.token_ttl)?;
+    let tokens = demo_tokens(&issuer_key, args.token_ttl)?;
     let tokens_path = args.data_dir.join("demo-tokens.json");
     write_private(&tokens_path, serde_json::to_string_pretty(&tokens)?.as_bytes())
         .with_context(|| format!("writing {}", tokens_path.display()))?;
@@ -119,6 +128,16 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
+    let jwks = Arc::new(issuer_key.jwks());
+    let issuer_app = axum::Router::new().route(
+        "/.well-known/jwks.json",
+        axum::routing::get(move || {
+            let jwks = jwks.clone();
+            async move { axum::Json((*jwks).clone()) }
+        }),
+    );
+    let issuer = tokio::spawn(ggzhub_kit::server::serve(issuer_listener, issuer_app, stopped(stop_rx.clone())));
+    let jwks_url = format!("http://{issuer_addr}/.well-known/jwks.json");
     let region = tokio::spawn(ggzhub_kit::server::serve(region_listener, region_app, stopped(stop_rx.clone())));
     let national = tokio::spawn(ggzhub_kit::server::serve(national_listener, national_app, stopped(stop_rx.clone())));
     let contracting =
@@ -163,8 +182,24 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             gateway.load_supergraph(&supergraph).context("loading the composed supergraph")?;
         }
     }
+    // The gateway trusts the development identity provider as it would any OIDC provider:
+    // through its JWKS URL.
+    let authenticator = ggzhub_gateway::oidc::Authenticator::new(
+        vec![ggzhub_gateway::oidc::IssuerConfig {
+            issuer: DEV_ISSUER.to_owned(),
+            audiences: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+            jwks_url: Some(jwks_url.clone()),
+            jwks_file: None,
+            refresh_secs: 300,
+            claims: Default::default(),
+        }],
+        30,
+    )
+    .await?;
+    let authenticator = Arc::new(authenticator);
+    authenticator.spawn_refresh();
     let identity = ggzhub_gateway::identity::Identity {
-        verifier: Some(key.verifier(ggzhub_gateway::identity::GATEWAY_AUDIENCE)),
+        verifier: Some(authenticator),
         signer: Some(key.signer()),
         allow_anonymous: false,
     };
@@ -183,7 +218,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("  national-table subgraph  http://{national_addr}/graphql");
     println!("  contracting subgraph     http://{contracting_addr}/graphql");
     println!("  health                   http://<each>/health/ready");
-    println!("\nDemo tokens, valid at the gateway and every subgraph (also in {}):", tokens_path.display());
+    println!("  identity provider (dev)  {jwks_url}");
+    println!(
+        "\nDemo organisation tokens, for the gateway (subgraphs accept only the gateway's internal tokens; also in {}):",
+        tokens_path.display()
+    );
     for t in tokens.as_array().into_iter().flatten() {
         println!(
             "  {:<22} {} ({})\n    {}",
@@ -201,21 +240,22 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     national.await.context("national-table server task")??;
     contracting.await.context("contracting server task")??;
     gateway_task.await.context("gateway server task")??;
+    issuer.await.context("identity provider task")??;
     tracing::info!("dev hub stopped");
     Ok(())
 }
 
 /// One token per organisation kind, for the first demo organisation of that kind.
-fn demo_tokens(key: &SigningKey, ttl: Duration) -> anyhow::Result<serde_json::Value> {
+fn demo_tokens(issuer_key: &SigningKey, ttl: Duration) -> anyhow::Result<serde_json::Value> {
     let orgs = ggzhub_region::seed::organisations(&ggzhub_region::seed::Source::Demo)?;
-    let signer = key.signer();
+    let signer = issuer_key.signer_as(DEV_ISSUER);
     let mut out = Vec::new();
     for kind in OrgKind::ALL {
         let Some(org) = orgs.iter().find(|o| o.kind == kind) else { continue };
         let org_id: uuid::Uuid = org.id.parse().with_context(|| format!("demo organisation id {}", org.id))?;
         let token = signer.sign(&TokenRequest {
             subject: format!("demo-{}", kind.as_str().to_lowercase()),
-            audience: all_audiences(),
+            audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
             org: org_id,
             org_kind: kind,
             regions: org.regions.clone(),

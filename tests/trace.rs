@@ -51,11 +51,16 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
     .expect("composes");
     let gateway = Gateway::new(EngineOptions::default());
     gateway.load_supergraph(&supergraph).expect("loads");
-    let identity = Identity {
-        verifier: Some(key.verifier(ggzhub_gateway::identity::GATEWAY_AUDIENCE)),
-        signer: Some(key.signer()),
-        allow_anonymous: false,
-    };
+    let issuer_key = SigningKey::generate();
+    let authenticator = ggzhub_gateway::oidc::Authenticator::with_keys(
+        ggzhub_kit::token::DEV_ISSUER,
+        &[ggzhub_gateway::identity::GATEWAY_AUDIENCE],
+        &issuer_key.jwks(),
+        30,
+    )
+    .expect("keys load");
+    let identity =
+        Identity { verifier: Some(Arc::new(authenticator)), signer: Some(key.signer()), allow_anonymous: false };
     let gateway_url = serve(ggzhub_gateway::server::app(
         Arc::new(gateway),
         Arc::new(identity),
@@ -64,7 +69,7 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
     ))
     .await;
 
-    let token = key.signer().sign(&TokenRequest {
+    let token = issuer_key.signer_as(ggzhub_kit::token::DEV_ISSUER).sign(&TokenRequest {
         subject: "trace-test".into(),
         audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
         org: uuid::Uuid::nil(),

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -51,6 +52,21 @@ pub struct SupergraphConfig {
 pub struct SubgraphsConfig {
     /// Time one subgraph call may take, in seconds.
     pub timeout_secs: u64,
+    /// HTTP requests one subgraph query may make, the first included (mutations: always 1);
+    /// 1 turns retries off.
+    pub max_attempts: u32,
+    /// Backoff before the first retry, in milliseconds (jittered, doubling per retry).
+    pub retry_backoff_ms: u64,
+    /// Retries may add this percentage on top of a subgraph's calls of the budget window.
+    pub retry_percent: u32,
+    /// Retries per second of the budget window allowed whatever the traffic.
+    pub min_retries_per_sec: u32,
+    /// How far back the retry budget looks, in seconds.
+    pub budget_window_secs: u64,
+    /// Consecutive failures that open a subgraph's circuit breaker; 0 turns it off.
+    pub failure_threshold: u32,
+    /// Seconds an open circuit refuses calls before it lets one trial call through.
+    pub open_secs: u64,
     /// Subgraph URLs that replace the supergraph's `@join__graph(url:)`, by subgraph name.
     pub urls: HashMap<String, String>,
 }
@@ -60,13 +76,16 @@ pub struct SubgraphsConfig {
 pub struct AuthConfig {
     /// Serve callers without a token (subgraphs then get no token).
     pub allow_anonymous: bool,
-    /// PEM file with the Ed25519 public key callers' tokens are verified with.
-    pub public_key: Option<PathBuf>,
+    /// Allowed clock skew for `exp`, `nbf` and `iat`, in seconds.
+    pub leeway_secs: u64,
+    /// Trusted identity providers.
+    pub issuers: Vec<crate::oidc::IssuerConfig>,
     /// PEM file with the Ed25519 private key that signs internal tokens for subgraphs.
     pub signing_key: Option<PathBuf>,
-    /// Development only: use the key in `data_dir` for both (the key of `ggzhub dev`).
+    /// Development only: trust the development identity provider's key in `data_dir` and sign
+    /// internal tokens with the development internal key there (the keys of `ggzhub dev`).
     pub dev_key: bool,
-    /// Directory of the development key.
+    /// Directory of the development keys.
     pub data_dir: PathBuf,
 }
 
@@ -126,7 +145,32 @@ impl Default for SupergraphConfig {
 
 impl Default for SubgraphsConfig {
     fn default() -> Self {
-        Self { timeout_secs: 30, urls: HashMap::new() }
+        let resilience = crate::resilience::ResilienceOptions::default();
+        Self {
+            timeout_secs: 30,
+            max_attempts: resilience.max_attempts,
+            retry_backoff_ms: resilience.retry_backoff.as_millis() as u64,
+            retry_percent: resilience.retry_percent,
+            min_retries_per_sec: resilience.min_retries_per_sec,
+            budget_window_secs: resilience.budget_window.as_secs(),
+            failure_threshold: resilience.failure_threshold,
+            open_secs: resilience.open_for.as_secs(),
+            urls: HashMap::new(),
+        }
+    }
+}
+
+impl SubgraphsConfig {
+    pub fn resilience(&self) -> crate::resilience::ResilienceOptions {
+        crate::resilience::ResilienceOptions {
+            max_attempts: self.max_attempts.max(1),
+            retry_backoff: Duration::from_millis(self.retry_backoff_ms),
+            retry_percent: self.retry_percent,
+            min_retries_per_sec: self.min_retries_per_sec,
+            budget_window: Duration::from_secs(self.budget_window_secs.max(1)),
+            failure_threshold: self.failure_threshold,
+            open_for: Duration::from_secs(self.open_secs),
+        }
     }
 }
 
@@ -134,7 +178,8 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             allow_anonymous: false,
-            public_key: None,
+            leeway_secs: 30,
+            issuers: Vec::new(),
             signing_key: None,
             dev_key: false,
             data_dir: PathBuf::from("data"),

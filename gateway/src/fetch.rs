@@ -10,6 +10,8 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
+use crate::resilience::{Attempt, Resilience, ResilienceOptions, Retry};
+
 /// What a subgraph answered, parsed.
 #[derive(Debug, Clone)]
 pub struct SubgraphResponse {
@@ -30,6 +32,8 @@ pub enum FetchFailure {
     Status { service: String, status: u16 },
     #[error("subgraph '{service}' sent a response that is not GraphQL JSON")]
     Invalid { service: String },
+    #[error("subgraph '{service}' is unavailable: its circuit breaker is open after repeated failures")]
+    CircuitOpen { service: String },
 }
 
 impl FetchFailure {
@@ -46,6 +50,8 @@ pub struct SubgraphClient {
     http: reqwest::Client,
     timeout: Duration,
     inflight: Arc<Mutex<HashMap<InflightKey, SharedCall>>>,
+    /// Retry budgets and circuit breakers, per subgraph.
+    resilience: Arc<Resilience>,
 }
 
 /// Identical calls: same subgraph URL, same body and same caller identity.
@@ -82,6 +88,10 @@ pub struct OutgoingHeaders {
 
 impl SubgraphClient {
     pub fn new(timeout: Duration) -> Self {
+        Self::with_resilience(timeout, ResilienceOptions::default())
+    }
+
+    pub fn with_resilience(timeout: Duration, resilience: ResilienceOptions) -> Self {
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(512)
@@ -89,12 +99,18 @@ impl SubgraphClient {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
-        Self { http, timeout, inflight: Arc::default() }
+        Self { http, timeout, inflight: Arc::default(), resilience: Arc::new(Resilience::new(resilience)) }
+    }
+
+    /// The retry budgets and circuit breakers of this client.
+    pub fn resilience(&self) -> &Resilience {
+        &self.resilience
     }
 
     /// Like [`call`](Self::call), but identical calls (same subgraph, body and identity) that are
-    /// in flight at the same time share one HTTP request. Only for queries: they do not change
-    /// anything, so one answer serves every asker.
+    /// in flight at the same time share one HTTP request (and its retries). Only for queries: they
+    /// do not change anything, so one answer serves every asker, and a failed attempt may be
+    /// retried (see [`crate::resilience`]).
     pub async fn call_shared(
         &self,
         service: &str,
@@ -110,8 +126,11 @@ impl SubgraphClient {
                 None => {
                     let client = self.clone();
                     let (service, url, headers) = (service.to_owned(), url.to_owned(), headers.clone());
-                    let call =
-                        async move { client.call(&service, &url, body, &headers).await.map(Arc::new) }.boxed().shared();
+                    let call = async move {
+                        client.resilient(&service, &url, body, &headers, Retry::Allowed).await.map(Arc::new)
+                    }
+                    .boxed()
+                    .shared();
                     table.insert(key.clone(), call.clone());
                     (call, Some(InflightGuard { table: &self.inflight, key: Some(key) }))
                 }
@@ -120,6 +139,8 @@ impl SubgraphClient {
         call.await.map(|shared| Arc::try_unwrap(shared).unwrap_or_else(|shared| (*shared).clone()))
     }
 
+    /// One call that is sent at most once (mutations). The subgraph's circuit breaker still
+    /// applies: while it is open the call fails at once.
     pub async fn call(
         &self,
         service: &str,
@@ -127,6 +148,22 @@ impl SubgraphClient {
         body: Bytes,
         headers: &OutgoingHeaders,
     ) -> Result<SubgraphResponse, FetchFailure> {
+        self.resilient(service, url, body, headers, Retry::Never).await
+    }
+
+    async fn resilient(
+        &self,
+        service: &str,
+        url: &str,
+        body: Bytes,
+        headers: &OutgoingHeaders,
+        retry: Retry,
+    ) -> Result<SubgraphResponse, FetchFailure> {
+        self.resilience.call(service, retry, || self.attempt(service, url, body.clone(), headers)).await
+    }
+
+    /// One HTTP request: the answer with its status, or why there is none.
+    async fn attempt(&self, service: &str, url: &str, body: Bytes, headers: &OutgoingHeaders) -> Attempt {
         let mut request = self
             .http
             .post(url)
@@ -157,7 +194,7 @@ impl SubgraphClient {
             }
         })?;
         match parse_response(bytes) {
-            Some(parsed) if parsed.data.is_some() || !parsed.errors.is_empty() => Ok(parsed),
+            Some(parsed) if parsed.data.is_some() || !parsed.errors.is_empty() => Ok((status.as_u16(), parsed)),
             _ if !status.is_success() => {
                 Err(FetchFailure::Status { service: service.to_owned(), status: status.as_u16() })
             }

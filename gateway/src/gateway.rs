@@ -37,6 +37,8 @@ pub struct EngineOptions {
     pub operation_limits: crate::limits::OperationLimits,
     /// Identical queries from the same caller in flight together share one execution.
     pub dedupe_requests: bool,
+    /// Retries of subgraph queries, their budget, and the circuit breaker, per subgraph.
+    pub resilience: crate::resilience::ResilienceOptions,
 }
 
 impl Default for EngineOptions {
@@ -49,6 +51,7 @@ impl Default for EngineOptions {
             plan_cache_size: 1024,
             operation_limits: crate::limits::OperationLimits::default(),
             dedupe_requests: true,
+            resilience: crate::resilience::ResilienceOptions::default(),
         }
     }
 }
@@ -166,7 +169,7 @@ impl Gateway {
         Self {
             inflight: InflightTable::default(),
             runtime: ArcSwapOption::empty(),
-            client: SubgraphClient::new(options.subgraph_timeout),
+            client: SubgraphClient::with_resilience(options.subgraph_timeout, options.resilience.clone()),
             options,
             hasher: std::collections::hash_map::RandomState::new(),
         }

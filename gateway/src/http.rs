@@ -271,7 +271,7 @@ async fn run(
     transport: Transport,
     media: MediaType,
 ) -> Response {
-    let claims = match state.identity.authenticate(headers.get(header::AUTHORIZATION)) {
+    let claims = match state.identity.authenticate(headers.get(header::AUTHORIZATION)).await {
         Ok(claims) => claims,
         Err(error) => {
             tracing::info!(reason = %error, "caller refused");

@@ -1,20 +1,22 @@
 //! Who is calling, and what the subgraphs are told about it.
 //!
-//! The caller's token is verified with the configured keys; every subgraph call then carries a
+//! The caller's token is verified against the trusted identity providers ([`crate::oidc`]);
+//! every subgraph call then carries a
 //! fresh, short-lived internal token for that subgraph's audience, signed by the gateway. Any
 //! identity header the client sent is never forwarded: the gateway builds subgraph requests
 //! from scratch.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ggzhub_kit::TokenSigner;
 use ggzhub_kit::token::{InternalClaims, TokenRequest};
-use ggzhub_kit::{TokenSigner, TokenVerifier};
 use reqwest::header::HeaderValue;
 
 use crate::execute::SubgraphHeaders;
 use crate::fetch::OutgoingHeaders;
+use crate::oidc::Authenticator;
 
 /// The audience of tokens presented to the gateway.
 pub const GATEWAY_AUDIENCE: &str = "gateway";
@@ -22,8 +24,8 @@ pub const GATEWAY_AUDIENCE: &str = "gateway";
 pub const INTERNAL_TOKEN_TTL: Duration = Duration::from_secs(60);
 
 pub struct Identity {
-    /// Verifies callers' tokens; `None` means no keys are configured (anonymous only).
-    pub verifier: Option<TokenVerifier>,
+    /// Verifies callers' tokens; `None` means no provider is configured (anonymous only).
+    pub verifier: Option<Arc<Authenticator>>,
     /// Signs internal tokens for subgraphs; `None` sends no token.
     pub signer: Option<TokenSigner>,
     /// Whether requests without a token are served (as anonymous).
@@ -38,12 +40,14 @@ pub enum AuthError {
     #[error("the Authorization header is not a bearer token")]
     Malformed,
     #[error("the token was refused: {0}")]
-    Invalid(String),
+    Invalid(crate::oidc::TokenRefusal),
+    #[error("no identity provider is configured; only anonymous requests are served")]
+    NoProvider,
 }
 
 impl Identity {
     /// Checks the `Authorization` header: `Ok(None)` is an anonymous caller (only when allowed).
-    pub fn authenticate(&self, authorization: Option<&HeaderValue>) -> Result<Option<InternalClaims>, AuthError> {
+    pub async fn authenticate(&self, authorization: Option<&HeaderValue>) -> Result<Option<InternalClaims>, AuthError> {
         let Some(value) = authorization else {
             return if self.allow_anonymous { Ok(None) } else { Err(AuthError::Missing) };
         };
@@ -54,9 +58,8 @@ impl Identity {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Malformed)?;
-        let verifier =
-            self.verifier.as_ref().ok_or_else(|| AuthError::Invalid("no token keys are configured".into()))?;
-        verifier.verify(token).map(Some).map_err(|e| AuthError::Invalid(e.to_string()))
+        let verifier = self.verifier.as_ref().ok_or(AuthError::NoProvider)?;
+        verifier.verify(token).await.map(Some).map_err(AuthError::Invalid)
     }
 
     /// The per-request header source for a (possibly anonymous) caller.

@@ -45,6 +45,9 @@ pub async fn run(
     let listener =
         tokio::net::TcpListener::bind(options.listen).await.with_context(|| format!("binding {}", options.listen))?;
     tracing::info!(url = %format!("http://{}/graphql", listener.local_addr()?), "gateway listening");
+    if let Some(verifier) = &options.identity.verifier {
+        verifier.spawn_refresh();
+    }
     let app = app(gateway, Arc::new(options.identity), options.http, options.limits);
     ggzhub_kit::server::serve(listener, app, shutdown).await?;
     Ok(())

@@ -33,3 +33,26 @@ fn unknown_options_and_missing_files_are_refused() {
     assert_eq!(config.subgraphs.timeout_secs, 30, "unset options keep their default");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_documented_issuer_example_parses() {
+    // The commented [[auth.issuers]] example in gateway.toml, uncommented, is valid configuration.
+    let text = std::fs::read_to_string(repo_file()).expect("gateway.toml");
+    let start = text.find("# [[auth.issuers]]").expect("the example is documented");
+    let example: String = text[start..]
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter(|l| !l.starts_with("# #"))
+        .map(|l| format!("{}\n", l.trim_start_matches('#').trim_start()))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("ggzhub-config-issuers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("gateway.toml");
+    std::fs::write(&file, &example).expect("write");
+    let config = GatewayConfig::load(Some(&file)).unwrap_or_else(|e| panic!("{e}\n{example}"));
+    let issuer = &config.auth.issuers[0];
+    assert_eq!(issuer.issuer, "https://sso.example.nl/realms/ggz");
+    assert_eq!(issuer.claims.org_kinds["zorgverzekeraar"], "INSURER");
+    assert_eq!(issuer.claims.roles, "realm_access.roles");
+    let _ = std::fs::remove_dir_all(dir);
+}

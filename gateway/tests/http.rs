@@ -134,15 +134,18 @@ async fn callers_need_a_valid_token_and_subgraphs_get_a_fresh_internal_token_for
     let mock = mock("accounts", ACCOUNTS, &Clock::default(), Duration::ZERO, accounts).await;
     let caller_key = SigningKey::generate();
     let internal_key = SigningKey::generate();
+    let authenticator =
+        ggzhub_gateway::oidc::Authenticator::with_keys("https://idp.example", &["gateway"], &caller_key.jwks(), 30)
+            .expect("keys load");
     let identity = Identity {
-        verifier: Some(caller_key.verifier("gateway")),
+        verifier: Some(Arc::new(authenticator)),
         signer: Some(internal_key.signer()),
         allow_anonymous: false,
     };
     let base = serve(gateway_over(&supergraph(&[&mock])), identity).await;
     let url = format!("{base}/graphql");
     let token = |key: &SigningKey, audience: &str| {
-        key.signer().sign(&TokenRequest {
+        key.signer_as("https://idp.example").sign(&TokenRequest {
             subject: "tester".into(),
             audience: vec![audience.to_owned()],
             org: uuid::Uuid::nil(),

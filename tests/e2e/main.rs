@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+
 struct DevHub {
     child: Child,
     url: String,
@@ -31,6 +32,8 @@ impl DevHub {
                 "--national-table-port",
                 "0",
                 "--contracting-port",
+                "0",
+                "--issuer-port",
                 "0",
                 "--data-dir",
             ])
@@ -77,7 +80,11 @@ impl DevHub {
         self.gql_at(&self.url, token, query, variables).await
     }
 
+    /// Sends a query to `url`. Organisation tokens are for the gateway only; a request straight
+    /// to a subgraph carries what the gateway would send it instead: an internal token with the
+    /// same claims, signed with the hub's internal key.
     async fn gql_at(&self, url: &str, token: &str, query: &str, variables: Value) -> Value {
+        let token = if url == self.gateway_url { token.to_owned() } else { self.internal_token(token) };
         let resp = reqwest::Client::new()
             .post(url)
             .bearer_auth(token)
@@ -86,6 +93,31 @@ impl DevHub {
             .await
             .expect("request reaches the hub");
         resp.json().await.expect("JSON response")
+    }
+
+    /// The internal token the gateway would mint for the caller of organisation token `token`.
+    fn internal_token(&self, token: &str) -> String {
+        use base64::Engine as _;
+        let payload = token.split('.').nth(1).expect("a JWT");
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url payload"),
+        )
+        .expect("JSON claims");
+        let key = ggzhub_kit::SigningKey::load_or_create(&self.data_dir.join("dev-signing-key.pem"))
+            .expect("the hub's internal key");
+        let strings = |name: &str| -> Vec<String> {
+            claims[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        };
+        key.signer().sign(&ggzhub_kit::token::TokenRequest {
+            subject: claims["sub"].as_str().expect("sub").to_owned(),
+            audience: vec!["region".into(), "national-table".into(), "contracting".into()],
+            org: claims["org"].as_str().expect("org").parse().expect("uuid"),
+            org_kind: ggzhub_kit::OrgKind::parse(claims["org_kind"].as_str().expect("kind")).expect("a kind"),
+            regions: strings("regions"),
+            roles: strings("roles"),
+            scopes: claims["scope"].as_str().unwrap_or("").split_whitespace().map(str::to_owned).collect(),
+            ttl: Duration::from_secs(300),
+        })
     }
 
     /// Sends SIGTERM and waits for a clean exit.
@@ -163,18 +195,54 @@ async fn dev_hub_serves_demo_data_and_enforces_the_access_matrix() {
 }
 
 #[tokio::test]
-async fn requests_without_a_token_are_refused_with_401() {
+async fn subgraphs_accept_only_the_gateways_internal_tokens() {
     let hub = DevHub::start();
-    let resp = reqwest::Client::new()
-        .post(&hub.url)
-        .json(&json!({ "query": "{ regions { edges { node { code } } } }" }))
-        .send()
-        .await
-        .expect("request reaches the hub");
-    assert_eq!(resp.status(), 401);
-    let body: Value = resp.json().await.expect("JSON");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
-    assert!(body.get("data").is_none());
+    let (_, operator) = hub.persona("HUB_OPERATOR");
+    let query = json!({ "query": "{ regions { edges { node { code } } } }" });
+    let http = reqwest::Client::new();
+    let internal = hub.internal_token(&operator);
+    let other_key = ggzhub_kit::SigningKey::generate();
+    let forged = other_key.signer().sign(&ggzhub_kit::token::TokenRequest {
+        subject: "forger".into(),
+        audience: vec!["region".into()],
+        org: uuid::Uuid::nil(),
+        org_kind: ggzhub_kit::OrgKind::HubOperator,
+        regions: vec![],
+        roles: vec![],
+        scopes: vec!["picture:read".into()],
+        ttl: Duration::from_secs(300),
+    });
+    let internal_key = ggzhub_kit::SigningKey::load_or_create(&hub.data_dir.join("dev-signing-key.pem")).expect("key");
+    let expired = internal_key.signer().sign_claims(&json!({
+        "iss": "ggzhub", "sub": "late", "aud": "region", "exp": 1_000_000, "iat": 999_000, "jti": "x",
+        "org": uuid::Uuid::nil(), "org_kind": "HUB_OPERATOR", "scope": "picture:read"
+    }));
+    for (label, token) in [
+        ("no token", None),
+        ("the organisation token the gateway accepts", Some(operator.clone())),
+        ("an internal token signed with another key", Some(forged)),
+        ("an expired internal token", Some(expired)),
+    ] {
+        let mut request = http.post(&hub.url).json(&query);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let resp = request.send().await.expect("request reaches the region subgraph");
+        assert_eq!(resp.status(), 401, "{label}");
+        let body: Value = resp.json().await.expect("JSON");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{label}: {body:#}");
+        assert!(body.get("data").is_none_or(Value::is_null), "{label}: no data");
+    }
+    // The gateway accepts the organisation token; the region subgraph the internal one.
+    let direct = http.post(&hub.url).bearer_auth(internal).json(&query).send().await.expect("send");
+    assert_eq!(direct.status(), 200);
+    let through = http.post(&hub.gateway_url).bearer_auth(&operator).json(&query).send().await.expect("send");
+    assert_eq!(through.status(), 200);
+    let body: Value = through.json().await.expect("JSON");
+    assert!(body["data"]["regions"]["edges"].as_array().is_some_and(|e| !e.is_empty()), "{body:#}");
+    // …and refuses a token without one.
+    let none = http.post(&hub.gateway_url).json(&query).send().await.expect("send");
+    assert_eq!(none.status(), 401);
 }
 
 const RAISE: &str = "mutation($offers: [ID!]) { raiseEscalation(input: { regionCode: \"utrecht\", category: SECURE, \

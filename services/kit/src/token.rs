@@ -14,6 +14,9 @@ use uuid::Uuid;
 
 /// Issuer of internal tokens (the gateway, or the dev signer that stands in for it).
 pub const INTERNAL_ISSUER: &str = "ggzhub";
+/// Issuer of the organisation tokens of the development identity provider (`ggzhub dev`,
+/// `ggzhub token issue`). Such tokens are for the gateway only (audience `gateway`).
+pub const DEV_ISSUER: &str = "ggzhub-dev-issuer";
 /// Longest token we even try to decode; anything larger is refused before parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Allowed clock skew in seconds for `exp`/`iat`.
@@ -280,7 +283,25 @@ impl SigningKey {
 
     /// A signer for internal tokens.
     pub fn signer(&self) -> TokenSigner {
-        TokenSigner { key: EncodingKey::from_ed_der(&self.pkcs8_der), kid: self.kid.clone() }
+        self.signer_as(INTERNAL_ISSUER)
+    }
+
+    /// A signer whose tokens carry `issuer` as `iss` (the development identity provider uses
+    /// this for organisation tokens).
+    pub fn signer_as(&self, issuer: &str) -> TokenSigner {
+        TokenSigner { key: EncodingKey::from_ed_der(&self.pkcs8_der), kid: self.kid.clone(), issuer: issuer.to_owned() }
+    }
+
+    /// The public key as a JWKS document (RFC 7517), as an identity provider publishes it.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({ "keys": [{
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "alg": "EdDSA",
+            "use": "sig",
+            "kid": self.kid,
+            "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.public_raw),
+        }]})
     }
 
     /// A verifier of tokens signed by this key, for `audience`.
@@ -328,6 +349,7 @@ pub fn public_key_from_pem(pem: &str) -> Option<Vec<u8>> {
 pub struct TokenSigner {
     key: EncodingKey,
     kid: String,
+    issuer: String,
 }
 
 impl std::fmt::Debug for TokenSigner {
@@ -363,7 +385,7 @@ impl TokenSigner {
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(req.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = InternalClaims {
-            iss: INTERNAL_ISSUER.to_owned(),
+            iss: self.issuer.clone(),
             sub: req.subject.clone(),
             aud: match req.audience.as_slice() {
                 [one] => Audience::One(one.clone()),

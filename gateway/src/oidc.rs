@@ -1,0 +1,538 @@
+//! Organisation tokens from any OpenID Connect identity provider.
+//!
+//! Each trusted provider (an [`IssuerConfig`]) names its `iss`, the audiences the gateway
+//! accepts, where its signing keys come from (a JWKS URL, found through OIDC discovery when not
+//! given, or a JWKS file) and how its claims map onto the hub's caller (organisation, kind,
+//! regions, roles, scopes).
+//!
+//! Rules, all fail-closed:
+//! - the algorithm comes from the key (its JWK `alg`, or its key type), never from the token
+//!   header: `alg: none`, HMAC (`HS*`, e.g. HS256 signed with a public key) and a header naming
+//!   another algorithm than the key's are refused; symmetric keys in a JWKS are ignored;
+//! - a token names its key by `kid`; an unknown `kid` triggers one refresh of a URL source
+//!   (at most once per [`REFRESH_COOLDOWN`]) and is refused if still unknown;
+//! - `iss` must be a configured issuer, `aud` one of its audiences; `exp` is required, `nbf` and
+//!   `iat` are checked, all with a small leeway;
+//! - keys are cached; URL sources are refreshed periodically. When a provider cannot be reached
+//!   the last good keys keep working; a provider never reached has no keys, so its tokens fail.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use base64::Engine as _;
+use ggzhub_kit::OrgKind;
+use ggzhub_kit::token::{Audience, InternalClaims};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Longest token the gateway even tries to decode.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// An unknown `kid` refreshes a URL source at most this often.
+pub const REFRESH_COOLDOWN: Duration = Duration::from_secs(10);
+
+/// One trusted identity provider (`[[auth.issuers]]` in gateway.toml).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// The `iss` claim its tokens carry, exactly.
+    pub issuer: String,
+    /// `aud` values accepted (a token needs one of them).
+    pub audiences: Vec<String>,
+    /// JWKS URL. When neither this nor `jwks_file` is set, it is read from
+    /// `<issuer>/.well-known/openid-configuration` (`jwks_uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_url: Option<String>,
+    /// A JWKS file instead of a URL (re-read every `refresh_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_file: Option<PathBuf>,
+    /// Seconds between refreshes of the keys.
+    #[serde(default = "default_refresh_secs")]
+    pub refresh_secs: u64,
+    /// How the provider's claims map onto the hub's caller.
+    #[serde(default)]
+    pub claims: ClaimMapping,
+}
+
+fn default_refresh_secs() -> u64 {
+    300
+}
+
+/// Where each caller attribute is read from in the token. A name is looked up as a claim first
+/// and then as a dotted path (`realm_access.roles`), so URL-shaped claim names work too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClaimMapping {
+    /// Person or system acting for the organisation.
+    pub subject: String,
+    /// Organisation id (a UUID).
+    pub org: String,
+    /// Organisation kind.
+    pub org_kind: String,
+    /// Provider values of the kind claim → the hub's kinds (`PROVIDER`, `INSURER`,
+    /// `PATIENT_ORGANISATION`, `MUNICIPALITY`, `NATIONAL_TABLE`, `HUB_OPERATOR`). Values not
+    /// listed must already be one of those.
+    pub org_kinds: HashMap<String, String>,
+    /// Region codes (array, or space-separated string).
+    pub regions: String,
+    /// Roles such as `chair:<region>` (array, or space-separated string).
+    pub roles: String,
+    /// Scopes (space-separated string as in OAuth, or array as Entra ID's `scp`/`roles`).
+    pub scope: String,
+}
+
+impl Default for ClaimMapping {
+    fn default() -> Self {
+        Self {
+            subject: "sub".into(),
+            org: "org".into(),
+            org_kind: "org_kind".into(),
+            org_kinds: HashMap::new(),
+            regions: "regions".into(),
+            roles: "roles".into(),
+            scope: "scope".into(),
+        }
+    }
+}
+
+/// Why a token was refused. The message is safe to show the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRefusal {
+    #[error("the token is too large")]
+    TooLarge,
+    #[error("the token is not a JWT")]
+    Malformed,
+    #[error("the token's issuer is not trusted")]
+    UnknownIssuer,
+    #[error("the token is signed with an unknown key")]
+    UnknownKey,
+    #[error("the token's algorithm does not match its key")]
+    WrongAlgorithm,
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token is not issued for this gateway")]
+    WrongAudience,
+    #[error("the token lacks {0}")]
+    MissingClaim(String),
+    #[error("the token's {0}")]
+    BadClaim(String),
+}
+
+/// A verification key from a JWKS, with the one algorithm it may be used with.
+struct VerifyKey {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Turns a JWK into a verification key; `None` (with the reason) for keys we do not use.
+fn verify_key(jwk: &Jwk) -> Result<VerifyKey, String> {
+    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return Err("an encryption key".into());
+    }
+    let declared = match jwk.common.key_algorithm {
+        Some(alg) => {
+            Some(Algorithm::from_str(&alg.to_string()).map_err(|_| format!("unsupported key algorithm {alg:?}"))?)
+        }
+        None => None,
+    };
+    let (family_default, family): (Algorithm, &[Algorithm]) = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => (
+            Algorithm::RS256,
+            &[
+                Algorithm::RS256,
+                Algorithm::RS384,
+                Algorithm::RS512,
+                Algorithm::PS256,
+                Algorithm::PS384,
+                Algorithm::PS512,
+            ],
+        ),
+        AlgorithmParameters::EllipticCurve(params) => match params.curve {
+            EllipticCurve::P256 => (Algorithm::ES256, &[Algorithm::ES256]),
+            EllipticCurve::P384 => (Algorithm::ES384, &[Algorithm::ES384]),
+            _ => return Err("an unsupported elliptic curve".into()),
+        },
+        AlgorithmParameters::OctetKeyPair(params) if params.curve == EllipticCurve::Ed25519 => {
+            (Algorithm::EdDSA, &[Algorithm::EdDSA])
+        }
+        AlgorithmParameters::OctetKeyPair(_) => return Err("an unsupported OKP curve".into()),
+        // A shared secret published in a JWKS would let anyone sign: never trusted.
+        AlgorithmParameters::OctetKey(_) => return Err("a symmetric key".into()),
+        _ => return Err("an unknown key type".into()),
+    };
+    let algorithm = declared.unwrap_or(family_default);
+    if !family.contains(&algorithm) {
+        return Err(format!("alg {algorithm:?} does not fit its key type"));
+    }
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable key material ({e})"))?;
+    Ok(VerifyKey { kid: jwk.common.key_id.clone(), algorithm, key })
+}
+
+/// Parses a JWKS document, skipping (and logging) keys that cannot be used.
+fn parse_jwks(text: &str, source: &str) -> Result<Vec<VerifyKey>, String> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| format!("{source} is not JSON: {e}"))?;
+    let keys = doc.get("keys").and_then(Value::as_array).ok_or_else(|| format!("{source} has no `keys` array"))?;
+    let mut out = Vec::new();
+    for (i, raw) in keys.iter().enumerate() {
+        let parsed = serde_json::from_value::<Jwk>(raw.clone())
+            .map_err(|e| format!("not a JWK ({e})"))
+            .and_then(|jwk| verify_key(&jwk));
+        match parsed {
+            Ok(key) => out.push(key),
+            Err(reason) => tracing::warn!(%source, key = i, %reason, "JWKS key ignored"),
+        }
+    }
+    Ok(out)
+}
+
+/// A provider's state: configuration, current keys and refresh bookkeeping.
+struct Issuer {
+    config: IssuerConfig,
+    keys: ArcSwap<Vec<VerifyKey>>,
+    /// When an unknown key last triggered a refresh (at most one per [`REFRESH_COOLDOWN`]).
+    refreshed: std::sync::Mutex<Option<Instant>>,
+    /// One refresh at a time.
+    refreshing: tokio::sync::Mutex<()>,
+    /// The JWKS URL found through discovery.
+    discovered: std::sync::Mutex<Option<String>>,
+    /// Keys given at construction: never refreshed.
+    fixed: bool,
+}
+
+impl Issuer {
+    fn find(&self, kid: Option<&str>) -> Option<(Algorithm, DecodingKey)> {
+        let keys = self.keys.load();
+        let key = match kid {
+            Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+            // Without a kid only an unambiguous set is usable.
+            None if keys.len() == 1 => keys.first(),
+            None => None,
+        }?;
+        Some((key.algorithm, key.key.clone()))
+    }
+}
+
+/// Verifies organisation tokens from the configured providers.
+pub struct Authenticator {
+    issuers: Vec<Arc<Issuer>>,
+    leeway: u64,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let issuers: Vec<&str> = self.issuers.iter().map(|i| i.config.issuer.as_str()).collect();
+        f.debug_struct("Authenticator").field("issuers", &issuers).finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// Builds the verifier and loads every provider's keys once. A JWKS file that cannot be read
+    /// is an error (a configuration mistake); a URL that cannot be reached is logged and retried
+    /// (its tokens are refused until it answers).
+    pub async fn new(issuers: Vec<IssuerConfig>, leeway_secs: u64) -> anyhow::Result<Self> {
+        for issuer in &issuers {
+            anyhow::ensure!(!issuer.issuer.is_empty(), "an [[auth.issuers]] entry has an empty `issuer`");
+            anyhow::ensure!(!issuer.audiences.is_empty(), "issuer {} lists no `audiences`", issuer.issuer);
+            anyhow::ensure!(
+                !(issuer.jwks_url.is_some() && issuer.jwks_file.is_some()),
+                "issuer {}: set jwks_url or jwks_file, not both",
+                issuer.issuer
+            );
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| anyhow::anyhow!("building the JWKS client: {e}"))?;
+        let me = Self {
+            issuers: issuers
+                .into_iter()
+                .map(|config| {
+                    Arc::new(Issuer {
+                        config,
+                        keys: ArcSwap::from_pointee(Vec::new()),
+                        refreshed: std::sync::Mutex::new(None),
+                        refreshing: tokio::sync::Mutex::new(()),
+                        discovered: std::sync::Mutex::new(None),
+                        fixed: false,
+                    })
+                })
+                .collect(),
+            leeway: leeway_secs,
+            http,
+        };
+        for issuer in &me.issuers {
+            if let Err(error) = me.refresh(issuer).await {
+                if issuer.config.jwks_file.is_some() {
+                    anyhow::bail!("issuer {}: {error}", issuer.config.issuer);
+                }
+                tracing::error!(issuer = %issuer.config.issuer, %error, "JWKS not loaded; its tokens are refused until it is");
+            }
+        }
+        Ok(me)
+    }
+
+    /// A verifier trusting one provider whose keys are given here (tests, and the development
+    /// issuer when its key is at hand). Nothing is refreshed.
+    pub fn with_keys(issuer: &str, audiences: &[&str], jwks: &Value, leeway_secs: u64) -> anyhow::Result<Self> {
+        let keys = parse_jwks(&jwks.to_string(), "the given JWKS").map_err(|e| anyhow::anyhow!(e))?;
+        anyhow::ensure!(!keys.is_empty(), "the given JWKS holds no usable signing key");
+        let config = IssuerConfig {
+            issuer: issuer.to_owned(),
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+            jwks_url: None,
+            jwks_file: None,
+            refresh_secs: default_refresh_secs(),
+            claims: ClaimMapping::default(),
+        };
+        Ok(Self {
+            issuers: vec![Arc::new(Issuer {
+                config,
+                keys: ArcSwap::from_pointee(keys),
+                refreshed: std::sync::Mutex::new(None),
+                refreshing: tokio::sync::Mutex::new(()),
+                discovered: std::sync::Mutex::new(None),
+                fixed: true,
+            })],
+            leeway: leeway_secs,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Keeps every provider's keys fresh: call once, on the runtime that serves.
+    pub fn spawn_refresh(self: &Arc<Self>) {
+        for issuer in self.issuers.iter().filter(|i| !i.fixed) {
+            let me = Arc::downgrade(self);
+            let issuer = issuer.clone();
+            let every = Duration::from_secs(issuer.config.refresh_secs.max(1));
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(every);
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                ticker.tick().await;
+                loop {
+                    ticker.tick().await;
+                    let Some(me) = me.upgrade() else { return };
+                    if let Err(error) = me.refresh(&issuer).await {
+                        tracing::warn!(issuer = %issuer.config.issuer, %error, "JWKS refresh failed; keeping the last good keys");
+                    }
+                }
+            });
+        }
+    }
+
+    /// Loads the provider's keys now. The previous keys stay when this fails.
+    async fn refresh(&self, issuer: &Issuer) -> Result<(), String> {
+        let _one = issuer.refreshing.lock().await;
+        let (text, source) = match (&issuer.config.jwks_file, &issuer.config.jwks_url) {
+            (Some(path), _) => {
+                let shown = path.display().to_string();
+                let text = tokio::fs::read_to_string(path).await.map_err(|e| format!("reading {shown}: {e}"))?;
+                (text, shown)
+            }
+            (None, Some(url)) => (self.get(url).await?, url.clone()),
+            (None, None) => {
+                let url = self.discover(issuer).await?;
+                (self.get(&url).await?, url)
+            }
+        };
+        let keys = parse_jwks(&text, &source)?;
+        if keys.is_empty() {
+            return Err(format!("{source} holds no usable signing key"));
+        }
+        tracing::info!(issuer = %issuer.config.issuer, keys = keys.len(), "JWKS loaded");
+        issuer.keys.store(Arc::new(keys));
+        Ok(())
+    }
+
+    async fn discover(&self, issuer: &Issuer) -> Result<String, String> {
+        if let Some(url) = issuer.discovered.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
+            return Ok(url);
+        }
+        let url = format!("{}/.well-known/openid-configuration", issuer.config.issuer.trim_end_matches('/'));
+        let doc: Value = serde_json::from_str(&self.get(&url).await?).map_err(|e| format!("{url} is not JSON: {e}"))?;
+        let jwks =
+            doc.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| format!("{url} names no jwks_uri"))?.to_owned();
+        *issuer.discovered.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(jwks.clone());
+        Ok(jwks)
+    }
+
+    async fn get(&self, url: &str) -> Result<String, String> {
+        let response = self.http.get(url).send().await.map_err(|e| format!("fetching {url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered HTTP {}", response.status()));
+        }
+        response.text().await.map_err(|e| format!("reading {url}: {e}"))
+    }
+
+    /// Verifies `token` and maps its claims onto the hub's caller.
+    pub async fn verify(&self, token: &str) -> Result<InternalClaims, TokenRefusal> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenRefusal::TooLarge);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRefusal::Malformed)?;
+        // The issuer is read before verification only to pick whose keys to verify with.
+        let iss = unverified_issuer(token).ok_or(TokenRefusal::Malformed)?;
+        let issuer = self.issuers.iter().find(|i| i.config.issuer == iss).ok_or(TokenRefusal::UnknownIssuer)?;
+        let kid = header.kid.as_deref();
+        let found = match issuer.find(kid) {
+            Some(found) => Some(found),
+            None if self.may_refresh(issuer) => {
+                if let Err(error) = self.refresh(issuer).await {
+                    tracing::warn!(issuer = %issuer.config.issuer, %error, "JWKS refresh for an unknown key failed");
+                }
+                issuer.find(kid)
+            }
+            None => None,
+        };
+        let (algorithm, key) = found.ok_or(TokenRefusal::UnknownKey)?;
+        if header.alg != algorithm {
+            return Err(TokenRefusal::WrongAlgorithm);
+        }
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&issuer.config.issuer]);
+        validation.set_audience(&issuer.config.audiences);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.validate_nbf = true;
+        validation.leeway = self.leeway;
+        let data = jsonwebtoken::decode::<Value>(token, &key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => TokenRefusal::Expired,
+                ErrorKind::ImmatureSignature => TokenRefusal::NotYetValid,
+                ErrorKind::InvalidAudience => TokenRefusal::WrongAudience,
+                ErrorKind::InvalidIssuer => TokenRefusal::UnknownIssuer,
+                ErrorKind::MissingRequiredClaim(claim) => TokenRefusal::MissingClaim(format!("the {claim} claim")),
+                ErrorKind::InvalidAlgorithm => TokenRefusal::WrongAlgorithm,
+                _ => TokenRefusal::BadSignature,
+            }
+        })?;
+        let claims = data.claims;
+        let now = chrono::Utc::now().timestamp();
+        if claims.get("iat").and_then(Value::as_i64).is_some_and(|iat| iat > now + self.leeway as i64) {
+            return Err(TokenRefusal::NotYetValid);
+        }
+        map_claims(&claims, &issuer.config)
+    }
+
+    /// Whether an unknown key may trigger a refresh now (URL sources, once per cooldown).
+    fn may_refresh(&self, issuer: &Issuer) -> bool {
+        if issuer.fixed || issuer.config.jwks_file.is_some() {
+            return false;
+        }
+        let mut last = issuer.refreshed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *last {
+            Some(at) if at.elapsed() < REFRESH_COOLDOWN => false,
+            _ => {
+                *last = Some(Instant::now());
+                true
+            }
+        }
+    }
+}
+
+fn unverified_issuer(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let value: Value = serde_json::from_slice(&bytes).ok()?;
+    value.get("iss")?.as_str().map(str::to_owned)
+}
+
+/// A claim by name, or by dotted path when no claim has that exact name.
+fn claim<'a>(claims: &'a Value, name: &str) -> Option<&'a Value> {
+    if let Some(value) = claims.get(name) {
+        return Some(value);
+    }
+    let mut current = claims;
+    for part in name.split('.') {
+        current = current.get(part)?;
+    }
+    Some(current)
+}
+
+/// A list claim: an array of strings or one space-separated string.
+fn list(claims: &Value, name: &str) -> Result<Vec<String>, TokenRefusal> {
+    match claim(claims, name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(s.split_whitespace().map(str::to_owned).collect()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| TokenRefusal::BadClaim(format!("{name} claim must hold strings"))),
+        Some(_) => Err(TokenRefusal::BadClaim(format!("{name} claim must be a string or a list of strings"))),
+    }
+}
+
+fn map_claims(claims: &Value, issuer: &IssuerConfig) -> Result<InternalClaims, TokenRefusal> {
+    let mapping = &issuer.claims;
+    let text = |name: &str| claim(claims, name).and_then(Value::as_str);
+    let sub =
+        text(&mapping.subject).ok_or_else(|| TokenRefusal::MissingClaim(format!("the {} claim", mapping.subject)))?;
+    let org = text(&mapping.org)
+        .ok_or_else(|| TokenRefusal::MissingClaim(format!("the organisation claim {}", mapping.org)))?;
+    let org = uuid::Uuid::parse_str(org)
+        .map_err(|_| TokenRefusal::BadClaim(format!("organisation claim {} is not a UUID", mapping.org)))?;
+    let raw_kind = text(&mapping.org_kind)
+        .ok_or_else(|| TokenRefusal::MissingClaim(format!("the organisation kind claim {}", mapping.org_kind)))?;
+    let kind_name = mapping.org_kinds.get(raw_kind).map_or(raw_kind, String::as_str);
+    let org_kind = OrgKind::parse(kind_name).ok_or_else(|| {
+        TokenRefusal::BadClaim(format!("organisation kind claim {} holds an unknown kind", mapping.org_kind))
+    })?;
+    let number = |name: &str| claims.get(name).and_then(Value::as_i64).unwrap_or_default();
+    Ok(InternalClaims {
+        iss: issuer.issuer.clone(),
+        sub: sub.to_owned(),
+        aud: Audience::One(issuer.audiences.first().cloned().unwrap_or_default()),
+        exp: number("exp"),
+        iat: number("iat"),
+        jti: text("jti").unwrap_or_default().to_owned(),
+        org,
+        org_kind,
+        regions: list(claims, &mapping.regions)?,
+        roles: list(claims, &mapping.roles)?,
+        scope: list(claims, &mapping.scope)?.join(" "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_found_by_name_then_by_path() {
+        let claims = serde_json::json!({
+            "https://ggzhub.nl/org": "x", "realm_access": { "roles": ["a", "b"] }, "scp": "r w"
+        });
+        assert_eq!(claim(&claims, "https://ggzhub.nl/org"), Some(&Value::from("x")));
+        assert_eq!(list(&claims, "realm_access.roles").unwrap(), vec!["a", "b"]);
+        assert_eq!(list(&claims, "scp").unwrap(), vec!["r", "w"]);
+        assert_eq!(list(&claims, "absent").unwrap(), Vec::<String>::new());
+        assert!(list(&serde_json::json!({"r": 1}), "r").is_err());
+    }
+
+    #[test]
+    fn symmetric_and_mismatched_keys_are_not_trusted() {
+        let hs: Jwk = serde_json::from_value(serde_json::json!({"kty": "oct", "k": "c2VjcmV0", "kid": "s"})).unwrap();
+        assert!(verify_key(&hs).is_err());
+        let ed: Jwk = serde_json::from_value(serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "alg": "RS256"
+        }))
+        .unwrap();
+        assert!(verify_key(&ed).is_err(), "an Ed25519 key declared as RS256 is refused");
+        let enc: Jwk = serde_json::from_value(serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "use": "enc"
+        }))
+        .unwrap();
+        assert!(verify_key(&enc).is_err());
+    }
+}
