@@ -168,7 +168,7 @@ pub fn dev_issuer_key_path(data_dir: &Path) -> PathBuf {
 #[derive(Debug, Subcommand)]
 enum ServeCommand {
     /// The region subgraph.
-    Region(ServeArgs),
+    Region(ServeRegionArgs),
     /// The national-table subgraph.
     NationalTable(ServeNationalTableArgs),
     /// The contracting subgraph.
@@ -293,11 +293,18 @@ impl ServeGatewayArgs {
                 plan_cache_size: config.limits.plan_cache_size,
                 operation_limits: config.limits.operation_limits(),
                 dedupe_requests: config.server.dedupe_requests,
+                reject_unauthorized: config.auth.reject_unauthorized,
+                subgraph_errors: config.subgraphs.error_policy(),
                 resilience: config.subgraphs.resilience(),
             },
             http: ggzhub_gateway::http::HttpOptions {
                 graphiql: config.server.graphiql,
                 csrf_prevention: config.server.csrf_prevention,
+                trusted_documents: Arc::new(
+                    config.trusted_documents.load().context("loading the trusted documents ([trusted_documents])")?,
+                ),
+                rate_limit: config.rate_limit.options(),
+                batching: config.server.batching,
             },
             limits: HttpLimits {
                 body_limit: config.server.body_limit,
@@ -329,6 +336,21 @@ struct ServeArgs {
     /// Do not run migrations at start.
     #[arg(long)]
     skip_migrations: bool,
+}
+
+#[derive(Debug, Args)]
+struct ServeRegionArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// The contracting subgraph's GraphQL endpoint, asked which care offers an insurer's agreed
+    /// contracts cover so that it reads their continuity signals. Without it insurers read only
+    /// the signals of the regions they coordinate; when it cannot be reached, likewise.
+    #[arg(long, env = "CONTRACTING_URL")]
+    contracting_url: Option<String>,
+    /// PEM file with the Ed25519 private key that signs the (read-only) internal tokens of those
+    /// questions. Required with `--contracting-url` unless `--dev-key` is given.
+    #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY")]
+    token_signing_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -488,8 +510,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { service: ServeCommand::Region(args) } => {
             let _telemetry = ggzhub_kit::telemetry::init(ggzhub_region::SERVICE_NAME, cli.log_format)?;
-            let (db, verifier, listener) = prepare(Service::Region, &args, 4001).await?;
-            let app = ggzhub_region::app::router(db, verifier, limits(&args));
+            let contracting = match &args.contracting_url {
+                Some(url) => {
+                    if args.token_signing_key.is_none() && !args.serve.dev_key {
+                        anyhow::bail!("--contracting-url needs --token-signing-key (or --dev-key)");
+                    }
+                    let signer = signing_key(args.token_signing_key.as_deref(), &args.serve.db.data_dir)?;
+                    tracing::info!(contracting = %url, "insurers' contracted offers are asked of the contracting subgraph");
+                    let owner = RefChecker::new(url.clone(), ggzhub_contracting::AUDIENCE, signer.signer());
+                    Some(ggzhub_region::contracted::ContractingClient::new(owner))
+                }
+                None => {
+                    tracing::info!(
+                        "no --contracting-url: insurers read only the continuity signals of the regions they coordinate"
+                    );
+                    None
+                }
+            };
+            let (db, verifier, listener) = prepare(Service::Region, &args.serve, 4001).await?;
+            let app = ggzhub_region::app::router_with_contracting(db, verifier, contracting, limits(&args.serve));
             run_server(Service::Region, listener, app).await
         }
         Command::Serve { service: ServeCommand::NationalTable(args) } => {

@@ -93,8 +93,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let issuer_listener = bind(args.host, args.issuer_port, "identity provider").await?;
     let issuer_addr = issuer_listener.local_addr()?;
 
-    let region_app =
-        ggzhub_region::app::router(region_db, Arc::new(key.verifier(Service::Region.name())), HttpLimits::default());
+    // The region subgraph asks contracting which offers an insurer contracts (to let it read
+    // their continuity signals); contracting's listener is bound already, so its URL is known.
+    let contracting = ggzhub_region::contracted::ContractingClient::new(RefChecker::new(
+        format!("http://{contracting_addr}/graphql"),
+        Service::Contracting.name(),
+        key.signer(),
+    ));
+    let region_app = ggzhub_region::app::router_with_contracting(
+        region_db,
+        Arc::new(key.verifier(Service::Region.name())),
+        Some(contracting),
+        HttpLimits::default(),
+    );
     let refs = RefChecker::new(format!("http://{region_addr}/graphql"), Service::Region.name(), key.signer());
     let national_app = ggzhub_national_table::app::router(
         national_db,
@@ -206,7 +217,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let gateway_app = ggzhub_gateway::server::app(
         gateway,
         Arc::new(identity),
-        ggzhub_gateway::http::HttpOptions { graphiql: true, csrf_prevention: true },
+        ggzhub_gateway::http::HttpOptions {
+            graphiql: true,
+            csrf_prevention: true,
+            // Development: no trusted documents, and a rate limit that only a runaway loop meets.
+            trusted_documents: Default::default(),
+            rate_limit: ggzhub_gateway::ratelimit::RateLimitOptions { per_second: 1000, burst: 2000 },
+            batching: Default::default(),
+        },
         HttpLimits::default(),
     );
     let gateway_task = tokio::spawn(ggzhub_kit::server::serve(gateway_listener, gateway_app, stopped(stop_rx)));

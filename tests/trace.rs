@@ -64,7 +64,7 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
     let gateway_url = serve(ggzhub_gateway::server::app(
         Arc::new(gateway),
         Arc::new(identity),
-        HttpOptions { graphiql: false, csrf_prevention: true },
+        HttpOptions { graphiql: false, csrf_prevention: true, ..Default::default() },
         HttpLimits::default(),
     ))
     .await;

@@ -19,6 +19,8 @@ pub struct GatewayConfig {
     pub subgraphs: SubgraphsConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
+    pub trusted_documents: TrustedDocumentsConfig,
+    pub rate_limit: RateLimitConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +38,8 @@ pub struct ServerConfig {
     pub dedupe_requests: bool,
     /// Refuse GET requests without a preflight header (they could be forged cross-site).
     pub csrf_prevention: bool,
+    /// Several operations in one request (a JSON array): off by default.
+    pub batching: crate::http::BatchingOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +71,10 @@ pub struct SubgraphsConfig {
     pub failure_threshold: u32,
     /// Seconds an open circuit refuses calls before it lets one trial call through.
     pub open_secs: u64,
+    /// Codes whose subgraph error messages reach clients; others are redacted (code kept).
+    pub expose_error_codes: Vec<String>,
+    /// Pass subgraph error extensions other than `code` (and `serviceName`) to clients.
+    pub expose_error_extensions: bool,
     /// Subgraph URLs that replace the supergraph's `@join__graph(url:)`, by subgraph name.
     pub urls: HashMap<String, String>,
 }
@@ -78,6 +86,9 @@ pub struct AuthConfig {
     pub allow_anonymous: bool,
     /// Allowed clock skew for `exp`, `nbf` and `iat`, in seconds.
     pub leeway_secs: u64,
+    /// Refuse a whole operation that selects a field or type the caller may not see
+    /// (`@authenticated`, `@requiresScopes`, `@policy`), instead of nulling those selections.
+    pub reject_unauthorized: bool,
     /// Trusted identity providers.
     pub issuers: Vec<crate::oidc::IssuerConfig>,
     /// PEM file with the Ed25519 private key that signs internal tokens for subgraphs.
@@ -110,6 +121,61 @@ pub struct LimitsConfig {
     pub max_directives: u64,
     /// Field selections once every fragment is expanded.
     pub max_selections: u64,
+    /// Largest estimated operation cost (`@cost`/`@listSize`, IBM defaults).
+    pub max_cost: u64,
+    /// List size assumed by the cost estimate when nothing in the operation or schema says it.
+    pub default_list_size: u64,
+}
+
+/// Trusted documents per organisation (see [`crate::trusted`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrustedDocumentsConfig {
+    /// `off`, `log` (serve and log operations not on the caller's list) or `enforce` (refuse them).
+    pub mode: crate::trusted::TrustedMode,
+    /// The JSON manifest `{"<organisation id or *>": {"<sha256>": "<query text>"}}`; absent: empty.
+    pub manifest: Option<PathBuf>,
+    /// Seconds between checks of the manifest for changes; 0 loads it at start only.
+    pub watch_interval_secs: u64,
+}
+
+impl TrustedDocumentsConfig {
+    /// Loads the manifest (when the mode is not `off`).
+    pub fn load(&self) -> anyhow::Result<crate::trusted::TrustedDocuments> {
+        crate::trusted::TrustedDocuments::load(
+            self.mode,
+            self.manifest.as_deref(),
+            Duration::from_secs(self.watch_interval_secs),
+        )
+    }
+}
+
+impl Default for TrustedDocumentsConfig {
+    fn default() -> Self {
+        Self { mode: crate::trusted::TrustedMode::Off, manifest: None, watch_interval_secs: 2 }
+    }
+}
+
+/// Rate limiting per organisation (see [`crate::ratelimit`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained requests per second per organisation; 0 turns rate limiting off.
+    pub per_org_per_second: u32,
+    /// Requests an organisation may make at once; 0 means `per_org_per_second`.
+    pub burst: u32,
+}
+
+impl RateLimitConfig {
+    pub fn options(&self) -> crate::ratelimit::RateLimitOptions {
+        crate::ratelimit::RateLimitOptions { per_second: self.per_org_per_second, burst: self.burst }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self { per_org_per_second: 50, burst: 100 }
+    }
 }
 
 impl LimitsConfig {
@@ -120,6 +186,8 @@ impl LimitsConfig {
             max_root_fields: self.max_root_fields,
             max_directives: self.max_directives,
             max_selections: self.max_selections,
+            max_cost: self.max_cost,
+            default_list_size: self.default_list_size,
         }
     }
 }
@@ -133,6 +201,7 @@ impl Default for ServerConfig {
             graphiql: false,
             dedupe_requests: true,
             csrf_prevention: true,
+            batching: crate::http::BatchingOptions::default(),
         }
     }
 }
@@ -155,12 +224,21 @@ impl Default for SubgraphsConfig {
             budget_window_secs: resilience.budget_window.as_secs(),
             failure_threshold: resilience.failure_threshold,
             open_secs: resilience.open_for.as_secs(),
+            expose_error_codes: crate::error::SubgraphErrorPolicy::default().exposed_codes,
+            expose_error_extensions: false,
             urls: HashMap::new(),
         }
     }
 }
 
 impl SubgraphsConfig {
+    pub fn error_policy(&self) -> crate::error::SubgraphErrorPolicy {
+        crate::error::SubgraphErrorPolicy {
+            exposed_codes: self.expose_error_codes.clone(),
+            extensions: self.expose_error_extensions,
+        }
+    }
+
     pub fn resilience(&self) -> crate::resilience::ResilienceOptions {
         crate::resilience::ResilienceOptions {
             max_attempts: self.max_attempts.max(1),
@@ -179,6 +257,7 @@ impl Default for AuthConfig {
         Self {
             allow_anonymous: false,
             leeway_secs: 30,
+            reject_unauthorized: false,
             issuers: Vec::new(),
             signing_key: None,
             dev_key: false,
@@ -201,6 +280,8 @@ impl Default for LimitsConfig {
             max_root_fields: operation.max_root_fields,
             max_directives: operation.max_directives,
             max_selections: operation.max_selections,
+            max_cost: operation.max_cost,
+            default_list_size: operation.default_list_size,
         }
     }
 }

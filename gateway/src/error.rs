@@ -19,6 +19,19 @@ pub mod code {
     pub const NOT_READY: &str = "NOT_READY";
     pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
     pub const CSRF_PREVENTION: &str = "CSRF_PREVENTION";
+    /// The request body is over `server.body_limit` (counted after decompression): HTTP 413.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// A `Content-Encoding` the gateway cannot decompress: HTTP 415.
+    pub const UNSUPPORTED_CONTENT_ENCODING: &str = "UNSUPPORTED_CONTENT_ENCODING";
+    /// More operations in one batch than `server.batching.max_size`.
+    pub const BATCH_LIMIT_EXCEEDED: &str = "BATCH_LIMIT_EXCEEDED";
+    /// The operation's estimated cost is over `limits.max_cost`.
+    pub const COST_ESTIMATED_TOO_EXPENSIVE: &str = "COST_ESTIMATED_TOO_EXPENSIVE";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const PERSISTED_QUERY_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    pub const PERSISTED_QUERY_HASH_MISMATCH: &str = "PERSISTED_QUERY_HASH_MISMATCH";
+    pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
 }
 
 /// One step of an error's `path`.
@@ -44,13 +57,57 @@ pub struct GraphqlError {
     pub path: Option<Vec<PathSegment>>,
     #[serde(skip_serializing_if = "JsonMap::is_empty")]
     pub extensions: JsonMap,
+    /// Written by a subgraph (not by the gateway): subject to redaction.
+    #[serde(skip)]
+    pub from_subgraph: bool,
+}
+
+/// Which subgraph error messages reach clients: those with a code in `exposed_codes` (the
+/// codes our subgraphs use for messages written for callers); others become
+/// [`REDACTED`] with their code kept. Extensions other than `code` and `serviceName` are
+/// dropped unless `extensions` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubgraphErrorPolicy {
+    pub exposed_codes: Vec<String>,
+    pub extensions: bool,
+}
+
+/// The message of a redacted subgraph error.
+pub const REDACTED: &str = "Subgraph errors redacted";
+
+impl Default for SubgraphErrorPolicy {
+    fn default() -> Self {
+        Self {
+            exposed_codes: ["BAD_USER_INPUT", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "UNAUTHENTICATED"]
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            extensions: false,
+        }
+    }
+}
+
+impl SubgraphErrorPolicy {
+    /// Redacts what a subgraph wrote, as configured; the gateway's own errors are untouched.
+    pub fn apply(&self, error: &mut GraphqlError) {
+        if !error.from_subgraph {
+            return;
+        }
+        let code = error.extensions.get("code").and_then(JsonValue::as_str).unwrap_or("").to_owned();
+        if !self.exposed_codes.contains(&code) {
+            error.message = REDACTED.to_owned();
+        }
+        if !self.extensions {
+            error.extensions.retain(|key, _| key.as_str() == "code" || key.as_str() == "serviceName");
+        }
+    }
 }
 
 impl GraphqlError {
     pub fn new(message: impl Into<String>, code: &str) -> Self {
         let mut extensions = JsonMap::new();
         extensions.insert("code", JsonValue::from(code));
-        Self { message: message.into(), locations: Vec::new(), path: None, extensions }
+        Self { message: message.into(), locations: Vec::new(), path: None, extensions, from_subgraph: false }
     }
 
     #[must_use]

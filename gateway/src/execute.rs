@@ -28,6 +28,16 @@ pub trait SubgraphHeaders: Send + Sync {
     fn identity(&self) -> Option<String> {
         None
     }
+
+    /// What the caller brings to the supergraph's access-control directives.
+    fn access(&self) -> crate::authz::Access {
+        crate::authz::Access::default()
+    }
+
+    /// Whether the caller sees only the public contract schema (when the supergraph has one).
+    fn public_only(&self) -> bool {
+        !self.access().authenticated
+    }
 }
 
 impl SubgraphHeaders for OutgoingHeaders {
@@ -299,6 +309,19 @@ impl<'a> Executor<'a> {
                     full.extend_from_slice(rest);
                     Some(full)
                 }
+                // Some subgraphs (async-graphql) leave the entity index out; when the fetch
+                // stood for one entity only, the error can still be placed.
+                [PathSegment::Key(alias), rest @ ..] if !matches!(rest.first(), Some(PathSegment::Index(_))) => {
+                    let job = jobs.iter().find(|j| j.alias == alias)?;
+                    let mut positions = built.get(job.variable)?.iter().map(|(p, _)| p);
+                    let first = positions.next()?;
+                    if positions.any(|p| p != first) {
+                        return None;
+                    }
+                    let mut full = first.clone();
+                    full.extend_from_slice(rest);
+                    Some(full)
+                }
                 _ => None,
             });
             state.errors.push(converted);
@@ -385,7 +408,7 @@ fn subgraph_error(
         _ => None,
     };
     let locations = Vec::new();
-    GraphqlError { message, locations, path, extensions }
+    GraphqlError { message, locations, path, extensions, from_subgraph: true }
 }
 
 /// Finds the concrete positions (object keys and list indexes) that a flatten path reaches.

@@ -39,6 +39,11 @@ pub struct EngineOptions {
     pub dedupe_requests: bool,
     /// Retries of subgraph queries, their budget, and the circuit breaker, per subgraph.
     pub resilience: crate::resilience::ResilienceOptions,
+    /// Refuse a whole operation that selects anything the caller may not see, instead of
+    /// answering those selections with null and an error each.
+    pub reject_unauthorized: bool,
+    /// Which subgraph error messages and extensions reach clients.
+    pub subgraph_errors: crate::error::SubgraphErrorPolicy,
 }
 
 impl Default for EngineOptions {
@@ -52,6 +57,8 @@ impl Default for EngineOptions {
             operation_limits: crate::limits::OperationLimits::default(),
             dedupe_requests: true,
             resilience: crate::resilience::ResilienceOptions::default(),
+            reject_unauthorized: false,
+            subgraph_errors: crate::error::SubgraphErrorPolicy::default(),
         }
     }
 }
@@ -107,6 +114,9 @@ struct Prepared {
     operation_type: OperationType,
     plan: Option<QueryPlan>,
     has_introspection: bool,
+    /// A list is sized by a variable: the cost is estimated per request, with the variables
+    /// (otherwise it was checked once, here).
+    cost_after_variables: bool,
 }
 
 /// A cache entry: the request text it was made for (a hash match is checked against it) and the
@@ -114,6 +124,8 @@ struct Prepared {
 struct Cached {
     query: String,
     operation_name: Option<String>,
+    /// Prepared against the public contract schema.
+    public: bool,
     outcome: Result<Prepared, RequestFailure>,
 }
 
@@ -121,6 +133,17 @@ struct Cached {
 struct Runtime {
     supergraph: Supergraph,
     prepared: moka::sync::Cache<u64, Arc<Cached>>,
+    /// Plans of operations with unauthorized selections removed, by the filtered text.
+    filtered: moka::sync::Cache<String, Arc<Result<Option<QueryPlan>, RequestFailure>>>,
+}
+
+/// An operation narrowed to what the caller may see: its plan and the errors for what was
+/// removed.
+struct Restricted {
+    plan: Arc<Result<Option<QueryPlan>, RequestFailure>>,
+    errors: Vec<GraphqlError>,
+    paths: Vec<Vec<String>>,
+    removed: std::collections::HashSet<(usize, usize)>,
 }
 
 /// What makes two requests identical for request deduplication.
@@ -181,8 +204,17 @@ impl Gateway {
         for (name, url) in &self.options.subgraph_urls {
             supergraph.subgraph_urls.insert(name.clone(), url.clone());
         }
-        let prepared = moka::sync::Cache::new(self.options.plan_cache_size);
-        self.runtime.store(Some(Arc::new(Runtime { supergraph, prepared })));
+        // Entries are weighed by their text, so that large documents cannot fill memory through
+        // a cache bounded only by count: each started 4 KiB counts as one entry.
+        let prepared = moka::sync::Cache::builder()
+            .max_capacity(self.options.plan_cache_size)
+            .weigher(|_, cached: &Arc<Cached>| entry_weight(cached.query.len()))
+            .build();
+        let filtered = moka::sync::Cache::builder()
+            .max_capacity(self.options.plan_cache_size)
+            .weigher(|text: &String, _| entry_weight(text.len()))
+            .build();
+        self.runtime.store(Some(Arc::new(Runtime { supergraph, prepared, filtered })));
         Ok(())
     }
 
@@ -193,6 +225,28 @@ impl Gateway {
     /// The current supergraph's SDL, if one is loaded.
     pub fn supergraph_sdl(&self) -> Option<Arc<str>> {
         self.runtime.load().as_ref().map(|r| r.supergraph.sdl.clone())
+    }
+
+    /// The type of the operation `request` would run, from parsing alone (no validation, no
+    /// planning); `None` when it does not parse or does not name one operation. Batches use it
+    /// to run mutations one after the other.
+    pub fn operation_type(&self, request: &GraphqlRequest) -> Option<OperationType> {
+        let document = parse::parse(&request.query, self.options.parser_limits).ok()?;
+        let mut operations = document.definitions.iter().filter_map(|definition| match definition {
+            apollo_compiler::ast::Definition::OperationDefinition(operation) => Some(operation),
+            _ => None,
+        });
+        let operation = match request.operation_name.as_deref() {
+            Some(name) => operations.find(|o| o.name.as_ref().is_some_and(|n| n == name))?,
+            None => {
+                let first = operations.next()?;
+                if operations.next().is_some() {
+                    return None;
+                }
+                first
+            }
+        };
+        Some(operation.operation_type)
     }
 
     pub async fn execute(
@@ -207,7 +261,8 @@ impl Gateway {
                 vec![GraphqlError::new("the gateway has no supergraph loaded yet", code::NOT_READY)],
             ));
         };
-        let cached = self.prepare(&runtime, &request);
+        let public = runtime.supergraph.public_schema.is_some() && headers.public_only();
+        let cached = self.prepare(&runtime, &request, public);
         let prepared = match &cached.outcome {
             Ok(prepared) => prepared,
             Err(failure) => return GraphqlResponse::failure(failure.clone()),
@@ -224,10 +279,51 @@ impl Gateway {
                 vec![GraphqlError::new("subscriptions are not supported over HTTP", code::BAD_REQUEST)],
             ));
         }
+        let restricted = match self.restrict(&runtime, &cached, prepared, headers) {
+            Ok(restricted) => restricted,
+            Err(failure) => return GraphqlResponse::failure(failure),
+        };
+        let restricted = restricted.as_ref();
         if self.options.dedupe_requests && prepared.operation_type == OperationType::Query {
-            return self.execute_shared(&runtime, &cached, prepared, &request, headers).await;
+            return self.execute_shared(&runtime, &cached, prepared, restricted, &request, headers).await;
         }
-        self.run_prepared(&runtime, &cached, prepared, &request, headers).await
+        self.run_prepared(&runtime, &cached, prepared, restricted, &request, headers).await
+    }
+
+    /// Applies the supergraph's access-control directives for this caller: `None` when the
+    /// operation may run as prepared, a narrowed plan otherwise, or the refusal in reject mode.
+    fn restrict(
+        &self,
+        runtime: &Runtime,
+        cached: &Cached,
+        prepared: &Prepared,
+        headers: &dyn SubgraphHeaders,
+    ) -> Result<Option<Restricted>, RequestFailure> {
+        let rules = &runtime.supergraph.access_rules;
+        if rules.is_empty() {
+            return Ok(None);
+        }
+        let op = operation::pick(&prepared.document, cached.operation_name.as_deref())?;
+        let verdict = rules.check(&prepared.document, op, &headers.access());
+        if verdict.is_clean() {
+            return Ok(None);
+        }
+        if self.options.reject_unauthorized {
+            return Err(RequestFailure::new(403, verdict.errors()));
+        }
+        let plan = match verdict.filtered(&prepared.document) {
+            None => Arc::new(Ok(None)),
+            Some(text) => match runtime.filtered.get(&text) {
+                Some(plan) => plan,
+                None => {
+                    let operation_name = op.name.as_ref().map(|n| n.to_string());
+                    let plan = Arc::new(plan_operation(&runtime.supergraph, &text, operation_name.as_deref()));
+                    runtime.filtered.insert(text, plan.clone());
+                    plan
+                }
+            },
+        };
+        Ok(Some(Restricted { plan, errors: verdict.errors(), paths: verdict.paths, removed: verdict.removed }))
     }
 
     /// Identical queries from the same caller that are in flight together share one execution:
@@ -238,6 +334,7 @@ impl Gateway {
         runtime: &Runtime,
         cached: &Cached,
         prepared: &Prepared,
+        restricted: Option<&Restricted>,
         request: &GraphqlRequest,
         headers: &dyn SubgraphHeaders,
     ) -> GraphqlResponse {
@@ -262,7 +359,8 @@ impl Gateway {
             Ok(receiver) => Some(receiver),
             Err(sender) => {
                 let _guard = InflightRequest { table: &self.inflight, key: Some(key) };
-                let response = Arc::new(self.run_prepared(runtime, cached, prepared, request, headers).await);
+                let response =
+                    Arc::new(self.run_prepared(runtime, cached, prepared, restricted, request, headers).await);
                 let _ = sender.send(Some(response.clone()));
                 return Arc::try_unwrap(response).unwrap_or_else(|shared| (*shared).clone());
             }
@@ -274,7 +372,7 @@ impl Gateway {
             return (**response).clone();
         }
         // The first requester went away before answering: run it here.
-        self.run_prepared(runtime, cached, prepared, request, headers).await
+        self.run_prepared(runtime, cached, prepared, restricted, request, headers).await
     }
 
     async fn run_prepared(
@@ -282,6 +380,7 @@ impl Gateway {
         runtime: &Runtime,
         cached: &Cached,
         prepared: &Prepared,
+        restricted: Option<&Restricted>,
         request: &GraphqlRequest,
         headers: &dyn SubgraphHeaders,
     ) -> GraphqlResponse {
@@ -296,10 +395,25 @@ impl Gateway {
             Ok(variables) => variables,
             Err(failure) => return GraphqlResponse::failure(failure),
         };
+        if prepared.cost_after_variables
+            && let Err(failure) = crate::cost::check(
+                &supergraph.full_schema,
+                &prepared.document,
+                op,
+                &self.options.operation_limits,
+                Some(&variables),
+            )
+        {
+            return GraphqlResponse::failure(failure);
+        }
         let introspection = if prepared.has_introspection {
+            let (schema, implementers) = match &supergraph.public_schema {
+                Some((contract, implementers)) if cached.public => (contract, implementers),
+                _ => (&supergraph.api_schema, &supergraph.implementers),
+            };
             match apollo_compiler::introspection::partial_execute(
-                &supergraph.api_schema,
-                &supergraph.implementers,
+                schema,
+                implementers,
                 &prepared.document,
                 op,
                 &variables,
@@ -318,7 +432,14 @@ impl Gateway {
         } else {
             None
         };
-        let executed = match &prepared.plan {
+        let plan = match restricted {
+            None => prepared.plan.as_ref(),
+            Some(restricted) => match restricted.plan.as_ref() {
+                Ok(plan) => plan.as_ref(),
+                Err(failure) => return GraphqlResponse::failure(failure.clone()),
+            },
+        };
+        let executed = match plan {
             Some(plan) => {
                 Executor::new(supergraph, &self.client, &variables, headers)
                     .run(plan)
@@ -328,39 +449,63 @@ impl Gateway {
             None => Executed::default(),
         };
         let mut shaper = Shaper::new(&supergraph.api_schema, &prepared.document, &variables, &executed.errors);
+        if let Some(restricted) = restricted {
+            shaper.unauthorized = restricted.paths.clone();
+            shaper.removed = restricted.removed.clone();
+        }
         let data = shaper.shape_operation(op, &executed.data, introspection.as_ref());
-        let mut errors = executed.errors;
+        let mut errors = restricted.map(|r| r.errors.clone()).unwrap_or_default();
+        errors.extend(executed.errors.into_iter().map(|mut error| {
+            self.options.subgraph_errors.apply(&mut error);
+            error
+        }));
         errors.append(&mut shaper.errors);
         GraphqlResponse { errors, data: Some(data), status: 200 }
     }
 
-    fn prepare(&self, runtime: &Runtime, request: &GraphqlRequest) -> Arc<Cached> {
+    fn prepare(&self, runtime: &Runtime, request: &GraphqlRequest, public: bool) -> Arc<Cached> {
         let key = {
             let mut hasher = self.hasher.build_hasher();
             request.query.hash(&mut hasher);
             request.operation_name.hash(&mut hasher);
+            public.hash(&mut hasher);
             hasher.finish()
         };
         if let Some(cached) = runtime.prepared.get(&key)
             && cached.query == request.query
             && cached.operation_name == request.operation_name
+            && cached.public == public
         {
             return cached;
         }
         let cached = Arc::new(Cached {
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),
-            outcome: self.prepare_uncached(&runtime.supergraph, request),
+            public,
+            outcome: self.prepare_uncached(&runtime.supergraph, request, public),
         });
         runtime.prepared.insert(key, cached.clone());
         cached
     }
 
-    fn prepare_uncached(&self, supergraph: &Supergraph, request: &GraphqlRequest) -> Result<Prepared, RequestFailure> {
+    fn prepare_uncached(
+        &self,
+        supergraph: &Supergraph,
+        request: &GraphqlRequest,
+        public: bool,
+    ) -> Result<Prepared, RequestFailure> {
         let ast = tracing::info_span!("parse").in_scope(|| parse::parse(&request.query, self.options.parser_limits))?;
-        let document = tracing::info_span!("validate").in_scope(|| validate::validate(&supergraph.api_schema, ast))?;
+        // Callers limited to the public picture validate against the contract: other fields do
+        // not exist for them.
+        let schema = match &supergraph.public_schema {
+            Some((contract, _)) if public => contract,
+            _ => &supergraph.api_schema,
+        };
+        let document = tracing::info_span!("validate").in_scope(|| validate::validate(schema, ast))?;
         let op = operation::pick(&document, request.operation_name.as_deref())?;
         crate::limits::check(&document, op, &self.options.operation_limits)?;
+        let cost_after_variables =
+            crate::cost::check(&supergraph.full_schema, &document, op, &self.options.operation_limits, None)?;
         let operation_type = op.operation_type;
         let has_introspection = op.root_fields(&document).any(|f| matches!(f.name.as_str(), "__schema" | "__type"));
         if has_introspection {
@@ -381,22 +526,45 @@ impl Gateway {
             })?;
         }
         let operation_name = op.name.as_ref().map(|n| n.to_string());
-        // The planner is a library we do not control: a panic while planning one operation
-        // becomes that operation's error, not a dropped connection.
-        let plan = tracing::info_span!("plan")
-            .in_scope(|| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    supergraph.planner.plan(&request.query, operation_name.as_deref())
-                }))
-                .unwrap_or_else(|_| Err(crate::plan::PlanError::Plan("the planner failed on this operation".into())))
-            })
-            .map_err(|e| {
-                tracing::warn!(error = %e, "query planning failed");
-                RequestFailure::new(500, vec![GraphqlError::new(e.to_string(), code::QUERY_PLANNING_FAILED)])
-            })?;
+        let plan = plan_operation(supergraph, &request.query, operation_name.as_deref())?;
         if let Some(plan) = &plan {
             tracing::debug!(%plan, "query plan");
         }
-        Ok(Prepared { document, operation_type, plan, has_introspection })
+        Ok(Prepared { document, operation_type, plan, has_introspection, cost_after_variables })
     }
+}
+
+/// Plans `query`. The planner is a library we do not control: a panic while planning one
+/// operation becomes that operation's error, not a dropped connection.
+fn plan_operation(
+    supergraph: &Supergraph,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<Option<QueryPlan>, RequestFailure> {
+    tracing::info_span!("plan")
+        .in_scope(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| supergraph.planner.plan(query, operation_name)))
+                .unwrap_or_else(|_| Err(crate::plan::PlanError::Plan("the planner failed on this operation".into())))
+        })
+        .map_err(|e| match e {
+            // The document passed our validation, so what the planner's parser refuses is a
+            // literal it cannot represent (e.g. an integer beyond 64 bits in an ID argument):
+            // the client's input, not our failure.
+            crate::plan::PlanError::Parse(_) => RequestFailure::new(
+                400,
+                vec![GraphqlError::new(
+                    "the operation holds a value the gateway cannot represent (for example an integer literal beyond 64 bits); pass it as a string or a variable",
+                    code::BAD_USER_INPUT,
+                )],
+            ),
+            e => {
+                tracing::warn!(error = %e, "query planning failed");
+                RequestFailure::new(500, vec![GraphqlError::new(e.to_string(), code::QUERY_PLANNING_FAILED)])
+            }
+        })
+}
+
+/// A cache entry's weight: one per started 4 KiB of document text.
+fn entry_weight(text_len: usize) -> u32 {
+    u32::try_from(text_len / 4096 + 1).unwrap_or(u32::MAX)
 }

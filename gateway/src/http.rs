@@ -3,14 +3,18 @@
 
 use std::sync::Arc;
 
+use apollo_compiler::executable::OperationType;
 use apollo_compiler::response::{JsonMap, JsonValue};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::error::{GraphqlError, code};
 use crate::gateway::{Gateway, GraphqlRequest, GraphqlResponse, Transport};
@@ -24,6 +28,41 @@ pub struct HttpOptions {
     pub graphiql: bool,
     /// Refuse requests a browser could send cross-site without a CORS preflight.
     pub csrf_prevention: bool,
+    /// Which operations each organisation may run (off by default).
+    pub trusted_documents: Arc<crate::trusted::TrustedDocuments>,
+    /// Requests per second and burst per organisation (off by default).
+    pub rate_limit: crate::ratelimit::RateLimitOptions,
+    /// Several operations in one POST (off by default).
+    pub batching: BatchingOptions,
+}
+
+impl Default for HttpOptions {
+    /// No GraphiQL, CSRF prevention on, trusted documents and rate limiting off.
+    fn default() -> Self {
+        Self {
+            graphiql: false,
+            csrf_prevention: true,
+            trusted_documents: Arc::default(),
+            rate_limit: crate::ratelimit::RateLimitOptions::OFF,
+            batching: BatchingOptions::default(),
+        }
+    }
+}
+
+/// Batching (`server.batching`): a JSON array of requests in one POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BatchingOptions {
+    /// Accept batches; off, an array is refused with 400.
+    pub enabled: bool,
+    /// Most operations in one batch; more: 400, BATCH_LIMIT_EXCEEDED.
+    pub max_size: usize,
+}
+
+impl Default for BatchingOptions {
+    fn default() -> Self {
+        Self { enabled: false, max_size: 10 }
+    }
 }
 
 /// Headers a browser sends cross-site only after a CORS preflight; any of them (or a
@@ -50,6 +89,15 @@ pub struct AppState {
     pub gateway: Arc<Gateway>,
     pub identity: Arc<Identity>,
     pub options: HttpOptions,
+    /// Built from `options.rate_limit`; shared by the clones of this state.
+    pub rate_limiter: Arc<crate::ratelimit::OrgRateLimiter>,
+}
+
+impl AppState {
+    pub fn new(gateway: Arc<Gateway>, identity: Arc<Identity>, options: HttpOptions) -> Self {
+        let rate_limiter = Arc::new(crate::ratelimit::OrgRateLimiter::new(options.rate_limit));
+        Self { gateway, identity, options, rate_limiter }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -129,17 +177,22 @@ struct RawBody {
     query: Option<JsonValue>,
     operation_name: Option<JsonValue>,
     variables: Option<JsonValue>,
+    extensions: Option<JsonValue>,
 }
 
-/// Checks the shape of a request's parameters (GraphQL over HTTP, "Request Parameters").
+/// Checks the shape of a request's parameters (GraphQL over HTTP, "Request Parameters"). A
+/// request that names a persisted query (`persisted`) may leave out the query: it then gets an
+/// empty one, which [`run`] replaces by the registered text.
 fn to_request(
     query: Option<JsonValue>,
     operation_name: Option<JsonValue>,
     variables: Option<JsonValue>,
+    persisted: bool,
 ) -> Result<GraphqlRequest, GraphqlError> {
     let bad = |message: &str| GraphqlError::new(message, code::BAD_REQUEST);
     let query = match query {
         Some(JsonValue::String(q)) if !q.as_str().trim().is_empty() => q.as_str().to_owned(),
+        None | Some(JsonValue::Null) if persisted => String::new(),
         Some(JsonValue::String(_)) | None | Some(JsonValue::Null) => return Err(bad("the request has no query")),
         Some(_) => return Err(bad("`query` must be a string")),
     };
@@ -184,13 +237,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
                 );
             }
         },
-        Ok(JsonValue::Array(_)) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                GraphqlError::new("batched requests are not supported", code::BAD_REQUEST),
-            );
-        }
+        Ok(JsonValue::Array(items)) => return run_batch(&state, &headers, items, media).await,
         Ok(_) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -206,11 +253,15 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             );
         }
     };
-    let request = match to_request(raw.query, raw.operation_name, raw.variables) {
+    let persisted = match crate::trusted::persisted_query_hash(raw.extensions.as_ref()) {
+        Ok(hash) => hash,
+        Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+    };
+    let request = match to_request(raw.query, raw.operation_name, raw.variables, persisted.is_some()) {
         Ok(request) => request,
         Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
     };
-    run(&state, &headers, request, Transport::Post, media).await
+    run(&state, &headers, request, persisted, Transport::Post, media).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,6 +270,7 @@ struct GetParams {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<String>,
+    extensions: Option<String>,
 }
 
 async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<GetParams>) -> Response {
@@ -256,18 +308,37 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, Query(pa
             }
         },
     };
-    let request =
-        match to_request(params.query.map(JsonValue::from), params.operation_name.map(JsonValue::from), variables) {
-            Ok(request) => request,
+    let persisted = match params.extensions.as_deref().map(serde_json::from_str::<JsonValue>) {
+        None => None,
+        Some(Ok(extensions)) => match crate::trusted::persisted_query_hash(Some(&extensions)) {
+            Ok(hash) => hash,
             Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
-        };
-    run(&state, &headers, request, Transport::Get, media).await
+        },
+        Some(Err(_)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                GraphqlError::new("`extensions` is not valid JSON", code::BAD_REQUEST),
+            );
+        }
+    };
+    let request = match to_request(
+        params.query.map(JsonValue::from),
+        params.operation_name.map(JsonValue::from),
+        variables,
+        persisted.is_some(),
+    ) {
+        Ok(request) => request,
+        Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+    };
+    run(&state, &headers, request, persisted, Transport::Get, media).await
 }
 
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
-    request: GraphqlRequest,
+    mut request: GraphqlRequest,
+    persisted: Option<String>,
     transport: Transport,
     media: MediaType,
 ) -> Response {
@@ -287,10 +358,211 @@ async fn run(
     if let Some(claims) = &claims {
         tracing::Span::current().record("org", tracing::field::display(claims.org));
     }
+    // Per organisation (anonymous callers share one bucket), before any work on the operation.
+    let org = claims.as_ref().map(|claims| claims.org);
+    if let Err(limited) = state.rate_limiter.check(org) {
+        tracing::debug!(org = ?org, retry_after_secs = limited.retry_after_secs(), "rate limited");
+        let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, media, limited.error());
+        response.headers_mut().insert(header::RETRY_AFTER, limited.retry_after_header());
+        return response;
+    }
+    // Trusted documents, before the operation is parsed; a request that sent only a hash gets
+    // the registered text.
+    let query = (!request.query.is_empty()).then_some(request.query.as_str());
+    match state.options.trusted_documents.admit(org, query, persisted.as_deref()) {
+        Ok(None) => {}
+        Ok(Some(text)) => request.query = text.to_string(),
+        Err(refusal) => return error_response(refusal.status, media, refusal.error),
+    }
     let traceparent = crate::trace::current_traceparent();
     let caller = state.identity.for_caller(claims, traceparent);
     let response = state.gateway.execute(request, transport, &caller).await;
     respond(media, response, false)
+}
+
+/// The gateway's handling of request bodies, innermost first: `body_limit` counts the bytes the
+/// handler reads (axum's own 2 MB default is replaced by it), after a gzip or deflate body is
+/// decompressed, which happens while it is read, so a zip bomb stops at the limit instead of
+/// being inflated whole; any other Content-Encoding is refused with 415; and the plain-text
+/// refusals of these layers become GraphQL errors ([`refusals_as_graphql_errors`]).
+pub fn body_layers(routes: Router, body_limit: usize) -> Router {
+    routes
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(RequestDecompressionLayer::new().gzip(true).deflate(true).no_br().no_zstd())
+        .layer(axum::middleware::from_fn_with_state(body_limit, refusals_as_graphql_errors))
+}
+
+/// Turns the plain-text refusals made before the handler runs into GraphQL errors in the
+/// negotiated media type, keeping their status and headers: 413 (the body is over the limit,
+/// PAYLOAD_TOO_LARGE), 415 (a Content-Encoding that cannot be decompressed,
+/// UNSUPPORTED_CONTENT_ENCODING) and 400 (a body that cannot be read, such as a corrupt gzip
+/// stream, or a malformed query string: BAD_REQUEST). The handler's own answers are JSON already
+/// and pass as they are.
+async fn refusals_as_graphql_errors(
+    State(body_limit): State<usize>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let media = negotiate(request.headers()).unwrap_or(MediaType::Json);
+    let response = next.run(request).await;
+    let status = response.status();
+    if !matches!(status, StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) {
+        return response;
+    }
+    let is_json = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        let t = t.trim_start().to_ascii_lowercase();
+        t.starts_with("application/json") || t.starts_with(GRAPHQL_RESPONSE_JSON)
+    });
+    if is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => GraphqlError::new(
+            format!("the request body is larger than {body_limit} bytes (counted after decompression)"),
+            code::PAYLOAD_TOO_LARGE,
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            let accepted = parts.headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+            GraphqlError::new(
+                format!("unsupported Content-Encoding: send the body uncompressed or encoded with one of: {accepted}"),
+                code::UNSUPPORTED_CONTENT_ENCODING,
+            )
+        }
+        _ => {
+            // axum's rejection text, e.g. "Failed to buffer the request body: ..." for a corrupt
+            // gzip stream.
+            let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text);
+            let text = if text.trim().is_empty() { "malformed request" } else { text.trim() };
+            GraphqlError::new(format!("the request could not be read: {text}"), code::BAD_REQUEST)
+        }
+    };
+    let mut refused = error_response(status, media, error);
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            refused.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    refused
+}
+
+/// A batch (`server.batching`): each entry is handled as a request of its own ([`run`]: token,
+/// rate limit, trusted documents, then the engine with its limits and cost), and the answer is
+/// the array of their bodies in order. Queries next to each other run concurrently; a mutation
+/// (or an entry whose operation type cannot be told before it runs) waits for everything before
+/// it and runs alone, so mutations run one after the other, in order. The batch's status is its
+/// entries' when they all share one, else 200.
+async fn run_batch(state: &AppState, headers: &HeaderMap, items: Vec<JsonValue>, media: MediaType) -> Response {
+    let batching = state.options.batching;
+    if !batching.enabled {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            GraphqlError::new("batched requests are not enabled on this gateway (server.batching)", code::BAD_REQUEST),
+        );
+    }
+    if items.is_empty() {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            GraphqlError::new("the batch is empty: send at least one request", code::BAD_REQUEST),
+        );
+    }
+    if items.len() > batching.max_size {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            GraphqlError::new(
+                format!("the batch has {} operations; at most {} are allowed", items.len(), batching.max_size),
+                code::BATCH_LIMIT_EXCEEDED,
+            ),
+        );
+    }
+    let entries: Vec<_> = items.into_iter().map(batch_entry).collect();
+    let alone: Vec<bool> = entries
+        .iter()
+        .map(|entry| {
+            entry.as_ref().is_ok_and(|(request, _)| state.gateway.operation_type(request) != Some(OperationType::Query))
+        })
+        .collect();
+    let one = |index: usize| {
+        let entry = &entries[index];
+        async move {
+            match entry {
+                Ok((request, persisted)) => {
+                    run(state, headers, request.clone(), persisted.clone(), Transport::Post, media).await
+                }
+                Err(error) => error_response(StatusCode::BAD_REQUEST, media, error.clone()),
+            }
+        }
+    };
+    let mut responses = Vec::with_capacity(entries.len());
+    let mut start = 0;
+    while start < entries.len() {
+        if alone[start] {
+            responses.push(one(start).await);
+            start += 1;
+            continue;
+        }
+        let end = (start..entries.len()).find(|&i| alone[i]).unwrap_or(entries.len());
+        responses.extend(futures_util::future::join_all((start..end).map(&one)).await);
+        start = end;
+    }
+
+    let first = responses[0].status();
+    let uniform = responses.iter().all(|response| response.status() == first);
+    let mut batch_headers = HeaderMap::new();
+    if uniform {
+        for (name, value) in responses[0].headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                batch_headers.append(name.clone(), value.clone());
+            }
+        }
+    }
+    let mut body = vec![b'['];
+    for (index, response) in responses.into_iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        match axum::body::to_bytes(response.into_body(), usize::MAX).await {
+            Ok(bytes) => body.extend_from_slice(&bytes),
+            Err(_) => body.extend_from_slice(
+                &GraphqlResponse {
+                    errors: vec![GraphqlError::new("internal error", code::INTERNAL)],
+                    data: None,
+                    status: 500,
+                }
+                .to_json(),
+            ),
+        }
+    }
+    body.push(b']');
+    let status = if uniform { first } else { StatusCode::OK };
+    let mut response = (status, body).into_response();
+    response.headers_mut().extend(batch_headers);
+    let content_type = match media {
+        MediaType::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+        MediaType::Json => "application/json",
+    };
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// One entry of a batch, checked as the body of a single request is.
+fn batch_entry(item: JsonValue) -> Result<(GraphqlRequest, Option<String>), GraphqlError> {
+    let JsonValue::Object(map) = item else {
+        return Err(GraphqlError::new(
+            "each entry of a batch must be a JSON object (a GraphQL request)",
+            code::BAD_REQUEST,
+        ));
+    };
+    let raw: RawBody = serde_json::from_value(serde_json::to_value(&map).unwrap_or_default())
+        .map_err(|_| GraphqlError::new("the batch entry is not a GraphQL request", code::BAD_REQUEST))?;
+    let persisted = crate::trusted::persisted_query_hash(raw.extensions.as_ref())?;
+    let request = to_request(raw.query, raw.operation_name, raw.variables, persisted.is_some())?;
+    Ok((request, persisted))
 }
 
 const GRAPHIQL: &str = r#"<!doctype html>

@@ -20,6 +20,11 @@ use crate::oidc::Authenticator;
 
 /// The audience of tokens presented to the gateway.
 pub const GATEWAY_AUDIENCE: &str = "gateway";
+/// Organisation kinds that see only the public contract schema (fields tagged
+/// `@tag(name: "public")`), like anonymous callers: patient organisations read the public parts
+/// of the picture (DOMAIN.md, access matrix). Municipalities also read draft overviews of their
+/// tables, so they see the whole schema and the subgraphs decide.
+pub const PUBLIC_KINDS: [ggzhub_kit::OrgKind; 1] = [ggzhub_kit::OrgKind::PatientOrganisation];
 /// Lifetime of the internal tokens the gateway mints per subgraph call.
 pub const INTERNAL_TOKEN_TTL: Duration = Duration::from_secs(60);
 
@@ -79,6 +84,14 @@ pub struct CallerHeaders<'a> {
 impl SubgraphHeaders for CallerHeaders<'_> {
     fn identity(&self) -> Option<String> {
         self.claims.as_ref().map(|claims| serde_json::to_string(claims).unwrap_or_default())
+    }
+
+    fn public_only(&self) -> bool {
+        self.claims.as_ref().is_none_or(|claims| PUBLIC_KINDS.contains(&claims.org_kind))
+    }
+
+    fn access(&self) -> crate::authz::Access {
+        self.claims.as_ref().map(crate::authz::Access::from_claims).unwrap_or_default()
     }
 
     fn headers_for(&self, service: &str) -> OutgoingHeaders {

@@ -2,8 +2,11 @@
 // Request errors are the rare path and carry GraphQL error lists; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod authz;
 pub mod compose;
 pub mod config;
+pub mod contract;
+pub mod cost;
 pub mod error;
 pub mod execute;
 pub mod fetch;
@@ -14,8 +17,10 @@ pub mod limits;
 pub mod oidc;
 pub mod pipeline;
 pub mod plan;
+pub mod ratelimit;
 pub mod resilience;
 pub mod server;
 pub mod shape;
 pub mod supergraph;
 pub mod trace;
+pub mod trusted;

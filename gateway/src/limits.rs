@@ -25,11 +25,24 @@ pub struct OperationLimits {
     pub max_directives: u64,
     /// Field selections after every fragment is expanded (fragment explosion).
     pub max_selections: u64,
+    /// Largest estimated cost (see [`crate::cost`]): COST_ESTIMATED_TOO_EXPENSIVE above it.
+    pub max_cost: u64,
+    /// Size assumed for a list without `@listSize` and without a `first`/`last`/`limit`
+    /// argument, in the cost estimate.
+    pub default_list_size: u64,
 }
 
 impl Default for OperationLimits {
     fn default() -> Self {
-        Self { max_depth: 20, max_aliases: 50, max_root_fields: 30, max_directives: 10, max_selections: 5_000 }
+        Self {
+            max_depth: 20,
+            max_aliases: 50,
+            max_root_fields: 30,
+            max_directives: 10,
+            max_selections: 5_000,
+            max_cost: 5_000,
+            default_list_size: 20,
+        }
     }
 }
 

@@ -80,8 +80,7 @@ impl Planner {
     /// introspection fields (`__schema`, `__type`, `__typename`) are left to the gateway; `None`
     /// means nothing is left to fetch from subgraphs.
     pub fn plan(&self, query: &str, operation_name: Option<&str>) -> Result<Option<QueryPlan>, PlanError> {
-        let document =
-            query_ast::parse_query::<String>(query).map_err(|e| PlanError::Parse(e.to_string()))?.into_static();
+        let document = parse_for_planning(query)?;
         let mut normalized = normalize_operation(&self.inner.supergraph, &document, operation_name)
             .map_err(|e| PlanError::Normalize(e.to_string()))?;
         let root = &mut normalized.operation.selection_set.items;
@@ -97,6 +96,22 @@ impl Planner {
             .map(Some)
             .map_err(|e| PlanError::Plan(e.to_string()))
     }
+}
+
+/// Parses an operation with the planner's parser. That parser predates parts of GraphQL's string
+/// syntax (`\u{1F600}` and surrogate-pair `\uD83D\uDE00` escapes), so a document it refuses is
+/// parsed once more as apollo-compiler (which has validated it) prints it: the same document with
+/// every escape resolved and no comments.
+fn parse_for_planning(query: &str) -> Result<query_ast::Document<'static, String>, PlanError> {
+    let refused = match query_ast::parse_query::<String>(query) {
+        Ok(document) => return Ok(document.into_static()),
+        Err(error) => PlanError::Parse(error.to_string()),
+    };
+    let Ok(document) = apollo_compiler::ast::Document::parse(query, "operation.graphql") else {
+        return Err(refused);
+    };
+    let printed = document.serialize().no_indent().to_string();
+    query_ast::parse_query::<String>(&printed).map(|d| d.into_static()).map_err(|_| refused)
 }
 
 fn type_name(definition: &TypeDefinition) -> &str {

@@ -25,8 +25,11 @@ pub struct ServeOptions {
 
 /// Builds the gateway's HTTP application for an engine and identity.
 pub fn app(gateway: Arc<Gateway>, identity: Arc<Identity>, http: HttpOptions, limits: HttpLimits) -> axum::Router {
-    let routes = crate::http::router(AppState { gateway, identity, options: http });
-    ggzhub_kit::server::layers(routes, limits)
+    let routes = crate::http::router(AppState::new(gateway, identity, http));
+    // The body limit counts decompressed bytes and refuses with a GraphQL error, so the gateway
+    // brings its own instead of the shared one.
+    let routes = crate::http::body_layers(routes, limits.body_limit);
+    ggzhub_kit::server::layers_without_body_limit(routes, limits)
 }
 
 /// Loads the supergraph (refusing to start on a broken one), then serves until `shutdown`.
@@ -48,6 +51,7 @@ pub async fn run(
     if let Some(verifier) = &options.identity.verifier {
         verifier.spawn_refresh();
     }
+    options.http.trusted_documents.spawn_watch();
     let app = app(gateway, Arc::new(options.identity), options.http, options.limits);
     ggzhub_kit::server::serve(listener, app, shutdown).await?;
     Ok(())

@@ -57,6 +57,12 @@ pub struct Shaper<'a> {
     /// reported (a whole fetch failed), which explains every missing value.
     reported: Option<Vec<Vec<PathSegment>>>,
     pub errors: Vec<GraphqlError>,
+    /// Response-key paths (no list indices) of selections removed by authorization: a missing
+    /// value there is explained by their errors.
+    pub unauthorized: Vec<Vec<String>>,
+    /// Source spans of the selections removed by authorization: whatever a subgraph returned,
+    /// they are null (fields) or skipped (fragments).
+    pub removed: std::collections::HashSet<(usize, usize)>,
     /// The response's `data`, written as JSON while shaping.
     out: Vec<u8>,
 }
@@ -76,6 +82,8 @@ impl<'a> Shaper<'a> {
             variables,
             reported,
             errors: Vec::new(),
+            unauthorized: Vec::new(),
+            removed: std::collections::HashSet::new(),
             out: Vec::with_capacity(4096),
         }
     }
@@ -113,7 +121,8 @@ impl<'a> Shaper<'a> {
                 },
                 _ => {
                     path.push(Step::Key(key.clone()));
-                    let result = self.complete(&root_type, field.ty(), fields, source.get(key.as_str()), &mut path);
+                    let value = if self.is_removed(field) { None } else { source.get(key.as_str()) };
+                    let result = self.complete(&root_type, field.ty(), fields, value, &mut path);
                     path.pop();
                     if result.is_err() {
                         return b"null".to_vec();
@@ -245,8 +254,13 @@ impl<'a> Shaper<'a> {
                         continue;
                     }
                     path.push(Step::Key(key.clone()));
-                    let completed =
-                        self.complete(&runtime_type, field.ty(), sub_fields, object.get(key.as_str()), path);
+                    let completed = self.complete(
+                        &runtime_type,
+                        field.ty(),
+                        sub_fields,
+                        if self.is_removed(field) { None } else { object.get(key.as_str()) },
+                        path,
+                    );
                     path.pop();
                     completed?;
                 }
@@ -307,7 +321,10 @@ impl<'a> Shaper<'a> {
                     }
                 }
                 Selection::FragmentSpread(spread) => {
-                    if !self.included(&spread.directives) || !visited.insert(spread.fragment_name.clone()) {
+                    if self.is_removed(spread)
+                        || !self.included(&spread.directives)
+                        || !visited.insert(spread.fragment_name.clone())
+                    {
                         continue;
                     }
                     if let Some(fragment) = self.document.fragments.get(&spread.fragment_name)
@@ -317,7 +334,7 @@ impl<'a> Shaper<'a> {
                     }
                 }
                 Selection::InlineFragment(inline) => {
-                    if !self.included(&inline.directives) {
+                    if self.is_removed(inline) || !self.included(&inline.directives) {
                         continue;
                     }
                     let applies = inline.type_condition.as_ref().is_none_or(|c| self.applies(c, object_type));
@@ -327,6 +344,11 @@ impl<'a> Shaper<'a> {
                 }
             }
         }
+    }
+
+    fn is_removed<T>(&self, node: &Node<T>) -> bool {
+        !self.removed.is_empty()
+            && node.location().is_some_and(|l| self.removed.contains(&(l.offset(), l.end_offset())))
     }
 
     fn applies(&self, condition: &str, object_type: &str) -> bool {
@@ -345,6 +367,22 @@ impl<'a> Shaper<'a> {
     }
 
     fn explained(&self, path: &[PathSegment]) -> bool {
+        if !self.unauthorized.is_empty() {
+            let keys: Vec<&str> = path
+                .iter()
+                .filter_map(|s| match s {
+                    PathSegment::Key(k) => Some(k.as_str()),
+                    PathSegment::Index(_) => None,
+                })
+                .collect();
+            let related = |p: &Vec<String>| {
+                let n = p.len().min(keys.len());
+                keys[..n] == p[..n]
+            };
+            if self.unauthorized.iter().any(related) {
+                return true;
+            }
+        }
         match &self.reported {
             None => true,
             Some(paths) => paths.iter().any(|p| p.starts_with(path) || path.starts_with(p)),

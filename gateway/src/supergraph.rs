@@ -34,10 +34,15 @@ pub struct Supergraph {
     /// `@inaccessible` elements).
     pub api_schema: Valid<Schema>,
     pub implementers: CompilerHashMap<Name, Implementers>,
+    /// The public contract (fields tagged `@tag(name: "public")`) and its implementers, for
+    /// callers who may see only the public picture; `None` when nothing is tagged.
+    pub public_schema: Option<(Valid<Schema>, CompilerHashMap<Name, Implementers>)>,
     /// The whole supergraph, for type relations that the API schema hides (`@inaccessible`
     /// types still flow between subgraphs).
     pub full_schema: Valid<Schema>,
     pub planner: Planner,
+    /// What `@authenticated`, `@requiresScopes` and `@policy` require, per field and type.
+    pub access_rules: crate::authz::AccessRules,
     /// Subgraph name → URL, as declared by `@join__graph(url:)`.
     pub subgraph_urls: HashMap<String, String>,
 }
@@ -75,7 +80,23 @@ impl Supergraph {
             .validate()
             .map_err(|e| SupergraphError::Invalid(format!("API schema: {}", e.errors)))?;
         let implementers = api_schema.implementers_map();
-        Ok(Self { sdl: Arc::from(sdl_text), api_schema, implementers, full_schema, planner, subgraph_urls })
+        let access_rules = crate::authz::AccessRules::from_supergraph(&full_schema);
+        let public_schema = crate::contract::public_schema(&full_schema, &api_schema)
+            .map_err(|e| SupergraphError::Invalid(format!("public contract schema: {e}")))?
+            .map(|schema| {
+                let implementers = schema.implementers_map();
+                (schema, implementers)
+            });
+        Ok(Self {
+            sdl: Arc::from(sdl_text),
+            api_schema,
+            implementers,
+            public_schema,
+            full_schema,
+            planner,
+            access_rules,
+            subgraph_urls,
+        })
     }
 
     /// Whether an object of type `object_type` matches the type condition `condition`.

@@ -448,3 +448,55 @@ async fn identical_requests_are_shared_only_between_the_same_caller() {
     assert_eq!(accounts.calls(), 3, "never shared across callers");
     assert_eq!(accounts.authorizations()[1..], [Some("Bearer alice".to_owned()), Some("Bearer bob".to_owned())]);
 }
+
+#[tokio::test]
+async fn subgraph_error_messages_are_redacted_unless_written_for_callers() {
+    let mock = mock("accounts", ACCOUNTS, &Clock::default(), Duration::ZERO, |_| {
+        json!({ "data": { "me": null, "users": [] }, "errors": [
+            { "message": "relation \"users\" does not exist at db.rs:42", "path": ["me"],
+              "extensions": { "code": "INTERNAL", "stacktrace": ["db.rs:42"] } },
+            { "message": "secret leak", "path": ["users"] },
+            { "message": "`first` must be at most 100, got 500", "path": ["users"],
+              "extensions": { "code": "BAD_USER_INPUT", "field": "first" } }
+        ] })
+    })
+    .await;
+    let gateway = gateway(&[&mock], Duration::from_secs(5), &[]);
+    let (body, _) = run(&gateway, "{ me { id } users { id } }", json!({})).await;
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    let errors = body["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 3, "{body:#}");
+    assert_eq!(errors[0]["message"], "Subgraph errors redacted");
+    assert_eq!(errors[0]["extensions"], json!({ "code": "INTERNAL", "serviceName": "accounts" }));
+    assert_eq!(errors[1]["message"], "Subgraph errors redacted");
+    assert_eq!(errors[1]["extensions"]["code"], "DOWNSTREAM_SERVICE_ERROR");
+    assert_eq!(errors[2]["message"], "`first` must be at most 100, got 500", "written for callers: kept");
+    assert_eq!(errors[2]["extensions"], json!({ "code": "BAD_USER_INPUT", "serviceName": "accounts" }));
+    assert!(!body.to_string().contains("db.rs"), "no internals: {body}");
+}
+
+#[tokio::test]
+async fn an_entity_error_without_its_index_is_placed_when_the_fetch_stood_for_one_entity() {
+    let clock = Clock::default();
+    let accounts = mock(
+        "accounts",
+        ACCOUNTS,
+        &clock,
+        Duration::ZERO,
+        |_| json!({ "data": { "me": { "__typename": "User", "id": "u1", "name": "Ann" } } }),
+    )
+    .await;
+    // async-graphql reports errors in `_entities` as ["_entities", "<field>"], without the index.
+    let reviews = mock("reviews", REVIEWS, &clock, Duration::ZERO, |_| {
+        json!({ "data": { "_entities": [{ "__typename": "User", "reviews": null }] }, "errors": [
+            { "message": "not yours", "path": ["_entities", "reviews"], "extensions": { "code": "FORBIDDEN" } }
+        ] })
+    })
+    .await;
+    let gateway = gateway(&[&accounts, &reviews], Duration::from_secs(5), &[]);
+    let (body, _) = run(&gateway, "{ me { name reviews { id } } }", json!({})).await;
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["data"], json!({ "me": { "name": "Ann", "reviews": null } }));
+    assert_eq!(body["errors"][0]["path"], json!(["me", "reviews"]), "{body:#}");
+    assert_eq!(body["errors"][0]["message"], "not yours");
+}

@@ -33,7 +33,7 @@ async fn serve(gateway: Arc<Gateway>, identity: Identity) -> String {
     let app = ggzhub_gateway::server::app(
         gateway,
         Arc::new(identity),
-        HttpOptions { graphiql: true, csrf_prevention: true },
+        HttpOptions { graphiql: true, csrf_prevention: true, ..Default::default() },
         HttpLimits::default(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

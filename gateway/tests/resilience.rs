@@ -170,7 +170,9 @@ async fn graphql_errors_and_other_statuses_are_not_retried() {
     let mock = flaky(|_| Reply::Graphql(json!({ "data": { "hello": null }, "errors": [{ "message": "boom" }] }))).await;
     let gw = gateway(&mock, Duration::from_secs(5), quick());
     let response = query(&gw, "{ hello }").await;
-    assert_eq!(response["errors"][0]["message"], "boom", "{response}");
+    // Redacted by default: the code says what it was, the message stays in the subgraph.
+    assert_eq!(response["errors"][0]["message"], "Subgraph errors redacted", "{response}");
+    assert_eq!(response["errors"][0]["extensions"]["code"], "DOWNSTREAM_SERVICE_ERROR");
     assert_eq!(mock.calls(), 1, "a GraphQL error in a 200 is an answer");
 
     for status in [500, 400] {

@@ -27,8 +27,7 @@ pub fn parse(query: &str, limits: ParserLimits) -> Result<Document, RequestFailu
             let errors = with_errors
                 .errors
                 .iter()
-                .map(|d| GraphqlError::from_compiler(d.unstable_to_json_compat(), code::GRAPHQL_PARSE_FAILED))
-                .collect();
-            RequestFailure::new(400, errors)
+                .map(|d| GraphqlError::from_compiler(d.unstable_to_json_compat(), code::GRAPHQL_PARSE_FAILED));
+            RequestFailure::new(400, super::capped(errors, with_errors.errors.len(), code::GRAPHQL_PARSE_FAILED))
         })
 }

@@ -13,8 +13,7 @@ pub fn validate(schema: &Valid<Schema>, document: Document) -> Result<Valid<Exec
         let errors = with_errors
             .errors
             .iter()
-            .map(|d| GraphqlError::from_compiler(d.unstable_to_json_compat(), code::GRAPHQL_VALIDATION_FAILED))
-            .collect();
-        RequestFailure::new(400, errors)
+            .map(|d| GraphqlError::from_compiler(d.unstable_to_json_compat(), code::GRAPHQL_VALIDATION_FAILED));
+        RequestFailure::new(400, super::capped(errors, with_errors.errors.len(), code::GRAPHQL_VALIDATION_FAILED))
     })
 }

@@ -122,6 +122,8 @@ type Starter = Box<dyn Fn() -> anyhow::Result<Target>>;
 fn spawn_ggzhub(bin: &std::path::Path, port: u16, supergraph: &std::path::Path, dedupe: bool) -> anyhow::Result<Child> {
     Command::new(bin)
         .env("GGZHUB_GATEWAY__SERVER__DEDUPE_REQUESTS", dedupe.to_string())
+        // One anonymous caller at full speed: the per-organisation rate limit would refuse it.
+        .env("GGZHUB_GATEWAY__RATE_LIMIT__PER_ORG_PER_SECOND", "0")
         .args(["serve", "gateway", "--allow-anonymous", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .arg("--supergraph")

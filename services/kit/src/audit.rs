@@ -69,21 +69,30 @@ pub async fn record<C: ConnectionTrait>(
 
 /// One audit-log entry as a caller sees it (shared by every subgraph, so `@shareable`).
 #[derive(async_graphql::SimpleObject)]
+// Every field but `change` is in the public contract schema (`@tag(name: "public")`): a patient
+// organisation lists its own entries there, without the recorded values.
 #[graphql(shareable)]
 pub struct AuditEntry {
     /// Id.
+    #[graphql(tag = "public")]
     pub id: async_graphql::ID,
     /// When.
+    #[graphql(tag = "public")]
     pub at: chrono::DateTime<chrono::Utc>,
     /// Acting organisation.
+    #[graphql(tag = "public")]
     pub organisation_id: async_graphql::ID,
     /// Subject acting for it.
+    #[graphql(tag = "public")]
     pub subject: String,
     /// Entity type.
+    #[graphql(tag = "public")]
     pub entity: String,
     /// Entity id.
+    #[graphql(tag = "public")]
     pub entity_id: String,
     /// Action.
+    #[graphql(tag = "public")]
     pub action: String,
     /// The change: its values for the acting organisation itself; for anyone else only
     /// `{"fields": [...]}`, the names of the fields that changed.

@@ -13,7 +13,8 @@ use crate::error::{ErrorCode, graphql_error_body};
 
 /// Who created and last changed a record, and when (shared by every subgraph, so `@shareable`).
 #[derive(async_graphql::SimpleObject)]
-#[graphql(shareable)]
+// Public (`@tag(name: "public")`) as a type: whether it is shown is up to its record's `meta` field.
+#[graphql(shareable, tag = "public")]
 pub struct RecordMeta {
     /// Creation time.
     pub created_at: chrono::DateTime<chrono::Utc>,

@@ -1,8 +1,9 @@
 //! Cursor pagination (`first`/`after`) shared by every list that can grow.
 
+use std::borrow::Cow;
+
 use crate::error::{ApiError, ApiResult};
-use async_graphql::OutputType;
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Object, OutputType, SimpleObject, TypeName};
 use base64::Engine as _;
 
 /// Default page size.
@@ -52,17 +53,146 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
 }
 
 /// Builds a connection from `rows` fetched with [`Page::limit`], cursors from `key`.
-pub fn connection<M, T: OutputType>(
+pub fn connection<M, T: OutputType, const PUBLIC: bool>(
     page: &Page,
     mut rows: Vec<M>,
     key: impl Fn(&M) -> String,
     node: impl Fn(M) -> T,
-) -> Connection<String, T> {
+) -> Connection<T, PUBLIC> {
     let has_next = rows.len() > page.first as usize;
     rows.truncate(page.first as usize);
-    let mut conn = Connection::new(page.after.is_some(), has_next);
-    conn.edges.extend(rows.into_iter().map(|m| Edge::new(encode_cursor(&key(&m)), node(m))));
-    conn
+    Connection {
+        has_previous_page: page.after.is_some(),
+        has_next_page: has_next,
+        edges: rows.into_iter().map(|m| Edge { cursor: encode_cursor(&key(&m)), node: node(m) }).collect(),
+    }
+}
+
+// Relay connections: `XConnection { pageInfo edges nodes }`, `XEdge { node cursor }` and
+// `PageInfo`, shaped and described as async-graphql's own `connection` types, which cannot carry
+// a federation `@tag`. The public contract schema (the gateway's, for patient organisations and
+// anonymous callers) keeps a list field only if its connection, edge and page-info types have
+// public fields, so a list in the public picture returns a [`PublicConnection`], tagged
+// `@tag(name: "public")` as a whole: a connection holds no data of its own, what its nodes show
+// is up to the node type's tags. Every other list returns a plain [`Connection`]. One node type
+// has one connection type: using both for the same node panics when the schema is built.
+
+/// Information about pagination in a connection
+#[derive(SimpleObject)]
+#[graphql(shareable, tag = "public")]
+pub struct PageInfo {
+    /// When paginating backwards, are there more items?
+    pub has_previous_page: bool,
+    /// When paginating forwards, are there more items?
+    pub has_next_page: bool,
+    /// When paginating backwards, the cursor to continue.
+    pub start_cursor: Option<String>,
+    /// When paginating forwards, the cursor to continue.
+    pub end_cursor: Option<String>,
+}
+
+/// One page of a list (GraphQL type `<Node>Connection`); `PUBLIC` tags it for the public
+/// contract schema (see [`PublicConnection`]).
+pub struct Connection<T, const PUBLIC: bool = false> {
+    /// Whether there are rows before this page.
+    pub has_previous_page: bool,
+    /// Whether there are rows after this page.
+    pub has_next_page: bool,
+    /// The rows of this page.
+    pub edges: Vec<Edge<T, PUBLIC>>,
+}
+
+/// A page of a list that is part of the public picture: the connection and edge types are
+/// tagged `@tag(name: "public")`.
+pub type PublicConnection<T> = Connection<T, true>;
+
+/// One row of a page with its cursor (GraphQL type `<Node>Edge`).
+pub struct Edge<T, const PUBLIC: bool = false> {
+    /// Opaque cursor of the row.
+    pub cursor: String,
+    /// The row.
+    pub node: T,
+}
+
+impl<T, const PUBLIC: bool> Connection<T, PUBLIC> {
+    fn info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+        }
+    }
+}
+
+impl<T: OutputType, const PUBLIC: bool> TypeName for Connection<T, PUBLIC> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", T::type_name()).into()
+    }
+}
+
+impl<T: OutputType, const PUBLIC: bool> TypeName for Edge<T, PUBLIC> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Edge", T::type_name()).into()
+    }
+}
+
+#[Object(name_type, shareable)]
+impl<T: OutputType> Connection<T, false> {
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> PageInfo {
+        self.info()
+    }
+    /// A list of edges.
+    async fn edges(&self) -> &[Edge<T, false>] {
+        &self.edges
+    }
+    /// A list of nodes.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+}
+
+#[Object(name_type, shareable, tag = "public")]
+impl<T: OutputType> Connection<T, true> {
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> PageInfo {
+        self.info()
+    }
+    /// A list of edges.
+    async fn edges(&self) -> &[Edge<T, true>] {
+        &self.edges
+    }
+    /// A list of nodes.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+}
+
+/// An edge in a connection.
+#[Object(name_type, shareable)]
+impl<T: OutputType> Edge<T, false> {
+    /// The item at the end of the edge
+    async fn node(&self) -> &T {
+        &self.node
+    }
+    /// A cursor for use in pagination
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+}
+
+/// An edge in a connection.
+#[Object(name_type, shareable, tag = "public")]
+impl<T: OutputType> Edge<T, true> {
+    /// The item at the end of the edge
+    async fn node(&self) -> &T {
+        &self.node
+    }
+    /// A cursor for use in pagination
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
 }
 
 #[cfg(test)]
@@ -77,5 +207,79 @@ mod tests {
         assert!(Page::new(Some(5), Some("!!".into())).is_err());
         let p = Page::new(Some(5), Some(encode_cursor("abc"))).expect("valid");
         assert_eq!(p.after.as_deref(), Some("abc"));
+    }
+
+    #[derive(SimpleObject)]
+    struct Shown {
+        id: String,
+    }
+
+    #[derive(SimpleObject)]
+    struct Hidden {
+        id: String,
+    }
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn shown(
+            &self,
+            first: Option<i32>,
+            after: Option<String>,
+        ) -> async_graphql::Result<PublicConnection<Shown>> {
+            let page = Page::new(first, after).map_err(|e| async_graphql::Error::new(e.to_string()))?;
+            let rows = vec!["a", "b", "c"];
+            Ok(connection(&page, rows, |r| (*r).to_owned(), |r| Shown { id: r.to_owned() }))
+        }
+        async fn hidden(&self) -> Connection<Hidden> {
+            connection(
+                &Page::new(None, None).expect("valid"),
+                Vec::<&str>::new(),
+                |r| (*r).to_owned(),
+                |r| Hidden { id: r.to_owned() },
+            )
+        }
+    }
+
+    fn schema() -> async_graphql::Schema<Query, async_graphql::EmptyMutation, async_graphql::EmptySubscription> {
+        async_graphql::Schema::build(Query, async_graphql::EmptyMutation, async_graphql::EmptySubscription)
+            .enable_federation()
+            .finish()
+    }
+
+    #[test]
+    fn only_public_connections_are_tagged_public() {
+        let sdl = schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation());
+        for tagged in [
+            "type ShownConnection @shareable @tag(name: \"public\")",
+            "type ShownEdge @shareable @tag(name: \"public\")",
+            "type PageInfo @shareable @tag(name: \"public\")",
+        ] {
+            assert!(sdl.contains(tagged), "SDL lacks {tagged}:\n{sdl}");
+        }
+        for plain in ["type HiddenConnection @shareable {", "type HiddenEdge @shareable {"] {
+            assert!(sdl.contains(plain), "SDL lacks {plain}:\n{sdl}");
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_carry_cursors_and_page_info() {
+        let query = format!(
+            "{{ shown(first: 2, after: \"{}\") {{ pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }} edges {{ cursor node {{ id }} }} nodes {{ id }} }} }}",
+            encode_cursor("x")
+        );
+        let response = schema().execute(query).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let data = response.data.into_json().expect("json");
+        let (a, b) = (encode_cursor("a"), encode_cursor("b"));
+        assert_eq!(
+            data,
+            serde_json::json!({ "shown": {
+                "pageInfo": { "hasPreviousPage": true, "hasNextPage": true, "startCursor": a, "endCursor": b },
+                "edges": [{ "cursor": a, "node": { "id": "a" } }, { "cursor": b, "node": { "id": "b" } }],
+                "nodes": [{ "id": "a" }, { "id": "b" }]
+            }})
+        );
     }
 }

@@ -45,6 +45,27 @@ impl RefChecker {
     /// Runs `query` against the owner with a read-only token for `caller`'s organisation and
     /// returns the whole GraphQL response body (`data` and any `errors`).
     pub async fn query(&self, caller: &Caller, query: &str, variables: Value) -> ApiResult<Value> {
+        // A look-up reads public identifiers only: the token can read, never write.
+        self.query_with_scopes(caller, &[crate::token::scopes::PICTURE_READ], query, variables).await
+    }
+
+    /// Like [`query`](Self::query), with the token granting `read_scopes` instead of only
+    /// `picture:read` (e.g. `contracts:read` to learn which offers the caller's own contracts
+    /// cover). Only read scopes are ever granted: anything else is left out of the token.
+    pub async fn query_with_scopes(
+        &self,
+        caller: &Caller,
+        read_scopes: &[&str],
+        query: &str,
+        variables: Value,
+    ) -> ApiResult<Value> {
+        use crate::token::scopes::{CONTRACTS_READ, PICTURE_READ};
+        debug_assert!(read_scopes.iter().all(|s| [PICTURE_READ, CONTRACTS_READ].contains(s)), "read scopes only");
+        let scopes = read_scopes
+            .iter()
+            .filter(|s| [PICTURE_READ, CONTRACTS_READ].contains(*s))
+            .map(|s| (*s).to_owned())
+            .collect();
         let token = self.signer.sign(&TokenRequest {
             subject: caller.subject.clone(),
             audience: vec![self.audience.clone()],
@@ -52,8 +73,7 @@ impl RefChecker {
             org_kind: caller.kind,
             regions: caller.regions.iter().cloned().collect(),
             roles: vec![],
-            // A look-up reads public identifiers only: the token can read, never write.
-            scopes: vec![crate::token::scopes::PICTURE_READ.to_owned()],
+            scopes,
             ttl: Duration::from_secs(60),
         });
         let resp = self

@@ -51,8 +51,14 @@ pub fn wrap(routes: Router, db: DatabaseConnection, limits: HttpLimits) -> Route
 /// The shared layers alone (body limit, timeout, panic catching, trace spans, request ids), for
 /// services whose health endpoints are their own.
 pub fn layers(routes: Router, limits: HttpLimits) -> Router {
+    layers_without_body_limit(routes.layer(RequestBodyLimitLayer::new(limits.body_limit)), limits)
+}
+
+/// The shared layers except the body limit, for a service that limits bodies itself (the
+/// gateway counts them after decompression and refuses with a GraphQL error). `routes` then sits
+/// where the body limit would be: inside the timeout, panic catching, trace span and request id.
+pub fn layers_without_body_limit(routes: Router, limits: HttpLimits) -> Router {
     routes
-        .layer(RequestBodyLimitLayer::new(limits.body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(make_span))

@@ -67,13 +67,23 @@ pub fn write_own_waiting_times(c: &Caller, provider_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Whether `c` may read `s` in full. `coordinating_insurer` is that of the signal's region.
+/// Whether `c` may read `s` in full. `coordinating_insurer` is that of the signal's region;
+/// `contracts_offer` says whether one of the caller's AGREED contracts valid this year covers the
+/// signal's offer, as the contracting subgraph told us ([`crate::contracted`]; `false` when it was
+/// not asked or could not be asked).
 ///
-/// Insurers that contract the offer will read it too once contracting exists (issue #4).
-pub fn can_see_signal(c: &Caller, s: &signal::Model, coordinating_insurer: Option<&str>) -> bool {
+/// An insurer reads the signals of the regions it coordinates and those of the offers it
+/// contracts. Changes (acknowledging, escalating) do not consult contracting and pass `false`:
+/// only the coordinating insurer acknowledges, contracting grants reading only.
+pub fn can_see_signal(
+    c: &Caller,
+    s: &signal::Model,
+    coordinating_insurer: Option<&str>,
+    contracts_offer: bool,
+) -> bool {
     match c.kind {
         OrgKind::Provider => c.org.to_string() == s.provider_id,
-        OrgKind::Insurer => coordinating_insurer == Some(c.org.to_string().as_str()),
+        OrgKind::Insurer => coordinating_insurer == Some(c.org.to_string().as_str()) || contracts_offer,
         OrgKind::NationalTable => s.status == SignalStatus::Escalated.as_str(),
         OrgKind::PatientOrganisation | OrgKind::Municipality | OrgKind::HubOperator => false,
     }

@@ -13,6 +13,7 @@ use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::{Caller, TokenVerifier};
 use sea_orm::DatabaseConnection;
 
+use crate::contracted::{ContractedOffersCache, ContractingClient};
 use crate::graphql::{RegionSchema, schema};
 use crate::loader::Loaders;
 
@@ -25,6 +26,9 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Verifies the gateway's internal tokens.
     pub verifier: Arc<TokenVerifier>,
+    /// Asks the contracting subgraph which offers an insurer contracts (`None`: not configured,
+    /// insurers then read only the signals of the regions they coordinate).
+    pub contracting: Option<ContractingClient>,
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {
@@ -33,14 +37,27 @@ impl FromRef<AppState> for Arc<TokenVerifier> {
     }
 }
 
-/// The service's router (migrations must have run).
+/// The service's router (migrations must have run), without the contracting subgraph: insurers
+/// read the signals of the regions they coordinate only.
 pub fn router(db: DatabaseConnection, verifier: Arc<TokenVerifier>, limits: HttpLimits) -> Router {
-    let state = AppState { schema: schema(db.clone()), db: db.clone(), verifier };
+    router_with_contracting(db, verifier, None, limits)
+}
+
+/// The service's router (migrations must have run). With `contracting`, an insurer also reads
+/// the continuity signals of the offers its agreed contracts cover (see [`crate::contracted`]).
+pub fn router_with_contracting(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    contracting: Option<ContractingClient>,
+    limits: HttpLimits,
+) -> Router {
+    let state = AppState { schema: schema(db.clone()), db: db.clone(), verifier, contracting };
     let routes = Router::new().route("/graphql", post(graphql)).with_state(state);
     ggzhub_kit::server::wrap(routes, db, limits)
 }
 
 async fn graphql(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
     let loaders = Loaders::new(&state.db);
-    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req| req.data(loaders)).await
+    let contracted = ContractedOffersCache::new(state.contracting.clone());
+    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req| req.data(loaders).data(contracted)).await
 }

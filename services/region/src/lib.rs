@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod app;
+pub mod contracted;
 pub mod domain;
 pub mod entity;
 pub mod graphql;

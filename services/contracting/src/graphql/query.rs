@@ -2,9 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, Result};
-use ggzhub_kit::page::{Page, connection};
+use ggzhub_kit::page::{Connection, Page, connection};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -86,7 +85,7 @@ impl Query {
         status: Option<ContractStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, Contract>> {
+    ) -> Result<Connection<Contract>> {
         let c = caller(ctx)?;
         access::read_contracts(c).gql()?;
         let page = Page::new(first, after).gql()?;
@@ -107,6 +106,7 @@ impl Query {
     }
 
     /// Contracting guidelines (spelregels), optionally of one year.
+    #[graphql(tag = "public")]
     async fn contracting_guidelines(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<ContractingGuideline>> {
         access::read_guidelines(caller(ctx)?).gql()?;
         let mut q = guideline::Entity::find().order_by_asc(guideline::Column::Year);

@@ -1,5 +1,9 @@
 //! GraphQL types of the contracting subgraph, and the stubs of entities other subgraphs own
 //! (`CareOffer`, `Organisation` from region; `NationalKpi` from national-table).
+//!
+//! Of contracting only the guidelines are in the public picture (`@tag(name: "public")`, from
+//! which the gateway derives its public contract schema): contracts, their terms and the
+//! coverage aggregate are not.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use ggzhub_kit::graphql::RecordMeta;
@@ -253,7 +257,7 @@ impl ContractTermsVersion {
 pub struct ContractingGuideline(pub guideline::Model);
 
 /// Spelregels en handvatten: the shared rules for contracting crucial care in a year.
-#[Object]
+#[Object(tag = "public")]
 impl ContractingGuideline {
     /// Id.
     async fn id(&self) -> ID {

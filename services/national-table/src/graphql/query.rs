@@ -1,8 +1,7 @@
 //! Query root and entity resolvers of the national-table subgraph.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, Result};
-use ggzhub_kit::page::{Page, connection};
+use ggzhub_kit::page::{Page, PublicConnection, connection};
 use ggzhub_kit::{ApiError, GqlResultExt as _};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -43,6 +42,7 @@ fn entity_or_null<T>(ctx: &Context<'_>, found: Result<T>) -> Option<T> {
 #[Object(name = "Query")]
 impl Query {
     /// One escalation; `null` when it does not exist or is not visible to the caller.
+    #[graphql(tag = "public")]
     async fn escalation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Escalation>> {
         let c = caller(ctx)?;
         access::read(c).gql()?;
@@ -52,6 +52,7 @@ impl Query {
 
     /// Escalations the caller may see, by id: the raising region's participants and the national
     /// table see them all, everyone else sees decided ones (their public part).
+    #[graphql(tag = "public")]
     async fn escalations(
         &self,
         ctx: &Context<'_>,
@@ -59,7 +60,7 @@ impl Query {
         status: Option<EscalationStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, Escalation>> {
+    ) -> Result<PublicConnection<Escalation>> {
         let c = caller(ctx)?;
         let full_regions = access::escalation_filter(c).gql()?;
         let page = Page::new(first, after).gql()?;
@@ -92,6 +93,7 @@ impl Query {
 
     /// The supra-regional (national crucial) offer list, optionally only HS-8 offers or those
     /// serving one region.
+    #[graphql(tag = "public")]
     async fn supra_regional_listings(
         &self,
         ctx: &Context<'_>,
@@ -99,7 +101,7 @@ impl Query {
         region: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, SupraRegionalListing>> {
+    ) -> Result<PublicConnection<SupraRegionalListing>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
         let mut q = listing::Entity::find().order_by_asc(listing::Column::Id);
@@ -125,12 +127,14 @@ impl Query {
     }
 
     /// One listing.
+    #[graphql(tag = "public")]
     async fn supra_regional_listing(&self, ctx: &Context<'_>, id: ID) -> Result<Option<SupraRegionalListing>> {
         access::read(caller(ctx)?).gql()?;
         Ok(loaders(ctx)?.listings.load_one(id.0).await.map_err(load_err)?.map(SupraRegionalListing))
     }
 
     /// Expertise networks.
+    #[graphql(tag = "public")]
     async fn expertise_networks(&self, ctx: &Context<'_>) -> Result<Vec<ExpertiseNetwork>> {
         access::read(caller(ctx)?).gql()?;
         Ok(api(network::Entity::find().order_by_asc(network::Column::Name).all(db(ctx)?).await)?
@@ -140,12 +144,14 @@ impl Query {
     }
 
     /// One expertise network.
+    #[graphql(tag = "public")]
     async fn expertise_network(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ExpertiseNetwork>> {
         access::read(caller(ctx)?).gql()?;
         Ok(loaders(ctx)?.networks.load_one(id.0).await.map_err(load_err)?.map(ExpertiseNetwork))
     }
 
     /// National KPIs.
+    #[graphql(tag = "public")]
     async fn national_kpis(&self, ctx: &Context<'_>) -> Result<Vec<NationalKpi>> {
         access::read(caller(ctx)?).gql()?;
         Ok(api(kpi::Entity::find().order_by_asc(kpi::Column::Code).all(db(ctx)?).await)?
@@ -155,6 +161,7 @@ impl Query {
     }
 
     /// One national KPI.
+    #[graphql(tag = "public")]
     async fn national_kpi(&self, ctx: &Context<'_>, code: String) -> Result<Option<NationalKpi>> {
         access::read(caller(ctx)?).gql()?;
         Ok(loaders(ctx)?.kpis.load_one(code).await.map_err(load_err)?.map(NationalKpi))
@@ -163,12 +170,13 @@ impl Query {
     /// The national table's audit log, newest first: the caller's own actions with their
     /// values; the national table and the hub operator see everyone's, with only the names of the
     /// fields others changed.
+    #[graphql(tag = "public")]
     async fn national_table_audit_log(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, ggzhub_kit::audit::AuditEntry>> {
+    ) -> Result<PublicConnection<ggzhub_kit::audit::AuditEntry>> {
         let c = caller(ctx)?;
         let only = access::audit_scope(c).gql()?;
         let page = Page::new(first, after).gql()?;

@@ -1,5 +1,11 @@
 //! GraphQL types of the national-table subgraph, including the stubs of entities owned by the
 //! region subgraph (`Region`, `CareOffer`, `Organisation`) that this subgraph extends or refers to.
+//!
+//! What patient organisations may read (the public picture) is tagged `@tag(name: "public")`,
+//! from which the gateway derives its public contract schema: whole types when every field is
+//! public (listings, expertise networks, KPI targets and measurements), single fields on entities
+//! (`NationalKpi`, and the stubs this subgraph extends) and on `Escalation`, whose public part is
+//! what a decided escalation shows everyone. The resolvers' own checks stay.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use ggzhub_kit::graphql::RecordMeta;
@@ -45,11 +51,13 @@ pub struct RegionRef {
 #[Object(name = "Region")]
 impl RegionRef {
     /// Region code (kebab-case), e.g. `utrecht`.
+    #[graphql(tag = "public")]
     async fn code(&self) -> &str {
         &self.code
     }
     /// Escalations raised by this region, newest first: all of them for the region's
     /// participants and the national table, decided ones (public part) for everyone else.
+    #[graphql(tag = "public")]
     async fn escalations(&self, ctx: &Context<'_>) -> Result<Vec<Escalation>> {
         let c = caller(ctx)?;
         access::read(c).gql()?;
@@ -68,6 +76,7 @@ impl RegionRef {
     }
     /// Target groups the national table knows (from expertise networks and the supra-regional
     /// list) that no listed supra-regional offer serves in this region.
+    #[graphql(tag = "public")]
     async fn uncovered_target_groups(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         access::read(caller(ctx)?).gql()?;
         let l = loaders(ctx)?;
@@ -76,6 +85,7 @@ impl RegionRef {
         Ok(all.into_iter().filter(|g| !serving.iter().any(|s| &s.target_group == g)).collect())
     }
     /// Listed supra-regional offers that serve this region (including offers located elsewhere).
+    #[graphql(tag = "public")]
     async fn supra_regional_coverage(&self, ctx: &Context<'_>) -> Result<Vec<SupraRegionalListing>> {
         access::read(caller(ctx)?).gql()?;
         let rows = loaders(ctx)?.coverage.load_one(self.code.clone()).await.map_err(load_err)?.unwrap_or_default();
@@ -93,10 +103,12 @@ pub struct CareOfferRef {
 #[Object(name = "CareOffer")]
 impl CareOfferRef {
     /// Id.
+    #[graphql(tag = "public")]
     async fn id(&self) -> ID {
         ID(self.id.clone())
     }
     /// Its listing as national crucial (supra-regional) offer, if listed.
+    #[graphql(tag = "public")]
     async fn supra_regional_listing(&self, ctx: &Context<'_>) -> Result<Option<SupraRegionalListing>> {
         access::read(caller(ctx)?).gql()?;
         Ok(loaders(ctx)?.listing_by_offer.load_one(self.id.clone()).await.map_err(load_err)?.map(SupraRegionalListing))
@@ -108,6 +120,7 @@ impl CareOfferRef {
 #[graphql(name = "Organisation", unresolvable = "id")]
 pub struct OrganisationRef {
     /// Hub id.
+    #[graphql(tag = "public")]
     pub id: ID,
 }
 
@@ -128,30 +141,37 @@ impl Escalation {
 #[Object]
 impl Escalation {
     /// Id.
+    #[graphql(tag = "public")]
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
     /// Code of the raising region.
+    #[graphql(tag = "public")]
     async fn region_code(&self) -> &str {
         &self.0.region_code
     }
     /// The raising region.
+    #[graphql(tag = "public")]
     async fn region(&self) -> RegionRef {
         RegionRef { code: self.0.region_code.clone() }
     }
     /// Category of crucial care.
+    #[graphql(tag = "public")]
     async fn category(&self) -> Result<CareCategory> {
         parse(CareCategory::parse(&self.0.category), "category")
     }
     /// Target group.
+    #[graphql(tag = "public")]
     async fn target_group(&self) -> &str {
         &self.0.target_group
     }
     /// Lifecycle status.
+    #[graphql(tag = "public")]
     async fn status(&self) -> Result<EscalationStatus> {
         parse(EscalationStatus::parse(&self.0.status), "status")
     }
     /// Public summary of the national table's decision (set once decided).
+    #[graphql(tag = "public")]
     async fn public_summary(&self) -> Option<&str> {
         self.0.public_summary.as_deref()
     }
@@ -160,6 +180,7 @@ impl Escalation {
         self.0.raised_at
     }
     /// When the national table decided.
+    #[graphql(tag = "public")]
     async fn decided_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.decided_at
     }
@@ -299,7 +320,7 @@ impl Measure {
 pub struct SupraRegionalListing(pub listing::Model);
 
 /// Bovenregionaal / landelijk cruciaal aanbod: a care offer listed as national crucial offer.
-#[Object]
+#[Object(tag = "public")]
 impl SupraRegionalListing {
     /// Id.
     async fn id(&self) -> ID {
@@ -346,7 +367,7 @@ pub struct ExpertiseNetwork(pub network::Model);
 
 /// Expertisenetwerk: organisations around a target group that feed the national table and
 /// offer consultation to the wider field.
-#[Object]
+#[Object(tag = "public")]
 impl ExpertiseNetwork {
     /// Id.
     async fn id(&self) -> ID {
@@ -380,6 +401,7 @@ impl ExpertiseNetwork {
 
 /// A KPI target for one year.
 #[derive(SimpleObject, serde::Serialize, serde::Deserialize, Clone, Debug)]
+#[graphql(tag = "public")]
 pub struct KpiTarget {
     /// Year.
     pub year: i32,
@@ -391,7 +413,7 @@ pub struct KpiTarget {
 pub struct KpiMeasurement(pub measurement::Model);
 
 /// A measured KPI value for a year, nationally or for one region.
-#[Object]
+#[Object(tag = "public")]
 impl KpiMeasurement {
     /// Year.
     async fn year(&self) -> i32 {
@@ -422,31 +444,38 @@ pub struct NationalKpi(pub kpi::Model);
 #[Object]
 impl NationalKpi {
     /// Code.
+    #[graphql(tag = "public")]
     async fn code(&self) -> &str {
         &self.0.code
     }
     /// Name.
+    #[graphql(tag = "public")]
     async fn name(&self) -> &str {
         &self.0.name
     }
     /// Definition.
+    #[graphql(tag = "public")]
     async fn definition(&self) -> &str {
         &self.0.definition
     }
     /// Unit.
+    #[graphql(tag = "public")]
     async fn unit(&self) -> &str {
         &self.0.unit
     }
     /// Which way is better.
+    #[graphql(tag = "public")]
     async fn direction(&self) -> Result<KpiDirection> {
         parse(KpiDirection::parse(&self.0.direction), "direction")
     }
     /// Targets per year.
+    #[graphql(tag = "public")]
     async fn targets(&self) -> Result<Vec<KpiTarget>> {
         Ok(serde_json::from_value(self.0.targets.clone())?)
     }
     /// Measurements, optionally of one year and/or one region (`national: true` for the national
     /// figures only).
+    #[graphql(tag = "public")]
     async fn measurements(
         &self,
         ctx: &Context<'_>,
@@ -465,10 +494,12 @@ impl NationalKpi {
             .collect())
     }
     /// Version for optimistic concurrency.
+    #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
         self.0.version
     }
     /// Record metadata.
+    #[graphql(tag = "public")]
     async fn meta(&self) -> RecordMeta {
         meta!(self.0)
     }

@@ -381,7 +381,9 @@ async fn load_visible_signal<C: ConnectionTrait>(
     let missing = || ApiError::not_found(format!("no continuity signal with id {id}"));
     let s = signal::Entity::find_by_id(id.clone()).one(conn).await?.ok_or_else(missing)?;
     let coordinating = coordinating_insurer(conn, &s.region_code).await?;
-    if !access::can_see_signal(c, &s, coordinating.as_deref()) {
+    // Changes do not consult contracting: an insurer that only contracts the offer is answered
+    // as before (only the coordinating insurer acknowledges).
+    if !access::can_see_signal(c, &s, coordinating.as_deref(), false) {
         return Err(missing());
     }
     Ok((s, coordinating))
@@ -1237,7 +1239,7 @@ impl Mutation {
             let missing = || ApiError::not_found(format!("no continuity signal with id {sid}"));
             let current = signal::Entity::find_by_id(sid.clone()).one(&txn).await?.ok_or_else(missing)?;
             let coordinating = coordinating_insurer(&txn, &current.region_code).await?;
-            let sees = access::can_see_signal(c, &current, coordinating.as_deref());
+            let sees = access::can_see_signal(c, &current, coordinating.as_deref(), false);
             // Chairs of other regions learn nothing about this one; the chair of the signal's
             // region escalates it and then sees only its id, region, status and dates.
             if !sees && !c.is_chair(&current.region_code) {
@@ -1426,6 +1428,7 @@ impl Mutation {
 
     /// Adds a patient organisation's input to a region's overview of a year (regions the
     /// organisation takes part in).
+    #[graphql(tag = "public")]
     async fn submit_patient_input(
         &self,
         ctx: &Context<'_>,
@@ -1472,6 +1475,7 @@ impl Mutation {
     }
 
     /// Changes the caller's own patient input.
+    #[graphql(tag = "public")]
     async fn update_patient_input(
         &self,
         ctx: &Context<'_>,

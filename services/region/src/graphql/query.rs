@@ -1,15 +1,15 @@
 //! Query root and federation entity resolvers. Every resolver checks the caller first.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, Result};
 use ggzhub_kit::{ApiError, GqlResultExt as _, OrgKind};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::types::*;
 use crate::access::{self, OverviewView};
+use crate::contracted::ContractedOffersCache;
 use crate::domain::*;
 use crate::entity::{care_form, care_offer, diagnosis_group, organisation, region, signal, waiting_time};
-use ggzhub_kit::page::{Page, connection};
+use ggzhub_kit::page::{Connection, Page, PublicConnection, connection};
 use sea_orm::sea_query::ExprTrait as _;
 
 /// The region subgraph's queries.
@@ -32,13 +32,14 @@ fn check_region_code(code: &str) -> Result<()> {
 #[Object(name = "Query")]
 impl Query {
     /// All regions, ordered by code.
+    #[graphql(tag = "public")]
     async fn regions(
         &self,
         ctx: &Context<'_>,
         kind: Option<RegionKind>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, Region>> {
+    ) -> Result<PublicConnection<Region>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
         let mut q = region::Entity::find().order_by_asc(region::Column::Code).limit(page.limit());
@@ -53,6 +54,7 @@ impl Query {
     }
 
     /// One region by code; `null` when unknown.
+    #[graphql(tag = "public")]
     async fn region(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
         access::read(caller(ctx)?).gql()?;
         check_region_code(&code)?;
@@ -60,6 +62,7 @@ impl Query {
     }
 
     /// Organisations, optionally of one kind or taking part in one region.
+    #[graphql(tag = "public")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -67,7 +70,7 @@ impl Query {
         region: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, Organisation>> {
+    ) -> Result<PublicConnection<Organisation>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
         let mut q = organisation::Entity::find().order_by_asc(organisation::Column::Id);
@@ -94,12 +97,14 @@ impl Query {
     }
 
     /// One organisation by id; `null` when unknown.
+    #[graphql(tag = "public")]
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
         access::read(caller(ctx)?).gql()?;
         Ok(loaders(ctx)?.organisations.load_one(id.0).await.map_err(load_err)?.map(Organisation))
     }
 
     /// One care offer by id; `null` when unknown.
+    #[graphql(tag = "public")]
     async fn care_offer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CareOffer>> {
         access::read(caller(ctx)?).gql()?;
         Ok(loaders(ctx)?.offers.load_one(id.0).await.map_err(load_err)?.map(CareOffer))
@@ -107,6 +112,7 @@ impl Query {
 
     /// Care offers filtered by region, provider, category and status.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(tag = "public")]
     async fn care_offers(
         &self,
         ctx: &Context<'_>,
@@ -117,7 +123,7 @@ impl Query {
         supra_regional: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, CareOffer>> {
+    ) -> Result<PublicConnection<CareOffer>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
         let mut cond = Condition::all();
@@ -150,6 +156,7 @@ impl Query {
     }
 
     /// The care forms (code list), optionally of one category.
+    #[graphql(tag = "public")]
     async fn care_forms(&self, ctx: &Context<'_>, category: Option<CareCategory>) -> Result<Vec<CareForm>> {
         access::read(caller(ctx)?).gql()?;
         let mut q = care_form::Entity::find().order_by_asc(care_form::Column::Code);
@@ -160,6 +167,7 @@ impl Query {
     }
 
     /// The diagnosis groups (hoofddiagnosegroepen) in which waiting times are published.
+    #[graphql(tag = "public")]
     async fn diagnosis_groups(&self, ctx: &Context<'_>) -> Result<Vec<DiagnosisGroup>> {
         access::read(caller(ctx)?).gql()?;
         let rows =
@@ -168,6 +176,7 @@ impl Query {
     }
 
     /// A region's overview for a year; `null` when none exists.
+    #[graphql(tag = "public")]
     async fn regional_overview(
         &self,
         ctx: &Context<'_>,
@@ -187,6 +196,7 @@ impl Query {
     /// Waiting times in a region, optionally for one month or diagnosis group, or only those
     /// exceeding the Treeknorm.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(tag = "public")]
     async fn waiting_times(
         &self,
         ctx: &Context<'_>,
@@ -196,7 +206,7 @@ impl Query {
         exceeding_treeknorm_only: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, WaitingTimeReport>> {
+    ) -> Result<PublicConnection<WaitingTimeReport>> {
         access::read_waiting_times(caller(ctx)?).gql()?;
         check_region_code(&region)?;
         let page = Page::new(first, after).gql()?;
@@ -232,8 +242,9 @@ impl Query {
         Ok(connection(&page, rows, |m| m.id.clone(), WaitingTimeReport::from))
     }
 
-    /// Continuity signals the caller may read: a provider its own, the coordinating insurer
-    /// those of its regions, the national table escalated ones. A region's chair also lists its
+    /// Continuity signals the caller may read: a provider its own, an insurer those of the
+    /// regions it coordinates and of the offers it contracts (an agreed contract valid this
+    /// year), the national table escalated ones. A region's chair also lists its
     /// region's signals, seeing only id, region, status and dates of the ones it may not read in
     /// full. Others see counts only (`Region.signalCounts`).
     async fn continuity_signals(
@@ -243,13 +254,16 @@ impl Query {
         status: Option<SignalStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, ContinuitySignal>> {
+    ) -> Result<Connection<ContinuitySignal>> {
         let c = caller(ctx)?;
         access::read(c).gql()?;
         let page = Page::new(first, after).gql()?;
         let db = db(ctx)?;
         let chaired: Vec<String> = c.roles.iter().filter_map(|r| r.strip_prefix("chair:")).map(str::to_owned).collect();
         let mut visible = Condition::any();
+        // Offers the calling insurer contracts: asked of the contracting subgraph (once per
+        // request, empty when it cannot be asked) — anyone else contracts nothing.
+        let mut contracted: std::sync::Arc<std::collections::BTreeSet<String>> = Default::default();
         match c.kind {
             OrgKind::Provider => visible = visible.add(signal::Column::ProviderId.eq(c.org.to_string())),
             OrgKind::Insurer => {
@@ -261,13 +275,19 @@ impl Query {
                 .map(|r| r.code)
                 .collect();
                 visible = visible.add(signal::Column::RegionCode.is_in(coordinated));
+                if let Some(cache) = ctx.data_opt::<ContractedOffersCache>() {
+                    contracted = cache.offer_ids(db, c).await.gql()?;
+                }
+                if !contracted.is_empty() {
+                    visible = visible.add(signal::Column::OfferId.is_in(contracted.iter().cloned()));
+                }
             }
             OrgKind::NationalTable => {
                 visible = visible.add(signal::Column::Status.eq(SignalStatus::Escalated.as_str()))
             }
             _ => {
                 return Err(ApiError::forbidden(
-                    "continuity signals are visible to their provider, the coordinating insurer and (once escalated) the national table; others see counts per region",
+                    "continuity signals are visible to their provider, the coordinating insurer, insurers contracting the offer and (once escalated) the national table; others see counts per region",
                 ))
                 .gql();
             }
@@ -292,7 +312,8 @@ impl Query {
             .limit(page.limit())
             .all(db)
             .await)?;
-        // Who sees which row in full depends on the region's coordinating insurer: one batched load.
+        // Who sees which row in full depends on the region's coordinating insurer (one batched
+        // load) and, for an insurer, on the offers it contracts.
         let codes: Vec<String> = rows.iter().map(|r| r.region_code.clone()).collect();
         let regions = loaders(ctx)?.regions.load_many(codes).await.map_err(load_err)?;
         Ok(connection(
@@ -301,13 +322,14 @@ impl Query {
             |m| m.id.clone(),
             |m| {
                 let coordinating = regions.get(&m.region_code).and_then(|r| r.coordinating_insurer_id.as_deref());
-                let full = access::can_see_signal(c, &m, coordinating);
+                let full = access::can_see_signal(c, &m, coordinating, contracted.contains(&m.offer_id));
                 ContinuitySignal { model: m, full }
             },
         ))
     }
 
     /// Signal counts of one region (everyone but the hub operator).
+    #[graphql(tag = "public")]
     async fn signal_counts(&self, ctx: &Context<'_>, region: String) -> Result<SignalCounts> {
         access::read_signal_counts(caller(ctx)?).gql()?;
         check_region_code(&region)?;
@@ -318,12 +340,13 @@ impl Query {
     /// Audit log, newest first: the caller's own actions with their values; the national table
     /// and the hub operator also see everyone else's actions, with only the names of the fields
     /// that changed.
+    #[graphql(tag = "public")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, AuditEntry>> {
+    ) -> Result<PublicConnection<AuditEntry>> {
         let c = caller(ctx)?;
         let only = access::audit_scope(c).gql()?;
         let page = Page::new(first, after).gql()?;

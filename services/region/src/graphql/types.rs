@@ -1,7 +1,12 @@
 //! GraphQL object types of the region subgraph. Each wraps a database row; fields that the
 //! access matrix restricts check the caller and answer `null` with a `FORBIDDEN` error.
+//!
+//! What patient organisations may read (the public picture) is tagged `@tag(name: "public")`,
+//! from which the gateway derives its public contract schema: whole types when every field is
+//! public, single fields on mixed types and on entities (`Region`, `Organisation`, `CareOffer`,
+//! `RegionalOverview`), so that fields other subgraphs add to an entity are not public by
+//! inheritance. The resolvers' own checks stay: a tag only says a field may be asked for.
 
-use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use ggzhub_kit::{ApiError, Caller, GqlResultExt as _, OrgKind};
 
@@ -9,7 +14,7 @@ use crate::access::{self, OverviewView};
 use crate::domain::*;
 use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region, signal, waiting_time};
 use crate::loader::{Loaders, OfferOwner, OfferPageKey};
-use ggzhub_kit::page::{Page, connection};
+use ggzhub_kit::page::{Page, PublicConnection, connection};
 
 pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<&'a Caller> {
     ctx.data::<Caller>()
@@ -45,29 +50,35 @@ pub struct Region(pub region::Model);
 #[Object]
 impl Region {
     /// Region code (kebab-case), e.g. `utrecht`.
+    #[graphql(tag = "public")]
     async fn code(&self) -> &str {
         &self.0.code
     }
     /// Name.
+    #[graphql(tag = "public")]
     async fn name(&self) -> &str {
         &self.0.name
     }
     /// IZA region or care-office region.
+    #[graphql(tag = "public")]
     async fn kind(&self) -> Result<RegionKind> {
         RegionKind::parse(&self.0.kind).ok_or_else(|| stored("region kind"))
     }
     /// Neighbouring regions.
+    #[graphql(tag = "public")]
     async fn neighbours(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         let codes = json_strings(&self.0.neighbours);
         let found = loaders(ctx)?.regions.load_many(codes.iter().cloned()).await.map_err(load_err)?;
         Ok(codes.iter().filter_map(|c| found.get(c).cloned().map(Region)).collect())
     }
     /// The coordinating insurer (coördinerend zorgverzekeraar), who receives early warnings.
+    #[graphql(tag = "public")]
     async fn coordinating_insurer(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         let Some(id) = &self.0.coordinating_insurer_id else { return Ok(None) };
         Ok(loaders(ctx)?.organisations.load_one(id.clone()).await.map_err(load_err)?.map(Organisation))
     }
     /// Care offers located in this region, by category and status.
+    #[graphql(tag = "public")]
     async fn offers(
         &self,
         ctx: &Context<'_>,
@@ -75,12 +86,13 @@ impl Region {
         status: Option<OfferStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, CareOffer>> {
+    ) -> Result<PublicConnection<CareOffer>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
         offer_page(ctx, OfferOwner::Region(self.0.code.clone()), category, status, page).await
     }
     /// The regional overview (regiobeeld) of a year; `null` when none exists.
+    #[graphql(tag = "public")]
     async fn overview(&self, ctx: &Context<'_>, year: i32) -> Result<Option<RegionalOverview>> {
         let c = caller(ctx)?;
         access::read(c).gql()?;
@@ -97,6 +109,7 @@ impl Region {
     /// here and no supra-regional offer serving it (closed offers do not count). The national
     /// table's first question; `Region.supraRegionalCoverage` (national-table subgraph) says what
     /// listed national offer covers them.
+    #[graphql(tag = "public")]
     async fn missing_categories(&self, ctx: &Context<'_>) -> Result<Vec<CareCategory>> {
         access::read(caller(ctx)?).gql()?;
         let present =
@@ -104,16 +117,19 @@ impl Region {
         Ok(CareCategory::ALL.iter().copied().filter(|c| !present.contains(c)).collect())
     }
     /// Continuity-signal counts (everyone but the hub operator; details are restricted).
+    #[graphql(tag = "public")]
     async fn signal_counts(&self, ctx: &Context<'_>) -> Result<Option<SignalCounts>> {
         access::read_signal_counts(caller(ctx)?).gql()?;
         let counts = loaders(ctx)?.signal_counts.load_one(self.0.code.clone()).await.map_err(load_err)?;
         Ok(Some(SignalCounts::from(counts.unwrap_or_default())))
     }
     /// Version for optimistic concurrency.
+    #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
         self.0.version
     }
     /// Record metadata.
+    #[graphql(tag = "public")]
     async fn meta(&self) -> RecordMeta {
         meta!(self.0)
     }
@@ -125,7 +141,7 @@ pub(crate) async fn offer_page(
     category: Option<CareCategory>,
     status: Option<OfferStatus>,
     page: Page,
-) -> Result<Connection<String, CareOffer>> {
+) -> Result<PublicConnection<CareOffer>> {
     let key = OfferPageKey { owner, category, status, limit: page.limit(), after: page.after.clone() };
     let rows = loaders(ctx)?.offer_pages.load_one(key).await.map_err(load_err)?.unwrap_or_default();
     Ok(connection(&page, rows, |m| m.id.clone(), CareOffer))
@@ -133,6 +149,7 @@ pub(crate) async fn offer_page(
 
 /// Counts of continuity signals in a region.
 #[derive(SimpleObject)]
+#[graphql(tag = "public")]
 pub struct SignalCounts {
     /// Open, not yet acknowledged.
     pub open: i64,
@@ -165,40 +182,49 @@ pub struct Organisation(pub organisation::Model);
 #[Object]
 impl Organisation {
     /// Hub id.
+    #[graphql(tag = "public")]
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
     /// Name.
+    #[graphql(tag = "public")]
     async fn name(&self) -> &str {
         &self.0.name
     }
     /// Kind.
+    #[graphql(tag = "public")]
     async fn kind(&self) -> Result<OrgKind> {
         OrgKind::parse(&self.0.kind).ok_or_else(|| stored("organisation kind"))
     }
     /// KvK number (Chamber of Commerce).
+    #[graphql(tag = "public")]
     async fn kvk(&self) -> Option<&str> {
         self.0.kvk.as_deref()
     }
     /// URA (providers).
+    #[graphql(tag = "public")]
     async fn ura(&self) -> Option<&str> {
         self.0.ura.as_deref()
     }
     /// AGB code (providers).
+    #[graphql(tag = "public")]
     async fn agb(&self) -> Option<&str> {
         self.0.agb.as_deref()
     }
     /// UZOVI code (insurers).
+    #[graphql(tag = "public")]
     async fn uzovi(&self) -> Option<&str> {
         self.0.uzovi.as_deref()
     }
     /// Regions whose tables it takes part in.
+    #[graphql(tag = "public")]
     async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         let codes = json_strings(&self.0.regions);
         let found = loaders(ctx)?.regions.load_many(codes.iter().cloned()).await.map_err(load_err)?;
         Ok(codes.iter().filter_map(|c| found.get(c).cloned().map(Region)).collect())
     }
     /// The care offers this organisation provides.
+    #[graphql(tag = "public")]
     async fn care_offers(
         &self,
         ctx: &Context<'_>,
@@ -206,16 +232,18 @@ impl Organisation {
         status: Option<OfferStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, CareOffer>> {
+    ) -> Result<PublicConnection<CareOffer>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
         offer_page(ctx, OfferOwner::Provider(self.0.id.clone()), category, status, page).await
     }
     /// Version for optimistic concurrency.
+    #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
         self.0.version
     }
     /// Record metadata.
+    #[graphql(tag = "public")]
     async fn meta(&self) -> RecordMeta {
         meta!(self.0)
     }
@@ -239,6 +267,7 @@ pub struct Capacity {
 
 /// Aanmeldpauze: the provider temporarily takes no new registrations.
 #[derive(SimpleObject)]
+#[graphql(tag = "public")]
 pub struct IntakePause {
     /// First day of the pause.
     pub from: chrono::NaiveDate,
@@ -252,10 +281,12 @@ pub struct IntakePause {
 #[Object]
 impl CareOffer {
     /// Id.
+    #[graphql(tag = "public")]
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
     /// The providing organisation.
+    #[graphql(tag = "public")]
     async fn provider(&self, ctx: &Context<'_>) -> Result<Organisation> {
         loaders(ctx)?
             .organisations
@@ -266,6 +297,7 @@ impl CareOffer {
             .ok_or_else(|| stored("provider reference"))
     }
     /// The region it is located in.
+    #[graphql(tag = "public")]
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
         loaders(ctx)?
             .regions
@@ -276,10 +308,12 @@ impl CareOffer {
             .ok_or_else(|| stored("region reference"))
     }
     /// Category of crucial care.
+    #[graphql(tag = "public")]
     async fn category(&self) -> Result<CareCategory> {
         CareCategory::parse(&self.0.category).ok_or_else(|| stored("category"))
     }
     /// Care form (zorgvorm).
+    #[graphql(tag = "public")]
     async fn care_form(&self, ctx: &Context<'_>) -> Result<CareForm> {
         loaders(ctx)?
             .care_forms
@@ -290,30 +324,37 @@ impl CareOffer {
             .ok_or_else(|| stored("care form reference"))
     }
     /// Department or team name.
+    #[graphql(tag = "public")]
     async fn unit_name(&self) -> &str {
         &self.0.unit_name
     }
     /// Location (town).
+    #[graphql(tag = "public")]
     async fn location(&self) -> &str {
         &self.0.location
     }
     /// When it is available.
+    #[graphql(tag = "public")]
     async fn availability(&self) -> Result<Availability> {
         Availability::parse(&self.0.availability).ok_or_else(|| stored("availability"))
     }
     /// Continuity status.
+    #[graphql(tag = "public")]
     async fn status(&self) -> Result<OfferStatus> {
         OfferStatus::parse(&self.0.status).ok_or_else(|| stored("status"))
     }
     /// Whether the offer has a supra-regional (bovenregionaal) function.
+    #[graphql(tag = "public")]
     async fn supra_regional(&self) -> bool {
         self.0.supra_regional
     }
     /// Codes of the regions it serves (including its own).
+    #[graphql(tag = "public")]
     async fn regions_served(&self) -> Vec<String> {
         json_strings(&self.0.regions_served)
     }
     /// Current intake pause, if any.
+    #[graphql(tag = "public")]
     async fn intake_pause(&self) -> Option<IntakePause> {
         self.0.intake_pause_from.map(|from| IntakePause {
             from,
@@ -332,10 +373,12 @@ impl CareOffer {
         Ok(self.0.inclusion_criteria.clone())
     }
     /// Version for optimistic concurrency.
+    #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
         self.0.version
     }
     /// Record metadata.
+    #[graphql(tag = "public")]
     async fn meta(&self) -> RecordMeta {
         meta!(self.0)
     }
@@ -345,7 +388,7 @@ impl CareOffer {
 pub struct CareForm(pub care_form::Model);
 
 /// Zorgvorm: a form of care within a category (code list).
-#[Object]
+#[Object(tag = "public")]
 impl CareForm {
     /// Code, e.g. `CRISIS_SERVICE`.
     async fn code(&self) -> &str {
@@ -367,6 +410,7 @@ impl CareForm {
 
 /// Hoofddiagnosegroep: a diagnosis group in which waiting times are published.
 #[derive(SimpleObject)]
+#[graphql(tag = "public")]
 pub struct DiagnosisGroup {
     /// Code.
     pub code: String,
@@ -376,7 +420,7 @@ pub struct DiagnosisGroup {
 
 /// Wachttijden: a provider's waiting times at one location for one diagnosis group and month.
 #[derive(SimpleObject)]
-#[graphql(complex)]
+#[graphql(complex, tag = "public")]
 pub struct WaitingTimeReport {
     /// Id.
     pub id: ID,
@@ -463,8 +507,9 @@ impl WaitingTimeReport {
 pub struct ContinuitySignal {
     /// The stored signal.
     pub model: signal::Model,
-    /// Whether the caller sees it in full (its provider, the coordinating insurer, the national
-    /// table once escalated). A region's chair otherwise sees only id, region, status and dates.
+    /// Whether the caller sees it in full (its provider, the coordinating insurer, an insurer
+    /// contracting the offer, the national table once escalated). A region's chair otherwise sees
+    /// only id, region, status and dates.
     pub full: bool,
 }
 
@@ -479,7 +524,7 @@ impl ContinuitySignal {
             Ok(())
         } else {
             Err(ApiError::forbidden(
-                "a signal's offer and content are visible to its provider, the coordinating insurer and, once escalated, the national table",
+                "a signal's offer and content are visible to its provider, the coordinating insurer, insurers contracting the offer and, once escalated, the national table",
             ))
             .gql()
         }
@@ -560,6 +605,7 @@ impl ContinuitySignal {
 
 /// The four questions of the regional test for one category.
 #[derive(Debug, Clone, SimpleObject, serde::Serialize, serde::Deserialize)]
+#[graphql(tag = "public")]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryAssessment {
     /// Category.
@@ -585,30 +631,37 @@ pub struct RegionalOverview(pub overview::Model);
 #[Object]
 impl RegionalOverview {
     /// Id.
+    #[graphql(tag = "public")]
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
     /// The region.
+    #[graphql(tag = "public")]
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         Ok(loaders(ctx)?.regions.load_one(self.0.region_code.clone()).await.map_err(load_err)?.map(Region))
     }
     /// Region code.
+    #[graphql(tag = "public")]
     async fn region_code(&self) -> &str {
         &self.0.region_code
     }
     /// Year.
+    #[graphql(tag = "public")]
     async fn year(&self) -> i32 {
         self.0.year
     }
     /// Draft or published.
+    #[graphql(tag = "public")]
     async fn status(&self) -> Result<OverviewStatus> {
         OverviewStatus::parse(&self.0.status).ok_or_else(|| stored("status"))
     }
     /// Public summary.
+    #[graphql(tag = "public")]
     async fn public_summary(&self) -> &str {
         &self.0.public_summary
     }
     /// The regional test per category.
+    #[graphql(tag = "public")]
     async fn assessments(&self) -> Result<Vec<CategoryAssessment>> {
         serde_json::from_value(self.0.assessments.clone()).map_err(|_| stored("assessments"))
     }
@@ -619,6 +672,7 @@ impl RegionalOverview {
     }
     /// Patient organisations' input (providers, insurers and the national table read all; a patient
     /// organisation reads its own).
+    #[graphql(tag = "public")]
     async fn patient_inputs(&self, ctx: &Context<'_>) -> Result<Option<Vec<PatientInput>>> {
         let only = access::patient_input_filter(caller(ctx)?).gql()?;
         let rows =
@@ -631,14 +685,17 @@ impl RegionalOverview {
         ))
     }
     /// When it was published.
+    #[graphql(tag = "public")]
     async fn published_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.published_at
     }
     /// Version for optimistic concurrency.
+    #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
         self.0.version
     }
     /// Record metadata.
+    #[graphql(tag = "public")]
     async fn meta(&self) -> RecordMeta {
         meta!(self.0)
     }
@@ -648,7 +705,7 @@ impl RegionalOverview {
 pub struct PatientInput(pub patient_input::Model);
 
 /// A patient organisation's contribution to a regional overview.
-#[Object]
+#[Object(tag = "public")]
 impl PatientInput {
     /// Id.
     async fn id(&self) -> ID {

@@ -153,13 +153,27 @@ pub struct TestApp {
 impl TestApp {
     /// Creates the database, runs the migrations, inserts the fixture and starts the service.
     pub async fn spawn() -> Self {
+        Self::spawn_with_contracting(Arc::new(SigningKey::generate()), None).await
+    }
+
+    /// Like [`spawn`](Self::spawn), trusting `key` and, with `contracting_url`, asking the
+    /// contracting subgraph there (audience `contracting`, tokens signed with `key`) which offers
+    /// an insurer contracts.
+    pub async fn spawn_with_contracting(key: Arc<SigningKey>, contracting_url: Option<String>) -> Self {
         let db = TestDb::new().await;
         Migrator::up(&db.db, None).await.expect("migrations run");
         insert_fixture(&db.db).await;
-        let key = Arc::new(SigningKey::generate());
-        let app = ggzhub_region::app::router(
+        let contracting = contracting_url.map(|url| {
+            ggzhub_region::contracted::ContractingClient::new(ggzhub_kit::refs::RefChecker::new(
+                url,
+                "contracting",
+                key.signer(),
+            ))
+        });
+        let app = ggzhub_region::app::router_with_contracting(
             db.db.clone(),
             Arc::new(key.verifier(ggzhub_region::AUDIENCE)),
+            contracting,
             HttpLimits::default(),
         );
         let server = TestServer::start(app, key, ggzhub_region::AUDIENCE).await;

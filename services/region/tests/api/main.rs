@@ -7,6 +7,7 @@ mod admin;
 mod audit;
 mod auth;
 mod concurrency;
+mod contracted;
 mod dataloader;
 mod entities;
 mod hardening;
