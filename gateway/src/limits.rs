@@ -40,8 +40,8 @@ impl Default for OperationLimits {
             max_root_fields: 30,
             max_directives: 10,
             max_selections: 5_000,
-            max_cost: 5_000,
-            default_list_size: 20,
+            max_cost: 10_000,
+            default_list_size: 10,
         }
     }
 }

@@ -477,7 +477,7 @@ async fn expensive_operations_are_refused_with_their_estimated_cost() {
         .await;
     let error = &reply.body["errors"][0];
     assert_eq!(error["extensions"]["estimatedCost"], 100 * (1 + 100 * (1 + 100)), "{error}");
-    assert_eq!(error["extensions"]["maxCost"], 5000, "{error}");
+    assert_eq!(error["extensions"]["maxCost"], 10_000, "{error}");
     assert!(error["message"].as_str().unwrap_or_default().contains("1010100"), "{error}");
     t.refused(reply, 400, "COST_ESTIMATED_TOO_EXPENSIVE").await;
 
@@ -493,7 +493,7 @@ async fn expensive_operations_are_refused_with_their_estimated_cost() {
     let reply = t.post_json(&json!({ "query": query, "variables": { "n": 5 } })).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     t.served();
-    // Without the variable: the default list size (20): 1 + 20 × 22.
+    // Without the variable: the default list size (10): 1 + 10 × 12.
     let reply = t.post_json(&json!({ "query": query })).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     t.served();
@@ -543,7 +543,7 @@ const README_COVERAGE: &str = r#"{ region(code: "zeeland") { name missingCategor
 const ALL_REGIONS: &str =
     "{ regions(first: 31) { nodes { name offers(first: 20) { nodes { unitName provider { name } } } } } }";
 const ALL_REGIONS_BIG_PAGES: &str =
-    "{ regions(first: 31) { nodes { name offers(first: 100) { nodes { unitName provider { name } } } } } }";
+    "{ regions(first: 31) { nodes { name offers(first: 200) { nodes { unitName provider { name } } } } } }";
 
 fn hub_supergraph() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/supergraph.graphql")).expect("supergraph")
@@ -563,10 +563,10 @@ fn the_readme_queries_cost_far_below_the_default_limit() {
     // region 1 + coordinatingInsurer 1 + offers (1 + 5 edges × (1 + node 1 + provider 1 + capacity 1))
     // + signalCounts 1.
     assert_eq!(cost(README_ACUTE), 24);
-    // region 1 + 20 supra-regional listings + 20 escalations + offers (1 + 3 × (1 + coverage 1)).
-    assert_eq!(cost(README_COVERAGE), 48);
+    // region 1 + 10 supra-regional listings + 10 escalations + offers (1 + 3 × (1 + coverage 1)).
+    assert_eq!(cost(README_COVERAGE), 28);
     assert_eq!(cost(ALL_REGIONS), 1 + 31 * (1 + 1 + 20 * 2));
-    assert_eq!(cost(ALL_REGIONS_BIG_PAGES), 1 + 31 * (1 + 1 + 100 * 2));
+    assert_eq!(cost(ALL_REGIONS_BIG_PAGES), 1 + 31 * (1 + 1 + 200 * 2));
     for query in [README_ACUTE, README_COVERAGE, ALL_REGIONS] {
         assert!(cost(query) <= defaults.max_cost, "{query}");
     }
@@ -626,5 +626,5 @@ async fn the_hub_gateway_lets_the_readme_queries_through_and_refuses_the_expensi
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["errors"][0]["extensions"]["code"], "COST_ESTIMATED_TOO_EXPENSIVE", "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["estimatedCost"], 6263, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["estimatedCost"], 12463, "{body}");
 }
