@@ -335,3 +335,33 @@ async fn claims_map_from_keycloak_and_entra_shaped_tokens() {
     );
     let _ = std::fs::remove_file(&jwks_path);
 }
+
+#[tokio::test]
+async fn rsa_keys_from_a_jwks_verify_rs256_and_refuse_other_algorithms() {
+    use aws_lc_rs::encoding::AsDer as _;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key");
+    let der = pair.as_der().expect("PKCS#8");
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der.as_ref())
+    );
+    let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).expect("PEM");
+    let mut jwk =
+        serde_json::to_value(jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, Algorithm::RS256).expect("jwk"))
+            .expect("json");
+    jwk["kid"] = json!("rsa-1");
+    // Without `alg` in the JWK, an RSA key means RS256.
+    jwk.as_object_mut().expect("object").remove("alg");
+    let auth =
+        Authenticator::with_keys("https://idp.example", &["gateway"], &json!({ "keys": [jwk] }), 30).expect("keys");
+    let body = claims("https://idp.example", "gateway");
+    let sign_with = |alg: Algorithm| {
+        let mut header = Header::new(alg);
+        header.kid = Some("rsa-1".into());
+        jsonwebtoken::encode(&header, &body, &encoding).expect("signs")
+    };
+    assert_eq!(auth.verify(&sign_with(Algorithm::RS256)).await.expect("valid").org_kind, OrgKind::Insurer);
+    for other in [Algorithm::RS512, Algorithm::PS256] {
+        assert_eq!(auth.verify(&sign_with(other)).await, Err(TokenRefusal::WrongAlgorithm), "{other:?}");
+    }
+}
