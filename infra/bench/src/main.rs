@@ -6,7 +6,13 @@
 //! products subgraph called directly with the largest single-subgraph query (the floor) — checks
 //! the answer, warms up, loads it with `hey` (50 connections), and prints requests per second,
 //! latency percentiles, errors, the target's peak RSS and subgraph requests per client query.
+//!
+//! `ggzhub-bench hub` is the hub's own scenario: the regional-overview query across the three
+//! real subgraphs on PostgreSQL with a realistic volume, at a fixed request rate, with the SQL
+//! statements each subgraph runs per request (see `hub.rs`).
 
+mod hub;
+mod hub_data;
 mod subgraphs;
 
 use std::path::PathBuf;
@@ -17,6 +23,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
+
+// As the `ggzhub` binary: the in-process gateway and subgraphs allocate like in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The benchmark's query: users and top products with nested reviews, authors and products.
 const QUERY: &str = r#"fragment User on User { id username name }
@@ -46,6 +56,10 @@ enum Cmd {
     },
     /// Run the whole benchmark and print the table.
     Run(RunArgs),
+    /// The hub's own scenario: the regional-overview query over the three subgraphs on
+    /// PostgreSQL (31 regions × 40 providers × 30 offers) at a fixed rate, with SQL statements
+    /// per request.
+    Hub(hub::HubArgs),
 }
 
 #[derive(clap::Args)]
@@ -92,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Run(args) => run(args).await,
+        Cmd::Hub(args) => hub::run(args).await,
     }
 }
 

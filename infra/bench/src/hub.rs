@@ -1,0 +1,948 @@
+//! `ggzhub-bench hub`: the hub's own scenario. The regional-overview query — a region, its offers
+//! per category with their provider (region subgraph), each offer's contract coverage
+//! (contracting subgraph) and the region's escalations with their measures (national-table
+//! subgraph) — through our gateway, against the three real subgraphs on PostgreSQL with a
+//! realistic volume (31 regions × 40 providers × 30 offers). Prints the latency at a fixed
+//! request rate and the SQL statements per request; asserts nothing.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use ggzhub_kit::db::{DbConfig, connect};
+use ggzhub_kit::refs::RefChecker;
+use ggzhub_kit::server::HttpLimits;
+use ggzhub_kit::token::{TokenRequest, default_scopes};
+use ggzhub_kit::{OrgKind, SigningKey};
+use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm_migration::MigratorTrait as _;
+use serde_json::{Value, json};
+
+use crate::hub_data::{self, CATEGORIES, Generated, Volume};
+
+/// The regional overview: one region, a page of offers per category with provider and contract
+/// coverage, and the region's escalations with measures and who raised them.
+const QUERY: &str = r#"query RegionalOverview($code: String!, $first: Int!) {
+  region(code: $code) {
+    code name kind
+    coordinatingInsurer { id name }
+    acute: offers(category: ACUTE, first: $first) { ...OfferPage }
+    outreach: offers(category: OUTREACH, first: $first) { ...OfferPage }
+    clinical: offers(category: CLINICAL, first: $first) { ...OfferPage }
+    secure: offers(category: SECURE, first: $first) { ...OfferPage }
+    specialistMhc: offers(category: SPECIALIST_MHC, first: $first) { ...OfferPage }
+    specialistHospital: offers(category: SPECIALIST_HOSPITAL, first: $first) { ...OfferPage }
+    escalations {
+      id category status urgency targetGroup raisedAt decidedAt publicSummary
+      raisedBy { id name }
+      measures { id title status dueDate }
+    }
+  }
+}
+fragment OfferPage on CareOfferConnection {
+  pageInfo { hasNextPage endCursor }
+  nodes {
+    id unitName status location supraRegional availability
+    careForm { code name }
+    capacity { beds places teams fte }
+    intakePause { from reason }
+    provider { id name }
+    contractCoverage { year insurerCount continuitySecuredUntil }
+  }
+}"#;
+
+const ALIASES: [&str; 6] = ["acute", "outreach", "clinical", "secure", "specialistMhc", "specialistHospital"];
+
+/// Options of `ggzhub-bench hub`.
+#[derive(clap::Args)]
+pub struct HubArgs {
+    /// Requests per second, sent at a fixed rate whatever the answers take (open loop); several
+    /// rates (`--rps 25,50,200`) are run one after the other.
+    #[arg(long, value_delimiter = ',', default_value = "200")]
+    rps: Vec<u32>,
+    /// Seconds of measured load.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Seconds of unmeasured load before it.
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    /// Offers per category page in the load run.
+    #[arg(long, default_value_t = 30)]
+    first: i32,
+    /// Page sizes whose SQL statements per request are compared (one request at a time).
+    #[arg(long, value_delimiter = ',', default_value = "10,30")]
+    compare: Vec<i32>,
+    /// A PostgreSQL URL whose user may create databases; the benchmark's databases are made on
+    /// the same server.
+    #[arg(long, env = "GGZHUB_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    pg_url: String,
+    /// Prefix of the three databases (`<prefix>_region`, `_national_table`, `_contracting`).
+    #[arg(long, default_value = "ggzhub_bench")]
+    db_prefix: String,
+    /// Keep the databases of an earlier run (same volume) instead of dropping and reloading them.
+    #[arg(long)]
+    reuse: bool,
+    /// Pooled connections per subgraph.
+    #[arg(long, default_value_t = ggzhub_kit::db::DEFAULT_MAX_CONNECTIONS)]
+    pool: u32,
+    /// Providers per region.
+    #[arg(long, default_value_t = 40)]
+    providers: usize,
+    /// Care offers per provider.
+    #[arg(long, default_value_t = 30)]
+    offers: usize,
+    /// Escalations per region.
+    #[arg(long, default_value_t = 3)]
+    escalations: usize,
+    /// Insurers contracting each provider.
+    #[arg(long, default_value_t = 3)]
+    contracts: usize,
+    /// Let identical requests in flight together share one execution (the gateway's default; off
+    /// here so that every request does the whole work).
+    #[arg(long)]
+    dedupe: bool,
+    /// Print the SQL statements (and their time) that one request runs in each subgraph.
+    #[arg(long)]
+    show_sql: bool,
+    /// Where the generated seed files go.
+    #[arg(long, default_value = "target/bench/hub")]
+    work_dir: PathBuf,
+}
+
+const SERVICES: [&str; 3] = [ggzhub_region::AUDIENCE, ggzhub_national_table::AUDIENCE, ggzhub_contracting::AUDIENCE];
+
+/// Statements executed (and their time) and HTTP requests served, per subgraph (indexed like
+/// [`SERVICES`]); `captured` collects the statements themselves while it is `Some`.
+#[derive(Default)]
+struct Counters {
+    statements: [Arc<AtomicU64>; 3],
+    sql_micros: [Arc<AtomicU64>; 3],
+    requests: [Arc<AtomicU64>; 3],
+    captured: Arc<std::sync::Mutex<Option<Vec<Captured>>>>,
+}
+
+/// One statement seen while capturing: subgraph index, time, SQL.
+type Captured = (usize, Duration, String);
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Snapshot {
+    statements: [u64; 3],
+    sql_micros: [u64; 3],
+    requests: [u64; 3],
+}
+
+impl Counters {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            statements: self.statements.each_ref().map(|c| c.load(Ordering::Relaxed)),
+            sql_micros: self.sql_micros.each_ref().map(|c| c.load(Ordering::Relaxed)),
+            requests: self.requests.each_ref().map(|c| c.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Counts every statement `db` runs as one of subgraph `i`.
+    fn watch(&self, i: usize, db: &mut DatabaseConnection) {
+        let (statements, micros, captured) =
+            (self.statements[i].clone(), self.sql_micros[i].clone(), self.captured.clone());
+        db.set_metric_callback(move |info| {
+            statements.fetch_add(1, Ordering::Relaxed);
+            micros.fetch_add(u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+            if let Ok(mut guard) = captured.lock()
+                && let Some(list) = guard.as_mut()
+            {
+                list.push((i, info.elapsed, info.statement.sql.clone()));
+            }
+        });
+    }
+}
+
+impl std::ops::Sub for Snapshot {
+    type Output = Snapshot;
+    fn sub(self, before: Snapshot) -> Snapshot {
+        Snapshot {
+            statements: std::array::from_fn(|i| self.statements[i] - before.statements[i]),
+            sql_micros: std::array::from_fn(|i| self.sql_micros[i] - before.sql_micros[i]),
+            requests: std::array::from_fn(|i| self.requests[i] - before.requests[i]),
+        }
+    }
+}
+
+/// Runs the scenario and prints its figures.
+pub async fn run(args: HubArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.rps.iter().all(|r| *r > 0) && args.first > 0, "--rps and --first must be positive");
+    let volume = Volume {
+        providers_per_region: args.providers,
+        offers_per_provider: args.offers,
+        escalations_per_region: args.escalations,
+        contracts_per_provider: args.contracts,
+    };
+    let year = {
+        use chrono::Datelike as _;
+        chrono::Utc::now().year()
+    };
+
+    // 1. Seed files, databases, migrations, data through the services' seed functions.
+    let data_dir = args.work_dir.join("data");
+    let started = Instant::now();
+    let generated = hub_data::write(&data_dir, volume, year)?;
+    let generate_time = started.elapsed();
+    let urls = prepare_databases(&args.pg_url, &args.db_prefix, !args.reuse).await?;
+    let counters = Counters::default();
+    let mut dbs = Vec::new();
+    for (i, url) in urls.iter().enumerate() {
+        let mut cfg = DbConfig::new(url.clone());
+        cfg.max_connections = args.pool;
+        let mut db = connect(&cfg).await.with_context(|| format!("connecting the {} database", SERVICES[i]))?;
+        counters.watch(i, &mut db);
+        dbs.push(db);
+    }
+    let [region_db, national_db, contracting_db]: [DatabaseConnection; 3] =
+        dbs.try_into().map_err(|_| anyhow::anyhow!("three databases"))?;
+    ggzhub_region::migration::Migrator::up(&region_db, None).await.context("region migrations")?;
+    ggzhub_national_table::migration::Migrator::up(&national_db, None).await.context("national-table migrations")?;
+    ggzhub_contracting::migration::Migrator::up(&contracting_db, None).await.context("contracting migrations")?;
+
+    let dir = data_dir.join("region");
+    let started = Instant::now();
+    let report = ggzhub_region::seed::seed(&region_db, &ggzhub_region::seed::Source::Dir(&dir)).await?;
+    let region_time = started.elapsed();
+    let dir = data_dir.join("national-table");
+    let started = Instant::now();
+    let national = ggzhub_national_table::seed::seed(&national_db, &ggzhub_national_table::seed::Source::Dir(&dir))
+        .await
+        .context("national-table seed")?;
+    let national_time = started.elapsed();
+    let dir = data_dir.join("contracting");
+    let started = Instant::now();
+    let contracting = ggzhub_contracting::seed::seed(&contracting_db, &ggzhub_contracting::seed::Source::Dir(&dir))
+        .await
+        .context("contracting seed")?;
+    let contracting_time = started.elapsed();
+    print_data(&generated, generate_time, &data_dir);
+    if report.loaded && national.is_some() && contracting.is_some() {
+        println!(
+            "  loaded through the services' seed functions (Source::Dir), one transaction each: region {:.1} s, national-table {:.1} s, contracting {:.1} s (total {:.1} s)",
+            region_time.as_secs_f64(),
+            national_time.as_secs_f64(),
+            contracting_time.as_secs_f64(),
+            (region_time + national_time + contracting_time).as_secs_f64()
+        );
+    } else {
+        println!("  the databases already held data (--reuse): nothing loaded");
+    }
+    for db in [&region_db, &national_db, &contracting_db] {
+        // Fresh statistics for the planner after the bulk load.
+        db.execute_unprepared("ANALYZE").await?;
+    }
+
+    // 2. The three subgraphs and the gateway, in this process, with real tokens.
+    let hub = start_hub(region_db, national_db, contracting_db, &counters, args.dedupe).await?;
+    let caller_token = hub.issuer_key.signer_as(ISSUER).sign(&TokenRequest {
+        subject: "ggzhub-bench".into(),
+        audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+        org: generated.national_table_org.parse().context("national-table organisation id")?,
+        org_kind: OrgKind::NationalTable,
+        regions: Vec::new(),
+        roles: Vec::new(),
+        scopes: default_scopes(OrgKind::NationalTable).iter().map(|s| (*s).to_owned()).collect(),
+        ttl: Duration::from_secs(args.warmup + args.duration + 3600),
+    });
+    let client = Client {
+        http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+        url: hub.gateway_url.clone(),
+        authorization: format!("Bearer {caller_token}"),
+    };
+    println!(
+        "hub: region, national-table and contracting subgraphs and the gateway in this process (PostgreSQL, {} pooled connections each); caller: the national table (reads every part of the query); gateway request dedupe {}",
+        args.pool,
+        if args.dedupe { "on" } else { "off" }
+    );
+
+    // 3. One answer checked in detail.
+    let sample = client.query(&generated.region_codes[0], args.first).await?;
+    let summary = check_answer(&sample, args.first).with_context(|| format!("checking the answer: {sample}"))?;
+    println!(
+        "sample answer ({}, first: {}): {} offers, {} with contract coverage ({} with a secured-until year), {} escalations, {} measures, {} bytes",
+        generated.region_codes[0],
+        args.first,
+        summary.offers,
+        summary.covered,
+        summary.secured,
+        summary.escalations,
+        summary.measures,
+        summary.bytes
+    );
+
+    // 4. SQL statements per request, one request at a time, for each page size.
+    println!(
+        "\nSQL statements per gateway request (one request at a time, each of the {} regions once):",
+        generated.region_codes.len()
+    );
+    println!(
+        "  {:<10} {:>12} {:>16} {:>16} {:>16} {:>8} {:>22}",
+        "page size", "offers/answer", SERVICES[0], SERVICES[1], SERVICES[2], "total", "subgraph requests"
+    );
+    let mut timings = Vec::new();
+    for &first in &args.compare {
+        let mut per_request: Vec<Snapshot> = Vec::new();
+        let mut latencies_ms = Vec::new();
+        let mut offers = 0;
+        for code in &generated.region_codes {
+            let before = counters.snapshot();
+            let started = Instant::now();
+            let answer = client.query(code, first).await?;
+            latencies_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            let after = counters.snapshot();
+            offers += check_answer(&answer, first).with_context(|| format!("checking the answer for {code}"))?.offers;
+            per_request.push(after - before);
+        }
+        timings.push((first, latencies_ms, per_request.clone()));
+        let n = per_request.len().max(1);
+        let cell = |pick: &dyn Fn(&Snapshot) -> u64| {
+            let values: Vec<u64> = per_request.iter().map(pick).collect();
+            let (min, max) = (values.iter().min().copied().unwrap_or(0), values.iter().max().copied().unwrap_or(0));
+            let mean = values.iter().sum::<u64>() as f64 / n as f64;
+            if min == max { format!("{min}") } else { format!("{mean:.1} ({min}–{max})") }
+        };
+        println!(
+            "  first: {:<3} {:>12} {:>16} {:>16} {:>16} {:>8} {:>22}",
+            first,
+            offers / n,
+            cell(&|s| s.statements[0]),
+            cell(&|s| s.statements[1]),
+            cell(&|s| s.statements[2]),
+            cell(&|s| s.statements.iter().sum()),
+            format!("{} + {} + {}", cell(&|s| s.requests[0]), cell(&|s| s.requests[1]), cell(&|s| s.requests[2])),
+        );
+    }
+    println!(
+        "  (subgraph requests: region + national-table + contracting, including contracting's own call to region)"
+    );
+    for (first, latencies_ms, per_request) in &timings {
+        let n = per_request.len().max(1) as f64;
+        let sql_ms = |i: usize| per_request.iter().map(|s| s.sql_micros[i]).sum::<u64>() as f64 / n / 1000.0;
+        println!(
+            "  first: {first:<3} alone: p50 {:.1} ms; SQL time per request {} {:.1} ms, {} {:.1} ms, {} {:.1} ms",
+            percentile(latencies_ms, 50.0),
+            SERVICES[0],
+            sql_ms(0),
+            SERVICES[1],
+            sql_ms(1),
+            SERVICES[2],
+            sql_ms(2)
+        );
+    }
+    if args.show_sql {
+        let first = args.compare.last().copied().unwrap_or(args.first);
+        if let Ok(mut guard) = counters.captured.lock() {
+            *guard = Some(Vec::new());
+        }
+        client.query(&generated.region_codes[0], first).await?;
+        let captured = counters.captured.lock().ok().and_then(|mut g| g.take()).unwrap_or_default();
+        println!("\nSQL of one request ({}, first: {first}), in order of completion:", generated.region_codes[0]);
+        for (i, took, sql) in captured {
+            let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let shown: String = sql.chars().take(150).collect();
+            let more = if sql.chars().count() > 150 { "…" } else { "" };
+            println!("  {:<15} {:>7.2} ms  {shown}{more}", SERVICES[i], took.as_secs_f64() * 1000.0);
+        }
+    }
+
+    // 5. Fixed-rate load, at each requested rate in turn.
+    let bodies: Arc<Vec<String>> = Arc::new(
+        generated
+            .region_codes
+            .iter()
+            .map(|code| json!({ "query": QUERY, "operationName": "RegionalOverview", "variables": { "code": code, "first": args.first } }).to_string())
+            .collect(),
+    );
+    let mut rows = Vec::new();
+    for &rps in &args.rps {
+        println!(
+            "\nload: {rps} requests/s for {} s after {} s of warm-up, open loop (latency from each request's scheduled start), first: {}, region code rotating over the {} regions (load average before: {})",
+            args.duration,
+            args.warmup,
+            args.first,
+            generated.region_codes.len(),
+            load_average()
+        );
+        if args.warmup > 0 {
+            let warm = drive(&client, bodies.clone(), rps, Duration::from_secs(args.warmup)).await;
+            println!(
+                "  warm-up: {} requests, p95 {:.1} ms, errors {}",
+                warm.latencies_ms.len(),
+                percentile(&warm.latencies_ms, 95.0),
+                warm.errors()
+            );
+            print_error_kinds(&warm);
+        }
+        let before = counters.snapshot();
+        let cpu_before = cpu_seconds();
+        let figures = drive(&client, bodies.clone(), rps, Duration::from_secs(args.duration)).await;
+        let cpu_after = cpu_seconds();
+        let spent = counters.snapshot() - before;
+        let completed = figures.latencies_ms.len() as u64;
+        let achieved = completed as f64 / figures.elapsed.as_secs_f64();
+        println!("  sent {}, completed {completed}, achieved {achieved:.1} requests/s", figures.sent);
+        let (p50, p95, p99) = (
+            percentile(&figures.latencies_ms, 50.0),
+            percentile(&figures.latencies_ms, 95.0),
+            percentile(&figures.latencies_ms, 99.0),
+        );
+        println!(
+            "  latency, every request: p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms, max {:.1} ms",
+            percentile(&figures.latencies_ms, 100.0)
+        );
+        if figures.errors() > 0 {
+            let ok = &figures.ok_latencies_ms;
+            println!(
+                "  latency, the {} answers without errors: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+                ok.len(),
+                percentile(ok, 50.0),
+                percentile(ok, 95.0),
+                percentile(ok, 99.0)
+            );
+        }
+        println!(
+            "  errors {} (HTTP status {}, GraphQL errors or missing data {}, transport {})",
+            figures.errors(),
+            figures.http_errors,
+            figures.graphql_errors,
+            figures.transport_errors
+        );
+        print_error_kinds(&figures);
+        let per = |v: u64| v as f64 / completed.max(1) as f64;
+        println!(
+            "  per request: SQL statements {} {:.1}, {} {:.1}, {} {:.1}; SQL time {:.1} + {:.1} + {:.1} ms; subgraph requests {:.2}",
+            SERVICES[0],
+            per(spent.statements[0]),
+            SERVICES[1],
+            per(spent.statements[1]),
+            SERVICES[2],
+            per(spent.statements[2]),
+            per(spent.sql_micros[0]) / 1000.0,
+            per(spent.sql_micros[1]) / 1000.0,
+            per(spent.sql_micros[2]) / 1000.0,
+            per(spent.requests.iter().sum())
+        );
+        let cpu_ms = |i: usize| (cpu_after[i] - cpu_before[i]) * 1000.0 / completed.max(1) as f64;
+        println!(
+            "  CPU per request: this process (gateway, subgraphs, load driver) {:.1} ms, PostgreSQL {:.1} ms; CPU busy {:.0} % of {} cores",
+            cpu_ms(0),
+            cpu_ms(1),
+            (cpu_after[0] - cpu_before[0] + cpu_after[1] - cpu_before[1]) * 100.0
+                / figures.elapsed.as_secs_f64()
+                / cores() as f64,
+            cores()
+        );
+        rows.push((rps, achieved, p50, p95, p99, figures.errors(), cpu_ms(0), cpu_ms(1)));
+    }
+    if rows.len() > 1 {
+        println!(
+            "\n  {:>6} {:>9} {:>10} {:>10} {:>10} {:>7} {:>18}",
+            "rps", "achieved", "p50", "p95", "p99", "errors", "CPU/request"
+        );
+        for (rps, achieved, p50, p95, p99, errors, hub_ms, pg_ms) in rows {
+            println!(
+                "  {rps:>6} {achieved:>9.1} {p50:>7.1} ms {p95:>7.1} ms {p99:>7.1} ms {errors:>7} {:>18}",
+                format!("{hub_ms:.1} + {pg_ms:.1} ms")
+            );
+        }
+    }
+    if let Some(rss) = peak_rss_mb() {
+        println!("\npeak RSS of this process (gateway, subgraphs and load driver): {rss:.0} MB");
+    }
+    Ok(())
+}
+
+/// CPU seconds used so far by this process and by all `postgres` processes on the machine.
+fn cpu_seconds() -> [f64; 2] {
+    // utime, stime and the same of reaped children (the postmaster's count those of backends
+    // that have exited), in clock ticks (100 per second on Linux), after the parenthesised name.
+    fn ticks(stat: &str) -> Option<(String, u64)> {
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let name = stat.get(open + 1..close)?.to_owned();
+        let fields: Vec<&str> = stat.get(close + 1..)?.split_whitespace().collect();
+        let mut sum = 0;
+        for i in 11..=14 {
+            sum += fields.get(i)?.parse::<u64>().ok()?;
+        }
+        Some((name, sum))
+    }
+    let own = std::fs::read_to_string("/proc/self/stat").ok().and_then(|s| ticks(&s)).map_or(0, |(_, t)| t);
+    let mut postgres = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if let Some((name, t)) = std::fs::read_to_string(entry.path().join("stat")).ok().and_then(|s| ticks(&s))
+            && name == "postgres"
+        {
+            postgres += t;
+        }
+    }
+    [own as f64 / 100.0, postgres as f64 / 100.0]
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn print_data(g: &Generated, took: Duration, dir: &std::path::Path) {
+    println!(
+        "data: {} regions, {} organisations ({} providers), {} care offers, {} contracts covering {} offer links, {} escalations with {} measures",
+        g.region_codes.len(),
+        g.organisations,
+        g.providers,
+        g.offers,
+        g.contracts,
+        g.covered_offers,
+        g.escalations,
+        g.measures
+    );
+    println!("  seed files generated in {:.1} s ({})", took.as_secs_f64(), dir.display());
+}
+
+/// The URL with another database name.
+fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").context("a PostgreSQL URL (postgres://…)")? + 3;
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+/// Drops (when `reset`) and creates the three databases; returns their URLs.
+async fn prepare_databases(admin_url: &str, prefix: &str, reset: bool) -> anyhow::Result<Vec<String>> {
+    anyhow::ensure!(
+        !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+        "--db-prefix: lowercase letters, digits and _ only"
+    );
+    let mut opts = ConnectOptions::new(admin_url.to_owned());
+    opts.max_connections(1).sqlx_logging(false);
+    let admin = Database::connect(opts)
+        .await
+        .with_context(|| format!("connecting to {}", ggzhub_kit::db::redact_url(admin_url)))?;
+    let mut urls = Vec::new();
+    for service in SERVICES {
+        let name = format!("{prefix}_{}", service.replace('-', "_"));
+        if reset {
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
+        }
+        let exists = admin
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT 1 FROM pg_database WHERE datname = $1",
+                [name.clone().into()],
+            ))
+            .await?
+            .is_some();
+        if !exists {
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .with_context(|| format!("creating database {name}"))?;
+        }
+        urls.push(with_database(admin_url, &name)?);
+    }
+    admin.close().await.ok();
+    Ok(urls)
+}
+
+const ISSUER: &str = "https://idp.bench.ggzhub.invalid";
+
+struct Hub {
+    gateway_url: String,
+    issuer_key: SigningKey,
+}
+
+async fn listen() -> anyhow::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}
+
+async fn count_request(
+    axum::extract::State(counter): axum::extract::State<Arc<AtomicU64>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    counter.fetch_add(1, Ordering::Relaxed);
+    next.run(req).await
+}
+
+fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    tokio::spawn(async move { axum::serve(listener, app).await });
+}
+
+/// Starts the subgraphs (wired to each other like `ggzhub dev` does) and the gateway.
+async fn start_hub(
+    region_db: DatabaseConnection,
+    national_db: DatabaseConnection,
+    contracting_db: DatabaseConnection,
+    counters: &Counters,
+    dedupe: bool,
+) -> anyhow::Result<Hub> {
+    // The internal key signs what subgraphs accept (from the gateway and from each other); the
+    // identity provider's key signs the organisation token the gateway accepts.
+    let key = SigningKey::generate();
+    let issuer_key = SigningKey::generate();
+    let (region_listener, region_addr) = listen().await?;
+    let (national_listener, national_addr) = listen().await?;
+    let (contracting_listener, contracting_addr) = listen().await?;
+    let url = |addr: SocketAddr| format!("http://{addr}/graphql");
+    let limits = HttpLimits::default();
+
+    let contracting_client = ggzhub_region::contracted::ContractingClient::new(RefChecker::new(
+        url(contracting_addr),
+        ggzhub_contracting::AUDIENCE,
+        key.signer(),
+    ));
+    let region_app = ggzhub_region::app::router_with_contracting(
+        region_db,
+        Arc::new(key.verifier(ggzhub_region::AUDIENCE)),
+        Some(contracting_client),
+        limits,
+    );
+    let national_app = ggzhub_national_table::app::router(
+        national_db,
+        Arc::new(key.verifier(ggzhub_national_table::AUDIENCE)),
+        RefChecker::new(url(region_addr), ggzhub_region::AUDIENCE, key.signer()),
+        limits,
+    );
+    let owners = ggzhub_contracting::graphql::Owners {
+        region: RefChecker::new(url(region_addr), ggzhub_region::AUDIENCE, key.signer()),
+        national_table: RefChecker::new(url(national_addr), ggzhub_national_table::AUDIENCE, key.signer()),
+    };
+    let contracting_app = ggzhub_contracting::app::router(
+        contracting_db,
+        Arc::new(key.verifier(ggzhub_contracting::AUDIENCE)),
+        owners,
+        limits,
+    );
+    let counted = |app: axum::Router, i: usize| {
+        app.layer(axum::middleware::from_fn_with_state(counters.requests[i].clone(), count_request))
+    };
+    serve(region_listener, counted(region_app, 0));
+    serve(national_listener, counted(national_app, 1));
+    serve(contracting_listener, counted(contracting_app, 2));
+
+    let sdls = vec![
+        ggzhub_gateway::compose::SubgraphSdl {
+            name: ggzhub_region::AUDIENCE.to_owned(),
+            url: url(region_addr),
+            sdl: ggzhub_region::graphql::sdl(),
+        },
+        ggzhub_gateway::compose::SubgraphSdl {
+            name: ggzhub_national_table::AUDIENCE.to_owned(),
+            url: url(national_addr),
+            sdl: ggzhub_national_table::graphql::sdl(),
+        },
+        ggzhub_gateway::compose::SubgraphSdl {
+            name: ggzhub_contracting::AUDIENCE.to_owned(),
+            url: url(contracting_addr),
+            sdl: ggzhub_contracting::graphql::sdl(),
+        },
+    ];
+    let supergraph = ggzhub_gateway::compose::compose(&sdls).context("composing the subgraphs' SDL")?;
+    let gateway = ggzhub_gateway::gateway::Gateway::new(ggzhub_gateway::gateway::EngineOptions {
+        subgraph_urls: sdls.iter().map(|s| (s.name.clone(), s.url.clone())).collect::<HashMap<_, _>>(),
+        dedupe_requests: dedupe,
+        ..Default::default()
+    });
+    gateway.load_supergraph(&supergraph).context("loading the composed supergraph")?;
+    let authenticator = ggzhub_gateway::oidc::Authenticator::with_keys(
+        ISSUER,
+        &[ggzhub_gateway::identity::GATEWAY_AUDIENCE],
+        &issuer_key.jwks(),
+        30,
+    )?;
+    let identity = ggzhub_gateway::identity::Identity {
+        verifier: Some(Arc::new(authenticator)),
+        signer: Some(key.signer()),
+        allow_anonymous: false,
+    };
+    // HttpOptions::default(): CSRF prevention on, rate limiting and trusted documents off.
+    let app = ggzhub_gateway::server::app(
+        Arc::new(gateway),
+        Arc::new(identity),
+        ggzhub_gateway::http::HttpOptions::default(),
+        HttpLimits::default(),
+    );
+    let (gateway_listener, gateway_addr) = listen().await?;
+    serve(gateway_listener, app);
+    Ok(Hub { gateway_url: url(gateway_addr), issuer_key })
+}
+
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    authorization: String,
+}
+
+/// One request's outcome in the load run.
+enum Outcome {
+    Ok,
+    Http(reqwest::StatusCode),
+    GraphQl(String),
+}
+
+impl Client {
+    fn post(&self, body: String) -> reqwest::RequestBuilder {
+        self.http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("authorization", &self.authorization)
+            .body(body)
+    }
+
+    async fn query(&self, code: &str, first: i32) -> anyhow::Result<Value> {
+        let body = json!({ "query": QUERY, "operationName": "RegionalOverview", "variables": { "code": code, "first": first } });
+        let response = self.post(body.to_string()).send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        let mut answer: Value = serde_json::from_slice(&bytes).with_context(|| format!("HTTP {status}: not JSON"))?;
+        if !status.is_success() || answer.get("errors").is_some() {
+            bail!("HTTP {status}: {answer}");
+        }
+        if let Some(obj) = answer.as_object_mut() {
+            obj.insert("_bytes".into(), json!(bytes.len()));
+        }
+        Ok(answer)
+    }
+
+    async fn load_one(&self, body: String) -> reqwest::Result<Outcome> {
+        let response = self.post(body).send().await?;
+        let status = response.status();
+        if !status.is_success() {
+            let _ = response.bytes().await;
+            return Ok(Outcome::Http(status));
+        }
+        let bytes = response.bytes().await?;
+        // The whole answer is read (so a broken one is noticed) without building it in memory.
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            data: Option<Data>,
+            errors: Option<Vec<Value>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Data {
+            region: Option<serde::de::IgnoredAny>,
+        }
+        Ok(match serde_json::from_slice::<Answer>(&bytes) {
+            Ok(Answer { errors: Some(errors), .. }) => Outcome::GraphQl(match errors.first() {
+                Some(e) => format!(
+                    "{} {}",
+                    e["extensions"]["code"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                ),
+                None => "empty errors".to_owned(),
+            }),
+            Ok(Answer { data: Some(Data { region: Some(_) }), .. }) => Outcome::Ok,
+            Ok(_) => Outcome::GraphQl("no region in the answer".to_owned()),
+            Err(_) => Outcome::GraphQl("not JSON".to_owned()),
+        })
+    }
+}
+
+struct Summary {
+    offers: usize,
+    covered: usize,
+    secured: usize,
+    escalations: usize,
+    measures: usize,
+    bytes: u64,
+}
+
+/// Checks an answer's shape: every category page full (or ending), every offer with a provider and
+/// coverage, escalations present.
+fn check_answer(answer: &Value, first: i32) -> anyhow::Result<Summary> {
+    let region = &answer["data"]["region"];
+    anyhow::ensure!(region.is_object(), "no region");
+    let mut summary = Summary { offers: 0, covered: 0, secured: 0, escalations: 0, measures: 0, bytes: 0 };
+    for (alias, category) in ALIASES.iter().zip(CATEGORIES) {
+        let page = &region[*alias];
+        let nodes = page["nodes"].as_array().with_context(|| format!("no {alias} offers"))?;
+        let full = nodes.len() == usize::try_from(first).unwrap_or(0);
+        anyhow::ensure!(full || page["pageInfo"]["hasNextPage"] == false, "{alias}: a short page with more to come");
+        for offer in nodes {
+            anyhow::ensure!(offer["provider"]["name"].is_string(), "{category} offer without provider");
+            let coverage = &offer["contractCoverage"];
+            anyhow::ensure!(coverage.is_object(), "{category} offer without contract coverage");
+            if coverage["insurerCount"].as_i64().unwrap_or(0) > 0 {
+                summary.covered += 1;
+            }
+            if coverage["continuitySecuredUntil"].is_number() {
+                summary.secured += 1;
+            }
+        }
+        summary.offers += nodes.len();
+    }
+    let escalations = region["escalations"].as_array().context("no escalations")?;
+    summary.escalations = escalations.len();
+    summary.measures = escalations.iter().filter_map(|e| e["measures"].as_array()).map(Vec::len).sum();
+    summary.bytes = answer["_bytes"].as_u64().unwrap_or(0);
+    Ok(summary)
+}
+
+#[derive(Default)]
+struct LoadFigures {
+    sent: u64,
+    /// Every request's latency, a failed one's up to its failure (a timeout's included).
+    latencies_ms: Vec<f64>,
+    /// The latencies of answers without errors.
+    ok_latencies_ms: Vec<f64>,
+    http_errors: u64,
+    graphql_errors: u64,
+    transport_errors: u64,
+    /// Error kinds and how often each was seen.
+    kinds: HashMap<String, u64>,
+    elapsed: Duration,
+}
+
+impl LoadFigures {
+    fn errors(&self) -> u64 {
+        self.http_errors + self.graphql_errors + self.transport_errors
+    }
+}
+
+/// Sends `rps` requests per second for `duration`, each at its scheduled time whether or not the
+/// earlier ones have been answered (open loop); latency counts from the scheduled time, so a
+/// late start (a busy driver) is counted against the system, not hidden.
+async fn drive(client: &Client, bodies: Arc<Vec<String>>, rps: u32, duration: Duration) -> LoadFigures {
+    let period = Duration::from_secs_f64(1.0 / f64::from(rps));
+    let started = tokio::time::Instant::now();
+    let end = started + duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut figures = LoadFigures::default();
+    let mut next = started;
+    let mut i = 0usize;
+    while next < end {
+        tokio::time::sleep_until(next).await;
+        let scheduled = next;
+        let body = bodies[i % bodies.len()].clone();
+        let client = client.clone();
+        tasks.spawn(async move {
+            let outcome = client.load_one(body).await;
+            (scheduled.elapsed(), outcome)
+        });
+        figures.sent += 1;
+        i += 1;
+        next = started + period.mul_f64(i as f64);
+        // Collect what has finished, so the set does not grow with the run.
+        while let Some(done) = tasks.try_join_next() {
+            record(&mut figures, done);
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        record(&mut figures, done);
+    }
+    figures.elapsed = started.elapsed();
+    figures
+}
+
+fn record(figures: &mut LoadFigures, done: Result<(Duration, reqwest::Result<Outcome>), tokio::task::JoinError>) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    match done {
+        Ok((latency, Ok(outcome))) => {
+            figures.latencies_ms.push(ms(latency));
+            match outcome {
+                Outcome::Ok => figures.ok_latencies_ms.push(ms(latency)),
+                Outcome::Http(status) => {
+                    figures.http_errors += 1;
+                    *figures.kinds.entry(format!("HTTP {status}")).or_default() += 1;
+                }
+                Outcome::GraphQl(message) => {
+                    figures.graphql_errors += 1;
+                    *figures.kinds.entry(message).or_default() += 1;
+                }
+            }
+        }
+        Ok((latency, Err(e))) => {
+            figures.latencies_ms.push(ms(latency));
+            figures.transport_errors += 1;
+            let mut kind = format!("transport: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                kind.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            *figures.kinds.entry(kind).or_default() += 1;
+        }
+        Err(e) => {
+            figures.transport_errors += 1;
+            *figures.kinds.entry(format!("task: {e}")).or_default() += 1;
+        }
+    }
+}
+
+fn print_error_kinds(figures: &LoadFigures) {
+    let mut kinds: Vec<(&String, &u64)> = figures.kinds.iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(a.1));
+    for (kind, count) in kinds.into_iter().take(5) {
+        let kind: String = kind.chars().take(200).collect();
+        println!("    {count:>6} × {kind}");
+    }
+}
+
+/// Nearest-rank percentile of unsorted values (0 for none).
+fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Peak resident memory (VmHWM) of this process, in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_replace_the_path() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x").ok().as_deref(),
+            Some("postgres://postgres@127.0.0.1:5432/x")
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "y").ok().as_deref(),
+            Some("postgres://u:p@h/y?sslmode=disable")
+        );
+        assert_eq!(with_database("postgres://h", "z").ok().as_deref(), Some("postgres://h/z"));
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 95.0), 95.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(percentile(&[], 95.0), 0.0);
+    }
+}
