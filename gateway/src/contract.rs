@@ -22,14 +22,24 @@ use apollo_compiler::{Name, Schema};
 /// The tag that marks the public picture.
 pub const PUBLIC_TAG: &str = "public";
 
-fn tagged(directives: &apollo_compiler::schema::DirectiveList) -> bool {
+/// Whether a type's or field's directives include `@tag(name: "public")`.
+fn tagged<'a>(mut directives: impl Iterator<Item = &'a apollo_compiler::ast::Directive>) -> bool {
     directives
-        .iter()
         .any(|d| d.name == "tag" && d.specified_argument_by_name("name").and_then(|v| v.as_str()) == Some(PUBLIC_TAG))
 }
 
+/// The names of the schema's root operation types.
+fn root_names(schema: &Schema) -> Vec<Name> {
+    let definition = &schema.schema_definition;
+    [definition.query.as_ref(), definition.mutation.as_ref(), definition.subscription.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|c| c.name.clone())
+        .collect()
+}
+
 fn type_tagged(full: &Schema, name: &str) -> bool {
-    full.types.get(name).is_some_and(|t| tagged(t.directives()))
+    full.types.get(name).is_some_and(|t| tagged(t.directives().iter().map(|d| &***d)))
 }
 
 fn field_tagged(full: &Schema, type_name: &str, field: &str) -> bool {
@@ -38,7 +48,7 @@ fn field_tagged(full: &Schema, type_name: &str, field: &str) -> bool {
         Some(ExtendedType::Interface(i)) => &i.fields,
         _ => return false,
     };
-    fields.get(field).is_some_and(|f| tagged_field(&f.directives))
+    fields.get(field).is_some_and(|f| tagged(f.directives.iter().map(|d| &**d)))
 }
 
 fn named(ty: &Type) -> &Name {
@@ -49,10 +59,10 @@ fn named(ty: &Type) -> &Name {
 /// is tagged; `Err` when the tags leave an invalid schema (e.g. no public query field).
 pub fn public_schema(full: &Schema, api: &Valid<Schema>) -> Result<Option<Valid<Schema>>, String> {
     let any_tag = full.types.values().any(|t| {
-        tagged(t.directives())
+        tagged(t.directives().iter().map(|d| &***d))
             || match t {
-                ExtendedType::Object(o) => o.fields.values().any(|f| tagged_field(&f.directives)),
-                ExtendedType::Interface(i) => i.fields.values().any(|f| tagged_field(&f.directives)),
+                ExtendedType::Object(o) => o.fields.values().any(|f| tagged(f.directives.iter().map(|d| &**d))),
+                ExtendedType::Interface(i) => i.fields.values().any(|f| tagged(f.directives.iter().map(|d| &**d))),
                 _ => false,
             }
     });
@@ -60,15 +70,7 @@ pub fn public_schema(full: &Schema, api: &Valid<Schema>) -> Result<Option<Valid<
         return Ok(None);
     }
     let mut schema: Schema = api.clone().into_inner();
-    let roots: Vec<Name> = [
-        schema.schema_definition.query.as_ref(),
-        schema.schema_definition.mutation.as_ref(),
-        schema.schema_definition.subscription.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|c| c.name.clone())
-    .collect();
+    let roots = root_names(&schema);
 
     // 1. Keep tagged fields.
     for (type_name, ty) in schema.types.iter_mut() {
@@ -188,15 +190,7 @@ pub fn public_schema(full: &Schema, api: &Valid<Schema>) -> Result<Option<Valid<
     if subscription {
         definition.subscription = None;
     }
-    let roots: Vec<Name> = [
-        schema.schema_definition.query.as_ref(),
-        schema.schema_definition.mutation.as_ref(),
-        schema.schema_definition.subscription.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|c| c.name.clone())
-    .collect();
+    let roots = root_names(&schema);
 
     // 3. Keep only what the roots reach (implementations of reached interfaces included).
     let mut reached: HashSet<Name> = HashSet::new();
@@ -244,10 +238,4 @@ pub fn public_schema(full: &Schema, api: &Valid<Schema>) -> Result<Option<Valid<
         return Err("no Query field is tagged @tag(name: \"public\")".into());
     }
     schema.validate().map(Some).map_err(|e| e.errors.to_string())
-}
-
-fn tagged_field(directives: &apollo_compiler::ast::DirectiveList) -> bool {
-    directives
-        .iter()
-        .any(|d| d.name == "tag" && d.specified_argument_by_name("name").and_then(|v| v.as_str()) == Some(PUBLIC_TAG))
 }

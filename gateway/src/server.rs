@@ -60,17 +60,8 @@ pub async fn run(
 /// Polls the supergraph file; a changed file is loaded and swapped in atomically, a broken one
 /// is logged and ignored (the current supergraph keeps serving).
 pub async fn watch(gateway: Arc<Gateway>, path: PathBuf, interval: Duration) {
-    let mut last = fingerprint(&path);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let now = fingerprint(&path);
-        if now == last {
-            continue;
-        }
-        last = now;
-        match std::fs::read_to_string(&path) {
+    poll_file(&path, interval, |path| {
+        match std::fs::read_to_string(path) {
             Ok(sdl) if gateway.supergraph_sdl().as_deref() == Some(sdl.as_str()) => {}
             Ok(sdl) => match gateway.load_supergraph(&sdl) {
                 Ok(()) => tracing::info!(supergraph = %path.display(), "new supergraph loaded"),
@@ -79,6 +70,28 @@ pub async fn watch(gateway: Arc<Gateway>, path: PathBuf, interval: Duration) {
                 }
             },
             Err(error) => tracing::warn!(supergraph = %path.display(), %error, "supergraph file unreadable"),
+        }
+        true
+    })
+    .await;
+}
+
+/// Checks `path` every `interval` and calls `changed` when its modification time or size
+/// changed; stops when `changed` returns false. Shared by the supergraph and the
+/// trusted-documents watchers.
+pub(crate) async fn poll_file(path: &Path, interval: Duration, mut changed: impl FnMut(&Path) -> bool) {
+    let mut last = fingerprint(path);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let now = fingerprint(path);
+        if now == last {
+            continue;
+        }
+        last = now;
+        if !changed(path) {
+            return;
         }
     }
 }

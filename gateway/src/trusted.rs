@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use apollo_compiler::response::JsonValue;
@@ -336,18 +336,9 @@ impl fmt::Display for OrgLabel {
 /// Polls the manifest; a changed, valid file is swapped in, a broken one is logged and ignored
 /// (the previous manifest keeps serving).
 async fn watch(documents: Weak<TrustedDocuments>, path: PathBuf, interval: Duration) {
-    let mut last = fingerprint(&path);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let now = fingerprint(&path);
-        if now == last {
-            continue;
-        }
-        last = now;
-        let Some(documents) = documents.upgrade() else { return };
-        match Manifest::load(&path) {
+    crate::server::poll_file(&path, interval, |path| {
+        let Some(documents) = documents.upgrade() else { return false };
+        match Manifest::load(path) {
             Ok(manifest) => {
                 tracing::info!(manifest = %path.display(), documents = manifest.len(), "trusted documents reloaded");
                 documents.replace(manifest);
@@ -358,12 +349,9 @@ async fn watch(documents: Weak<TrustedDocuments>, path: PathBuf, interval: Durat
                 "trusted-documents manifest refused; the previous one stays in force"
             ),
         }
-    }
-}
-
-fn fingerprint(path: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+        true
+    })
+    .await;
 }
 
 #[cfg(test)]
