@@ -4,8 +4,8 @@
 //! out of it or merging an answer into it, never across a subgraph call. Shaping the tree into
 //! the client's selection is `shape`'s job.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use apollo_compiler::response::{JsonMap, JsonValue};
 use bytes::Bytes;
@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use crate::error::{GraphqlError, PathSegment, code};
 use crate::fetch::{OutgoingHeaders, SubgraphClient, SubgraphResponse};
+use crate::json;
 use crate::plan::{
     BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, OperationKind, PlanNode,
     PlanSelectionItem, PlanSelectionSet, QueryPlan,
@@ -158,17 +159,10 @@ impl<'a> Executor<'a> {
         variables
     }
 
-    async fn send(
-        &self,
-        service: &str,
-        query: &str,
-        variables: JsonMap,
-        shareable: bool,
-    ) -> Result<SubgraphResponse, GraphqlError> {
+    async fn send(&self, service: &str, body: Bytes, shareable: bool) -> Result<Arc<SubgraphResponse>, GraphqlError> {
         let Some(url) = self.supergraph.subgraph_urls.get(service) else {
             return Err(GraphqlError::new(format!("subgraph '{service}' is not in the supergraph"), code::INTERNAL));
         };
-        let body = build_body(query, variables);
         let span = tracing::info_span!("subgraph_fetch", subgraph = service);
         let mut headers = self.headers.headers_for(service);
         if let Some(traceparent) = span.in_scope(crate::trace::current_traceparent) {
@@ -189,22 +183,28 @@ impl<'a> Executor<'a> {
     async fn root_fetch(&self, fetch: &FetchNode) {
         let variables = self.fetch_variables(fetch.variable_usages.as_ref());
         let is_query = !matches!(fetch.operation_kind, Some(OperationKind::Mutation));
-        let result = self.send(&fetch.service_name, &fetch.operation.document_str, variables, is_query).await;
+        let body = build_body(&fetch.operation.document_str, &variables, &[]);
+        let result = self.send(&fetch.service_name, body, is_query).await;
         let mut state = self.lock();
         match result {
             Err(error) => state.errors.push(error),
             Ok(response) => {
                 let service = fetch.service_name.as_str();
-                for error in response.errors {
-                    state.errors.push(subgraph_error(error, service, |path| Some(path.to_vec())));
+                for error in &response.errors {
+                    state.errors.push(subgraph_error(error.clone(), service, |path| Some(path.to_vec())));
                 }
-                if let Some(mut data) = response.data {
-                    if let Some(rewrites) = &fetch.output_rewrites {
-                        for rewrite in rewrites {
-                            apply_rewrite(self.supergraph, &mut data, rewrite);
+                if let Some(data) = &response.data {
+                    match fetch.output_rewrites.as_deref() {
+                        Some(rewrites) if !rewrites.is_empty() => {
+                            let mut data = data.clone();
+                            for rewrite in rewrites {
+                                apply_rewrite(self.supergraph, &mut data, rewrite);
+                            }
+                            deep_merge(&mut state.data, data);
                         }
+                        // The answer may be shared with other requests: copy only what is merged.
+                        _ => deep_merge_ref(&mut state.data, data),
                     }
-                    deep_merge(&mut state.data, data);
                 }
             }
         }
@@ -243,69 +243,78 @@ impl<'a> Executor<'a> {
     }
 
     /// Runs one subgraph call that resolves entities for one or more `_entities` selections
-    /// (`jobs`): builds each selection's representations from the data, sends them, merges the
+    /// (`jobs`): writes each selection's representations from the data, sends them, merges the
     /// answers back and re-paths the errors.
-    async fn entity_jobs(&self, service: &str, query: &str, mut variables: JsonMap, jobs: &[EntityJob<'_>]) {
+    async fn entity_jobs(&self, service: &str, query: &str, variables: JsonMap, jobs: &[EntityJob<'_>]) {
         // 1. Representations per variable, deduplicated; several aliases may share a variable.
-        let mut built: HashMap<&str, Targets> = HashMap::new();
+        // Each is written as JSON once: the written bytes both deduplicate it and go into the
+        // request body.
+        let mut built: Vec<Built<'_>> = Vec::new();
         {
             let state = self.lock();
+            let mut scratch = Vec::new();
             for job in jobs {
-                if built.contains_key(job.variable) {
+                if built.iter().any(|b| b.variable == job.variable) {
                     continue;
                 }
                 let mut positions = Vec::new();
                 for path in &job.paths {
                     collect_positions(self.supergraph, &state.data, path, &mut Vec::new(), &mut positions);
                 }
-                let mut representations: Vec<JsonValue> = Vec::new();
-                let mut seen: HashMap<String, usize> = HashMap::new();
-                let mut targets: Targets = Vec::new();
+                let mut json = vec![b'['];
+                let mut seen: apollo_compiler::collections::HashMap<Box<[u8]>, usize> = Default::default();
+                let mut targets = Vec::with_capacity(positions.len());
                 for position in positions {
                     let Some(JsonValue::Object(entity)) = value_at(&state.data, &position) else { continue };
-                    let Some(mut representation) = project_requires(self.supergraph, entity, job.requires) else {
+                    if !write_representation(self.supergraph, entity, job, &mut scratch) {
                         continue;
-                    };
-                    for rewrite in job.input_rewrites.unwrap_or_default() {
-                        apply_rewrite(self.supergraph, &mut representation, rewrite);
                     }
-                    let key = serde_json::to_string(&representation).unwrap_or_default();
-                    let index = *seen.entry(key).or_insert_with(|| {
-                        representations.push(representation);
-                        representations.len() - 1
-                    });
+                    let index = match seen.get(scratch.as_slice()) {
+                        Some(index) => *index,
+                        None => {
+                            let index = seen.len();
+                            if index > 0 {
+                                json.push(b',');
+                            }
+                            json.extend_from_slice(&scratch);
+                            seen.insert(scratch.as_slice().into(), index);
+                            index
+                        }
+                    };
                     targets.push((position, index));
                 }
-                variables.insert(job.variable.to_owned(), JsonValue::Array(representations));
-                built.insert(job.variable, targets);
+                json.push(b']');
+                built.push(Built { variable: job.variable, targets, json });
             }
         }
-        if built.values().all(Vec::is_empty) {
+        if built.iter().all(|b| b.targets.is_empty()) {
             return;
         }
         // 2. One subgraph call.
-        let result = self.send(service, query, variables, true).await;
+        let representations: Vec<(&str, &[u8])> = built.iter().map(|b| (b.variable, b.json.as_slice())).collect();
+        let body = build_body(query, &variables, &representations);
+        let result = self.send(service, body, true).await;
+        let targets_of = |variable: &str| built.iter().find(|b| b.variable == variable).map(|b| &b.targets);
         // 3. Merge each answer into every entity it stands for.
         let mut state = self.lock();
         let response = match result {
             Ok(response) => response,
             Err(error) => {
-                let mut paths: Vec<&Vec<PathSegment>> = built.values().flatten().map(|(p, _)| p).collect();
+                let mut paths: Vec<&Position<'_>> = built.iter().flat_map(|b| &b.targets).map(|(p, _)| p).collect();
                 paths.dedup();
                 match paths.as_slice() {
-                    [only] => state.errors.push(error.with_path((*only).clone())),
+                    [only] => state.errors.push(error.with_path(response_path(only))),
                     _ => state.errors.push(error),
                 }
                 return;
             }
         };
-        for error in response.errors {
-            let converted = subgraph_error(error, service, |path| match path {
+        for error in &response.errors {
+            let converted = subgraph_error(error.clone(), service, |path| match path {
                 [PathSegment::Key(alias), PathSegment::Index(index), rest @ ..] => {
                     let job = jobs.iter().find(|j| j.alias == alias)?;
-                    let targets = built.get(job.variable)?;
-                    let (position, _) = targets.iter().find(|(_, i)| i == index)?;
-                    let mut full = position.clone();
+                    let (position, _) = targets_of(job.variable)?.iter().find(|(_, i)| i == index)?;
+                    let mut full = response_path(position);
                     full.extend_from_slice(rest);
                     Some(full)
                 }
@@ -313,12 +322,12 @@ impl<'a> Executor<'a> {
                 // stood for one entity only, the error can still be placed.
                 [PathSegment::Key(alias), rest @ ..] if !matches!(rest.first(), Some(PathSegment::Index(_))) => {
                     let job = jobs.iter().find(|j| j.alias == alias)?;
-                    let mut positions = built.get(job.variable)?.iter().map(|(p, _)| p);
+                    let mut positions = targets_of(job.variable)?.iter().map(|(p, _)| p);
                     let first = positions.next()?;
                     if positions.any(|p| p != first) {
                         return None;
                     }
-                    let mut full = first.clone();
+                    let mut full = response_path(first);
                     full.extend_from_slice(rest);
                     Some(full)
                 }
@@ -326,30 +335,65 @@ impl<'a> Executor<'a> {
             });
             state.errors.push(converted);
         }
-        let Some(JsonValue::Object(mut data)) = response.data else { return };
+        let Some(JsonValue::Object(data)) = &response.data else { return };
         for job in jobs {
-            let Some(JsonValue::Array(mut entities)) = data.remove(job.alias) else { continue };
-            for entity in &mut entities {
-                for rewrite in job.output_rewrites.unwrap_or_default() {
-                    apply_rewrite(self.supergraph, entity, rewrite);
+            let Some(JsonValue::Array(entities)) = data.get(job.alias) else { continue };
+            let rewritten;
+            let entities = match job.output_rewrites {
+                Some(rewrites) if !rewrites.is_empty() => {
+                    let mut copy = entities.clone();
+                    for entity in &mut copy {
+                        for rewrite in rewrites {
+                            apply_rewrite(self.supergraph, entity, rewrite);
+                        }
+                    }
+                    rewritten = copy;
+                    &rewritten
                 }
-            }
-            let Some(targets) = built.get(job.variable) else { continue };
+                _ => entities,
+            };
+            let Some(targets) = targets_of(job.variable) else { continue };
             for (position, index) in targets {
                 let Some(entity) = entities.get(*index) else { continue };
                 if !entity.is_object() {
                     continue;
                 }
                 if let Some(target) = value_at_mut(&mut state.data, position) {
-                    deep_merge(target, entity.clone());
+                    // The answer may be shared with other requests: copy only what is merged.
+                    deep_merge_ref(target, entity);
                 }
             }
         }
     }
 }
 
-/// Concrete positions of entities in the data, each with the index of its representation.
-type Targets = Vec<(Vec<PathSegment>, usize)>;
+/// A step to an entity in the merged data: a key (borrowed from the plan) or a list index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+/// The concrete position of one entity in the data.
+type Position<'p> = Vec<Step<'p>>;
+
+fn response_path(position: &[Step<'_>]) -> Vec<PathSegment> {
+    position
+        .iter()
+        .map(|step| match step {
+            Step::Key(key) => PathSegment::Key((*key).to_owned()),
+            Step::Index(index) => PathSegment::Index(*index),
+        })
+        .collect()
+}
+
+/// The representations of one variable: where each entity is, with the index of its
+/// representation in `json` (a JSON array).
+struct Built<'p> {
+    variable: &'p str,
+    targets: Vec<(Position<'p>, usize)>,
+    json: Vec<u8>,
+}
 
 /// One `_entities` selection of a subgraph call.
 struct EntityJob<'p> {
@@ -364,14 +408,39 @@ struct EntityJob<'p> {
     output_rewrites: Option<&'p [FetchRewrite]>,
 }
 
-fn build_body(query: &str, variables: JsonMap) -> Bytes {
-    #[derive(serde::Serialize)]
-    struct Body<'q> {
-        query: &'q str,
-        #[serde(skip_serializing_if = "JsonMap::is_empty")]
-        variables: JsonMap,
+/// The subgraph request body: the query, the fetch's variables, and representation variables
+/// that are already JSON (`[(name, json)]`; they replace a variable of the same name).
+fn build_body(query: &str, variables: &JsonMap, representations: &[(&str, &[u8])]) -> Bytes {
+    let size = query.len() + representations.iter().map(|(_, json)| json.len() + 32).sum::<usize>() + 64;
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(b"{\"query\":");
+    // Writing to a Vec cannot fail, and JSON values always serialize.
+    let _ = serde_json::to_writer(&mut out, query);
+    let mut first = true;
+    let mut separator = |out: &mut Vec<u8>| {
+        out.extend_from_slice(if first { b",\"variables\":{" } else { b"," });
+        first = false;
+    };
+    for (name, value) in variables.iter() {
+        if representations.iter().any(|(variable, _)| *variable == name.as_str()) {
+            continue;
+        }
+        separator(&mut out);
+        let _ = serde_json::to_writer(&mut out, name.as_str());
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut out, value);
     }
-    Bytes::from(serde_json::to_vec(&Body { query, variables }).unwrap_or_default())
+    for (name, json) in representations {
+        separator(&mut out);
+        let _ = serde_json::to_writer(&mut out, name);
+        out.push(b':');
+        out.extend_from_slice(json);
+    }
+    if !first {
+        out.push(b'}');
+    }
+    out.push(b'}');
+    Bytes::from(out)
 }
 
 /// Converts a subgraph's error to ours: keeps message, code and other extensions, adds
@@ -412,17 +481,17 @@ fn subgraph_error(
 }
 
 /// Finds the concrete positions (object keys and list indexes) that a flatten path reaches.
-fn collect_positions(
+fn collect_positions<'p>(
     supergraph: &Supergraph,
     value: &JsonValue,
-    path: &[FlattenNodePathSegment],
-    current: &mut Vec<PathSegment>,
-    out: &mut Vec<Vec<PathSegment>>,
+    path: &'p [FlattenNodePathSegment],
+    current: &mut Vec<Step<'p>>,
+    out: &mut Vec<Position<'p>>,
 ) {
     match (value, path.split_first()) {
         (JsonValue::Array(items), first) if !matches!(first, Some((FlattenNodePathSegment::List, _))) => {
             for (index, item) in items.iter().enumerate() {
-                current.push(PathSegment::Index(index));
+                current.push(Step::Index(index));
                 collect_positions(supergraph, item, path, current, out);
                 current.pop();
             }
@@ -431,20 +500,20 @@ fn collect_positions(
         (_, None) => {}
         (JsonValue::Array(items), Some((FlattenNodePathSegment::List, rest))) => {
             for (index, item) in items.iter().enumerate() {
-                current.push(PathSegment::Index(index));
+                current.push(Step::Index(index));
                 collect_positions(supergraph, item, rest, current, out);
                 current.pop();
             }
         }
         (JsonValue::Object(object), Some((FlattenNodePathSegment::Field(key), rest))) => {
-            if let Some(child) = object.get(key.as_str()) {
-                current.push(PathSegment::Key(key.clone()));
+            if let Some(child) = json::get(object, key) {
+                current.push(Step::Key(key));
                 collect_positions(supergraph, child, rest, current, out);
                 current.pop();
             }
         }
         (JsonValue::Object(object), Some((FlattenNodePathSegment::TypeCondition(types), rest))) => {
-            let matches = match object.get("__typename").and_then(JsonValue::as_str) {
+            let matches = match json::get(object, "__typename").and_then(JsonValue::as_str) {
                 Some(typename) => types.iter().any(|t| supergraph.type_matches(t, typename)),
                 None => true,
             };
@@ -456,20 +525,128 @@ fn collect_positions(
     }
 }
 
-fn value_at<'v>(value: &'v JsonValue, path: &[PathSegment]) -> Option<&'v JsonValue> {
-    path.iter().try_fold(value, |value, segment| match (value, segment) {
-        (JsonValue::Object(object), PathSegment::Key(key)) => object.get(key.as_str()),
-        (JsonValue::Array(items), PathSegment::Index(index)) => items.get(*index),
+fn value_at<'v>(value: &'v JsonValue, path: &[Step<'_>]) -> Option<&'v JsonValue> {
+    path.iter().try_fold(value, |value, step| match (value, step) {
+        (JsonValue::Object(object), Step::Key(key)) => json::get(object, key),
+        (JsonValue::Array(items), Step::Index(index)) => items.get(*index),
         _ => None,
     })
 }
 
-fn value_at_mut<'v>(value: &'v mut JsonValue, path: &[PathSegment]) -> Option<&'v mut JsonValue> {
-    path.iter().try_fold(value, |value, segment| match (value, segment) {
-        (JsonValue::Object(object), PathSegment::Key(key)) => object.get_mut(key.as_str()),
-        (JsonValue::Array(items), PathSegment::Index(index)) => items.get_mut(*index),
+fn value_at_mut<'v>(value: &'v mut JsonValue, path: &[Step<'_>]) -> Option<&'v mut JsonValue> {
+    path.iter().try_fold(value, |value, step| match (value, step) {
+        (JsonValue::Object(object), Step::Key(key)) => json::get_mut(object, key),
+        (JsonValue::Array(items), Step::Index(index)) => items.get_mut(*index),
         _ => None,
     })
+}
+
+/// Writes one entity's representation as JSON into `out` (emptied first): its data projected
+/// onto the fetch's `requires` selection, with the fetch's input rewrites applied. `false` when a
+/// required field is absent (an earlier fetch could not provide it) or nothing is selected: such
+/// an entity cannot be resolved and is not sent.
+fn write_representation(supergraph: &Supergraph, entity: &JsonMap, job: &EntityJob<'_>, out: &mut Vec<u8>) -> bool {
+    out.clear();
+    if job.input_rewrites.is_none_or(<[_]>::is_empty) {
+        // Straight from the data to JSON, without building the representation as a value.
+        let mut keys = Vec::new();
+        out.push(b'{');
+        match write_fields(supergraph, entity, job.requires, out, &mut keys) {
+            Ok(()) => {
+                out.push(b'}');
+                return !keys.is_empty();
+            }
+            Err(Unwritable::Missing) => return false,
+            // A key selected twice must be merged: build the value below.
+            Err(Unwritable::Repeated) => out.clear(),
+        }
+    }
+    let Some(mut representation) = project_requires(supergraph, entity, job.requires) else { return false };
+    for rewrite in job.input_rewrites.unwrap_or_default() {
+        apply_rewrite(supergraph, &mut representation, rewrite);
+    }
+    serde_json::to_writer(&mut *out, &representation).is_ok()
+}
+
+/// Why a projection could not be written directly.
+enum Unwritable {
+    /// A selected field is not in the data.
+    Missing,
+    /// A response key is selected more than once (its values must be merged).
+    Repeated,
+}
+
+/// Writes the fields of `selection` found in `source` as JSON object members (the caller writes
+/// the braces); `keys` collects the keys written at this level. The same projection as
+/// [`project_into`].
+fn write_fields<'s>(
+    supergraph: &Supergraph,
+    source: &JsonMap,
+    selection: &'s PlanSelectionSet,
+    out: &mut Vec<u8>,
+    keys: &mut Vec<&'s str>,
+) -> Result<(), Unwritable> {
+    for item in &selection.items {
+        match item {
+            PlanSelectionItem::Field(field) => {
+                let key = field.alias.as_deref().unwrap_or(&field.name);
+                let value = json::get(source, &field.name).ok_or(Unwritable::Missing)?;
+                if keys.contains(&key) {
+                    return Err(Unwritable::Repeated);
+                }
+                if !keys.is_empty() {
+                    out.push(b',');
+                }
+                keys.push(key);
+                // The key the subgraph expects: a field name or the planner's alias.
+                json::write_str(out, key);
+                out.push(b':');
+                if field.selections.items.is_empty() {
+                    json::write_value(out, value);
+                } else {
+                    write_projected(supergraph, value, &field.selections, out)?;
+                }
+            }
+            PlanSelectionItem::InlineFragment(fragment) => {
+                let applies = match json::get(source, "__typename").and_then(JsonValue::as_str) {
+                    Some(typename) => supergraph.type_matches(&fragment.type_condition, typename),
+                    None => true,
+                };
+                if applies {
+                    write_fields(supergraph, source, &fragment.selections, out, keys)?;
+                }
+            }
+            PlanSelectionItem::FragmentSpread(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn write_projected(
+    supergraph: &Supergraph,
+    value: &JsonValue,
+    selection: &PlanSelectionSet,
+    out: &mut Vec<u8>,
+) -> Result<(), Unwritable> {
+    match value {
+        JsonValue::Object(object) => {
+            out.push(b'{');
+            write_fields(supergraph, object, selection, out, &mut Vec::new())?;
+            out.push(b'}');
+        }
+        JsonValue::Array(items) => {
+            out.push(b'[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_projected(supergraph, item, selection, out)?;
+            }
+            out.push(b']');
+        }
+        other => json::write_value(out, other),
+    }
+    Ok(())
 }
 
 /// The representation of one entity: its data projected onto the fetch's `requires` selection.
@@ -507,7 +684,7 @@ fn project_into(
                 }
             }
             PlanSelectionItem::InlineFragment(fragment) => {
-                let applies = match source.get("__typename").and_then(JsonValue::as_str) {
+                let applies = match json::get(source, "__typename").and_then(JsonValue::as_str) {
                     Some(typename) => supergraph.type_matches(&fragment.type_condition, typename),
                     None => true,
                 };
@@ -575,7 +752,7 @@ fn rewrite_path(
     let JsonValue::Object(object) = value else { return };
     match first {
         FetchNodePathSegment::TypenameEquals(types) => {
-            let matches = match object.get("__typename").and_then(JsonValue::as_str) {
+            let matches = match json::get(object, "__typename").and_then(JsonValue::as_str) {
                 Some(typename) => types.iter().any(|t| supergraph.type_matches(t, typename)),
                 None => true,
             };
@@ -592,6 +769,30 @@ fn rewrite_path(
                 }
             }
         }
+    }
+}
+
+/// [`deep_merge`] from a borrowed source (an answer shared with other requests): only what
+/// `target` does not have yet is copied.
+pub fn deep_merge_ref(target: &mut JsonValue, source: &JsonValue) {
+    match (target, source) {
+        (JsonValue::Object(target), JsonValue::Object(source)) => {
+            for (key, value) in source.iter() {
+                match json::get_mut(target, key.as_str()) {
+                    Some(existing) => deep_merge_ref(existing, value),
+                    None => {
+                        target.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (JsonValue::Array(target), JsonValue::Array(source)) if target.len() == source.len() => {
+            for (existing, value) in target.iter_mut().zip(source) {
+                deep_merge_ref(existing, value);
+            }
+        }
+        (target, JsonValue::Null) if !target.is_null() => {}
+        (target, source) => *target = source.clone(),
     }
 }
 

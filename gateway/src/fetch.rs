@@ -117,7 +117,7 @@ impl SubgraphClient {
         url: &str,
         body: Bytes,
         headers: &OutgoingHeaders,
-    ) -> Result<SubgraphResponse, FetchFailure> {
+    ) -> Result<Arc<SubgraphResponse>, FetchFailure> {
         let key = InflightKey { url: url.to_owned(), body: body.clone(), authorization: headers.authorization.clone() };
         let (call, _guard) = {
             let mut table = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -136,7 +136,8 @@ impl SubgraphClient {
                 }
             }
         };
-        call.await.map(|shared| Arc::try_unwrap(shared).unwrap_or_else(|shared| (*shared).clone()))
+        // Every asker reads the same parsed answer: nothing is copied here.
+        call.await
     }
 
     /// One call that is sent at most once (mutations). The subgraph's circuit breaker still
@@ -147,8 +148,8 @@ impl SubgraphClient {
         url: &str,
         body: Bytes,
         headers: &OutgoingHeaders,
-    ) -> Result<SubgraphResponse, FetchFailure> {
-        self.resilient(service, url, body, headers, Retry::Never).await
+    ) -> Result<Arc<SubgraphResponse>, FetchFailure> {
+        self.resilient(service, url, body, headers, Retry::Never).await.map(Arc::new)
     }
 
     async fn resilient(

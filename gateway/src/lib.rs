@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod gateway;
 pub mod http;
 pub mod identity;
+pub mod json;
 pub mod limits;
 pub mod oidc;
 pub mod pipeline;

@@ -12,6 +12,7 @@ use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::{Name, Node};
 
 use crate::error::{GraphqlError, PathSegment};
+use crate::json::{self, write_key, write_str, write_value};
 
 /// The field could not be completed and its parent must be nulled (non-null propagation).
 struct Bubble;
@@ -33,22 +34,23 @@ fn owned_path(path: &[Step]) -> Vec<PathSegment> {
 }
 
 /// Fields grouped by response key, for one runtime type.
-type Grouped<'a> = std::rc::Rc<IndexMap<Name, Vec<&'a Node<Field>>>>;
+type Grouped<'a> = std::rc::Rc<IndexMap<Name, Group<'a>>>;
 
-/// Appends `value` as JSON.
-fn write_value(out: &mut Vec<u8>, value: &JsonValue) {
-    // Writing to a Vec cannot fail, and serde_json_bytes values always serialize.
-    let _ = serde_json::to_writer(&mut *out, value);
-}
-
-fn write_str(out: &mut Vec<u8>, text: &str) {
-    let _ = serde_json::to_writer(&mut *out, text);
+/// The fields of one response key, with the schema's definition of their named type (looked up
+/// once per grouping instead of once per value).
+struct Group<'a> {
+    fields: Vec<&'a Node<Field>>,
+    /// `None` when the API schema does not have the type.
+    definition: Option<&'a ExtendedType>,
 }
 
 pub struct Shaper<'a> {
-    /// Grouped fields per (selection sets, runtime type): every item of a list is shaped with
-    /// the same grouping, so it is collected once per request.
-    grouped: std::collections::HashMap<(Vec<usize>, Name), Grouped<'a>>,
+    /// Grouped fields per (merged fields, runtime type): every item of a list is shaped with
+    /// the same grouping, so it is collected once per request. The fields are known by the
+    /// address and length of their slice, which lives in an earlier grouping for the whole
+    /// request (the root's, or one held here).
+    /// The runtime type is known by the address of its name, which lives in the schema.
+    grouped: apollo_compiler::collections::HashMap<(usize, usize, usize), Grouped<'a>>,
     schema: &'a Schema,
     document: &'a ExecutableDocument,
     variables: &'a JsonMap,
@@ -76,7 +78,7 @@ impl<'a> Shaper<'a> {
     ) -> Self {
         let reported = existing_errors.iter().map(|e| e.path.clone()).collect::<Option<Vec<_>>>();
         Self {
-            grouped: std::collections::HashMap::new(),
+            grouped: Default::default(),
             schema,
             document,
             variables,
@@ -103,16 +105,15 @@ impl<'a> Shaper<'a> {
             JsonValue::Object(map) => map,
             _ => &empty,
         };
-        let grouped = self.collect_fields(&root_type, &[&operation.selection_set]);
+        let grouped = self.grouping(&root_type, &[&operation.selection_set]);
         let mut path = Vec::new();
         self.out.push(b'{');
-        for (index, (key, fields)) in grouped.iter().enumerate() {
+        for (index, (key, group)) in grouped.iter().enumerate() {
             if index > 0 {
                 self.out.push(b',');
             }
-            write_str(&mut self.out, key);
-            self.out.push(b':');
-            let field = fields[0];
+            write_key(&mut self.out, key);
+            let field = group.fields[0];
             match field.name.as_str() {
                 "__typename" => write_str(&mut self.out, &root_type),
                 "__schema" | "__type" => match introspection.and_then(|i| i.get(key.as_str())) {
@@ -121,8 +122,8 @@ impl<'a> Shaper<'a> {
                 },
                 _ => {
                     path.push(Step::Key(key.clone()));
-                    let value = if self.is_removed(field) { None } else { source.get(key.as_str()) };
-                    let result = self.complete(&root_type, field.ty(), fields, value, &mut path);
+                    let value = if self.is_removed(field) { None } else { json::get(source, key) };
+                    let result = self.complete(&root_type, field.ty(), group, value, &mut path);
                     path.pop();
                     if result.is_err() {
                         return b"null".to_vec();
@@ -140,7 +141,7 @@ impl<'a> Shaper<'a> {
         &mut self,
         parent_type: &str,
         ty: &Type,
-        fields: &[&'a Node<Field>],
+        group: &Group<'a>,
         value: Option<&JsonValue>,
         path: &mut Vec<Step>,
     ) -> Result<(), Bubble> {
@@ -148,7 +149,7 @@ impl<'a> Shaper<'a> {
         let value = match value {
             None | Some(JsonValue::Null) => {
                 if ty.is_non_null() {
-                    self.null_error(parent_type, fields[0], path);
+                    self.null_error(parent_type, group.fields[0], path);
                     return Err(Bubble);
                 }
                 self.out.extend_from_slice(b"null");
@@ -166,7 +167,7 @@ impl<'a> Shaper<'a> {
                             self.out.push(b',');
                         }
                         path.push(Step::Index(index));
-                        result = self.complete(parent_type, item_type, fields, Some(item), path);
+                        result = self.complete(parent_type, item_type, group, Some(item), path);
                         path.pop();
                         if result.is_err() {
                             break;
@@ -179,7 +180,7 @@ impl<'a> Shaper<'a> {
                     Err(Bubble)
                 }
             }
-            Type::Named(name) | Type::NonNullNamed(name) => self.complete_named(name, fields, value, path),
+            Type::Named(name) | Type::NonNullNamed(name) => self.complete_named(name, group, value, path),
         };
         match completed {
             Ok(()) => Ok(()),
@@ -198,12 +199,11 @@ impl<'a> Shaper<'a> {
     fn complete_named(
         &mut self,
         type_name: &Name,
-        fields: &[&'a Node<Field>],
+        group: &Group<'a>,
         value: &JsonValue,
         path: &mut Vec<Step>,
     ) -> Result<(), Bubble> {
-        let schema = self.schema;
-        match schema.types.get(type_name) {
+        match group.definition {
             Some(ExtendedType::Scalar(_)) | None => {
                 write_value(&mut self.out, value);
                 Ok(())
@@ -219,46 +219,43 @@ impl<'a> Shaper<'a> {
                 }
             },
             Some(ExtendedType::InputObject(_)) => Err(Bubble),
-            Some(ExtendedType::Object(_)) | Some(ExtendedType::Interface(_)) | Some(ExtendedType::Union(_)) => {
+            Some(definition @ (ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_))) => {
                 let JsonValue::Object(object) = value else {
                     self.shape_error("expected an object", path);
                     return Err(Bubble);
                 };
-                let Some(runtime_type) = self.runtime_type(type_name, object) else {
+                let Some(runtime_type) = self.runtime_type(type_name, definition, object) else {
                     // An object of a type clients cannot see (`@inaccessible`) is null for them.
                     return Err(Bubble);
                 };
-                let cache_key = (
-                    fields.iter().map(|f| std::ptr::from_ref::<Field>(f) as usize).collect::<Vec<_>>(),
-                    runtime_type.clone(),
-                );
+                let fields = &group.fields;
+                let cache_key = (fields.as_ptr() as usize, fields.len(), runtime_type.as_str().as_ptr() as usize);
                 let grouped = match self.grouped.get(&cache_key) {
                     Some(grouped) => grouped.clone(),
                     None => {
                         let selection_sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set).collect();
-                        let grouped = std::rc::Rc::new(self.collect_fields(&runtime_type, &selection_sets));
+                        let grouped = std::rc::Rc::new(self.grouping(runtime_type, &selection_sets));
                         self.grouped.insert(cache_key, grouped.clone());
                         grouped
                     }
                 };
                 self.out.push(b'{');
-                for (index, (key, sub_fields)) in grouped.iter().enumerate() {
+                for (index, (key, sub_group)) in grouped.iter().enumerate() {
                     if index > 0 {
                         self.out.push(b',');
                     }
-                    write_str(&mut self.out, key);
-                    self.out.push(b':');
-                    let field = sub_fields[0];
+                    write_key(&mut self.out, key);
+                    let field = sub_group.fields[0];
                     if field.name == "__typename" {
-                        write_str(&mut self.out, &runtime_type);
+                        write_str(&mut self.out, runtime_type);
                         continue;
                     }
                     path.push(Step::Key(key.clone()));
                     let completed = self.complete(
-                        &runtime_type,
+                        runtime_type,
                         field.ty(),
-                        sub_fields,
-                        if self.is_removed(field) { None } else { object.get(key.as_str()) },
+                        sub_group,
+                        if self.is_removed(field) { None } else { json::get(object, key) },
                         path,
                     );
                     path.pop();
@@ -274,22 +271,34 @@ impl<'a> Shaper<'a> {
     /// because the selection does not depend on it, or an `@interfaceObject` subgraph answered
     /// with the interface's name) the declared type is used. `None` when the data names a type
     /// the API schema does not have (`@inaccessible`).
-    fn runtime_type(&self, declared: &Name, object: &JsonMap) -> Option<Name> {
-        match self.schema.types.get(declared)? {
-            ExtendedType::Object(_) => Some(declared.clone()),
+    fn runtime_type<'n>(&self, declared: &'n Name, definition: &ExtendedType, object: &JsonMap) -> Option<&'n Name>
+    where
+        'a: 'n,
+    {
+        match definition {
+            ExtendedType::Object(_) => Some(declared),
             _ => {
-                let Some(typename) = object.get("__typename").and_then(JsonValue::as_str) else {
-                    return Some(declared.clone());
+                let Some(typename) = json::get(object, "__typename").and_then(JsonValue::as_str) else {
+                    return Some(declared);
                 };
-                match self.schema.types.get(typename) {
-                    Some(ExtendedType::Object(_)) if self.schema.is_subtype(declared, typename) => {
-                        Name::new(typename).ok()
-                    }
-                    Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => Some(declared.clone()),
+                match self.schema.types.get_key_value(typename) {
+                    Some((name, ExtendedType::Object(_))) if self.schema.is_subtype(declared, typename) => Some(name),
+                    Some((_, ExtendedType::Interface(_) | ExtendedType::Union(_))) => Some(declared),
                     _ => None,
                 }
             }
         }
+    }
+
+    /// [`collect_fields`](Self::collect_fields), with each response key's type definition.
+    fn grouping(&self, object_type: &str, selection_sets: &[&'a SelectionSet]) -> IndexMap<Name, Group<'a>> {
+        self.collect_fields(object_type, selection_sets)
+            .into_iter()
+            .map(|(key, fields)| {
+                let definition = self.schema.types.get(fields[0].ty().inner_named_type());
+                (key, Group { fields, definition })
+            })
+            .collect()
     }
 
     /// CollectFields (spec 6.3.2) for one runtime object type over several selection sets.

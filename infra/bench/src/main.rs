@@ -139,6 +139,9 @@ fn spawn_ggzhub(bin: &std::path::Path, port: u16, supergraph: &std::path::Path, 
         .env("GGZHUB_GATEWAY__SERVER__DEDUPE_REQUESTS", dedupe.to_string())
         // One anonymous caller at full speed: the per-organisation rate limit would refuse it.
         .env("GGZHUB_GATEWAY__RATE_LIMIT__PER_ORG_PER_SECOND", "0")
+        // The benchmark's query estimates at 23,315 (unsized lists of 10, nested five deep), over
+        // the default limit of 10,000; Hive Router runs without demand control here too.
+        .env("GGZHUB_GATEWAY__LIMITS__MAX_COST", "1000000")
         .args(["serve", "gateway", "--allow-anonymous", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .arg("--supergraph")
