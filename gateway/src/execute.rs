@@ -12,6 +12,7 @@ use bytes::Bytes;
 use futures_util::future::{BoxFuture, FutureExt, join_all};
 use tracing::Instrument;
 
+use crate::data::{self, Data};
 use crate::error::{GraphqlError, PathSegment, code};
 use crate::fetch::{OutgoingHeaders, SubgraphClient, SubgraphResponse};
 use crate::json;
@@ -50,12 +51,12 @@ impl SubgraphHeaders for OutgoingHeaders {
 /// The merged data of all fetches and the errors collected on the way.
 #[derive(Debug, Default)]
 pub struct Executed {
-    pub data: JsonValue,
+    pub data: Data,
     pub errors: Vec<GraphqlError>,
 }
 
 struct State {
-    data: JsonValue,
+    data: Data,
     errors: Vec<GraphqlError>,
 }
 
@@ -79,7 +80,7 @@ impl<'a> Executor<'a> {
             client,
             variables,
             headers,
-            state: Mutex::new(State { data: JsonValue::Object(JsonMap::new()), errors: Vec::new() }),
+            state: Mutex::new(State { data: Data::object(), errors: Vec::new() }),
         }
     }
 
@@ -200,10 +201,10 @@ impl<'a> Executor<'a> {
                             for rewrite in rewrites {
                                 apply_rewrite(self.supergraph, &mut data, rewrite);
                             }
-                            deep_merge(&mut state.data, data);
+                            data::merge(&mut state.data, &data);
                         }
                         // The answer may be shared with other requests: copy only what is merged.
-                        _ => deep_merge_ref(&mut state.data, data),
+                        _ => data::merge(&mut state.data, data),
                     }
                 }
             }
@@ -265,7 +266,7 @@ impl<'a> Executor<'a> {
                 let mut seen: apollo_compiler::collections::HashMap<Box<[u8]>, usize> = Default::default();
                 let mut targets = Vec::with_capacity(positions.len());
                 for position in positions {
-                    let Some(JsonValue::Object(entity)) = value_at(&state.data, &position) else { continue };
+                    let Some(Data::Object(entity)) = value_at(&state.data, &position) else { continue };
                     if !write_representation(self.supergraph, entity, job, &mut scratch) {
                         continue;
                     }
@@ -360,7 +361,7 @@ impl<'a> Executor<'a> {
                 }
                 if let Some(target) = value_at_mut(&mut state.data, position) {
                     // The answer may be shared with other requests: copy only what is merged.
-                    deep_merge_ref(target, entity);
+                    data::merge(target, entity);
                 }
             }
         }
@@ -483,37 +484,37 @@ fn subgraph_error(
 /// Finds the concrete positions (object keys and list indexes) that a flatten path reaches.
 fn collect_positions<'p>(
     supergraph: &Supergraph,
-    value: &JsonValue,
+    value: &Data,
     path: &'p [FlattenNodePathSegment],
     current: &mut Vec<Step<'p>>,
     out: &mut Vec<Position<'p>>,
 ) {
     match (value, path.split_first()) {
-        (JsonValue::Array(items), first) if !matches!(first, Some((FlattenNodePathSegment::List, _))) => {
+        (Data::List(items), first) if !matches!(first, Some((FlattenNodePathSegment::List, _))) => {
             for (index, item) in items.iter().enumerate() {
                 current.push(Step::Index(index));
                 collect_positions(supergraph, item, path, current, out);
                 current.pop();
             }
         }
-        (JsonValue::Object(_), None) => out.push(current.clone()),
+        (Data::Object(_), None) => out.push(current.clone()),
         (_, None) => {}
-        (JsonValue::Array(items), Some((FlattenNodePathSegment::List, rest))) => {
+        (Data::List(items), Some((FlattenNodePathSegment::List, rest))) => {
             for (index, item) in items.iter().enumerate() {
                 current.push(Step::Index(index));
                 collect_positions(supergraph, item, rest, current, out);
                 current.pop();
             }
         }
-        (JsonValue::Object(object), Some((FlattenNodePathSegment::Field(key), rest))) => {
-            if let Some(child) = json::get(object, key) {
+        (Data::Object(object), Some((FlattenNodePathSegment::Field(key), rest))) => {
+            if let Some(child) = data::get(object, key) {
                 current.push(Step::Key(key));
                 collect_positions(supergraph, child, rest, current, out);
                 current.pop();
             }
         }
-        (JsonValue::Object(object), Some((FlattenNodePathSegment::TypeCondition(types), rest))) => {
-            let matches = match json::get(object, "__typename").and_then(JsonValue::as_str) {
+        (Data::Object(object), Some((FlattenNodePathSegment::TypeCondition(types), rest))) => {
+            let matches = match data::get(object, "__typename").and_then(Data::as_str) {
                 Some(typename) => types.iter().any(|t| supergraph.type_matches(t, typename)),
                 None => true,
             };
@@ -525,18 +526,18 @@ fn collect_positions<'p>(
     }
 }
 
-fn value_at<'v>(value: &'v JsonValue, path: &[Step<'_>]) -> Option<&'v JsonValue> {
+fn value_at<'v>(value: &'v Data, path: &[Step<'_>]) -> Option<&'v Data> {
     path.iter().try_fold(value, |value, step| match (value, step) {
-        (JsonValue::Object(object), Step::Key(key)) => json::get(object, key),
-        (JsonValue::Array(items), Step::Index(index)) => items.get(*index),
+        (Data::Object(object), Step::Key(key)) => data::get(object, key),
+        (Data::List(items), Step::Index(index)) => items.get(*index),
         _ => None,
     })
 }
 
-fn value_at_mut<'v>(value: &'v mut JsonValue, path: &[Step<'_>]) -> Option<&'v mut JsonValue> {
+fn value_at_mut<'v>(value: &'v mut Data, path: &[Step<'_>]) -> Option<&'v mut Data> {
     path.iter().try_fold(value, |value, step| match (value, step) {
-        (JsonValue::Object(object), Step::Key(key)) => json::get_mut(object, key),
-        (JsonValue::Array(items), Step::Index(index)) => items.get_mut(*index),
+        (Data::Object(object), Step::Key(key)) => data::get_mut(object, key),
+        (Data::List(items), Step::Index(index)) => items.get_mut(*index),
         _ => None,
     })
 }
@@ -545,7 +546,12 @@ fn value_at_mut<'v>(value: &'v mut JsonValue, path: &[Step<'_>]) -> Option<&'v m
 /// onto the fetch's `requires` selection, with the fetch's input rewrites applied. `false` when a
 /// required field is absent (an earlier fetch could not provide it) or nothing is selected: such
 /// an entity cannot be resolved and is not sent.
-fn write_representation(supergraph: &Supergraph, entity: &JsonMap, job: &EntityJob<'_>, out: &mut Vec<u8>) -> bool {
+fn write_representation(
+    supergraph: &Supergraph,
+    entity: &data::Object,
+    job: &EntityJob<'_>,
+    out: &mut Vec<u8>,
+) -> bool {
     out.clear();
     if job.input_rewrites.is_none_or(<[_]>::is_empty) {
         // Straight from the data to JSON, without building the representation as a value.
@@ -581,7 +587,7 @@ enum Unwritable {
 /// [`project_into`].
 fn write_fields<'s>(
     supergraph: &Supergraph,
-    source: &JsonMap,
+    source: &data::Object,
     selection: &'s PlanSelectionSet,
     out: &mut Vec<u8>,
     keys: &mut Vec<&'s str>,
@@ -590,7 +596,7 @@ fn write_fields<'s>(
         match item {
             PlanSelectionItem::Field(field) => {
                 let key = field.alias.as_deref().unwrap_or(&field.name);
-                let value = json::get(source, &field.name).ok_or(Unwritable::Missing)?;
+                let value = data::get(source, &field.name).ok_or(Unwritable::Missing)?;
                 if keys.contains(&key) {
                     return Err(Unwritable::Repeated);
                 }
@@ -602,13 +608,13 @@ fn write_fields<'s>(
                 json::write_str(out, key);
                 out.push(b':');
                 if field.selections.items.is_empty() {
-                    json::write_value(out, value);
+                    value.write(out);
                 } else {
                     write_projected(supergraph, value, &field.selections, out)?;
                 }
             }
             PlanSelectionItem::InlineFragment(fragment) => {
-                let applies = match json::get(source, "__typename").and_then(JsonValue::as_str) {
+                let applies = match data::get(source, "__typename").and_then(Data::as_str) {
                     Some(typename) => supergraph.type_matches(&fragment.type_condition, typename),
                     None => true,
                 };
@@ -624,17 +630,17 @@ fn write_fields<'s>(
 
 fn write_projected(
     supergraph: &Supergraph,
-    value: &JsonValue,
+    value: &Data,
     selection: &PlanSelectionSet,
     out: &mut Vec<u8>,
 ) -> Result<(), Unwritable> {
     match value {
-        JsonValue::Object(object) => {
+        Data::Object(object) => {
             out.push(b'{');
             write_fields(supergraph, object, selection, out, &mut Vec::new())?;
             out.push(b'}');
         }
-        JsonValue::Array(items) => {
+        Data::List(items) => {
             out.push(b'[');
             for (index, item) in items.iter().enumerate() {
                 if index > 0 {
@@ -644,7 +650,7 @@ fn write_projected(
             }
             out.push(b']');
         }
-        other => json::write_value(out, other),
+        other => other.write(out),
     }
     Ok(())
 }
@@ -652,7 +658,7 @@ fn write_projected(
 /// The representation of one entity: its data projected onto the fetch's `requires` selection.
 /// `None` when a required field is absent (an earlier fetch could not provide it): such an
 /// entity cannot be resolved and is not sent.
-fn project_requires(supergraph: &Supergraph, entity: &JsonMap, requires: &PlanSelectionSet) -> Option<JsonValue> {
+fn project_requires(supergraph: &Supergraph, entity: &data::Object, requires: &PlanSelectionSet) -> Option<JsonValue> {
     let mut out = JsonMap::new();
     project_into(supergraph, entity, requires, &mut out)?;
     if out.is_empty() { None } else { Some(JsonValue::Object(out)) }
@@ -660,7 +666,7 @@ fn project_requires(supergraph: &Supergraph, entity: &JsonMap, requires: &PlanSe
 
 fn project_into(
     supergraph: &Supergraph,
-    source: &JsonMap,
+    source: &data::Object,
     selection: &PlanSelectionSet,
     out: &mut JsonMap,
 ) -> Option<()> {
@@ -670,9 +676,9 @@ fn project_into(
                 // In a `requires` selection the name is the key in the fetched data and the alias
                 // the key the subgraph expects (the planner aliases conflicting fetches).
                 let key = field.alias.as_deref().unwrap_or(&field.name);
-                let value = source.get(field.name.as_str())?;
+                let value = data::get(source, &field.name)?;
                 let projected = if field.selections.items.is_empty() {
-                    value.clone()
+                    value.to_json()
                 } else {
                     project_value(supergraph, value, &field.selections)?
                 };
@@ -684,7 +690,7 @@ fn project_into(
                 }
             }
             PlanSelectionItem::InlineFragment(fragment) => {
-                let applies = match json::get(source, "__typename").and_then(JsonValue::as_str) {
+                let applies = match data::get(source, "__typename").and_then(Data::as_str) {
                     Some(typename) => supergraph.type_matches(&fragment.type_condition, typename),
                     None => true,
                 };
@@ -698,17 +704,17 @@ fn project_into(
     Some(())
 }
 
-fn project_value(supergraph: &Supergraph, value: &JsonValue, selection: &PlanSelectionSet) -> Option<JsonValue> {
+fn project_value(supergraph: &Supergraph, value: &Data, selection: &PlanSelectionSet) -> Option<JsonValue> {
     Some(match value {
-        JsonValue::Object(object) => {
+        Data::Object(object) => {
             let mut out = JsonMap::new();
             project_into(supergraph, object, selection, &mut out)?;
             JsonValue::Object(out)
         }
-        JsonValue::Array(items) => JsonValue::Array(
+        Data::List(items) => JsonValue::Array(
             items.iter().map(|item| project_value(supergraph, item, selection)).collect::<Option<Vec<_>>>()?,
         ),
-        other => other.clone(),
+        other => other.to_json(),
     })
 }
 
@@ -772,33 +778,9 @@ fn rewrite_path(
     }
 }
 
-/// [`deep_merge`] from a borrowed source (an answer shared with other requests): only what
-/// `target` does not have yet is copied.
-pub fn deep_merge_ref(target: &mut JsonValue, source: &JsonValue) {
-    match (target, source) {
-        (JsonValue::Object(target), JsonValue::Object(source)) => {
-            for (key, value) in source.iter() {
-                match json::get_mut(target, key.as_str()) {
-                    Some(existing) => deep_merge_ref(existing, value),
-                    None => {
-                        target.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        (JsonValue::Array(target), JsonValue::Array(source)) if target.len() == source.len() => {
-            for (existing, value) in target.iter_mut().zip(source) {
-                deep_merge_ref(existing, value);
-            }
-        }
-        (target, JsonValue::Null) if !target.is_null() => {}
-        (target, source) => *target = source.clone(),
-    }
-}
-
 /// Merges `source` into `target`: objects key by key, lists item by item, other values replace.
 /// A `null` never overwrites data already fetched.
-pub fn deep_merge(target: &mut JsonValue, source: JsonValue) {
+fn deep_merge(target: &mut JsonValue, source: JsonValue) {
     match (target, source) {
         (JsonValue::Object(target), JsonValue::Object(source)) => {
             for (key, value) in source {

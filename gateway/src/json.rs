@@ -29,7 +29,7 @@ pub fn get_mut<'m>(map: &'m mut JsonMap, key: &str) -> Option<&'m mut JsonValue>
 
 /// Key equality that rules most keys out by length and first byte before comparing them whole.
 #[inline]
-fn same_key(a: &str, b: &str) -> bool {
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 

@@ -7,6 +7,7 @@ pub mod compose;
 pub mod config;
 pub mod contract;
 pub mod cost;
+pub mod data;
 pub mod error;
 pub mod execute;
 pub mod fetch;

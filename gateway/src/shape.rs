@@ -11,8 +11,9 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::{Name, Node};
 
+use crate::data::{self, Data};
 use crate::error::{GraphqlError, PathSegment};
-use crate::json::{self, write_key, write_str, write_value};
+use crate::json::{write_key, write_str, write_value};
 
 /// The field could not be completed and its parent must be nulled (non-null propagation).
 struct Bubble;
@@ -96,13 +97,13 @@ impl<'a> Shaper<'a> {
     pub fn shape_operation(
         &mut self,
         operation: &'a Operation,
-        data: &JsonValue,
+        data: &Data,
         introspection: Option<&JsonMap>,
     ) -> Vec<u8> {
         let root_type = operation.selection_set.ty.clone();
-        let empty = JsonMap::new();
+        let empty = data::Object::new();
         let source = match data {
-            JsonValue::Object(map) => map,
+            Data::Object(members) => members,
             _ => &empty,
         };
         let grouped = self.grouping(&root_type, &[&operation.selection_set]);
@@ -122,7 +123,7 @@ impl<'a> Shaper<'a> {
                 },
                 _ => {
                     path.push(Step::Key(key.clone()));
-                    let value = if self.is_removed(field) { None } else { json::get(source, key) };
+                    let value = if self.is_removed(field) { None } else { data::get(source, key) };
                     let result = self.complete(&root_type, field.ty(), group, value, &mut path);
                     path.pop();
                     if result.is_err() {
@@ -142,12 +143,12 @@ impl<'a> Shaper<'a> {
         parent_type: &str,
         ty: &Type,
         group: &Group<'a>,
-        value: Option<&JsonValue>,
+        value: Option<&Data>,
         path: &mut Vec<Step>,
     ) -> Result<(), Bubble> {
         let start = self.out.len();
         let value = match value {
-            None | Some(JsonValue::Null) => {
+            None | Some(Data::Null) => {
                 if ty.is_non_null() {
                     self.null_error(parent_type, group.fields[0], path);
                     return Err(Bubble);
@@ -159,7 +160,7 @@ impl<'a> Shaper<'a> {
         };
         let completed = match ty {
             Type::List(item_type) | Type::NonNullList(item_type) => {
-                if let JsonValue::Array(items) = value {
+                if let Data::List(items) = value {
                     self.out.push(b'[');
                     let mut result = Ok(());
                     for (index, item) in items.iter().enumerate() {
@@ -200,12 +201,12 @@ impl<'a> Shaper<'a> {
         &mut self,
         type_name: &Name,
         group: &Group<'a>,
-        value: &JsonValue,
+        value: &Data,
         path: &mut Vec<Step>,
     ) -> Result<(), Bubble> {
         match group.definition {
             Some(ExtendedType::Scalar(_)) | None => {
-                write_value(&mut self.out, value);
+                value.write(&mut self.out);
                 Ok(())
             }
             Some(ExtendedType::Enum(definition)) => match value.as_str() {
@@ -220,7 +221,7 @@ impl<'a> Shaper<'a> {
             },
             Some(ExtendedType::InputObject(_)) => Err(Bubble),
             Some(definition @ (ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_))) => {
-                let JsonValue::Object(object) = value else {
+                let Data::Object(object) = value else {
                     self.shape_error("expected an object", path);
                     return Err(Bubble);
                 };
@@ -255,7 +256,7 @@ impl<'a> Shaper<'a> {
                         runtime_type,
                         field.ty(),
                         sub_group,
-                        if self.is_removed(field) { None } else { json::get(object, key) },
+                        if self.is_removed(field) { None } else { data::get(object, key) },
                         path,
                     );
                     path.pop();
@@ -271,14 +272,14 @@ impl<'a> Shaper<'a> {
     /// because the selection does not depend on it, or an `@interfaceObject` subgraph answered
     /// with the interface's name) the declared type is used. `None` when the data names a type
     /// the API schema does not have (`@inaccessible`).
-    fn runtime_type<'n>(&self, declared: &'n Name, definition: &ExtendedType, object: &JsonMap) -> Option<&'n Name>
+    fn runtime_type<'n>(&self, declared: &'n Name, definition: &ExtendedType, object: &data::Object) -> Option<&'n Name>
     where
         'a: 'n,
     {
         match definition {
             ExtendedType::Object(_) => Some(declared),
             _ => {
-                let Some(typename) = json::get(object, "__typename").and_then(JsonValue::as_str) else {
+                let Some(typename) = data::get(object, "__typename").and_then(Data::as_str) else {
                     return Some(declared);
                 };
                 match self.schema.types.get_key_value(typename) {
