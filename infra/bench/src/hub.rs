@@ -77,8 +77,13 @@ pub struct HubArgs {
     #[arg(long, value_delimiter = ',', default_value = "10,30")]
     compare: Vec<i32>,
     /// A PostgreSQL URL whose user may create databases; the benchmark's databases are made on
-    /// the same server.
-    #[arg(long, env = "GGZHUB_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    /// the same server. Without TLS by default: the server is on loopback, and with sqlx's
+    /// default `sslmode=prefer` every statement and row was encrypted and decrypted both ways.
+    #[arg(
+        long,
+        env = "GGZHUB_BENCH_PG_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+    )]
     pg_url: String,
     /// Prefix of the three databases (`<prefix>_region`, `_national_table`, `_contracting`).
     #[arg(long, default_value = "ggzhub_bench")]
