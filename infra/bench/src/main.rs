@@ -158,6 +158,8 @@ struct Target {
     url: String,
     body: String,
     child: Option<Child>,
+    /// Connections for this target when not `--connections`.
+    connections: Option<u32>,
 }
 
 impl Drop for Target {
@@ -200,7 +202,13 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             label,
             Box::new(move || {
                 let child = spawn_ggzhub(&bin, port, &sg, dedupe)?;
-                Ok(Target { label: label_for.clone(), url: url.clone(), body: body.clone(), child: Some(child) })
+                Ok(Target {
+                    label: label_for.clone(),
+                    url: url.clone(),
+                    body: body.clone(),
+                    child: Some(child),
+                    connections: None,
+                })
             }),
         ));
     }
@@ -230,37 +238,47 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                         .stderr(Stdio::null())
                         .spawn()
                         .with_context(|| format!("starting {}", bin.display()))?;
-                    Ok(Target { label: label_for.clone(), url: url.clone(), body: body.clone(), child: Some(child) })
+                    Ok(Target {
+                        label: label_for.clone(),
+                        url: url.clone(),
+                        body: body.clone(),
+                        child: Some(child),
+                        connections: None,
+                    })
                 }),
             ));
         }
     }
-    {
+    // The single-subgraph query, directly and through our gateway: with `--connections` (where
+    // the gateway shares identical subgraph calls in flight together), then with one connection
+    // (nothing to share: the gateway's own cost per request).
+    for connections in [None, Some(1)] {
+        let suffix = if connections.is_some() { ", 1 connection" } else { "" };
         let body = json!({ "query": DIRECT_QUERY }).to_string();
         let url = products_url.clone();
+        let label = format!("products subgraph, direct (floor){suffix}");
+        let label_for = label.clone();
         plans.push((
-            "products subgraph, direct (floor)".into(),
+            label,
             Box::new(move || {
-                Ok(Target {
-                    label: "products subgraph, direct (floor)".into(),
-                    url: url.clone(),
-                    body: body.clone(),
-                    child: None,
-                })
+                Ok(Target { label: label_for.clone(), url: url.clone(), body: body.clone(), child: None, connections })
             }),
         ));
         let body = json!({ "query": DIRECT_QUERY }).to_string();
         let url = gateway_url.clone();
         let (bin, sg, port) = (args.ggzhub.clone(), supergraph_path.clone(), args.gateway_port);
+        let label = format!("ggzhub gateway, same query (overhead){suffix}");
+        let label_for = label.clone();
         plans.push((
-            "ggzhub gateway, same query (overhead)".into(),
+            label,
             Box::new(move || {
                 let child = spawn_ggzhub(&bin, port, &sg, false)?;
                 Ok(Target {
-                    label: "ggzhub gateway, same query (overhead)".into(),
+                    label: label_for.clone(),
                     url: url.clone(),
                     body: body.clone(),
                     child: Some(child),
+                    connections,
                 })
             }),
         ));
@@ -288,9 +306,10 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                 Some(_) => {}
             }
         }
-        hey(&target, args.warmup, args.connections)?;
+        let connections = target.connections.unwrap_or(args.connections);
+        hey(&target, args.warmup, connections)?;
         let before: u64 = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
-        let figures = hey(&target, args.duration, args.connections)?;
+        let figures = hey(&target, args.duration, connections)?;
         let after: u64 = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
         let rss_mb = target.child.as_ref().and_then(|c| peak_rss_mb(c.id()));
         let per_query = if figures.requests > 0 { (after - before) as f64 / figures.requests as f64 } else { 0.0 };
@@ -314,7 +333,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     // Ratios: the machine is shared and noisy, so compare within this run.
-    let find = |needle: &str| rows.iter().find(|(l, _)| l.contains(needle)).map(|(_, f)| f);
+    let find = |needle: &str| {
+        rows.iter()
+            .find(|(l, _)| l.as_str() == needle || l.contains(needle) && !l.ends_with("1 connection"))
+            .map(|(_, f)| f)
+    };
     if let (Some(ours), Some(hive_on)) = (find("ggzhub gateway (dedupe on)"), find("Router 0.2.19 (dedupe on)")) {
         println!(
             "ratio ours / Hive Router (dedupe on):  rps {:.2}×, p95 {:.2}×",
@@ -333,6 +356,21 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         println!(
             "gateway overhead on the single-subgraph query: p50 {:.2}× the direct call",
             via.p50_ms / direct.p50_ms
+        );
+    }
+    if let (Some(direct), Some(via)) = (
+        find("products subgraph, direct (floor), 1 connection"),
+        find("ggzhub gateway, same query (overhead), 1 connection"),
+    ) && direct.rps > 0.0
+        && via.rps > 0.0
+    {
+        // With one connection each request waits for the previous one: 1/rps is the time per
+        // request (hey reports latencies to 0.1 ms only).
+        println!(
+            "gateway overhead at 1 connection (nothing shared): {:.3} ms per request against {:.3} ms direct ({:.2}×)",
+            1000.0 / via.rps,
+            1000.0 / direct.rps,
+            direct.rps / via.rps
         );
     }
     Ok(())
