@@ -17,16 +17,6 @@ pub fn get<'m>(map: &'m JsonMap, key: &str) -> Option<&'m JsonValue> {
     }
 }
 
-/// `map.get_mut(key)`, by scanning small objects.
-#[inline]
-pub fn get_mut<'m>(map: &'m mut JsonMap, key: &str) -> Option<&'m mut JsonValue> {
-    if map.len() <= SCAN_UP_TO {
-        map.iter_mut().find(|(k, _)| same_key(k.as_str(), key)).map(|(_, value)| value)
-    } else {
-        map.get_mut(key)
-    }
-}
-
 /// Key equality that rules most keys out by length and first byte before comparing them whole.
 #[inline]
 pub(crate) fn same_key(a: &str, b: &str) -> bool {
@@ -117,8 +107,6 @@ mod tests {
             for i in 0..size + 2 {
                 let key = format!("k{i}");
                 assert_eq!(get(&map, &key), map.get(key.as_str()), "size {size}, {key}");
-                let expected = map.get(key.as_str()).cloned();
-                assert_eq!(get_mut(&mut map, &key).map(|v| v.clone()), expected);
             }
         }
     }
