@@ -162,6 +162,12 @@ struct Target {
     connections: Option<u32>,
 }
 
+impl Target {
+    fn new(label: &str, url: &str, body: &str, child: Option<Child>, connections: Option<u32>) -> Self {
+        Self { label: label.to_owned(), url: url.to_owned(), body: body.to_owned(), child, connections }
+    }
+}
+
 impl Drop for Target {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
@@ -202,13 +208,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             label,
             Box::new(move || {
                 let child = spawn_ggzhub(&bin, port, &sg, dedupe)?;
-                Ok(Target {
-                    label: label_for.clone(),
-                    url: url.clone(),
-                    body: body.clone(),
-                    child: Some(child),
-                    connections: None,
-                })
+                Ok(Target::new(&label_for, &url, &body, Some(child), None))
             }),
         ));
     }
@@ -238,13 +238,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                         .stderr(Stdio::null())
                         .spawn()
                         .with_context(|| format!("starting {}", bin.display()))?;
-                    Ok(Target {
-                        label: label_for.clone(),
-                        url: url.clone(),
-                        body: body.clone(),
-                        child: Some(child),
-                        connections: None,
-                    })
+                    Ok(Target::new(&label_for, &url, &body, Some(child), None))
                 }),
             ));
         }
@@ -258,12 +252,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         let url = products_url.clone();
         let label = format!("products subgraph, direct (floor){suffix}");
         let label_for = label.clone();
-        plans.push((
-            label,
-            Box::new(move || {
-                Ok(Target { label: label_for.clone(), url: url.clone(), body: body.clone(), child: None, connections })
-            }),
-        ));
+        plans.push((label, Box::new(move || Ok(Target::new(&label_for, &url, &body, None, connections)))));
         let body = json!({ "query": DIRECT_QUERY }).to_string();
         let url = gateway_url.clone();
         let (bin, sg, port) = (args.ggzhub.clone(), supergraph_path.clone(), args.gateway_port);
@@ -273,13 +262,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             label,
             Box::new(move || {
                 let child = spawn_ggzhub(&bin, port, &sg, false)?;
-                Ok(Target {
-                    label: label_for.clone(),
-                    url: url.clone(),
-                    body: body.clone(),
-                    child: Some(child),
-                    connections,
-                })
+                Ok(Target::new(&label_for, &url, &body, Some(child), connections))
             }),
         ));
     }
