@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod access;
+mod otlp;
 
 struct DevHub {
     child: Child,
@@ -22,6 +23,11 @@ struct DevHub {
 
 impl DevHub {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts `ggzhub dev` with extra environment variables.
+    fn start_with(env: &[(&str, &str)]) -> Self {
         let data_dir = std::env::temp_dir().join(format!("ggzhub-e2e-{}", uuid::Uuid::new_v4().simple()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_ggzhub"))
             .args([
@@ -40,6 +46,7 @@ impl DevHub {
             ])
             .arg(&data_dir)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
