@@ -388,6 +388,21 @@ mod tests {
     }
 
     #[test]
+    fn the_export_path_never_becomes_spans() {
+        use tracing::Level;
+        let filter = span_filter();
+        for target in ["ggzhub_kit::server", "ggzhub_gateway::execute", "sea_orm::driver"] {
+            assert!(filter.would_enable(target, &Level::INFO), "{target}");
+        }
+        assert!(!filter.would_enable("ggzhub_gateway::execute", &Level::DEBUG), "info and above only");
+        for target in
+            [REPORT_TARGET, "opentelemetry_sdk", "opentelemetry_otlp", "reqwest::blocking", "hyper_util", "h2"]
+        {
+            assert!(!filter.would_enable(target, &Level::ERROR), "{target}");
+        }
+    }
+
+    #[test]
     fn export_failures_are_reported_at_most_once_per_interval() {
         let health = ExportHealth::new(10);
         let t0 = Instant::now();
