@@ -57,7 +57,9 @@ pub async fn execute<E: async_graphql::Executor>(
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("request body is not valid JSON: {e}"))),
+        Err(e) => {
+            return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("request body is not valid JSON: {e}")));
+        }
     };
     if value.is_array() {
         return bad_request(StatusCode::BAD_REQUEST, "batched requests are not supported");

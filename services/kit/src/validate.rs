@@ -154,7 +154,10 @@ mod tests {
     fn text_refuses_personal_data_without_repeating_it() {
         let err = text("description", "Mw. J. (BSN 123.456.782) wacht", 500).err().map(|e| e.to_string());
         let msg = err.expect("refused");
-        assert!(msg.starts_with("description seems to contain personal data (a citizen service number (BSN))"), "{msg}");
+        assert!(
+            msg.starts_with("description seems to contain personal data (a citizen service number (BSN))"),
+            "{msg}"
+        );
         assert!(!msg.contains("123"), "{msg}");
         let msg = optional_text("notes", "bel 06-12345678", 500).err().map(|e| e.to_string()).expect("refused");
         assert!(msg.contains("notes") && msg.contains("a phone number") && !msg.contains("1234"), "{msg}");
@@ -174,7 +177,8 @@ mod tests {
     #[test]
     fn bad_values_are_shown_cut() {
         let huge = "x".repeat(1_000_000);
-        for err in [id("id", &huge), region_code("code", &huge).map(|_| String::new()), month(&huge).map(|_| String::new())]
+        for err in
+            [id("id", &huge), region_code("code", &huge).map(|_| String::new()), month(&huge).map(|_| String::new())]
         {
             let msg = err.err().map(|e| e.to_string()).expect("refused");
             assert!(msg.len() < 120, "{} characters: {}", msg.len(), &msg[..120.min(msg.len())]);

@@ -41,11 +41,15 @@ async fn contract_terms_refuse_personal_data() {
         for (field, t) in variants {
             let resp = app.try_create(&i1(), P1, t.clone()).await;
             assert_guarded(&resp, "createContract", field, sample);
-            let q = format!(
-                "mutation($id: ID!, $v: Int!, $t: ContractTermsInput!) {{ updateContractDraft(id: $id, expectedVersion: $v, terms: $t) {{ id }} }}"
-            );
-            let resp =
-                app.graphql(&q).var("id", id_of(&draft)).var("v", version(&draft)).var("t", t).as_caller(&i1()).send().await;
+            let q = "mutation($id: ID!, $v: Int!, $t: ContractTermsInput!) { updateContractDraft(id: $id, expectedVersion: $v, terms: $t) { id } }";
+            let resp = app
+                .graphql(q)
+                .var("id", id_of(&draft))
+                .var("v", version(&draft))
+                .var("t", t)
+                .as_caller(&i1())
+                .send()
+                .await;
             assert_guarded(&resp, "updateContractDraft", field, sample);
         }
     }

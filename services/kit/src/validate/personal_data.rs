@@ -89,8 +89,8 @@ pub fn find(text: &str, kinds: &[PersonalData]) -> Option<PersonalData> {
 /// The 11-check (elfproef) of a BSN: 9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11; all zeros
 /// is no number.
 pub fn passes_eleven_check(digits: &[u8; 9]) -> bool {
-    let sum: i32 = digits[..8].iter().zip((2..=9).rev()).map(|(&d, w)| i32::from(d) * w).sum::<i32>()
-        - i32::from(digits[8]);
+    let sum: i32 =
+        digits[..8].iter().zip((2..=9).rev()).map(|(&d, w)| i32::from(d) * w).sum::<i32>() - i32::from(digits[8]);
     sum % 11 == 0 && digits.iter().any(|&d| d != 0)
 }
 
@@ -179,7 +179,9 @@ fn has_bsn(chars: &[char], phones: &[(usize, usize)]) -> bool {
             {
                 continue;
             }
-            if is_letter(before(chars, first.start)) || is_letter(chars.get(last.end)) || after_currency(chars, first.start)
+            if is_letter(before(chars, first.start))
+                || is_letter(chars.get(last.end))
+                || after_currency(chars, first.start)
             {
                 continue;
             }
@@ -324,7 +326,8 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
 
 /// Whether `national` (with its leading zero) is a whole Dutch number, ending at `end`.
 fn complete(national: &[u8], end: usize, chars: &[char], single_run: bool) -> Option<usize> {
-    let service = national.len() >= 4 && matches!(national[..4], [0, 8, 0, 0] | [0, 9, 0, 0] | [0, 9, 0, 6] | [0, 9, 0, 9]);
+    let service =
+        national.len() >= 4 && matches!(national[..4], [0, 8, 0, 0] | [0, 9, 0, 0] | [0, 9, 0, 6] | [0, 9, 0, 9]);
     let whole = if service { matches!(national.len(), 8 | 11) } else { national.len() == 10 && national[1] != 0 };
     // Glued to a letter ("0612345678abc") it is a code, not a number.
     if !whole || is_letter(chars.get(end)) {
@@ -347,7 +350,9 @@ fn blank_times(chars: &mut [char]) {
             && m.start == h.end + 1
             && matches!(chars[h.end], '.' | ':')
             && !before(chars, h.start).is_some_and(|c| c.is_ascii_digit() || *c == '.')
-            && !chars.get(m.end).is_some_and(|c| c.is_ascii_digit() || *c == '.' && chars.get(m.end + 1).is_some_and(char::is_ascii_digit));
+            && !chars.get(m.end).is_some_and(|c| {
+                c.is_ascii_digit() || *c == '.' && chars.get(m.end + 1).is_some_and(char::is_ascii_digit)
+            });
         if !is_time {
             continue;
         }
@@ -451,7 +456,8 @@ fn full_dates(chars: &[char]) -> Vec<FoundDate> {
         if is_letter(before(chars, a.start))
             || is_letter(chars.get(c.end))
             || matches!(before(chars, a.start), Some('.' | '-' | '/'))
-            || matches!(chars.get(c.end), Some('.' | '-' | '/')) && chars.get(c.end + 1).is_some_and(char::is_ascii_digit)
+            || matches!(chars.get(c.end), Some('.' | '-' | '/'))
+                && chars.get(c.end + 1).is_some_and(char::is_ascii_digit)
         {
             continue;
         }
@@ -478,7 +484,8 @@ fn full_dates(chars: &[char]) -> Vec<FoundDate> {
             p += 1;
         }
         // Day before: "<day> <month> <year>".
-        if let Some(day) = runs.iter().find(|r| r.end < ws && chars[r.end..ws].iter().all(|c| *c == ' ') && r.len() <= 2)
+        if let Some(day) =
+            runs.iter().find(|r| r.end < ws && chars[r.end..ws].iter().all(|c| *c == ' ') && r.len() <= 2)
             && let Some(year) = year_after(chars, &runs, p, false)
             && valid(year.1 as i32, month, number(chars, *day))
         {
@@ -486,7 +493,8 @@ fn full_dates(chars: &[char]) -> Vec<FoundDate> {
             continue;
         }
         // Day after: "<month> <day>, <year>".
-        if let Some(day) = runs.iter().find(|r| r.start > p && chars[p..r.start].iter().all(|c| *c == ' ') && r.len() <= 2)
+        if let Some(day) =
+            runs.iter().find(|r| r.start > p && chars[p..r.start].iter().all(|c| *c == ' ') && r.len() <= 2)
             && let Some(year) = year_after(chars, &runs, day.end, true)
             && valid(year.1 as i32, month, number(chars, *day))
         {

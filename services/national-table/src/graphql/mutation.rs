@@ -329,7 +329,11 @@ fn kpi_code(code: &str) -> ApiResult<()> {
     let ok = (2..=64).contains(&code.len())
         && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && code.as_bytes()[0].is_ascii_uppercase();
-    if ok { Ok(()) } else { Err(ApiError::bad_input(format!("KPI code must be SCREAMING_SNAKE_CASE, got {}", v::shown(code)))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_input(format!("KPI code must be SCREAMING_SNAKE_CASE, got {}", v::shown(code))))
+    }
 }
 
 async fn load_escalation<C: ConnectionTrait>(conn: &C, c: &Caller, id: &ID) -> ApiResult<escalation::Model> {

@@ -53,32 +53,97 @@ async fn every_free_text_input_refuses_personal_data_and_stores_nothing() {
         (chair(), "raiseEscalation", "targetGroup", RAISE.to_owned(), json!({"input": raise("targetGroup")})),
         (chair(), "raiseEscalation", "problem", RAISE.to_owned(), json!({"input": raise("problem")})),
         (chair(), "raiseEscalation", "regionTried", RAISE.to_owned(), json!({"input": raise("regionTried")})),
-        (national_table(), "transitionEscalation", "note", TRANSITION.to_owned(),
-            json!({"id": escalation, "v": version, "input": {"to": "DECLINED", "note": "$t", "publicSummary": "Declined.", "declineReason": "Solved."}})),
-        (national_table(), "transitionEscalation", "publicSummary", TRANSITION.to_owned(),
-            json!({"id": escalation, "v": version, "input": {"to": "DECLINED", "publicSummary": "$t", "declineReason": "Solved."}})),
-        (national_table(), "transitionEscalation", "declineReason", TRANSITION.to_owned(),
-            json!({"id": escalation, "v": version, "input": {"to": "DECLINED", "publicSummary": "Declined.", "declineReason": "$t"}})),
-        (national_table(), "addMeasure", "title", ADD_MEASURE.to_owned(),
-            json!({"e": escalation, "input": {"title": "$t", "description": "Shared beds.", "ownerOrganisationId": PROVIDER_A.to_string(), "dueDate": "2027-06-30"}})),
-        (national_table(), "addMeasure", "description", ADD_MEASURE.to_owned(),
-            json!({"e": escalation, "input": {"title": "Beds", "description": "$t", "ownerOrganisationId": PROVIDER_A.to_string(), "dueDate": "2027-06-30"}})),
-        (national_table(), "updateMeasure", "description", UPDATE_MEASURE.to_owned(),
-            json!({"id": measure, "v": 1, "input": {"description": "$t"}})),
-        (national_table(), "updateMeasure", "title", UPDATE_MEASURE.to_owned(),
-            json!({"id": measure, "v": 1, "input": {"title": "$t"}})),
-        (national_table(), "createSupraRegionalListing", "targetGroup", CREATE_LISTING.to_owned(),
-            json!({"input": {"offerId": OFFER_B_HIC.to_string(), "targetGroup": "$t", "regionsServed": ["amsterdam"], "hs8": false}})),
-        (national_table(), "updateSupraRegionalListing", "targetGroup", UPDATE_LISTING.to_owned(),
-            json!({"id": listing, "v": 1, "input": {"targetGroup": "$t"}})),
-        (national_table(), "createExpertiseNetwork", "name", CREATE_NETWORK.to_owned(),
-            json!({"input": {"name": "$t", "targetGroup": "Psychose", "memberOrganisationIds": members, "consultationContact": "Desk"}})),
-        (national_table(), "updateExpertiseNetwork", "targetGroup", UPDATE_NETWORK.to_owned(),
-            json!({"id": network, "v": 1, "input": {"name": "Eetstoornissen", "targetGroup": "$t", "memberOrganisationIds": members, "consultationContact": "Desk"}})),
-        (national_table(), "createNationalKpi", "definition", CREATE_KPI.to_owned(),
-            json!({"input": {"code": "PD_OTHER", "name": "Name", "definition": "$t", "unit": "percent", "direction": "HIGHER_IS_BETTER", "targets": []}})),
-        (national_table(), "updateNationalKpi", "name", UPDATE_KPI.to_owned(),
-            json!({"code": "PD_GUARD", "v": 1, "input": {"name": "$t"}})),
+        (
+            national_table(),
+            "transitionEscalation",
+            "note",
+            TRANSITION.to_owned(),
+            json!({"id": escalation, "v": version, "input": {"to": "DECLINED", "note": "$t", "publicSummary": "Declined.", "declineReason": "Solved."}}),
+        ),
+        (
+            national_table(),
+            "transitionEscalation",
+            "publicSummary",
+            TRANSITION.to_owned(),
+            json!({"id": escalation, "v": version, "input": {"to": "DECLINED", "publicSummary": "$t", "declineReason": "Solved."}}),
+        ),
+        (
+            national_table(),
+            "transitionEscalation",
+            "declineReason",
+            TRANSITION.to_owned(),
+            json!({"id": escalation, "v": version, "input": {"to": "DECLINED", "publicSummary": "Declined.", "declineReason": "$t"}}),
+        ),
+        (
+            national_table(),
+            "addMeasure",
+            "title",
+            ADD_MEASURE.to_owned(),
+            json!({"e": escalation, "input": {"title": "$t", "description": "Shared beds.", "ownerOrganisationId": PROVIDER_A.to_string(), "dueDate": "2027-06-30"}}),
+        ),
+        (
+            national_table(),
+            "addMeasure",
+            "description",
+            ADD_MEASURE.to_owned(),
+            json!({"e": escalation, "input": {"title": "Beds", "description": "$t", "ownerOrganisationId": PROVIDER_A.to_string(), "dueDate": "2027-06-30"}}),
+        ),
+        (
+            national_table(),
+            "updateMeasure",
+            "description",
+            UPDATE_MEASURE.to_owned(),
+            json!({"id": measure, "v": 1, "input": {"description": "$t"}}),
+        ),
+        (
+            national_table(),
+            "updateMeasure",
+            "title",
+            UPDATE_MEASURE.to_owned(),
+            json!({"id": measure, "v": 1, "input": {"title": "$t"}}),
+        ),
+        (
+            national_table(),
+            "createSupraRegionalListing",
+            "targetGroup",
+            CREATE_LISTING.to_owned(),
+            json!({"input": {"offerId": OFFER_B_HIC.to_string(), "targetGroup": "$t", "regionsServed": ["amsterdam"], "hs8": false}}),
+        ),
+        (
+            national_table(),
+            "updateSupraRegionalListing",
+            "targetGroup",
+            UPDATE_LISTING.to_owned(),
+            json!({"id": listing, "v": 1, "input": {"targetGroup": "$t"}}),
+        ),
+        (
+            national_table(),
+            "createExpertiseNetwork",
+            "name",
+            CREATE_NETWORK.to_owned(),
+            json!({"input": {"name": "$t", "targetGroup": "Psychose", "memberOrganisationIds": members, "consultationContact": "Desk"}}),
+        ),
+        (
+            national_table(),
+            "updateExpertiseNetwork",
+            "targetGroup",
+            UPDATE_NETWORK.to_owned(),
+            json!({"id": network, "v": 1, "input": {"name": "Eetstoornissen", "targetGroup": "$t", "memberOrganisationIds": members, "consultationContact": "Desk"}}),
+        ),
+        (
+            national_table(),
+            "createNationalKpi",
+            "definition",
+            CREATE_KPI.to_owned(),
+            json!({"input": {"code": "PD_OTHER", "name": "Name", "definition": "$t", "unit": "percent", "direction": "HIGHER_IS_BETTER", "targets": []}}),
+        ),
+        (
+            national_table(),
+            "updateNationalKpi",
+            "name",
+            UPDATE_KPI.to_owned(),
+            json!({"code": "PD_GUARD", "v": 1, "input": {"name": "$t"}}),
+        ),
     ];
     let before = snapshot(&app, &escalation).await;
     for (caller, root, field, query, vars) in &sites {
@@ -120,7 +185,14 @@ async fn a_megabyte_bad_value_gives_a_short_message() {
     let app = TestApp::spawn().await;
     let huge = "X".repeat(1_000_000);
     let prefix = format!("{:?}…", "X".repeat(40));
-    let resp = app.graphql(UPDATE_KPI).var("code", &huge).var("v", 1).var("input", json!({"name": "n"})).as_caller(&national_table()).send().await;
+    let resp = app
+        .graphql(UPDATE_KPI)
+        .var("code", &huge)
+        .var("v", 1)
+        .var("input", json!({"name": "n"}))
+        .as_caller(&national_table())
+        .send()
+        .await;
     assert_refused(&resp, "updateNationalKpi", "BAD_USER_INPUT");
     let msg = resp.expect_error("BAD_USER_INPUT");
     assert!(msg.chars().count() < 140 && msg.ends_with(&prefix), "{msg:.200}");

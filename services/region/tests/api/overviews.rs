@@ -28,8 +28,9 @@ async fn assert_reads_draft(app: &TestApp, caller: &TestCaller) {
 /// A draft the caller may not read answers exactly like a year without an overview: `null`,
 /// no error, on both paths.
 async fn assert_draft_hidden(app: &TestApp, caller: &TestCaller) {
-    let via_region =
-        |year: i32| format!(r#"query {{ region(code: "utrecht") {{ name overview(year: {year}) {{ publicSummary }} }} }}"#);
+    let via_region = |year: i32| {
+        format!(r#"query {{ region(code: "utrecht") {{ name overview(year: {year}) {{ publicSummary }} }} }}"#)
+    };
     for year in [DRAFT_YEAR, 2030] {
         let resp = app.graphql(PUBLIC_PART).var("year", year).as_caller(caller).send().await;
         assert_eq!(resp.body, json!({"data": {"regionalOverview": null}}), "{year}");

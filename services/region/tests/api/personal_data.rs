@@ -129,7 +129,11 @@ async fn a_megabyte_bad_value_gives_a_short_message() {
     let cases = [
         ("query($v: String!) { region(code: $v) { code } }", "region", provider_a()),
         ("query($v: String!) { waitingTimes(region: $v) { nodes { id } } }", "waitingTimes", provider_a()),
-        (r#"query($v: String) { waitingTimes(region: "utrecht", month: $v) { nodes { id } } }"#, "waitingTimes", provider_a()),
+        (
+            r#"query($v: String) { waitingTimes(region: "utrecht", month: $v) { nodes { id } } }"#,
+            "waitingTimes",
+            provider_a(),
+        ),
         ("mutation($v: ID!) { closeCareOffer(id: $v, expectedVersion: 1) { id } }", "closeCareOffer", provider_a()),
         (
             r#"mutation($v: String!) { createCareOffer(input: {regionCode: "utrecht", category: ACUTE, careForm: $v, unitName: "HIC", location: "Utrecht", availability: TWENTY_FOUR_SEVEN}) { id } }"#,

@@ -140,10 +140,19 @@ async fn small_waiting_counts_are_fewer_than_ten_for_all_but_the_reporting_provi
     let app = TestApp::spawn().await;
     let hidden = json!({"exact": null, "fewerThan": 10, "label": "fewer than 10"});
     for (n, version) in [(1, 1), (9, 2)] {
-        let resp =
-            app.graphql(CORRECT).var("id", WAIT_EXCEEDING_NORM).var("v", version).var("n", n).as_caller(&provider_a()).send().await;
+        let resp = app
+            .graphql(CORRECT)
+            .var("id", WAIT_EXCEEDING_NORM)
+            .var("v", version)
+            .var("n", n)
+            .as_caller(&provider_a())
+            .send()
+            .await;
         // The provider that supplied the figure sees it exactly, also in the mutation's answer.
-        assert_eq!(resp.data()["correctWaitingTime"]["waitingCount"], json!({"exact": n, "fewerThan": null, "label": n.to_string()}));
+        assert_eq!(
+            resp.data()["correctWaitingTime"]["waitingCount"],
+            json!({"exact": n, "fewerThan": null, "label": n.to_string()})
+        );
         assert_eq!(count_seen(&app, &provider_a(), WAIT_EXCEEDING_NORM).await["exact"], n);
         for (who, caller) in all_personas().into_iter().filter(|(w, _)| *w != "hub operator") {
             if caller.org == PROVIDER_A {
@@ -154,7 +163,13 @@ async fn small_waiting_counts_are_fewer_than_ten_for_all_but_the_reporting_provi
     }
     // 0 and 10 or more are shown as they are.
     for (n, version) in [(0, 3), (10, 4)] {
-        app.graphql(CORRECT).var("id", WAIT_EXCEEDING_NORM).var("v", version).var("n", n).as_caller(&provider_a()).send().await;
+        app.graphql(CORRECT)
+            .var("id", WAIT_EXCEEDING_NORM)
+            .var("v", version)
+            .var("n", n)
+            .as_caller(&provider_a())
+            .send()
+            .await;
         assert_eq!(
             count_seen(&app, &patient_org(), WAIT_EXCEEDING_NORM).await,
             json!({"exact": n, "fewerThan": null, "label": n.to_string()})
@@ -170,7 +185,8 @@ async fn no_read_path_reveals_a_small_waiting_count() {
     // and nothing filters or sorts on it.
     let q = r#"query($m: String, $g: String, $only: Boolean) { waitingTimes(region: "utrecht", month: $m,
         diagnosisGroup: $g, exceedingTreeknormOnly: $only) { nodes { id waitingCount { exact fewerThan label } } } }"#;
-    for (m, g, only) in [(None, None, None), (Some("2026-01"), Some("ANXIETY"), Some(false)), (None, None, Some(false))] {
+    for (m, g, only) in [(None, None, None), (Some("2026-01"), Some("ANXIETY"), Some(false)), (None, None, Some(false))]
+    {
         let resp = app.graphql(q).var("m", m).var("g", g).var("only", only).as_caller(&insurer_y()).send().await;
         let body = resp.body.to_string();
         assert!(body.contains(&WAIT_EXCEEDING_NORM.to_string()), "{body}");
