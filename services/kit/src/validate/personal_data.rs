@@ -236,7 +236,8 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
     // The national number being read, starting with its one leading zero.
     let mut national: Vec<u8> = vec![0];
     let mut pos;
-    let mut first_group_len; // digits of the first group after the leading zero
+    // Whether the area code ("6", "30", "513" after the zero) has been read.
+    let mut area_read;
     if chars[i] == '+' {
         // +31, then optionally "(0)".
         let mut p = i + 1;
@@ -247,7 +248,7 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
             return None;
         }
         pos = p + 2;
-        first_group_len = None;
+        area_read = false;
     } else if chars[i].is_ascii_digit() {
         let run_end = (i..chars.len()).find(|&k| !chars[k].is_ascii_digit()).unwrap_or(chars.len());
         let run: String = chars[i..run_end].iter().collect();
@@ -257,7 +258,7 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
                 return None;
             }
             national.extend(rest.bytes().map(|b| b - b'0'));
-            first_group_len = (!rest.is_empty()).then_some(rest.len());
+            area_read = !rest.is_empty();
             pos = run_end;
         } else if run.starts_with('0') && !run.starts_with("00") {
             national = run.bytes().map(|b| b - b'0').collect();
@@ -266,7 +267,7 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
             if !(matches!(n, 3 | 4 | 8 | 10 | 11) || run == "06") {
                 return None;
             }
-            first_group_len = Some(n - 1);
+            area_read = true;
             pos = run_end;
         } else {
             return None;
@@ -274,13 +275,11 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
     } else {
         return None;
     }
-    if first_group_len.is_some()
-        && let Some(end) = complete(&national, pos, chars, true)
-    {
+    if area_read && let Some(end) = complete(&national, pos, chars, true) {
         return Some(end);
     }
     // International form: optional "(0)" before the area code.
-    if first_group_len.is_none() {
+    if !area_read {
         let mut p = pos;
         while chars.get(p).is_some_and(|c| *c == ' ' || *c == '\u{a0}') {
             p += 1;
@@ -296,22 +295,20 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
             p += 1;
         }
         let gap = p - pos;
-        if !chars.get(p).is_some_and(char::is_ascii_digit) || (gap == 0 && first_group_len.is_some()) {
+        if !chars.get(p).is_some_and(char::is_ascii_digit) || (gap == 0 && area_read) {
             return None;
         }
         let end = (p..chars.len()).find(|&k| !chars[k].is_ascii_digit()).unwrap_or(chars.len());
         let group = &chars[p..end];
-        match first_group_len {
-            None => {
-                // The area code after +31 / 0031 / (0): "6", two or three digits, or the whole
-                // nine-digit number.
-                if group[0] == '0' || !(matches!(group.len(), 2 | 3 | 9) || group == ['6']) {
-                    return None;
-                }
-                first_group_len = Some(group.len());
+        if !area_read {
+            // The area code after +31 / 0031 / (0): "6", two or three digits, or the whole
+            // nine-digit number.
+            if group[0] == '0' || !(matches!(group.len(), 2 | 3 | 9) || group == ['6']) {
+                return None;
             }
-            Some(_) if group.len() < 2 => return None,
-            Some(_) => {}
+            area_read = true;
+        } else if group.len() < 2 {
+            return None;
         }
         national.extend(group.iter().map(|c| *c as u8 - b'0'));
         pos = end;

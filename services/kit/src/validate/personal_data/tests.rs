@@ -81,7 +81,8 @@ fn bsns_are_refused_as_people_type_them() {
         let hyphen = format!("({a}-{m}-{z})");
         let plain = format!("Mevrouw X, {b}, woont in Utrecht");
         let after_year = format!("in 2026 {a} {m} {z} aangemeld");
-        for t in [dotted, spaced, passport, hyphen, plain, after_year] {
+        let pairs = format!("BSN: {a} {} {} {}", &b[3..5], &b[5..7], &b[7..]);
+        for t in [dotted, spaced, passport, hyphen, plain, after_year, pairs] {
             assert_eq!(kind(&t), Some(PersonalData::Bsn), "{t:?}");
         }
     }
@@ -207,6 +208,9 @@ fn dutch_phone_numbers_are_refused() {
             "0800-1234",
             "0900 1234567",
             "0800 0123",
+            "+31-6-12345678",
+            "tel: 0031 (0)6 12345678",
+            "06\u{a0}12345678",
         ],
     );
 }
