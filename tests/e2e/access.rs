@@ -687,15 +687,15 @@ async fn access_matrix_regions_and_care_offers() {
 
 const WAITING_Q: &str = r#"query {
     waitingTimes(region: "utrecht", month: "2026-07", diagnosisGroup: "AUTISM") {
-        nodes { id version providerId location waitingCount exceedsTreeknorm }
+        nodes { id version providerId location waitingCount { exact fewerThan label } exceedsTreeknorm }
     }
 }"#;
 const REPORT_WAITING: &str = r#"mutation($provider: ID!) {
     reportWaitingTime(input: { providerId: $provider, regionCode: "utrecht", location: "Utrecht", diagnosisGroup: "ADHD",
-        month: "2026-11", registrationToIntakeWeeks: 3.5, intakeToTreatmentWeeks: 6.0, waitingCount: 42 }) { id providerId waitingCount }
+        month: "2026-11", registrationToIntakeWeeks: 3.5, intakeToTreatmentWeeks: 6.0, waitingCount: 42 }) { id providerId waitingCount { exact } }
 }"#;
 const CORRECT_WAITING: &str = "mutation($id: ID!, $v: Int!) { correctWaitingTime(id: $id, expectedVersion: $v, \
-    input: { registrationToIntakeWeeks: 1.0, intakeToTreatmentWeeks: 1.0, waitingCount: 1 }) { id waitingCount } }";
+    input: { registrationToIntakeWeeks: 1.0, intakeToTreatmentWeeks: 1.0, waitingCount: 1 }) { id waitingCount { exact fewerThan label } } }";
 const REGION_COUNTS: &str =
     r#"{ region(code: "utrecht") { code signalCounts { open acknowledged escalated resolved overdue } } }"#;
 const ROOT_COUNTS: &str = r#"{ signalCounts(region: "utrecht") { open acknowledged escalated resolved } }"#;
@@ -756,7 +756,7 @@ async fn access_matrix_waiting_times_and_continuity_signals() {
         let nodes = list(&body, "/waitingTimes/nodes");
         cells.check(
             (WAITING, column),
-            clean(&body) && nodes.iter().any(|n| n["providerId"] == EEMLAND && n["waitingCount"].is_i64()),
+            clean(&body) && nodes.iter().any(|n| n["providerId"] == EEMLAND && n["waitingCount"]["exact"].is_i64()),
             "reads the region's waiting times, other providers' included",
             &body,
         );
@@ -794,10 +794,31 @@ async fn access_matrix_waiting_times_and_continuity_signals() {
     let body = hub.gql(&eemland, CORRECT_WAITING, json!({ "id": report["id"], "v": report["version"] })).await;
     cells.check(
         (WAITING, PROVIDER),
-        clean(&body) && at(&body, "/correctWaitingTime/waitingCount") == 1,
-        "a provider corrects its own report",
+        clean(&body) && at(&body, "/correctWaitingTime/waitingCount/exact") == 1,
+        "a provider corrects its own report, and sees its own small count exactly",
         &body,
     );
+    // A count of 1 to 9 is "fewer than 10" for everyone but the provider that reported it.
+    let small = |body: &Value| {
+        list(body, "/waitingTimes/nodes").iter().find(|n| n["id"] == report["id"]).map(|n| n["waitingCount"].clone())
+    };
+    let body = hub.gql(&eemland, WAITING_Q, json!({})).await;
+    cells.check(
+        (WAITING, PROVIDER),
+        small(&body) == Some(json!({ "exact": 1, "fewerThan": null, "label": "1" })),
+        "the reporting provider reads its exact small count",
+        &body,
+    );
+    for (column, who) in readers {
+        let body = hub.gql(who, WAITING_Q, json!({})).await;
+        cells.check(
+            (WAITING, column),
+            small(&body) == Some(json!({ "exact": null, "fewerThan": 10, "label": "fewer than 10" }))
+                && !body.to_string().contains(r#""exact":1,"#),
+            "reads another provider's count of 1 as fewer than 10",
+            &body,
+        );
+    }
     let others =
         [(INSURER, &cast.insurer), (PATIENT, &cast.patient), (NATIONAL, &cast.national), (OPERATOR, &cast.operator)];
     for (column, who) in others {
@@ -1132,24 +1153,34 @@ async fn access_matrix_overviews_chairs_and_patient_input() {
             &body,
         );
     }
-    let no_draft =
-        [(PROVIDER, &noorderlicht), (INSURER, &wadkust), (PATIENT, &cast.patient), (OPERATOR, &cast.operator)];
+    // A draft is answered exactly as a year without an overview (2031), so its existence shows
+    // to no one who may not read it.
+    let no_draft = [(PROVIDER, &noorderlicht), (INSURER, &wadkust), (PATIENT, &cast.patient)];
     for (column, who) in no_draft {
+        let missing = hub.gql(who, OVERVIEW_Q, json!({ "r": "utrecht", "y": 2031 })).await;
         let body = hub.gql(who, OVERVIEW_Q, utrecht_2027.clone()).await;
         cells.check(
             (OVERVIEW_DRAFT, column),
-            forbidden(&body, "/regionalOverview") && !body.to_string().contains("Concept"),
-            "the draft is null + FORBIDDEN",
+            body == missing && body == json!({ "data": { "regionalOverview": null } }),
+            "the draft is null without an error, as a missing overview",
             &body,
         );
+        let missing = hub.gql(who, REGION_OVERVIEW, json!({ "y": 2031 })).await;
         let body = hub.gql(who, REGION_OVERVIEW, json!({ "y": 2027 })).await;
         cells.check(
             (OVERVIEW_DRAFT, column),
-            at(&body, "/region/code") == "utrecht" && forbidden(&body, "/region/overview"),
-            "Region.overview of the draft year is null + FORBIDDEN",
+            body == missing && at(&body, "/region/code") == "utrecht" && clean(&body),
+            "Region.overview of the draft year is null without an error, as a missing one",
             &body,
         );
     }
+    let body = hub.gql(&cast.operator, OVERVIEW_Q, utrecht_2027.clone()).await;
+    cells.check(
+        (OVERVIEW_DRAFT, OPERATOR),
+        forbidden(&body, "/regionalOverview") && !body.to_string().contains("Concept"),
+        "the operator reads no overview: null + FORBIDDEN",
+        &body,
+    );
     for (column, who) in [(PROVIDER, &noorderlicht), (INSURER, &wadkust), (PATIENT, &cast.patient)] {
         let body = hub.gql(who, OVERVIEW_NOTES, utrecht_2026.clone()).await;
         cells.check(
@@ -1184,8 +1215,8 @@ async fn access_matrix_overviews_chairs_and_patient_input() {
         let body = hub.gql(who, UPDATE_NOTES, json!({ "id": draft_id, "v": v, "notes": "E2E: mag niet" })).await;
         cells.check(
             (OVERVIEW_DRAFT, column),
-            refused_to(column, &body, "/updateRegionalOverview"),
-            "may not change the draft",
+            refused_change_to(column, &body, "/updateRegionalOverview"),
+            "may not change the draft (NOT_FOUND where it may not know the draft exists)",
             &body,
         );
         let body = hub.gql(who, CREATE_OVERVIEW, json!({ "r": "utrecht", "y": 2029 })).await;
@@ -1393,7 +1424,7 @@ async fn access_matrix_overviews_chairs_and_patient_input() {
 // ---------------------------------------------------------------------------------------------
 
 const ESCALATION_Q: &str = "query($id: ID!) { escalation(id: $id) { \
-    id regionCode status version publicSummary problem regionTried measures { id title } } }";
+    id regionCode status raisedAt version publicSummary problem regionTried measures { id title } } }";
 /// Only the public part of an escalation (region, category, target group, status, summary).
 const ESCALATION_PUBLIC: &str =
     "query($id: ID!) { escalation(id: $id) { id regionCode category targetGroup status publicSummary decidedAt } }";
@@ -1485,12 +1516,14 @@ async fn access_matrix_national_table() {
         cells.check(
             (ESCALATIONS, column),
             (at(&body, "/escalation/status") == "MEASURE_AGREED"
-                && forbidden(&body, "/escalation/problem")
-                && forbidden(&body, "/escalation/regionTried")
-                && forbidden(&body, "/escalation/measures"))
+                && ["raisedAt", "version", "problem", "regionTried", "measures"]
+                    .iter()
+                    .all(|f| forbidden(&body, &format!("/escalation/{f}"))))
                 || (column == PATIENT
-                    && ["problem", "regionTried", "measures"].iter().all(|f| not_in_schema(&body, f))),
-            &format!("{whom} reads neither the problem, what the region tried nor the measures"),
+                    && ["raisedAt", "version", "problem", "regionTried", "measures"]
+                        .iter()
+                        .all(|f| not_in_schema(&body, f))),
+            &format!("{whom} reads neither when it was raised, its version, the problem, what the region tried nor the measures"),
             &body,
         );
     }
@@ -2077,6 +2110,132 @@ async fn access_matrix_audit_log() {
         by(&body, "nationalTableAuditLog", LANDELIJKE_TAFEL).iter().any(|e| e["change"]["name"] == "E2E: audit"),
         "its own entry carries the changed value",
         &body,
+    );
+    cells.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Municipalities (not a column of the matrix: "Municipalities read what patient organisations
+// read, plus draft overviews of regions where they sit at the table"), and what the hub never
+// holds: personal data in free text, echoed bad values.
+// ---------------------------------------------------------------------------------------------
+
+/// Gemeente Utrecht: at the utrecht table.
+const GEMEENTE_UTRECHT: &str = "48df57a5-eb29-5725-95a6-76350a7e3cfe";
+/// Gemeente Groningen: not at the utrecht table.
+const GEMEENTE_GRONINGEN: &str = "16f689be-e6d1-5f12-b636-fd0177404757";
+const MUNICIPALITY: &str = "municipality";
+const NEVER_HELD: &str = "what the hub never holds";
+
+#[tokio::test]
+async fn municipalities_and_personal_data() {
+    let hub = Hub::start();
+    let cast = Cast::demo(&hub);
+    let at_table = hub.mint(GEMEENTE_UTRECHT);
+    let elsewhere = hub.mint(GEMEENTE_GRONINGEN);
+    let mut cells = Cells::default();
+    let utrecht_2027 = json!({ "r": "utrecht", "y": 2027 });
+
+    // Drafts: the municipality at the table reads the draft, not its confidential notes; one
+    // elsewhere gets what a missing overview answers.
+    let body = hub.gql(&at_table, OVERVIEW_Q, utrecht_2027.clone()).await;
+    cells.check(
+        (OVERVIEW_DRAFT, MUNICIPALITY),
+        clean(&body) && at(&body, "/regionalOverview/status") == "DRAFT",
+        "a municipality at the table reads the draft",
+        &body,
+    );
+    let body = hub.gql(&at_table, OVERVIEW_NOTES, utrecht_2027.clone()).await;
+    cells.check(
+        (OVERVIEW_DRAFT, MUNICIPALITY),
+        forbidden(&body, "/regionalOverview/confidentialNotes") && !body.to_string().contains("Concept, niet delen"),
+        "but not its confidential notes",
+        &body,
+    );
+    let missing = hub.gql(&elsewhere, OVERVIEW_Q, json!({ "r": "utrecht", "y": 2031 })).await;
+    let body = hub.gql(&elsewhere, OVERVIEW_Q, utrecht_2027.clone()).await;
+    cells.check(
+        (OVERVIEW_DRAFT, MUNICIPALITY),
+        body == missing && body == json!({ "data": { "regionalOverview": null } }),
+        "a municipality elsewhere gets null without an error, as for a missing overview",
+        &body,
+    );
+
+    // Decided escalations: the public part only, as for a patient organisation.
+    let body = hub.gql(&at_table, ESCALATION_Q, json!({ "id": ESC_UTRECHT_AGREED })).await;
+    cells.check(
+        (ESCALATIONS, MUNICIPALITY),
+        at(&body, "/escalation/status") == "MEASURE_AGREED"
+            && at(&body, "/escalation/publicSummary").is_string()
+            && ["raisedAt", "version", "problem", "regionTried", "measures"]
+                .iter()
+                .all(|f| forbidden(&body, &format!("/escalation/{f}"))),
+        "reads a decided escalation's public part, not when it was raised nor its version",
+        &body,
+    );
+    let body = hub.gql(&at_table, ESCALATION_PUBLIC, json!({ "id": ESC_UTRECHT_SUBMITTED })).await;
+    cells.check(
+        (ESCALATIONS, MUNICIPALITY),
+        body == json!({ "data": { "escalation": null } }),
+        "an undecided escalation answers as a missing one",
+        &body,
+    );
+
+    // Personal data in free text is refused through the gateway, naming the field and the kind,
+    // never the value.
+    let guarded = |body: &Value, pointer: &str, field: &str, kind: &str, value: &str| {
+        refused(body, pointer, "BAD_USER_INPUT")
+            && errors(body).iter().any(|e| {
+                e["message"].as_str().is_some_and(|m| {
+                    m.starts_with(&format!("{field} seems to contain personal data")) && m.contains(kind)
+                })
+            })
+            && !body.to_string().contains(value)
+    };
+    let raise = r#"mutation($offer: ID!, $d: String!) { raiseContinuitySignal(input: { offerId: $offer, kind: STAFFING,
+        severity: HIGH, description: $d }) { id } }"#;
+    let samples = [
+        ("BSN 111.222.333", "citizen service number (BSN)", "111.222.333"),
+        ("geboren 12-03-1985", "date of birth", "12-03-1985"),
+        ("mail p.devries@ziggo.nl", "e-mail address", "ziggo"),
+        ("bel +31 6 1234 5678", "phone number", "1234 5678"),
+    ];
+    for (text, kind, value) in samples {
+        let body = hub
+            .gql(&cast.provider, raise, json!({ "offer": CRISIS_UTRECHT, "d": format!("E2E: cliënt, {text}") }))
+            .await;
+        cells.check(
+            (NEVER_HELD, PROVIDER),
+            guarded(&body, "/raiseContinuitySignal", "description", kind, value),
+            "a signal description with personal data is refused",
+            &body,
+        );
+    }
+    let input = r#"mutation($t: String!) { submitPatientInput(regionCode: "utrecht", year: 2026, text: $t) { id } }"#;
+    let body = hub.gql(&cast.patient, input, json!({ "t": "Mw. Jansen, BSN 111222333, wacht al maanden" })).await;
+    cells.check(
+        (NEVER_HELD, PATIENT),
+        guarded(&body, "/submitPatientInput", "text", "citizen service number (BSN)", "111222333"),
+        "patient input with a BSN is refused",
+        &body,
+    );
+    let body = hub.gql(&cast.patient, INPUTS_Q, json!({ "r": "utrecht", "y": 2026 })).await;
+    cells.check(
+        (NEVER_HELD, PATIENT),
+        clean(&body) && !body.to_string().contains("111222333"),
+        "and nothing of it is stored",
+        &body,
+    );
+
+    // A 1 MB bad value comes back as a short prefix.
+    let huge = "x".repeat(1_000_000);
+    let body = hub.gql(&cast.provider, "query($c: String!) { region(code: $c) { code } }", json!({ "c": huge })).await;
+    let short = errors(&body).iter().all(|e| e["message"].as_str().is_some_and(|m| m.chars().count() < 200));
+    cells.check(
+        (NEVER_HELD, PROVIDER),
+        refused(&body, "/region", "BAD_USER_INPUT") && short && body.to_string().len() < 2_000,
+        "a megabyte region code is answered with a short message",
+        &json!({ "length": body.to_string().len(), "start": body.to_string().chars().take(300).collect::<String>() }),
     );
     cells.finish();
 }

@@ -57,14 +57,16 @@ pub async fn execute<E: async_graphql::Executor>(
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return bad_request(StatusCode::BAD_REQUEST, &format!("request body is not valid JSON: {e}")),
+        Err(e) => {
+            return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("request body is not valid JSON: {e}")));
+        }
     };
     if value.is_array() {
         return bad_request(StatusCode::BAD_REQUEST, "batched requests are not supported");
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
-        Err(e) => return bad_request(StatusCode::BAD_REQUEST, &format!("not a GraphQL request: {e}")),
+        Err(e) => return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("not a GraphQL request: {e}"))),
     };
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or(""));
     let mut response = tracing::Instrument::instrument(schema.execute(decorate(request.data(caller))), span).await;
@@ -99,11 +101,26 @@ pub fn fill_error_nulls(data: &mut async_graphql::Value, errors: &[async_graphql
     }
 }
 
+/// Longest error message a subgraph answers. Our own messages cut the values they repeat
+/// (`validate::shown`); this also bounds what the GraphQL library repeats of a bad variable.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// `message` cut after [`MAX_MESSAGE_CHARS`] characters, with "…".
+pub fn cut_message(message: &str) -> String {
+    let mut chars = message.chars();
+    let head: String = chars.by_ref().take(MAX_MESSAGE_CHARS).collect();
+    if chars.next().is_some() { format!("{head}…") } else { head }
+}
+
 /// Every error carries `extensions.code`. Errors of the request itself (parse, validation,
 /// variable coercion: no path) are the client's: `BAD_USER_INPUT`, message kept. A resolver error
-/// without a code is ours: logged, and answered as `INTERNAL` with "internal error".
+/// without a code is ours: logged, and answered as `INTERNAL` with "internal error". Every
+/// message is cut to [`MAX_MESSAGE_CHARS`].
 pub fn ensure_codes(errors: &mut [async_graphql::ServerError]) {
     for err in errors {
+        if err.message.len() > MAX_MESSAGE_CHARS {
+            err.message = cut_message(&err.message);
+        }
         let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
         if has_code {
             continue;
@@ -146,6 +163,16 @@ mod tests {
         assert!(errors[0].message.contains("Unknown field"));
         assert_eq!(code(&errors[1]), Some(async_graphql::Value::from("INTERNAL")));
         assert_eq!(errors[1].message, "internal error");
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let value = "x".repeat(1_000_000);
+        let mut errors = vec![ServerError::new(format!("Invalid value for argument \"kind\": \"{value}\""), None)];
+        ensure_codes(&mut errors);
+        assert_eq!(errors[0].message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(errors[0].message.ends_with('…'));
+        assert_eq!(cut_message("short"), "short");
     }
 
     #[test]

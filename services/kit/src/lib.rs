@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod page;
+pub mod people;
 pub mod refs;
 pub mod server;
 pub mod telemetry;

@@ -150,6 +150,13 @@ pub fn overview_view(c: &Caller, o: &overview::Model) -> OverviewView {
     }
 }
 
+/// Whether `c` may know that `o` exists. An overview it may not read (a draft, for those who may
+/// not read drafts) is answered exactly like a missing one, on every path: `null` from
+/// `regionalOverview` and `Region.overview`, `NOT_FOUND` from `_entities` and the mutations.
+pub fn overview_visible(c: &Caller, o: &overview::Model) -> bool {
+    overview_view(c, o) >= OverviewView::Public
+}
+
 /// `FORBIDDEN` unless the caller sees at least `needed` of `o`.
 pub fn require_overview(c: &Caller, o: &overview::Model, needed: OverviewView) -> ApiResult<()> {
     if overview_view(c, o) >= needed {
@@ -165,10 +172,26 @@ pub fn require_overview(c: &Caller, o: &overview::Model, needed: OverviewView) -
     }
 }
 
+/// Reading overviews: everyone but the hub operator, which is refused whether or not the
+/// overview exists.
+pub fn read_overviews(c: &Caller) -> ApiResult<()> {
+    read(c)?;
+    if c.kind == OrgKind::HubOperator {
+        return Err(ApiError::forbidden("the hub operator does not read regional overviews"));
+    }
+    Ok(())
+}
+
+/// Changing an overview at all: providers and insurers with `overview:write`. Checked before the
+/// overview is looked up, so that other callers are refused alike for existing and missing ones.
+pub fn overview_writer(c: &Caller) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider, OrgKind::Insurer], "write regional overviews")?;
+    c.require_scope(scopes::OVERVIEW_WRITE)
+}
+
 /// Writing drafts and confidential notes: providers and insurers at the region's table.
 pub fn write_overview(c: &Caller, region: &str) -> ApiResult<()> {
-    c.require_kind(&[OrgKind::Provider, OrgKind::Insurer], "write regional overviews")?;
-    c.require_scope(scopes::OVERVIEW_WRITE)?;
+    overview_writer(c)?;
     if !c.is_participant(region) {
         return Err(ApiError::forbidden(format!("only participants of region {region} write its overview")));
     }

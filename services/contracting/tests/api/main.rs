@@ -14,6 +14,7 @@ mod dataloader;
 mod entities;
 mod guidelines;
 mod lifecycle;
+mod personal_data;
 mod references;
 mod uncovered;
 mod validation;

@@ -117,7 +117,8 @@ pub struct NetworkInput {
     pub target_group: String,
     /// Member organisations.
     pub member_organisation_ids: Vec<ID>,
-    /// Consultation contact: an organisation function, never a person (≤ 500 characters).
+    /// Consultation contact: an organisation function, never a person (≤ 500 characters). The
+    /// desk's phone number and e-mail address may be given; BSNs and dates of birth are refused.
     pub consultation_contact: String,
 }
 
@@ -328,7 +329,11 @@ fn kpi_code(code: &str) -> ApiResult<()> {
     let ok = (2..=64).contains(&code.len())
         && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && code.as_bytes()[0].is_ascii_uppercase();
-    if ok { Ok(()) } else { Err(ApiError::bad_input(format!("KPI code must be SCREAMING_SNAKE_CASE, got {code:?}"))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_input(format!("KPI code must be SCREAMING_SNAKE_CASE, got {}", v::shown(code))))
+    }
 }
 
 async fn load_escalation<C: ConnectionTrait>(conn: &C, c: &Caller, id: &ID) -> ApiResult<escalation::Model> {
@@ -778,7 +783,9 @@ impl Mutation {
             access::national_write(c)?;
             let name = v::text("name", &input.name, MAX_NAME)?;
             let target_group = v::text("targetGroup", &input.target_group, MAX_NAME)?;
-            let contact = v::text("consultationContact", &input.consultation_contact, MAX_SHORT_TEXT)?;
+            // An organisation's consultation desk: its phone number and e-mail address are meant
+            // to be here, so only BSNs and dates of birth are refused.
+            let contact = v::contact_text("consultationContact", &input.consultation_contact, MAX_SHORT_TEXT)?;
             let members = id_list("memberOrganisationIds", &input.member_organisation_ids, 100)?;
             Refs { orgs: members.clone(), ..Refs::default() }.check(refs(ctx)?, c).await?;
             let txn = begin(ctx).await?;
@@ -827,7 +834,9 @@ impl Mutation {
             let id = v::id("id", &id)?;
             let name = v::text("name", &input.name, MAX_NAME)?;
             let target_group = v::text("targetGroup", &input.target_group, MAX_NAME)?;
-            let contact = v::text("consultationContact", &input.consultation_contact, MAX_SHORT_TEXT)?;
+            // An organisation's consultation desk: its phone number and e-mail address are meant
+            // to be here, so only BSNs and dates of birth are refused.
+            let contact = v::contact_text("consultationContact", &input.consultation_contact, MAX_SHORT_TEXT)?;
             let members = id_list("memberOrganisationIds", &input.member_organisation_ids, 100)?;
             Refs { orgs: members.clone(), ..Refs::default() }.check(refs(ctx)?, c).await?;
             let txn = begin(ctx).await?;

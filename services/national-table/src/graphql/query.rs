@@ -23,7 +23,7 @@ fn api<T>(r: std::result::Result<T, sea_orm::DbErr>) -> Result<T> {
 
 fn not_found(what: &str, id: &str) -> async_graphql::Error {
     use async_graphql::ErrorExtensions as _;
-    ApiError::not_found(format!("no {what} with id {id}")).extend()
+    ApiError::not_found(format!("no {what} with id {}", ggzhub_kit::validate::shown(id))).extend()
 }
 
 /// `_entities` answers per representation: a failure nulls that entity only.

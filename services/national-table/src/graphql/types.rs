@@ -175,9 +175,10 @@ impl Escalation {
     async fn public_summary(&self) -> Option<&str> {
         self.0.public_summary.as_deref()
     }
-    /// When it was raised.
-    async fn raised_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.raised_at
+    /// When it was raised (participants and national table).
+    async fn raised_at(&self, ctx: &Context<'_>) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        self.full(ctx)?;
+        Ok(Some(self.0.raised_at))
     }
     /// When the national table decided.
     #[graphql(tag = "public")]
@@ -226,9 +227,10 @@ impl Escalation {
         let rows = loaders(ctx)?.measures.load_one(self.0.id.clone()).await.map_err(load_err)?.unwrap_or_default();
         Ok(Some(rows.into_iter().map(Measure).collect()))
     }
-    /// Version for optimistic concurrency.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// Version for optimistic concurrency (participants and national table).
+    async fn version(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
+        self.full(ctx)?;
+        Ok(Some(self.0.version))
     }
     /// Record metadata (participants and national table: `createdBy` names the raising
     /// organisation, which `raisedBy` keeps from everyone else).
@@ -385,7 +387,8 @@ impl ExpertiseNetwork {
     async fn members(&self) -> Vec<OrganisationRef> {
         json_strings(&self.0.member_org_ids).iter().map(|id| org(id)).collect()
     }
-    /// Consultation contact: an organisation function, never a person's private data.
+    /// Consultation contact: an organisation function (a desk, its phone number or e-mail
+    /// address), never a person's private data.
     async fn consultation_contact(&self) -> &str {
         &self.0.consultation_contact
     }

@@ -9,8 +9,20 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// Fields only the raising region's participants and the national table may read.
-const RESTRICTED: [&str; 8] =
-    ["problem", "regionTried", "affectedOffers", "urgency", "declineReason", "raisedBy", "transitions", "measures"];
+/// What outsiders (municipalities, patient organisations, other regions) may not read of a decided
+/// escalation: everything but its public part.
+const RESTRICTED: [&str; 10] = [
+    "raisedAt",
+    "version",
+    "problem",
+    "regionTried",
+    "affectedOffers",
+    "urgency",
+    "declineReason",
+    "raisedBy",
+    "transitions",
+    "measures",
+];
 
 #[tokio::test]
 async fn chair_of_the_region_raises_an_escalation() {

@@ -499,7 +499,7 @@ pub const ESCALATION_FULL: &str = r#"query($id: ID!) { escalation(id: $id) {
 
 /// The public fields of an escalation.
 pub const ESCALATION_PUBLIC: &str = r#"query($id: ID!) { escalation(id: $id) {
-    id regionCode category targetGroup status publicSummary raisedAt decidedAt version } }"#;
+    id regionCode category targetGroup status publicSummary decidedAt } }"#;
 
 /// Input for `raiseEscalation`.
 pub fn raise_input(region: &str, offers: &[Uuid]) -> Value {

@@ -16,5 +16,6 @@ mod lifecycle;
 mod listings;
 mod measures;
 mod networks;
+mod personal_data;
 mod references;
 mod validation;

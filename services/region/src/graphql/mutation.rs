@@ -331,7 +331,7 @@ async fn insurer<C: ConnectionTrait>(conn: &C, id: &ID) -> ApiResult<String> {
 fn digits(field: &str, value: Option<String>, len: usize) -> ApiResult<Option<String>> {
     match value.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
         Some(s) if s.len() == len && s.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(s)),
-        Some(s) => Err(ApiError::bad_input(format!("{field} must be {len} digits, got {s:?}"))),
+        Some(s) => Err(ApiError::bad_input(format!("{field} must be {len} digits, got {}", v::shown(&s)))),
         None => Ok(None),
     }
 }
@@ -354,7 +354,7 @@ async fn care_form_of<C: ConnectionTrait>(conn: &C, code: &str, category: &str) 
         Some(f) => {
             Err(ApiError::bad_input(format!("care form {code} belongs to category {}, not {category}", f.category)))
         }
-        None => Err(ApiError::bad_input(format!("unknown care form {code}"))),
+        None => Err(ApiError::bad_input(format!("unknown care form {}", v::shown(code)))),
     }
 }
 
@@ -413,11 +413,14 @@ async fn registered<C: ConnectionTrait>(conn: &C, c: &Caller, kind: OrgKind) -> 
     }
 }
 
-async fn load_overview<C: ConnectionTrait>(conn: &C, id: &ID) -> ApiResult<overview::Model> {
+/// An overview the caller may know of, or `NOT_FOUND`: one it may not read (a draft outside the
+/// region's table) is reported exactly like a missing one.
+async fn load_overview<C: ConnectionTrait>(conn: &C, c: &Caller, id: &ID) -> ApiResult<overview::Model> {
     let id = v::id("id", id)?;
     overview::Entity::find_by_id(id.clone())
         .one(conn)
         .await?
+        .filter(|o| access::overview_visible(c, o))
         .ok_or_else(|| ApiError::not_found(format!("no regional overview with id {id}")))
 }
 
@@ -983,7 +986,7 @@ impl Mutation {
             registered(&txn, c, OrgKind::Provider).await?;
             existing_regions(&txn, "regionCode", std::slice::from_ref(&input.region_code)).await?;
             if diagnosis_group::Entity::find_by_id(input.diagnosis_group.clone()).one(&txn).await?.is_none() {
-                return Err(ApiError::bad_input(format!("unknown diagnosis group {}", input.diagnosis_group)));
+                return Err(ApiError::bad_input(format!("unknown diagnosis group {}", v::shown(&input.diagnosis_group))));
             }
             let exists = waiting_time::Entity::find()
                 .filter(waiting_time::Column::ProviderId.eq(provider_id.clone()))
@@ -993,7 +996,7 @@ impl Mutation {
                 .one(&txn)
                 .await?;
             if let Some(e) = exists {
-                return Err(ApiError::conflict(format!("a report for {location}, {}, {} exists ({}): use correctWaitingTime", input.diagnosis_group, input.month, e.id)));
+                return Err(ApiError::conflict(format!("a report for {}, {}, {} exists ({}): use correctWaitingTime", v::shown(&location), input.diagnosis_group, input.month, e.id)));
             }
             let now = Utc::now();
             let model = waiting_time::ActiveModel {
@@ -1018,7 +1021,7 @@ impl Mutation {
                 lost_race(e, || {
                     ApiError::conflict(format!(
                         "a report for {}, {}, {} exists: use correctWaitingTime",
-                        input.location.trim(),
+                        v::shown(input.location.trim()),
                         input.diagnosis_group,
                         input.month
                     ))
@@ -1325,8 +1328,9 @@ impl Mutation {
     ) -> Result<RegionalOverview> {
         let c = caller(ctx)?;
         async {
+            access::overview_writer(c)?;
             let txn = begin(ctx).await?;
-            let current = load_overview(&txn, &id).await?;
+            let current = load_overview(&txn, c, &id).await?;
             access::write_overview(c, &current.region_code)?;
             check_version("regional overview", &current.id, current.version, expected_version)?;
             let published = current.status == OverviewStatus::Published.as_str();
@@ -1372,7 +1376,7 @@ impl Mutation {
             )
             .await?;
             audit(&txn, c, "RegionalOverview", &current.id, "update", change).await?;
-            let model = load_overview(&txn, &id).await?;
+            let model = load_overview(&txn, c, &id).await?;
             txn.commit().await?;
             Ok(RegionalOverview(model))
         }
@@ -1389,8 +1393,9 @@ impl Mutation {
     ) -> Result<RegionalOverview> {
         let c = caller(ctx)?;
         async {
+            access::overview_writer(c)?;
             let txn = begin(ctx).await?;
-            let current = load_overview(&txn, &id).await?;
+            let current = load_overview(&txn, c, &id).await?;
             access::publish_overview(c, &current.region_code)?;
             check_version("regional overview", &current.id, current.version, expected_version)?;
             if current.status == OverviewStatus::Published.as_str() {
@@ -1418,7 +1423,7 @@ impl Mutation {
             )
             .await?;
             audit(&txn, c, "RegionalOverview", &current.id, "publish", json!({})).await?;
-            let model = load_overview(&txn, &id).await?;
+            let model = load_overview(&txn, c, &id).await?;
             txn.commit().await?;
             Ok(RegionalOverview(model))
         }

@@ -5,7 +5,7 @@ use ggzhub_kit::{ApiError, GqlResultExt as _, OrgKind};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::types::*;
-use crate::access::{self, OverviewView};
+use crate::access;
 use crate::contracted::ContractedOffersCache;
 use crate::domain::*;
 use crate::entity::{care_form, care_offer, diagnosis_group, organisation, region, signal, waiting_time};
@@ -24,7 +24,11 @@ fn api<T>(r: std::result::Result<T, sea_orm::DbErr>) -> Result<T> {
 }
 
 fn check_region_code(code: &str) -> Result<()> {
-    if is_region_code(code) { Ok(()) } else { Err(ApiError::bad_input(format!("invalid region code {code:?}"))).gql() }
+    if is_region_code(code) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_input(format!("invalid region code {}", ggzhub_kit::validate::shown(code)))).gql()
+    }
 }
 
 /// Queries of the region subgraph: regions, organisations, care offers, overviews, waiting
@@ -175,7 +179,8 @@ impl Query {
         Ok(rows.into_iter().map(|m| DiagnosisGroup { code: m.code, name: m.name }).collect())
     }
 
-    /// A region's overview for a year; `null` when none exists.
+    /// A region's overview for a year; `null` when none exists or the caller may not read it (a
+    /// draft outside the region's table): a hidden draft looks exactly like a missing overview.
     #[graphql(tag = "public")]
     async fn regional_overview(
         &self,
@@ -184,13 +189,10 @@ impl Query {
         year: i32,
     ) -> Result<Option<RegionalOverview>> {
         let c = caller(ctx)?;
-        access::read(c).gql()?;
+        access::read_overviews(c).gql()?;
         check_region_code(&region)?;
-        let Some(o) = loaders(ctx)?.overview_by_year.load_one((region, year)).await.map_err(load_err)? else {
-            return Ok(None);
-        };
-        access::require_overview(c, &o, OverviewView::Public).gql()?;
-        Ok(Some(RegionalOverview(o)))
+        let found = loaders(ctx)?.overview_by_year.load_one((region, year)).await.map_err(load_err)?;
+        Ok(found.filter(|o| access::overview_visible(c, o)).map(RegionalOverview))
     }
 
     /// Waiting times in a region, optionally for one month or diagnosis group, or only those
@@ -403,19 +405,20 @@ impl Query {
         Ok(entity_or_null(ctx, found.await))
     }
 
-    /// Federation: resolve a `RegionalOverview` by id (drafts only for those who may read them).
+    /// Federation: resolve a `RegionalOverview` by id; one the caller may not read (a draft
+    /// outside the region's table) is reported exactly like a missing one (`NOT_FOUND`).
     #[graphql(entity)]
     async fn find_regional_overview_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<RegionalOverview>> {
         let found = async {
             let c = caller(ctx)?;
-            access::read(c).gql()?;
+            access::read_overviews(c).gql()?;
             let o = loaders(ctx)?
                 .overviews
                 .load_one(id.0.clone())
                 .await
                 .map_err(load_err)?
+                .filter(|o| access::overview_visible(c, o))
                 .ok_or_else(|| not_found("regional overview", &id))?;
-            access::require_overview(c, &o, OverviewView::Public).gql()?;
             Ok(RegionalOverview(o))
         };
         Ok(entity_or_null(ctx, found.await))
@@ -438,5 +441,5 @@ fn entity_or_null<T>(ctx: &Context<'_>, found: Result<T>) -> Option<T> {
 
 fn not_found(what: &str, id: &str) -> async_graphql::Error {
     use async_graphql::ErrorExtensions as _;
-    ApiError::not_found(format!("no {what} with id {id}")).extend()
+    ApiError::not_found(format!("no {what} with id {}", ggzhub_kit::validate::shown(id))).extend()
 }

@@ -15,6 +15,7 @@ use crate::domain::*;
 use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region, signal, waiting_time};
 use crate::loader::{Loaders, OfferOwner, OfferPageKey};
 use ggzhub_kit::page::{Page, PublicConnection, connection};
+use ggzhub_kit::people::PeopleCount;
 
 pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<&'a Caller> {
     ctx.data::<Caller>()
@@ -91,19 +92,14 @@ impl Region {
         let page = Page::new(first, after).gql()?;
         offer_page(ctx, OfferOwner::Region(self.0.code.clone()), category, status, page).await
     }
-    /// The regional overview (regiobeeld) of a year; `null` when none exists.
+    /// The regional overview (regiobeeld) of a year; `null` when none exists or the caller may
+    /// not read it (a draft outside the region's table).
     #[graphql(tag = "public")]
     async fn overview(&self, ctx: &Context<'_>, year: i32) -> Result<Option<RegionalOverview>> {
         let c = caller(ctx)?;
-        access::read(c).gql()?;
+        access::read_overviews(c).gql()?;
         let found = loaders(ctx)?.overview_by_year.load_one((self.0.code.clone(), year)).await.map_err(load_err)?;
-        match found {
-            None => Ok(None),
-            Some(o) => {
-                access::require_overview(c, &o, OverviewView::Public).gql()?;
-                Ok(Some(RegionalOverview(o)))
-            }
-        }
+        Ok(found.filter(|o| access::overview_visible(c, o)).map(RegionalOverview))
     }
     /// Categories of crucial care for which this region has no available offer: none located
     /// here and no supra-regional offer serving it (closed offers do not count). The national
@@ -438,8 +434,6 @@ pub struct WaitingTimeReport {
     pub registration_to_intake_weeks: f64,
     /// Weeks from intake to treatment (behandelwachttijd).
     pub intake_to_treatment_weeks: f64,
-    /// Number of people waiting (a count, never names).
-    pub waiting_count: i32,
     /// Version for optimistic concurrency.
     pub version: i32,
     #[graphql(skip)]
@@ -457,7 +451,6 @@ impl From<waiting_time::Model> for WaitingTimeReport {
             month: m.month.clone(),
             registration_to_intake_weeks: m.registration_weeks,
             intake_to_treatment_weeks: m.treatment_weeks,
-            waiting_count: m.waiting_count,
             version: m.version,
             model: m,
         }
@@ -466,6 +459,12 @@ impl From<waiting_time::Model> for WaitingTimeReport {
 
 #[ComplexObject]
 impl WaitingTimeReport {
+    /// Number of people waiting (a count, never names). From 1 to 9 it is shown as "fewer than
+    /// 10" to everyone but the reporting provider, which sees its own exact figure.
+    async fn waiting_count(&self, ctx: &Context<'_>) -> Result<PeopleCount> {
+        let supplier = caller(ctx)?.org.to_string() == self.model.provider_id;
+        Ok(PeopleCount::shown(self.model.waiting_count, supplier))
+    }
     /// Registration to treatment, in weeks.
     async fn total_weeks(&self) -> f64 {
         self.registration_to_intake_weeks + self.intake_to_treatment_weeks

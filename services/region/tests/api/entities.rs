@@ -1,6 +1,7 @@
 //! Federation: `_entities` applies the same access rules as the direct queries (nothing leaks
-//! through a representation); an unknown (`NOT_FOUND`) or hidden (`FORBIDDEN`) entity is `null`
-//! on its own without blanking out the rest of the batch; `_service { sdl }` answers.
+//! through a representation); an unknown (`NOT_FOUND`) or hidden (`FORBIDDEN`, or `NOT_FOUND` for a
+//! draft overview, whose existence is not shown) entity is `null` on its own without blanking out
+//! the rest of the batch; `_service { sdl }` answers.
 
 use serde_json::{Value, json};
 
@@ -73,14 +74,24 @@ async fn participant_reads_capacity_through_entities() {
 }
 
 #[tokio::test]
-async fn draft_overview_through_entities_is_null_and_forbidden_for_non_participant() {
+async fn draft_overview_through_entities_answers_like_a_missing_one_for_non_participants() {
     let app = TestApp::spawn().await;
-    for caller in [insurer_y(), patient_org(), provider_b(), operator()] {
+    let missing = uuid::Uuid::from_u128(0x0e_99_99);
+    for caller in [insurer_y(), patient_org(), provider_b()] {
         let resp =
             app.graphql(ENTITIES).var("r", json!([overview_rep(OVERVIEW_DRAFT)])).as_caller(&caller).send().await;
         assert_eq!(resp.body["data"]["_entities"], json!([null]), "no part of a draft leaks: {:#}", resp.body);
-        assert_eq!(entity_error_codes(&resp, None), ["FORBIDDEN"], "{:#}", resp.body);
+        assert_eq!(entity_error_codes(&resp, None), ["NOT_FOUND"], "{:#}", resp.body);
         assert!(!resp.body.to_string().contains(DRAFT_NOTES));
+        // Exactly what a missing overview answers, but for its id.
+        let other = app.graphql(ENTITIES).var("r", json!([overview_rep(missing)])).as_caller(&caller).send().await;
+        let hidden = resp.body.to_string().replace(&OVERVIEW_DRAFT.to_string(), "ID");
+        assert_eq!(hidden, other.body.to_string().replace(&missing.to_string(), "ID"));
+    }
+    // The hub operator reads no overviews at all, existing or not.
+    for id in [OVERVIEW_DRAFT, missing] {
+        let resp = app.graphql(ENTITIES).var("r", json!([overview_rep(id)])).as_caller(&operator()).send().await;
+        assert_eq!(entity_error_codes(&resp, None), ["FORBIDDEN"], "{:#}", resp.body);
     }
 }
 
@@ -93,7 +104,7 @@ async fn hidden_draft_does_not_blank_out_the_rest_of_the_batch() {
     assert_eq!(entities[0]["id"], OVERVIEW_PUBLISHED.to_string(), "{:#}", resp.body);
     assert!(entities[1].is_null(), "{:#}", resp.body);
     assert_eq!(entities[2]["unitName"], "FACT-team Zeist", "{:#}", resp.body);
-    assert_eq!(entity_error_codes(&resp, None), ["FORBIDDEN"], "{:#}", resp.body);
+    assert_eq!(entity_error_codes(&resp, None), ["NOT_FOUND"], "{:#}", resp.body);
     assert!(!resp.body.to_string().contains(DRAFT_NOTES) && !resp.body.to_string().contains(DRAFT_SUMMARY));
 }
 

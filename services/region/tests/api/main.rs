@@ -13,6 +13,7 @@ mod entities;
 mod hardening;
 mod offers;
 mod overviews;
+mod personal_data;
 mod signals;
 mod validation;
 mod waiting_times;
