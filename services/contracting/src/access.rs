@@ -3,6 +3,7 @@
 
 use ggzhub_kit::token::scopes;
 use ggzhub_kit::{ApiError, ApiResult, Caller, OrgKind};
+use sea_orm::{ColumnTrait as _, Condition};
 
 use crate::entity::contract;
 
@@ -10,6 +11,20 @@ use crate::entity::contract;
 pub fn is_party(c: &Caller, k: &contract::Model) -> bool {
     let org = c.org.to_string();
     (c.kind == OrgKind::Insurer && k.insurer_id == org) || (c.kind == OrgKind::Provider && k.provider_id == org)
+}
+
+/// The condition "the caller is a party", for every query that finds contracts. A lookup by id
+/// carries it in its `WHERE` clause (`id = ? AND insurer_id = ?`), so a contract of others is never
+/// loaded: asking about it runs the same statement, finds the same nothing and answers the same
+/// bytes as asking about a random id.
+pub fn party_condition(c: &Caller) -> Condition {
+    let org = c.org.to_string();
+    match c.kind {
+        OrgKind::Insurer => Condition::all().add(contract::Column::InsurerId.eq(org)),
+        OrgKind::Provider => Condition::all().add(contract::Column::ProviderId.eq(org)),
+        // Nobody else is ever a party: match nothing.
+        _ => Condition::all().add(contract::Column::Id.is_null()),
+    }
 }
 
 /// Reading own contracts: insurers and providers with `contracts:read`. Everyone else sees

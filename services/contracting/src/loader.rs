@@ -21,7 +21,7 @@ fn db_err(e: DbErr) -> LoadError {
 
 /// All loaders of one request.
 pub struct Loaders {
-    /// Contracts by id (visibility is checked by the caller of the loader).
+    /// The caller's own contracts by id (others' are never loaded).
     pub contracts: DataLoader<Contracts>,
     /// Superseded terms per contract.
     pub history: DataLoader<History>,
@@ -35,7 +35,7 @@ impl Loaders {
     /// Fresh loaders for one request of `caller`.
     pub fn new(db: &DatabaseConnection, region: RefChecker, caller: Caller) -> Self {
         Self {
-            contracts: DataLoader::new(Contracts { db: db.clone() }, tokio::spawn),
+            contracts: DataLoader::new(Contracts { db: db.clone(), caller: caller.clone() }, tokio::spawn),
             history: DataLoader::new(History { db: db.clone() }, tokio::spawn),
             coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
             offer_regions: DataLoader::new(OfferRegions { region, caller }, tokio::spawn),
@@ -43,9 +43,11 @@ impl Loaders {
     }
 }
 
-/// Contracts by id.
+/// The caller's own contracts by id: the party condition is part of the statement, so a
+/// contract of others costs exactly what a random id costs (see [`crate::access::party_condition`]).
 pub struct Contracts {
     db: DatabaseConnection,
+    caller: Caller,
 }
 
 impl Loader<String> for Contracts {
@@ -55,6 +57,7 @@ impl Loader<String> for Contracts {
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
         let rows = contract::Entity::find()
             .filter(contract::Column::Id.is_in(keys.iter().cloned()))
+            .filter(crate::access::party_condition(&self.caller))
             .all(&self.db)
             .await
             .map_err(db_err)?;

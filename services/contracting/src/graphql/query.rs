@@ -35,17 +35,6 @@ fn entity_or_null<T>(ctx: &Context<'_>, found: Result<T>) -> Option<T> {
     }
 }
 
-/// The condition "the caller is a party" for contract queries.
-fn party_condition(c: &Caller) -> Condition {
-    let org = c.org.to_string();
-    match c.kind {
-        OrgKind::Insurer => Condition::all().add(contract::Column::InsurerId.eq(org)),
-        OrgKind::Provider => Condition::all().add(contract::Column::ProviderId.eq(org)),
-        // Nobody else is ever a party: match nothing.
-        _ => Condition::all().add(contract::Column::Id.is_null()),
-    }
-}
-
 /// The caller's own contracts, optionally only those with `counterpart` (the other party) or,
 /// when `counterpart` is the caller itself, all of them.
 pub(crate) async fn own_contracts(
@@ -54,7 +43,7 @@ pub(crate) async fn own_contracts(
     status: Option<ContractStatus>,
     counterpart: Option<&str>,
 ) -> ApiResult<Vec<contract::Model>> {
-    let mut cond = party_condition(c);
+    let mut cond = access::party_condition(c);
     if let Some(s) = status {
         cond = cond.add(contract::Column::Status.eq(s.as_str()));
     }
@@ -70,7 +59,8 @@ pub(crate) async fn own_contracts(
 #[Object(name = "Query")]
 impl Query {
     /// One of the caller's own contracts; `null` when it does not exist or is not the caller's
-    /// (the two cases are indistinguishable).
+    /// (the two cases are indistinguishable, in answer and in cost: a contract of others is never
+    /// loaded).
     async fn contract(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contract>> {
         let c = caller(ctx)?;
         access::read_contracts(c).gql()?;
@@ -89,7 +79,7 @@ impl Query {
         let c = caller(ctx)?;
         access::read_contracts(c).gql()?;
         let page = Page::new(first, after).gql()?;
-        let mut cond = party_condition(c);
+        let mut cond = access::party_condition(c);
         if let Some(s) = status {
             cond = cond.add(contract::Column::Status.eq(s.as_str()));
         }
@@ -137,7 +127,7 @@ impl Query {
     }
 
     /// Federation: a `Contract` by id — only for its two parties; to anyone else it is reported
-    /// exactly like a contract that does not exist.
+    /// exactly like a contract that does not exist (and costs the same: it is never loaded).
     #[graphql(entity)]
     async fn find_contract_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contract>> {
         let found = async {

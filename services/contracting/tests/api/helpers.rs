@@ -226,6 +226,11 @@ impl TestApp {
         self.db.statement_count()
     }
 
+    /// The statements run on the contracting database since the first `from`, values inlined.
+    pub fn statements_since(&self, from: usize) -> Vec<String> {
+        self.db.statements_since(from)
+    }
+
     /// Drafts a contract as `insurer` with `provider` (any outcome).
     pub async fn try_create(&self, insurer: &TestCaller, provider: impl ToString, terms: Value) -> GraphqlResponse {
         self.graphql(CREATE).var("p", provider.to_string()).var("t", terms).as_caller(insurer).send().await

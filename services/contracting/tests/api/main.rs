@@ -12,6 +12,7 @@ mod confidentiality;
 mod coverage;
 mod dataloader;
 mod entities;
+mod existence;
 mod guidelines;
 mod lifecycle;
 mod references;
