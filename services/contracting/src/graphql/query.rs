@@ -110,7 +110,7 @@ impl Query {
     /// contracts covers in `year` (default: next year). Closed offers are left out. Other
     /// insurers' contracts are deliberately not consulted: whether they cover an offer in a given
     /// year would reveal their contract periods (competition law); `contractCoverage` gives the
-    /// market-wide count.
+    /// count of other insurers, where at least three stand behind it.
     async fn uncovered_offers(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<CareOfferRef>> {
         let c = caller(ctx)?;
         c.require_kind(&[OrgKind::Insurer], "see uncovered offers").gql()?;
