@@ -2086,6 +2086,9 @@ const AUDIT_ENTRIES: &str = "{
     nationalTableAuditLog(first: 100) { nodes { organisationId entity entityId action } }
 }";
 
+const CONTRACTING_AUDIT_Q: &str =
+    "{ contractingAuditLog(first: 100) { nodes { organisationId entity entityId action change } } }";
+
 fn by<'a>(body: &'a Value, log: &str, org: &str) -> Vec<&'a Value> {
     list(body, &format!("/{log}/nodes")).iter().filter(|e| e["organisationId"] == org).collect()
 }
@@ -2203,5 +2206,50 @@ async fn access_matrix_audit_log() {
         &body,
     );
 
+    // The contracting log: a contract's entries are read only by the organisation that acted
+    // (who contracts with whom, and when, are terms); the national table and the operator read
+    // the guideline entries.
+    let terms = json!({
+        "firstYear": 2027, "lastYear": 2028, "coveredOfferIds": [IHT_ZEIST], "kpis": [],
+        "volumeAgreement": "E2E: volume", "guarantee": { "amountEur": 1234567.0, "description": "E2E: garantie" },
+        "evaluationMoments": [], "notes": "E2E: notities"
+    });
+    let body = hub.gql(&cast.insurer, CREATE_CONTRACT, json!({ "p": KROMME_RIJN, "t": terms })).await;
+    assert!(clean(&body), "the insurer drafts a contract: {body}");
+    let contract = at(&body, "/createContract/id").as_str().expect("an id").to_owned();
+    let body = hub.gql(&cast.national, CREATE_GUIDELINE, json!({ "title": "E2E: audit" })).await;
+    assert!(clean(&body), "the national table publishes a guideline: {body}");
+    let body = hub.gql(&cast.insurer, CONTRACTING_AUDIT_Q, json!({})).await;
+    cells.check(
+        (AUDIT, INSURER),
+        clean(&body)
+            && list(&body, "/contractingAuditLog/nodes").iter().any(|e| {
+                e["entity"] == "Contract" && e["entityId"] == contract.as_str() && e["change"]["status"] == "DRAFT"
+            })
+            && list(&body, "/contractingAuditLog/nodes").iter().all(|e| e["organisationId"] == POLDER),
+        "reads its own contract entry with its values, and no one else's",
+        &body,
+    );
+    let body = hub.gql(&cast.provider, CONTRACTING_AUDIT_Q, json!({})).await;
+    cells.check(
+        (AUDIT, PROVIDER),
+        clean(&body) && !body.to_string().contains(&contract),
+        "the other party reads nothing of the insurer's action",
+        &body,
+    );
+    for (column, who) in [(NATIONAL, &cast.national), (OPERATOR, &cast.operator)] {
+        let body = hub.gql(who, CONTRACTING_AUDIT_Q, json!({})).await;
+        let entries = list(&body, "/contractingAuditLog/nodes");
+        cells.check(
+            (AUDIT, column),
+            clean(&body)
+                && entries.iter().any(|e| e["entity"] == "ContractingGuideline")
+                && entries.iter().all(|e| e["entity"] != "Contract")
+                && !body.to_string().contains(&contract)
+                && !body.to_string().contains("1234567"),
+            "reads the guideline entries and none of a contract",
+            &body,
+        );
+    }
     cells.finish();
 }

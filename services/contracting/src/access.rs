@@ -121,6 +121,27 @@ pub fn shown_coverage(c: &Caller, offer_provider: &str, covering: &[CoveringCont
     (i64::from(others.other_insurers) >= crate::MIN_INSURERS_FOR_TERM_FIGURES).then_some(others)
 }
 
+/// Which audit entries of this subgraph `c` reads: its own actions (with their values); the
+/// national table and the hub operator also read everyone else's, except entries about a
+/// contract. Those name a contract's parties and when it was drafted, agreed, amended or
+/// terminated, which are contract terms (DOMAIN.md: "when its contracts start or end"), so only
+/// the organisation that acted reads them; redacting their values would still leave the party and
+/// the moment.
+pub fn audit_filter(c: &Caller) -> ApiResult<Condition> {
+    use ggzhub_kit::audit::entry;
+    c.require_read()?;
+    let own = entry::Column::Org.eq(c.org.to_string());
+    Ok(match c.kind {
+        OrgKind::NationalTable | OrgKind::HubOperator => {
+            Condition::any().add(own).add(entry::Column::Entity.ne(CONTRACT_ENTITY))
+        }
+        _ => Condition::all().add(own),
+    })
+}
+
+/// The entity name audit entries about contracts carry.
+pub const CONTRACT_ENTITY: &str = "Contract";
+
 #[cfg(test)]
 mod tests {
     use uuid::Uuid;

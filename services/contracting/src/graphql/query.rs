@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use async_graphql::{Context, ID, Object, Result};
-use ggzhub_kit::page::{Connection, Page, connection};
+use ggzhub_kit::audit::AuditEntry;
+use ggzhub_kit::page::{Connection, Page, PublicConnection, connection};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -124,6 +125,26 @@ impl Query {
         }
         let covered = covered_in(db(ctx)?, &c.org.to_string(), &offers, year).await.gql()?;
         Ok(offers.into_iter().filter(|o| !covered.contains(o)).map(|id| CareOfferRef { id }).collect())
+    }
+
+    /// Audit log of contracting, newest first: the caller's own actions with their values; the
+    /// national table and the hub operator also read everyone else's actions on guidelines, with
+    /// only the names of the fields that changed. Actions on a contract are read only by the
+    /// organisation that took them: who drafted, agreed or terminated which contract, and when,
+    /// are contract terms.
+    #[graphql(tag = "public")]
+    async fn contracting_audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PublicConnection<AuditEntry>> {
+        let c = caller(ctx)?;
+        let filter = access::audit_filter(c).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let rows = api(ggzhub_kit::audit::page_where(db(ctx)?, filter, &page).await)?;
+        let reader = c.org.to_string();
+        Ok(connection(&page, rows, |m| m.id.clone(), |m| AuditEntry::present(m, &reader)))
     }
 
     /// Federation: a `Contract` by id — only for its two parties; to anyone else it is reported
