@@ -100,8 +100,8 @@ pub struct ShownCoverage {
 /// DOMAIN.md: an aggregate that touches contracts is computed over the insurers other than the
 /// caller and shown only when at least [`crate::MIN_INSURERS_FOR_TERM_FIGURES`] of them stand
 /// behind it. An insurer's own contracts are left out (were they counted, an insurer joining as
-/// the third would read figures made of two competitors); so are nobody's for the national table
-/// and for providers, which contract no offer of another provider. The one exception is the
+/// the third would read figures made of two competitors); for the national table and providers
+/// of other offers no contract is their own, so every insurer counts. The one exception is the
 /// offer's own provider: every contract covering an offer is its provider's (terms may cover only
 /// the provider's offers), so it is shown the exact figures — computed from its own contracts
 /// alone, which it reads in full anyway, so they tell it nothing new.
