@@ -384,7 +384,9 @@ async fn run(
 /// handler reads (axum's own 2 MB default is replaced by it), after a gzip or deflate body is
 /// decompressed, which happens while it is read, so a zip bomb stops at the limit instead of
 /// being inflated whole; any other Content-Encoding is refused with 415; and the plain-text
-/// refusals of these layers become GraphQL errors ([`refusals_as_graphql_errors`]).
+/// refusals of these layers become GraphQL errors ([`refusals_as_graphql_errors`]). The unread
+/// rest of a refused body is read and discarded before the answer goes out, by the shared layers
+/// around these (`ggzhub_kit::server::DRAIN_LIMIT`).
 pub fn body_layers(routes: Router, body_limit: usize) -> Router {
     routes
         .layer(DefaultBodyLimit::disable())

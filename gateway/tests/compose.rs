@@ -136,7 +136,7 @@ fn hub_supergraph_plans_a_query_joining_all_three_subgraphs() {
     let planner = load(&compose(&hub_subgraphs()).expect("composes"));
     let plan = plan(
         &planner,
-        "{ regions(first: 2) { nodes { code name escalations { id status } offers(first: 1) { nodes { id contractCoverage { insurerCount } } } } } }",
+        "{ regions(first: 2) { nodes { code name escalations { id status } offers(first: 1) { nodes { id contractCoverage { otherInsurers } } } } } }",
     );
     assert_fetches_from(&plan, &["region", "national-table", "contracting"]);
     assert!(plan.contains("... on Region"), "Region is resolved as an entity: {plan}");

@@ -266,6 +266,82 @@ async fn a_zip_bomb_is_refused_without_being_inflated() {
     t.still_serves().await;
 }
 
+#[tokio::test]
+async fn a_client_that_uploads_its_whole_body_before_reading_gets_the_413() {
+    let t = Target::start().await;
+    let big = big_request(10 * 1024 * 1024);
+    // Announced by Content-Length (refused before a byte is read), streamed in chunks without a
+    // length (refused once 1 MiB has arrived), and gzip that inflates past the limit long before
+    // its end (stored, uncompressed blocks: most of it is still unread at the refusal).
+    let plain = upload_then_read(&t.url, &[], Upload::Length(big.clone())).await;
+    let chunked = upload_then_read(&t.url, &[], Upload::Chunked(big.clone())).await;
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::none());
+    encoder.write_all(&big).expect("gzip");
+    let stored = encoder.finish().expect("gzip");
+    let gzipped = upload_then_read(&t.url, &[("content-encoding", "gzip")], Upload::Length(stored)).await;
+    let bomb = upload_then_read(&t.url, &[("content-encoding", "gzip")], Upload::Chunked(gzip(&big))).await;
+    for (what, (status, body)) in [("plain", plain), ("chunked", chunked), ("gzip", gzipped), ("small gzip", bomb)] {
+        assert_eq!(status, 413, "{what}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE", "{what}: {body}");
+        assert!(body.get("data").is_none(), "{what}: {body}");
+    }
+    t.still_serves().await;
+}
+
+/// A request body for [`upload_then_read`].
+enum Upload {
+    /// Sent with Content-Length.
+    Length(Vec<u8>),
+    /// Sent with Transfer-Encoding: chunked, in 64 KiB chunks.
+    Chunked(Vec<u8>),
+}
+
+/// POSTs `body` on a raw connection the way most HTTP libraries do: the whole request is written
+/// before a byte of the answer is read. Returns the status and the JSON body of the answer, which
+/// must arrive whole (a reset connection or a truncated answer fails the test).
+async fn upload_then_read(url: &str, headers: &[(&str, &str)], body: Upload) -> (u16, Value) {
+    let address = url.trim_start_matches("http://").split('/').next().expect("host").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.expect("connect");
+    let mut head =
+        format!("POST /graphql HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let exchange = async {
+        match body {
+            Upload::Length(body) => {
+                head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+                stream.write_all(head.as_bytes()).await.expect("the head is written");
+                stream.write_all(&body).await.expect("the whole body is written (the server reads it)");
+            }
+            Upload::Chunked(body) => {
+                head.push_str("transfer-encoding: chunked\r\n\r\n");
+                stream.write_all(head.as_bytes()).await.expect("the head is written");
+                for chunk in body.chunks(64 * 1024) {
+                    stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await.expect("a chunk size");
+                    stream.write_all(chunk).await.expect("the whole body is written (the server reads it)");
+                    stream.write_all(b"\r\n").await.expect("a chunk end");
+                }
+                stream.write_all(b"0\r\n\r\n").await.expect("the last chunk");
+            }
+        }
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).await.expect("the answer arrives before the connection closes");
+        received
+    };
+    let received = tokio::time::timeout(HANG, exchange).await.expect("an answer in time");
+    let text = String::from_utf8_lossy(&received).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("a whole answer: {text}"));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("a status line: {head}"));
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("a content-length: {head}"));
+    assert_eq!(body.len(), length, "the answer is cut short: {text}");
+    (status, serde_json::from_str(body).unwrap_or_else(|_| panic!("a JSON answer: {body}")))
+}
+
 /// Raw deflate of `data` ending on a byte boundary with no final block (a full flush), so that
 /// copies of it can follow one another in one stream.
 fn deflate_block(data: &[u8]) -> Vec<u8> {
@@ -539,7 +615,7 @@ async fn max_cost_and_default_list_size_are_configurable() {
 
 /// The README's queries and a dashboard-like one, against the hub's supergraph.
 const README_ACUTE: &str = r#"{ region(code: "utrecht") { name coordinatingInsurer { name } offers(category: ACUTE, first: 5) { edges { node { unitName status provider { name } capacity { beds } } } } signalCounts { open overdue } } }"#;
-const README_COVERAGE: &str = r#"{ region(code: "zeeland") { name missingCategories supraRegionalCoverage { targetGroup hs8 } escalations { status category } offers(category: ACUTE, first: 3) { nodes { unitName contractCoverage { insurerCount } } } } }"#;
+const README_COVERAGE: &str = r#"{ region(code: "zeeland") { name missingCategories supraRegionalCoverage { targetGroup hs8 } escalations { status category } offers(category: ACUTE, first: 3) { nodes { unitName contractCoverage { otherInsurers } } } } }"#;
 const ALL_REGIONS: &str =
     "{ regions(first: 31) { nodes { name offers(first: 20) { nodes { unitName provider { name } } } } } }";
 const ALL_REGIONS_BIG_PAGES: &str =

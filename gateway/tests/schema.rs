@@ -43,7 +43,7 @@ fn plan(query: &str) -> String {
 #[test]
 fn plan_region_with_escalations_and_coverage() {
     insta::assert_snapshot!(plan(
-        r#"{ region(code: "utrecht") { code escalations { id status } offers(first: 3) { nodes { id contractCoverage { insurerCount } supraRegionalListing { id } } } } }"#
+        r#"{ region(code: "utrecht") { code escalations { id status } offers(first: 3) { nodes { id contractCoverage { otherInsurers } supraRegionalListing { id } } } } }"#
     ));
 }
 
@@ -64,7 +64,7 @@ fn plan_escalation_with_region_details() {
 #[test]
 fn plan_with_skip_and_include() {
     insta::assert_snapshot!(plan(
-        r#"query Q($withCoverage: Boolean!) { regions(first: 2) { nodes { code offers(first: 1) { nodes { id contractCoverage @include(if: $withCoverage) { insurerCount } } } } } }"#
+        r#"query Q($withCoverage: Boolean!) { regions(first: 2) { nodes { code offers(first: 1) { nodes { id contractCoverage @include(if: $withCoverage) { otherInsurers } } } } } }"#
     ));
 }
 

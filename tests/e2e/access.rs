@@ -36,6 +36,10 @@ const POLDER: &str = "982ac3d9-ff28-5ad1-ae5a-2eddea65a21f";
 /// Zorgverzekeraar Wadkust: not at the utrecht table; coordinating insurer of groningen,
 /// friesland and drenthe; contracts one utrecht offer of Kromme Rijn.
 const WADKUST: &str = "fbd1611c-6952-5500-8923-41540cda7d11";
+/// Zorgverzekeraar Kempenpad: the other insurer at the utrecht table (with Polder, the only two).
+const KEMPENPAD: &str = "6d52dcd0-8ee9-56e0-b985-ca0785b056a9";
+/// Zorgverzekeraar Heidezicht: not at the utrecht table; contracts the crisis service there.
+const HEIDEZICHT: &str = "ae3149ae-a839-5769-9b43-d595eada214b";
 /// Zorgverzekeraar Eikenhof: at the groningen table without coordinating it; its agreed contract
 /// with Noorderlicht (2025–2027) covers the offer of [`SIGNAL_NOORDERLICHT`].
 const EIKENHOF: &str = "0bb6165a-dd68-5d4d-9507-a0d579434bad";
@@ -57,6 +61,8 @@ const FACT_NIEUWEGEIN: &str = "0306763e-5e2a-5159-b643-832ce2998389";
 const CRISIS_UTRECHT: &str = "057890a9-ed6f-537e-93b9-dc4beb2cbff4";
 /// Kromme Rijn's HIC in utrecht, contracted by one insurer (Polder).
 const HIC_ZUID: &str = "0a24920b-e394-53e7-8a81-3db9829365e8";
+/// Kromme Rijn's IHT team in utrecht, contracted by no one.
+const IHT_ZEIST: &str = "38d07b55-f13f-5b4f-bdcd-7ea9df15f52d";
 /// Eemland's FACT team in utrecht: under pressure, no intake pause.
 const FACT_EEMLAND: &str = "95f6c49f-ff6f-5045-9bf3-2b438661ad1d";
 
@@ -1720,9 +1726,9 @@ const CONTRACT_ALIASES: &str = "query($id: ID!) { a: contract(id: $id) { terms {
 const TERMINATE: &str =
     "mutation($id: ID!) { terminateContract(id: $id, expectedVersion: 1, reason: \"E2E: mag niet\") { id status } }";
 const COVERAGE_Q: &str = "query($id: ID!) { careOffer(id: $id) { id unitName \
-    contractCoverage { year insurerCount continuitySecuredUntil } } }";
+    contractCoverage { year band otherInsurers continuitySecuredUntil } } }";
 const COVERAGE_ALIASES: &str = "query($id: ID!) { careOffer(id: $id) { id \
-    x: contractCoverage { insurerCount } y: contractCoverage { continuitySecuredUntil } } }";
+    x: contractCoverage { otherInsurers } y: contractCoverage { continuitySecuredUntil } } }";
 const GUIDELINES_Q: &str = "{ contractingGuidelines { id version year title } }";
 const CREATE_GUIDELINE: &str = r#"mutation($title: String!) {
     createContractingGuideline(year: 2028, title: $title, body: "E2E: spelregels voor 2028.") { id year title }
@@ -1882,26 +1888,46 @@ async fn access_matrix_contracting() {
     );
 
     // (contract coverage per offer): an aggregate for the region's providers and insurers and
-    // the national table; the end year only with at least three insurers behind it.
-    let readers =
-        [(PROVIDER, &cast.provider), (PROVIDER, &eemland), (INSURER, &cast.insurer), (NATIONAL, &cast.national)];
-    for (column, who) in readers {
+    // the national table, over the insurers other than the caller and only with at least three
+    // of them behind it; the offer's own provider reads the figures of its own contracts.
+    // The crisis service: Polder, Wadkust, Heidezicht and Duinrand contract it.
+    let readers = [
+        (PROVIDER, &cast.provider, 4, "its own offer"),
+        (PROVIDER, &eemland, 4, "another provider's offer"),
+        (INSURER, &cast.insurer, 3, "an offer it contracts with three others"),
+        (NATIONAL, &cast.national, 4, "an offer"),
+    ];
+    for (column, who, n, what) in readers {
         let body = hub.gql(who, COVERAGE_Q, json!({ "id": CRISIS_UTRECHT })).await;
         cells.check(
             (COVERAGE, column),
             clean(&body)
-                && at(&body, "/careOffer/contractCoverage/insurerCount") == 4
+                && at(&body, "/careOffer/contractCoverage/band") == "EXACT"
+                && at(&body, "/careOffer/contractCoverage/otherInsurers") == n
                 && at(&body, "/careOffer/contractCoverage/continuitySecuredUntil").is_i64(),
-            "reads the coverage of an offer of its region (4 insurers, secured until a year)",
+            &format!("reads the coverage of {what} ({n} insurers other than itself, secured until a year)"),
             &body,
         );
+    }
+    // HIC Zuid: Polder alone. Its provider reads its own contract; nobody else reads a thing.
+    let body = hub.gql(&cast.provider, COVERAGE_Q, json!({ "id": HIC_ZUID })).await;
+    cells.check(
+        (COVERAGE, PROVIDER),
+        clean(&body)
+            && at(&body, "/careOffer/contractCoverage/otherInsurers") == 1
+            && at(&body, "/careOffer/contractCoverage/continuitySecuredUntil") == 2028,
+        "the offer's provider reads the figures of its own single contract",
+        &body,
+    );
+    for (column, who) in [(PROVIDER, &eemland), (INSURER, &cast.insurer), (NATIONAL, &cast.national)] {
         let body = hub.gql(who, COVERAGE_Q, json!({ "id": HIC_ZUID })).await;
         cells.check(
             (COVERAGE, column),
             clean(&body)
-                && at(&body, "/careOffer/contractCoverage/insurerCount") == 1
+                && at(&body, "/careOffer/contractCoverage/band") == "FEWER_THAN_THREE"
+                && at(&body, "/careOffer/contractCoverage/otherInsurers").is_null()
                 && at(&body, "/careOffer/contractCoverage/continuitySecuredUntil").is_null(),
-            "a single insurer's coverage shows no end year",
+            "a single insurer's coverage is one band for 0, 1 and 2: no count, no end year",
             &body,
         );
     }
@@ -1981,6 +2007,104 @@ async fn access_matrix_contracting() {
     cells.finish();
 }
 
+const COVERAGE_ONLY: &str =
+    "query($id: ID!) { careOffer(id: $id) { contractCoverage { year band otherInsurers continuitySecuredUntil } } }";
+const CREATE_CONTRACT: &str =
+    "mutation($p: ID!, $t: ContractTermsInput!) { createContract(providerId: $p, terms: $t) { id version } }";
+const PROPOSE: &str = "mutation($id: ID!, $v: Int!) { proposeContract(id: $id, expectedVersion: $v) { id version } }";
+const AGREE: &str =
+    "mutation($id: ID!, $v: Int!) { agreeContract(id: $id, expectedVersion: $v) { id version status } }";
+const TERMINATE_V: &str = "mutation($id: ID!, $v: Int!) { terminateContract(id: $id, expectedVersion: $v, \
+    reason: \"E2E: einde\") { id version status } }";
+
+/// An agreed contract of `insurer` with Kromme Rijn over `offer` until `last_year`: its id and
+/// version.
+async fn agreed_contract(hub: &Hub, insurer: &Org, provider: &Org, offer: &str, last_year: i64) -> (Value, Value) {
+    let terms = json!({
+        "firstYear": 2025, "lastYear": last_year, "coveredOfferIds": [offer], "kpis": [],
+        "volumeAgreement": "E2E: volume", "guarantee": { "amountEur": 1234567.0, "description": "E2E: garantie" },
+        "evaluationMoments": [], "notes": "E2E: notities"
+    });
+    let body = hub.gql(insurer, CREATE_CONTRACT, json!({ "p": KROMME_RIJN, "t": terms })).await;
+    assert!(clean(&body), "the insurer drafts a contract: {body}");
+    let k = at(&body, "/createContract").clone();
+    let body = hub.gql(insurer, PROPOSE, json!({ "id": k["id"], "v": k["version"] })).await;
+    assert!(clean(&body), "the insurer proposes it: {body}");
+    let k = at(&body, "/proposeContract").clone();
+    let body = hub.gql(provider, AGREE, json!({ "id": k["id"], "v": k["version"] })).await;
+    assert!(clean(&body) && at(&body, "/agreeContract/status") == "AGREED", "the provider agrees: {body}");
+    let k = at(&body, "/agreeContract");
+    (k["id"].clone(), k["version"].clone())
+}
+
+/// Issue 13's attacks on contract coverage, through the gateway: at a table of two insurers,
+/// one reads nothing of the other's coverage, nor when the other's contract is agreed and
+/// terminated; an insurer joining as the third reads no figure of the two before it.
+#[tokio::test]
+async fn contract_coverage_reveals_no_competitor() {
+    let hub = Hub::start();
+    let cast = Cast::demo(&hub);
+    let kempenpad = hub.mint(KEMPENPAD);
+    let mut cells = Cells::default();
+    let banded = |body: &Value| {
+        clean(body)
+            && at(body, "/careOffer/contractCoverage/band") == "FEWER_THAN_THREE"
+            && at(body, "/careOffer/contractCoverage/otherInsurers").is_null()
+            && at(body, "/careOffer/contractCoverage/continuitySecuredUntil").is_null()
+    };
+
+    // Two insurers at the utrecht table: Polder alone contracts HIC Zuid, Kempenpad alone
+    // Eemland's clinic.
+    let body = hub.gql(&kempenpad, COVERAGE_ONLY, json!({ "id": HIC_ZUID })).await;
+    cells.check((COVERAGE, INSURER), banded(&body), "Kempenpad reads nothing of Polder's coverage", &body);
+    let polled = hub.gql(&kempenpad, COVERAGE_ONLY, json!({ "id": IHT_ZEIST })).await;
+    cells.check((COVERAGE, INSURER), banded(&polled), "an offer no one contracts shows the same band", &polled);
+    cells.check(
+        (COVERAGE, INSURER),
+        body == polled,
+        "one competitor's contract and none answer the same bytes",
+        &json!([body, polled]),
+    );
+
+    // Polling across Polder's agreement and termination.
+    let (id, v) = agreed_contract(&hub, &cast.insurer, &cast.provider, IHT_ZEIST, 2027).await;
+    let body = hub.gql(&kempenpad, COVERAGE_ONLY, json!({ "id": IHT_ZEIST })).await;
+    cells.check((COVERAGE, INSURER), body == polled, "the competitor's agreement does not show", &body);
+    let body = hub.gql(&cast.insurer, TERMINATE_V, json!({ "id": id, "v": v })).await;
+    assert!(clean(&body) && at(&body, "/terminateContract/status") == "TERMINATED", "Polder terminates: {body}");
+    let body = hub.gql(&kempenpad, COVERAGE_ONLY, json!({ "id": IHT_ZEIST })).await;
+    cells.check((COVERAGE, INSURER), body == polled, "nor its termination", &body);
+
+    // Wadkust (until 2027) and Heidezicht (until 2028) contract the offer, then Polder joins as
+    // the third (until 2030): it reads nothing of the two before it; Kempenpad reads all three.
+    let wadkust = hub.mint(WADKUST);
+    let heidezicht = hub.mint(HEIDEZICHT);
+    agreed_contract(&hub, &wadkust, &cast.provider, IHT_ZEIST, 2027).await;
+    agreed_contract(&hub, &heidezicht, &cast.provider, IHT_ZEIST, 2028).await;
+    agreed_contract(&hub, &cast.insurer, &cast.provider, IHT_ZEIST, 2030).await;
+    let body = hub.gql(&cast.insurer, COVERAGE_ONLY, json!({ "id": IHT_ZEIST })).await;
+    cells.check((COVERAGE, INSURER), banded(&body), "the third insurer reads no figure of the other two", &body);
+    let body = hub.gql(&kempenpad, COVERAGE_ONLY, json!({ "id": IHT_ZEIST })).await;
+    cells.check(
+        (COVERAGE, INSURER),
+        clean(&body)
+            && at(&body, "/careOffer/contractCoverage/otherInsurers") == 3
+            && at(&body, "/careOffer/contractCoverage/continuitySecuredUntil") == 2030,
+        "an insurer contracting none of them reads the three",
+        &body,
+    );
+    for (column, who) in [(NATIONAL, &cast.national), (PROVIDER, &cast.provider)] {
+        let body = hub.gql(who, COVERAGE_ONLY, json!({ "id": IHT_ZEIST })).await;
+        cells.check(
+            (COVERAGE, column),
+            clean(&body) && at(&body, "/careOffer/contractCoverage/otherInsurers") == 3,
+            "reads the three",
+            &body,
+        );
+    }
+    cells.finish();
+}
+
 // ---------------------------------------------------------------------------------------------
 // The audit log.
 // ---------------------------------------------------------------------------------------------
@@ -1994,6 +2118,9 @@ const AUDIT_ENTRIES: &str = "{
     auditLog(first: 100) { nodes { organisationId entity entityId action } }
     nationalTableAuditLog(first: 100) { nodes { organisationId entity entityId action } }
 }";
+
+const CONTRACTING_AUDIT_Q: &str =
+    "{ contractingAuditLog(first: 100) { nodes { organisationId entity entityId action change } } }";
 
 fn by<'a>(body: &'a Value, log: &str, org: &str) -> Vec<&'a Value> {
     list(body, &format!("/{log}/nodes")).iter().filter(|e| e["organisationId"] == org).collect()
@@ -2111,6 +2238,52 @@ async fn access_matrix_audit_log() {
         "its own entry carries the changed value",
         &body,
     );
+
+    // The contracting log: a contract's entries are read only by the organisation that acted
+    // (who contracts with whom, and when, are terms); the national table and the operator read
+    // the guideline entries.
+    let terms = json!({
+        "firstYear": 2027, "lastYear": 2028, "coveredOfferIds": [IHT_ZEIST], "kpis": [],
+        "volumeAgreement": "E2E: volume", "guarantee": { "amountEur": 1234567.0, "description": "E2E: garantie" },
+        "evaluationMoments": [], "notes": "E2E: notities"
+    });
+    let body = hub.gql(&cast.insurer, CREATE_CONTRACT, json!({ "p": KROMME_RIJN, "t": terms })).await;
+    assert!(clean(&body), "the insurer drafts a contract: {body}");
+    let contract = at(&body, "/createContract/id").as_str().expect("an id").to_owned();
+    let body = hub.gql(&cast.national, CREATE_GUIDELINE, json!({ "title": "E2E: audit" })).await;
+    assert!(clean(&body), "the national table publishes a guideline: {body}");
+    let body = hub.gql(&cast.insurer, CONTRACTING_AUDIT_Q, json!({})).await;
+    cells.check(
+        (AUDIT, INSURER),
+        clean(&body)
+            && list(&body, "/contractingAuditLog/nodes").iter().any(|e| {
+                e["entity"] == "Contract" && e["entityId"] == contract.as_str() && e["change"]["status"] == "DRAFT"
+            })
+            && list(&body, "/contractingAuditLog/nodes").iter().all(|e| e["organisationId"] == POLDER),
+        "reads its own contract entry with its values, and no one else's",
+        &body,
+    );
+    let body = hub.gql(&cast.provider, CONTRACTING_AUDIT_Q, json!({})).await;
+    cells.check(
+        (AUDIT, PROVIDER),
+        clean(&body) && !body.to_string().contains(&contract),
+        "the other party reads nothing of the insurer's action",
+        &body,
+    );
+    for (column, who) in [(NATIONAL, &cast.national), (OPERATOR, &cast.operator)] {
+        let body = hub.gql(who, CONTRACTING_AUDIT_Q, json!({})).await;
+        let entries = list(&body, "/contractingAuditLog/nodes");
+        cells.check(
+            (AUDIT, column),
+            clean(&body)
+                && entries.iter().any(|e| e["entity"] == "ContractingGuideline")
+                && entries.iter().all(|e| e["entity"] != "Contract")
+                && !body.to_string().contains(&contract)
+                && !body.to_string().contains("1234567"),
+            "reads the guideline entries and none of a contract",
+            &body,
+        );
+    }
     cells.finish();
 }
 

@@ -320,7 +320,7 @@ async fn one_query_through_the_gateway_joins_all_three_subgraphs() {
                     id
                     category
                     provider { name }
-                    coverage: contractCoverage { insurerCount }
+                    coverage: contractCoverage { band otherInsurers }
                     supraRegionalListing { id }
                 }
             }
@@ -339,11 +339,12 @@ async fn one_query_through_the_gateway_joins_all_three_subgraphs() {
         // From the region subgraph (nested entity), the contracting subgraph (alias) and the
         // national-table subgraph (nullable listing).
         assert!(offer["provider"]["name"].is_string(), "{offer}");
-        assert!(offer["coverage"]["insurerCount"].is_number(), "{offer}");
+        assert!(offer["coverage"]["band"].is_string(), "{offer}");
         assert!(offer.as_object().expect("object").contains_key("supraRegionalListing"), "{offer}");
     }
-    // The demo data has one acute Utrecht offer contracted by four insurers.
-    assert!(offers.iter().any(|o| o["coverage"]["insurerCount"] == 4), "{body}");
+    // The demo data has one acute Utrecht offer contracted by four insurers: the demo insurer
+    // is one of them and reads the other three.
+    assert!(offers.iter().any(|o| o["coverage"]["otherInsurers"] == 3), "{body}");
 
     // No token: 401 at the gateway, no data.
     let response = reqwest::Client::new()
@@ -356,5 +357,43 @@ async fn one_query_through_the_gateway_joins_all_three_subgraphs() {
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     assert!(body.get("data").is_none());
+    assert!(hub.stop().success());
+}
+
+/// Writes a POST with a 10 MB body whole, then reads the whole answer, as most HTTP clients do:
+/// the status line and the body of the answer.
+async fn upload_then_read(url: &str, token: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let address = url.trim_start_matches("http://").split('/').next().expect("host").to_owned();
+    let body = format!(r#"{{"query":"{{ regions {{ code }} }}","variables":{{"x":"{}"}}}}"#, "a".repeat(10 << 20));
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
+         authorization: Bearer {token}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(&address).await.expect("connect");
+    let exchange = async {
+        stream.write_all(head.as_bytes()).await.expect("the head is written");
+        stream.write_all(body.as_bytes()).await.expect("the whole body is written (the server reads it)");
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).await.expect("the answer arrives before the connection closes");
+        String::from_utf8_lossy(&received).into_owned()
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(60), exchange).await.expect("an answer in time");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_else(|| panic!("a whole answer: {answer}"));
+    (head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
+}
+
+#[tokio::test]
+async fn a_client_that_uploads_before_reading_gets_the_413() {
+    let hub = DevHub::start();
+    let (_, provider) = hub.persona("PROVIDER");
+    let (status, body) = upload_then_read(&hub.gateway_url, &provider).await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("a JSON answer: {body}"));
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE", "{body}");
+    // The subgraphs limit their bodies too, and answer the same way.
+    let (status, _) = upload_then_read(&hub.contracting_url, "not-a-token").await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
     assert!(hub.stop().success());
 }

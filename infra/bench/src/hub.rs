@@ -51,7 +51,7 @@ fragment OfferPage on CareOfferConnection {
     capacity { beds places teams fte }
     intakePause { from reason }
     provider { id name }
-    contractCoverage { year insurerCount continuitySecuredUntil }
+    contractCoverage { year band otherInsurers continuitySecuredUntil }
   }
 }"#;
 
@@ -790,7 +790,7 @@ fn check_answer(answer: &Value, first: i32) -> anyhow::Result<Summary> {
             anyhow::ensure!(offer["provider"]["name"].is_string(), "{category} offer without provider");
             let coverage = &offer["contractCoverage"];
             anyhow::ensure!(coverage.is_object(), "{category} offer without contract coverage");
-            if coverage["insurerCount"].as_i64().unwrap_or(0) > 0 {
+            if coverage["otherInsurers"].as_i64().unwrap_or(0) > 0 {
                 summary.covered += 1;
             }
             if coverage["continuitySecuredUntil"].is_number() {

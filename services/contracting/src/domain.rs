@@ -20,6 +20,17 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// How `ContractCoverage` shows its figures.
+    CoverageBand {
+        /// The figures as they are: at least three insurers other than the caller stand behind
+        /// them (or the caller is the offer's provider, reading its own contracts).
+        Exact => "EXACT",
+        /// Fewer than three insurers other than the caller (0, 1 or 2): no figures.
+        FewerThanThree => "FEWER_THAN_THREE",
+    }
+}
+
 /// A target per year.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject, InputObject)]
 #[graphql(input_name = "YearTargetInput")]

@@ -21,31 +21,33 @@ fn db_err(e: DbErr) -> LoadError {
 
 /// All loaders of one request.
 pub struct Loaders {
-    /// Contracts by id (visibility is checked by the caller of the loader).
+    /// The caller's own contracts by id (others' are never loaded).
     pub contracts: DataLoader<Contracts>,
     /// Superseded terms per contract.
     pub history: DataLoader<History>,
     /// Coverage per (offer id, year).
     pub coverage: DataLoader<Coverage>,
-    /// Region of an offer, asked of the region subgraph.
-    pub offer_regions: DataLoader<OfferRegions>,
+    /// Region and provider of an offer, asked of the region subgraph.
+    pub offer_places: DataLoader<OfferPlaces>,
 }
 
 impl Loaders {
     /// Fresh loaders for one request of `caller`.
     pub fn new(db: &DatabaseConnection, region: RefChecker, caller: Caller) -> Self {
         Self {
-            contracts: DataLoader::new(Contracts { db: db.clone() }, tokio::spawn),
+            contracts: DataLoader::new(Contracts { db: db.clone(), caller: caller.clone() }, tokio::spawn),
             history: DataLoader::new(History { db: db.clone() }, tokio::spawn),
             coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
-            offer_regions: DataLoader::new(OfferRegions { region, caller }, tokio::spawn),
+            offer_places: DataLoader::new(OfferPlaces { region, caller }, tokio::spawn),
         }
     }
 }
 
-/// Contracts by id.
+/// The caller's own contracts by id: the party condition is part of the statement, so a
+/// contract of others costs exactly what a random id costs (see [`crate::access::party_condition`]).
 pub struct Contracts {
     db: DatabaseConnection,
+    caller: Caller,
 }
 
 impl Loader<String> for Contracts {
@@ -55,6 +57,7 @@ impl Loader<String> for Contracts {
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
         let rows = contract::Entity::find()
             .filter(contract::Column::Id.is_in(keys.iter().cloned()))
+            .filter(crate::access::party_condition(&self.caller))
             .all(&self.db)
             .await
             .map_err(db_err)?;
@@ -86,14 +89,23 @@ impl Loader<String> for History {
     }
 }
 
-/// What agreed contracts say about one offer in one year: the insurers behind them (never shown
-/// themselves) and the latest year any of them runs to.
+/// An agreed contract covering an offer in the year asked: its parties and last year (never
+/// shown themselves; [`crate::access::shown_coverage`] decides what a caller sees of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoveringContract {
+    /// The insurer.
+    pub insurer: String,
+    /// The provider.
+    pub provider: String,
+    /// Last contract year.
+    pub last_year: i32,
+}
+
+/// The agreed contracts covering one offer in one year.
 #[derive(Debug, Clone, Default)]
 pub struct OfferCoverage {
-    /// Distinct insurers with an agreed contract covering the offer that year.
-    pub insurers: BTreeSet<String>,
-    /// Latest last year among those contracts.
-    pub secured_until: Option<i32>,
+    /// The contracts, in no particular order.
+    pub contracts: Vec<CoveringContract>,
 }
 
 /// Coverage of many offers in two statements.
@@ -131,8 +143,11 @@ impl Loader<(String, i32)> for Coverage {
                     && c.first_year <= *year
                     && *year <= c.last_year
                 {
-                    entry.insurers.insert(c.insurer_id.clone());
-                    entry.secured_until = entry.secured_until.max(Some(c.last_year));
+                    entry.contracts.push(CoveringContract {
+                        insurer: c.insurer_id.clone(),
+                        provider: c.provider_id.clone(),
+                        last_year: c.last_year,
+                    });
                 }
             }
         }
@@ -140,28 +155,44 @@ impl Loader<(String, i32)> for Coverage {
     }
 }
 
-/// The region of each care offer, asked of the region subgraph in one round trip (the caller's
-/// identity goes along, with the read scope only).
-pub struct OfferRegions {
+/// Where a care offer is and whose it is (public fields of the region subgraph).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferPlace {
+    /// Region code.
+    pub region: String,
+    /// Providing organisation.
+    pub provider: String,
+}
+
+/// The region and provider of each care offer, asked of the region subgraph in one round trip
+/// (the caller's identity goes along, with the read scope only).
+pub struct OfferPlaces {
     region: RefChecker,
     caller: Caller,
 }
 
-impl Loader<String> for OfferRegions {
-    type Value = String;
+impl Loader<String> for OfferPlaces {
+    type Value = OfferPlace;
     type Error = LoadError;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
         let reps = keys.iter().map(|id| json!({ "__typename": "CareOffer", "id": id })).collect();
         let found = self
             .region
-            .resolve(&self.caller, reps, "... on CareOffer { id region { code } }")
+            .resolve(&self.caller, reps, "... on CareOffer { id region { code } provider { id } }")
             .await
             .map_err(Arc::new)?;
         Ok(keys
             .iter()
             .zip(found)
-            .filter_map(|(id, e)| e.and_then(|e| e["region"]["code"].as_str().map(|c| (id.clone(), c.to_owned()))))
+            .filter_map(|(id, e)| {
+                let e = e?;
+                let place = OfferPlace {
+                    region: e["region"]["code"].as_str()?.to_owned(),
+                    provider: e["provider"]["id"].as_str()?.to_owned(),
+                };
+                Some((id.clone(), place))
+            })
             .collect())
     }
 }

@@ -131,10 +131,20 @@ pub async fn page<C: ConnectionTrait>(
     org: Option<String>,
     page: &crate::page::Page,
 ) -> Result<Vec<entry::Model>, sea_orm::DbErr> {
-    let mut q = entry::Entity::find().order_by_desc(entry::Column::Id).limit(page.limit());
+    let mut filter = sea_orm::Condition::all();
     if let Some(org) = org {
-        q = q.filter(entry::Column::Org.eq(org));
+        filter = filter.add(entry::Column::Org.eq(org));
     }
+    page_where(conn, filter, page).await
+}
+
+/// A page of the audit entries matching `filter`, newest first (as [`page`]).
+pub async fn page_where<C: ConnectionTrait>(
+    conn: &C,
+    filter: sea_orm::Condition,
+    page: &crate::page::Page,
+) -> Result<Vec<entry::Model>, sea_orm::DbErr> {
+    let mut q = entry::Entity::find().order_by_desc(entry::Column::Id).limit(page.limit()).filter(filter);
     // Ids are UUID v7: descending id is newest first, and the cursor continues below it.
     if let Some(a) = &page.after {
         q = q.filter(entry::Column::Id.lt(a.clone()));

@@ -20,6 +20,8 @@ pub struct TestDb {
     pub db: DatabaseConnection,
     /// Number of SQL statements run so far on `db`.
     pub statements: Arc<AtomicUsize>,
+    /// The statements run so far on `db`, in order, with their values inlined.
+    pub statement_log: Arc<std::sync::Mutex<Vec<String>>>,
     cleanup: Option<(String, String)>,
 }
 
@@ -39,15 +41,24 @@ impl TestDb {
         let mut db = connect(&cfg).await.expect("test database connects (is DATABASE_URL reachable?)");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        let statement_log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = statement_log.clone();
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
+            log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(info.statement.to_string());
         });
-        Self { db, statements, cleanup }
+        Self { db, statements, statement_log, cleanup }
     }
 
     /// Statements run so far.
     pub fn statement_count(&self) -> usize {
         self.statements.load(Ordering::SeqCst)
+    }
+
+    /// The statements run since the first `from` (values inlined), in order.
+    pub fn statements_since(&self, from: usize) -> Vec<String> {
+        let log = self.statement_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.get(from..).map(<[String]>::to_vec).unwrap_or_default()
     }
 }
 

@@ -41,14 +41,17 @@ async fn audit<C: ConnectionTrait>(conn: &C, c: &Caller, id: &str, action: &str,
     Ok(audit::record(conn, c, "Contract", id, action, change).await?)
 }
 
-/// Loads a contract the caller is a party to, or `NOT_FOUND` exactly as for a missing one.
+/// Loads a contract the caller is a party to, or `NOT_FOUND` exactly as for a missing one. The
+/// party condition is in the statement, so a contract of others is never loaded and costs what a
+/// random id costs.
 async fn load_party<C: ConnectionTrait>(conn: &C, c: &Caller, id: &ID) -> ApiResult<contract::Model> {
     let shown = id.to_string();
     let Ok(id) = v::id("id", id) else { return Err(access::no_such_contract(&shown)) };
-    match contract::Entity::find_by_id(id.clone()).one(conn).await? {
-        Some(k) if access::is_party(c, &k) => Ok(k),
-        _ => Err(access::no_such_contract(&id)),
-    }
+    contract::Entity::find_by_id(id.clone())
+        .filter(access::party_condition(c))
+        .one(conn)
+        .await?
+        .ok_or_else(|| access::no_such_contract(&id))
 }
 
 fn check_version(k: &contract::Model, expected: i32) -> ApiResult<()> {

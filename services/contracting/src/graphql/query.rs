@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use async_graphql::{Context, ID, Object, Result};
-use ggzhub_kit::page::{Connection, Page, connection};
+use ggzhub_kit::audit::AuditEntry;
+use ggzhub_kit::page::{Connection, Page, PublicConnection, connection};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -35,17 +36,6 @@ fn entity_or_null<T>(ctx: &Context<'_>, found: Result<T>) -> Option<T> {
     }
 }
 
-/// The condition "the caller is a party" for contract queries.
-fn party_condition(c: &Caller) -> Condition {
-    let org = c.org.to_string();
-    match c.kind {
-        OrgKind::Insurer => Condition::all().add(contract::Column::InsurerId.eq(org)),
-        OrgKind::Provider => Condition::all().add(contract::Column::ProviderId.eq(org)),
-        // Nobody else is ever a party: match nothing.
-        _ => Condition::all().add(contract::Column::Id.is_null()),
-    }
-}
-
 /// The caller's own contracts, optionally only those with `counterpart` (the other party) or,
 /// when `counterpart` is the caller itself, all of them.
 pub(crate) async fn own_contracts(
@@ -54,7 +44,7 @@ pub(crate) async fn own_contracts(
     status: Option<ContractStatus>,
     counterpart: Option<&str>,
 ) -> ApiResult<Vec<contract::Model>> {
-    let mut cond = party_condition(c);
+    let mut cond = access::party_condition(c);
     if let Some(s) = status {
         cond = cond.add(contract::Column::Status.eq(s.as_str()));
     }
@@ -70,7 +60,8 @@ pub(crate) async fn own_contracts(
 #[Object(name = "Query")]
 impl Query {
     /// One of the caller's own contracts; `null` when it does not exist or is not the caller's
-    /// (the two cases are indistinguishable).
+    /// (the two cases are indistinguishable, in answer and in cost: a contract of others is never
+    /// loaded).
     async fn contract(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contract>> {
         let c = caller(ctx)?;
         access::read_contracts(c).gql()?;
@@ -89,7 +80,7 @@ impl Query {
         let c = caller(ctx)?;
         access::read_contracts(c).gql()?;
         let page = Page::new(first, after).gql()?;
-        let mut cond = party_condition(c);
+        let mut cond = access::party_condition(c);
         if let Some(s) = status {
             cond = cond.add(contract::Column::Status.eq(s.as_str()));
         }
@@ -120,7 +111,7 @@ impl Query {
     /// contracts covers in `year` (default: next year). Closed offers are left out. Other
     /// insurers' contracts are deliberately not consulted: whether they cover an offer in a given
     /// year would reveal their contract periods (competition law); `contractCoverage` gives the
-    /// market-wide count.
+    /// count of other insurers, where at least three stand behind it.
     async fn uncovered_offers(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<CareOfferRef>> {
         let c = caller(ctx)?;
         c.require_kind(&[OrgKind::Insurer], "see uncovered offers").gql()?;
@@ -136,8 +127,28 @@ impl Query {
         Ok(offers.into_iter().filter(|o| !covered.contains(o)).map(|id| CareOfferRef { id }).collect())
     }
 
+    /// Audit log of contracting, newest first: the caller's own actions with their values; the
+    /// national table and the hub operator also read everyone else's actions on guidelines, with
+    /// only the names of the fields that changed. Actions on a contract are read only by the
+    /// organisation that took them: who drafted, agreed or terminated which contract, and when,
+    /// are contract terms.
+    #[graphql(tag = "public")]
+    async fn contracting_audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PublicConnection<AuditEntry>> {
+        let c = caller(ctx)?;
+        let filter = access::audit_filter(c).gql()?;
+        let page = Page::new(first, after).gql()?;
+        let rows = api(ggzhub_kit::audit::page_where(db(ctx)?, filter, &page).await)?;
+        let reader = c.org.to_string();
+        Ok(connection(&page, rows, |m| m.id.clone(), |m| AuditEntry::present(m, &reader)))
+    }
+
     /// Federation: a `Contract` by id — only for its two parties; to anyone else it is reported
-    /// exactly like a contract that does not exist.
+    /// exactly like a contract that does not exist (and costs the same: it is never loaded).
     #[graphql(entity)]
     async fn find_contract_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contract>> {
         let found = async {

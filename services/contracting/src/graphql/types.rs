@@ -80,31 +80,38 @@ impl CareOfferRef {
     async fn id(&self) -> ID {
         ID(self.id.clone())
     }
-    /// How many insurers contract this offer this year, and until which year continuity is
+    /// How many insurers contract this offer this year and until which year continuity is
     /// secured — never which insurer, never volumes, money or KPIs. For the region's providers
-    /// and insurers and the national table. Only the current year is counted: counts per future
-    /// year would reveal when a single insurer's contract ends.
+    /// and insurers and the national table. The figures count the insurers *other than the
+    /// caller* and are shown only when at least three of them stand behind them; below that
+    /// `band` is `FEWER_THAN_THREE`, the same for 0, 1 and 2, so that neither a two-insurer table
+    /// nor an insurer joining as the third reveals a competitor's contract. The offer's own
+    /// provider is shown the exact figures of its own contracts (it reads them in full anyway).
+    /// Only the current year is counted: counts per future year would reveal when a contract ends.
     async fn contract_coverage(&self, ctx: &Context<'_>) -> Result<Option<ContractCoverage>> {
         let c = caller(ctx)?;
         c.require_read().gql()?;
         let l = loaders(ctx)?;
-        let region = l.offer_regions.load_one(self.id.clone()).await.map_err(load_err)?;
-        let Some(region) = region else {
+        let place = l.offer_places.load_one(self.id.clone()).await.map_err(load_err)?;
+        let Some(place) = place else {
             use async_graphql::ErrorExtensions as _;
             return Err(ApiError::not_found(format!("no care offer with id {}", self.id)).extend());
         };
-        access::read_coverage(c, &region).gql()?;
+        access::read_coverage(c, &place.region).gql()?;
         let year = next_year() - 1;
         let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
-        let insurers = cov.insurers.len() as i64;
-        Ok(Some(ContractCoverage {
-            year,
-            insurer_count: insurers as i32,
-            // The end year summarises terms: shown only with enough insurers behind it.
-            continuity_secured_until: if insurers >= crate::MIN_INSURERS_FOR_TERM_FIGURES {
-                cov.secured_until
-            } else {
-                None
+        Ok(Some(match access::shown_coverage(c, &place.provider, &cov.contracts) {
+            Some(shown) => ContractCoverage {
+                year,
+                band: CoverageBand::Exact,
+                other_insurers: Some(shown.other_insurers),
+                continuity_secured_until: shown.secured_until,
+            },
+            None => ContractCoverage {
+                year,
+                band: CoverageBand::FewerThanThree,
+                other_insurers: None,
+                continuity_secured_until: None,
             },
         }))
     }
@@ -118,15 +125,22 @@ pub struct NationalKpiRef {
     pub code: String,
 }
 
-/// Contract coverage of a care offer: an aggregate that never names an insurer.
+/// Contract coverage of a care offer: an aggregate that never names an insurer. Its figures
+/// count the insurers other than the caller and are shown only when at least three stand behind
+/// them (`band` says which); the offer's own provider reads the exact figures of its own
+/// contracts.
 #[derive(SimpleObject)]
 pub struct ContractCoverage {
-    /// The year counted.
+    /// The year counted (the current one).
     pub year: i32,
-    /// Number of insurers with an agreed contract covering the offer that year.
-    pub insurer_count: i32,
-    /// Last year up to which an agreed contract secures the offer; `null` unless at least three
-    /// insurers contract it (a narrower figure could reveal one insurer's terms).
+    /// Whether the figures are shown (`EXACT`) or banded (`FEWER_THAN_THREE`: 0, 1 or 2 insurers
+    /// other than the caller, told apart by nothing).
+    pub band: CoverageBand,
+    /// Insurers other than the caller with an agreed contract covering the offer that year;
+    /// `null` when `band` is `FEWER_THAN_THREE`.
+    pub other_insurers: Option<i32>,
+    /// Last year up to which an agreed contract of those insurers secures the offer; `null` when
+    /// `band` is `FEWER_THAN_THREE` or no contract covers it.
     pub continuity_secured_until: Option<i32>,
 }
 

@@ -1,7 +1,7 @@
 //! Optimistic concurrency and the audit log: a change names the version it expects; a stale one
 //! gets `CONFLICT` and changes nothing; of concurrent writers exactly one wins. Every successful
 //! change, and only those, is audited in the same transaction — naming the action, never the
-//! terms (read from the `audit_log` table: this subgraph has no audit query).
+//! terms (read from the `audit_log` table; `audit.rs` tests what callers read of it).
 
 use ggzhub_kit::testing::GraphqlResponse;
 use serde_json::json;

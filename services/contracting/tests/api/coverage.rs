@@ -1,7 +1,9 @@
 //! `CareOffer.contractCoverage`: an aggregate for the region's providers and insurers and the
-//! national table — how many insurers contract the offer this year and, only with at least three
-//! insurers behind it, until which year continuity is secured. Never an insurer id, money,
-//! volumes or KPIs.
+//! national table — how many insurers *other than the caller* contract the offer this year and
+//! until which year continuity is secured, shown only with at least three of them behind it
+//! (below that one band for 0, 1 and 2); the offer's own provider reads the figures of its own
+//! contracts. Never an insurer id, money, volumes or KPIs. The attacks of issue 13: two insurers
+//! at a table, an insurer joining as the third, polling across an agreement and a termination.
 
 use ggzhub_kit::testing::{GraphqlResponse, TestCaller};
 use serde_json::{Value, json};
@@ -26,6 +28,8 @@ fn assert_aggregate_only(body: &Value) {
         "7654321".to_owned(),
         "GAMMA".to_owned(),
         "DELTA".to_owned(),
+        "EPSILON".to_owned(),
+        "3333333".to_owned(),
         "1111111".to_owned(),
         "2222222".to_owned(),
         KPI.to_owned(),
@@ -50,44 +54,108 @@ async fn coverage_type_in_the_sdl_has_only_the_aggregate_fields() {
         .lines()
         .skip(1)
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('"') && l.contains(':'))
-        .map(|l| l.split(':').next().expect("name").trim())
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name))
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()))
         .collect();
-    assert_eq!(fields, ["year", "insurerCount", "continuitySecuredUntil"], "{body}");
-    assert!(body.contains("insurerCount: Int!") && body.contains("continuitySecuredUntil: Int"), "{body}");
+    assert_eq!(fields, ["year", "band", "otherInsurers", "continuitySecuredUntil"], "{body}");
+    assert!(body.contains("band: CoverageBand!") && body.contains("otherInsurers: Int\n"), "{body}");
+    assert!(sdl.contains("enum CoverageBand"), "{sdl}");
 }
 
 #[tokio::test]
-async fn continuity_secured_until_shows_only_with_three_insurers_or_more() {
+async fn two_insurers_at_a_table_read_nothing_of_each_others_coverage() {
+    let app = TestApp::spawn().await;
+    // I2 contracts nothing, then I1 contracts the offer, then I3: I2 reads the same band each
+    // time — 0, 1 and 2 other insurers are not told apart.
+    let before = coverage(&app, &i2(), OFFER_P1_CRISIS).await;
+    assert_eq!(before.data()["_entities"][0]["contractCoverage"], banded());
+    app.agreed_with_p1(&i1(), &[OFFER_P1_CRISIS]).await;
+    let one = coverage(&app, &i2(), OFFER_P1_CRISIS).await;
+    assert_eq!(one.body, before.body, "one competitor's contract shows");
+    app.agreed(&i3(), &p1(), terms_marked(&[OFFER_P1_CRISIS], "GAMMA", 1_111_111.0)).await;
+    let two = coverage(&app, &i2(), OFFER_P1_CRISIS).await;
+    assert_eq!(two.body, before.body, "two competitors' contracts show");
+    assert_aggregate_only(&two.body);
+    // Its own contract does not change what it reads either.
+    app.agreed_with_p1(&i2(), &[OFFER_P1_CRISIS]).await;
+    assert_eq!(coverage(&app, &i2(), OFFER_P1_CRISIS).await.body, before.body);
+    // Nor, for a provider of another offer at the table or the national table, do two insurers.
+    app.agreed_with_p1(&i2(), &[OFFER_P1_FACT]).await;
+    for (who, caller) in [("I1", i1()), ("I4", i4()), ("national table", national_table())] {
+        assert_eq!(coverage_ok(&app, &caller, OFFER_P1_FACT).await, banded(), "{who}");
+    }
+}
+
+#[tokio::test]
+async fn an_insurer_joining_as_the_third_reads_no_figure_of_the_other_two() {
     let app = TestApp::spawn().await;
     let y = this_year();
-    let nobody = coverage_ok(&app, &i4(), OFFER_P1_CRISIS).await;
-    assert_eq!(nobody, json!({"year": y, "insurerCount": 0, "continuitySecuredUntil": null}));
+    // I1 until y+2 and I3 until y+4 (terms of their own), then I2 joins until y+1.
+    app.agreed_with_p1(&i1(), &[OFFER_P1_CRISIS]).await;
+    let t3 = with(terms_marked(&[OFFER_P1_CRISIS], "GAMMA", 1_111_111.0), "lastYear", json!(y + 4));
+    app.agreed(&i3(), &p1(), t3).await;
+    let t2 = with(terms_marked(&[OFFER_P1_CRISIS], "DELTA", 2_222_222.0), "lastYear", json!(y + 1));
+    app.agreed(&i2(), &p1(), t2).await;
+    // Three insurers contract it, but each of them sees only two others: no end year, no count.
+    for (who, caller) in [("I1", i1()), ("I2", i2()), ("I3", i3())] {
+        let resp = coverage(&app, &caller, OFFER_P1_CRISIS).await;
+        assert_eq!(resp.data()["_entities"][0]["contractCoverage"], banded(), "{who}");
+        assert_aggregate_only(&resp.body);
+    }
+    // Those who contract none of them see the three.
+    for (who, caller) in [("I4", i4()), ("national table", national_table())] {
+        assert_eq!(coverage_ok(&app, &caller, OFFER_P1_CRISIS).await, exact(3, Some(y + 4)), "{who}");
+    }
+    // With I4 as a fourth, each insurer's figures are those of the three others, never its own.
+    let t4 = with(terms_marked(&[OFFER_P1_CRISIS], "EPSILON", 3_333_333.0), "lastYear", json!(y + 6));
+    let t4 = with(t4, "kpis", json!([]));
+    app.agreed(&i4(), &p1(), t4).await;
+    for (who, caller, until) in [("I1", i1(), y + 6), ("I2", i2(), y + 6), ("I3", i3(), y + 6), ("I4", i4(), y + 4)] {
+        assert_eq!(coverage_ok(&app, &caller, OFFER_P1_CRISIS).await, exact(3, Some(until)), "{who}");
+    }
+    assert_eq!(coverage_ok(&app, &national_table(), OFFER_P1_CRISIS).await, exact(4, Some(y + 6)));
+}
 
-    // I1 until y+2, I2 until y+4, I3 until y+1: each with terms of its own.
-    let contracts = [
-        (i1(), terms(&[OFFER_P1_CRISIS])),
-        (i2(), with(terms_marked(&[OFFER_P1_CRISIS, OFFER_P1_FACT], "GAMMA", 1_111_111.0), "lastYear", json!(y + 4))),
-        (i3(), with(terms_marked(&[OFFER_P1_CRISIS], "DELTA", 2_222_222.0), "lastYear", json!(y + 1))),
-    ];
-    let expected = [
-        json!({"year": y, "insurerCount": 1, "continuitySecuredUntil": null}),
-        json!({"year": y, "insurerCount": 2, "continuitySecuredUntil": null}),
-        json!({"year": y, "insurerCount": 3, "continuitySecuredUntil": y + 4}),
-    ];
-    for ((insurer, t), want) in contracts.into_iter().zip(expected) {
-        app.agreed(&insurer, &p1(), t).await;
-        for (who, caller) in [("I4", i4()), ("I1", i1()), ("P1", p1()), ("national table", national_table())] {
-            let resp = coverage(&app, &caller, OFFER_P1_CRISIS).await;
-            assert_eq!(resp.data()["_entities"][0]["contractCoverage"], want, "{who}");
-            assert_aggregate_only(&resp.body);
+#[tokio::test]
+async fn polling_across_an_agreement_and_a_termination_shows_nothing() {
+    let app = TestApp::spawn().await;
+    let app_ref = &app;
+    let poll = || async move { coverage(app_ref, &i2(), OFFER_P1_CRISIS).await.body };
+    let first = poll().await;
+    assert_eq!(first["data"]["_entities"][0]["contractCoverage"], banded());
+    let k = app.proposed(&i1(), P1, terms(&[OFFER_P1_CRISIS])).await;
+    assert_eq!(poll().await, first, "a proposal shows");
+    let k = app.act_ok(&p1(), "agreeContract", &id_of(&k), version(&k)).await;
+    assert_eq!(poll().await, first, "the agreement shows");
+    for (who, caller) in [("I4", i4()), ("national table", national_table()), ("P2", p2())] {
+        let resp = coverage(&app, &caller, OFFER_P1_CRISIS).await;
+        if who == "P2" {
+            // Another region's provider may not read it at all.
+            assert_eq!(entity_error_codes(&resp, Some("contractCoverage")), ["FORBIDDEN"]);
+        } else {
+            assert_eq!(resp.data()["_entities"][0]["contractCoverage"], banded(), "{who}");
         }
     }
-    // FACT is covered by I2 only: a count, never the end year.
-    assert_eq!(
-        coverage_ok(&app, &i1(), OFFER_P1_FACT).await,
-        json!({"year": y, "insurerCount": 1, "continuitySecuredUntil": null})
-    );
+    let k = app.act_with_reason(&i1(), "terminateContract", &id_of(&k), version(&k), "merger").await;
+    assert_eq!(k.data()["terminateContract"]["status"], "TERMINATED");
+    assert_eq!(poll().await, first, "the termination shows");
+}
+
+#[tokio::test]
+async fn the_offers_provider_reads_the_exact_figures_of_its_own_contracts() {
+    let app = TestApp::spawn().await;
+    let y = this_year();
+    assert_eq!(coverage_ok(&app, &p1(), OFFER_P1_CRISIS).await, exact(0, None));
+    app.agreed_with_p1(&i1(), &[OFFER_P1_CRISIS]).await;
+    assert_eq!(coverage_ok(&app, &p1(), OFFER_P1_CRISIS).await, exact(1, Some(y + 2)));
+    let t2 = with(terms_marked(&[OFFER_P1_CRISIS], "GAMMA", 1_111_111.0), "lastYear", json!(y + 4));
+    app.agreed(&i2(), &p1(), t2).await;
+    let resp = coverage(&app, &p1(), OFFER_P1_CRISIS).await;
+    assert_eq!(resp.data()["_entities"][0]["contractCoverage"], exact(2, Some(y + 4)));
+    assert_aggregate_only(&resp.body);
+    // What it reads is what its own contracts say.
+    let own = app.listed(&p1(), Some("AGREED")).await;
+    assert_eq!(own.len(), 2);
 }
 
 #[tokio::test]
@@ -102,10 +170,7 @@ async fn drafts_proposals_terminated_and_other_years_do_not_count() {
     let later = with(with(terms(&[OFFER_P1_CRISIS]), "firstYear", json!(y + 1)), "lastYear", json!(y + 3));
     let later = with(later, "kpis", json!([]));
     app.agreed(&i4(), &p1(), later).await;
-    assert_eq!(
-        coverage_ok(&app, &i1(), OFFER_P1_CRISIS).await,
-        json!({"year": y, "insurerCount": 0, "continuitySecuredUntil": null})
-    );
+    assert_eq!(coverage_ok(&app, &p1(), OFFER_P1_CRISIS).await, exact(0, None));
 }
 
 #[tokio::test]
@@ -114,9 +179,10 @@ async fn two_contracts_of_one_insurer_count_once() {
     app.agreed_with_p1(&i1(), &[OFFER_P1_CRISIS]).await;
     app.agreed_with_p1(&i1(), &[OFFER_P1_CRISIS, OFFER_P1_HIC]).await;
     app.agreed_with_p1(&i2(), &[OFFER_P1_CRISIS]).await;
-    let c = coverage_ok(&app, &i3(), OFFER_P1_CRISIS).await;
-    assert_eq!(c["insurerCount"], 2);
-    assert!(c["continuitySecuredUntil"].is_null(), "two insurers are not enough: {c}");
+    assert_eq!(coverage_ok(&app, &p1(), OFFER_P1_CRISIS).await["otherInsurers"], 2);
+    assert_eq!(coverage_ok(&app, &i3(), OFFER_P1_CRISIS).await, banded(), "two insurers are not enough");
+    app.agreed_with_p1(&i3(), &[OFFER_P1_CRISIS]).await;
+    assert_eq!(coverage_ok(&app, &i4(), OFFER_P1_CRISIS).await, exact(3, Some(this_year() + 2)));
 }
 
 #[tokio::test]
@@ -125,10 +191,13 @@ async fn coverage_is_for_region_participants_and_the_national_table_only() {
     for insurer in [i1(), i2(), i3()] {
         app.agreed_with_p1(&insurer, &[OFFER_P1_CRISIS]).await;
     }
-    for (who, caller) in [("P1", p1()), ("I1", i1()), ("I2", i2()), ("I4", i4()), ("national table", national_table())]
-    {
-        let c = coverage_ok(&app, &caller, OFFER_P1_CRISIS).await;
-        assert_eq!(c["insurerCount"], 3, "{who}");
+    for (who, caller, want) in [
+        ("P1", p1(), exact(3, Some(this_year() + 2))),
+        ("I1", i1(), banded()),
+        ("I4", i4(), exact(3, Some(this_year() + 2))),
+        ("national table", national_table(), exact(3, Some(this_year() + 2))),
+    ] {
+        assert_eq!(coverage_ok(&app, &caller, OFFER_P1_CRISIS).await, want, "{who}");
     }
     for (who, caller) in [
         ("patient organisation", patient_org()),
@@ -142,10 +211,9 @@ async fn coverage_is_for_region_participants_and_the_national_table_only() {
         assert!(resp.body["data"]["_entities"][0]["contractCoverage"].is_null(), "{who}: {:#}", resp.body);
         assert_aggregate_only(&resp.body);
     }
-    // I5 and P2 do see the coverage of the amsterdam offer.
-    for caller in [i5(), p2()] {
-        assert_eq!(coverage_ok(&app, &caller, OFFER_P2_HIC).await["insurerCount"], 0);
-    }
+    // P2 reads its own amsterdam offer exactly; I5 reads it banded.
+    assert_eq!(coverage_ok(&app, &p2(), OFFER_P2_HIC).await, exact(0, None));
+    assert_eq!(coverage_ok(&app, &i5(), OFFER_P2_HIC).await, banded());
 }
 
 #[tokio::test]

@@ -79,7 +79,7 @@ async fn statements_for_coverage_do_not_grow_with_the_number_of_offers() {
     let (three, data) =
         statements_for(&app, &i4(), COVERAGE, reps(&[OFFER_P1_CRISIS, OFFER_P1_FACT, OFFER_P1_HIC])).await;
     for e in data["_entities"].as_array().expect("entities") {
-        assert_eq!(e["contractCoverage"]["insurerCount"], 3, "{e}");
+        assert_eq!(e["contractCoverage"]["otherInsurers"], 3, "{e}");
         assert_eq!(e["contractCoverage"]["continuitySecuredUntil"], this_year() + 2, "{e}");
     }
     println!("_entities(CareOffer) → contractCoverage: {one} SQL statements for 1 offer, {three} for 3");

@@ -226,6 +226,11 @@ impl TestApp {
         self.db.statement_count()
     }
 
+    /// The statements run on the contracting database since the first `from`, values inlined.
+    pub fn statements_since(&self, from: usize) -> Vec<String> {
+        self.db.statements_since(from)
+    }
+
     /// Drafts a contract as `insurer` with `provider` (any outcome).
     pub async fn try_create(&self, insurer: &TestCaller, provider: impl ToString, terms: Value) -> GraphqlResponse {
         self.graphql(CREATE).var("p", provider.to_string()).var("t", terms).as_caller(insurer).send().await
@@ -498,7 +503,17 @@ pub const UPDATE_GUIDELINE: &str = r#"mutation($id: ID!, $v: Int!, $t: String!, 
     updateContractingGuideline(id: $id, expectedVersion: $v, title: $t, body: $b) { id year title body version } }"#;
 
 pub const COVERAGE: &str = r#"query($r: [_Any!]!) { _entities(representations: $r) {
-    ... on CareOffer { id contractCoverage { year insurerCount continuitySecuredUntil } } } }"#;
+    ... on CareOffer { id contractCoverage { year band otherInsurers continuitySecuredUntil } } } }"#;
+
+/// The coverage an offer shows when fewer than three insurers other than the caller contract it.
+pub fn banded() -> Value {
+    json!({"year": this_year(), "band": "FEWER_THAN_THREE", "otherInsurers": null, "continuitySecuredUntil": null})
+}
+
+/// The coverage an offer shows with its figures.
+pub fn exact(other_insurers: i64, secured_until: Option<i32>) -> Value {
+    json!({"year": this_year(), "band": "EXACT", "otherInsurers": other_insurers, "continuitySecuredUntil": secured_until})
+}
 
 /// A `CareOffer` representation.
 pub fn offer_rep(id: impl ToString) -> Value {
