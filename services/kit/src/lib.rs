@@ -11,6 +11,7 @@ pub mod page;
 pub mod refs;
 pub mod server;
 pub mod telemetry;
+pub mod tls;
 pub mod token;
 pub mod validate;
 
