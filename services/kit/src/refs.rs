@@ -134,3 +134,33 @@ impl RefChecker {
         Ok(list.iter().map(|v| if v.is_null() { None } else { Some(v.clone()) }).collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A subgraph asking an owner served over https by a private CA: trusted with the CA, refused
+    // (SUBGRAPH_UNAVAILABLE, nothing stored) without it.
+    #[tokio::test]
+    async fn an_https_owner_is_asked_when_its_ca_is_trusted() {
+        let pki = crate::tls::testing::TestPki::new();
+        let app = axum::Router::new()
+            .route("/graphql", axum::routing::post(|| async { axum::Json(json!({ "data": { "ok": true } })) }));
+        let url = format!("{}/graphql", pki.serve(app).await);
+        let signer = crate::SigningKey::generate().signer();
+        let caller = Caller {
+            org: uuid::Uuid::nil(),
+            kind: crate::OrgKind::NationalTable,
+            subject: "test".into(),
+            regions: Default::default(),
+            roles: Default::default(),
+            scopes: Default::default(),
+        };
+        let trusting = RefChecker::with_ca(&url, "region", signer.clone(), &pki.extra_ca()).expect("client");
+        let body = trusting.query(&caller, "{ ok }", json!({})).await.expect("the owner answers");
+        assert_eq!(body, json!({ "data": { "ok": true } }));
+        let plain = RefChecker::new(&url, "region", signer);
+        let refused = plain.query(&caller, "{ ok }", json!({})).await.expect_err("an unknown CA is refused");
+        assert!(matches!(refused, ApiError::SubgraphUnavailable(_)), "{refused:?}");
+    }
+}
