@@ -508,8 +508,11 @@ mod tests {
         assert_eq!(received.load(Ordering::SeqCst) + dropped, 100, "every span is exported or counted as dropped");
     }
 
+    /// The content type and size of each request received.
+    type Seen = Arc<Mutex<Vec<(String, usize)>>>;
+
     /// Records the OTLP/HTTP requests it receives.
-    async fn receiver() -> (String, Arc<Mutex<Vec<(String, usize)>>>) {
+    async fn receiver() -> (String, Seen) {
         let (app, seen) = receiver_app();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/v1/traces", listener.local_addr().expect("addr"));
@@ -517,7 +520,7 @@ mod tests {
         (url, seen)
     }
 
-    fn receiver_app() -> (axum::Router, Arc<Mutex<Vec<(String, usize)>>>) {
+    fn receiver_app() -> (axum::Router, Seen) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = seen.clone();
         let app = axum::Router::new().route(
@@ -558,7 +561,7 @@ mod tests {
         drop(TelemetryGuard { provider: Some(provider) });
 
         let missing = otlp_exporter(Some(&url), &env(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem")]));
-        let missing = missing.err().expect("a missing CA file stops the start");
+        let missing = missing.expect_err("a missing CA file stops the start");
         assert!(format!("{missing:#}").contains("/nonexistent/ca.pem"), "{missing:#}");
     }
 
