@@ -256,6 +256,7 @@ impl ServeGatewayArgs {
                 audiences: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
                 jwks_url: None,
                 jwks_file: Some(jwks_path),
+                ca_file: None,
                 refresh_secs: 300,
                 claims: Default::default(),
             });
@@ -296,6 +297,8 @@ impl ServeGatewayArgs {
                 reject_unauthorized: config.auth.reject_unauthorized,
                 subgraph_errors: config.subgraphs.error_policy(),
                 resilience: config.subgraphs.resilience(),
+                subgraph_ca: ggzhub_kit::tls::ExtraCa::load(config.subgraphs.ca_file.as_deref())
+                    .context("[subgraphs] ca_file")?,
             },
             http: ggzhub_gateway::http::HttpOptions {
                 graphiql: config.server.graphiql,
@@ -336,6 +339,16 @@ struct ServeArgs {
     /// Do not run migrations at start.
     #[arg(long)]
     skip_migrations: bool,
+    /// PEM file with CA certificates trusted, next to the OS trust store, for the `https://`
+    /// subgraphs this one asks (a private PKI).
+    #[arg(long, env = "GGZHUB_CA_FILE")]
+    ca_file: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    fn extra_ca(&self) -> anyhow::Result<ggzhub_kit::tls::ExtraCa> {
+        ggzhub_kit::tls::ExtraCa::load(self.ca_file.as_deref()).context("--ca-file")
+    }
 }
 
 #[derive(Debug, Args)]
@@ -517,7 +530,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                     let signer = signing_key(args.token_signing_key.as_deref(), &args.serve.db.data_dir)?;
                     tracing::info!(contracting = %url, "insurers' contracted offers are asked of the contracting subgraph");
-                    let owner = RefChecker::new(url.clone(), ggzhub_contracting::AUDIENCE, signer.signer());
+                    let owner = RefChecker::with_ca(
+                        url.clone(),
+                        ggzhub_contracting::AUDIENCE,
+                        signer.signer(),
+                        &args.serve.extra_ca()?,
+                    )?;
                     Some(ggzhub_region::contracted::ContractingClient::new(owner))
                 }
                 None => {
@@ -536,7 +554,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let (db, verifier, listener) = prepare(Service::NationalTable, &args.serve, 4002).await?;
             let signer = signing_key(args.token_signing_key.as_deref(), &args.serve.db.data_dir)?;
             tracing::info!(region = %args.region_url, "references are checked with the region subgraph");
-            let refs = RefChecker::new(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer());
+            let ca = args.serve.extra_ca()?;
+            let refs = RefChecker::with_ca(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer(), &ca)?;
             let app = ggzhub_national_table::app::router(db, verifier, refs, limits(&args.serve));
             run_server(Service::NationalTable, listener, app).await
         }
@@ -544,13 +563,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = ggzhub_kit::telemetry::init(ggzhub_contracting::SERVICE_NAME, cli.log_format)?;
             let (db, verifier, listener) = prepare(Service::Contracting, &args.serve, 4003).await?;
             let signer = signing_key(args.token_signing_key.as_deref(), &args.serve.db.data_dir)?;
+            let ca = args.serve.extra_ca()?;
             let owners = ggzhub_contracting::graphql::Owners {
-                region: RefChecker::new(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer()),
-                national_table: RefChecker::new(
+                region: RefChecker::with_ca(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer(), &ca)?,
+                national_table: RefChecker::with_ca(
                     args.national_table_url.clone(),
                     ggzhub_national_table::AUDIENCE,
                     signer.signer(),
-                ),
+                    &ca,
+                )?,
             };
             let app = ggzhub_contracting::app::router(db, verifier, owners, limits(&args.serve));
             run_server(Service::Contracting, listener, app).await

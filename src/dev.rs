@@ -201,6 +201,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             audiences: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
             jwks_url: Some(jwks_url.clone()),
             jwks_file: None,
+            ca_file: None,
             refresh_secs: 300,
             claims: Default::default(),
         }],

@@ -77,6 +77,8 @@ pub struct SubgraphsConfig {
     pub expose_error_extensions: bool,
     /// Subgraph URLs that replace the supergraph's `@join__graph(url:)`, by subgraph name.
     pub urls: HashMap<String, String>,
+    /// PEM file with CA certificates trusted for `https://` subgraphs, next to the OS trust store.
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -227,6 +229,7 @@ impl Default for SubgraphsConfig {
             expose_error_codes: crate::error::SubgraphErrorPolicy::default().exposed_codes,
             expose_error_extensions: false,
             urls: HashMap::new(),
+            ca_file: None,
         }
     }
 }

@@ -8,6 +8,7 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 
 use apollo_compiler::response::{JsonMap, JsonValue};
 use bytes::Bytes;
+use ggzhub_kit::tls::ExtraCa;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 use crate::resilience::{Attempt, Resilience, ResilienceOptions, Retry};
@@ -87,19 +88,20 @@ pub struct OutgoingHeaders {
 }
 
 impl SubgraphClient {
-    pub fn new(timeout: Duration) -> Self {
-        Self::with_resilience(timeout, ResilienceOptions::default())
+    pub fn new(timeout: Duration) -> anyhow::Result<Self> {
+        Self::with_resilience(timeout, ResilienceOptions::default(), &ExtraCa::default())
     }
 
-    pub fn with_resilience(timeout: Duration, resilience: ResilienceOptions) -> Self {
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(512)
-            .tcp_nodelay(true)
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
-        Self { http, timeout, inflight: Arc::default(), resilience: Arc::new(Resilience::new(resilience)) }
+    /// A client whose `https://` subgraphs must have certificates the OS trust store or `ca`
+    /// accepts.
+    pub fn with_resilience(timeout: Duration, resilience: ResilienceOptions, ca: &ExtraCa) -> anyhow::Result<Self> {
+        let http = ca.client(|b| {
+            b.pool_idle_timeout(Duration::from_secs(90))
+                .pool_max_idle_per_host(512)
+                .tcp_nodelay(true)
+                .connect_timeout(Duration::from_secs(5))
+        })?;
+        Ok(Self { http, timeout, inflight: Arc::default(), resilience: Arc::new(Resilience::new(resilience)) })
     }
 
     /// The retry budgets and circuit breakers of this client.
@@ -179,7 +181,8 @@ impl SubgraphClient {
             request = request.header("traceparent", value.clone());
         }
         let response = request.send().await.map_err(|e| {
-            tracing::warn!(subgraph = service, error = %e, "subgraph request failed");
+            // The whole chain: reqwest's own message leaves out e.g. an untrusted certificate.
+            tracing::warn!(subgraph = service, error = %ggzhub_kit::tls::error_chain(&e), "subgraph request failed");
             if e.is_timeout() {
                 FetchFailure::Timeout { service: service.to_owned() }
             } else {

@@ -44,6 +44,8 @@ pub struct EngineOptions {
     pub reject_unauthorized: bool,
     /// Which subgraph error messages and extensions reach clients.
     pub subgraph_errors: crate::error::SubgraphErrorPolicy,
+    /// CA certificates trusted for `https://` subgraphs next to the OS trust store.
+    pub subgraph_ca: ggzhub_kit::tls::ExtraCa,
 }
 
 impl Default for EngineOptions {
@@ -59,6 +61,7 @@ impl Default for EngineOptions {
             resilience: crate::resilience::ResilienceOptions::default(),
             reject_unauthorized: false,
             subgraph_errors: crate::error::SubgraphErrorPolicy::default(),
+            subgraph_ca: ggzhub_kit::tls::ExtraCa::default(),
         }
     }
 }
@@ -188,14 +191,29 @@ pub enum Transport {
 }
 
 impl Gateway {
+    /// An engine without a supergraph yet.
+    ///
+    /// # Panics
+    /// When the subgraph HTTP client cannot be built, which a validated `subgraph_ca` (see
+    /// [`ggzhub_kit::tls::ExtraCa`]) rules out; [`try_new`](Self::try_new) returns the error instead.
     pub fn new(options: EngineOptions) -> Self {
-        Self {
+        Self::try_new(options).expect("the subgraph HTTP client builds")
+    }
+
+    /// An engine without a supergraph yet, or why its subgraph HTTP client cannot be built.
+    pub fn try_new(options: EngineOptions) -> anyhow::Result<Self> {
+        let client = SubgraphClient::with_resilience(
+            options.subgraph_timeout,
+            options.resilience.clone(),
+            &options.subgraph_ca,
+        )?;
+        Ok(Self {
             inflight: InflightTable::default(),
             runtime: ArcSwapOption::empty(),
-            client: SubgraphClient::with_resilience(options.subgraph_timeout, options.resilience.clone()),
+            client,
             options,
             hasher: std::collections::hash_map::RandomState::new(),
-        }
+        })
     }
 
     /// Loads a supergraph and, only if it is valid, makes it the one that serves.

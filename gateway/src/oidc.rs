@@ -15,6 +15,9 @@
 //!   `iat` are checked, all with a small leeway;
 //! - keys are cached; URL sources are refreshed periodically. When a provider cannot be reached
 //!   the last good keys keep working; a provider never reached has no keys, so its tokens fail.
+//!
+//! Providers are fetched over HTTPS verified against the OS trust store, plus the issuer's
+//! `ca_file` when it has one (a private PKI); see [`ggzhub_kit::tls`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -51,6 +54,10 @@ pub struct IssuerConfig {
     /// A JWKS file instead of a URL (re-read every `refresh_secs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_file: Option<PathBuf>,
+    /// PEM file with CA certificates trusted, next to the OS trust store, for this provider's
+    /// discovery document and JWKS URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// Seconds between refreshes of the keys.
     #[serde(default = "default_refresh_secs")]
     pub refresh_secs: u64,
@@ -111,6 +118,8 @@ pub enum TokenRefusal {
     UnknownIssuer,
     #[error("the token is signed with an unknown key")]
     UnknownKey,
+    #[error("the token's issuer cannot be checked now: its signing keys could not be loaded")]
+    KeysUnavailable,
     #[error("the token's algorithm does not match its key")]
     WrongAlgorithm,
     #[error("the token's signature is invalid")]
@@ -207,6 +216,8 @@ struct Issuer {
     discovered: std::sync::Mutex<Option<String>>,
     /// Keys given at construction: never refreshed.
     fixed: bool,
+    /// The client for its URLs (`None`: keys from a file or given at construction).
+    http: Option<reqwest::Client>,
 }
 
 impl Issuer {
@@ -226,7 +237,6 @@ impl Issuer {
 pub struct Authenticator {
     issuers: Vec<Arc<Issuer>>,
     leeway: u64,
-    http: reqwest::Client,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -237,40 +247,53 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    /// Builds the verifier and loads every provider's keys once. A JWKS file that cannot be read
-    /// is an error (a configuration mistake); a URL that cannot be reached is logged and retried
-    /// (its tokens are refused until it answers).
+    /// Builds the verifier and loads every provider's keys once. A JWKS file or CA file that
+    /// cannot be read is an error (a configuration mistake); a URL that cannot be reached (or
+    /// whose certificate is not trusted) is logged and retried (its tokens are refused until it
+    /// answers).
     pub async fn new(issuers: Vec<IssuerConfig>, leeway_secs: u64) -> anyhow::Result<Self> {
-        for issuer in &issuers {
-            anyhow::ensure!(!issuer.issuer.is_empty(), "an [[auth.issuers]] entry has an empty `issuer`");
-            anyhow::ensure!(!issuer.audiences.is_empty(), "issuer {} lists no `audiences`", issuer.issuer);
+        use anyhow::Context as _;
+        let configure = |b: reqwest::ClientBuilder| b.timeout(Duration::from_secs(10));
+        let mut shared: Option<reqwest::Client> = None;
+        let mut built = Vec::with_capacity(issuers.len());
+        for config in issuers {
+            let name = &config.issuer;
+            anyhow::ensure!(!name.is_empty(), "an [[auth.issuers]] entry has an empty `issuer`");
+            anyhow::ensure!(!config.audiences.is_empty(), "issuer {name} lists no `audiences`");
             anyhow::ensure!(
-                !(issuer.jwks_url.is_some() && issuer.jwks_file.is_some()),
-                "issuer {}: set jwks_url or jwks_file, not both",
-                issuer.issuer
+                !(config.jwks_url.is_some() && config.jwks_file.is_some()),
+                "issuer {name}: set jwks_url or jwks_file, not both"
             );
+            anyhow::ensure!(
+                !(config.ca_file.is_some() && config.jwks_file.is_some()),
+                "issuer {name}: ca_file is for fetching keys over https, not with jwks_file"
+            );
+            let http = match (&config.jwks_file, &config.ca_file) {
+                (Some(_), _) => None,
+                (None, Some(path)) => {
+                    let ca = ggzhub_kit::tls::ExtraCa::load(Some(path)).with_context(|| format!("issuer {name}"))?;
+                    Some(ca.client(configure).with_context(|| format!("issuer {name}"))?)
+                }
+                (None, None) => match &shared {
+                    Some(client) => Some(client.clone()),
+                    None => {
+                        let client = ggzhub_kit::tls::ExtraCa::default().client(configure)?;
+                        shared = Some(client.clone());
+                        Some(client)
+                    }
+                },
+            };
+            built.push(Arc::new(Issuer {
+                config,
+                keys: ArcSwap::from_pointee(Vec::new()),
+                refreshed: std::sync::Mutex::new(None),
+                refreshing: tokio::sync::Mutex::new(()),
+                discovered: std::sync::Mutex::new(None),
+                fixed: false,
+                http,
+            }));
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| anyhow::anyhow!("building the JWKS client: {e}"))?;
-        let me = Self {
-            issuers: issuers
-                .into_iter()
-                .map(|config| {
-                    Arc::new(Issuer {
-                        config,
-                        keys: ArcSwap::from_pointee(Vec::new()),
-                        refreshed: std::sync::Mutex::new(None),
-                        refreshing: tokio::sync::Mutex::new(()),
-                        discovered: std::sync::Mutex::new(None),
-                        fixed: false,
-                    })
-                })
-                .collect(),
-            leeway: leeway_secs,
-            http,
-        };
+        let me = Self { issuers: built, leeway: leeway_secs };
         for issuer in &me.issuers {
             if let Err(error) = me.refresh(issuer).await {
                 if issuer.config.jwks_file.is_some() {
@@ -292,6 +315,7 @@ impl Authenticator {
             audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
             jwks_url: None,
             jwks_file: None,
+            ca_file: None,
             refresh_secs: default_refresh_secs(),
             claims: ClaimMapping::default(),
         };
@@ -303,9 +327,9 @@ impl Authenticator {
                 refreshing: tokio::sync::Mutex::new(()),
                 discovered: std::sync::Mutex::new(None),
                 fixed: true,
+                http: None,
             })],
             leeway: leeway_secs,
-            http: reqwest::Client::new(),
         })
     }
 
@@ -339,10 +363,10 @@ impl Authenticator {
                 let text = tokio::fs::read_to_string(path).await.map_err(|e| format!("reading {shown}: {e}"))?;
                 (text, shown)
             }
-            (None, Some(url)) => (self.get(url).await?, url.clone()),
+            (None, Some(url)) => (Self::get(issuer, url).await?, url.clone()),
             (None, None) => {
-                let url = self.discover(issuer).await?;
-                (self.get(&url).await?, url)
+                let url = Self::discover(issuer).await?;
+                (Self::get(issuer, &url).await?, url)
             }
         };
         let keys = parse_jwks(&text, &source)?;
@@ -354,24 +378,28 @@ impl Authenticator {
         Ok(())
     }
 
-    async fn discover(&self, issuer: &Issuer) -> Result<String, String> {
+    async fn discover(issuer: &Issuer) -> Result<String, String> {
         if let Some(url) = issuer.discovered.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
             return Ok(url);
         }
         let url = format!("{}/.well-known/openid-configuration", issuer.config.issuer.trim_end_matches('/'));
-        let doc: Value = serde_json::from_str(&self.get(&url).await?).map_err(|e| format!("{url} is not JSON: {e}"))?;
+        let doc: Value =
+            serde_json::from_str(&Self::get(issuer, &url).await?).map_err(|e| format!("{url} is not JSON: {e}"))?;
         let jwks =
             doc.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| format!("{url} names no jwks_uri"))?.to_owned();
         *issuer.discovered.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(jwks.clone());
         Ok(jwks)
     }
 
-    async fn get(&self, url: &str) -> Result<String, String> {
-        let response = self.http.get(url).send().await.map_err(|e| format!("fetching {url}: {e}"))?;
+    async fn get(issuer: &Issuer, url: &str) -> Result<String, String> {
+        use ggzhub_kit::tls::error_chain;
+        let http = issuer.http.as_ref().ok_or_else(|| format!("{url}: this issuer's keys are not fetched"))?;
+        // The chain names the cause, e.g. "invalid peer certificate: UnknownIssuer".
+        let response = http.get(url).send().await.map_err(|e| format!("fetching {url}: {}", error_chain(&e)))?;
         if !response.status().is_success() {
             return Err(format!("{url} answered HTTP {}", response.status()));
         }
-        response.text().await.map_err(|e| format!("reading {url}: {e}"))
+        response.text().await.map_err(|e| format!("reading {url}: {}", error_chain(&e)))
     }
 
     /// Verifies `token` and maps its claims onto the hub's caller.
@@ -394,7 +422,10 @@ impl Authenticator {
             }
             None => None,
         };
-        let (algorithm, key) = found.ok_or(TokenRefusal::UnknownKey)?;
+        let (algorithm, key) = found.ok_or_else(|| {
+            // Never loaded (unreachable, untrusted certificate): say so rather than blame the token.
+            if issuer.keys.load().is_empty() { TokenRefusal::KeysUnavailable } else { TokenRefusal::UnknownKey }
+        })?;
         if header.alg != algorithm {
             return Err(TokenRefusal::WrongAlgorithm);
         }

@@ -37,7 +37,7 @@ pub async fn run(
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let gateway = Arc::new(Gateway::new(options.engine));
+    let gateway = Arc::new(Gateway::try_new(options.engine)?);
     let sdl = std::fs::read_to_string(&options.supergraph)
         .with_context(|| format!("reading the supergraph {}", options.supergraph.display()))?;
     gateway.load_supergraph(&sdl).with_context(|| format!("loading {}", options.supergraph.display()))?;
@@ -104,7 +104,7 @@ fn fingerprint(path: &Path) -> Option<(SystemTime, u64)> {
 /// Asks a running subgraph for its SDL (`_service { sdl }`), for composing at start in
 /// development. `bearer` is a token the subgraph accepts.
 pub async fn fetch_subgraph_sdl(url: &str, bearer: Option<&str>) -> anyhow::Result<String> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let client = ggzhub_kit::tls::ExtraCa::default().client(|b| b.timeout(Duration::from_secs(10)))?;
     let mut request =
         client.post(url).header("content-type", "application/json").body(r#"{"query":"{ _service { sdl } }"}"#);
     if let Some(token) = bearer {

@@ -54,5 +54,6 @@ fn the_documented_issuer_example_parses() {
     assert_eq!(issuer.issuer, "https://sso.example.nl/realms/ggz");
     assert_eq!(issuer.claims.org_kinds["zorgverzekeraar"], "INSURER");
     assert_eq!(issuer.claims.roles, "realm_access.roles");
+    assert_eq!(issuer.ca_file.as_deref(), Some(std::path::Path::new("/etc/ggzhub/sso-ca.pem")));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -33,6 +33,7 @@ fn issuer(issuer: &str) -> IssuerConfig {
         audiences: vec!["gateway".into()],
         jwks_url: None,
         jwks_file: None,
+        ca_file: None,
         refresh_secs: 300,
         claims: ClaimMapping::default(),
     }
@@ -112,7 +113,7 @@ async fn an_unreachable_provider_fails_closed() {
     let auth = Authenticator::new(vec![config], 30).await.expect("starts; the provider may come up later");
     let key = SigningKey::generate();
     let token = sign(&key, &claims("https://idp.example", "gateway"));
-    assert_eq!(auth.verify(&token).await, Err(TokenRefusal::UnknownKey));
+    assert_eq!(auth.verify(&token).await, Err(TokenRefusal::KeysUnavailable));
 }
 
 #[tokio::test]
@@ -264,6 +265,7 @@ async fn claims_map_from_keycloak_and_entra_shaped_tokens() {
         audiences: vec!["ggzhub".into()],
         jwks_url: None,
         jwks_file: Some(jwks_path.clone()),
+        ca_file: None,
         refresh_secs: 60,
         claims: ClaimMapping {
             subject: "preferred_username".into(),
@@ -280,6 +282,7 @@ async fn claims_map_from_keycloak_and_entra_shaped_tokens() {
         audiences: vec!["api://ggzhub".into()],
         jwks_url: None,
         jwks_file: Some(jwks_path.clone()),
+        ca_file: None,
         refresh_secs: 60,
         claims: ClaimMapping {
             subject: "oid".into(),

@@ -32,6 +32,20 @@ struct Receiver {
 
 impl Receiver {
     async fn start() -> Self {
+        let (app, spans) = Self::app();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { endpoint, spans }
+    }
+
+    /// The receiver over HTTPS, with a certificate from `pki`'s CA.
+    async fn start_https(pki: &ggzhub_kit::tls::testing::TestPki) -> Self {
+        let (app, spans) = Self::app();
+        Self { endpoint: pki.serve(app).await, spans }
+    }
+
+    fn app() -> (axum::Router, Arc<Mutex<Vec<Span>>>) {
         let spans = Arc::new(Mutex::new(Vec::new()));
         let store = spans.clone();
         let app = axum::Router::new().route(
@@ -43,10 +57,7 @@ impl Receiver {
                 ""
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { endpoint, spans }
+        (app, spans)
     }
 
     /// Waits (at most a minute) until the received spans satisfy `done`.
@@ -339,4 +350,40 @@ async fn the_dev_hub_exports_its_spans_as_one_service() {
     assert_eq!(services.into_iter().collect::<Vec<_>>(), ["ggzhub-dev"]);
     let status = hub.stop();
     assert!(status.success(), "ggzhub dev exits cleanly on SIGTERM: {status}");
+}
+
+// A collector behind TLS with a private CA. Its CA given in OTEL_EXPORTER_OTLP_CERTIFICATE, on
+// a machine whose OS trust store is empty (SSL_CERT_FILE names no file, SSL_CERT_DIR none): the
+// hub still starts and serves over plain HTTP, and its spans reach the collector. Its CA in the
+// OS trust store (here through SSL_CERT_FILE) and no certificate variable: likewise.
+#[tokio::test]
+async fn the_dev_hub_exports_over_https_trusting_the_collectors_ca() {
+    let pki = ggzhub_kit::tls::testing::TestPki::new();
+    let receiver = Receiver::start_https(&pki).await;
+    assert!(receiver.endpoint.starts_with("https://"));
+    let ca_file = pki.ca_file.to_str().expect("utf-8 path");
+    let given: &[(&str, &str)] = &[
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", ca_file),
+        ("SSL_CERT_FILE", "/nonexistent/ggzhub-empty-os-trust-store.pem"),
+        ("SSL_CERT_DIR", ""),
+    ];
+    let in_os_store: &[(&str, &str)] = &[("SSL_CERT_FILE", ca_file), ("SSL_CERT_DIR", "")];
+    for (trust, trace_id) in
+        [(given, "5b8efff798038103d269b633813fc60c"), (in_os_store, "6c9f0008a9149214e37ac744924fd71d")]
+    {
+        let mut env =
+            vec![("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "200")];
+        env.extend_from_slice(trust);
+        let hub = super::DevHub::start_with(&env);
+        let (_, token) = hub.persona("NATIONAL_TABLE");
+        let body = query(&hub.gateway_url, &token, &format!("00-{trace_id}-eee19b7ec3c1b174-01")).await;
+        assert_eq!(body["data"]["region"]["name"], "Zeeland", "{body:#}");
+        receiver
+            .wait_for("the request's spans over https", |spans| {
+                spans.iter().any(|s| s.trace_id == trace_id && s.name == "subgraph_fetch" && s.service == "ggzhub-dev")
+            })
+            .await;
+        let status = hub.stop();
+        assert!(status.success(), "ggzhub dev exits cleanly on SIGTERM: {status}");
+    }
 }

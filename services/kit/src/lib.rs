@@ -12,6 +12,7 @@ pub mod people;
 pub mod refs;
 pub mod server;
 pub mod telemetry;
+pub mod tls;
 pub mod token;
 pub mod validate;
 

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::tls::ExtraCa;
 use crate::token::{TokenRequest, TokenSigner};
 
 /// How long to wait for the owner.
@@ -27,14 +28,16 @@ pub struct RefChecker {
 }
 
 impl RefChecker {
-    /// A checker for the subgraph at `url` (its `/graphql` endpoint) with `audience`.
+    /// A checker for the subgraph at `url` (its `/graphql` endpoint) with `audience`; an
+    /// `https://` owner must have a certificate the OS trust store accepts.
     pub fn new(url: impl Into<String>, audience: &str, signer: TokenSigner) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(DEFAULT_TIMEOUT)
-            .connect_timeout(Duration::from_secs(2))
-            .build()
-            .expect("a reqwest client with timeouts builds");
-        Self { url: url.into(), audience: audience.to_owned(), signer, client }
+        Self::with_ca(url, audience, signer, &ExtraCa::default()).expect("an HTTP client without extra CAs builds")
+    }
+
+    /// Like [`new`](Self::new), also trusting `ca` for an `https://` owner.
+    pub fn with_ca(url: impl Into<String>, audience: &str, signer: TokenSigner, ca: &ExtraCa) -> anyhow::Result<Self> {
+        let client = ca.client(|b| b.timeout(DEFAULT_TIMEOUT).connect_timeout(Duration::from_secs(2)))?;
+        Ok(Self { url: url.into(), audience: audience.to_owned(), signer, client })
     }
 
     /// The owner's URL.
@@ -83,7 +86,7 @@ impl RefChecker {
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
-            .map_err(|e| self.unavailable(e.to_string()))?;
+            .map_err(|e| self.unavailable(crate::tls::error_chain(&e)))?;
         if !resp.status().is_success() {
             return Err(self.unavailable(format!("HTTP {}", resp.status())));
         }
@@ -129,5 +132,35 @@ impl RefChecker {
             return Err(unavailable("the answer has the wrong number of entities".into()));
         }
         Ok(list.iter().map(|v| if v.is_null() { None } else { Some(v.clone()) }).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A subgraph asking an owner served over https by a private CA: trusted with the CA, refused
+    // (SUBGRAPH_UNAVAILABLE, nothing stored) without it.
+    #[tokio::test]
+    async fn an_https_owner_is_asked_when_its_ca_is_trusted() {
+        let pki = crate::tls::testing::TestPki::new();
+        let app = axum::Router::new()
+            .route("/graphql", axum::routing::post(|| async { axum::Json(json!({ "data": { "ok": true } })) }));
+        let url = format!("{}/graphql", pki.serve(app).await);
+        let signer = crate::SigningKey::generate().signer();
+        let caller = Caller {
+            org: uuid::Uuid::nil(),
+            kind: crate::OrgKind::NationalTable,
+            subject: "test".into(),
+            regions: Default::default(),
+            roles: Default::default(),
+            scopes: Default::default(),
+        };
+        let trusting = RefChecker::with_ca(&url, "region", signer.clone(), &pki.extra_ca()).expect("client");
+        let body = trusting.query(&caller, "{ ok }", json!({})).await.expect("the owner answers");
+        assert_eq!(body, json!({ "data": { "ok": true } }));
+        let plain = RefChecker::new(&url, "region", signer);
+        let refused = plain.query(&caller, "{ ok }", json!({})).await.expect_err("an unknown CA is refused");
+        assert!(matches!(refused, ApiError::SubgraphUnavailable(_)), "{refused:?}");
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanProcessor};
@@ -135,13 +136,24 @@ fn check_otlp_env(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
     }
     for var in ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"] {
         if let Some(endpoint) = env(var) {
+            let endpoint = endpoint.trim();
             anyhow::ensure!(
-                endpoint.trim().starts_with("http://"),
-                "{var}={endpoint}: ggzhub exports to plain http:// endpoints only (no TLS); \
-                 export to an OpenTelemetry Collector next to the service and let it forward over TLS"
+                endpoint.starts_with("http://") || endpoint.starts_with("https://"),
+                "{var}={endpoint}: the OTLP/HTTP endpoint must be an http:// or https:// URL"
             );
             break;
         }
+    }
+    for var in [
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    ] {
+        anyhow::ensure!(
+            env(var).is_none(),
+            "{var} is set: ggzhub does not authenticate to the collector with a client certificate (mTLS)"
+        );
     }
     Ok(())
 }
@@ -150,17 +162,39 @@ fn check_otlp_env(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
 /// wins when set). `endpoint` is the full URL (`http://host:4318/v1/traces`); without it the
 /// `OTEL_EXPORTER_OTLP_*` variables apply. Must be called at startup (it reads the environment).
 pub fn otlp_tracer_provider(service_name: &str, endpoint: Option<&str>) -> anyhow::Result<SdkTracerProvider> {
-    use opentelemetry_otlp::WithExportConfig as _;
-    let mut builder = opentelemetry_otlp::SpanExporter::builder().with_http();
-    if let Some(endpoint) = endpoint {
-        builder = builder.with_endpoint(endpoint);
-    }
-    // The default `reqwest-blocking-client` (the only client feature enabled): it builds its
-    // client on a thread of its own, so this is safe inside a Tokio runtime too.
-    let exporter = builder.build()?;
+    let exporter = otlp_exporter(endpoint, &env_var)?;
     let max_queue = env_var("OTEL_BSP_MAX_QUEUE_SIZE").and_then(|v| v.trim().parse().ok()).unwrap_or(DEFAULT_MAX_QUEUE);
     let name = env_var("OTEL_SERVICE_NAME").unwrap_or_else(|| service_name.to_owned());
     Ok(tracer_provider(&name, exporter, max_queue))
+}
+
+/// The OTLP/HTTP exporter with our own blocking reqwest client: it trusts the OS store plus the
+/// CA file in `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE` / `OTEL_EXPORTER_OTLP_CERTIFICATE`, and
+/// times out after `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT` ms (10 s).
+fn otlp_exporter(
+    endpoint: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<opentelemetry_otlp::SpanExporter> {
+    use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
+    let first = |vars: [&str; 2]| vars.into_iter().find_map(env);
+    let certificate = first(["OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"]);
+    let ca = crate::tls::ExtraCa::load(certificate.as_deref().map(std::path::Path::new))
+        .context("OTEL_EXPORTER_OTLP_CERTIFICATE")?;
+    let timeout = first(["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"])
+        .and_then(|ms| ms.trim().parse().ok())
+        .map_or(opentelemetry_otlp::OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, Duration::from_millis);
+    // A blocking client starts a runtime of its own: build it off any Tokio runtime thread.
+    let client = std::thread::Builder::new()
+        .name("ggzhub-otel-client".into())
+        .spawn(move || ca.blocking_client(|b| b.timeout(timeout)))?
+        .join()
+        .map_err(|_| anyhow::anyhow!("building the OTLP HTTP client panicked"))??;
+    let mut builder =
+        opentelemetry_otlp::SpanExporter::builder().with_http().with_http_client(client).with_timeout(timeout);
+    if let Some(endpoint) = endpoint {
+        builder = builder.with_endpoint(endpoint);
+    }
+    Ok(builder.build()?)
 }
 
 /// A tracer provider exporting in batches to `exporter` from the SDK's own thread, tagged with
@@ -383,8 +417,12 @@ mod tests {
         let traces_first =
             [("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")];
         assert!(check_otlp_env(&env(&traces_first)).is_ok());
-        let tls = check_otlp_env(&env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318")])).unwrap_err();
-        assert!(tls.to_string().contains("plain http://"), "{tls}");
+        assert!(check_otlp_env(&env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318")])).is_ok());
+        let scheme = check_otlp_env(&env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")])).unwrap_err();
+        assert!(scheme.to_string().contains("http:// or https://"), "{scheme}");
+        let mtls = [endpoint, ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/etc/key.pem")];
+        let mtls = check_otlp_env(&env(&mtls)).unwrap_err();
+        assert!(mtls.to_string().contains("client certificate"), "{mtls}");
     }
 
     #[test]
@@ -470,8 +508,19 @@ mod tests {
         assert_eq!(received.load(Ordering::SeqCst) + dropped, 100, "every span is exported or counted as dropped");
     }
 
+    /// The content type and size of each request received.
+    type Seen = Arc<Mutex<Vec<(String, usize)>>>;
+
     /// Records the OTLP/HTTP requests it receives.
-    async fn receiver() -> (String, Arc<Mutex<Vec<(String, usize)>>>) {
+    async fn receiver() -> (String, Seen) {
+        let (app, seen) = receiver_app();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/v1/traces", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, seen)
+    }
+
+    fn receiver_app() -> (axum::Router, Seen) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = seen.clone();
         let app = axum::Router::new().route(
@@ -482,10 +531,38 @@ mod tests {
                 ""
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/v1/traces", listener.local_addr().expect("addr"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (url, seen)
+        (app, seen)
+    }
+
+    // A collector behind TLS with a private CA: trusted through OTEL_EXPORTER_OTLP_CERTIFICATE,
+    // refused (and counted) without it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn spans_reach_an_https_receiver_whose_ca_is_given() {
+        let pki = crate::tls::testing::TestPki::new();
+        let (app, seen) = receiver_app();
+        let url = format!("{}/v1/traces", pki.serve(app).await);
+        let ca_file = pki.ca_file.display().to_string();
+        let exporter =
+            otlp_exporter(Some(&url), &env(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca_file)])).expect("exporter builds");
+        let provider = tracer_provider("kit-test", exporter, 16);
+        provider.tracer("test").start("request").end();
+        let flushed = provider.clone();
+        tokio::task::spawn_blocking(move || flushed.force_flush()).await.expect("joins").expect("export succeeds");
+        assert_eq!(seen.lock().expect("lock").len(), 1);
+        drop(TelemetryGuard { provider: Some(provider) });
+
+        let untrusted = otlp_exporter(Some(&url), &env(&[])).expect("exporter builds");
+        let provider = tracer_provider("kit-test", untrusted, 16);
+        provider.tracer("test").start("request").end();
+        let flushed = provider.clone();
+        let result = tokio::task::spawn_blocking(move || flushed.force_flush()).await.expect("joins");
+        assert!(result.is_err(), "the test CA is in no OS trust store");
+        assert_eq!(seen.lock().expect("lock").len(), 1, "nothing more arrived");
+        drop(TelemetryGuard { provider: Some(provider) });
+
+        let missing = otlp_exporter(Some(&url), &env(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem")]));
+        let missing = missing.expect_err("a missing CA file stops the start");
+        assert!(format!("{missing:#}").contains("/nonexistent/ca.pem"), "{missing:#}");
     }
 
     // The exporter is built, used and shut down from inside a Tokio runtime, as in `ggzhub`.
