@@ -1,5 +1,7 @@
 //! An incoming W3C `traceparent` continues the caller's trace in the service's spans.
 
+use std::sync::OnceLock;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
@@ -11,13 +13,25 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use tower::ServiceExt as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
-#[tokio::test(flavor = "current_thread")]
+/// The spans of this test binary, exported in memory by the process's global subscriber. Not a
+/// thread's own (`set_default`): `cargo test` runs a binary's tests on threads of one process, and
+/// tracing caches each callsite's interest for every thread, so a span first created on another
+/// test's thread, where no subscriber listens, stayed switched off for a thread-local one.
+fn spans() -> &'static (SdkTracerProvider, InMemorySpanExporter) {
+    static SPANS: OnceLock<(SdkTracerProvider, InMemorySpanExporter)> = OnceLock::new();
+    SPANS.get_or_init(|| {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber of this binary");
+        (provider, exporter)
+    })
+}
+
+#[tokio::test]
 async fn incoming_traceparent_continues_the_trace() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (provider, exporter) = spans();
 
     let db = connect(&DbConfig::new("sqlite::memory:")).await.expect("db");
     let app = wrap(Router::new().route("/ping", get(|| async { "pong" })), db, HttpLimits::default());
@@ -40,8 +54,11 @@ async fn incoming_traceparent_continues_the_trace() {
 
     provider.force_flush().expect("flush");
     let spans = exporter.get_finished_spans().expect("spans");
-    let span = spans.iter().find(|s| s.name == "http_request").expect("an http_request span was exported");
-    assert_eq!(span.span_context.trace_id().to_string(), trace_id);
+    // Other tests of this binary export their request spans here too: find this one's by its trace.
+    let span = spans
+        .iter()
+        .find(|s| s.name == "http_request" && s.span_context.trace_id().to_string() == trace_id)
+        .unwrap_or_else(|| panic!("an http_request span in trace {trace_id} was exported: {spans:#?}"));
     assert_eq!(span.parent_span_id.to_string(), parent_id);
 }
 
