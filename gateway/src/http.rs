@@ -66,12 +66,25 @@ impl Default for BatchingOptions {
 }
 
 /// Headers a browser sends cross-site only after a CORS preflight; any of them (or a
-/// non-simple content type) shows the request is not a forged simple request.
+/// non-simple content type, or a bearer token) shows the request is not a forged simple request.
 const PREFLIGHT_HEADERS: [&str; 3] =
     ["apollo-require-preflight", "x-apollo-operation-name", "graphql-require-preflight"];
 
-/// A "simple" request (CSRF risk): no content type or one of the three a form can send, and no
-/// preflight header.
+/// Whether `Authorization` carries a bearer token: a page can set it only after a preflight, and
+/// a browser never attaches one on its own (what it does attach from its own store is Basic,
+/// Digest or Negotiate, which are not counted). So GraphQL clients' default GET requests (urql's,
+/// for one) pass as they are. Other headers outside the CORS-safelisted set are not counted,
+/// although a page could not set them either: proxies in front of the gateway add their own
+/// (`X-Forwarded-For`, `X-Request-Id`, `traceparent`) to every request, forged ones included.
+fn carries_bearer_token(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .any(|v| v.as_bytes().split(|b| *b == b' ').next().is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"bearer")))
+}
+
+/// A "simple" request (CSRF risk): no content type or one of the three a form can send, no
+/// preflight header and no bearer token.
 fn is_simple_request(headers: &HeaderMap) -> bool {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -81,7 +94,7 @@ fn is_simple_request(headers: &HeaderMap) -> bool {
         None | Some("") => true,
         Some(t) => matches!(t, "text/plain" | "application/x-www-form-urlencoded" | "multipart/form-data"),
     };
-    simple_type && !PREFLIGHT_HEADERS.iter().any(|h| headers.contains_key(*h))
+    simple_type && !PREFLIGHT_HEADERS.iter().any(|h| headers.contains_key(*h)) && !carries_bearer_token(headers)
 }
 
 #[derive(Clone)]
@@ -290,7 +303,7 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, Query(pa
             StatusCode::BAD_REQUEST,
             media,
             GraphqlError::new(
-                "a GET request needs a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
+                "a GET request needs a bearer token or a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
                 code::CSRF_PREVENTION,
             ),
         );

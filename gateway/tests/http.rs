@@ -199,6 +199,58 @@ async fn callers_need_a_valid_token_and_subgraphs_get_a_fresh_internal_token_for
     assert_eq!(claims.scope, "picture:read");
     assert!(claims.exp - claims.iat <= 60, "short-lived");
     assert!(caller_key.verifier("accounts").verify(internal).is_err(), "signed by the gateway's key only");
+
+    // GraphQL clients' default GET requests with a token pass CSRF prevention: a page can set a
+    // bearer token only after a CORS preflight. urql sends its queries as GET with only these two
+    // headers; graphql-request and Apollo Client (with GET) add `content-type: application/json`.
+    let urql_accept = "application/graphql-response+json, application/graphql+json, application/json,                        text/event-stream, multipart/mixed";
+    let graphql_get = |extra: &[(&str, String)]| {
+        let mut request = http.get(&url).query(&[("query", "{ users { id } }")]);
+        for (name, value) in extra {
+            request = request.header(*name, value);
+        }
+        request
+    };
+    let bearer = format!("Bearer {client_token}");
+    for (client, headers) in [
+        ("urql", vec![("accept", urql_accept.to_owned()), ("authorization", bearer.clone())]),
+        (
+            "graphql-request",
+            vec![
+                ("accept", "application/graphql-response+json, application/json".to_owned()),
+                ("content-type", "application/json".to_owned()),
+                ("authorization", bearer.clone()),
+            ],
+        ),
+        ("lower-case scheme", vec![("authorization", format!("bearer {client_token}"))]),
+    ] {
+        let response = graphql_get(&headers).send().await.expect("send");
+        assert_eq!(response.status(), 200, "{client}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["data"]["users"][0]["id"], "u1", "{client}: {body}");
+    }
+    // Still refused: what a cross-site page or form can send without asking, including credentials
+    // a browser attaches by itself (Basic) and headers a proxy adds on the way.
+    let calls = mock.calls();
+    for (label, headers) in [
+        ("nothing", vec![]),
+        ("urql without a token", vec![("accept", urql_accept.to_owned())]),
+        ("basic credentials", vec![("authorization", "Basic dXNlcjpwYXNz".to_owned())]),
+        ("form content type", vec![("content-type", "application/x-www-form-urlencoded".to_owned())]),
+        (
+            "proxy headers",
+            vec![
+                ("x-forwarded-for", "192.0.2.1".to_owned()),
+                ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned()),
+            ],
+        ),
+    ] {
+        let response = graphql_get(&headers).send().await.expect("send");
+        assert_eq!(response.status(), 400, "{label}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "CSRF_PREVENTION", "{label}: {body}");
+    }
+    assert_eq!(mock.calls(), calls, "refused GET requests reach no subgraph");
 }
 
 #[tokio::test]
