@@ -18,7 +18,8 @@
 //!   from 1900 to 2009, or any full date right after a birth word (`geboren`, `geb.`,
 //!   `geboortedatum`, `born`, `birth`, `DOB`). Plans and signals speak of dates from 2010 on,
 //!   people in crucial care were mostly born before; a month (`2026-09`) or a year alone is never
-//!   refused, nor is a date before 1900.
+//!   refused, nor is a date before 1900. A date with its month written out (`1 januari 2008`) is
+//!   how policy text speaks of history, so it is refused only after a birth word.
 //! - **E-mail address**: `local@domain.tld` with a top-level domain of at least two letters.
 //! - **Dutch phone number**: ten digits starting with one zero, after `+31`/`0031` (with or
 //!   without `(0)`) or as typed nationally: `0612345678`, `06-12345678`, `06 1234 5678`,
@@ -179,7 +180,8 @@ fn has_bsn(chars: &[char], phones: &[(usize, usize)]) -> bool {
             {
                 continue;
             }
-            if is_letter(before(chars, first.start))
+            let labelled_bsn = after_word(chars, first.start, "bsn");
+            if (is_letter(before(chars, first.start)) && !labelled_bsn)
                 || is_letter(chars.get(last.end))
                 || after_currency(chars, first.start)
             {
@@ -193,6 +195,18 @@ fn has_bsn(chars: &[char], phones: &[(usize, usize)]) -> bool {
         }
     }
     false
+}
+
+/// Whether `word` (lower case) ends right at `start`: `bsn123456782`, `BSN:123456782`.
+fn after_word(chars: &[char], start: usize, word: &str) -> bool {
+    let mut i = start;
+    while i > 0 && matches!(chars[i - 1], ' ' | ':' | '.' | '-') {
+        i -= 1;
+    }
+    let n = word.chars().count();
+    i >= n
+        && chars[i - n..i].iter().collect::<String>().to_lowercase() == word
+        && !(i > n && chars[i - n - 1].is_alphanumeric())
 }
 
 /// `€ 123.456.789` or `EUR 123456789`: an amount.
@@ -227,10 +241,29 @@ fn phone_spans(chars: &[char]) -> Vec<(usize, usize)> {
     spans
 }
 
+/// Whether `i` starts the account number of an IBAN written in groups (`NL91 ABNA 0417 1643 00`):
+/// a group of four letters (the bank) right before it, after a country code and check digits.
+fn in_iban(chars: &[char], i: usize) -> bool {
+    let mut j = i;
+    while j > 0 && chars[j - 1] == ' ' {
+        j -= 1;
+    }
+    if j < 4 || !chars[j - 4..j].iter().all(char::is_ascii_alphabetic) {
+        return false;
+    }
+    let mut k = j - 4;
+    while k > 0 && chars[k - 1] == ' ' {
+        k -= 1;
+    }
+    k >= 4
+        && chars[k - 4..k - 2].iter().all(char::is_ascii_alphabetic)
+        && chars[k - 2..k].iter().all(char::is_ascii_digit)
+}
+
 /// If a phone number starts at `i`, where it ends.
 fn phone_at(chars: &[char], i: usize) -> Option<usize> {
     let prev = before(chars, i);
-    if prev.is_some_and(|c| c.is_alphanumeric() || *c == '+') {
+    if prev.is_some_and(|c| c.is_alphanumeric() || *c == '+') || in_iban(chars, i) {
         return None;
     }
     // The national number being read, starting with its one leading zero.
@@ -428,16 +461,20 @@ fn after_birth_word(chars: &[char], start: usize) -> bool {
     words.iter().rev().take(3).any(|w| BIRTH_WORDS.contains(w) || w.starts_with("geboorte"))
 }
 
+/// The value of a run of ASCII digits; saturates instead of overflowing on a long run (which is
+/// never a valid day, month or year anyway).
 fn number(chars: &[char], r: Run) -> u32 {
-    chars[r.start..r.end].iter().fold(0, |n, c| n * 10 + (*c as u32 - '0' as u32))
+    chars[r.start..r.end].iter().fold(0u32, |n, c| n.saturating_mul(10).saturating_add(*c as u32 - '0' as u32))
 }
 
 fn full_dates(chars: &[char]) -> Vec<FoundDate> {
     let runs = digit_runs(chars);
     let mut found = Vec::new();
     let valid = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).is_some();
-    let mut push = |start: usize, end: usize, year: i32| {
-        let birth_like = (1900..=2009).contains(&year) || (year >= 1900 && after_birth_word(chars, start));
+    // A numeric date from 1900 to 2009 reads as a date of birth by itself; a date with its month
+    // written out ("1 januari 2008") is how policy text speaks of history, so only after a birth word.
+    let mut push = |start: usize, end: usize, year: i32, numeric: bool| {
+        let birth_like = (numeric && (1900..=2009).contains(&year)) || (year >= 1900 && after_birth_word(chars, start));
         found.push(FoundDate { start, end, birth_like });
     };
     // Numeric dates: three runs joined by the same single separator.
@@ -460,14 +497,14 @@ fn full_dates(chars: &[char]) -> Vec<FoundDate> {
         }
         let (x, y, z) = (number(chars, a), number(chars, b), number(chars, c));
         if a.len() <= 2 && b.len() <= 2 && c.len() == 4 && valid(z as i32, y, x) {
-            push(a.start, c.end, z as i32);
+            push(a.start, c.end, z as i32, true);
         } else if a.len() == 4 && b.len() <= 2 && c.len() <= 2 && valid(x as i32, y, z) {
-            push(a.start, c.end, x as i32);
+            push(a.start, c.end, x as i32, true);
         } else if a.len() == 2 && b.len() == 2 && c.len() == 2 && sep != '.' {
             // dd-mm-yy: 30–99 read as 19yy, 00–29 as 20yy.
             let year = if z >= 30 { 1900 + z as i32 } else { 2000 + z as i32 };
             if valid(year, y, x) {
-                push(a.start, c.end, year);
+                push(a.start, c.end, year, true);
             }
         }
     }
@@ -486,7 +523,7 @@ fn full_dates(chars: &[char]) -> Vec<FoundDate> {
             && let Some(year) = year_after(chars, &runs, p, false)
             && valid(year.1 as i32, month, number(chars, *day))
         {
-            push(day.start, year.0, year.1 as i32);
+            push(day.start, year.0, year.1 as i32, false);
             continue;
         }
         // Day after: "<month> <day>, <year>".
@@ -495,7 +532,7 @@ fn full_dates(chars: &[char]) -> Vec<FoundDate> {
             && let Some(year) = year_after(chars, &runs, day.end, true)
             && valid(year.1 as i32, month, number(chars, *day))
         {
-            push(ws, year.0, year.1 as i32);
+            push(ws, year.0, year.1 as i32, false);
         }
     }
     found

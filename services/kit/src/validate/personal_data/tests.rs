@@ -109,6 +109,9 @@ fn numbers_that_fail_the_check_or_are_not_bsns_pass() {
         // Letters glued on: VAT numbers and IBANs.
         "btw NL123456782B01",
         "IBAN NL91ABNA0417164300",
+        // An IBAN written in groups, as printed: the account number is not a phone number.
+        "Betaling op NL91 ABNA 0417 1643 00",
+        "rekening NL20 INGB 0001 2345 67 t.n.v. de stichting",
         // Amounts.
         "een volume van € 123.456.782 per jaar",
         "EUR 123456782 over drie jaar",
@@ -132,10 +135,8 @@ fn dates_of_birth_are_refused() {
             "1985/3/12",
             "1-2-1970",
             "geb. 12-03-85",
-            "12 maart 1985",
-            "12 mrt. 1985",
-            "3 december 1999",
-            "March 12, 1985",
+            "geboren 12 maart 1985",
+            "geb. 12 mrt. 1985",
             "born 12 March 1985",
             "31-12-2009",
             // Any full date after a birth word.
@@ -153,6 +154,13 @@ fn planning_dates_and_partial_dates_pass() {
         "verwacht tussen 15-03-2026 en 30-06-2026",
         "1 januari 2026",
         "sinds 12-03-2015",
+        // Written-out dates are history in policy text unless a birth word precedes them.
+        "Sinds 1 januari 2008 valt de ggz onder de Zvw",
+        "3 december 1999",
+        "March 12, 1985",
+        // Runs too long to be a day, month or year (once a multiply overflow).
+        "99999999999-1-1",
+        "1-1-99999999999",
         "2026-09-30",
         "maart 1985",
         "in 1985 opgericht",
@@ -264,4 +272,11 @@ fn mixed_personal_data_names_the_first_kind() {
     assert_eq!(find(text, &[PersonalData::DateOfBirth]), Some(PersonalData::DateOfBirth));
     assert_eq!(find(text, &[PersonalData::Email]), Some(PersonalData::Email));
     assert_eq!(find(text, &[PersonalData::Phone]), Some(PersonalData::Phone));
+}
+
+#[test]
+fn a_bsn_glued_to_its_label_is_refused() {
+    refused(PersonalData::Bsn, &["bsn123456782", "BSN123456782", "BSN:123456782", "cliënt (bsn 123456782)"]);
+    // Other letters glued on still mark another kind of number.
+    accepted(&["abcbsn123456782x", "ref AB123456782"]);
 }
