@@ -380,7 +380,9 @@ impl Mutation {
             let txn = begin(ctx).await?;
             let now = Utc::now();
             let model = escalation::ActiveModel {
-                id: Set(new_id()),
+                // Random, not time-ordered like `new_id`: a decided escalation's id is public, and a
+                // UUIDv7 would carry the raise time that `raisedAt` keeps from outsiders.
+                id: Set(uuid::Uuid::new_v4().to_string()),
                 region_code: Set(input.region_code.clone()),
                 category: Set(input.category.as_str().to_owned()),
                 target_group: Set(target_group),

@@ -170,6 +170,8 @@ async fn undecided_escalation_is_invisible_to_patient_org_and_municipality() {
 async fn decided_escalation_shows_only_public_fields_to_outsiders() {
     let app = TestApp::spawn().await;
     let (id, _) = app.decided_escalation().await;
+    // The public id carries no time: a UUIDv7 would give away the raise time hidden below.
+    assert_eq!(uuid::Uuid::parse_str(&id).expect("a UUID").get_version_num(), 4, "{id}");
     for (who, caller) in [
         ("patient organisation", patient_org()),
         ("municipality", municipality()),
