@@ -198,6 +198,14 @@ async fn dev_hub_serves_demo_data_and_enforces_the_access_matrix() {
         .collect();
     assert_eq!(codes, ["FORBIDDEN", "FORBIDDEN"], "{detail:#}");
 
+    // The public schema draws the country: every demo region on its own tile of the map.
+    let map = hub.gql(&patient_org, "{ regions(first: 100) { nodes { code tile { row column } } } }", json!({})).await;
+    let regions = map["data"]["regions"]["nodes"].as_array().expect("regions").clone();
+    assert_eq!(regions.len(), 31, "{map:#}");
+    let tiles: std::collections::HashSet<String> = regions.iter().map(|r| r["tile"].to_string()).collect();
+    assert_eq!(tiles.len(), 31, "one tile per region: {map:#}");
+    assert!(regions.iter().all(|r| r["tile"]["row"].is_i64()), "{map:#}");
+
     let status = hub.stop();
     assert!(status.success(), "ggzhub dev exits cleanly on SIGTERM: {status}");
 }

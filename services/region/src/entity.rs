@@ -20,6 +20,10 @@ pub mod region {
         pub neighbours: Json,
         /// The coordinating insurer's organisation id.
         pub coordinating_insurer_id: Option<String>,
+        /// Row of the region's tile on the schematic map (0 at the top).
+        pub map_row: Option<i32>,
+        /// Column of the region's tile on the schematic map (0 at the left).
+        pub map_column: Option<i32>,
         /// Optimistic-concurrency version.
         pub version: i32,
         /// Created at.

@@ -9,7 +9,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(ggzhub_kit::audit::CreateAuditLog), Box::new(CreateRegionTables)]
+        vec![Box::new(ggzhub_kit::audit::CreateAuditLog), Box::new(CreateRegionTables), Box::new(AddRegionMapTiles)]
     }
 
     fn migration_table_name() -> sea_orm::DynIden {
@@ -273,6 +273,36 @@ impl MigrationTrait for CreateRegionTables {
             "organisations",
         ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Each region's tile on a schematic map of the Netherlands: a row and a column, one tile per
+/// region and kind of region (a unique index; NULLs, for regions without a tile, never clash).
+struct AddRegionMapTiles;
+
+impl MigrationName for AddRegionMapTiles {
+    fn name(&self) -> &str {
+        "m0002_region_map_tiles"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for AddRegionMapTiles {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One alteration per statement: SQLite's builder allows no more.
+        for column in ["map_row", "map_column"] {
+            m.alter_table(Table::alter().table("regions").add_column(integer_null(column)).to_owned()).await?;
+        }
+        index(m, "regions_map_tile", "regions", &["kind", "map_row", "map_column"], true).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("regions_map_tile").table("regions").to_owned()).await?;
+        for column in ["map_column", "map_row"] {
+            m.alter_table(Table::alter().table("regions").drop_column(column).to_owned()).await?;
         }
         Ok(())
     }

@@ -42,6 +42,15 @@ struct RegionRow {
     kind: RegionKind,
     neighbours: Vec<String>,
     coordinating_insurer_id: Option<String>,
+    #[serde(default)]
+    tile: Option<TileRow>,
+}
+
+/// A region's tile on the schematic map.
+#[derive(Deserialize, Debug, Clone, Copy)]
+struct TileRow {
+    row: i32,
+    column: i32,
 }
 
 /// An organisation in the demo files.
@@ -268,6 +277,8 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
             kind: Set(r.kind.as_str().to_owned()),
             neighbours: Set(json!(r.neighbours)),
             coordinating_insurer_id: Set(r.coordinating_insurer_id.clone()),
+            map_row: Set(r.tile.map(|t| t.row)),
+            map_column: Set(r.tile.map(|t| t.column)),
             version,
             created_at,
             updated_at,
@@ -439,4 +450,41 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
         waiting_times: waits.len(),
         signals: signals.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use super::*;
+
+    /// The demo regions' tile map is recognisably the Netherlands: every region has its own tile,
+    /// Groningen is top right, Zeeland bottom left, Zuid-Limburg bottom right, and each region's
+    /// tile touches (sides or corners) at least one of its real neighbours.
+    #[test]
+    fn the_demo_tile_map_looks_like_the_netherlands() {
+        let regions: Vec<RegionRow> = parse(&Source::Demo, "regions.json").expect("demo regions parse");
+        let tiles: HashMap<&str, TileRow> = regions
+            .iter()
+            .map(|r| (r.code.as_str(), r.tile.unwrap_or_else(|| panic!("{} has a tile", r.code))))
+            .collect();
+        let distinct: HashSet<(i32, i32)> = tiles.values().map(|t| (t.row, t.column)).collect();
+        assert_eq!(distinct.len(), regions.len(), "one tile per region");
+        let max_row = tiles.values().map(|t| t.row).max().expect("tiles");
+        let max_column = tiles.values().map(|t| t.column).max().expect("tiles");
+        let groningen = tiles["groningen"];
+        assert_eq!((groningen.row, groningen.column), (0, max_column), "Groningen top right");
+        let zeeland = tiles["zeeland"];
+        assert!(zeeland.row >= max_row - 1 && zeeland.column <= 1, "Zeeland bottom left: {zeeland:?}");
+        let limburg = tiles["zuid-limburg"];
+        assert_eq!((limburg.row, limburg.column), (max_row, max_column), "Zuid-Limburg bottom right");
+        for r in &regions {
+            let t = tiles[r.code.as_str()];
+            let touches = r.neighbours.iter().any(|n| {
+                let o = tiles[n.as_str()];
+                (o.row - t.row).abs() <= 1 && (o.column - t.column).abs() <= 1
+            });
+            assert!(touches, "{} touches one of its neighbours {:?}", r.code, r.neighbours);
+        }
+    }
 }

@@ -674,6 +674,8 @@ async fn insert_region_fixture(db: &DatabaseConnection) {
             kind: Set("IZA".to_owned()),
             neighbours: Set(json!(neighbours)),
             coordinating_insurer_id: Set(Some(insurer.to_string())),
+            map_row: Set(None),
+            map_column: Set(None),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

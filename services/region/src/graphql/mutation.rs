@@ -38,6 +38,43 @@ pub struct CreateRegionInput {
     pub neighbours: Vec<String>,
     /// Coordinating insurer id (an `INSURER` organisation).
     pub coordinating_insurer_id: Option<ID>,
+    /// The region's tile on the schematic map (free among regions of its kind).
+    pub tile: Option<MapTileInput>,
+}
+
+/// A tile on the schematic map: row and column from 0 to 29.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct MapTileInput {
+    /// Row, 0 at the top.
+    pub row: i32,
+    /// Column, 0 at the left.
+    pub column: i32,
+}
+
+/// The largest row or column a tile may have: room for any regional division of the country.
+const MAX_TILE: i32 = 29;
+
+/// Checks `tile` is on the map and not taken by another region of `kind`.
+async fn free_tile<C: ConnectionTrait>(conn: &C, kind: &str, code: &str, tile: MapTileInput) -> ApiResult<()> {
+    for (field, value) in [("tile.row", tile.row), ("tile.column", tile.column)] {
+        if !(0..=MAX_TILE).contains(&value) {
+            return Err(ApiError::bad_input(format!("{field} must be between 0 and {MAX_TILE}, got {value}")));
+        }
+    }
+    let taken = region::Entity::find()
+        .filter(region::Column::Kind.eq(kind))
+        .filter(region::Column::MapRow.eq(tile.row))
+        .filter(region::Column::MapColumn.eq(tile.column))
+        .filter(region::Column::Code.ne(code))
+        .one(conn)
+        .await?;
+    match taken {
+        Some(other) => Err(ApiError::bad_input(format!(
+            "tile (row {}, column {}) is taken by region {}",
+            tile.row, tile.column, other.code
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Changes to a region (hub operator); omitted fields stay as they are.
@@ -49,6 +86,8 @@ pub struct UpdateRegionInput {
     pub neighbours: Option<Vec<String>>,
     /// Coordinating insurer id.
     pub coordinating_insurer_id: Option<ID>,
+    /// The region's tile on the schematic map (free among regions of its kind).
+    pub tile: Option<MapTileInput>,
 }
 
 /// Input for a new organisation (hub operator).
@@ -272,7 +311,11 @@ where
     E: EntityTrait,
     A: ActiveModelTrait<Entity = E> + Send,
 {
-    let res = E::update_many().set(active).filter(id_col.eq(id)).filter(ver_col.eq(expected)).exec(txn).await?;
+    // A unique value taken by another record in the meantime (a region's map tile) is the
+    // caller's input clashing, not a fault of ours.
+    let res = E::update_many().set(active).filter(id_col.eq(id)).filter(ver_col.eq(expected)).exec(txn).await.map_err(
+        |e| lost_race(e, || ApiError::bad_input(format!("a value of {id} that must be unique was just taken"))),
+    )?;
     if res.rows_affected == 0 {
         return Err(ApiError::conflict(format!(
             "{id} was changed concurrently: reload it and apply your change again"
@@ -472,6 +515,9 @@ impl Mutation {
                 Some(i) => Some(insurer(&txn, i).await?),
                 None => None,
             };
+            if let Some(tile) = input.tile {
+                free_tile(&txn, input.kind.as_str(), &input.code, tile).await?;
+            }
             let now = Utc::now();
             let model = region::ActiveModel {
                 code: Set(input.code.clone()),
@@ -479,6 +525,8 @@ impl Mutation {
                 kind: Set(input.kind.as_str().to_owned()),
                 neighbours: Set(json!(neighbours)),
                 coordinating_insurer_id: Set(insurer_id),
+                map_row: Set(input.tile.map(|t| t.row)),
+                map_column: Set(input.tile.map(|t| t.column)),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -488,7 +536,9 @@ impl Mutation {
             .insert(&txn)
             .await
             .map_err(|e| {
-                lost_race(e, || ApiError::bad_input(format!("region code {} is already in use", input.code)))
+                lost_race(e, || {
+                    ApiError::bad_input(format!("region code {} or its tile is already in use", input.code))
+                })
             })?;
             audit(
                 &txn,
@@ -496,7 +546,8 @@ impl Mutation {
                 "Region",
                 &model.code,
                 "create",
-                json!({"name": model.name, "kind": model.kind, "neighbours": model.neighbours}),
+                json!({"name": model.name, "kind": model.kind, "neighbours": model.neighbours,
+                       "tile": input.tile.map(|t| json!({"row": t.row, "column": t.column}))}),
             )
             .await?;
             txn.commit().await?;
@@ -548,6 +599,12 @@ impl Mutation {
                 let i = insurer(&txn, i).await?;
                 change["coordinatingInsurerId"] = json!(i);
                 active.coordinating_insurer_id = Set(Some(i));
+            }
+            if let Some(tile) = input.tile {
+                free_tile(&txn, &current.kind, &code, tile).await?;
+                change["tile"] = json!({"row": tile.row, "column": tile.column});
+                active.map_row = Set(Some(tile.row));
+                active.map_column = Set(Some(tile.column));
             }
             update_guarded(&txn, active, region::Column::Code, &code, region::Column::Version, expected_version)
                 .await?;

@@ -47,6 +47,19 @@ use ggzhub_kit::record_meta as meta;
 /// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
 pub struct Region(pub region::Model);
 
+/// A region's tile on a schematic map of the Netherlands: one square per region, laid out so that
+/// a Dutch reader recognises the country (Groningen top right, Zeeland bottom left, Limburg bottom
+/// right) and neighbours touch where the grid allows. Schematic, not geography: no boundaries,
+/// no coordinates; IZA and care-office regions each form a map of their own.
+#[derive(async_graphql::SimpleObject, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(tag = "public")]
+pub struct MapTile {
+    /// Row, 0 at the top.
+    pub row: i32,
+    /// Column, 0 at the left.
+    pub column: i32,
+}
+
 /// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
 #[Object]
 impl Region {
@@ -64,6 +77,11 @@ impl Region {
     #[graphql(tag = "public")]
     async fn kind(&self) -> Result<RegionKind> {
         RegionKind::parse(&self.0.kind).ok_or_else(|| stored("region kind"))
+    }
+    /// The region's tile on the schematic map of the Netherlands; `null` when it has none.
+    #[graphql(tag = "public")]
+    async fn tile(&self) -> Option<MapTile> {
+        Some(MapTile { row: self.0.map_row?, column: self.0.map_column? })
     }
     /// Neighbouring regions.
     #[graphql(tag = "public")]

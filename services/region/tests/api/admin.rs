@@ -194,3 +194,42 @@ async fn region_code_already_in_use_is_bad_user_input() {
     let resp = app.graphql(CREATE_REGION).var("input", input).as_caller(&operator()).send().await;
     assert_refused(&resp, "createRegion", "BAD_USER_INPUT");
 }
+
+const REGION_TILE: &str = r#"query($code: String!) { region(code: $code) { tile { row column } } }"#;
+
+#[tokio::test]
+async fn operator_places_regions_on_the_tile_map_one_per_tile_and_kind() {
+    let app = TestApp::spawn().await;
+    let mut input = new_region();
+    input["tile"] = json!({"row": 1, "column": 4});
+    let resp = app.graphql(CREATE_REGION).var("input", input).as_caller(&operator()).send().await;
+    assert_eq!(resp.data()["createRegion"]["code"], "zwolle", "{:#}", resp.body);
+    let read = app.graphql(REGION_TILE).var("code", "zwolle").as_caller(&patient_org()).send().await;
+    assert_eq!(read.data()["region"]["tile"], json!({"row": 1, "column": 4}), "public: {:#}", read.body);
+    let read = app.graphql(REGION_TILE).var("code", "utrecht").as_caller(&patient_org()).send().await;
+    assert!(read.data()["region"]["tile"].is_null(), "no tile yet: {:#}", read.body);
+
+    // Another IZA region may not take zwolle's tile; utrecht moves to a free one.
+    let taken = json!({"tile": {"row": 1, "column": 4}});
+    let resp = app.graphql(UPDATE_REGION).var("code", "utrecht").var("v", 1).var("input", taken.clone());
+    let resp = resp.as_caller(&operator()).send().await;
+    assert_refused(&resp, "updateRegion", "BAD_USER_INPUT");
+    assert!(resp.body["errors"][0]["message"].as_str().expect("message").contains("zwolle"), "{:#}", resp.body);
+    // A care-office region has a map of its own: the same tile is free there.
+    let resp = app.graphql(UPDATE_REGION).var("code", "groningen").var("v", 1).var("input", taken);
+    assert_eq!(resp.as_caller(&operator()).send().await.data()["updateRegion"]["version"], 2);
+    let free = json!({"tile": {"row": 3, "column": 3}});
+    let resp = app.graphql(UPDATE_REGION).var("code", "utrecht").var("v", 1).var("input", free);
+    assert_eq!(resp.as_caller(&operator()).send().await.data()["updateRegion"]["version"], 2);
+    let read = app.graphql(REGION_TILE).var("code", "utrecht").as_caller(&provider_a()).send().await;
+    assert_eq!(read.data()["region"]["tile"], json!({"row": 3, "column": 3}));
+
+    // Off the map, and not the operator.
+    for tile in [json!({"row": -1, "column": 0}), json!({"row": 0, "column": 30})] {
+        let resp = app.graphql(UPDATE_REGION).var("code", "amsterdam").var("v", 1).var("input", json!({"tile": tile}));
+        assert_refused(&resp.as_caller(&operator()).send().await, "updateRegion", "BAD_USER_INPUT");
+    }
+    let resp = app.graphql(UPDATE_REGION).var("code", "amsterdam").var("v", 1);
+    let resp = resp.var("input", json!({"tile": {"row": 5, "column": 5}})).as_caller(&provider_a()).send().await;
+    assert_refused(&resp, "updateRegion", "FORBIDDEN");
+}

@@ -368,6 +368,8 @@ async fn insert_fixture(db: &DatabaseConnection) {
             kind: Set(kind.to_owned()),
             neighbours: Set(json!(neighbours)),
             coordinating_insurer_id: Set(insurer.map(|u| u.to_string())),
+            map_row: Set(None),
+            map_column: Set(None),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
