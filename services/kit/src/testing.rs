@@ -263,6 +263,21 @@ impl GraphqlResponse {
             .and_then(|e| e["extensions"]["code"].as_str().map(str::to_owned))
     }
 
+    /// Asserts the personal-data guard refused `sample` (holding data of `kind`) sent as `field`
+    /// of the mutation `root`: `BAD_USER_INPUT` at `root`, which is `null`, a message naming the
+    /// field and the kind, and not one word of the value repeated anywhere in the answer.
+    #[track_caller]
+    pub fn expect_personal_data_refused(&self, root: &str, field: &str, sample: &str, kind: &str) {
+        assert_eq!(self.error_code_at(&[root]).as_deref(), Some("BAD_USER_INPUT"), "{root}: {:#}", self.body);
+        assert!(self.body["data"][root].is_null(), "{root} must be null when refused: {:#}", self.body);
+        let msg = self.expect_error("BAD_USER_INPUT");
+        assert!(msg.starts_with(&format!("{field} seems to contain personal data")), "{root}: {msg}");
+        assert!(msg.contains(kind), "{root}: {msg} should name {kind}");
+        for word in sample.split_whitespace().filter(|w| w.len() > 3) {
+            assert!(!self.body.to_string().contains(word), "{root}: {word:?} echoed in {:#}", self.body);
+        }
+    }
+
     /// Asserts exactly one error with `code` and returns its message.
     #[track_caller]
     pub fn expect_error(&self, code: &str) -> String {
