@@ -1,0 +1,100 @@
+//! Discovery and the whole Authorization Code flow with PKCE.
+
+use crate::support::*;
+
+#[tokio::test]
+async fn discovery_document_names_the_endpoints_and_offers_only_code_with_s256() {
+    let idp = TestIdp::spawn().await;
+    let doc: serde_json::Value = idp
+        .http
+        .get(idp.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("discovery")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(doc["issuer"], idp.base);
+    assert_eq!(doc["authorization_endpoint"], idp.url("/authorize"));
+    assert_eq!(doc["token_endpoint"], idp.url("/token"));
+    assert_eq!(doc["jwks_uri"], idp.url("/.well-known/jwks.json"));
+    assert_eq!(doc["end_session_endpoint"], idp.url("/end-session"));
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(doc["grant_types_supported"], serde_json::json!(["authorization_code", "client_credentials"]));
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(doc["id_token_signing_alg_values_supported"], serde_json::json!(["EdDSA"]));
+    assert_eq!(doc["subject_types_supported"], serde_json::json!(["public"]));
+    let auth_methods = doc["token_endpoint_auth_methods_supported"].as_array().expect("list");
+    for method in ["client_secret_basic", "client_secret_post", "none"] {
+        assert!(auth_methods.iter().any(|m| m == method), "{method} is advertised");
+    }
+    let scopes = doc["scopes_supported"].as_array().expect("list");
+    for scope in ["openid", "profile", "picture:read"] {
+        assert!(scopes.iter().any(|s| s == scope), "{scope} is advertised");
+    }
+}
+
+#[tokio::test]
+async fn jwks_publishes_the_development_issuer_key_under_its_kid() {
+    let idp = TestIdp::spawn().await;
+    let jwks: serde_json::Value =
+        idp.http.get(idp.url("/.well-known/jwks.json")).send().await.expect("jwks").json().await.expect("json");
+    assert_eq!(jwks, idp.key.jwks());
+    assert_eq!(jwks["keys"][0]["kid"], idp.key.kid());
+}
+
+#[tokio::test]
+async fn pkce_flow_signs_a_demo_person_in_with_state_nonce_and_verifiable_tokens() {
+    let idp = TestIdp::spawn().await;
+    let params = idp.code_for_anna().await;
+    assert_eq!(params["state"], "state-123", "state comes back unchanged");
+    assert_eq!(params["iss"], idp.base, "the response names its issuer (RFC 9207)");
+    let (status, body) = idp.exchange(&params["code"], VERIFIER).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600, "tokens live one hour by default");
+    assert!(body.get("refresh_token").is_none(), "no refresh tokens");
+
+    let access = idp.verify(body["access_token"].as_str().expect("access token"), "gateway").await;
+    assert_eq!(access["sub"], ANNA);
+    assert_eq!(access["org_identifier_scheme"], "URA");
+    assert_eq!(access["org_identifier"], "90000001");
+    assert_eq!(access["name"], "Anna de Vries");
+    assert_eq!(access["client_id"], DASHBOARD);
+    assert_eq!(access["azp"], DASHBOARD);
+    assert_eq!(access["scope"], "", "openid and profile do not narrow the hub scopes");
+    assert!(access["jti"].as_str().is_some_and(|j| !j.is_empty()));
+    assert_eq!(access["exp"].as_i64().expect("exp") - access["iat"].as_i64().expect("iat"), 3600);
+    for absent in ["org", "org_kind", "regions", "roles", "nonce"] {
+        assert!(access.get(absent).is_none(), "the access token carries no {absent}");
+    }
+
+    let id = idp.verify(body["id_token"].as_str().expect("id token"), DASHBOARD).await;
+    assert_eq!(id["aud"], DASHBOARD);
+    assert_eq!(id["sub"], ANNA);
+    assert_eq!(id["nonce"], "nonce-456", "the nonce of the request is in the ID token");
+    assert_eq!(id["org_name"], "GGZ Voorbeeldstad");
+    assert!(id["auth_time"].as_i64().is_some());
+}
+
+#[tokio::test]
+async fn hub_scopes_asked_for_narrow_the_access_token() {
+    let idp = TestIdp::spawn().await;
+    let page = idp.open_page(&[("scope", Some("openid picture:read"))]).await;
+    let response = idp.choose(&page, ANNA, &page.csrf, None).await;
+    let params = query_of(&location(&response));
+    let (status, body) = idp.exchange(&params["code"], VERIFIER).await;
+    assert_eq!(status, 200, "{body}");
+    let access = idp.verify(body["access_token"].as_str().expect("access token"), "gateway").await;
+    assert_eq!(access["scope"], "picture:read");
+}
+
+#[tokio::test]
+async fn token_lifetime_is_configurable() {
+    let idp = TestIdp::spawn_with(|s| s.token_ttl = std::time::Duration::from_secs(300)).await;
+    let params = idp.code_for_anna().await;
+    let (_, body) = idp.exchange(&params["code"], VERIFIER).await;
+    assert_eq!(body["expires_in"], 300);
+    let id = idp.verify(body["id_token"].as_str().expect("id token"), DASHBOARD).await;
+    assert_eq!(id["exp"].as_i64().expect("exp") - id["iat"].as_i64().expect("iat"), 300);
+}
