@@ -213,3 +213,16 @@ pub(crate) fn kind_in_dutch(kind: &str) -> &str {
         other => other,
     }
 }
+
+/// The same, plural, for the headings of the sign-in page.
+pub(crate) fn kind_plural_in_dutch(kind: &str) -> &str {
+    match kind {
+        "PROVIDER" => "Zorgaanbieders",
+        "INSURER" => "Zorgverzekeraars",
+        "PATIENT_ORGANISATION" => "Patiëntenorganisaties",
+        "MUNICIPALITY" => "Gemeenten",
+        "NATIONAL_TABLE" => "Landelijke tafel",
+        "HUB_OPERATOR" => "Beheer van de hub",
+        other => other,
+    }
+}

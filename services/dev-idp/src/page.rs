@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
-use crate::model::{Account, kind_in_dutch};
+use crate::model::{Account, kind_in_dutch, kind_plural_in_dutch};
 
 const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;line-height:1.5;color:#1a1a1a;background:#fff;margin:0}\
 main{max-width:44rem;margin:0 auto;padding:1rem 1.5rem 3rem}\
 h1{font-size:1.75rem;margin:1rem 0}\
+h2{font-size:1.3rem;margin:1.5rem 0 .5rem}\
 .let-op{border-left:.3rem solid #b35900;background:#fff4e5;padding:.5rem 1rem}\
 .fout{border-left:.3rem solid #b00020;background:#fdecee;padding:.5rem 1rem}\
 fieldset{border:1px solid #767676;border-radius:.25rem;margin:1rem 0;padding:.5rem 1rem}\
@@ -122,23 +123,20 @@ pub(crate) fn choice(page: &ChoicePage<'_>, status: StatusCode) -> Response {
         escape(page.request_id),
         escape(page.csrf)
     ));
-    for (a, account) in page.accounts.iter().enumerate().filter(|(_, a)| !a.persons.is_empty()) {
-        body.push_str(&format!(
-            "<fieldset>\n<legend>{} <span class=\"soort\">({}, {} {})</span></legend>\n",
-            escape(&account.organisation),
-            escape(kind_in_dutch(&account.kind)),
-            escape(&account.scheme),
-            escape(&account.identifier)
-        ));
-        for (p, person) in account.persons.iter().enumerate() {
-            body.push_str(&format!(
-                "<div class=\"keuze\"><input type=\"radio\" name=\"person\" id=\"persoon-{a}-{p}\" value=\"{}\" required>\
-                 <label for=\"persoon-{a}-{p}\">{}</label></div>\n",
-                escape(&person.subject),
-                escape(&person.name)
-            ));
+    // Grouped by kind under a heading each, in the order the kinds first appear: with a hundred
+    // organisations a person finds theirs by kind first.
+    let mut kinds: Vec<&str> = Vec::new();
+    for account in page.accounts.iter().filter(|a| !a.persons.is_empty()) {
+        if !kinds.contains(&account.kind.as_str()) {
+            kinds.push(&account.kind);
         }
-        body.push_str("</fieldset>\n");
+    }
+    for kind in kinds {
+        body.push_str(&format!("<h2>{}</h2>\n", escape(kind_plural_in_dutch(kind))));
+        let of_kind = page.accounts.iter().enumerate().filter(|(_, a)| a.kind == kind && !a.persons.is_empty());
+        for (a, account) in of_kind {
+            push_account(&mut body, a, account);
+        }
     }
     body.push_str(
         "<button type=\"submit\" name=\"action\" value=\"sign_in\">Inloggen</button>\
@@ -150,6 +148,26 @@ pub(crate) fn choice(page: &ChoicePage<'_>, status: StatusCode) -> Response {
         headers.insert(header::SET_COOKIE, cookie);
     }
     (status, headers, document("Inloggen", &body)).into_response()
+}
+
+/// One organisation's fieldset with a radio button per person.
+fn push_account(body: &mut String, a: usize, account: &Account) {
+    body.push_str(&format!(
+        "<fieldset>\n<legend>{} <span class=\"soort\">({}, {} {})</span></legend>\n",
+        escape(&account.organisation),
+        escape(kind_in_dutch(&account.kind)),
+        escape(&account.scheme),
+        escape(&account.identifier)
+    ));
+    for (p, person) in account.persons.iter().enumerate() {
+        body.push_str(&format!(
+            "<div class=\"keuze\"><input type=\"radio\" name=\"person\" id=\"persoon-{a}-{p}\" value=\"{}\" required>\
+                 <label for=\"persoon-{a}-{p}\">{}</label></div>\n",
+            escape(&person.subject),
+            escape(&person.name)
+        ));
+    }
+    body.push_str("</fieldset>\n");
 }
 
 /// A page saying why the request cannot go on. Never redirects: used when the client or its

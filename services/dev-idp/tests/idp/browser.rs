@@ -24,7 +24,7 @@ async fn the_sign_in_page_is_plain_dutch_html_under_a_strict_policy() {
     assert!(html.contains("<label for=\"persoon-0-0\">Anna de Vries</label>"));
     assert!(html.contains("id=\"persoon-0-0\" value=\"demo:90000001:1\""));
     assert!(html.contains("Bram &lt;Jansen&gt;"), "names are escaped");
-    assert!(html.contains("Zorgverzekeraar"));
+    assert!(html.contains("<h2>Zorgaanbieders</h2>") && html.contains("<h2>Zorgverzekeraars</h2>"), "grouped by kind");
     assert!(html.contains(">Inloggen</button>"));
 }
 
