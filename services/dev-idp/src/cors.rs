@@ -1,5 +1,5 @@
 //! CORS for the endpoints a browser application calls from script (discovery, JWKS, token,
-//! end-session): only the registered clients' web origins get an answer they can read.
+//! userinfo, end-session): only the registered clients' web origins get an answer they can read.
 
 use std::sync::Arc;
 

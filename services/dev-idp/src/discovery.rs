@@ -44,6 +44,7 @@ pub(crate) async fn configuration(State(p): State<Arc<Provider>>) -> impl IntoRe
         "authorization_endpoint": p.endpoint("/authorize"),
         "token_endpoint": p.endpoint("/token"),
         "jwks_uri": p.endpoint("/.well-known/jwks.json"),
+        "userinfo_endpoint": p.endpoint("/userinfo"),
         "end_session_endpoint": p.endpoint("/end-session"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -8,6 +8,7 @@
 //!   and person (there are no passwords: it is for development and demonstrations only);
 //! - `/token`: `authorization_code` (single-use codes, 60 s) and `client_credentials`
 //!   (confidential clients, `client_secret_basic` or `client_secret_post`), errors as RFC 6749 §5.2;
+//! - `/userinfo`: the person and organisation an access token speaks for;
 //! - `/end-session`: sign-out, back to a registered `post_logout_redirect_uri` only.
 //!
 //! No refresh tokens: when the access token expires the client sends the person to sign in again.
@@ -24,6 +25,7 @@ mod page;
 mod params;
 mod store;
 mod token;
+mod userinfo;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -172,6 +174,7 @@ impl DevIdp {
             .route("/.well-known/jwks.json", get(discovery::jwks))
             .route("/token", axum::routing::post(token::token))
             .route("/end-session", get(logout::end_session).post(logout::end_session_form))
+            .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
             .layer(axum::middleware::from_fn_with_state(self.provider.clone(), cors::cors));
         axum::Router::new()
             .route("/authorize", get(authorize::show).post(authorize::answer))

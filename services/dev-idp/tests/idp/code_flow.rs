@@ -19,6 +19,7 @@ async fn discovery_document_names_the_endpoints_and_offers_only_code_with_s256()
     assert_eq!(doc["token_endpoint"], idp.url("/token"));
     assert_eq!(doc["jwks_uri"], idp.url("/.well-known/jwks.json"));
     assert_eq!(doc["end_session_endpoint"], idp.url("/end-session"));
+    assert_eq!(doc["userinfo_endpoint"], idp.url("/userinfo"));
     assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(doc["grant_types_supported"], serde_json::json!(["authorization_code", "client_credentials"]));
     assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
@@ -97,4 +98,35 @@ async fn token_lifetime_is_configurable() {
     assert_eq!(body["expires_in"], 300);
     let id = idp.verify(body["id_token"].as_str().expect("id token"), DASHBOARD).await;
     assert_eq!(id["exp"].as_i64().expect("exp") - id["iat"].as_i64().expect("iat"), 300);
+}
+
+#[tokio::test]
+async fn userinfo_answers_for_a_valid_access_token_only() {
+    let idp = TestIdp::spawn().await;
+    let params = idp.code_for_anna().await;
+    let (_, body) = idp.exchange(&params["code"], VERIFIER).await;
+    let userinfo = |token: Option<String>| {
+        let mut request = idp.http.get(idp.url("/userinfo"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let access = body["access_token"].as_str().expect("access token").to_owned();
+    let response = userinfo(Some(access.clone())).await.expect("userinfo");
+    assert_eq!(response.status(), 200);
+    let info: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(info["sub"], ANNA);
+    assert_eq!(info["name"], "Anna de Vries");
+    assert_eq!(info["org_identifier"], "90000001");
+    assert_eq!(info["org_name"], "GGZ Voorbeeldstad");
+
+    let id_token = body["id_token"].as_str().expect("id token").to_owned();
+    for token in [None, Some("not-a-token".to_owned()), Some(id_token)] {
+        let response = userinfo(token).await.expect("userinfo");
+        assert_eq!(response.status(), 401);
+        assert!(response.headers()["www-authenticate"].to_str().expect("ascii").starts_with("Bearer"));
+    }
+    idp.let_pass(std::time::Duration::from_secs(3601));
+    assert_eq!(userinfo(Some(access)).await.expect("userinfo").status(), 401, "expired");
 }
