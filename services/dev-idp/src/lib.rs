@@ -178,6 +178,9 @@ impl DevIdp {
             .layer(axum::middleware::from_fn_with_state(self.provider.clone(), cors::cors));
         axum::Router::new()
             .route("/authorize", get(authorize::show).post(authorize::answer))
+            // Browsers ask for it on every page; a 404 there is a console error in the dashboard's
+            // browser tests.
+            .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
             .merge(scripted)
             .with_state(self.provider.clone())
     }

@@ -26,6 +26,8 @@ async fn the_sign_in_page_is_plain_dutch_html_under_a_strict_policy() {
     assert!(html.contains("Bram &lt;Jansen&gt;"), "names are escaped");
     assert!(html.contains("<h2>Zorgaanbieders</h2>") && html.contains("<h2>Zorgverzekeraars</h2>"), "grouped by kind");
     assert!(html.contains(">Inloggen</button>"));
+    let icon = idp.http.get(idp.url("/favicon.ico")).send().await.expect("favicon");
+    assert_eq!(icon.status(), 204, "no 404 in the browser's console");
 }
 
 #[tokio::test]
