@@ -22,23 +22,27 @@ const MAX_STATE_LEN: usize = 512;
 
 /// `GET /authorize`: the authorization request.
 pub(crate) async fn show(State(p): State<Arc<Provider>>, RawQuery(query): RawQuery) -> Response {
-    let query = query.unwrap_or_default();
-    let params = match params::parse(query.as_bytes()) {
-        Ok(params) => params,
-        Err(name) => return page::error(StatusCode::BAD_REQUEST, &format!("De parameter {name} is niet goed.")),
-    };
-    let Some(client) = params::get(&params, "client_id").and_then(|id| p.clients.get(id)) else {
+    match params::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => start(&p, &params),
+        Err(name) => page::error(StatusCode::BAD_REQUEST, &format!("De parameter {name} is niet goed.")),
+    }
+}
+
+/// Checks an authorization request (sent as a query or, OpenID Connect Core §3.1.2.1, as a
+/// form) and shows the page to answer it.
+fn start(p: &Provider, params: &HashMap<String, String>) -> Response {
+    let Some(client) = params::get(params, "client_id").and_then(|id| p.clients.get(id)) else {
         return page::error(StatusCode::BAD_REQUEST, "De toepassing is hier niet bekend (client_id).");
     };
     let Some(redirect_uri) =
-        params::get(&params, "redirect_uri").filter(|uri| client.redirect_uris.iter().any(|r| r == uri))
+        params::get(params, "redirect_uri").filter(|uri| client.redirect_uris.iter().any(|r| r == uri))
     else {
         return page::error(
             StatusCode::BAD_REQUEST,
             "Het terugstuuradres (redirect_uri) is niet geregistreerd voor deze toepassing.",
         );
     };
-    let state = params::get(&params, "state");
+    let state = params::get(params, "state");
     let refuse = |error: &str, description: &str| {
         let mut extra = vec![("error", error), ("error_description", description)];
         if let Some(state) = state {
@@ -50,7 +54,7 @@ pub(crate) async fn show(State(p): State<Arc<Provider>>, RawQuery(query): RawQue
             |location| params::redirect(&location),
         )
     };
-    let request = match check(&params) {
+    let request = match check(params) {
         Ok(request) => request,
         Err((error, description)) => return refuse(error, &description),
     };
@@ -73,7 +77,7 @@ pub(crate) async fn show(State(p): State<Arc<Provider>>, RawQuery(query): RawQue
     if p.store.insert_request(request_id.clone(), pending, now).is_err() {
         return refuse("temporarily_unavailable", "too many sign-ins in progress");
     }
-    let cookie = csrf_cookie(&p, &request_id, &csrf);
+    let cookie = csrf_cookie(p, &request_id, &csrf);
     page::choice(
         &ChoicePage {
             client_id: &client.id,
@@ -145,8 +149,20 @@ fn check(params: &HashMap<String, String>) -> Result<Checked, (&'static str, Str
     })
 }
 
-/// `POST /authorize`: the person's choice on the page.
+/// `POST /authorize`: the person's choice on the page, or an authorization request sent as a
+/// form (it names a `response_type`; the page's form never does).
 pub(crate) async fn answer(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(form) = params::parse(&body) else {
+        return page::error(StatusCode::BAD_REQUEST, "Het formulier is niet goed.");
+    };
+    if form.contains_key("response_type") {
+        return start(&p, &form);
+    }
+    choose(&p, &headers, &form)
+}
+
+/// The person's choice on the page.
+fn choose(p: &Provider, headers: &HeaderMap, form: &HashMap<String, String>) -> Response {
     let expired = || {
         page::error(
             StatusCode::BAD_REQUEST,
@@ -161,25 +177,24 @@ pub(crate) async fn answer(State(p): State<Arc<Provider>>, headers: HeaderMap, b
     {
         return page::error(StatusCode::FORBIDDEN, "Dit formulier komt niet van deze inlogpagina.");
     }
-    let Ok(form) = params::parse(&body) else { return expired() };
     let now = p.now();
-    let Some(request_id) = params::get(&form, "request") else { return expired() };
+    let Some(request_id) = params::get(form, "request") else { return expired() };
     let Some(pending) = p.store.request(request_id, now) else { return expired() };
-    let cookie = cookie_value(&headers, &cookie_name(request_id));
-    let csrf_ok = params::get(&form, "csrf").is_some_and(|c| crypto::secrets_equal(c, &pending.csrf))
+    let cookie = cookie_value(headers, &cookie_name(request_id));
+    let csrf_ok = params::get(form, "csrf").is_some_and(|c| crypto::secrets_equal(c, &pending.csrf))
         && cookie.is_some_and(|c| crypto::secrets_equal(&c, &pending.csrf));
     if !csrf_ok {
         return expired();
     }
-    if params::get(&form, "action") == Some("cancel") {
+    if params::get(form, "action") == Some("cancel") {
         p.store.remove_request(request_id);
         return back_to_client(
-            &p,
+            p,
             &pending,
             &[("error", "access_denied"), ("error_description", "the person cancelled signing in")],
         );
     }
-    let chosen = params::get(&form, "person").and_then(|subject| p.person(subject));
+    let chosen = params::get(form, "person").and_then(|subject| p.person(subject));
     let Some((account, person)) = chosen else {
         let redirect_origin = params::origin_of(&pending.redirect_uri).unwrap_or_default();
         return page::choice(
@@ -213,13 +228,13 @@ pub(crate) async fn answer(State(p): State<Arc<Provider>>, headers: HeaderMap, b
     };
     if p.store.insert_code(code.clone(), grant, now).is_err() {
         return back_to_client(
-            &p,
+            p,
             &pending,
             &[("error", "temporarily_unavailable"), ("error_description", "too many sign-ins in progress")],
         );
     }
     tracing::debug!(client = %pending.client_id, "authorization code issued");
-    back_to_client(&p, &pending, &[("code", &code)])
+    back_to_client(p, &pending, &[("code", &code)])
 }
 
 /// Redirects to the request's (registered) redirect URI with `extra`, `state` and `iss`.

@@ -130,3 +130,35 @@ async fn userinfo_answers_for_a_valid_access_token_only() {
     idp.let_pass(std::time::Duration::from_secs(3601));
     assert_eq!(userinfo(Some(access)).await.expect("userinfo").status(), 401, "expired");
 }
+
+#[tokio::test]
+async fn an_authorization_request_may_come_as_a_form_post() {
+    let idp = TestIdp::spawn().await;
+    let challenge = s256(VERIFIER);
+    let form = [
+        ("response_type", "code"),
+        ("client_id", DASHBOARD),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid"),
+        ("state", "posted"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let post = |form: Vec<(&'static str, String)>| {
+        idp.http
+            .post(idp.url("/authorize"))
+            .header("origin", DASHBOARD_ORIGIN)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).expect("form"))
+            .send()
+    };
+    let owned = |f: &[(&'static str, &str)]| f.iter().map(|(k, v)| (*k, (*v).to_owned())).collect::<Vec<_>>();
+    let page = post(owned(&form)).await.expect("post");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("name=\"csrf\""));
+    let mut plain = owned(&form);
+    plain.retain(|(k, _)| *k != "code_challenge_method");
+    let refused = post(plain).await.expect("post");
+    assert_eq!(refused.status(), 303);
+    assert_eq!(query_of(&location(&refused))["error"], "invalid_request");
+}
