@@ -143,7 +143,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let idp = identity_provider(&args, &issuer_key, issuer_addr, gateway_addr)?;
+    // TEMPORARY accounts: the register's (`accounts_for_issuer`) replace them.
+    let idp = identity_provider(&args, &issuer_key, issuer_addr, gateway_addr, temporary_accounts()?)?;
     let issuer = tokio::spawn(ggzhub_kit::server::serve(
         issuer_listener,
         ggzhub_kit::server::layers(idp.provider.router(), HttpLimits::default()),
@@ -277,14 +278,15 @@ struct DevIdentityProvider {
     clients_path: PathBuf,
 }
 
-/// Builds the development identity provider: the dashboard as a public client on the gateway's
-/// origins, one confidential client per account (secrets written to `demo-clients.json`, never
+/// Builds the development identity provider for `accounts`: the dashboard as a public client on
+/// the gateway's origins, one confidential client per account (secrets written to `demo-clients.json`, never
 /// printed).
 fn identity_provider(
     args: &DevArgs,
     issuer_key: &SigningKey,
     issuer_addr: SocketAddr,
     gateway_addr: SocketAddr,
+    accounts: Vec<ggzhub_dev_idp::Account>,
 ) -> anyhow::Result<DevIdentityProvider> {
     let loopback = |addr: SocketAddr| {
         let ip = if addr.ip().is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
@@ -294,7 +296,6 @@ fn identity_provider(
     let mut origins =
         vec![format!("http://{}", loopback(gateway_addr)), format!("http://localhost:{}", gateway_addr.port())];
     origins.dedup();
-    let accounts = temporary_accounts()?;
     let clients = ggzhub_dev_idp::demo_clients(&accounts, &origins);
     let clients_path = args.data_dir.join("demo-clients.json");
     let document = ggzhub_dev_idp::clients_document(&issuer, &accounts, &clients);
