@@ -41,10 +41,14 @@ pub struct DevArgs {
     /// Port of the contracting subgraph (0 picks a free port).
     #[arg(long, default_value_t = 4003)]
     contracting_port: u16,
-    /// Port of the development identity provider, which publishes its JWKS (0 picks a free
-    /// port).
+    /// Port of the development identity provider, an OpenID Connect provider for the demo
+    /// organisations (0 picks a free port).
     #[arg(long, default_value_t = 4005)]
     issuer_port: u16,
+    /// Lifetime of the tokens the development identity provider issues (sign-in and client
+    /// credentials; no refresh tokens).
+    #[arg(long, default_value = "1h", value_parser = crate::cli::parse_ttl)]
+    idp_token_ttl: Duration,
     /// Lifetime of the printed demo tokens.
     #[arg(long, default_value = "12h", value_parser = crate::cli::parse_ttl)]
     token_ttl: Duration,
@@ -139,16 +143,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let jwks = Arc::new(issuer_key.jwks());
-    let issuer_app = axum::Router::new().route(
-        "/.well-known/jwks.json",
-        axum::routing::get(move || {
-            let jwks = jwks.clone();
-            async move { axum::Json((*jwks).clone()) }
-        }),
-    );
-    let issuer = tokio::spawn(ggzhub_kit::server::serve(issuer_listener, issuer_app, stopped(stop_rx.clone())));
-    let jwks_url = format!("http://{issuer_addr}/.well-known/jwks.json");
+    // TEMPORARY accounts: the register's (`accounts_for_issuer`) replace them.
+    let idp = identity_provider(&args, &issuer_key, issuer_addr, gateway_addr, temporary_accounts()?)?;
+    let issuer = tokio::spawn(ggzhub_kit::server::serve(
+        issuer_listener,
+        ggzhub_kit::server::layers(idp.provider.router(), HttpLimits::default()),
+        stopped(stop_rx.clone()),
+    ));
+    let jwks_url = format!("{}/.well-known/jwks.json", idp.provider.issuer());
     let region = tokio::spawn(ggzhub_kit::server::serve(region_listener, region_app, stopped(stop_rx.clone())));
     let national = tokio::spawn(ggzhub_kit::server::serve(national_listener, national_app, stopped(stop_rx.clone())));
     let contracting =
@@ -237,7 +239,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("  national-table subgraph  http://{national_addr}/graphql");
     println!("  contracting subgraph     http://{contracting_addr}/graphql");
     println!("  health                   http://<each>/health/ready");
-    println!("  identity provider (dev)  {jwks_url}");
+    println!("  identity provider (dev)  {}/.well-known/openid-configuration", idp.provider.issuer());
+    println!("    sign-in clients        {} (PKCE, public)", ggzhub_dev_idp::DASHBOARD_CLIENT_ID);
+    println!("    machine clients        client credentials; secrets in {}", idp.clients_path.display());
+    for ids in idp.machine_ids.chunks(4) {
+        println!("                           {}", ids.join(", "));
+    }
     println!(
         "\nDemo organisation tokens, for the gateway (subgraphs accept only the gateway's internal tokens; also in {}):",
         tokens_path.display()
@@ -262,6 +269,70 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     issuer.await.context("identity provider task")??;
     tracing::info!("dev hub stopped");
     Ok(())
+}
+
+/// The development identity provider of `ggzhub dev`, and what to print about it.
+struct DevIdentityProvider {
+    provider: ggzhub_dev_idp::DevIdp,
+    machine_ids: Vec<String>,
+    clients_path: PathBuf,
+}
+
+/// Builds the development identity provider for `accounts`: the dashboard as a public client on
+/// the gateway's origins, one confidential client per account (secrets written to `demo-clients.json`, never
+/// printed).
+fn identity_provider(
+    args: &DevArgs,
+    issuer_key: &SigningKey,
+    issuer_addr: SocketAddr,
+    gateway_addr: SocketAddr,
+    accounts: Vec<ggzhub_dev_idp::Account>,
+) -> anyhow::Result<DevIdentityProvider> {
+    let loopback = |addr: SocketAddr| {
+        let ip = if addr.ip().is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
+        SocketAddr::new(ip, addr.port())
+    };
+    let issuer = format!("http://{}", loopback(issuer_addr));
+    let mut origins =
+        vec![format!("http://{}", loopback(gateway_addr)), format!("http://localhost:{}", gateway_addr.port())];
+    origins.dedup();
+    let clients = ggzhub_dev_idp::demo_clients(&accounts, &origins);
+    let clients_path = args.data_dir.join("demo-clients.json");
+    let document = ggzhub_dev_idp::clients_document(&issuer, &accounts, &clients);
+    write_private(&clients_path, serde_json::to_string_pretty(&document)?.as_bytes())
+        .with_context(|| format!("writing {}", clients_path.display()))?;
+    let machine_ids = clients.iter().filter(|c| c.secret.is_some()).map(|c| c.id.clone()).collect();
+    let mut settings = ggzhub_dev_idp::Settings::new(&issuer);
+    settings.token_ttl = args.idp_token_ttl;
+    let provider = ggzhub_dev_idp::DevIdp::new(settings, issuer_key, accounts, clients)
+        .context("configuring the development identity provider")?;
+    Ok(DevIdentityProvider { provider, machine_ids, clients_path })
+}
+
+/// TEMPORARY, until the register's accounts are wired in
+/// (`ggzhub_region::register::accounts_for_issuer`): the first demo organisation of each kind,
+/// under a placeholder KvK number.
+fn temporary_accounts() -> anyhow::Result<Vec<ggzhub_dev_idp::Account>> {
+    let orgs = ggzhub_region::seed::organisations(&ggzhub_region::seed::Source::Demo)?;
+    let firsts = OrgKind::ALL.iter().filter_map(|kind| orgs.iter().find(|o| o.kind == *kind));
+    Ok(firsts
+        .enumerate()
+        .map(|(i, org)| {
+            let identifier = format!("{}", 90_000_001 + i);
+            ggzhub_dev_idp::Account {
+                organisation: org.name.clone(),
+                kind: org.kind.as_str().to_owned(),
+                scheme: "KVK".to_owned(),
+                persons: (1..=2)
+                    .map(|n| ggzhub_dev_idp::Person {
+                        subject: format!("demo:{identifier}:{n}"),
+                        name: format!("Demo-medewerker {n}"),
+                    })
+                    .collect(),
+                identifier,
+            }
+        })
+        .collect())
 }
 
 /// One token per organisation kind, for the first demo organisation of that kind.
