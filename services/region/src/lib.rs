@@ -7,8 +7,10 @@ pub mod contracted;
 pub mod domain;
 pub mod entity;
 pub mod graphql;
+pub mod history;
 pub mod loader;
 pub mod migration;
+pub mod picture;
 pub mod seed;
 
 /// The audience of internal tokens for this subgraph.
