@@ -106,9 +106,9 @@ impl std::fmt::Debug for TotalCount {
 /// [`TotalCount`] filter alike (SQLite and PostgreSQL). Only for codes without quotes, `%` or `_`
 /// (region codes are lowercase kebab-case), which this checks: anything else matches nothing.
 pub fn json_list_contains(column: &str, code: &str) -> sea_orm::sea_query::SimpleExpr {
-    use sea_orm::sea_query::Expr;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func};
     if code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        Expr::cust_with_values(format!("CAST({column} AS TEXT) LIKE ?"), [format!("%\"{code}\"%")])
+        Expr::expr(Func::cast_as(Expr::col(Alias::new(column)), Alias::new("TEXT"))).like(format!("%\"{code}\"%"))
     } else {
         Expr::cust("1 = 0")
     }

@@ -151,7 +151,11 @@ pub async fn offer_changed<C: ConnectionTrait>(conn: &C, offer: &care_offer::Mod
 }
 
 /// As [`offer_changed`], with the day of the change given (the demo generator writes past days).
-pub async fn offer_state_on<C: ConnectionTrait>(conn: &C, offer: &care_offer::Model, on: NaiveDate) -> Result<(), DbErr> {
+pub async fn offer_state_on<C: ConnectionTrait>(
+    conn: &C,
+    offer: &care_offer::Model,
+    on: NaiveDate,
+) -> Result<(), DbErr> {
     let on = day(on);
     offer_history::Entity::update_many()
         .col_expr(offer_history::Column::ValidTo, Expr::value(on.clone()))

@@ -12,6 +12,7 @@ pub mod loader;
 pub mod migration;
 pub mod picture;
 pub mod seed;
+pub mod seed_history;
 
 /// The audience of internal tokens for this subgraph.
 pub const AUDIENCE: &str = "region";

@@ -227,12 +227,20 @@ fn scope(column: &str, regions: Option<&[String]>, values: &mut Vec<Value>) -> S
         Some(codes) => {
             let marks = if codes.is_empty() { "NULL".to_owned() } else { vec!["?"; codes.len()].join(", ") };
             values.extend(codes.iter().map(|c| Value::from(c.clone())));
-            Scope { key: column.to_owned(), group: format!("{column}, "), filter: format!(" AND {column} IN ({marks})") }
+            Scope {
+                key: column.to_owned(),
+                group: format!("{column}, "),
+                filter: format!(" AND {column} IN ({marks})"),
+            }
         }
     }
 }
 
-async fn rows<T: FromQueryResult, C: ConnectionTrait>(conn: &C, sql: &str, values: Vec<Value>) -> Result<Vec<T>, DbErr> {
+async fn rows<T: FromQueryResult, C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<T>, DbErr> {
     T::find_by_statement(statement(conn.get_database_backend(), sql, values)).all(conn).await
 }
 
@@ -696,7 +704,10 @@ impl PictureLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
             offer_counts: DataLoader::new(
-                PerRegion { db: db.clone(), run: |db, keys| Box::pin(async move { offer_counts(&db, Some(&keys)).await }) },
+                PerRegion {
+                    db: db.clone(),
+                    run: |db, keys| Box::pin(async move { offer_counts(&db, Some(&keys)).await }),
+                },
                 tokio::spawn,
             ),
             capacity: DataLoader::new(

@@ -13,11 +13,11 @@ use serde_json::json;
 
 use super::types::*;
 use crate::access;
-use crate::history;
 use crate::domain::*;
 use crate::entity::{
     care_form, care_offer, diagnosis_group, organisation, overview, patient_input, region, signal, waiting_time,
 };
+use crate::history;
 use ggzhub_kit::validate::{self as v, MAX_DESCRIPTION, MAX_LONG_TEXT, MAX_NAME, MAX_SHORT_TEXT};
 
 /// How long the coordinating insurer has to acknowledge a signal.

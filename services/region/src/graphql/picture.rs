@@ -22,8 +22,9 @@ fn db<'a>(ctx: &'a Context<'_>) -> Result<&'a DatabaseConnection> {
 }
 
 fn month(field: &str, value: &str) -> ApiResult<i32> {
-    ggzhub_kit::validate::month(value)
-        .map_err(|_| ApiError::bad_input(format!("{field} must look like 2026-09, got {}", ggzhub_kit::validate::shown(value))))?;
+    ggzhub_kit::validate::month(value).map_err(|_| {
+        ApiError::bad_input(format!("{field} must look like 2026-09, got {}", ggzhub_kit::validate::shown(value)))
+    })?;
     picture::month_index(value).ok_or_else(|| ApiError::bad_input(format!("{field} is not a month")))
 }
 

@@ -160,7 +160,11 @@ impl Region {
     /// with reports in the country) against the Treeknorm; `null` with `FORBIDDEN` for the hub
     /// operator.
     #[graphql(tag = "public")]
-    async fn waiting_time_figures(&self, ctx: &Context<'_>, month: Option<String>) -> Result<Option<Vec<WaitingTimeFigure>>> {
+    async fn waiting_time_figures(
+        &self,
+        ctx: &Context<'_>,
+        month: Option<String>,
+    ) -> Result<Option<Vec<WaitingTimeFigure>>> {
         pic::region_waiting(ctx, &self.0.code, month).await
     }
     /// This region's care offers per status at the end of each period (see

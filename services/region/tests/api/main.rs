@@ -14,6 +14,8 @@ mod hardening;
 mod offers;
 mod overviews;
 mod personal_data;
+mod picture;
 mod signals;
+mod totals;
 mod validation;
 mod waiting_times;
