@@ -9,6 +9,7 @@ mod auth;
 mod concurrency;
 mod contracted;
 mod dataloader;
+mod demo_history;
 mod entities;
 mod hardening;
 mod offers;
