@@ -490,8 +490,19 @@ pub async fn waiting_figures<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The month number (`year * 12 + month - 1`) of a `YYYY-MM…` text column, in SQL.
+fn month_sql(column: &str) -> String {
+    format!("(CAST(SUBSTR({column}, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR({column}, 6, 2) AS INTEGER) - 1)")
+}
+
 /// Offers per status at the end of each period, from the offers' history, nationally or per
 /// region, optionally of one category.
+///
+/// A history row is valid on the days `valid_from` up to `valid_to`, so it counts at the end of
+/// a period exactly when it started in the period's last month or before and did not end by
+/// then: per status, the number of rows started by month `m` minus those ended by `m`. The rows
+/// are summed per (status, month) once, and each period adds up the months up to its last (one
+/// pass over the history, however many periods).
 pub async fn offer_trend<C: ConnectionTrait>(
     conn: &C,
     regions: Option<&[String]>,
@@ -507,22 +518,30 @@ pub async fn offer_trend<C: ConnectionTrait>(
     }
     let mut values = Vec::new();
     let cte = periods.cte(&mut values);
-    let s = scope("h.region_code", regions, &mut values);
-    let mut category_filter = String::new();
-    if let Some(c) = only {
-        category_filter = " AND h.category = ?".to_owned();
-        values.push(Value::from(c.as_str()));
-    }
+    let mut branch = |column: &str, sign: &str, extra: &str| {
+        let s = scope("h.region_code", regions, &mut values);
+        let mut category_filter = String::new();
+        if let Some(c) = only {
+            category_filter = " AND h.category = ?".to_owned();
+            values.push(Value::from(c.as_str()));
+        }
+        let month = month_sql(column);
+        format!(
+            "SELECT {key} AS scope, h.status AS status, {month} AS m, {sign}COUNT(*) AS d \
+             FROM care_offer_history h WHERE 1 = 1{extra}{filter}{category_filter} GROUP BY {group}h.status, {month}",
+            key = s.key,
+            filter = s.filter,
+            group = s.group,
+        )
+    };
+    let started = branch("h.valid_from", "", "");
+    let ended = branch("h.valid_to", "-", " AND h.valid_to IS NOT NULL");
     let sql = format!(
-        "WITH RECURSIVE {cte}, bounds AS (SELECT idx, {next} || '-01' AS next_start FROM periods) \
-         SELECT {key} AS scope, CAST(b.idx AS INTEGER) AS idx, h.status AS status, COUNT(*) AS n \
-         FROM bounds b JOIN care_offer_history h ON h.valid_from < b.next_start \
-         AND (h.valid_to IS NULL OR h.valid_to >= b.next_start) \
-         WHERE 1 = 1{filter}{category_filter} GROUP BY {group}b.idx, h.status ORDER BY b.idx, h.status",
-        next = label_sql(&format!("idx + {}", periods.step)),
-        key = s.key,
-        filter = s.filter,
-        group = s.group,
+        "WITH RECURSIVE {cte}, deltas AS ({started} UNION ALL {ended}) \
+         SELECT p.scope AS scope, CAST(b.idx AS INTEGER) AS idx, p.status AS status, CAST(SUM(p.d) AS BIGINT) AS n \
+         FROM periods b JOIN deltas p ON p.m <= b.idx + {last} \
+         GROUP BY p.scope, b.idx, p.status HAVING SUM(p.d) > 0 ORDER BY b.idx, p.status",
+        last = periods.step - 1,
     );
     let mut out: HashMap<String, Vec<OfferTrendPoint>> = HashMap::new();
     for r in rows::<Row, _>(conn, &sql, values).await? {
@@ -537,7 +556,7 @@ pub async fn offer_trend<C: ConnectionTrait>(
 }
 
 /// Waiting-time figures per period over all diagnosis groups (or one), nationally or in one
-/// region.
+/// region: each report falls in the period of its month (computed, no join).
 pub async fn waiting_trend<C: ConnectionTrait>(
     conn: &C,
     region: Option<&str>,
@@ -553,8 +572,9 @@ pub async fn waiting_trend<C: ConnectionTrait>(
         median_weeks: f64,
         p90_weeks: f64,
     }
-    let mut values = Vec::new();
-    let cte = periods.cte(&mut values);
+    let (first, step) = (periods.first, periods.step);
+    let mut values =
+        vec![Value::from(month_label(first)), Value::from(month_label(periods.last + step))];
     let mut filter = String::new();
     if let Some(r) = region {
         filter.push_str(" AND r.region_code = ?");
@@ -565,16 +585,13 @@ pub async fn waiting_trend<C: ConnectionTrait>(
         values.push(Value::from(g.to_owned()));
     }
     let sql = format!(
-        "WITH RECURSIVE {cte}, bounds AS (SELECT idx, {start} AS start_month, {next} AS next_month FROM periods), \
-         w AS (SELECT b.idx AS idx, r.registration_weeks + r.treatment_weeks AS total, \
-         CASE WHEN {over} THEN 1 ELSE 0 END AS over_norm, \
-         ROW_NUMBER() OVER (PARTITION BY b.idx ORDER BY r.registration_weeks + r.treatment_weeks) AS rn, \
-         COUNT(*) OVER (PARTITION BY b.idx) AS n \
-         FROM bounds b JOIN waiting_time_reports r ON r.month >= b.start_month AND r.month < b.next_month \
-         WHERE 1 = 1{filter}) \
+        "WITH x AS (SELECT {first} + (({month} - {first}) / {step}) * {step} AS idx, \
+         r.registration_weeks + r.treatment_weeks AS total, CASE WHEN {over} THEN 1 ELSE 0 END AS over_norm \
+         FROM waiting_time_reports r WHERE r.month >= ? AND r.month < ?{filter}), \
+         w AS (SELECT idx, total, over_norm, ROW_NUMBER() OVER (PARTITION BY idx ORDER BY total) AS rn, \
+         COUNT(*) OVER (PARTITION BY idx) AS n FROM x) \
          SELECT CAST(idx AS INTEGER) AS idx, {figures} FROM w GROUP BY idx ORDER BY idx",
-        start = label_sql("idx"),
-        next = label_sql(&format!("idx + {}", periods.step)),
+        month = month_sql("r.month"),
         over = over_sql(),
         figures = figure_columns(),
     );
