@@ -138,6 +138,20 @@ pub async fn page<C: ConnectionTrait>(
     page_where(conn, filter, page).await
 }
 
+/// Counts the whole list [`page`] pages through (for `totalCount`, run only when asked).
+pub fn total(db: &sea_orm::DatabaseConnection, org: Option<String>) -> crate::page::TotalCount {
+    let mut filter = sea_orm::Condition::all();
+    if let Some(org) = org {
+        filter = filter.add(entry::Column::Org.eq(org));
+    }
+    total_where(db, filter)
+}
+
+/// Counts the whole list [`page_where`] pages through with `filter`.
+pub fn total_where(db: &sea_orm::DatabaseConnection, filter: sea_orm::Condition) -> crate::page::TotalCount {
+    crate::page::TotalCount::of(db, entry::Entity::find().filter(filter))
+}
+
 /// A page of the audit entries matching `filter`, newest first (as [`page`]).
 pub async fn page_where<C: ConnectionTrait>(
     conn: &C,

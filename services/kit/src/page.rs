@@ -1,10 +1,14 @@
 //! Cursor pagination (`first`/`after`) shared by every list that can grow.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, GqlResultExt as _};
 use async_graphql::{Object, OutputType, SimpleObject, TypeName};
 use base64::Engine as _;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait as _, Select};
 
 /// Default page size.
 pub const DEFAULT_PAGE: u32 = 20;
@@ -52,10 +56,70 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::bad_input("after is not a valid cursor"))
 }
 
-/// Builds a connection from `rows` fetched with [`Page::limit`], cursors from `key`.
+/// A count that [`TotalCount`] runs when asked.
+pub type CountFuture = Pin<Box<dyn Future<Output = ApiResult<u64>> + Send>>;
+
+/// How to count every row of a list (all pages, the same filters, access filters included),
+/// run only when a caller selects `totalCount`: lists that do not ask pay nothing.
+#[derive(Clone)]
+pub struct TotalCount(Arc<dyn Fn() -> CountFuture + Send + Sync>);
+
+impl TotalCount {
+    /// A count computed by `count` (a `COUNT(*)` statement, or a batched loader of counts).
+    pub fn new(count: impl Fn() -> CountFuture + Send + Sync + 'static) -> Self {
+        Self(Arc::new(count))
+    }
+
+    /// `SELECT COUNT(*)` over `select`: build it from the same query as the page, before the
+    /// cursor condition and the limit are added.
+    pub fn of<E>(db: &DatabaseConnection, select: Select<E>) -> Self
+    where
+        E: EntityTrait + Sync,
+        E::Model: Sync,
+        Select<E>: Clone + Send + Sync,
+    {
+        let db = db.clone();
+        Self::new(move || {
+            let (db, select) = (db.clone(), select.clone());
+            Box::pin(async move { Ok(select.count(&db).await?) })
+        })
+    }
+
+    /// A count known without asking the database.
+    pub fn known(n: u64) -> Self {
+        Self::new(move || Box::pin(async move { Ok(n) }))
+    }
+
+    /// Runs the count.
+    pub async fn get(&self) -> ApiResult<u64> {
+        (self.0)().await
+    }
+}
+
+impl std::fmt::Debug for TotalCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotalCount")
+    }
+}
+
+/// Condition "the JSON list in `column` holds the string `code`", in SQL so that a page and its
+/// [`TotalCount`] filter alike (SQLite and PostgreSQL). Only for codes without quotes, `%` or `_`
+/// (region codes are lowercase kebab-case), which this checks: anything else matches nothing.
+pub fn json_list_contains(column: &str, code: &str) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func};
+    if code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        Expr::expr(Func::cast_as(Expr::col(Alias::new(column)), Alias::new("TEXT"))).like(format!("%\"{code}\"%"))
+    } else {
+        Expr::cust("1 = 0")
+    }
+}
+
+/// Builds a connection from `rows` fetched with [`Page::limit`], cursors from `key`; `total`
+/// counts the whole list when `totalCount` is selected.
 pub fn connection<M, T: OutputType, const PUBLIC: bool>(
     page: &Page,
     mut rows: Vec<M>,
+    total: TotalCount,
     key: impl Fn(&M) -> String,
     node: impl Fn(M) -> T,
 ) -> Connection<T, PUBLIC> {
@@ -65,6 +129,7 @@ pub fn connection<M, T: OutputType, const PUBLIC: bool>(
         has_previous_page: page.after.is_some(),
         has_next_page: has_next,
         edges: rows.into_iter().map(|m| Edge { cursor: encode_cursor(&key(&m)), node: node(m) }).collect(),
+        total,
     }
 }
 
@@ -100,6 +165,8 @@ pub struct Connection<T, const PUBLIC: bool = false> {
     pub has_next_page: bool,
     /// The rows of this page.
     pub edges: Vec<Edge<T, PUBLIC>>,
+    /// Counts every row of the list, on demand.
+    pub total: TotalCount,
 }
 
 /// A page of a list that is part of the public picture: the connection and edge types are
@@ -122,6 +189,11 @@ impl<T, const PUBLIC: bool> Connection<T, PUBLIC> {
             start_cursor: self.edges.first().map(|e| e.cursor.clone()),
             end_cursor: self.edges.last().map(|e| e.cursor.clone()),
         }
+    }
+
+    async fn count(&self) -> async_graphql::Result<i64> {
+        let n = self.total.get().await.gql()?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 }
 
@@ -151,6 +223,11 @@ impl<T: OutputType> Connection<T, false> {
     async fn nodes(&self) -> Vec<&T> {
         self.edges.iter().map(|e| &e.node).collect()
     }
+    /// Number of items in the whole list (every page), under the same filters and the same
+    /// access rules as the items; counted in the database only when asked for.
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        self.count().await
+    }
 }
 
 #[Object(name_type, shareable, tag = "public")]
@@ -166,6 +243,11 @@ impl<T: OutputType> Connection<T, true> {
     /// A list of nodes.
     async fn nodes(&self) -> Vec<&T> {
         self.edges.iter().map(|e| &e.node).collect()
+    }
+    /// Number of items in the whole list (every page), under the same filters and the same
+    /// access rules as the items; counted in the database only when asked for.
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        self.count().await
     }
 }
 
@@ -230,12 +312,13 @@ mod tests {
         ) -> async_graphql::Result<PublicConnection<Shown>> {
             let page = Page::new(first, after).map_err(|e| async_graphql::Error::new(e.to_string()))?;
             let rows = vec!["a", "b", "c"];
-            Ok(connection(&page, rows, |r| (*r).to_owned(), |r| Shown { id: r.to_owned() }))
+            Ok(connection(&page, rows, TotalCount::known(3), |r| (*r).to_owned(), |r| Shown { id: r.to_owned() }))
         }
         async fn hidden(&self) -> Connection<Hidden> {
             connection(
                 &Page::new(None, None).expect("valid"),
                 Vec::<&str>::new(),
+                TotalCount::known(0),
                 |r| (*r).to_owned(),
                 |r| Hidden { id: r.to_owned() },
             )
@@ -266,7 +349,7 @@ mod tests {
     #[tokio::test]
     async fn pages_carry_cursors_and_page_info() {
         let query = format!(
-            "{{ shown(first: 2, after: \"{}\") {{ pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }} edges {{ cursor node {{ id }} }} nodes {{ id }} }} }}",
+            "{{ shown(first: 2, after: \"{}\") {{ totalCount pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }} edges {{ cursor node {{ id }} }} nodes {{ id }} }} }}",
             encode_cursor("x")
         );
         let response = schema().execute(query).await;
@@ -276,6 +359,7 @@ mod tests {
         assert_eq!(
             data,
             serde_json::json!({ "shown": {
+                "totalCount": 3,
                 "pageInfo": { "hasPreviousPage": true, "hasNextPage": true, "startCursor": a, "endCursor": b },
                 "edges": [{ "cursor": a, "node": { "id": "a" } }, { "cursor": b, "node": { "id": "b" } }],
                 "nodes": [{ "id": "a" }, { "id": "b" }]

@@ -244,3 +244,29 @@ pub fn audit_scope(c: &Caller) -> ApiResult<Option<String>> {
         _ => Some(c.org.to_string()),
     })
 }
+
+/// Capacity totals of one region (the national picture): capacity is offer detail, so the
+/// region's participants (providers and insurers at its table) and the national table.
+pub fn region_capacity(c: &Caller, region: &str) -> ApiResult<()> {
+    read(c)?;
+    match c.kind {
+        OrgKind::Provider | OrgKind::Insurer if c.is_participant(region) => Ok(()),
+        OrgKind::NationalTable => Ok(()),
+        _ => Err(ApiError::forbidden(
+            "capacity totals of a region are visible to its participants and the national table only",
+        )),
+    }
+}
+
+/// National capacity totals cover every region, so only the national table reads them (a
+/// provider or insurer is a participant of some regions, not all).
+pub fn national_capacity(c: &Caller) -> ApiResult<()> {
+    read(c)?;
+    if c.kind == OrgKind::NationalTable {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "national capacity totals are visible to the national table only; participants read their regions' totals",
+        ))
+    }
+}

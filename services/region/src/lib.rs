@@ -7,9 +7,12 @@ pub mod contracted;
 pub mod domain;
 pub mod entity;
 pub mod graphql;
+pub mod history;
 pub mod loader;
 pub mod migration;
+pub mod picture;
 pub mod seed;
+pub mod seed_history;
 
 /// The audience of internal tokens for this subgraph.
 pub const AUDIENCE: &str = "region";

@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait as _, Query};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::domain::{CareCategory, OfferStatus};
-use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region, signal};
+use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region};
 
 /// Errors from loaders (shared between the fields that waited on one batch).
 pub type LoadError = Arc<DbErr>;
@@ -36,6 +36,11 @@ pub struct Loaders {
     pub patient_inputs: DataLoader<PatientInputs>,
     /// Categories with available offer per region.
     pub categories: DataLoader<CategoriesPresent>,
+    /// Number of offers per region or provider (`totalCount` of offer lists), shared with the
+    /// lazy counts of the connections.
+    pub offer_counts: Arc<DataLoader<OfferCounts>>,
+    /// Aggregates of the national picture, per region.
+    pub picture: crate::picture::PictureLoaders,
 }
 
 impl Loaders {
@@ -52,6 +57,8 @@ impl Loaders {
             overview_by_year: DataLoader::new(OverviewByYear { db: db.clone() }, tokio::spawn),
             signal_counts: DataLoader::new(SignalCountLoader { db: db.clone() }, tokio::spawn),
             patient_inputs: DataLoader::new(PatientInputs { db: db.clone() }, tokio::spawn),
+            offer_counts: Arc::new(DataLoader::new(OfferCounts { db: db.clone() }, tokio::spawn)),
+            picture: crate::picture::PictureLoaders::new(&db),
             categories: DataLoader::new(CategoriesPresent { db }, tokio::spawn),
         }
     }
@@ -202,6 +209,65 @@ impl Loader<OfferPageKey> for OfferPages {
     }
 }
 
+/// Which offers a count covers: owner and filters of an offer list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OfferCountKey {
+    /// Whose offers.
+    pub owner: OfferOwner,
+    /// Only this category.
+    pub category: Option<CareCategory>,
+    /// Only this status.
+    pub status: Option<OfferStatus>,
+}
+
+/// Counts offers for many owners with one `COUNT(*) … GROUP BY owner` per filter combination.
+pub struct OfferCounts {
+    db: DatabaseConnection,
+}
+
+impl Loader<OfferCountKey> for OfferCounts {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[OfferCountKey]) -> Result<HashMap<OfferCountKey, Self::Value>, Self::Error> {
+        #[derive(Debug, sea_orm::FromQueryResult)]
+        struct Row {
+            owner: String,
+            n: i64,
+        }
+        type Group = (bool, Option<CareCategory>, Option<OfferStatus>);
+        let mut groups: HashMap<Group, Vec<String>> = HashMap::new();
+        for k in keys {
+            let (by_region, owner) = match &k.owner {
+                OfferOwner::Region(c) => (true, c),
+                OfferOwner::Provider(p) => (false, p),
+            };
+            groups.entry((by_region, k.category, k.status)).or_default().push(owner.clone());
+        }
+        let mut out: HashMap<OfferCountKey, u64> = keys.iter().map(|k| (k.clone(), 0)).collect();
+        for ((by_region, category, status), owners) in groups {
+            let column = if by_region { care_offer::Column::RegionCode } else { care_offer::Column::ProviderId };
+            let mut q = care_offer::Entity::find()
+                .select_only()
+                .column_as(column, "owner")
+                .column_as(Expr::col(Asterisk).count(), "n")
+                .filter(column.is_in(owners))
+                .group_by(column);
+            if let Some(c) = category {
+                q = q.filter(care_offer::Column::Category.eq(c.as_str()));
+            }
+            if let Some(s) = status {
+                q = q.filter(care_offer::Column::Status.eq(s.as_str()));
+            }
+            for r in q.into_model::<Row>().all(&self.db).await? {
+                let owner = if by_region { OfferOwner::Region(r.owner) } else { OfferOwner::Provider(r.owner) };
+                out.insert(OfferCountKey { owner, category, status }, u64::try_from(r.n).unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Overviews by (region code, year).
 pub struct OverviewByYear {
     db: DatabaseConnection,
@@ -238,7 +304,7 @@ pub struct SignalCounts {
     pub overdue: i64,
 }
 
-/// Signal counts for many regions in one statement.
+/// Signal counts for many regions in one statement (`GROUP BY region_code`).
 pub struct SignalCountLoader {
     db: DatabaseConnection,
 }
@@ -248,38 +314,9 @@ impl Loader<String> for SignalCountLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        #[derive(Debug, sea_orm::FromQueryResult)]
-        struct Row {
-            region_code: String,
-            status: String,
-            acknowledgement_deadline: chrono::DateTime<chrono::Utc>,
-        }
-        // Only the columns needed to count; descriptions never leave the database here.
-        let rows = signal::Entity::find()
-            .select_only()
-            .column(signal::Column::RegionCode)
-            .column(signal::Column::Status)
-            .column(signal::Column::AcknowledgementDeadline)
-            .filter(signal::Column::RegionCode.is_in(keys.iter().cloned()))
-            .into_model::<Row>()
-            .all(&self.db)
-            .await?;
-        let now = chrono::Utc::now();
-        let mut out: HashMap<String, SignalCounts> =
-            keys.iter().map(|k| (k.clone(), SignalCounts::default())).collect();
-        for r in rows {
-            let c = out.entry(r.region_code).or_default();
-            match r.status.as_str() {
-                "OPEN" => {
-                    c.open += 1;
-                    if r.acknowledgement_deadline < now {
-                        c.overdue += 1;
-                    }
-                }
-                "ACKNOWLEDGED" => c.acknowledged += 1,
-                "ESCALATED" => c.escalated += 1,
-                _ => c.resolved += 1,
-            }
+        let mut out = crate::picture::signal_counts(&self.db, Some(keys)).await?;
+        for k in keys {
+            out.entry(k.clone()).or_default();
         }
         Ok(out)
     }

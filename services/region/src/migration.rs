@@ -9,7 +9,12 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(ggzhub_kit::audit::CreateAuditLog), Box::new(CreateRegionTables), Box::new(AddRegionMapTiles)]
+        vec![
+            Box::new(ggzhub_kit::audit::CreateAuditLog),
+            Box::new(CreateRegionTables),
+            Box::new(AddRegionMapTiles),
+            Box::new(CreateHistory),
+        ]
     }
 
     fn migration_table_name() -> sea_orm::DynIden {
@@ -303,6 +308,135 @@ impl MigrationTrait for AddRegionMapTiles {
         m.drop_index(Index::drop().name("regions_map_tile").table("regions").to_owned()).await?;
         for column in ["map_column", "map_row"] {
             m.alter_table(Table::alter().table("regions").drop_column(column).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Dated history for the national picture's trends (see [`crate::history`]): offer states,
+/// waiting-time report versions and signal events, filled from the current records so that
+/// an existing database starts with one history row per record.
+struct CreateHistory;
+
+impl MigrationName for CreateHistory {
+    fn name(&self) -> &str {
+        "m0003_history"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateHistory {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("care_offer_history")
+                .col(pk_auto("id"))
+                .col(string_len("offer_id", 36))
+                .col(string_len("provider_id", 36))
+                .col(string_len("region_code", 40))
+                .col(string_len("category", 32))
+                .col(string_len("status", 32))
+                .col(integer_null("beds"))
+                .col(integer_null("places"))
+                .col(integer_null("teams"))
+                .col(double_null("fte"))
+                .col(date_null("intake_pause_from"))
+                .col(date_null("intake_pause_until"))
+                .col(string_len("valid_from", 10))
+                .col(string_len_null("valid_to", 10))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .foreign_key(&mut fk("offer_history_offer_fk", "care_offer_history", "offer_id", "care_offers", "id"))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "offer_history_offer_idx", "care_offer_history", &["offer_id", "valid_to"], false).await?;
+        index(m, "offer_history_valid_idx", "care_offer_history", &["valid_from", "valid_to"], false).await?;
+        m.create_table(
+            Table::create()
+                .table("waiting_time_history")
+                .col(pk_auto("id"))
+                .col(string_len("report_id", 36))
+                .col(string_len("provider_id", 36))
+                .col(string_len("region_code", 40))
+                .col(string_len("diagnosis_group", 64))
+                .col(string_len("month", 7))
+                .col(double("registration_weeks"))
+                .col(double("treatment_weeks"))
+                .col(integer("waiting_count"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .col(timestamp_with_time_zone_null("superseded_at"))
+                .foreign_key(&mut fk(
+                    "wait_history_report_fk",
+                    "waiting_time_history",
+                    "report_id",
+                    "waiting_time_reports",
+                    "id",
+                ))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "wait_history_report_idx", "waiting_time_history", &["report_id", "superseded_at"], false).await?;
+        m.create_table(
+            Table::create()
+                .table("continuity_signal_history")
+                .col(pk_auto("id"))
+                .col(string_len("signal_id", 36))
+                .col(string_len("offer_id", 36))
+                .col(string_len("region_code", 40))
+                .col(string_len("event", 32))
+                .col(string_len("status", 32))
+                .col(timestamp_with_time_zone("at"))
+                .col(timestamp_with_time_zone_null("overdue_at"))
+                .col(string_len("by_org", 36))
+                .foreign_key(&mut fk(
+                    "signal_history_signal_fk",
+                    "continuity_signal_history",
+                    "signal_id",
+                    "continuity_signals",
+                    "id",
+                ))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "signal_history_signal_idx", "continuity_signal_history", &["signal_id", "at"], false).await?;
+        index(m, "signal_history_region_idx", "continuity_signal_history", &["region_code", "at"], false).await?;
+        // Existing records start their history on the day they were created (SUBSTR of the
+        // timestamp's text is its date on both databases).
+        let db = m.get_connection();
+        db.execute_unprepared(
+            "INSERT INTO care_offer_history (offer_id, provider_id, region_code, category, status, beds, places, \
+             teams, fte, intake_pause_from, intake_pause_until, valid_from, valid_to, recorded_at) \
+             SELECT id, provider_id, region_code, category, status, beds, places, teams, fte, intake_pause_from, \
+             intake_pause_until, SUBSTR(CAST(created_at AS TEXT), 1, 10), NULL, updated_at FROM care_offers",
+        )
+        .await?;
+        db.execute_unprepared(
+            "INSERT INTO waiting_time_history (report_id, provider_id, region_code, diagnosis_group, month, \
+             registration_weeks, treatment_weeks, waiting_count, version, recorded_at, superseded_at) \
+             SELECT id, provider_id, region_code, diagnosis_group, month, registration_weeks, treatment_weeks, \
+             waiting_count, version, updated_at, NULL FROM waiting_time_reports",
+        )
+        .await?;
+        db.execute_unprepared(
+            "INSERT INTO continuity_signal_history (signal_id, offer_id, region_code, event, status, at, overdue_at, by_org) \
+             SELECT id, offer_id, region_code, 'RAISED', 'OPEN', raised_at, acknowledgement_deadline, created_by \
+             FROM continuity_signals",
+        )
+        .await?;
+        db.execute_unprepared(
+            "INSERT INTO continuity_signal_history (signal_id, offer_id, region_code, event, status, at, overdue_at, by_org) \
+             SELECT id, offer_id, region_code, status, status, updated_at, NULL, updated_by \
+             FROM continuity_signals WHERE status <> 'OPEN'",
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["continuity_signal_history", "waiting_time_history", "care_offer_history"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
     }

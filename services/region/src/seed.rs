@@ -441,6 +441,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
             .context("inserting patient input")?;
         }
     }
+    crate::seed_history::generate(&txn, now.date_naive()).await.context("generating demo history")?;
     txn.commit().await?;
     Ok(SeedReport {
         loaded: true,

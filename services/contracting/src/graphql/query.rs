@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use async_graphql::{Context, ID, Object, Result};
 use ggzhub_kit::audit::AuditEntry;
-use ggzhub_kit::page::{Connection, Page, PublicConnection, connection};
+use ggzhub_kit::page::{Connection, Page, PublicConnection, TotalCount, connection};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -84,6 +84,7 @@ impl Query {
         if let Some(s) = status {
             cond = cond.add(contract::Column::Status.eq(s.as_str()));
         }
+        let total = TotalCount::of(db(ctx)?, contract::Entity::find().filter(cond.clone()));
         if let Some(a) = &page.after {
             cond = cond.add(contract::Column::Id.gt(a.clone()));
         }
@@ -93,7 +94,7 @@ impl Query {
             .limit(page.limit())
             .all(db(ctx)?)
             .await)?;
-        Ok(connection(&page, rows, |m| m.id.clone(), Contract))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), Contract))
     }
 
     /// Contracting guidelines (spelregels), optionally of one year.
@@ -142,9 +143,10 @@ impl Query {
         let c = caller(ctx)?;
         let filter = access::audit_filter(c).gql()?;
         let page = Page::new(first, after).gql()?;
+        let total = ggzhub_kit::audit::total_where(db(ctx)?, filter.clone());
         let rows = api(ggzhub_kit::audit::page_where(db(ctx)?, filter, &page).await)?;
         let reader = c.org.to_string();
-        Ok(connection(&page, rows, |m| m.id.clone(), |m| AuditEntry::present(m, &reader)))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), |m| AuditEntry::present(m, &reader)))
     }
 
     /// Federation: a `Contract` by id — only for its two parties; to anyone else it is reported

@@ -17,5 +17,6 @@ mod guidelines;
 mod lifecycle;
 mod personal_data;
 mod references;
+mod totals;
 mod uncovered;
 mod validation;

@@ -1,7 +1,7 @@
 //! Query root and entity resolvers of the national-table subgraph.
 
 use async_graphql::{Context, ID, Object, Result};
-use ggzhub_kit::page::{Page, PublicConnection, connection};
+use ggzhub_kit::page::{Page, PublicConnection, TotalCount, connection};
 use ggzhub_kit::{ApiError, GqlResultExt as _};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -79,6 +79,7 @@ impl Query {
         if let Some(s) = status {
             cond = cond.add(escalation::Column::Status.eq(s.as_str()));
         }
+        let total = TotalCount::of(db(ctx)?, escalation::Entity::find().filter(cond.clone()));
         if let Some(a) = &page.after {
             cond = cond.add(escalation::Column::Id.gt(a.clone()));
         }
@@ -88,7 +89,7 @@ impl Query {
             .limit(page.limit())
             .all(db(ctx)?)
             .await)?;
-        Ok(connection(&page, rows, |m| m.id.clone(), Escalation))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), Escalation))
     }
 
     /// The supra-regional (national crucial) offer list, optionally only HS-8 offers or those
@@ -108,22 +109,16 @@ impl Query {
         if let Some(h) = hs8 {
             q = q.filter(listing::Column::Hs8.eq(h));
         }
+        if let Some(code) = region {
+            ggzhub_kit::validate::region_code("region", &code).gql()?;
+            q = q.filter(ggzhub_kit::page::json_list_contains("regions_served", &code));
+        }
+        let total = TotalCount::of(db(ctx)?, q.clone());
         if let Some(a) = &page.after {
             q = q.filter(listing::Column::Id.gt(a.clone()));
         }
-        let rows = match region {
-            Some(code) => {
-                ggzhub_kit::validate::region_code("region", &code).gql()?;
-                let needle = serde_json::Value::String(code);
-                api(q.all(db(ctx)?).await)?
-                    .into_iter()
-                    .filter(|l| l.regions_served.as_array().is_some_and(|a| a.contains(&needle)))
-                    .take(page.limit() as usize)
-                    .collect()
-            }
-            None => api(q.limit(page.limit()).all(db(ctx)?).await)?,
-        };
-        Ok(connection(&page, rows, |m| m.id.clone(), SupraRegionalListing))
+        let rows = api(q.limit(page.limit()).all(db(ctx)?).await)?;
+        Ok(connection(&page, rows, total, |m| m.id.clone(), SupraRegionalListing))
     }
 
     /// One listing.
@@ -180,9 +175,10 @@ impl Query {
         let c = caller(ctx)?;
         let only = access::audit_scope(c).gql()?;
         let page = Page::new(first, after).gql()?;
+        let total = ggzhub_kit::audit::total(db(ctx)?, only.clone());
         let rows = api(ggzhub_kit::audit::page(db(ctx)?, only, &page).await)?;
         let reader = c.org.to_string();
-        Ok(connection(&page, rows, |m| m.id.clone(), |m| ggzhub_kit::audit::AuditEntry::present(m, &reader)))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), |m| ggzhub_kit::audit::AuditEntry::present(m, &reader)))
     }
 
     /// Federation: the national table's fields of a `Region`.

@@ -18,4 +18,5 @@ mod measures;
 mod networks;
 mod personal_data;
 mod references;
+mod totals;
 mod validation;

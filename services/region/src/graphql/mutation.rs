@@ -17,6 +17,7 @@ use crate::domain::*;
 use crate::entity::{
     care_form, care_offer, diagnosis_group, organisation, overview, patient_input, region, signal, waiting_time,
 };
+use crate::history;
 use ggzhub_kit::validate::{self as v, MAX_DESCRIPTION, MAX_LONG_TEXT, MAX_NAME, MAX_SHORT_TEXT};
 
 /// How long the coordinating insurer has to acknowledge a signal.
@@ -780,6 +781,7 @@ impl Mutation {
             }
             .insert(&txn)
             .await?;
+            history::offer_changed(&txn, &model).await?;
             audit(&txn, c, "CareOffer", &model.id, "create", json!({"regionCode": model.region_code, "category": model.category, "careForm": model.care_form, "unitName": model.unit_name, "status": model.status})).await?;
             txn.commit().await?;
             Ok(CareOffer(model))
@@ -880,6 +882,7 @@ impl Mutation {
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "update", change).await?;
             let model = load_offer(&txn, &id).await?;
+            history::offer_changed(&txn, &model).await?;
             txn.commit().await?;
             Ok(CareOffer(model))
         }
@@ -916,6 +919,7 @@ impl Mutation {
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "close", json!({"status": "CLOSED"})).await?;
             let model = load_offer(&txn, &id).await?;
+            history::offer_changed(&txn, &model).await?;
             txn.commit().await?;
             Ok(CareOffer(model))
         }
@@ -978,6 +982,7 @@ impl Mutation {
             )
             .await?;
             let model = load_offer(&txn, &offer_id).await?;
+            history::offer_changed(&txn, &model).await?;
             txn.commit().await?;
             Ok(CareOffer(model))
         }
@@ -1016,6 +1021,7 @@ impl Mutation {
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "end_intake_pause", json!({})).await?;
             let model = load_offer(&txn, &offer_id).await?;
+            history::offer_changed(&txn, &model).await?;
             txn.commit().await?;
             Ok(CareOffer(model))
         }
@@ -1084,6 +1090,7 @@ impl Mutation {
                     ))
                 })
             })?;
+            history::waiting_time_reported(&txn, &model).await?;
             audit(&txn, c, "WaitingTimeReport", &model.id, "create", json!({"month": model.month, "diagnosisGroup": model.diagnosis_group, "registrationWeeks": model.registration_weeks, "treatmentWeeks": model.treatment_weeks, "waitingCount": model.waiting_count})).await?;
             txn.commit().await?;
             Ok(WaitingTimeReport::from(model))
@@ -1122,6 +1129,7 @@ impl Mutation {
             update_guarded(&txn, active, waiting_time::Column::Id, &id, waiting_time::Column::Version, expected_version).await?;
             audit(&txn, c, "WaitingTimeReport", &id, "correct", json!({"registrationWeeks": input.registration_to_intake_weeks, "treatmentWeeks": input.intake_to_treatment_weeks, "waitingCount": input.waiting_count})).await?;
             let model = waiting_time::Entity::find_by_id(id.clone()).one(&txn).await?.ok_or_else(|| ApiError::not_found(id.clone()))?;
+            history::waiting_time_reported(&txn, &model).await?;
             txn.commit().await?;
             Ok(WaitingTimeReport::from(model))
         }
@@ -1170,6 +1178,7 @@ impl Mutation {
             }
             .insert(&txn)
             .await?;
+            history::signal_event(&txn, &model, &c.org.to_string()).await?;
             audit(
                 &txn,
                 c,
@@ -1618,6 +1627,7 @@ async fn transition(
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::not_found(current.id.clone()))?;
+    history::signal_event(&txn, &model, &c.org.to_string()).await?;
     txn.commit().await?;
     Ok(ContinuitySignal::full(model))
 }

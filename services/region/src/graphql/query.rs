@@ -9,7 +9,7 @@ use crate::access;
 use crate::contracted::ContractedOffersCache;
 use crate::domain::*;
 use crate::entity::{care_form, care_offer, diagnosis_group, organisation, region, signal, waiting_time};
-use ggzhub_kit::page::{Connection, Page, PublicConnection, connection};
+use ggzhub_kit::page::{Connection, Page, PublicConnection, TotalCount, connection};
 use sea_orm::sea_query::ExprTrait as _;
 
 /// The region subgraph's queries.
@@ -46,15 +46,16 @@ impl Query {
     ) -> Result<PublicConnection<Region>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
-        let mut q = region::Entity::find().order_by_asc(region::Column::Code).limit(page.limit());
+        let mut q = region::Entity::find().order_by_asc(region::Column::Code);
         if let Some(k) = kind {
             q = q.filter(region::Column::Kind.eq(k.as_str()));
         }
+        let total = TotalCount::of(db(ctx)?, q.clone());
         if let Some(a) = &page.after {
             q = q.filter(region::Column::Code.gt(a.clone()));
         }
-        let rows = api(q.all(db(ctx)?).await)?;
-        Ok(connection(&page, rows, |m| m.code.clone(), Region))
+        let rows = api(q.limit(page.limit()).all(db(ctx)?).await)?;
+        Ok(connection(&page, rows, total, |m| m.code.clone(), Region))
     }
 
     /// One region by code; `null` when unknown.
@@ -81,23 +82,17 @@ impl Query {
         if let Some(k) = kind {
             q = q.filter(organisation::Column::Kind.eq(k.as_str()));
         }
+        if let Some(code) = region {
+            check_region_code(&code)?;
+            // Region membership is a JSON list of codes.
+            q = q.filter(ggzhub_kit::page::json_list_contains("regions", &code));
+        }
+        let total = TotalCount::of(db(ctx)?, q.clone());
         if let Some(a) = &page.after {
             q = q.filter(organisation::Column::Id.gt(a.clone()));
         }
-        let rows = match region {
-            // Region membership is a JSON list: filter in memory (organisations number in the hundreds).
-            Some(code) => {
-                check_region_code(&code)?;
-                let all = api(q.all(db(ctx)?).await)?;
-                let needle = serde_json::Value::String(code);
-                all.into_iter()
-                    .filter(|o| o.regions.as_array().is_some_and(|a| a.contains(&needle)))
-                    .take(page.limit() as usize)
-                    .collect()
-            }
-            None => api(q.limit(page.limit()).all(db(ctx)?).await)?,
-        };
-        Ok(connection(&page, rows, |m| m.id.clone(), Organisation))
+        let rows = api(q.limit(page.limit()).all(db(ctx)?).await)?;
+        Ok(connection(&page, rows, total, |m| m.id.clone(), Organisation))
     }
 
     /// One organisation by id; `null` when unknown.
@@ -147,6 +142,7 @@ impl Query {
         if let Some(s) = supra_regional {
             cond = cond.add(care_offer::Column::SupraRegional.eq(s));
         }
+        let total = TotalCount::of(db(ctx)?, care_offer::Entity::find().filter(cond.clone()));
         if let Some(a) = &page.after {
             cond = cond.add(care_offer::Column::Id.gt(a.clone()));
         }
@@ -156,7 +152,7 @@ impl Query {
             .limit(page.limit())
             .all(db(ctx)?)
             .await)?;
-        Ok(connection(&page, rows, |m| m.id.clone(), CareOffer))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), CareOffer))
     }
 
     /// The care forms (code list), optionally of one category.
@@ -232,6 +228,7 @@ impl Query {
                     ),
             );
         }
+        let total = TotalCount::of(db(ctx)?, waiting_time::Entity::find().filter(cond.clone()));
         if let Some(a) = &page.after {
             cond = cond.add(waiting_time::Column::Id.gt(a.clone()));
         }
@@ -241,7 +238,7 @@ impl Query {
             .limit(page.limit())
             .all(db(ctx)?)
             .await)?;
-        Ok(connection(&page, rows, |m| m.id.clone(), WaitingTimeReport::from))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), WaitingTimeReport::from))
     }
 
     /// Continuity signals the caller may read: a provider its own, an insurer those of the
@@ -305,6 +302,7 @@ impl Query {
         if let Some(s) = status {
             cond = cond.add(signal::Column::Status.eq(s.as_str()));
         }
+        let total = TotalCount::of(db, signal::Entity::find().filter(cond.clone()));
         if let Some(a) = &page.after {
             cond = cond.add(signal::Column::Id.gt(a.clone()));
         }
@@ -321,6 +319,7 @@ impl Query {
         Ok(connection(
             &page,
             rows,
+            total,
             |m| m.id.clone(),
             |m| {
                 let coordinating = regions.get(&m.region_code).and_then(|r| r.coordinating_insurer_id.as_deref());
@@ -352,9 +351,17 @@ impl Query {
         let c = caller(ctx)?;
         let only = access::audit_scope(c).gql()?;
         let page = Page::new(first, after).gql()?;
+        let total = ggzhub_kit::audit::total(db(ctx)?, only.clone());
         let rows = api(ggzhub_kit::audit::page(db(ctx)?, only, &page).await)?;
         let reader = c.org.to_string();
-        Ok(connection(&page, rows, |m| m.id.clone(), |m| AuditEntry::present(m, &reader)))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), |m| AuditEntry::present(m, &reader)))
+    }
+
+    /// The national picture (landelijk beeld): totals, capacity, intake pauses, signal counts,
+    /// waiting times and trends of the whole country, and every region with its own figures.
+    #[graphql(tag = "public")]
+    async fn national_picture(&self, ctx: &Context<'_>) -> Result<super::picture::NationalPicture> {
+        super::picture::national_picture(ctx)
     }
 
     /// Federation: resolve a `Region` by code.

@@ -14,8 +14,11 @@ use crate::access::{self, OverviewView};
 use crate::domain::*;
 use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region, signal, waiting_time};
 use crate::loader::{Loaders, OfferOwner, OfferPageKey};
-use ggzhub_kit::page::{Page, PublicConnection, connection};
+use ggzhub_kit::page::{Page, PublicConnection, TotalCount, connection};
 use ggzhub_kit::people::PeopleCount;
+
+use super::picture as pic;
+use crate::picture::{CapacityTotal, CategoryCount, OfferCount, OfferTrendPoint, TrendInterval, WaitingTimeFigure};
 
 pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<&'a Caller> {
     ctx.data::<Caller>()
@@ -137,6 +140,46 @@ impl Region {
         let counts = loaders(ctx)?.signal_counts.load_one(self.0.code.clone()).await.map_err(load_err)?;
         Ok(Some(SignalCounts::from(counts.unwrap_or_default())))
     }
+    /// Care offers located in this region per category and status (only combinations with
+    /// offers).
+    #[graphql(tag = "public")]
+    async fn offer_counts(&self, ctx: &Context<'_>) -> Result<Vec<OfferCount>> {
+        pic::region_offer_counts(ctx, &self.0.code).await
+    }
+    /// Capacity of this region's offers that are not closed, per category: for the region's
+    /// participants and the national table; `null` with `FORBIDDEN` for others.
+    async fn capacity(&self, ctx: &Context<'_>) -> Result<Option<Vec<CapacityTotal>>> {
+        pic::region_capacity(ctx, &self.0.code).await
+    }
+    /// Offers (not closed) in this region with an intake pause active today, per category.
+    #[graphql(tag = "public")]
+    async fn active_intake_pauses(&self, ctx: &Context<'_>) -> Result<Vec<CategoryCount>> {
+        pic::region_intake_pauses(ctx, &self.0.code).await
+    }
+    /// Waiting times in this region per diagnosis group for `month` (default: the latest month
+    /// with reports in the country) against the Treeknorm; `null` with `FORBIDDEN` for the hub
+    /// operator.
+    #[graphql(tag = "public")]
+    async fn waiting_time_figures(
+        &self,
+        ctx: &Context<'_>,
+        month: Option<String>,
+    ) -> Result<Option<Vec<WaitingTimeFigure>>> {
+        pic::region_waiting(ctx, &self.0.code, month).await
+    }
+    /// This region's care offers per status at the end of each period (see
+    /// `NationalPicture.offerTrend`).
+    #[graphql(tag = "public")]
+    async fn offer_trend(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+        #[graphql(default_with = "TrendInterval::Month")] interval: TrendInterval,
+        category: Option<CareCategory>,
+    ) -> Result<Vec<OfferTrendPoint>> {
+        pic::region_offer_trend(ctx, &self.0.code, &from, &to, interval, category).await
+    }
     /// Version for optimistic concurrency.
     #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
@@ -156,9 +199,18 @@ pub(crate) async fn offer_page(
     status: Option<OfferStatus>,
     page: Page,
 ) -> Result<PublicConnection<CareOffer>> {
+    let counts = loaders(ctx)?.offer_counts.clone();
+    let count_key = crate::loader::OfferCountKey { owner: owner.clone(), category, status };
+    let total = TotalCount::new(move || {
+        let (counts, key) = (counts.clone(), count_key.clone());
+        Box::pin(async move {
+            let n = counts.load_one(key).await.map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+            Ok(n.unwrap_or(0))
+        })
+    });
     let key = OfferPageKey { owner, category, status, limit: page.limit(), after: page.after.clone() };
     let rows = loaders(ctx)?.offer_pages.load_one(key).await.map_err(load_err)?.unwrap_or_default();
-    Ok(connection(&page, rows, |m| m.id.clone(), CareOffer))
+    Ok(connection(&page, rows, total, |m| m.id.clone(), CareOffer))
 }
 
 /// Counts of continuity signals in a region.

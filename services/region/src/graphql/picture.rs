@@ -1,0 +1,236 @@
+//! The national picture (issue 14) in GraphQL: `Query.nationalPicture` and the resolvers of the
+//! aggregate fields on `Region`. Figures come from [`crate::picture`]; access per DOMAIN.md:
+//! offer counts, intake pauses and waiting-time figures are public, signal counts go to
+//! everyone but the hub operator, capacity totals to those who read capacity detail.
+
+use async_graphql::{Context, Object, Result};
+use chrono::{DateTime, Utc};
+use ggzhub_kit::{ApiError, ApiResult, GqlResultExt as _};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use super::types::{Region, SignalCounts, caller, loaders};
+use crate::access;
+use crate::domain::{CareCategory, RegionKind};
+use crate::entity::region;
+use crate::picture::{
+    self, CapacityTotal, CategoryCount, NATIONAL, OfferCount, OfferTrendPoint, Periods, TrendInterval, TrendKey,
+    WaitingKey, WaitingTimeFigure, WaitingTimeTrendPoint,
+};
+
+fn db<'a>(ctx: &'a Context<'_>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+}
+
+fn month(field: &str, value: &str) -> ApiResult<i32> {
+    ggzhub_kit::validate::month(value).map_err(|_| {
+        ApiError::bad_input(format!("{field} must look like 2026-09, got {}", ggzhub_kit::validate::shown(value)))
+    })?;
+    picture::month_index(value).ok_or_else(|| ApiError::bad_input(format!("{field} is not a month")))
+}
+
+/// Validated trend periods.
+pub(crate) fn periods(from: &str, to: &str, interval: TrendInterval) -> ApiResult<Periods> {
+    let (f, t) = (month("from", from)?, month("to", to)?);
+    if t < f {
+        return Err(ApiError::bad_input(format!("to ({to}) is before from ({from})")));
+    }
+    if t - f >= picture::MAX_TREND_MONTHS {
+        return Err(ApiError::bad_input(format!("a trend spans at most {} months", picture::MAX_TREND_MONTHS)));
+    }
+    Ok(Periods::new(f, t, interval))
+}
+
+fn region_filter(region: Option<&str>) -> ApiResult<()> {
+    match region {
+        Some(r) => ggzhub_kit::validate::region_code("region", r),
+        None => Ok(()),
+    }
+}
+
+fn internal(e: sea_orm::DbErr) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    ApiError::from(e).extend()
+}
+
+fn national<T>(mut found: std::collections::HashMap<String, Vec<T>>) -> Vec<T> {
+    found.remove(NATIONAL).unwrap_or_default()
+}
+
+/// The picture of crucial care in the whole country: counts of offers, capacity, intake
+/// pauses, continuity signals and waiting times, and their history, computed in the database
+/// when asked. Counts of offers and reports, never of people.
+pub struct NationalPicture {
+    /// When the picture was asked for.
+    pub as_of: DateTime<Utc>,
+}
+
+/// The picture of crucial care in the whole country (landelijk beeld).
+#[Object]
+impl NationalPicture {
+    /// When this picture was computed.
+    #[graphql(tag = "public")]
+    async fn as_of(&self) -> DateTime<Utc> {
+        self.as_of
+    }
+
+    /// Care offers in the whole country per category and status (only combinations with
+    /// offers).
+    #[graphql(tag = "public")]
+    async fn offer_counts(&self, ctx: &Context<'_>) -> Result<Vec<OfferCount>> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(national(picture::offer_counts(db(ctx)?, None).await.map_err(internal)?))
+    }
+
+    /// Capacity of offers that are not closed, per category (national table only: capacity is
+    /// offer detail; others get `null` with `FORBIDDEN` and read `Region.capacity` of their
+    /// regions).
+    async fn capacity(&self, ctx: &Context<'_>) -> Result<Option<Vec<CapacityTotal>>> {
+        access::national_capacity(caller(ctx)?).gql()?;
+        Ok(Some(national(picture::capacity(db(ctx)?, None).await.map_err(internal)?)))
+    }
+
+    /// Offers (not closed) with an intake pause (aanmeldpauze) active today, per category.
+    #[graphql(tag = "public")]
+    async fn active_intake_pauses(&self, ctx: &Context<'_>) -> Result<Vec<CategoryCount>> {
+        access::read(caller(ctx)?).gql()?;
+        let today = Utc::now().date_naive();
+        Ok(national(picture::active_intake_pauses(db(ctx)?, None, today).await.map_err(internal)?))
+    }
+
+    /// Continuity signals in the whole country, counted per status (counts for everyone but the
+    /// hub operator, who gets `null` with `FORBIDDEN`).
+    #[graphql(tag = "public")]
+    async fn signal_counts(&self, ctx: &Context<'_>) -> Result<Option<SignalCounts>> {
+        access::read_signal_counts(caller(ctx)?).gql()?;
+        let mut found = picture::signal_counts(db(ctx)?, None).await.map_err(internal)?;
+        Ok(Some(SignalCounts::from(found.remove(NATIONAL).unwrap_or_default())))
+    }
+
+    /// Waiting times in the whole country per diagnosis group for `month` (`YYYY-MM`; default
+    /// the latest month with reports), against the Treeknorm. Public by law; `null` with
+    /// `FORBIDDEN` for the hub operator.
+    #[graphql(tag = "public")]
+    async fn waiting_times(&self, ctx: &Context<'_>, month: Option<String>) -> Result<Option<Vec<WaitingTimeFigure>>> {
+        access::read_waiting_times(caller(ctx)?).gql()?;
+        if let Some(m) = &month {
+            ggzhub_kit::validate::month(m).gql()?;
+        }
+        Ok(Some(national(picture::waiting_figures(db(ctx)?, None, month.as_deref()).await.map_err(internal)?)))
+    }
+
+    /// Every region (optionally of one kind), ordered by code: ask the regions' own figures
+    /// here, so that every subgraph resolves them in one batch.
+    #[graphql(tag = "public")]
+    async fn regions(&self, ctx: &Context<'_>, kind: Option<RegionKind>) -> Result<Vec<Region>> {
+        access::read(caller(ctx)?).gql()?;
+        let mut q = region::Entity::find().order_by_asc(region::Column::Code);
+        if let Some(k) = kind {
+            q = q.filter(region::Column::Kind.eq(k.as_str()));
+        }
+        Ok(q.all(db(ctx)?).await.map_err(internal)?.into_iter().map(Region).collect())
+    }
+
+    /// Care offers per status at the end of each period from `from` to `to` (months
+    /// `YYYY-MM`, at most 240 months apart), from the offers' history: nationally, or in one
+    /// region, or of one category.
+    #[graphql(tag = "public")]
+    async fn offer_trend(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+        #[graphql(default_with = "TrendInterval::Month")] interval: TrendInterval,
+        category: Option<CareCategory>,
+        region: Option<String>,
+    ) -> Result<Vec<OfferTrendPoint>> {
+        access::read(caller(ctx)?).gql()?;
+        let periods = periods(&from, &to, interval).gql()?;
+        region_filter(region.as_deref()).gql()?;
+        let regions = region.map(|r| vec![r]);
+        let found = picture::offer_trend(db(ctx)?, regions.as_deref(), periods, category).await.map_err(internal)?;
+        Ok(found.into_values().next().unwrap_or_default())
+    }
+
+    /// Waiting times per period from `from` to `to` over all reports (of one region and/or
+    /// diagnosis group if given); periods without reports are left out. `null` with
+    /// `FORBIDDEN` for the hub operator.
+    #[graphql(tag = "public")]
+    async fn waiting_time_trend(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+        #[graphql(default_with = "TrendInterval::Month")] interval: TrendInterval,
+        region: Option<String>,
+        diagnosis_group: Option<String>,
+    ) -> Result<Option<Vec<WaitingTimeTrendPoint>>> {
+        access::read_waiting_times(caller(ctx)?).gql()?;
+        let periods = periods(&from, &to, interval).gql()?;
+        region_filter(region.as_deref()).gql()?;
+        if let Some(g) = &diagnosis_group {
+            ggzhub_kit::validate::text("diagnosisGroup", g, 64).gql()?;
+        }
+        let found = picture::waiting_trend(db(ctx)?, region.as_deref(), diagnosis_group.as_deref(), periods)
+            .await
+            .map_err(internal)?;
+        Ok(Some(found))
+    }
+}
+
+/// `Query.nationalPicture`.
+pub(crate) fn national_picture(ctx: &Context<'_>) -> Result<NationalPicture> {
+    access::read(caller(ctx)?).gql()?;
+    Ok(NationalPicture { as_of: Utc::now() })
+}
+
+fn load<T>(r: std::result::Result<Option<T>, crate::loader::LoadError>) -> Result<Option<T>> {
+    use async_graphql::ErrorExtensions as _;
+    r.map_err(|e| picture::load_error(e).extend())
+}
+
+/// `Region.offerCounts`.
+pub(crate) async fn region_offer_counts(ctx: &Context<'_>, code: &str) -> Result<Vec<OfferCount>> {
+    access::read(caller(ctx)?).gql()?;
+    Ok(load(loaders(ctx)?.picture.offer_counts.load_one(code.to_owned()).await)?.unwrap_or_default())
+}
+
+/// `Region.capacity`.
+pub(crate) async fn region_capacity(ctx: &Context<'_>, code: &str) -> Result<Option<Vec<CapacityTotal>>> {
+    access::region_capacity(caller(ctx)?, code).gql()?;
+    Ok(Some(load(loaders(ctx)?.picture.capacity.load_one(code.to_owned()).await)?.unwrap_or_default()))
+}
+
+/// `Region.activeIntakePauses`.
+pub(crate) async fn region_intake_pauses(ctx: &Context<'_>, code: &str) -> Result<Vec<CategoryCount>> {
+    access::read(caller(ctx)?).gql()?;
+    Ok(load(loaders(ctx)?.picture.intake_pauses.load_one(code.to_owned()).await)?.unwrap_or_default())
+}
+
+/// `Region.waitingTimeFigures`.
+pub(crate) async fn region_waiting(
+    ctx: &Context<'_>,
+    code: &str,
+    month: Option<String>,
+) -> Result<Option<Vec<WaitingTimeFigure>>> {
+    access::read_waiting_times(caller(ctx)?).gql()?;
+    if let Some(m) = &month {
+        ggzhub_kit::validate::month(m).gql()?;
+    }
+    let key = WaitingKey { region: code.to_owned(), month };
+    Ok(Some(load(loaders(ctx)?.picture.waiting.load_one(key).await)?.unwrap_or_default()))
+}
+
+/// `Region.offerTrend`.
+pub(crate) async fn region_offer_trend(
+    ctx: &Context<'_>,
+    code: &str,
+    from: &str,
+    to: &str,
+    interval: TrendInterval,
+    category: Option<CareCategory>,
+) -> Result<Vec<OfferTrendPoint>> {
+    access::read(caller(ctx)?).gql()?;
+    let periods = periods(from, to, interval).gql()?;
+    let key = TrendKey { region: code.to_owned(), periods, category };
+    Ok(load(loaders(ctx)?.picture.trends.load_one(key).await)?.unwrap_or_default())
+}

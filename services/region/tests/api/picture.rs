@@ -1,0 +1,589 @@
+//! The national picture: every aggregate and trend compared with the same figure computed here
+//! from the rows, over generated data (random statuses, capacities, pauses, dates and waiting
+//! times from a seeded generator); access per the matrix; statements per request constant in
+//! the number of regions and offers.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, Utc};
+use ggzhub_region::entity::{care_offer, region, signal, waiting_time};
+use ggzhub_region::history::{day, offer_history};
+use ggzhub_region::seed_history::Rng;
+use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const STATUSES: [&str; 4] = ["SECURED", "UNDER_PRESSURE", "CLOSING", "CLOSED"];
+const FORMS: [&str; 4] = ["CRISIS_SERVICE", "HIC", "FACT", "CLINICAL_ADMISSION"];
+const GROUPS: [&str; 2] = ["DEPRESSION", "ANXIETY"];
+const REGIONS: [&str; 3] = ["utrecht", "amsterdam", "groningen"];
+
+/// Adds `n` offers with random status, capacity, pause and history, and `reports` waiting-time
+/// reports with random months and weeks.
+async fn generate(app: &TestApp, seed: u64, n: usize, reports: usize) {
+    let db = &app.db.db;
+    let mut rng = Rng::new(seed, "picture");
+    let today = Utc::now().date_naive();
+    let start = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date");
+    let span = (today - start).num_days() as u64;
+    for i in 0..n {
+        let provider = [PROVIDER_A, PROVIDER_B, PROVIDER_C][rng.below(3) as usize];
+        let region = REGIONS[rng.below(3) as usize];
+        let id = app.insert_offer(provider, region, FORMS[rng.below(4) as usize], &format!("Team {i}")).await;
+        let mut offer = care_offer::Entity::find_by_id(id.clone()).one(db).await.expect("reads").expect("offer");
+        let opt = |rng: &mut Rng, max: u64| (rng.below(4) > 0).then(|| rng.below(max) as i32);
+        let mut active: care_offer::ActiveModel = offer.clone().into();
+        offer.status = STATUSES[rng.below(4) as usize].to_owned();
+        offer.beds = opt(&mut rng, 40);
+        offer.places = opt(&mut rng, 30);
+        offer.teams = opt(&mut rng, 5);
+        offer.fte = (rng.below(4) > 0).then(|| rng.below(400) as f64 / 10.0);
+        if rng.below(3) == 0 {
+            let from = today + Duration::days(rng.below(60) as i64 - 40);
+            offer.intake_pause_from = Some(from);
+            offer.intake_pause_until = (rng.below(2) == 0).then(|| from + Duration::days(rng.below(60) as i64));
+            offer.intake_pause_reason = Some("Personeelstekort".into());
+        }
+        active.status = Set(offer.status.clone());
+        active.beds = Set(offer.beds);
+        active.places = Set(offer.places);
+        active.teams = Set(offer.teams);
+        active.fte = Set(offer.fte);
+        active.intake_pause_from = Set(offer.intake_pause_from);
+        active.intake_pause_until = Set(offer.intake_pause_until);
+        active.intake_pause_reason = Set(offer.intake_pause_reason.clone());
+        active.update(db).await.expect("offer updates");
+        // History: up to four earlier states on random days, then the current one.
+        let mut days: Vec<u64> = (0..rng.below(5)).map(|_| rng.below(span)).collect();
+        days.sort_unstable();
+        days.dedup();
+        let mut states: Vec<(NaiveDate, String)> = days
+            .iter()
+            .map(|d| (start + Duration::days(*d as i64), STATUSES[rng.below(3) as usize].to_owned()))
+            .collect();
+        let last = states.last().map_or(start, |(d, _)| *d) + Duration::days(1 + rng.below(20) as i64);
+        states.push((last.min(today), offer.status.clone()));
+        states.dedup_by(|b, a| a.0 == b.0);
+        for (k, (from, status)) in states.iter().enumerate() {
+            offer_history::ActiveModel {
+                offer_id: Set(id.clone()),
+                provider_id: Set(offer.provider_id.clone()),
+                region_code: Set(region.to_owned()),
+                category: Set(offer.category.clone()),
+                status: Set(status.clone()),
+                beds: Set(offer.beds),
+                places: Set(offer.places),
+                teams: Set(offer.teams),
+                fte: Set(offer.fte),
+                intake_pause_from: Set(None),
+                intake_pause_until: Set(None),
+                valid_from: Set(day(*from)),
+                valid_to: Set(states.get(k + 1).map(|(d, _)| day(*d))),
+                recorded_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .expect("history inserts");
+        }
+    }
+    for i in 0..reports {
+        let provider = [PROVIDER_A, PROVIDER_B][rng.below(2) as usize];
+        let month = format!("2026-{:02}", 1 + rng.below(4));
+        let now = Utc::now();
+        waiting_time::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            provider_id: Set(provider.to_string()),
+            region_code: Set(REGIONS[rng.below(3) as usize].to_owned()),
+            location: Set(format!("Locatie {i}")),
+            diagnosis_group: Set(GROUPS[rng.below(2) as usize].to_owned()),
+            month: Set(month),
+            registration_weeks: Set(rng.below(100) as f64 / 10.0),
+            treatment_weeks: Set(rng.below(160) as f64 / 10.0),
+            waiting_count: Set(rng.below(200) as i32),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            created_by: Set(provider.to_string()),
+            updated_by: Set(provider.to_string()),
+        }
+        .insert(db)
+        .await
+        .expect("report inserts");
+    }
+}
+
+/// Quantile `q` of sorted `v`, interpolated (as PERCENTILE_CONT).
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let pos = q * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+fn over(r: &waiting_time::Model) -> bool {
+    r.registration_weeks > 4.0 || r.treatment_weeks > 10.0 || r.registration_weeks + r.treatment_weeks > 14.0
+}
+
+/// Reports, over the norm, share, median and p90 of `rows`.
+fn figures(rows: &[&waiting_time::Model]) -> Value {
+    let mut totals: Vec<f64> = rows.iter().map(|r| r.registration_weeks + r.treatment_weeks).collect();
+    totals.sort_by(f64::total_cmp);
+    let over = rows.iter().filter(|r| over(r)).count();
+    json!({
+        "reports": rows.len(),
+        "overTreeknorm": over,
+        "shareOverTreeknorm": over as f64 / rows.len() as f64,
+        "medianWeeks": quantile(&totals, 0.5),
+        "p90Weeks": quantile(&totals, 0.9),
+    })
+}
+
+/// Compares JSON, numbers within 1e-9.
+#[track_caller]
+fn assert_close(what: &str, got: &Value, want: &Value) {
+    fn close(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                (x.as_f64().unwrap_or(f64::NAN) - y.as_f64().unwrap_or(f64::NAN)).abs() < 1e-9
+            }
+            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close(a, b)),
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+    assert!(close(got, want), "{what}:\n got  {got:#}\n want {want:#}");
+}
+
+#[allow(dead_code)]
+fn category_of(form: &str) -> &'static str {
+    match form {
+        "CRISIS_SERVICE" | "HIC" => "ACUTE",
+        "FACT" => "OUTREACH",
+        _ => "CLINICAL",
+    }
+}
+
+const PICTURE: &str = r#"query($month: String) { nationalPicture {
+    asOf
+    offerCounts { category status count }
+    capacity { category beds places teams fte }
+    activeIntakePauses { category count }
+    signalCounts { open acknowledged escalated resolved overdue }
+    waitingTimes(month: $month) { diagnosisGroup month reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks }
+    regions { code offerCounts { category status count } capacity { category beds places teams fte }
+        activeIntakePauses { category count } signalCounts { open overdue }
+        waitingTimeFigures(month: $month) { diagnosisGroup month reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks } }
+} }"#;
+
+#[tokio::test]
+async fn aggregates_equal_the_figures_computed_from_the_rows() {
+    let app = TestApp::spawn().await;
+    generate(&app, 14, 60, 120).await;
+    let db = &app.db.db;
+    let offers = care_offer::Entity::find().all(db).await.expect("offers");
+    let reports = waiting_time::Entity::find().all(db).await.expect("reports");
+    let signals = signal::Entity::find().all(db).await.expect("signals");
+    let today = Utc::now().date_naive();
+    let month = "2026-02";
+    let resp = app.graphql(PICTURE).var("month", month).as_caller(&national_table()).send().await;
+    assert!(resp.body["errors"].is_null(), "{:#}", resp.body);
+    let picture = &resp.data()["nationalPicture"];
+
+    // Expected figures for a scope (all offers, or one region's).
+    let expect = |region: Option<&str>| {
+        let in_scope = |r: &str| region.is_none_or(|x| x == r);
+        let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+        let mut capacity: BTreeMap<String, (i64, i64, i64, f64)> = BTreeMap::new();
+        let mut pauses: BTreeMap<String, i64> = BTreeMap::new();
+        for o in offers.iter().filter(|o| in_scope(&o.region_code)) {
+            *counts.entry((o.category.clone(), o.status.clone())).or_default() += 1;
+            if o.status != "CLOSED" {
+                let c = capacity.entry(o.category.clone()).or_default();
+                c.0 += i64::from(o.beds.unwrap_or(0));
+                c.1 += i64::from(o.places.unwrap_or(0));
+                c.2 += i64::from(o.teams.unwrap_or(0));
+                c.3 += o.fte.unwrap_or(0.0);
+                let paused =
+                    o.intake_pause_from.is_some_and(|f| f <= today) && o.intake_pause_until.is_none_or(|u| u >= today);
+                if paused {
+                    *pauses.entry(o.category.clone()).or_default() += 1;
+                }
+            }
+        }
+        let mut by_group: BTreeMap<&str, Vec<&waiting_time::Model>> = BTreeMap::new();
+        for r in reports.iter().filter(|r| r.month == month && in_scope(&r.region_code)) {
+            by_group.entry(r.diagnosis_group.as_str()).or_default().push(r);
+        }
+        let waiting: Vec<Value> = by_group
+            .iter()
+            .map(|(g, rows)| {
+                let mut f = figures(rows);
+                f["diagnosisGroup"] = json!(g);
+                f["month"] = json!(month);
+                f
+            })
+            .collect();
+        (
+            counts.into_iter().map(|((c, s), n)| json!({"category": c, "status": s, "count": n})).collect::<Vec<_>>(),
+            capacity
+                .into_iter()
+                .map(|(c, (b, p, t, f))| json!({"category": c, "beds": b, "places": p, "teams": t, "fte": f}))
+                .collect::<Vec<_>>(),
+            pauses.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>(),
+            waiting,
+        )
+    };
+    let (counts, capacity, pauses, waiting) = expect(None);
+    assert!(counts.len() >= 8 && !pauses.is_empty() && waiting.len() == 2, "generated data too thin");
+    assert_close("national offer counts", &picture["offerCounts"], &json!(counts));
+    assert_close("national capacity", &picture["capacity"], &json!(capacity));
+    assert_close("national intake pauses", &picture["activeIntakePauses"], &json!(pauses));
+    assert_close("national waiting times", &picture["waitingTimes"], &json!(waiting));
+    let now = Utc::now();
+    let open = signals.iter().filter(|s| s.status == "OPEN").count();
+    let overdue = signals.iter().filter(|s| s.status == "OPEN" && s.acknowledgement_deadline < now).count();
+    let status = |st: &str| signals.iter().filter(|s| s.status == st).count();
+    assert_eq!(
+        picture["signalCounts"],
+        json!({"open": open, "acknowledged": status("ACKNOWLEDGED"), "escalated": status("ESCALATED"),
+               "resolved": status("RESOLVED"), "overdue": overdue})
+    );
+    let regions = picture["regions"].as_array().expect("regions");
+    assert_eq!(regions.len(), 3);
+    for r in regions {
+        let code = r["code"].as_str().expect("code");
+        let (counts, capacity, pauses, waiting) = expect(Some(code));
+        assert_close(&format!("{code} offer counts"), &r["offerCounts"], &json!(counts));
+        assert_close(&format!("{code} capacity"), &r["capacity"], &json!(capacity));
+        assert_close(&format!("{code} intake pauses"), &r["activeIntakePauses"], &json!(pauses));
+        assert_close(&format!("{code} waiting times"), &r["waitingTimeFigures"], &json!(waiting));
+        let open = signals.iter().filter(|s| s.region_code == code && s.status == "OPEN").count();
+        assert_eq!(r["signalCounts"]["open"], json!(open), "{code}");
+    }
+    // Without a month: the latest month with reports.
+    let resp =
+        app.graphql("query { nationalPicture { waitingTimes { month } } }").as_caller(&patient_org()).send().await;
+    let latest = reports.iter().map(|r| r.month.clone()).max().expect("reports");
+    for f in resp.data()["nationalPicture"]["waitingTimes"].as_array().expect("figures") {
+        assert_eq!(f["month"], json!(latest));
+    }
+}
+
+/// Offers per status at the end of each period, from the history rows.
+fn expected_trend(
+    rows: &[offer_history::Model],
+    first: i32,
+    last: i32,
+    step: i32,
+    keep: impl Fn(&offer_history::Model) -> bool,
+) -> Vec<Value> {
+    let label = |i: i32| format!("{:04}-{:02}", i / 12, i % 12 + 1);
+    let mut out = Vec::new();
+    let mut idx = first;
+    while idx <= last {
+        let next = format!("{}-01", label(idx + step));
+        let mut by_status: BTreeMap<&str, i64> = BTreeMap::new();
+        for h in rows.iter().filter(|h| keep(h)) {
+            if h.valid_from < next && h.valid_to.as_ref().is_none_or(|t| *t >= next) {
+                *by_status.entry(h.status.as_str()).or_default() += 1;
+            }
+        }
+        out.extend(by_status.into_iter().map(|(s, n)| json!({"period": label(idx), "status": s, "count": n})));
+        idx += step;
+    }
+    out
+}
+
+fn strip_category(points: &Value) -> Value {
+    json!(
+        points
+            .as_array()
+            .expect("points")
+            .iter()
+            .map(|p| json!({"period": p["period"], "status": p["status"], "count": p["count"]}))
+            .collect::<Vec<_>>()
+    )
+}
+
+#[tokio::test]
+async fn trends_equal_the_figures_computed_from_the_history() {
+    let app = TestApp::spawn().await;
+    generate(&app, 2024, 50, 80).await;
+    let db = &app.db.db;
+    let history = offer_history::Entity::find().all(db).await.expect("history");
+    let reports = waiting_time::Entity::find().all(db).await.expect("reports");
+    let ym = |y: i32, m: i32| y * 12 + m - 1;
+    let query = r#"query($i: TrendInterval!, $c: CareCategory, $r: String, $g: String) { nationalPicture {
+        all: offerTrend(from: "2025-02", to: "2026-11", interval: $i) { period category status count }
+        one: offerTrend(from: "2025-02", to: "2026-11", interval: $i, category: $c, region: $r) { period category status count }
+        waiting: waitingTimeTrend(from: "2025-11", to: "2026-05", interval: $i, region: $r, diagnosisGroup: $g) {
+            period reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks }
+        regions { code offerTrend(from: "2025-02", to: "2026-11", interval: $i, category: $c) { period status count } }
+    } }"#;
+    for (interval, step) in [("MONTH", 1), ("QUARTER", 3), ("YEAR", 12)] {
+        let (first, last) = (ym(2025, 2) - ym(2025, 2) % step, ym(2026, 11) - ym(2026, 11) % step);
+        let resp = app
+            .graphql(query)
+            .var("i", interval)
+            .var("c", "ACUTE")
+            .var("r", "utrecht")
+            .var("g", "DEPRESSION")
+            .as_caller(&patient_org())
+            .send()
+            .await;
+        assert!(resp.body["errors"].is_null(), "{:#}", resp.body);
+        let p = &resp.data()["nationalPicture"];
+        let all = expected_trend(&history, first, last, step, |_| true);
+        assert!(all.len() > 4, "{interval}: too few points");
+        assert!(p["all"].as_array().expect("points").iter().all(|x| x["category"].is_null()));
+        assert_close(&format!("{interval} national trend"), &strip_category(&p["all"]), &json!(all));
+        let one = expected_trend(&history, first, last, step, |h| h.category == "ACUTE" && h.region_code == "utrecht");
+        assert!(p["one"].as_array().expect("points").iter().all(|x| x["category"] == "ACUTE"));
+        assert_close(&format!("{interval} utrecht ACUTE trend"), &strip_category(&p["one"]), &json!(one));
+        for r in p["regions"].as_array().expect("regions") {
+            let code = r["code"].as_str().expect("code").to_owned();
+            let want = expected_trend(&history, first, last, step, |h| h.category == "ACUTE" && h.region_code == code);
+            assert_close(&format!("{interval} {code} trend"), &r["offerTrend"], &json!(want));
+        }
+        // Waiting times per period: reports of the period's months, utrecht, DEPRESSION.
+        let label = |i: i32| format!("{:04}-{:02}", i / 12, i % 12 + 1);
+        let (wf, wl) = (ym(2025, 11) - ym(2025, 11) % step, ym(2026, 5) - ym(2026, 5) % step);
+        let mut want = Vec::new();
+        let mut idx = wf;
+        while idx <= wl {
+            let (from, to) = (label(idx), label(idx + step));
+            let rows: Vec<&waiting_time::Model> = reports
+                .iter()
+                .filter(|r| {
+                    r.month >= from && r.month < to && r.region_code == "utrecht" && r.diagnosis_group == "DEPRESSION"
+                })
+                .collect();
+            if !rows.is_empty() {
+                let mut f = figures(&rows);
+                f["period"] = json!(from);
+                want.push(f);
+            }
+            idx += step;
+        }
+        assert!(!want.is_empty());
+        assert_close(&format!("{interval} waiting trend"), &p["waiting"], &json!(want));
+    }
+}
+
+#[tokio::test]
+async fn history_is_written_by_every_mutation_that_changes_it() {
+    let app = TestApp::spawn().await;
+    let db = &app.db.db;
+    let create = r#"mutation { createCareOffer(input: { regionCode: "utrecht", category: ACUTE, careForm: "HIC",
+        unitName: "HIC Noord", location: "Utrecht", availability: TWENTY_FOUR_SEVEN, capacity: { beds: 8 } }) { id version } }"#;
+    let resp = app.graphql(create).as_caller(&provider_a()).send().await;
+    let id = resp.data()["createCareOffer"]["id"].as_str().expect("id").to_owned();
+    let steps = [
+        r#"mutation($id: ID!) { updateCareOffer(id: $id, expectedVersion: 1, input: { status: UNDER_PRESSURE, capacity: { beds: 6 } }) { version } }"#,
+        r#"mutation($id: ID!) { setIntakePause(offerId: $id, expectedVersion: 2, pause: { from: "2026-01-05", reason: "Vacatures" }) { version } }"#,
+        r#"mutation($id: ID!) { endIntakePause(offerId: $id, expectedVersion: 3) { version } }"#,
+        r#"mutation($id: ID!) { closeCareOffer(id: $id, expectedVersion: 4) { version } }"#,
+    ];
+    for s in steps {
+        let resp = app.graphql(s).var("id", id.clone()).as_caller(&provider_a()).send().await;
+        assert!(resp.body["errors"].is_null(), "{s}: {:#}", resp.body);
+    }
+    let rows = offer_history::Entity::find()
+        .filter(offer_history::Column::OfferId.eq(id.clone()))
+        .order_by_asc(offer_history::Column::Id)
+        .all(db)
+        .await
+        .expect("history");
+    let states: Vec<(&str, Option<i32>, bool)> =
+        rows.iter().map(|h| (h.status.as_str(), h.beds, h.intake_pause_from.is_some())).collect();
+    assert_eq!(
+        states,
+        vec![
+            ("SECURED", Some(8), false),
+            ("UNDER_PRESSURE", Some(6), false),
+            ("UNDER_PRESSURE", Some(6), true),
+            ("UNDER_PRESSURE", Some(6), false),
+            ("CLOSED", Some(6), false)
+        ]
+    );
+    assert_eq!(rows.iter().filter(|h| h.valid_to.is_none()).count(), 1, "one current state");
+    assert!(rows.last().is_some_and(|h| h.valid_to.is_none()));
+    // Signals: raise, acknowledge, escalate.
+    let raise = r#"mutation($o: ID!) { raiseContinuitySignal(input: { offerId: $o, kind: STAFFING, severity: HIGH,
+        description: "Drie vacatures" }) { id } }"#;
+    let resp = app.graphql(raise).var("o", OFFER_A_CRISIS.to_string()).as_caller(&provider_a()).send().await;
+    let sid = resp.data()["raiseContinuitySignal"]["id"].as_str().expect("id").to_owned();
+    let ack = "mutation($id: ID!) { acknowledgeContinuitySignal(id: $id, expectedVersion: 1) { status } }";
+    app.graphql(ack).var("id", sid.clone()).as_caller(&insurer_x()).send().await.data();
+    let resolve = "mutation($id: ID!) { resolveContinuitySignal(id: $id, expectedVersion: 2) { status } }";
+    app.graphql(resolve).var("id", sid.clone()).as_caller(&provider_a()).send().await.data();
+    use ggzhub_region::history::signal_history;
+    let events: Vec<(String, bool)> = signal_history::Entity::find()
+        .filter(signal_history::Column::SignalId.eq(sid))
+        .order_by_asc(signal_history::Column::Id)
+        .all(db)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| (e.event, e.overdue_at.is_some()))
+        .collect();
+    assert_eq!(events, vec![("RAISED".into(), true), ("ACKNOWLEDGED".into(), false), ("RESOLVED".into(), false)]);
+    // Waiting times: a report and its correction are both kept.
+    let report = r#"mutation($p: ID!) { reportWaitingTime(input: { providerId: $p, regionCode: "utrecht", location: "Zeist", diagnosisGroup: "ANXIETY",
+        month: "2026-03", registrationToIntakeWeeks: 3, intakeToTreatmentWeeks: 6, waitingCount: 40 }) { id } }"#;
+    let resp = app.graphql(report).var("p", PROVIDER_A.to_string()).as_caller(&provider_a()).send().await;
+    let rid = resp.data()["reportWaitingTime"]["id"].as_str().expect("id").to_owned();
+    let correct = r#"mutation($id: ID!) { correctWaitingTime(id: $id, expectedVersion: 1, input: {
+        registrationToIntakeWeeks: 5, intakeToTreatmentWeeks: 6, waitingCount: 41 }) { version } }"#;
+    let resp = app.graphql(correct).var("id", rid.clone()).as_caller(&provider_a()).send().await;
+    assert!(resp.body["errors"].is_null(), "{:#}", resp.body);
+    use ggzhub_region::history::waiting_history;
+    let versions: Vec<(i32, f64, bool)> = waiting_history::Entity::find()
+        .filter(waiting_history::Column::ReportId.eq(rid))
+        .order_by_asc(waiting_history::Column::Id)
+        .all(db)
+        .await
+        .expect("versions")
+        .into_iter()
+        .map(|v| (v.version, v.registration_weeks, v.superseded_at.is_some()))
+        .collect();
+    assert_eq!(versions, vec![(1, 3.0, true), (2, 5.0, false)]);
+}
+
+#[tokio::test]
+async fn each_kind_of_organisation_gets_what_the_matrix_says() {
+    let app = TestApp::spawn().await;
+    let query = r#"query { nationalPicture { offerCounts { count } capacity { beds } activeIntakePauses { count }
+        signalCounts { open } waitingTimes(month: "2026-01") { reports }
+        regions { code capacity { beds } offerCounts { count } waitingTimeFigures(month: "2026-01") { reports } } } }"#;
+    // (caller, national capacity, regions whose capacity it reads, reads waiting times and signal counts)
+    let cases: Vec<(&str, ggzhub_kit::testing::TestCaller, bool, Vec<&str>, bool)> = vec![
+        ("provider at utrecht", provider_a(), false, vec!["utrecht"], true),
+        ("provider at amsterdam", provider_b(), false, vec!["amsterdam"], true),
+        ("insurer at utrecht", insurer_x(), false, vec!["utrecht"], true),
+        ("patient organisation", patient_org(), false, vec![], true),
+        ("municipality", municipality(), false, vec![], true),
+        ("national table", national_table(), true, vec!["amsterdam", "groningen", "utrecht"], true),
+        ("hub operator", operator(), false, vec![], false),
+    ];
+    for (who, caller, national_capacity, regions, reads_waiting) in cases {
+        let resp = app.graphql(query).as_caller(&caller).send().await;
+        let p = &resp.body["data"]["nationalPicture"];
+        assert!(p["offerCounts"].as_array().is_some_and(|a| !a.is_empty()), "{who}: {:#}", resp.body);
+        assert!(p["activeIntakePauses"].is_array(), "{who}");
+        if national_capacity {
+            assert!(p["capacity"].is_array(), "{who}: {:#}", resp.body);
+        } else {
+            assert!(p["capacity"].is_null(), "{who}");
+            assert_eq!(resp.error_code_at(&["nationalPicture", "capacity"]), Some("FORBIDDEN".into()), "{who}");
+        }
+        if reads_waiting {
+            let reports: i64 =
+                p["waitingTimes"].as_array().expect("figures").iter().filter_map(|f| f["reports"].as_i64()).sum();
+            assert_eq!(reports, 2, "{who}");
+            assert!(p["signalCounts"]["open"].is_number(), "{who}");
+        } else {
+            assert!(p["waitingTimes"].is_null() && p["signalCounts"].is_null(), "{who}");
+        }
+        for (i, r) in p["regions"].as_array().expect("regions").iter().enumerate() {
+            let code = r["code"].as_str().expect("code");
+            assert!(r["offerCounts"].is_array(), "{who} {code}");
+            if regions.contains(&code) {
+                assert!(r["capacity"].is_array(), "{who} reads {code}'s capacity: {:#}", resp.body);
+            } else {
+                assert!(r["capacity"].is_null(), "{who} reads no capacity of {code}");
+                let path = ["nationalPicture".to_owned(), "regions".to_owned(), i.to_string(), "capacity".to_owned()];
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                assert_eq!(resp.error_code_at(&path), Some("FORBIDDEN".into()), "{who} {code}");
+            }
+        }
+    }
+    // The public contract: counts, pauses, signal counts and waiting figures are tagged public,
+    // capacity is not.
+    let sdl = ggzhub_region::graphql::sdl();
+    for public in [
+        "offerCounts: [OfferCount!]! @tag(name: \"public\")",
+        "activeIntakePauses: [CategoryCount!]! @tag(name: \"public\")",
+        "nationalPicture: NationalPicture! @tag(name: \"public\")",
+        "type WaitingTimeFigure @tag(name: \"public\")",
+        "type OfferCount @tag(name: \"public\")",
+    ] {
+        assert!(sdl.contains(public), "SDL lacks {public}");
+    }
+    assert!(sdl.contains("capacity: [CapacityTotal!]\n") || sdl.contains("capacity: [CapacityTotal!]\r\n"));
+    assert!(!sdl.contains("capacity: [CapacityTotal!] @tag"), "capacity totals are not public");
+    assert!(!sdl.contains("type CapacityTotal @tag"), "capacity totals are not public");
+}
+
+#[tokio::test]
+async fn trend_arguments_are_validated() {
+    let app = TestApp::spawn().await;
+    for (from, to) in [("2026-13", "2026-12"), ("2026-05", "2026-01"), ("2000-01", "2026-01"), ("x", "2026-01")] {
+        let q = format!(r#"query {{ nationalPicture {{ offerTrend(from: "{from}", to: "{to}") {{ count }} }} }}"#);
+        let resp = app.graphql(&q).as_caller(&national_table()).send().await;
+        assert_eq!(resp.error_codes(), vec!["BAD_USER_INPUT".to_owned()], "{from}..{to}: {:#}", resp.body);
+    }
+}
+
+/// Adds `n` regions with `offers` offers each (directly).
+async fn add_regions(app: &TestApp, from: usize, n: usize, offers: usize) {
+    let now = Utc::now();
+    for i in from..from + n {
+        let code = format!("extra-{i}");
+        region::ActiveModel {
+            code: Set(code.clone()),
+            name: Set(format!("Regio {i}")),
+            kind: Set("IZA".into()),
+            neighbours: Set(json!([])),
+            coordinating_insurer_id: Set(None),
+            map_row: Set(None),
+            map_column: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            created_by: Set(OPERATOR.to_string()),
+            updated_by: Set(OPERATOR.to_string()),
+        }
+        .insert(&app.db.db)
+        .await
+        .expect("region inserts");
+        for k in 0..offers {
+            app.insert_offer(PROVIDER_A, &code, FORMS[k % 4], &format!("Team {k}")).await;
+        }
+    }
+}
+
+async fn picture_statements(app: &TestApp, query: &str) -> (usize, usize) {
+    let before = app.statement_count();
+    let resp = app.graphql(query).as_caller(&national_table()).send().await;
+    assert!(resp.body["errors"].is_null(), "{:#}", resp.body);
+    let regions = resp.data()["nationalPicture"]["regions"].as_array().map_or(0, Vec::len);
+    (app.statement_count() - before, regions)
+}
+
+#[tokio::test]
+async fn statements_of_the_national_picture_do_not_grow_with_regions_or_offers() {
+    let app = TestApp::spawn().await;
+    let query = r#"query { nationalPicture {
+        offerCounts { count } capacity { beds } activeIntakePauses { count } signalCounts { open overdue }
+        waitingTimes { reports medianWeeks } offerTrend(from: "2025-01", to: "2026-12") { count }
+        waitingTimeTrend(from: "2025-01", to: "2026-12") { reports }
+        regions { code tile { row } missingCategories offerCounts { count } capacity { beds }
+            activeIntakePauses { count } signalCounts { open overdue } waitingTimeFigures { reports }
+            offerTrend(from: "2025-01", to: "2026-12", interval: QUARTER) { count }
+            offers(first: 5) { totalCount } } } }"#;
+    add_regions(&app, 0, 2, 2).await;
+    let (small, r1) = picture_statements(&app, query).await;
+    add_regions(&app, 2, 10, 6).await;
+    generate(&app, 7, 20, 30).await;
+    let (large, r2) = picture_statements(&app, query).await;
+    println!("national picture: {small} SQL statements for {r1} regions, {large} for {r2} regions and more offers");
+    assert_eq!((r1, r2), (5, 15));
+    assert_eq!(small, large, "statements grew with regions/offers ({small} → {large})");
+    // 7 national figures, the regions, and one statement per per-region aggregate.
+    assert!(large <= 18, "expected at most 18 statements, got {large}");
+}
