@@ -17,5 +17,6 @@ mod listings;
 mod measures;
 mod networks;
 mod personal_data;
+mod picture;
 mod references;
 mod validation;
