@@ -499,3 +499,26 @@ async fn contracted_next_year_takes_one_statement_for_any_number_of_regions() {
     println!("Region.contractedNextYear: {small} SQL statements for 2 regions, {large} for 35");
     assert_eq!((small, large), (1, 1), "one statement for the whole batch");
 }
+
+#[tokio::test]
+async fn the_demo_seed_places_its_covered_offers() {
+    let app = spawn().await;
+    let loaded = ggzhub_contracting::seed::seed(app.conn(), &ggzhub_contracting::seed::Source::Demo)
+        .await
+        .expect("the demo seeds")
+        .expect("into an empty database");
+    assert!(loaded > 0);
+    let places = offer_place::Entity::find().all(app.conn()).await.expect("reads");
+    let covered: BTreeSet<String> =
+        covered::Entity::find().all(app.conn()).await.expect("reads").into_iter().map(|c| c.offer_id).collect();
+    assert_eq!(
+        places.iter().map(|p| p.offer_id.clone()).collect::<BTreeSet<_>>(),
+        covered,
+        "every covered offer placed"
+    );
+    // The demo's shared utrecht crisis offer has four insurers agreed for 2027.
+    let shown = seen(&app, &national_table(), &["utrecht"]).await.remove(0).expect("visible");
+    assert_eq!(shown[0]["category"], "ACUTE");
+    assert_eq!(shown[0]["band"], "EXACT", "{shown:#}");
+    assert!(shown[0]["offersContracted"].as_i64().is_some_and(|n| n >= 1), "{shown:#}");
+}
