@@ -455,3 +455,34 @@ async fn kpi_progress_matches_targets_and_measurements_per_year_up_to_2027() {
     let empty: Vec<&Value> = expected.iter().filter(|r| r["kpi"]["code"] == "C_EMPTY").collect();
     assert_eq!(empty.len(), 3);
 }
+
+#[tokio::test]
+async fn the_whole_picture_takes_the_same_statements_however_much_data() {
+    let app = TestApp::spawn().await;
+    const WHOLE: &str = r#"query { nationalTablePicture {
+        escalationCounts { region category status count } overdueMeasures measuresOverdue { id }
+        kpiProgress { kpi { code } year target value onTrack } } }"#;
+    let run = || async {
+        let before = app.statement_count();
+        let resp = app.graphql(WHOLE).as_caller(&national_table()).send().await;
+        let picture = resp.data()["nationalTablePicture"].clone();
+        (app.db.statements_since(before), picture)
+    };
+    insert_kpi(&app, "K1", "HIGHER_IS_BETTER", &[(2026, 50.0)]).await;
+    generate(&app, 3, 5).await;
+    run().await; // warms up the pool (PostgreSQL opens connections lazily)
+    let (small, _) = run().await;
+    generate(&app, 4, 40).await;
+    for (i, code) in ["K2", "K3", "K4"].iter().enumerate() {
+        insert_kpi(&app, code, "LOWER_IS_BETTER", &[(2027, i as f64)]).await;
+        insert_measurement(&app, code, 2027, None, 1.0).await;
+    }
+    let (large, picture) = run().await;
+    assert_eq!(picture["kpiProgress"].as_array().map(Vec::len), Some(4 * 3));
+    let reading = |s: &[String]| s.iter().filter(|s| s.contains("SELECT")).count();
+    println!("nationalTablePicture: {} SQL statements for 5 escalations, {} for 45", reading(&small), reading(&large));
+    assert_eq!(reading(&small), reading(&large), "{large:#?}");
+    // Escalation counts, overdue count, overdue list, KPIs, measurements grouped.
+    assert_eq!(reading(&large), 5, "{large:#?}");
+    assert!(large.iter().filter(|s| s.contains("escalations")).all(|s| s.contains("GROUP BY") || s.contains("measures")));
+}
