@@ -329,6 +329,16 @@ pub fn write(dir: &Path, volume: Volume, year: i32) -> anyhow::Result<Generated>
     }
     let contract_count = contracts.len();
     write_file(&contracting_dir, "contracts.json", contracts)?;
+    // Region and category of every offer (contracting records them when terms are checked; the
+    // regional contracting picture groups by them). Offer k of a provider is of category k mod 6.
+    let mut places = Vec::new();
+    for provider in &providers {
+        let code = str_of(&regions[provider.region], "code")?;
+        for (k, offer) in provider.offers.iter().enumerate() {
+            places.push(json!({ "offerId": offer, "regionCode": code, "category": CATEGORIES[k % CATEGORIES.len()] }));
+        }
+    }
+    write_file(&contracting_dir, "offer-places.json", places)?;
     write_file(&contracting_dir, "guidelines.json", demo_items(CONTRACTING, "guidelines.json")?)?;
 
     Ok(Generated {
@@ -342,4 +352,31 @@ pub fn write(dir: &Path, volume: Volume, year: i32) -> anyhow::Result<Generated>
         measures,
         national_table_org,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityTrait as _, PaginatorTrait as _};
+    use sea_orm_migration::MigratorTrait as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn contracting_seeds_a_place_for_every_offer() {
+        let dir = std::env::temp_dir().join(format!("ggzhub-bench-data-{}", uuid::Uuid::new_v4()));
+        let volume = Volume {
+            providers_per_region: 2,
+            offers_per_provider: 7,
+            escalations_per_region: 1,
+            contracts_per_provider: 3,
+        };
+        let generated = write(&dir, volume, 2026).expect("writes");
+        let db = sea_orm::Database::connect("sqlite::memory:").await.expect("connects");
+        ggzhub_contracting::migration::Migrator::up(&db, None).await.expect("migrates");
+        let source = ggzhub_contracting::seed::Source::Dir(&dir.join("contracting"));
+        ggzhub_contracting::seed::seed(&db, &source).await.expect("seeds").expect("into an empty database");
+        let places = ggzhub_contracting::entity::offer_place::Entity::find().count(&db).await.expect("counts");
+        assert_eq!(places as usize, generated.offers);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

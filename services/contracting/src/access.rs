@@ -28,6 +28,20 @@ pub fn party_condition(c: &Caller) -> Condition {
     }
 }
 
+/// The condition "the caller is no party": the contracts an aggregate shown to the caller is
+/// computed over. For an insurer, the other insurers' contracts; for a provider, the other
+/// providers' contracts; for everyone else, every contract.
+pub fn not_party_condition(c: &Caller) -> Condition {
+    party_condition(c).not()
+}
+
+/// Whether a contracting figure computed over contracts the caller is no party to may be shown:
+/// at least [`crate::MIN_INSURERS_FOR_TERM_FIGURES`] distinct insurers stand behind it (one band
+/// for 0, 1 and 2, as for [`shown_coverage`]).
+pub fn contracting_figure_shown(insurers_behind: i64) -> bool {
+    insurers_behind >= crate::MIN_INSURERS_FOR_TERM_FIGURES
+}
+
 /// Reading own contracts: insurers and providers with `contracts:read`. Everyone else sees
 /// nothing of contracts (guidelines excepted).
 pub fn read_contracts(c: &Caller) -> ApiResult<()> {

@@ -13,7 +13,8 @@ use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::{Caller, TokenVerifier};
 use sea_orm::DatabaseConnection;
 
-use crate::graphql::{ContractingSchema, schema};
+use crate::clock::Today;
+use crate::graphql::{ContractingSchema, schema_at};
 use crate::loader::Loaders;
 
 /// Shared state of the HTTP handlers.
@@ -27,6 +28,8 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     /// Owners of referenced entities.
     pub owners: Owners,
+    /// Where today's date comes from.
+    pub today: Today,
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {
@@ -38,12 +41,24 @@ impl FromRef<AppState> for Arc<TokenVerifier> {
 /// The service's router (migrations must have run). `owners` check references to entities the
 /// region and national-table subgraphs own.
 pub fn router(db: DatabaseConnection, verifier: Arc<TokenVerifier>, owners: Owners, limits: HttpLimits) -> Router {
-    let state = AppState { schema: schema(db.clone(), owners.clone()), db: db.clone(), verifier, owners };
+    router_at(db, verifier, owners, limits, Today::System)
+}
+
+/// Like [`router`], with today's date taken from `today` (tests fix it).
+pub fn router_at(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    owners: Owners,
+    limits: HttpLimits,
+    today: Today,
+) -> Router {
+    let state =
+        AppState { schema: schema_at(db.clone(), owners.clone(), today), db: db.clone(), verifier, owners, today };
     let routes = Router::new().route("/graphql", post(graphql)).with_state(state);
     ggzhub_kit::server::wrap(routes, db, limits)
 }
 
 async fn graphql(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
-    let loaders = Loaders::new(&state.db, state.owners.region.clone(), caller.clone());
+    let loaders = Loaders::new(&state.db, state.owners.region.clone(), caller.clone(), state.today);
     ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req| req.data(loaders)).await
 }

@@ -78,6 +78,31 @@ pub mod covered {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Region and category of a care offer a contract refers to (both fixed for an offer), copied
+/// from the region subgraph when terms are checked.
+pub mod offer_place {
+    use sea_orm::entity::prelude::*;
+
+    /// Region and category of a care offer a contract refers to.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "offer_places")]
+    pub struct Model {
+        /// Care offer id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub offer_id: String,
+        /// Region the offer is located in.
+        pub region_code: String,
+        /// Category of crucial care (stored name).
+        pub category: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// A superseded version of a contract's terms.
 pub mod history {
     use sea_orm::entity::prelude::*;

@@ -4,11 +4,13 @@
 
 pub mod access;
 pub mod app;
+pub mod clock;
 pub mod domain;
 pub mod entity;
 pub mod graphql;
 pub mod loader;
 pub mod migration;
+pub mod picture;
 pub mod seed;
 
 /// The audience of internal tokens for this subgraph.

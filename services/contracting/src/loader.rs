@@ -29,12 +29,18 @@ pub struct Loaders {
     pub coverage: DataLoader<Coverage>,
     /// Region and provider of an offer, asked of the region subgraph.
     pub offer_places: DataLoader<OfferPlaces>,
+    /// Per region, the offers with an agreed contract next year (banded).
+    pub contracted_next_year: DataLoader<ContractedNextYear>,
 }
 
 impl Loaders {
     /// Fresh loaders for one request of `caller`.
-    pub fn new(db: &DatabaseConnection, region: RefChecker, caller: Caller) -> Self {
+    pub fn new(db: &DatabaseConnection, region: RefChecker, caller: Caller, today: crate::clock::Today) -> Self {
         Self {
+            contracted_next_year: DataLoader::new(
+                ContractedNextYear { db: db.clone(), caller: caller.clone(), year: today.next_year() },
+                tokio::spawn,
+            ),
             contracts: DataLoader::new(Contracts { db: db.clone(), caller: caller.clone() }, tokio::spawn),
             history: DataLoader::new(History { db: db.clone() }, tokio::spawn),
             coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
@@ -194,5 +200,24 @@ impl Loader<String> for OfferPlaces {
                 Some((id.clone(), place))
             })
             .collect())
+    }
+}
+
+/// The regional contracting picture of every region of one request in one statement: per
+/// category, offers with an agreed contract next year, over the contracts the caller is no party
+/// to, banded ([`crate::picture::shown`]).
+pub struct ContractedNextYear {
+    db: DatabaseConnection,
+    caller: Caller,
+    year: i32,
+}
+
+impl Loader<String> for ContractedNextYear {
+    type Value = Vec<crate::picture::ShownContracting>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = crate::picture::contracted_in(&self.db, &self.caller, keys, self.year).await.map_err(db_err)?;
+        Ok(crate::picture::shown(keys, &rows, self.year))
     }
 }

@@ -8,7 +8,11 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(ggzhub_kit::audit::CreateAuditLog), Box::new(CreateContractingTables)]
+        vec![
+            Box::new(ggzhub_kit::audit::CreateAuditLog),
+            Box::new(CreateContractingTables),
+            Box::new(CreateOfferPlaces),
+        ]
     }
 
     fn migration_table_name() -> sea_orm::DynIden {
@@ -134,5 +138,38 @@ impl MigrationTrait for CreateContractingTables {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// Where each care offer a contract refers to lies: its region and category, as the region
+/// subgraph told when a contract's terms were checked. Both never change for an offer (the region
+/// subgraph's `updateCareOffer` changes neither), so the copy cannot go stale; it lets the
+/// regional contracting picture group contracts by region and category in SQL.
+struct CreateOfferPlaces;
+
+impl MigrationName for CreateOfferPlaces {
+    fn name(&self) -> &str {
+        "m0002_create_offer_places"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateOfferPlaces {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("offer_places")
+                .col(string_len("offer_id", 36).primary_key())
+                .col(string_len("region_code", 40))
+                .col(string_len("category", 32))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "offer_places_region_idx", "offer_places", &["region_code", "category", "offer_id"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("offer_places").to_owned()).await
     }
 }

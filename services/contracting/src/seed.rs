@@ -16,6 +16,7 @@ use crate::entity::{contract, covered, guideline};
 pub const DEMO_FILES: &[(&str, &str)] = &[
     ("guidelines.json", include_str!("../data/demo/guidelines.json")),
     ("contracts.json", include_str!("../data/demo/contracts.json")),
+    ("offer-places.json", include_str!("../data/demo/offer-places.json")),
 ];
 
 #[derive(Deserialize)]
@@ -50,6 +51,14 @@ struct ContractRow {
     termination_reason: Option<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OfferPlaceRow {
+    offer_id: String,
+    region_code: String,
+    category: String,
+}
+
 /// Where seed files come from.
 pub enum Source<'a> {
     /// The demo set built into the binary.
@@ -82,6 +91,12 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
     }
     let guidelines: Vec<GuidelineRow> = parse(source, "guidelines.json")?;
     let contracts: Vec<ContractRow> = parse(source, "contracts.json")?;
+    // Region and category of the covered offers; a directory without the file seeds none (the
+    // regional contracting picture then counts only contracts made through the API).
+    let places: Vec<OfferPlaceRow> = match source {
+        Source::Dir(dir) if !dir.join("offer-places.json").exists() => vec![],
+        _ => parse(source, "offer-places.json")?,
+    };
     let now = Utc::now();
     let nobody = uuid::Uuid::nil().to_string();
     let txn = db.begin().await?;
@@ -145,6 +160,13 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
             .await
             .context("inserting covered offers")?;
         }
+    }
+    let places: Vec<crate::picture::OfferPlace> = places
+        .into_iter()
+        .map(|p| crate::picture::OfferPlace { offer: p.offer_id, region: p.region_code, category: p.category })
+        .collect();
+    for chunk in places.chunks(500) {
+        crate::picture::record_places(&txn, chunk).await.context("inserting offer places")?;
     }
     txn.commit().await?;
     Ok(Some(contracts.len()))

@@ -8,6 +8,7 @@ pub mod entity;
 pub mod graphql;
 pub mod loader;
 pub mod migration;
+pub mod picture;
 pub mod seed;
 
 /// The audience of internal tokens for this subgraph.

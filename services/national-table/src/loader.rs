@@ -35,6 +35,8 @@ pub struct Loaders {
     pub region_escalations: DataLoader<RegionEscalations>,
     /// Every known target group.
     pub target_groups: DataLoader<TargetGroups>,
+    /// Escalation counts per region (national picture).
+    pub escalation_counts: DataLoader<EscalationCounts>,
 }
 
 impl Loaders {
@@ -52,6 +54,7 @@ impl Loaders {
             coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
             region_escalations: DataLoader::new(RegionEscalations { db: db.clone() }, tokio::spawn),
             target_groups: DataLoader::new(TargetGroups { db: db.clone() }, tokio::spawn),
+            escalation_counts: DataLoader::new(EscalationCounts { db: db.clone() }, tokio::spawn),
         }
     }
 }
@@ -279,5 +282,44 @@ impl Loader<AllTargetGroups> for TargetGroups {
             network::Entity::find().all(&self.db).await?.into_iter().map(|n| n.target_group).collect();
         groups.extend(listing::Entity::find().all(&self.db).await?.into_iter().map(|l| l.target_group));
         Ok(HashMap::from([(AllTargetGroups, groups)]))
+    }
+}
+
+/// Escalation counts per region, category and status for every region of one request in one
+/// statement (`GROUP BY`): keyed like [`RegionEscalations`], whether undecided escalations count.
+pub struct EscalationCounts {
+    db: DatabaseConnection,
+}
+
+impl Loader<RegionEscalationsKey> for EscalationCounts {
+    type Value = Vec<crate::picture::EscalationCountRow>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[RegionEscalationsKey],
+    ) -> Result<HashMap<RegionEscalationsKey, Self::Value>, Self::Error> {
+        let all: Vec<String> = keys.iter().map(|k| k.region.clone()).collect();
+        let full: Vec<String> = keys.iter().filter(|k| k.full).map(|k| k.region.clone()).collect();
+        let cond = Condition::all().add(escalation::Column::RegionCode.is_in(all)).add(
+            Condition::any()
+                .add(escalation::Column::RegionCode.is_in(full))
+                .add(escalation::Column::Status.is_in(crate::domain::EscalationStatus::DECIDED)),
+        );
+        let rows = crate::picture::escalation_counts(&self.db, cond).await?;
+        let mut out: HashMap<RegionEscalationsKey, Self::Value> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        for r in rows {
+            // Each key of the row's region takes it, a key without undecided escalations only
+            // when the row counts decided ones.
+            for full in [true, false] {
+                let key = RegionEscalationsKey { region: r.region_code.clone(), full };
+                if let Some(v) = out.get_mut(&key)
+                    && (full || crate::access::decided(&r.status))
+                {
+                    v.push(r.clone());
+                }
+            }
+        }
+        Ok(out)
     }
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Deterministic generator of the contracting DEMO DATA (fictitious, not real figures).
 
-Reads the region and national-table demo files for ids and writes guidelines.json and
-contracts.json beside this script. Run: python3 services/contracting/data/demo/generate.py
+Reads the region and national-table demo files for ids and writes guidelines.json,
+contracts.json and offer-places.json beside this script. Run: python3 services/contracting/data/demo/generate.py
 """
 import json
 import random
@@ -111,6 +111,14 @@ assert len({c["id"] for c in contracts}) == len(contracts)
 agreed_2027 = {c["insurerId"] for c in contracts if c["status"] == "AGREED" and shared in c["coveredOfferIds"] and c["firstYear"] <= 2027 <= c["lastYear"]}
 assert len(agreed_2027) >= 3, agreed_2027
 
-for name, data in (("guidelines.json", guidelines), ("contracts.json", contracts)):
+# Region and category of every covered offer (the region subgraph's; contracting records them
+# when terms are checked, and the seed loads them from here).
+covered_ids = sorted({oid for c in contracts for oid in c["coveredOfferIds"]})
+offer_places = [
+    {"offerId": oid, "regionCode": offer_by_id[oid]["regionCode"], "category": offer_by_id[oid]["category"]}
+    for oid in covered_ids
+]
+
+for name, data in (("guidelines.json", guidelines), ("contracts.json", contracts), ("offer-places.json", offer_places)):
     (HERE / name).write_text(json.dumps({"_comment": COMMENT, "items": data}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 print(f"{len(guidelines)} guidelines, {len(contracts)} contracts; offer {shared} has {len(agreed_2027)} insurers in 2027")

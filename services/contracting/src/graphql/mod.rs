@@ -8,6 +8,8 @@ use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 use ggzhub_kit::refs::RefChecker;
 use sea_orm::DatabaseConnection;
 
+use crate::clock::Today;
+
 /// The schema type.
 pub type ContractingSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
@@ -22,6 +24,11 @@ pub struct Owners {
 
 /// Builds the schema with the database and the owners' reference checkers.
 pub fn schema(db: DatabaseConnection, owners: Owners) -> ContractingSchema {
+    schema_at(db, owners, Today::System)
+}
+
+/// Like [`schema`], with today's date taken from `today`.
+pub fn schema_at(db: DatabaseConnection, owners: Owners, today: Today) -> ContractingSchema {
     Schema::build(query::Query, mutation::Mutation, EmptySubscription)
         .enable_federation()
         .limit_depth(15)
@@ -31,6 +38,7 @@ pub fn schema(db: DatabaseConnection, owners: Owners) -> ContractingSchema {
         .data(db)
         .data(owners.region.clone())
         .data(owners)
+        .data(today)
         .finish()
 }
 
@@ -55,12 +63,16 @@ mod tests {
     }
 
     #[test]
-    fn coverage_type_carries_no_terms() {
+    fn coverage_types_carry_no_terms() {
         let sdl = super::sdl();
-        let start = sdl.find("type ContractCoverage").expect("ContractCoverage is defined");
-        let body = &sdl[start..start + sdl[start..].find('}').expect("closing brace")];
-        for forbidden in ["volume", "amount", "guarantee", "kpi", "insurer:", "insurerId", "notes"] {
-            assert!(!body.to_lowercase().contains(&forbidden.to_lowercase()), "coverage must not carry {forbidden}");
+        for ty in ["type ContractCoverage", "type CategoryContracting"] {
+            let start = sdl.find(ty).unwrap_or_else(|| panic!("{ty} is defined"));
+            let body = &sdl[start..start + sdl[start..].find('}').expect("closing brace")];
+            for forbidden in
+                ["volume", "amount", "guarantee", "kpi", "insurer:", "insurerId", "provider:", "offers:", "notes"]
+            {
+                assert!(!body.to_lowercase().contains(&forbidden.to_lowercase()), "{ty} must not carry {forbidden}");
+            }
         }
     }
 }

@@ -152,16 +152,32 @@ async fn checked_terms(ctx: &Context<'_>, c: &Caller, provider: &str, t: Contrac
     // Offers must exist and be the provider's own; KPIs must be national KPIs.
     let o = owners(ctx)?;
     let reps = offers.iter().map(|id| json!({ "__typename": "CareOffer", "id": id })).collect();
-    let found = o.region.resolve(c, reps, "... on CareOffer { id provider { id } }").await?;
+    let found = o.region.resolve(c, reps, "... on CareOffer { id provider { id } region { code } category }").await?;
+    let mut places = Vec::with_capacity(offers.len());
     for (id, f) in offers.iter().zip(found) {
         match f {
             None => return Err(ApiError::bad_input(format!("unknown care offer {id}"))),
             Some(f) if f["provider"]["id"] != provider => {
                 return Err(ApiError::bad_input(format!("care offer {id} is not an offer of provider {provider}")));
             }
-            Some(_) => {}
+            Some(f) => match (f["region"]["code"].as_str(), f["category"].as_str()) {
+                (Some(region), Some(category)) => places.push(crate::picture::OfferPlace {
+                    offer: id.clone(),
+                    region: region.to_owned(),
+                    category: category.to_owned(),
+                }),
+                _ => {
+                    return Err(ApiError::internal(anyhow::anyhow!(
+                        "the region subgraph gave no place for offer {id}"
+                    )));
+                }
+            },
         }
     }
+    // Region and category never change for an offer: recorded once, before any contract that
+    // covers the offer is written (a refused change leaves only these facts behind).
+    let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
+    crate::picture::record_places(db, &places).await?;
     let kpi_codes: Vec<String> = codes.into_iter().collect();
     let reps = kpi_codes.iter().map(|code| json!({ "__typename": "NationalKpi", "code": code })).collect();
     let found = o.national_table.resolve(c, reps, "... on NationalKpi { code }").await?;

@@ -117,7 +117,7 @@ impl Query {
         let c = caller(ctx)?;
         c.require_kind(&[OrgKind::Insurer], "see uncovered offers").gql()?;
         c.require_read().gql()?;
-        let year = year.unwrap_or_else(next_year);
+        let year = year.unwrap_or_else(|| today(ctx).next_year());
         ggzhub_kit::validate::year(year).gql()?;
         let region = ctx.data::<RefChecker>()?;
         let mut offers: Vec<String> = Vec::new();
@@ -179,6 +179,17 @@ impl Query {
     }
 
     /// Federation: contracting's fields of an `Organisation`.
+    /// Federation: contracting's fields of a `Region`.
+    #[graphql(entity)]
+    async fn find_region_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<RegionRef>> {
+        let found = async {
+            caller(ctx)?.require_read().gql()?;
+            ggzhub_kit::validate::region_code("code", &code).gql()?;
+            Ok(RegionRef { code: code.clone() })
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+
     #[graphql(entity)]
     async fn find_organisation_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<OrganisationRef>> {
         let found = async {

@@ -36,10 +36,9 @@ pub(crate) fn stored(what: &str) -> async_graphql::Error {
     ApiError::internal(anyhow::anyhow!("invalid stored {what}")).extend()
 }
 
-/// The year "next year" views look at.
-pub(crate) fn next_year() -> i32 {
-    use chrono::Datelike as _;
-    chrono::Utc::now().year() + 1
+/// Today's date source of the schema.
+pub(crate) fn today(ctx: &Context<'_>) -> crate::clock::Today {
+    ctx.data::<crate::clock::Today>().copied().unwrap_or_default()
 }
 
 /// An organisation taking part in the hub (provider, insurer, patient organisation, …).
@@ -98,7 +97,7 @@ impl CareOfferRef {
             return Err(ApiError::not_found(format!("no care offer with id {}", self.id)).extend());
         };
         access::read_coverage(c, &place.region).gql()?;
-        let year = next_year() - 1;
+        let year = today(ctx).year();
         let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
         Ok(Some(match access::shown_coverage(c, &place.provider, &cov.contracts) {
             Some(shown) => ContractCoverage {
@@ -114,6 +113,69 @@ impl CareOfferRef {
                 continuity_secured_until: None,
             },
         }))
+    }
+}
+
+/// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
+pub struct RegionRef {
+    /// Region code.
+    pub code: String,
+}
+
+// Descriptions of shared types and key fields match the owning region subgraph's.
+/// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
+#[Object(name = "Region")]
+impl RegionRef {
+    /// Region code (kebab-case), e.g. `utrecht`.
+    #[graphql(tag = "public")]
+    async fn code(&self) -> &str {
+        &self.code
+    }
+    /// Contractering volgend jaar: per category of crucial care, how many of this region's care
+    /// offers have at least one agreed (AGREED) contract running in the calendar year after today
+    /// — never which insurer, provider or offer, never terms. Competition law (mededinging, the
+    /// ACM's rule that no insurer may learn a competitor's contract terms) decides what is shown:
+    /// the figure is computed over the contracts the caller is no party to (an insurer's own
+    /// contracts, and a provider's own, are left out; the national table's figure covers all) and
+    /// shown (`band` EXACT, `offersContracted` set) only when at least three distinct insurers
+    /// stand behind it in that region and category. Below that `band` is FEWER_THAN_THREE and
+    /// `offersContracted` is `null`, the same for 0, 1 and 2 insurers, so that neither a table of
+    /// two insurers nor an insurer joining as the third learns anything of a competitor's
+    /// contracts. For the providers and insurers at this region's table and the national table;
+    /// `null` and FORBIDDEN for everyone else (patient organisations, municipalities, the public).
+    /// Every region of one request is counted in one statement.
+    async fn contracted_next_year(&self, ctx: &Context<'_>) -> Result<Option<Vec<CategoryContracting>>> {
+        let c = caller(ctx)?;
+        access::read_coverage(c, &self.code).map_err(|_| {
+            ApiError::forbidden(
+                "the regional contracting picture is visible to the region's providers and insurers and the national table",
+            )
+        }).gql()?;
+        let rows = loaders(ctx)?.contracted_next_year.load_one(self.code.clone()).await.map_err(load_err)?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(CategoryContracting::from).collect()))
+    }
+}
+
+/// Contracting of one category of crucial care in a region for one year: how many offers have
+/// an agreed contract, shown only when at least three insurers (other than the caller) stand
+/// behind the figure.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct CategoryContracting {
+    /// Category of crucial care.
+    pub category: ggzhub_kit::domain::CareCategory,
+    /// The year counted: the calendar year after today.
+    pub year: i32,
+    /// EXACT when at least three insurers other than the caller stand behind the figure;
+    /// FEWER_THAN_THREE (0, 1 or 2, told apart by nothing) otherwise.
+    pub band: CoverageBand,
+    /// Care offers of the region in this category with at least one agreed contract of those
+    /// insurers running in `year`; `null` unless `band` is EXACT.
+    pub offers_contracted: Option<i32>,
+}
+
+impl From<crate::picture::ShownContracting> for CategoryContracting {
+    fn from(s: crate::picture::ShownContracting) -> Self {
+        Self { category: s.category, year: s.year, band: s.band, offers_contracted: s.offers_contracted }
     }
 }
 

@@ -161,6 +161,11 @@ impl TestApp {
 
     /// Starts contracting with the region subgraph up and/or the national table up.
     pub async fn spawn_with(region_up: bool, national_table_up: bool) -> Self {
+        Self::spawn_at(region_up, national_table_up, ggzhub_contracting::clock::Today::System).await
+    }
+
+    /// Like [`spawn_with`](Self::spawn_with), with contracting's today taken from `today`.
+    pub async fn spawn_at(region_up: bool, national_table_up: bool, today: ggzhub_contracting::clock::Today) -> Self {
         let key = Arc::new(SigningKey::generate());
         let mut owner_dbs = Vec::new();
         let region = if region_up {
@@ -201,11 +206,12 @@ impl TestApp {
             region: RefChecker::new(region_url, ggzhub_region::AUDIENCE, key.signer()),
             national_table: RefChecker::new(nt_url, ggzhub_national_table::AUDIENCE, key.signer()),
         };
-        let app = ggzhub_contracting::app::router(
+        let app = ggzhub_contracting::app::router_at(
             db.db.clone(),
             Arc::new(key.verifier(ggzhub_contracting::AUDIENCE)),
             owners,
             HttpLimits::default(),
+            today,
         );
         let server = TestServer::start(app, key, ggzhub_contracting::AUDIENCE).await;
         Self { server, region, national_table, db, owner_dbs }

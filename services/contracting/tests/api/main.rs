@@ -16,6 +16,7 @@ mod existence;
 mod guidelines;
 mod lifecycle;
 mod personal_data;
+mod picture;
 mod references;
 mod totals;
 mod uncovered;

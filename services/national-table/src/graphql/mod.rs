@@ -1,6 +1,7 @@
 //! The national-table subgraph's GraphQL schema (Apollo Federation v2 via async-graphql).
 
 pub mod mutation;
+pub mod picture;
 pub mod query;
 pub mod types;
 

@@ -162,6 +162,14 @@ impl Query {
         Ok(loaders(ctx)?.kpis.load_one(code).await.map_err(load_err)?.map(NationalKpi))
     }
 
+    /// The national table's part of the national picture: escalation counts, overdue measures
+    /// and KPI progress, each counted over what the caller may see (see its fields).
+    #[graphql(tag = "public")]
+    async fn national_table_picture(&self, ctx: &Context<'_>) -> Result<super::picture::NationalTablePicture> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(super::picture::NationalTablePicture)
+    }
+
     /// The national table's audit log, newest first: the caller's own actions with their
     /// values; the national table and the hub operator see everyone's, with only the names of the
     /// fields others changed.

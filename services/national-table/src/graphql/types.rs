@@ -74,6 +74,21 @@ impl RegionRef {
             .unwrap_or_default();
         Ok(rows.into_iter().map(Escalation).collect())
     }
+    /// Escalations raised by this region, counted per category and status (groups with at least
+    /// one): all of them for the region's providers and insurers and the national table, decided
+    /// ones (MEASURE_AGREED, RESOLVED, DECLINED) for everyone else. Every region of one request
+    /// is counted in one statement.
+    #[graphql(tag = "public")]
+    async fn escalation_counts(&self, ctx: &Context<'_>) -> Result<Vec<super::picture::EscalationCount>> {
+        let scope = crate::picture::EscalationScope::of(caller(ctx)?).gql()?;
+        let rows = loaders(ctx)?
+            .escalation_counts
+            .load_one(RegionEscalationsKey { region: self.code.clone(), full: scope.full_in(&self.code) })
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        Ok(super::picture::counts(&rows))
+    }
     /// Target groups the national table knows (from expertise networks and the supra-regional
     /// list) that no listed supra-regional offer serves in this region.
     #[graphql(tag = "public")]
@@ -306,7 +321,7 @@ impl Measure {
     async fn overdue(&self) -> bool {
         let open =
             self.0.status == MeasureStatus::Planned.as_str() || self.0.status == MeasureStatus::InProgress.as_str();
-        open && self.0.due_date < chrono::Utc::now().date_naive()
+        open && self.0.due_date < crate::picture::today()
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {

@@ -17,6 +17,7 @@ mod listings;
 mod measures;
 mod networks;
 mod personal_data;
+mod picture;
 mod references;
 mod totals;
 mod validation;
