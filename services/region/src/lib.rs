@@ -9,6 +9,7 @@ pub mod entity;
 pub mod graphql;
 pub mod loader;
 pub mod migration;
+pub mod register;
 pub mod seed;
 
 /// The audience of internal tokens for this subgraph.

@@ -653,6 +653,8 @@ impl Mutation {
             }
             .insert(&txn)
             .await?;
+            // The register's table seats follow `regions` (see crate::register).
+            crate::register::set_member_regions(&txn, &model.id, &regions, &c.org.to_string()).await?;
             audit(
                 &txn,
                 c,
@@ -701,6 +703,8 @@ impl Mutation {
             }
             if let Some(rs) = &input.regions {
                 let rs = existing_regions(&txn, "regions", rs).await?;
+                // The register's table seats follow `regions` (see crate::register).
+                crate::register::set_member_regions(&txn, &id, &rs, &c.org.to_string()).await?;
                 change["regions"] = json!(rs);
                 active.regions = Set(json!(rs));
             }
