@@ -11,7 +11,7 @@ use clap::Args;
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{DEV_ISSUER, TokenRequest, default_scopes};
+use ggzhub_kit::token::{DEV_ISSUER, OrgTokenRequest, TokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
 
 use crate::cli::{Service, dev_issuer_key_path, dev_key_path, sqlite_url};
@@ -54,6 +54,10 @@ async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<tokio::net:
     let addr = SocketAddr::new(host, port);
     tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding the {what} subgraph to {addr}"))
 }
+
+/// How long the development gateway uses a register answer: a change in the register applies to
+/// new requests within this time.
+pub const REGISTER_CACHE_TTL: Duration = Duration::from_secs(10);
 
 /// Runs the local hub until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
@@ -100,6 +104,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         Service::Contracting.name(),
         key.signer(),
     ));
+    let region_tokens_db = region_db.clone();
     let region_app = ggzhub_region::app::router_with_contracting(
         region_db,
         Arc::new(key.verifier(Service::Region.name())),
@@ -129,7 +134,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         HttpLimits::default(),
     );
 
-    let tokens = demo_tokens(&issuer_key, args.token_ttl)?;
+    let tokens = demo_tokens(&region_tokens_db, &issuer_key, args.token_ttl).await?;
     let tokens_path = args.data_dir.join("demo-tokens.json");
     write_private(&tokens_path, serde_json::to_string_pretty(&tokens)?.as_bytes())
         .with_context(|| format!("writing {}", tokens_path.display()))?;
@@ -197,21 +202,25 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     // through its JWKS URL.
     let authenticator = ggzhub_gateway::oidc::Authenticator::new(
         vec![ggzhub_gateway::oidc::IssuerConfig {
-            issuer: DEV_ISSUER.to_owned(),
-            audiences: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
             jwks_url: Some(jwks_url.clone()),
-            jwks_file: None,
-            ca_file: None,
-            refresh_secs: 300,
-            claims: Default::default(),
+            ..ggzhub_gateway::oidc::IssuerConfig::new(DEV_ISSUER, &[ggzhub_gateway::identity::GATEWAY_AUDIENCE])
         }],
         30,
     )
     .await?;
     let authenticator = Arc::new(authenticator);
     authenticator.spawn_refresh();
+    // Organisations are resolved through the region subgraph's register, as in production.
+    let register = ggzhub_gateway::register::Register::subgraph(
+        format!("http://{region_addr}/graphql"),
+        Service::Region.name(),
+        key.signer(),
+        REGISTER_CACHE_TTL,
+        ggzhub_kit::tls::ExtraCa::default().client(|b| b.timeout(Duration::from_secs(5)))?,
+    )?;
     let identity = ggzhub_gateway::identity::Identity {
         verifier: Some(authenticator),
+        register: Some(Arc::new(register)),
         signer: Some(key.signer()),
         allow_anonymous: false,
     };
@@ -264,27 +273,37 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One token per organisation kind, for the first demo organisation of that kind.
-fn demo_tokens(issuer_key: &SigningKey, ttl: Duration) -> anyhow::Result<serde_json::Value> {
+/// One token per organisation kind, for the first demo organisation of that kind: signed by the
+/// development identity provider, naming the organisation by the identifier the register binds
+/// to it. The file also says what the register holds for it (regions, roles).
+async fn demo_tokens(
+    db: &sea_orm::DatabaseConnection,
+    issuer_key: &SigningKey,
+    ttl: Duration,
+) -> anyhow::Result<serde_json::Value> {
     let orgs = ggzhub_region::seed::organisations(&ggzhub_region::seed::Source::Demo)?;
     let signer = issuer_key.signer_as(DEV_ISSUER);
     let mut out = Vec::new();
     for kind in OrgKind::ALL {
         let Some(org) = orgs.iter().find(|o| o.kind == kind) else { continue };
-        let org_id: uuid::Uuid = org.id.parse().with_context(|| format!("demo organisation id {}", org.id))?;
-        let token = signer.sign(&TokenRequest {
-            subject: format!("demo-{}", kind.as_str().to_lowercase()),
+        let Some((scheme, identifier)) = ggzhub_region::register::identifier_for(db, &org.id, DEV_ISSUER).await? else {
+            tracing::warn!(org = %org.id, "demo organisation not bound to the development issuer; no token");
+            continue;
+        };
+        let (regions, roles) = ggzhub_region::register::seats(db, &org.id).await?;
+        let token = signer.sign_org(&OrgTokenRequest {
+            subject: format!("demo:{identifier}:1"),
             audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
-            org: org_id,
-            org_kind: kind,
-            regions: org.regions.clone(),
-            roles: org.demo_roles.clone(),
-            scopes: default_scopes(kind).iter().map(|s| (*s).to_owned()).collect(),
+            scheme: scheme.as_str().to_owned(),
+            identifier: identifier.clone(),
+            scopes: Vec::new(),
+            name: Some(format!("Demo-medewerker 1 ({})", org.name)),
             ttl,
         });
         out.push(serde_json::json!({
-            "kind": kind.as_str(), "org": org.id, "name": org.name, "regions": org.regions,
-            "roles": org.demo_roles, "token": token,
+            "kind": kind.as_str(), "org": org.id, "name": org.name, "scheme": scheme.as_str(),
+            "identifier": identifier, "regions": regions, "roles": roles,
+            "scopes": default_scopes(kind), "token": token,
         }));
     }
     Ok(serde_json::Value::Array(out))

@@ -8,12 +8,14 @@ pub mod types;
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
 
-/// The query root: the subgraph's queries and the register's.
+/// Queries of the region subgraph: regions, organisations, care offers, overviews, waiting
+/// times, continuity signals, the audit log and the register.
 #[derive(MergedObject)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(query::Query, register::RegisterQuery);
 
-/// The mutation root: the subgraph's mutations and the register's.
+/// Mutations of the region subgraph; each is audited, and those changing a versioned record
+/// name the version they expect.
 #[derive(MergedObject)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(mutation::Mutation, register::RegisterMutation);

@@ -497,7 +497,7 @@ fn assessments(
 }
 
 /// Mutations of the region subgraph; each names the version it expects and is audited.
-#[Object(name = "Mutation")]
+#[Object(name = "RegionMutation")]
 impl Mutation {
     /// Creates a region (hub operator).
     async fn create_region(&self, ctx: &Context<'_>, input: CreateRegionInput) -> Result<Region> {

@@ -89,6 +89,7 @@ pub enum ResolutionOutcome {
 #[graphql(inaccessible)]
 pub struct RegisterResolution {
     /// The outcome.
+    #[graphql(inaccessible)]
     pub outcome: ResolutionOutcome,
     /// The organisation's hub id (when resolved).
     pub organisation_id: Option<ID>,
