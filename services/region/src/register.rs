@@ -116,6 +116,7 @@ pub mod membership {
 
 /// Identifier schemes of the register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum)]
+#[graphql(tag = "public")]
 pub enum Scheme {
     /// UZI-register abonneenummer (zorgaanbieders): 8 digits.
     Ura,
@@ -176,6 +177,7 @@ impl Scheme {
 
 /// Roles at a regional table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(tag = "public")]
 pub enum TableRole {
     /// Sits at the table.
     Member,

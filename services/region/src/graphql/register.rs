@@ -31,6 +31,7 @@ async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
 
 /// An external identifier of an organisation.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(tag = "public")]
 pub struct OrganisationIdentifier {
     /// Scheme (URA, AGB, UZOVI, KVK, OIN).
     pub scheme: Scheme,
@@ -41,6 +42,7 @@ pub struct OrganisationIdentifier {
 /// An identity provider bound to an organisation: its tokens may name the organisation by the
 /// identifier of `scheme`.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(tag = "public")]
 pub struct IdentityProviderBinding {
     /// The provider's issuer URL (`iss` of its tokens).
     pub issuer: String,
@@ -50,6 +52,7 @@ pub struct IdentityProviderBinding {
 
 /// A seat at a region's table (regionale tafel).
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(tag = "public")]
 pub struct TableMembership {
     /// The organisation's hub id.
     pub organisation_id: ID,
@@ -61,6 +64,7 @@ pub struct TableMembership {
 
 /// An organisation's entry in the register.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(tag = "public")]
 pub struct RegisterEntry {
     /// The organisation's hub id.
     pub organisation_id: ID,
@@ -107,7 +111,7 @@ pub struct Me(Caller);
 
 /// Who the hub thinks the caller is, as the gateway vouched for it (the register's organisation,
 /// kind, regions and roles; the token's subject; the granted scopes).
-#[Object]
+#[Object(tag = "public")]
 impl Me {
     /// The caller's organisation.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
@@ -211,12 +215,14 @@ pub struct RegisterQuery;
 #[Object]
 impl RegisterQuery {
     /// Who the hub thinks the caller is (organisation, person, kind, regions, roles, scopes).
+    #[graphql(tag = "public")]
     async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
         Ok(Me(caller(ctx)?.clone()))
     }
 
     /// An organisation's register entry: identifiers, bound identity providers, tables. The hub
     /// operator reads every entry, an organisation its own.
+    #[graphql(tag = "public")]
     async fn register_entry(&self, ctx: &Context<'_>, organisation_id: ID) -> Result<RegisterEntry> {
         let c = caller(ctx)?;
         async {
@@ -235,6 +241,7 @@ impl RegisterQuery {
     }
 
     /// Who sits at a region's table, and who chairs it (public, like organisation profiles).
+    #[graphql(tag = "public")]
     async fn table_members(&self, ctx: &Context<'_>, region: String) -> Result<Vec<TableMembership>> {
         let c = caller(ctx)?;
         async {
