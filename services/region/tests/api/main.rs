@@ -14,6 +14,7 @@ mod hardening;
 mod offers;
 mod overviews;
 mod personal_data;
+mod register;
 mod signals;
 mod validation;
 mod waiting_times;
