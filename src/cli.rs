@@ -252,13 +252,11 @@ impl ServeGatewayArgs {
             std::fs::write(&jwks_path, serde_json::to_vec_pretty(&issuer_key.jwks())?)
                 .with_context(|| format!("writing {}", jwks_path.display()))?;
             issuers.push(ggzhub_gateway::oidc::IssuerConfig {
-                issuer: ggzhub_kit::token::DEV_ISSUER.to_owned(),
-                audiences: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
-                jwks_url: None,
                 jwks_file: Some(jwks_path),
-                ca_file: None,
-                refresh_secs: 300,
-                claims: Default::default(),
+                ..ggzhub_gateway::oidc::IssuerConfig::new(
+                    ggzhub_kit::token::DEV_ISSUER,
+                    &[ggzhub_gateway::identity::GATEWAY_AUDIENCE],
+                )
             });
             Some(SigningKey::load_or_create(&dev_key_path(&auth.data_dir))?.signer())
         } else {
@@ -279,6 +277,10 @@ impl ServeGatewayArgs {
         if verifier.is_some() && signer.is_none() {
             anyhow::bail!("set auth.signing_key: subgraphs accept only the gateway's internal tokens");
         }
+        let register = match (&verifier, &signer) {
+            (Some(_), Some(signer)) => Some(Arc::new(register(&config, signer.clone())?)),
+            _ => None,
+        };
         Ok(ggzhub_gateway::server::ServeOptions {
             supergraph: config.supergraph.path.clone(),
             listen: config.server.listen,
@@ -313,9 +315,43 @@ impl ServeGatewayArgs {
                 body_limit: config.server.body_limit,
                 request_timeout: Duration::from_secs(config.server.request_timeout_secs.max(1)),
             },
-            identity: ggzhub_gateway::identity::Identity { verifier, signer, allow_anonymous: auth.allow_anonymous },
+            identity: ggzhub_gateway::identity::Identity {
+                verifier,
+                register,
+                signer,
+                allow_anonymous: auth.allow_anonymous,
+            },
         })
     }
+}
+
+/// The register the gateway resolves organisations with (`[auth.register]`): the configured URL,
+/// else the register subgraph's URL from `[subgraphs] urls`, else from the supergraph file.
+fn register(
+    config: &ggzhub_gateway::config::GatewayConfig,
+    signer: ggzhub_kit::TokenSigner,
+) -> anyhow::Result<ggzhub_gateway::register::Register> {
+    let options = &config.auth.register;
+    let name = &options.subgraph;
+    let url = match (&options.url, config.subgraphs.urls.get(name)) {
+        (Some(url), _) | (None, Some(url)) => url.clone(),
+        (None, None) => {
+            let path = &config.supergraph.path;
+            let sdl = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let supergraph = ggzhub_gateway::supergraph::Supergraph::load(&sdl)
+                .with_context(|| format!("loading {} for the register's URL", path.display()))?;
+            supergraph.subgraph_urls.get(name).cloned().with_context(|| {
+                format!("the supergraph has no subgraph {name} for [auth.register]; set [auth.register] url")
+            })?
+        }
+    };
+    let timeout = Duration::from_secs(options.timeout_secs.max(1));
+    let client = ggzhub_kit::tls::ExtraCa::load(config.subgraphs.ca_file.as_deref())
+        .context("[subgraphs] ca_file")?
+        .client(|b| b.timeout(timeout))?;
+    tracing::info!(%url, cache_ttl_secs = options.cache_ttl_secs, "organisations are resolved through the register");
+    ggzhub_gateway::register::Register::subgraph(url, name, signer, Duration::from_secs(options.cache_ttl_secs), client)
+        .context("[auth.register]")
 }
 
 #[derive(Debug, Args)]
@@ -458,10 +494,16 @@ enum TokenCommand {
 
 #[derive(Debug, Args)]
 struct TokenArgs {
-    /// Organisation id. Kind and regions are read from the region database unless given.
-    #[arg(long)]
-    org: uuid::Uuid,
-    /// Scopes (repeat or space-separate); default: the usual scopes of the organisation's kind.
+    /// Organisation id: the token names it by the identifier its binding to the development
+    /// identity provider asserts (read from the region database's register).
+    #[arg(long, required_unless_present = "identifier", conflicts_with = "identifier")]
+    org: Option<uuid::Uuid>,
+    /// The organisation's identifier as `SCHEME:VALUE` (e.g. `URA:15881399`), instead of --org.
+    /// Not with --internal.
+    #[arg(long, conflicts_with = "internal")]
+    identifier: Option<String>,
+    /// Scopes (repeat or space-separate); default none named, which the gateway reads as "all
+    /// the organisation's kind may have".
     #[arg(long = "scope", num_args = 1..)]
     scopes: Vec<String>,
     /// Lifetime, e.g. `30m`, `8h`, `3600s`.
@@ -476,16 +518,16 @@ struct TokenArgs {
     /// otherwise default `gateway`.
     #[arg(long = "audience")]
     audiences: Vec<String>,
-    /// Organisation kind (overrides the database).
-    #[arg(long, value_parser = parse_kind)]
+    /// With --internal: organisation kind (overrides the database).
+    #[arg(long, value_parser = parse_kind, requires = "internal")]
     kind: Option<OrgKind>,
-    /// Region codes (override the database).
-    #[arg(long = "region")]
+    /// With --internal: region codes (override the register).
+    #[arg(long = "region", requires = "internal")]
     regions: Vec<String>,
-    /// Roles, e.g. `chair:utrecht`.
-    #[arg(long = "role")]
+    /// With --internal: roles, e.g. `chair:utrecht` (override the register).
+    #[arg(long = "role", requires = "internal")]
     roles: Vec<String>,
-    /// Subject acting for the organisation.
+    /// Subject: the person acting for the organisation.
     #[arg(long, default_value = "dev-user")]
     subject: String,
     #[command(flatten)]
@@ -705,48 +747,91 @@ async fn run_server(service: Service, listener: tokio::net::TcpListener, app: ax
 }
 
 async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
-    let signer = if args.internal {
-        SigningKey::load_or_create(&dev_key_path(&args.db.data_dir))?.signer()
-    } else {
-        SigningKey::load_or_create(&dev_issuer_key_path(&args.db.data_dir))?.signer_as(ggzhub_kit::token::DEV_ISSUER)
-    };
-    let (kind, regions) = match (args.kind, args.regions.is_empty()) {
-        (Some(kind), false) => (kind, args.regions.clone()),
-        _ => {
-            let db = connect(&args.db.config(Service::Region)?).await?;
-            use sea_orm::EntityTrait as _;
-            let org = ggzhub_region::entity::organisation::Entity::find_by_id(args.org.to_string())
-                .one(&db)
-                .await?
-                .with_context(|| {
-                    format!("organisation {} is not in the region database; pass --kind and --region", args.org)
-                })?;
-            let kind =
-                args.kind.or_else(|| OrgKind::parse(&org.kind)).context("stored organisation kind is invalid")?;
-            let stored: Vec<String> = serde_json::from_value(org.regions).unwrap_or_default();
-            (kind, if args.regions.is_empty() { stored } else { args.regions.clone() })
-        }
-    };
-    let scopes: Vec<String> = if args.scopes.is_empty() {
-        ggzhub_kit::token::default_scopes(kind).iter().map(|s| (*s).to_owned()).collect()
-    } else {
-        args.scopes.iter().flat_map(|s| s.split_whitespace().map(str::to_owned)).collect()
-    };
+    let scopes: Vec<String> = args.scopes.iter().flat_map(|s| s.split_whitespace().map(str::to_owned)).collect();
     if let Some(bad) = scopes.iter().find(|s| !scopes::ALL.contains(&s.as_str())) {
         anyhow::bail!("unknown scope {bad}; known scopes: {}", scopes::ALL.join(", "));
     }
-    let audience = match (args.internal, args.audiences.is_empty()) {
-        (_, false) => args.audiences,
-        (true, true) => Service::ALL.iter().map(|s| s.name().to_owned()).collect(),
-        (false, true) => vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+    if !args.internal {
+        // An organisation token names the organisation as its identity provider would: by an
+        // identifier the register binds to the development provider.
+        let (scheme, identifier) = match (&args.identifier, args.org) {
+            (Some(given), _) => {
+                let (scheme, value) =
+                    given.split_once(':').context("--identifier is SCHEME:VALUE, e.g. URA:15881399")?;
+                let scheme = ggzhub_region::register::Scheme::parse(scheme)
+                    .with_context(|| format!("unknown identifier scheme {scheme}; use URA, AGB, UZOVI, KVK or OIN"))?;
+                let value = scheme.check(value).map_err(|e| anyhow::anyhow!(e))?;
+                (scheme.as_str().to_owned(), value)
+            }
+            (None, Some(org)) => {
+                let db = connect(&args.db.config(Service::Region)?).await?;
+                let (scheme, value) =
+                    ggzhub_region::register::identifier_for(&db, &org.to_string(), ggzhub_kit::token::DEV_ISSUER)
+                        .await?
+                        .with_context(|| {
+                            format!(
+                                "organisation {org} has no identifier bound to the development identity provider ({}) in the register",
+                                ggzhub_kit::token::DEV_ISSUER
+                            )
+                        })?;
+                (scheme.as_str().to_owned(), value)
+            }
+            (None, None) => anyhow::bail!("pass --org or --identifier"),
+        };
+        let signer = SigningKey::load_or_create(&dev_issuer_key_path(&args.db.data_dir))?
+            .signer_as(ggzhub_kit::token::DEV_ISSUER);
+        let audience = if args.audiences.is_empty() {
+            vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()]
+        } else {
+            args.audiences
+        };
+        return Ok(signer.sign_org(&ggzhub_kit::token::OrgTokenRequest {
+            subject: args.subject,
+            audience,
+            scheme,
+            identifier,
+            scopes,
+            name: None,
+            ttl: args.ttl,
+        }));
+    }
+    // An internal token, as the gateway would mint it after resolving the organisation.
+    let org = args.org.context("--internal needs --org")?;
+    let signer = SigningKey::load_or_create(&dev_key_path(&args.db.data_dir))?.signer();
+    let (kind, regions, roles) = match (args.kind, args.regions.is_empty()) {
+        (Some(kind), false) => (kind, args.regions.clone(), args.roles.clone()),
+        _ => {
+            let db = connect(&args.db.config(Service::Region)?).await?;
+            use sea_orm::EntityTrait as _;
+            let stored =
+                ggzhub_region::entity::organisation::Entity::find_by_id(org.to_string()).one(&db).await?.with_context(
+                    || format!("organisation {org} is not in the region database; pass --kind and --region"),
+                )?;
+            let kind =
+                args.kind.or_else(|| OrgKind::parse(&stored.kind)).context("stored organisation kind is invalid")?;
+            let (seats, chairs) = ggzhub_region::register::seats(&db, &stored.id).await?;
+            let regions = if args.regions.is_empty() { seats } else { args.regions.clone() };
+            let roles = if args.roles.is_empty() { chairs } else { args.roles.clone() };
+            (kind, regions, roles)
+        }
+    };
+    let scopes = if scopes.is_empty() {
+        ggzhub_kit::token::default_scopes(kind).iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        scopes
+    };
+    let audience = if args.audiences.is_empty() {
+        Service::ALL.iter().map(|s| s.name().to_owned()).collect()
+    } else {
+        args.audiences
     };
     Ok(signer.sign(&TokenRequest {
         subject: args.subject,
         audience,
-        org: args.org,
+        org,
         org_kind: kind,
         regions,
-        roles: args.roles,
+        roles,
         scopes,
         ttl: args.ttl,
     }))

@@ -2,7 +2,7 @@
 //! SQLite under the data directory, migrations, demo data, and ready-to-use demo tokens.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use clap::Args;
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{DEV_ISSUER, TokenRequest, default_scopes};
+use ggzhub_kit::token::{DEV_ISSUER, OrgTokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
 
 use crate::cli::{Service, dev_issuer_key_path, dev_key_path, sqlite_url};
@@ -59,6 +59,10 @@ async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<tokio::net:
     tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding the {what} subgraph to {addr}"))
 }
 
+/// How long the development gateway uses a register answer: a change in the register applies to
+/// new requests within this time.
+pub const REGISTER_CACHE_TTL: Duration = Duration::from_secs(10);
+
 /// Runs the local hub until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
@@ -104,6 +108,27 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         Service::Contracting.name(),
         key.signer(),
     ));
+    // The development identity provider's issuer is its own address. The demo register binds the
+    // demo organisations to it; when it moved (another --issuer-port or --host than last time),
+    // the bindings move with it.
+    let idp_issuer = format!("http://{}", loopback(issuer_addr));
+    rebind_dev_issuer(&region_db, &args.data_dir, &idp_issuer).await?;
+    let accounts = ggzhub_region::register::accounts_for_issuer(&region_db, &idp_issuer)
+        .await?
+        .into_iter()
+        .map(|a| ggzhub_dev_idp::Account {
+            organisation: a.organisation,
+            kind: a.kind,
+            scheme: a.scheme,
+            identifier: a.identifier,
+            persons: a
+                .persons
+                .into_iter()
+                .map(|p| ggzhub_dev_idp::Person { subject: p.subject, name: p.name })
+                .collect(),
+        })
+        .collect();
+    let tokens = demo_tokens(&region_db, &issuer_key, &idp_issuer, args.token_ttl).await?;
     let region_app = ggzhub_region::app::router_with_contracting(
         region_db,
         Arc::new(key.verifier(Service::Region.name())),
@@ -133,7 +158,6 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         HttpLimits::default(),
     );
 
-    let tokens = demo_tokens(&issuer_key, args.token_ttl)?;
     let tokens_path = args.data_dir.join("demo-tokens.json");
     write_private(&tokens_path, serde_json::to_string_pretty(&tokens)?.as_bytes())
         .with_context(|| format!("writing {}", tokens_path.display()))?;
@@ -143,8 +167,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    // TEMPORARY accounts: the register's (`accounts_for_issuer`) replace them.
-    let idp = identity_provider(&args, &issuer_key, issuer_addr, gateway_addr, temporary_accounts()?)?;
+    let idp = identity_provider(&args, &issuer_key, &idp_issuer, gateway_addr, accounts)?;
     let issuer = tokio::spawn(ggzhub_kit::server::serve(
         issuer_listener,
         ggzhub_kit::server::layers(idp.provider.router(), HttpLimits::default()),
@@ -199,21 +222,25 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     // through its JWKS URL.
     let authenticator = ggzhub_gateway::oidc::Authenticator::new(
         vec![ggzhub_gateway::oidc::IssuerConfig {
-            issuer: DEV_ISSUER.to_owned(),
-            audiences: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
             jwks_url: Some(jwks_url.clone()),
-            jwks_file: None,
-            ca_file: None,
-            refresh_secs: 300,
-            claims: Default::default(),
+            ..ggzhub_gateway::oidc::IssuerConfig::new(&idp_issuer, &[ggzhub_gateway::identity::GATEWAY_AUDIENCE])
         }],
         30,
     )
     .await?;
     let authenticator = Arc::new(authenticator);
     authenticator.spawn_refresh();
+    // Organisations are resolved through the region subgraph's register, as in production.
+    let register = ggzhub_gateway::register::Register::subgraph(
+        format!("http://{region_addr}/graphql"),
+        Service::Region.name(),
+        key.signer(),
+        REGISTER_CACHE_TTL,
+        ggzhub_kit::tls::ExtraCa::default().client(|b| b.timeout(Duration::from_secs(5)))?,
+    )?;
     let identity = ggzhub_gateway::identity::Identity {
         verifier: Some(authenticator),
+        register: Some(Arc::new(register)),
         signer: Some(key.signer()),
         allow_anonymous: false,
     };
@@ -284,78 +311,83 @@ struct DevIdentityProvider {
 fn identity_provider(
     args: &DevArgs,
     issuer_key: &SigningKey,
-    issuer_addr: SocketAddr,
+    issuer: &str,
     gateway_addr: SocketAddr,
     accounts: Vec<ggzhub_dev_idp::Account>,
 ) -> anyhow::Result<DevIdentityProvider> {
-    let loopback = |addr: SocketAddr| {
-        let ip = if addr.ip().is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
-        SocketAddr::new(ip, addr.port())
-    };
-    let issuer = format!("http://{}", loopback(issuer_addr));
     let mut origins =
         vec![format!("http://{}", loopback(gateway_addr)), format!("http://localhost:{}", gateway_addr.port())];
     origins.dedup();
     let clients = ggzhub_dev_idp::demo_clients(&accounts, &origins);
     let clients_path = args.data_dir.join("demo-clients.json");
-    let document = ggzhub_dev_idp::clients_document(&issuer, &accounts, &clients);
+    let document = ggzhub_dev_idp::clients_document(issuer, &accounts, &clients);
     write_private(&clients_path, serde_json::to_string_pretty(&document)?.as_bytes())
         .with_context(|| format!("writing {}", clients_path.display()))?;
     let machine_ids = clients.iter().filter(|c| c.secret.is_some()).map(|c| c.id.clone()).collect();
-    let mut settings = ggzhub_dev_idp::Settings::new(&issuer);
+    let mut settings = ggzhub_dev_idp::Settings::new(issuer);
     settings.token_ttl = args.idp_token_ttl;
     let provider = ggzhub_dev_idp::DevIdp::new(settings, issuer_key, accounts, clients)
         .context("configuring the development identity provider")?;
     Ok(DevIdentityProvider { provider, machine_ids, clients_path })
 }
 
-/// TEMPORARY, until the register's accounts are wired in
-/// (`ggzhub_region::register::accounts_for_issuer`): the first demo organisation of each kind,
-/// under a placeholder KvK number.
-fn temporary_accounts() -> anyhow::Result<Vec<ggzhub_dev_idp::Account>> {
-    let orgs = ggzhub_region::seed::organisations(&ggzhub_region::seed::Source::Demo)?;
-    let firsts = OrgKind::ALL.iter().filter_map(|kind| orgs.iter().find(|o| o.kind == *kind));
-    Ok(firsts
-        .enumerate()
-        .map(|(i, org)| {
-            let identifier = format!("{}", 90_000_001 + i);
-            ggzhub_dev_idp::Account {
-                organisation: org.name.clone(),
-                kind: org.kind.as_str().to_owned(),
-                scheme: "KVK".to_owned(),
-                persons: (1..=2)
-                    .map(|n| ggzhub_dev_idp::Person {
-                        subject: format!("demo:{identifier}:{n}"),
-                        name: format!("Demo-medewerker {n}"),
-                    })
-                    .collect(),
-                identifier,
-            }
-        })
-        .collect())
+/// An address as a local URL names it: an unspecified host (`0.0.0.0`) becomes `127.0.0.1`.
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    let ip = if addr.ip().is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
+    SocketAddr::new(ip, addr.port())
 }
 
-/// One token per organisation kind, for the first demo organisation of that kind.
-fn demo_tokens(issuer_key: &SigningKey, ttl: Duration) -> anyhow::Result<serde_json::Value> {
+/// Moves the demo register's bindings to the development identity provider's issuer `issuer`
+/// when it is not where they are (recorded in `dev-issuer.txt` of the data directory; the
+/// register is seeded for [`DEV_ISSUER`], the default address). Bindings to other issuers are
+/// left alone.
+async fn rebind_dev_issuer(db: &sea_orm::DatabaseConnection, data_dir: &Path, issuer: &str) -> anyhow::Result<()> {
+    let record = data_dir.join("dev-issuer.txt");
+    let previous = match std::fs::read_to_string(&record) {
+        Ok(text) => text.trim().to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DEV_ISSUER.to_owned(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", record.display())),
+    };
+    if previous != issuer {
+        let moved = ggzhub_region::register::move_bindings(db, &previous, issuer).await?;
+        tracing::info!(from = %previous, to = %issuer, moved, "demo register bound to the development identity provider's address");
+    }
+    std::fs::write(&record, format!("{issuer}\n")).with_context(|| format!("writing {}", record.display()))?;
+    Ok(())
+}
+
+/// One token per organisation kind, for the first demo organisation of that kind: signed by the
+/// development identity provider (`issuer`), naming the organisation by the identifier the
+/// register binds to it. The file also says what the register holds for it (regions, roles).
+async fn demo_tokens(
+    db: &sea_orm::DatabaseConnection,
+    issuer_key: &SigningKey,
+    issuer: &str,
+    ttl: Duration,
+) -> anyhow::Result<serde_json::Value> {
     let orgs = ggzhub_region::seed::organisations(&ggzhub_region::seed::Source::Demo)?;
-    let signer = issuer_key.signer_as(DEV_ISSUER);
+    let signer = issuer_key.signer_as(issuer);
     let mut out = Vec::new();
     for kind in OrgKind::ALL {
         let Some(org) = orgs.iter().find(|o| o.kind == kind) else { continue };
-        let org_id: uuid::Uuid = org.id.parse().with_context(|| format!("demo organisation id {}", org.id))?;
-        let token = signer.sign(&TokenRequest {
-            subject: format!("demo-{}", kind.as_str().to_lowercase()),
+        let Some((scheme, identifier)) = ggzhub_region::register::identifier_for(db, &org.id, issuer).await? else {
+            tracing::warn!(org = %org.id, "demo organisation not bound to the development issuer; no token");
+            continue;
+        };
+        let (regions, roles) = ggzhub_region::register::seats(db, &org.id).await?;
+        let token = signer.sign_org(&OrgTokenRequest {
+            subject: format!("demo:{identifier}:1"),
             audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
-            org: org_id,
-            org_kind: kind,
-            regions: org.regions.clone(),
-            roles: org.demo_roles.clone(),
-            scopes: default_scopes(kind).iter().map(|s| (*s).to_owned()).collect(),
+            scheme: scheme.as_str().to_owned(),
+            identifier: identifier.clone(),
+            scopes: Vec::new(),
+            name: Some(format!("Demo-medewerker 1 ({})", org.name)),
             ttl,
         });
         out.push(serde_json::json!({
-            "kind": kind.as_str(), "org": org.id, "name": org.name, "regions": org.regions,
-            "roles": org.demo_roles, "token": token,
+            "kind": kind.as_str(), "org": org.id, "name": org.name, "scheme": scheme.as_str(),
+            "identifier": identifier, "regions": regions, "roles": roles,
+            "scopes": default_scopes(kind), "token": token,
         }));
     }
     Ok(serde_json::Value::Array(out))

@@ -11,7 +11,7 @@ use ggzhub_gateway::http::HttpOptions;
 use ggzhub_gateway::identity::Identity;
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{TokenRequest, default_scopes};
+use ggzhub_kit::token::{OrgTokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
@@ -59,8 +59,26 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
         30,
     )
     .expect("keys load");
-    let identity =
-        Identity { verifier: Some(Arc::new(authenticator)), signer: Some(key.signer()), allow_anonymous: false };
+    // The register given as data: this test follows the query's trace, not the register's.
+    let register = ggzhub_gateway::register::Register::fixed(
+        vec![ggzhub_gateway::register::FixedEntry {
+            identifiers: vec![("OIN".into(), "00000099000000000001".into())],
+            bindings: vec![(ggzhub_kit::token::DEV_ISSUER.into(), "OIN".into())],
+            organisation: ggzhub_gateway::register::Registered {
+                org: uuid::Uuid::nil(),
+                kind: OrgKind::NationalTable,
+                regions: vec![],
+                roles: vec![],
+            },
+        }],
+        Duration::from_secs(30),
+    );
+    let identity = Identity {
+        verifier: Some(Arc::new(authenticator)),
+        register: Some(Arc::new(register)),
+        signer: Some(key.signer()),
+        allow_anonymous: false,
+    };
     let gateway_url = serve(ggzhub_gateway::server::app(
         Arc::new(gateway),
         Arc::new(identity),
@@ -69,14 +87,13 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
     ))
     .await;
 
-    let token = issuer_key.signer_as(ggzhub_kit::token::DEV_ISSUER).sign(&TokenRequest {
+    let token = issuer_key.signer_as(ggzhub_kit::token::DEV_ISSUER).sign_org(&OrgTokenRequest {
         subject: "trace-test".into(),
         audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
-        org: uuid::Uuid::nil(),
-        org_kind: OrgKind::NationalTable,
-        regions: vec![],
-        roles: vec![],
+        scheme: "OIN".into(),
+        identifier: "00000099000000000001".into(),
         scopes: default_scopes(OrgKind::NationalTable).iter().map(|s| (*s).to_owned()).collect(),
+        name: None,
         ttl: Duration::from_secs(60),
     });
     let trace_id = "0af7651916cd43dd8448eb211c80319c";

@@ -93,6 +93,8 @@ pub struct AuthConfig {
     pub reject_unauthorized: bool,
     /// Trusted identity providers.
     pub issuers: Vec<crate::oidc::IssuerConfig>,
+    /// Where the organisations behind tokens are resolved (see [`crate::register`]).
+    pub register: RegisterConfig,
     /// PEM file with the Ed25519 private key that signs internal tokens for subgraphs.
     pub signing_key: Option<PathBuf>,
     /// Development only: trust the development identity provider's key in `data_dir` and sign
@@ -100,6 +102,34 @@ pub struct AuthConfig {
     pub dev_key: bool,
     /// Directory of the development keys.
     pub data_dir: PathBuf,
+}
+
+/// The hub's register (`[auth.register]`): read from the region subgraph with the gateway's own
+/// internal token (see [`crate::register`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegisterConfig {
+    /// The subgraph that holds the register.
+    pub subgraph: String,
+    /// Its GraphQL URL; default: `[subgraphs] urls.<subgraph>`, then the supergraph's
+    /// `@join__graph(url:)` of that subgraph.
+    pub url: Option<String>,
+    /// Seconds an answer of the register is used: a change in the register applies within this
+    /// time. At most 60.
+    pub cache_ttl_secs: u64,
+    /// Time one question to the register may take, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for RegisterConfig {
+    fn default() -> Self {
+        Self {
+            subgraph: "region".into(),
+            url: None,
+            cache_ttl_secs: crate::register::DEFAULT_CACHE_TTL.as_secs(),
+            timeout_secs: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,6 +292,7 @@ impl Default for AuthConfig {
             leeway_secs: 30,
             reject_unauthorized: false,
             issuers: Vec::new(),
+            register: RegisterConfig::default(),
             signing_key: None,
             dev_key: false,
             data_dir: PathBuf::from("data"),

@@ -1,7 +1,9 @@
 //! Who is calling, and what the subgraphs are told about it.
 //!
-//! The caller's token is verified against the trusted identity providers ([`crate::oidc`]);
-//! every subgraph call then carries a
+//! The caller's token is verified against the trusted identity providers ([`crate::oidc`]) and
+//! its organisation resolved through the hub's register ([`crate::register`]): organisation,
+//! kind, regions and roles come from the register, scopes are the token's narrowed to the kind's.
+//! Every subgraph call then carries a
 //! fresh, short-lived internal token for that subgraph's audience, signed by the gateway. Any
 //! identity header the client sent is never forwarded: the gateway builds subgraph requests
 //! from scratch.
@@ -31,6 +33,9 @@ pub const INTERNAL_TOKEN_TTL: Duration = Duration::from_secs(60);
 pub struct Identity {
     /// Verifies callers' tokens; `None` means no provider is configured (anonymous only).
     pub verifier: Option<Arc<Authenticator>>,
+    /// Resolves a verified token's organisation; `None` refuses every token (register
+    /// unreadable).
+    pub register: Option<Arc<crate::register::Register>>,
     /// Signs internal tokens for subgraphs; `None` sends no token.
     pub signer: Option<TokenSigner>,
     /// Whether requests without a token are served (as anonymous).
@@ -46,6 +51,8 @@ pub enum AuthError {
     Malformed,
     #[error("the token was refused: {0}")]
     Invalid(crate::oidc::TokenRefusal),
+    #[error("the token was refused: {0}")]
+    Unregistered(crate::register::RegisterRefusal),
     #[error("no identity provider is configured; only anonymous requests are served")]
     NoProvider,
 }
@@ -64,7 +71,26 @@ impl Identity {
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Malformed)?;
         let verifier = self.verifier.as_ref().ok_or(AuthError::NoProvider)?;
-        verifier.verify(token).await.map(Some).map_err(AuthError::Invalid)
+        let asserted = verifier.verify(token).await.map_err(AuthError::Invalid)?;
+        let register =
+            self.register.as_ref().ok_or(AuthError::Unregistered(crate::register::RegisterRefusal::Unavailable))?;
+        let found = register
+            .resolve(&asserted.issuer, &asserted.scheme, &asserted.identifier)
+            .await
+            .map_err(AuthError::Unregistered)?;
+        Ok(Some(InternalClaims {
+            iss: asserted.issuer,
+            sub: asserted.subject,
+            aud: ggzhub_kit::token::Audience::One(asserted.audience),
+            exp: asserted.exp,
+            iat: asserted.iat,
+            jti: asserted.jti,
+            org: found.org,
+            org_kind: found.kind,
+            regions: found.regions,
+            roles: found.roles,
+            scope: crate::register::granted_scopes(found.kind, &asserted.scopes).join(" "),
+        }))
     }
 
     /// The per-request header source for a (possibly anonymous) caller.

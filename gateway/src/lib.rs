@@ -20,6 +20,7 @@ pub mod oidc;
 pub mod pipeline;
 pub mod plan;
 pub mod ratelimit;
+pub mod register;
 pub mod resilience;
 pub mod server;
 pub mod shape;

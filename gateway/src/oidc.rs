@@ -2,8 +2,9 @@
 //!
 //! Each trusted provider (an [`IssuerConfig`]) names its `iss`, the audiences the gateway
 //! accepts, where its signing keys come from (a JWKS URL, found through OIDC discovery when not
-//! given, or a JWKS file) and how its claims map onto the hub's caller (organisation, kind,
-//! regions, roles, scopes).
+//! given, or a JWKS file) and which claims carry the organisation's identifier (and its scheme),
+//! the person and the scopes. Who the organisation is — kind, regions, roles — comes from the
+//! register ([`crate::register`]), never from the token.
 //!
 //! Rules, all fail-closed:
 //! - the algorithm comes from the key (its JWK `alg`, or its key type), never from the token
@@ -19,7 +20,6 @@
 //! Providers are fetched over HTTPS verified against the OS trust store, plus the issuer's
 //! `ca_file` when it has one (a private PKI); see [`ggzhub_kit::tls`].
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr as _;
 use std::sync::Arc;
@@ -27,8 +27,6 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use base64::Engine as _;
-use ggzhub_kit::OrgKind;
-use ggzhub_kit::token::{Audience, InternalClaims};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
@@ -40,10 +38,15 @@ pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 pub const REFRESH_COOLDOWN: Duration = Duration::from_secs(10);
 
 /// One trusted identity provider (`[[auth.issuers]]` in gateway.toml).
+///
+/// A provider's token names the organisation by an external identifier (URA, AGB, UZOVI, KvK,
+/// OIN) and the person by a subject; the gateway resolves (issuer, scheme, identifier) through
+/// the hub's register ([`crate::register`]) and takes the organisation, its kind, regions and
+/// roles from there, never from the token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerConfig {
-    /// The `iss` claim its tokens carry, exactly.
+    /// The `iss` claim its tokens carry, exactly (also the issuer the register binds).
     pub issuer: String,
     /// `aud` values accepted (a token needs one of them).
     pub audiences: Vec<String>,
@@ -61,50 +64,109 @@ pub struct IssuerConfig {
     /// Seconds between refreshes of the keys.
     #[serde(default = "default_refresh_secs")]
     pub refresh_secs: u64,
-    /// How the provider's claims map onto the hub's caller.
-    #[serde(default)]
-    pub claims: ClaimMapping,
+    /// Claim holding the organisation's identifier (a claim name, or a dotted path).
+    #[serde(default = "default_organisation_claim")]
+    pub organisation_claim: String,
+    /// The one identifier scheme this provider asserts (`URA`, `AGB`, `UZOVI`, `KVK`, `OIN`);
+    /// set this or `identifier_scheme_claim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_scheme: Option<String>,
+    /// Claim naming each token's identifier scheme; default `org_identifier_scheme` when
+    /// `identifier_scheme` is not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_scheme_claim: Option<String>,
+    /// Claim holding the person (or, for client credentials, the client) acting for the
+    /// organisation.
+    #[serde(default = "default_subject_claim")]
+    pub subject_claim: String,
+    /// Claim holding scopes (space-separated string as in OAuth, or an array as Entra ID's
+    /// `roles`). They can only narrow what the organisation's kind may have.
+    #[serde(default = "default_scope_claim")]
+    pub scope_claim: String,
 }
 
 fn default_refresh_secs() -> u64 {
     300
 }
 
-/// Where each caller attribute is read from in the token. A name is looked up as a claim first
-/// and then as a dotted path (`realm_access.roles`), so URL-shaped claim names work too.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClaimMapping {
-    /// Person or system acting for the organisation.
-    pub subject: String,
-    /// Organisation id (a UUID).
-    pub org: String,
-    /// Organisation kind.
-    pub org_kind: String,
-    /// Provider values of the kind claim → the hub's kinds (`PROVIDER`, `INSURER`,
-    /// `PATIENT_ORGANISATION`, `MUNICIPALITY`, `NATIONAL_TABLE`, `HUB_OPERATOR`). Values not
-    /// listed must already be one of those.
-    pub org_kinds: HashMap<String, String>,
-    /// Region codes (array, or space-separated string).
-    pub regions: String,
-    /// Roles such as `chair:<region>` (array, or space-separated string).
-    pub roles: String,
-    /// Scopes (space-separated string as in OAuth, or array as Entra ID's `scp`/`roles`).
-    pub scope: String,
+fn default_organisation_claim() -> String {
+    ggzhub_kit::token::IDENTIFIER_CLAIM.into()
 }
 
-impl Default for ClaimMapping {
-    fn default() -> Self {
+fn default_subject_claim() -> String {
+    "sub".into()
+}
+
+fn default_scope_claim() -> String {
+    "scope".into()
+}
+
+/// Identifier schemes the register knows.
+pub const SCHEMES: [&str; 5] = ["URA", "AGB", "UZOVI", "KVK", "OIN"];
+
+impl IssuerConfig {
+    /// A provider with the development provider's claims (`org_identifier_scheme`,
+    /// `org_identifier`, `sub`, `scope`) and no key source yet.
+    pub fn new(issuer: &str, audiences: &[&str]) -> Self {
         Self {
-            subject: "sub".into(),
-            org: "org".into(),
-            org_kind: "org_kind".into(),
-            org_kinds: HashMap::new(),
-            regions: "regions".into(),
-            roles: "roles".into(),
-            scope: "scope".into(),
+            issuer: issuer.to_owned(),
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+            jwks_url: None,
+            jwks_file: None,
+            ca_file: None,
+            refresh_secs: default_refresh_secs(),
+            organisation_claim: default_organisation_claim(),
+            identifier_scheme: None,
+            identifier_scheme_claim: None,
+            subject_claim: default_subject_claim(),
+            scope_claim: default_scope_claim(),
         }
     }
+
+    /// Checks the claim settings (at start).
+    pub fn check_claims(&self) -> anyhow::Result<()> {
+        let name = &self.issuer;
+        if let Some(scheme) = &self.identifier_scheme {
+            anyhow::ensure!(
+                self.identifier_scheme_claim.is_none(),
+                "issuer {name}: set identifier_scheme or identifier_scheme_claim, not both"
+            );
+            anyhow::ensure!(
+                SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)),
+                "issuer {name}: identifier_scheme {scheme:?} is not one of {}",
+                SCHEMES.join(", ")
+            );
+        }
+        for (what, claim) in [("organisation_claim", &self.organisation_claim), ("subject_claim", &self.subject_claim)]
+        {
+            anyhow::ensure!(!claim.trim().is_empty(), "issuer {name}: {what} is empty");
+        }
+        Ok(())
+    }
+}
+
+/// What a verified token asserts: who issued it, which organisation identifier and which person.
+/// The organisation itself comes from the register ([`crate::register`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asserted {
+    /// The issuer (exactly as configured).
+    pub issuer: String,
+    /// The first configured audience (the internal token's audiences are the subgraphs).
+    pub audience: String,
+    /// Identifier scheme, upper case (`URA`, …).
+    pub scheme: String,
+    /// The organisation's identifier in that scheme.
+    pub identifier: String,
+    /// The person or client acting for the organisation.
+    pub subject: String,
+    /// Scopes the token names (all of them; the gateway keeps the hub's).
+    pub scopes: Vec<String>,
+    /// Expiry (seconds since the epoch).
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// Token id.
+    pub jti: String,
 }
 
 /// Why a token was refused. The message is safe to show the caller.
@@ -260,6 +322,7 @@ impl Authenticator {
             let name = &config.issuer;
             anyhow::ensure!(!name.is_empty(), "an [[auth.issuers]] entry has an empty `issuer`");
             anyhow::ensure!(!config.audiences.is_empty(), "issuer {name} lists no `audiences`");
+            config.check_claims()?;
             anyhow::ensure!(
                 !(config.jwks_url.is_some() && config.jwks_file.is_some()),
                 "issuer {name}: set jwks_url or jwks_file, not both"
@@ -306,21 +369,20 @@ impl Authenticator {
     }
 
     /// A verifier trusting one provider whose keys are given here (tests, and the development
-    /// issuer when its key is at hand). Nothing is refreshed.
+    /// issuer when its key is at hand), with the development provider's claims. Nothing is
+    /// refreshed.
     pub fn with_keys(issuer: &str, audiences: &[&str], jwks: &Value, leeway_secs: u64) -> anyhow::Result<Self> {
-        let keys = parse_jwks(&jwks.to_string(), "the given JWKS").map_err(|e| anyhow::anyhow!(e))?;
-        anyhow::ensure!(!keys.is_empty(), "the given JWKS holds no usable signing key");
-        let config = IssuerConfig {
-            issuer: issuer.to_owned(),
-            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
-            jwks_url: None,
-            jwks_file: None,
-            ca_file: None,
-            refresh_secs: default_refresh_secs(),
-            claims: ClaimMapping::default(),
-        };
-        Ok(Self {
-            issuers: vec![Arc::new(Issuer {
+        Self::with_issuer_keys(vec![(IssuerConfig::new(issuer, audiences), jwks.clone())], leeway_secs)
+    }
+
+    /// A verifier trusting the given providers with the keys given here. Nothing is refreshed.
+    pub fn with_issuer_keys(issuers: Vec<(IssuerConfig, Value)>, leeway_secs: u64) -> anyhow::Result<Self> {
+        let mut built = Vec::with_capacity(issuers.len());
+        for (config, jwks) in issuers {
+            config.check_claims()?;
+            let keys = parse_jwks(&jwks.to_string(), "the given JWKS").map_err(|e| anyhow::anyhow!(e))?;
+            anyhow::ensure!(!keys.is_empty(), "the given JWKS holds no usable signing key");
+            built.push(Arc::new(Issuer {
                 config,
                 keys: ArcSwap::from_pointee(keys),
                 refreshed: std::sync::Mutex::new(None),
@@ -328,9 +390,9 @@ impl Authenticator {
                 discovered: std::sync::Mutex::new(None),
                 fixed: true,
                 http: None,
-            })],
-            leeway: leeway_secs,
-        })
+            }));
+        }
+        Ok(Self { issuers: built, leeway: leeway_secs })
     }
 
     /// Keeps every provider's keys fresh: call once, on the runtime that serves.
@@ -402,8 +464,8 @@ impl Authenticator {
         response.text().await.map_err(|e| format!("reading {url}: {}", error_chain(&e)))
     }
 
-    /// Verifies `token` and maps its claims onto the hub's caller.
-    pub async fn verify(&self, token: &str) -> Result<InternalClaims, TokenRefusal> {
+    /// Verifies `token` and reads what it asserts (organisation identifier, subject, scopes).
+    pub async fn verify(&self, token: &str) -> Result<Asserted, TokenRefusal> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenRefusal::TooLarge);
         }
@@ -452,7 +514,7 @@ impl Authenticator {
         if claims.get("iat").and_then(Value::as_i64).is_some_and(|iat| iat > now + self.leeway as i64) {
             return Err(TokenRefusal::NotYetValid);
         }
-        map_claims(&claims, &issuer.config)
+        asserted(&claims, &issuer.config)
     }
 
     /// Whether an unknown key may trigger a refresh now (URL sources, once per cooldown).
@@ -504,34 +566,38 @@ fn list(claims: &Value, name: &str) -> Result<Vec<String>, TokenRefusal> {
     }
 }
 
-fn map_claims(claims: &Value, issuer: &IssuerConfig) -> Result<InternalClaims, TokenRefusal> {
-    let mapping = &issuer.claims;
-    let text = |name: &str| claim(claims, name).and_then(Value::as_str);
-    let sub =
-        text(&mapping.subject).ok_or_else(|| TokenRefusal::MissingClaim(format!("the {} claim", mapping.subject)))?;
-    let org = text(&mapping.org)
-        .ok_or_else(|| TokenRefusal::MissingClaim(format!("the organisation claim {}", mapping.org)))?;
-    let org = uuid::Uuid::parse_str(org)
-        .map_err(|_| TokenRefusal::BadClaim(format!("organisation claim {} is not a UUID", mapping.org)))?;
-    let raw_kind = text(&mapping.org_kind)
-        .ok_or_else(|| TokenRefusal::MissingClaim(format!("the organisation kind claim {}", mapping.org_kind)))?;
-    let kind_name = mapping.org_kinds.get(raw_kind).map_or(raw_kind, String::as_str);
-    let org_kind = OrgKind::parse(kind_name).ok_or_else(|| {
-        TokenRefusal::BadClaim(format!("organisation kind claim {} holds an unknown kind", mapping.org_kind))
+fn asserted(claims: &Value, issuer: &IssuerConfig) -> Result<Asserted, TokenRefusal> {
+    let text = |name: &str| claim(claims, name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let subject = text(&issuer.subject_claim)
+        .ok_or_else(|| TokenRefusal::MissingClaim(format!("the subject claim {}", issuer.subject_claim)))?;
+    let identifier = text(&issuer.organisation_claim).ok_or_else(|| {
+        TokenRefusal::MissingClaim(format!("the organisation identifier claim {}", issuer.organisation_claim))
     })?;
+    let scheme = match (&issuer.identifier_scheme, &issuer.identifier_scheme_claim) {
+        (Some(fixed), _) => fixed.as_str(),
+        (None, claim_name) => {
+            let name = claim_name.as_deref().unwrap_or(ggzhub_kit::token::SCHEME_CLAIM);
+            text(name).ok_or_else(|| TokenRefusal::MissingClaim(format!("the identifier scheme claim {name}")))?
+        }
+    };
+    let scheme = SCHEMES
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(scheme))
+        .ok_or_else(|| TokenRefusal::BadClaim("identifier scheme is not one of URA, AGB, UZOVI, KVK, OIN".into()))?;
+    if identifier.len() > 64 || subject.len() > 255 {
+        return Err(TokenRefusal::BadClaim("organisation identifier or subject is too long".into()));
+    }
     let number = |name: &str| claims.get(name).and_then(Value::as_i64).unwrap_or_default();
-    Ok(InternalClaims {
-        iss: issuer.issuer.clone(),
-        sub: sub.to_owned(),
-        aud: Audience::One(issuer.audiences.first().cloned().unwrap_or_default()),
+    Ok(Asserted {
+        issuer: issuer.issuer.clone(),
+        audience: issuer.audiences.first().cloned().unwrap_or_default(),
+        scheme: (*scheme).to_owned(),
+        identifier: identifier.to_owned(),
+        subject: subject.to_owned(),
+        scopes: list(claims, &issuer.scope_claim)?,
         exp: number("exp"),
         iat: number("iat"),
-        jti: text("jti").unwrap_or_default().to_owned(),
-        org,
-        org_kind,
-        regions: list(claims, &mapping.regions)?,
-        roles: list(claims, &mapping.roles)?,
-        scope: list(claims, &mapping.scope)?.join(" "),
+        jti: claims.get("jti").and_then(Value::as_str).unwrap_or_default().to_owned(),
     })
 }
 

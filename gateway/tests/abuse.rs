@@ -220,7 +220,7 @@ impl Target {
 }
 
 fn anonymous() -> Identity {
-    Identity { verifier: None, signer: None, allow_anonymous: true }
+    Identity { verifier: None, register: None, signer: None, allow_anonymous: true }
 }
 
 #[tokio::test]
@@ -648,6 +648,10 @@ async fn token_target(key: &SigningKey) -> Target {
         .expect("a verifier for the key");
     let identity = Identity {
         verifier: Some(Arc::new(verifier)),
+        register: Some(support::register_of(
+            ISSUER,
+            &[("12345678", uuid::Uuid::nil(), ggzhub_kit::OrgKind::Insurer, &[], &[])],
+        )),
         signer: Some(SigningKey::generate().signer()),
         allow_anonymous: false,
     };
@@ -664,7 +668,7 @@ fn claims(shift: i64) -> Value {
     let now = now() + shift;
     json!({
         "iss": ISSUER, "sub": "tester", "aud": AUDIENCE, "iat": now, "exp": now + 300, "jti": "j",
-        "org": uuid::Uuid::nil(), "org_kind": "INSURER", "scope": "picture:read",
+        "org_identifier_scheme": "URA", "org_identifier": "12345678", "scope": "picture:read",
     })
 }
 
@@ -700,8 +704,9 @@ async fn bad_tokens_are_401_unauthenticated() {
     let other = SigningKey::generate();
     let other_token = sign(&other, &claims(0));
     let other_signature = other_token.rsplit('.').next().expect("signature");
+    // The payload of a valid token, re-pointed at another organisation without re-signing.
     let mut hub_operator = claims(0);
-    hub_operator["org_kind"] = json!("HUB_OPERATOR");
+    hub_operator["org_identifier"] = json!("87654321");
     let mut wrong_audience = claims(0);
     wrong_audience["aud"] = json!("region");
     let mut wrong_issuer = claims(0);

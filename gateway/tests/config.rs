@@ -52,8 +52,11 @@ fn the_documented_issuer_example_parses() {
     let config = GatewayConfig::load(Some(&file)).unwrap_or_else(|e| panic!("{e}\n{example}"));
     let issuer = &config.auth.issuers[0];
     assert_eq!(issuer.issuer, "https://sso.example.nl/realms/ggz");
-    assert_eq!(issuer.claims.org_kinds["zorgverzekeraar"], "INSURER");
-    assert_eq!(issuer.claims.roles, "realm_access.roles");
+    assert_eq!(issuer.organisation_claim, "ura");
+    assert_eq!(issuer.identifier_scheme.as_deref(), Some("URA"));
+    assert_eq!(issuer.identifier_scheme_claim, None);
+    assert_eq!(issuer.subject_claim, "sub");
+    issuer.check_claims().expect("the example's claim settings are valid");
     assert_eq!(issuer.ca_file.as_deref(), Some(std::path::Path::new("/etc/ggzhub/sso-ca.pem")));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -11,9 +11,9 @@ use ggzhub_gateway::http::HttpOptions;
 use ggzhub_gateway::identity::Identity;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{OrgKind, TokenRequest};
+use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, mock, supergraph};
+use support::{Clock, mock, org_token, register_of, supergraph};
 
 const ACCOUNTS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
@@ -43,7 +43,7 @@ async fn serve(gateway: Arc<Gateway>, identity: Identity) -> String {
 }
 
 fn anonymous() -> Identity {
-    Identity { verifier: None, signer: None, allow_anonymous: true }
+    Identity { verifier: None, register: None, signer: None, allow_anonymous: true }
 }
 
 fn gateway_over(sdl: &str) -> Arc<Gateway> {
@@ -139,22 +139,17 @@ async fn callers_need_a_valid_token_and_subgraphs_get_a_fresh_internal_token_for
             .expect("keys load");
     let identity = Identity {
         verifier: Some(Arc::new(authenticator)),
+        register: Some(register_of(
+            "https://idp.example",
+            &[("12345678", uuid::Uuid::nil(), OrgKind::Insurer, &["utrecht"], &[])],
+        )),
         signer: Some(internal_key.signer()),
         allow_anonymous: false,
     };
     let base = serve(gateway_over(&supergraph(&[&mock])), identity).await;
     let url = format!("{base}/graphql");
     let token = |key: &SigningKey, audience: &str| {
-        key.signer_as("https://idp.example").sign(&TokenRequest {
-            subject: "tester".into(),
-            audience: vec![audience.to_owned()],
-            org: uuid::Uuid::nil(),
-            org_kind: OrgKind::Insurer,
-            regions: vec!["utrecht".into()],
-            roles: vec![],
-            scopes: vec!["picture:read".into()],
-            ttl: Duration::from_secs(300),
-        })
+        org_token(key, "https://idp.example", audience, "12345678", &["picture:read"])
     };
     let http = reqwest::Client::new();
     let query = json!({ "query": "{ users { id } }" });

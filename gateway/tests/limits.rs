@@ -172,7 +172,7 @@ impl Target {
 }
 
 fn anonymous() -> Identity {
-    Identity { verifier: None, signer: None, allow_anonymous: true }
+    Identity { verifier: None, register: None, signer: None, allow_anonymous: true }
 }
 
 async fn serve(gateway: Gateway, options: HttpOptions) -> String {
@@ -664,13 +664,23 @@ async fn the_hub_gateway_lets_the_readme_queries_through_and_refuses_the_expensi
         .expect("a verifier for the key");
     let identity = Identity {
         verifier: Some(Arc::new(verifier)),
+        register: Some(support::register_of(
+            issuer,
+            &[(
+                "12345678",
+                "00000000-0000-0000-0000-000000000001".parse().expect("uuid"),
+                ggzhub_kit::OrgKind::NationalTable,
+                &[],
+                &[],
+            )],
+        )),
         signer: Some(SigningKey::generate().signer()),
         allow_anonymous: false,
     };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
     let token = key.signer_as(issuer).sign_claims(&json!({
         "iss": issuer, "sub": "tester", "aud": "gateway", "iat": now, "exp": now + 300, "jti": "j",
-        "org": "00000000-0000-0000-0000-000000000001", "org_kind": "NATIONAL_TABLE", "scope": "picture:read",
+        "org_identifier_scheme": "URA", "org_identifier": "12345678", "scope": "picture:read",
     }));
     let app = ggzhub_gateway::server::app(
         Arc::new(gateway),

@@ -13,9 +13,9 @@ use ggzhub_gateway::identity::Identity;
 use ggzhub_gateway::ratelimit::RateLimitOptions;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{OrgKind, TokenRequest};
+use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, mock, supergraph};
+use support::{Clock, mock, org_token, register_of, supergraph};
 use uuid::Uuid;
 
 const ACCOUNTS: &str = r#"
@@ -44,8 +44,16 @@ async fn each_organisation_has_its_own_bucket_and_gets_429_with_retry_after_past
     let key = SigningKey::generate();
     let authenticator =
         ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &key.jwks(), 30).expect("keys");
+    let (org_a, org_b) = (Uuid::now_v7(), Uuid::now_v7());
     let identity = Identity {
         verifier: Some(Arc::new(authenticator)),
+        register: Some(register_of(
+            ISSUER,
+            &[
+                ("10000001", org_a, OrgKind::Provider, &["utrecht"], &[]),
+                ("10000002", org_b, OrgKind::Provider, &["utrecht"], &[]),
+            ],
+        )),
         signer: Some(SigningKey::generate().signer()),
         allow_anonymous: true,
     };
@@ -55,19 +63,8 @@ async fn each_organisation_has_its_own_bucket_and_gets_429_with_retry_after_past
     let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let token = |org: Uuid| {
-        key.signer_as(ISSUER).sign(&TokenRequest {
-            subject: "integration".into(),
-            audience: vec!["gateway".into()],
-            org,
-            org_kind: OrgKind::Provider,
-            regions: vec!["utrecht".into()],
-            roles: vec![],
-            scopes: vec!["picture:read".into()],
-            ttl: Duration::from_secs(300),
-        })
-    };
-    let (a, b) = (token(Uuid::now_v7()), token(Uuid::now_v7()));
+    let token = |ura: &str| org_token(&key, ISSUER, "gateway", ura, &["picture:read"]);
+    let (a, b) = (token("10000001"), token("10000002"));
     let http = reqwest::Client::new();
     // Plain JSON: a refusal keeps its HTTP status whatever the media type.
     let ask = |bearer: Option<&String>| {

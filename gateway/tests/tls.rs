@@ -12,12 +12,13 @@ use std::time::Duration;
 use axum::routing::{get, post};
 use ggzhub_gateway::compose::{SubgraphSdl, compose};
 use ggzhub_gateway::gateway::{EngineOptions, Gateway};
-use ggzhub_gateway::oidc::{Authenticator, ClaimMapping, IssuerConfig, TokenRefusal};
+use ggzhub_gateway::oidc::{Authenticator, IssuerConfig, TokenRefusal};
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::tls::testing::TestPki;
 use serde_json::{Value, json};
 
-const ORG: &str = "5b0e8f2c-1d3a-4c5e-9f70-2a4b6c8d0e1f";
+/// The organisation's URA in the tokens.
+const ORG: &str = "12345678";
 
 /// An OIDC provider over HTTPS: discovery at `<base>/.well-known/openid-configuration`, keys at
 /// `<base>/keys`. Returns its base URL, which is also its issuer.
@@ -39,22 +40,14 @@ async fn https_idp(pki: &TestPki, key: &SigningKey) -> String {
 }
 
 fn issuer(base: &str, ca_file: Option<std::path::PathBuf>) -> IssuerConfig {
-    IssuerConfig {
-        issuer: base.to_owned(),
-        audiences: vec!["gateway".into()],
-        jwks_url: None,
-        jwks_file: None,
-        ca_file,
-        refresh_secs: 300,
-        claims: ClaimMapping::default(),
-    }
+    IssuerConfig { ca_file, ..IssuerConfig::new(base, &["gateway"]) }
 }
 
 fn token(key: &SigningKey, iss: &str) -> String {
     let now = chrono::Utc::now().timestamp();
     key.signer().sign_claims(&json!({
         "iss": iss, "aud": "gateway", "sub": "alice", "exp": now + 300, "iat": now,
-        "org": ORG, "org_kind": "INSURER", "regions": ["utrecht"], "scope": "picture:read"
+        "org_identifier_scheme": "URA", "org_identifier": ORG, "scope": "picture:read"
     }))
 }
 
@@ -87,8 +80,8 @@ async fn an_https_provider_is_trusted_through_its_ca_file_and_its_tokens_verify(
     // Discovery and JWKS both over https, trusted through the issuer's ca_file.
     let auth = Authenticator::new(vec![issuer(&base, Some(pki.ca_file.clone()))], 30).await.expect("starts");
     let caller = auth.verify(&token(&key, &base)).await.expect("the token verifies");
-    assert_eq!(caller.org.to_string(), ORG);
-    assert_eq!(caller.iss, base);
+    assert_eq!(caller.identifier, ORG);
+    assert_eq!(caller.issuer, base);
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -1,6 +1,7 @@
 //! Organisation tokens from OIDC identity providers: JWKS from a URL (discovered or given, with
 //! rotation and refresh on an unknown `kid`) or a file, algorithm from the key, issuer, audience
-//! and time checks, and claim mapping.
+//! and time checks, and which claims name the organisation (by identifier), its scheme, the
+//! person and the scopes. What the register makes of them: `register.rs`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,18 +9,21 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::routing::get;
 use base64::Engine as _;
-use ggzhub_gateway::oidc::{Authenticator, ClaimMapping, IssuerConfig, TokenRefusal};
-use ggzhub_kit::{OrgKind, SigningKey};
+use ggzhub_gateway::oidc::{Authenticator, IssuerConfig, TokenRefusal};
+use ggzhub_kit::SigningKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-const ORG: &str = "5b0e8f2c-1d3a-4c5e-9f70-2a4b6c8d0e1f";
+/// The organisation's URA in the tokens.
+const ORG: &str = "12345678";
 
 fn claims(iss: &str, aud: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
     json!({
         "iss": iss, "aud": aud, "sub": "alice", "exp": now + 300, "iat": now, "jti": "j1",
-        "org": ORG, "org_kind": "INSURER", "regions": ["utrecht"], "roles": [], "scope": "picture:read contracts:read"
+        "org_identifier_scheme": "URA", "org_identifier": ORG, "scope": "picture:read contracts:read",
+        // Claims a token may carry but the gateway never believes: the register says who it is.
+        "org": "5b0e8f2c-1d3a-4c5e-9f70-2a4b6c8d0e1f", "org_kind": "HUB_OPERATOR", "roles": ["chair:utrecht"]
     })
 }
 
@@ -28,15 +32,7 @@ fn sign(key: &SigningKey, claims: &Value) -> String {
 }
 
 fn issuer(issuer: &str) -> IssuerConfig {
-    IssuerConfig {
-        issuer: issuer.to_owned(),
-        audiences: vec!["gateway".into()],
-        jwks_url: None,
-        jwks_file: None,
-        ca_file: None,
-        refresh_secs: 300,
-        claims: ClaimMapping::default(),
-    }
+    IssuerConfig::new(issuer, &["gateway"])
 }
 
 /// A mock identity provider: serves whatever JWKS is current and counts the fetches.
@@ -81,10 +77,10 @@ async fn discovered_jwks_url_is_used_and_a_rotated_key_is_fetched_once() {
 
     let claims_ok = claims(&provider.base, "gateway");
     let caller = auth.verify(&sign(&first, &claims_ok)).await.expect("valid token");
-    assert_eq!(caller.org.to_string(), ORG);
-    assert_eq!(caller.org_kind, OrgKind::Insurer);
-    assert_eq!(caller.regions, vec!["utrecht".to_owned()]);
-    assert_eq!(caller.scope, "picture:read contracts:read");
+    assert_eq!((caller.scheme.as_str(), caller.identifier.as_str()), ("URA", ORG));
+    assert_eq!(caller.subject, "alice");
+    assert_eq!(caller.issuer, provider.base);
+    assert_eq!(caller.scopes, vec!["picture:read".to_owned(), "contracts:read".to_owned()]);
 
     // The provider rotates its key: the unknown kid triggers one refresh.
     let second = SigningKey::generate();
@@ -176,7 +172,7 @@ async fn the_algorithm_comes_from_the_key_never_from_the_header() {
     let good = sign(&key, &body);
     let mut parts: Vec<&str> = good.split('.').collect();
     let mut tampered = body.clone();
-    tampered["org_kind"] = json!("HUB_OPERATOR");
+    tampered["org_identifier"] = json!("87654321");
     let tampered = b64(&tampered);
     parts[1] = &tampered;
     assert_eq!(auth.verify(&parts.join(".")).await, Err(TokenRefusal::BadSignature));
@@ -203,7 +199,7 @@ async fn ec_keys_from_a_jwks_verify_es256_tokens() {
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some("ec-1".into());
     let token = jsonwebtoken::encode(&header, &claims("https://idp.example", "gateway"), &encoding).expect("signs");
-    assert_eq!(auth.verify(&token).await.expect("valid").org_kind, OrgKind::Insurer);
+    assert_eq!(auth.verify(&token).await.expect("valid").identifier, ORG);
 }
 
 #[tokio::test]
@@ -233,22 +229,32 @@ async fn issuer_audience_and_time_are_checked_with_a_small_leeway() {
             Err(TokenRefusal::MissingClaim("the exp claim".into())),
         ),
         (
-            "no organisation",
+            "no organisation identifier",
             with(&|c| {
-                c.as_object_mut().expect("object").remove("org");
+                c.as_object_mut().expect("object").remove("org_identifier");
             }),
-            Err(TokenRefusal::MissingClaim("the organisation claim org".into())),
+            Err(TokenRefusal::MissingClaim("the organisation identifier claim org_identifier".into())),
         ),
         (
-            "organisation not a UUID",
-            with(&|c| c["org"] = json!("acme")),
-            Err(TokenRefusal::BadClaim("organisation claim org is not a UUID".into())),
+            "no identifier scheme",
+            with(&|c| {
+                c.as_object_mut().expect("object").remove("org_identifier_scheme");
+            }),
+            Err(TokenRefusal::MissingClaim("the identifier scheme claim org_identifier_scheme".into())),
         ),
         (
-            "unknown kind",
-            with(&|c| c["org_kind"] = json!("ROOT")),
-            Err(TokenRefusal::BadClaim("organisation kind claim org_kind holds an unknown kind".into())),
+            "unknown scheme",
+            with(&|c| c["org_identifier_scheme"] = json!("BSN")),
+            Err(TokenRefusal::BadClaim("identifier scheme is not one of URA, AGB, UZOVI, KVK, OIN".into())),
         ),
+        (
+            "no subject",
+            with(&|c| {
+                c.as_object_mut().expect("object").remove("sub");
+            }),
+            Err(TokenRefusal::MissingClaim("the subject claim sub".into())),
+        ),
+        ("a lower-case scheme", with(&|c| c["org_identifier_scheme"] = json!("ura")), Ok(())),
     ];
     for (label, token, expected) in cases {
         assert_eq!(auth.verify(&token).await.map(|_| ()), expected, "{label}");
@@ -256,87 +262,82 @@ async fn issuer_audience_and_time_are_checked_with_a_small_leeway() {
 }
 
 #[tokio::test]
-async fn claims_map_from_keycloak_and_entra_shaped_tokens() {
+async fn claims_are_read_from_keycloak_and_entra_shaped_client_credentials_tokens() {
     let key = SigningKey::generate();
     let jwks_path = std::env::temp_dir().join(format!("ggzhub-jwks-{}.json", uuid::Uuid::new_v4().simple()));
     std::fs::write(&jwks_path, key.jwks().to_string()).expect("write");
+    // The README's two examples, as configuration.
     let keycloak = IssuerConfig {
-        issuer: "https://sso.example.nl/realms/ggz".into(),
-        audiences: vec!["ggzhub".into()],
-        jwks_url: None,
         jwks_file: Some(jwks_path.clone()),
-        ca_file: None,
-        refresh_secs: 60,
-        claims: ClaimMapping {
-            subject: "preferred_username".into(),
-            org: "ggz.org_id".into(),
-            org_kind: "ggz.org_type".into(),
-            org_kinds: [("zorgverzekeraar".to_owned(), "INSURER".to_owned())].into_iter().collect(),
-            regions: "ggz.regions".into(),
-            roles: "realm_access.roles".into(),
-            scope: "scope".into(),
-        },
+        organisation_claim: "ggz.ura".into(),
+        identifier_scheme: Some("URA".into()),
+        subject_claim: "azp".into(),
+        ..IssuerConfig::new("https://sso.example.nl/realms/ggz", &["ggzhub"])
     };
     let entra = IssuerConfig {
-        issuer: "https://login.microsoftonline.com/tenant/v2.0".into(),
-        audiences: vec!["api://ggzhub".into()],
-        jwks_url: None,
         jwks_file: Some(jwks_path.clone()),
-        ca_file: None,
-        refresh_secs: 60,
-        claims: ClaimMapping {
-            subject: "oid".into(),
-            org: "extension_ggzOrg".into(),
-            org_kind: "extension_ggzKind".into(),
-            org_kinds: Default::default(),
-            regions: "extension_ggzRegions".into(),
-            roles: "roles".into(),
-            scope: "scp".into(),
-        },
+        organisation_claim: "kvk".into(),
+        identifier_scheme: Some("KVK".into()),
+        subject_claim: "azp".into(),
+        scope_claim: "roles".into(),
+        ..IssuerConfig::new(
+            "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
+            &["api://ggzhub"],
+        )
     };
     let auth = Authenticator::new(vec![keycloak, entra], 30).await.expect("starts");
     let now = chrono::Utc::now().timestamp();
-    let kc = sign(
-        &key,
-        &json!({
-            "iss": "https://sso.example.nl/realms/ggz", "aud": ["account", "ggzhub"], "exp": now + 60, "iat": now,
-            "preferred_username": "j.jansen", "scope": "openid picture:read",
-            "ggz": { "org_id": ORG, "org_type": "zorgverzekeraar", "regions": "utrecht amsterdam" },
-            "realm_access": { "roles": ["chair:utrecht"] }
-        }),
-    );
-    let caller = auth.verify(&kc).await.expect("a Keycloak-shaped token maps");
-    assert_eq!(caller.sub, "j.jansen");
-    assert_eq!(caller.org_kind, OrgKind::Insurer);
-    assert_eq!(caller.regions, vec!["utrecht".to_owned(), "amsterdam".to_owned()]);
-    assert_eq!(caller.roles, vec!["chair:utrecht".to_owned()]);
-    assert_eq!(caller.scope, "openid picture:read");
+    let kc = sign(&key, &keycloak_client_credentials(now));
+    let caller = auth.verify(&kc).await.expect("a Keycloak-shaped token is read");
+    assert_eq!(caller.subject, "partner-planning");
+    assert_eq!((caller.scheme.as_str(), caller.identifier.as_str()), ("URA", "90000017"));
+    assert_eq!(caller.scopes, vec!["profile", "email", "picture:read"]);
 
-    let ms = sign(
-        &key,
-        &json!({
-            "iss": "https://login.microsoftonline.com/tenant/v2.0", "aud": "api://ggzhub", "exp": now + 60,
-            "iat": now, "oid": "00000000-0000-0000-0000-00000000abcd", "scp": "picture:read",
-            "extension_ggzOrg": ORG, "extension_ggzKind": "PROVIDER", "extension_ggzRegions": ["zwolle"]
-        }),
-    );
-    let caller = auth.verify(&ms).await.expect("an Entra-shaped token maps");
-    assert_eq!(caller.org_kind, OrgKind::Provider);
-    assert_eq!(caller.regions, vec!["zwolle".to_owned()]);
-    assert_eq!(caller.scope, "picture:read");
-    // The Keycloak token is not valid for the Entra issuer's audience and vice versa.
-    let mut swapped: Value = json!({
-        "iss": "https://login.microsoftonline.com/tenant/v2.0", "aud": "ggzhub", "exp": now + 60, "oid": "x",
-        "extension_ggzOrg": ORG, "extension_ggzKind": "PROVIDER"
-    });
+    let ms = sign(&key, &entra_client_credentials(now));
+    let caller = auth.verify(&ms).await.expect("an Entra-shaped token is read");
+    assert_eq!(caller.subject, "6e0b5c7e-0000-4000-8000-00000000c11e");
+    assert_eq!((caller.scheme.as_str(), caller.identifier.as_str()), ("KVK", "90000042"));
+    assert_eq!(caller.scopes, vec!["picture:read"]);
+
+    // The Keycloak token is not valid for the Entra issuer's audience.
+    let mut swapped = keycloak_client_credentials(now);
+    swapped["iss"] = json!("https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0");
     assert_eq!(auth.verify(&sign(&key, &swapped)).await, Err(TokenRefusal::WrongAudience));
-    swapped["aud"] = json!("api://ggzhub");
-    swapped["extension_ggzKind"] = json!("zorgverzekeraar");
-    assert!(
-        matches!(auth.verify(&sign(&key, &swapped)).await, Err(TokenRefusal::BadClaim(_))),
-        "kind values are mapped per issuer"
+    // Claims the provider does not configure are never read: an Entra token without `kvk` is
+    // refused whatever else it says.
+    let mut bare = entra_client_credentials(now);
+    bare.as_object_mut().expect("object").remove("kvk");
+    bare["org_identifier"] = json!("90000042");
+    assert_eq!(
+        auth.verify(&sign(&key, &bare)).await,
+        Err(TokenRefusal::MissingClaim("the organisation identifier claim kvk".into()))
     );
     let _ = std::fs::remove_file(&jwks_path);
+}
+
+/// A Keycloak client-credentials token (README): the service account of client
+/// `partner-planning`, the organisation's URA from a hardcoded-claim mapper as `ggz.ura`.
+fn keycloak_client_credentials(now: i64) -> Value {
+    json!({
+        "exp": now + 300, "iat": now, "jti": "3f1c", "iss": "https://sso.example.nl/realms/ggz",
+        "aud": ["account", "ggzhub"], "sub": "0d5b6f0e-5b1f-4d55-8b4e-0a4c57f1b2aa", "typ": "Bearer",
+        "azp": "partner-planning", "scope": "profile email picture:read", "clientId": "partner-planning",
+        "preferred_username": "service-account-partner-planning",
+        "realm_access": { "roles": ["chair:utrecht", "default-roles-ggz"] },
+        "ggz": { "ura": "90000017" }
+    })
+}
+
+/// An Entra ID (v2) client-credentials token (README): app roles in `roles`, the client in
+/// `azp`, the organisation's KvK number from a claims-mapping policy as `kvk`.
+fn entra_client_credentials(now: i64) -> Value {
+    json!({
+        "aud": "api://ggzhub", "iss": "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
+        "iat": now, "nbf": now, "exp": now + 300, "azp": "6e0b5c7e-0000-4000-8000-00000000c11e", "azpacr": "1",
+        "oid": "a3c0ffee-0000-4000-8000-000000000001", "sub": "a3c0ffee-0000-4000-8000-000000000001",
+        "tid": "11111111-2222-3333-4444-555555555555", "roles": ["picture:read"], "ver": "2.0",
+        "kvk": "90000042"
+    })
 }
 
 #[tokio::test]
@@ -363,7 +364,7 @@ async fn rsa_keys_from_a_jwks_verify_rs256_and_refuse_other_algorithms() {
         header.kid = Some("rsa-1".into());
         jsonwebtoken::encode(&header, &body, &encoding).expect("signs")
     };
-    assert_eq!(auth.verify(&sign_with(Algorithm::RS256)).await.expect("valid").org_kind, OrgKind::Insurer);
+    assert_eq!(auth.verify(&sign_with(Algorithm::RS256)).await.expect("valid").identifier, ORG);
     for other in [Algorithm::RS512, Algorithm::PS256] {
         assert_eq!(auth.verify(&sign_with(other)).await, Err(TokenRefusal::WrongAlgorithm), "{other:?}");
     }

@@ -14,9 +14,9 @@ use ggzhub_gateway::identity::Identity;
 use ggzhub_gateway::trusted::{Manifest, TrustedDocuments, TrustedMode, sha256_hex};
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{OrgKind, TokenRequest};
+use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, supergraph};
+use support::{Clock, Mock, mock, org_token, register_of, supergraph};
 use uuid::Uuid;
 
 const ACCOUNTS: &str = r#"
@@ -37,6 +37,7 @@ struct Hub {
     url: String,
     key: SigningKey,
     subgraph: Mock,
+    register: Arc<ggzhub_gateway::register::Register>,
     http: reqwest::Client,
 }
 
@@ -59,8 +60,10 @@ impl Hub {
         let key = SigningKey::generate();
         let authenticator =
             ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &key.jwks(), 30).expect("keys");
+        let register = register_of(ISSUER, &[]);
         let identity = Identity {
             verifier: Some(Arc::new(authenticator)),
+            register: Some(register.clone()),
             signer: Some(SigningKey::generate().signer()),
             allow_anonymous: true,
         };
@@ -69,20 +72,23 @@ impl Hub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, key, subgraph, http: reqwest::Client::new() }
+        Self { url, key, subgraph, register, http: reqwest::Client::new() }
     }
 
+    /// A token of organisation `org` (registered on first use, its identifier its id).
     fn token(&self, org: Uuid) -> String {
-        self.key.signer_as(ISSUER).sign(&TokenRequest {
-            subject: "integration".into(),
-            audience: vec!["gateway".into()],
-            org,
-            org_kind: OrgKind::Insurer,
-            regions: vec!["utrecht".into()],
-            roles: vec![],
-            scopes: vec!["picture:read".into()],
-            ttl: Duration::from_secs(300),
-        })
+        let identifier = org.simple().to_string();
+        self.register.insert(ggzhub_gateway::register::FixedEntry {
+            identifiers: vec![("URA".into(), identifier.clone())],
+            bindings: vec![(ISSUER.into(), "URA".into())],
+            organisation: ggzhub_gateway::register::Registered {
+                org,
+                kind: OrgKind::Insurer,
+                regions: vec!["utrecht".into()],
+                roles: vec![],
+            },
+        });
+        org_token(&self.key, ISSUER, "gateway", &identifier, &["picture:read"])
     }
 
     /// POSTs `body` as `org` (`None`: anonymous); status and JSON body.

@@ -104,7 +104,9 @@ impl DevHub {
         resp.json().await.expect("JSON response")
     }
 
-    /// The internal token the gateway would mint for the caller of organisation token `token`.
+    /// The internal token the gateway would mint for the caller of organisation token `token`:
+    /// organisation, kind, regions and roles as the register holds them (demo-tokens.json says
+    /// so for each demo token), the kind's scopes, the token's subject.
     fn internal_token(&self, token: &str) -> String {
         use base64::Engine as _;
         let payload = token.split('.').nth(1).expect("a JWT");
@@ -112,19 +114,26 @@ impl DevHub {
             &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url payload"),
         )
         .expect("JSON claims");
+        let entry = self
+            .tokens
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|t| t["identifier"] == claims["org_identifier"])
+            .expect("a demo token's organisation");
         let key = ggzhub_kit::SigningKey::load_or_create(&self.data_dir.join("dev-signing-key.pem"))
             .expect("the hub's internal key");
-        let strings = |name: &str| -> Vec<String> {
-            claims[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
         };
         key.signer().sign(&ggzhub_kit::token::TokenRequest {
             subject: claims["sub"].as_str().expect("sub").to_owned(),
             audience: vec!["region".into(), "national-table".into(), "contracting".into()],
-            org: claims["org"].as_str().expect("org").parse().expect("uuid"),
-            org_kind: ggzhub_kit::OrgKind::parse(claims["org_kind"].as_str().expect("kind")).expect("a kind"),
-            regions: strings("regions"),
-            roles: strings("roles"),
-            scopes: claims["scope"].as_str().unwrap_or("").split_whitespace().map(str::to_owned).collect(),
+            org: entry["org"].as_str().expect("org").parse().expect("uuid"),
+            org_kind: ggzhub_kit::OrgKind::parse(entry["kind"].as_str().expect("kind")).expect("a kind"),
+            regions: strings(&entry["regions"]),
+            roles: strings(&entry["roles"]),
+            scopes: strings(&entry["scopes"]),
             ttl: Duration::from_secs(300),
         })
     }

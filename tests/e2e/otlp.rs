@@ -182,21 +182,26 @@ impl Drop for Process {
     }
 }
 
+/// The demo national table's token from `ggzhub token issue`: named by the identifier its binding
+/// to the development identity provider asserts, read from the region database's register.
 fn organisation_token(data_dir: &Path) -> String {
-    let issuer = ggzhub_kit::SigningKey::load_or_create(&data_dir.join("dev-issuer-key.pem")).expect("issuer key");
-    issuer.signer_as(ggzhub_kit::token::DEV_ISSUER).sign(&ggzhub_kit::token::TokenRequest {
-        subject: "otlp-test".into(),
-        audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
-        org: uuid::Uuid::nil(),
-        org_kind: ggzhub_kit::OrgKind::NationalTable,
-        regions: vec![],
-        roles: vec![],
-        scopes: ggzhub_kit::token::default_scopes(ggzhub_kit::OrgKind::NationalTable)
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
-        ttl: Duration::from_secs(300),
-    })
+    let out = Command::new(env!("CARGO_BIN_EXE_ggzhub"))
+        .args([
+            "token",
+            "issue",
+            "--org",
+            "07a3f849-047d-5ed0-bd4c-6d00be40ea72",
+            "--subject",
+            "otlp-test",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("REGION_DATABASE_URL")
+        .output()
+        .expect("ggzhub token issue runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
 }
 
 /// Region data from one subgraph, escalations from another.

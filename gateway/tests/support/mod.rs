@@ -159,3 +159,39 @@ pub fn json(text: &str) -> Value {
 pub fn representations(body: &Value) -> Vec<Value> {
     body["variables"]["representations"].as_array().cloned().unwrap_or_default()
 }
+
+/// A register given as data: each organisation `(URA identifier, id, kind, regions, roles)`,
+/// bound to `issuer` for URA.
+pub fn register_of(
+    issuer: &str,
+    orgs: &[(&str, uuid::Uuid, ggzhub_kit::OrgKind, &[&str], &[&str])],
+) -> std::sync::Arc<ggzhub_gateway::register::Register> {
+    let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let entries = orgs
+        .iter()
+        .map(|(ura, org, kind, regions, roles)| ggzhub_gateway::register::FixedEntry {
+            identifiers: vec![("URA".into(), (*ura).to_owned())],
+            bindings: vec![(issuer.to_owned(), "URA".into())],
+            organisation: ggzhub_gateway::register::Registered {
+                org: *org,
+                kind: *kind,
+                regions: strings(regions),
+                roles: strings(roles),
+            },
+        })
+        .collect();
+    std::sync::Arc::new(ggzhub_gateway::register::Register::fixed(entries, Duration::from_secs(30)))
+}
+
+/// An organisation token of `issuer` naming the organisation by URA `ura`.
+pub fn org_token(key: &ggzhub_kit::SigningKey, issuer: &str, audience: &str, ura: &str, scopes: &[&str]) -> String {
+    key.signer_as(issuer).sign_org(&ggzhub_kit::token::OrgTokenRequest {
+        subject: "tester".into(),
+        audience: vec![audience.to_owned()],
+        scheme: "URA".into(),
+        identifier: ura.to_owned(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        name: None,
+        ttl: Duration::from_secs(300),
+    })
+}

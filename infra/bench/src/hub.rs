@@ -16,7 +16,7 @@ use anyhow::{Context as _, bail};
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{TokenRequest, default_scopes};
+use ggzhub_kit::token::{OrgTokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
 use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait as _;
@@ -245,15 +245,15 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
     }
 
     // 2. The three subgraphs and the gateway, in this process, with real tokens.
-    let hub = start_hub(region_db, national_db, contracting_db, &counters, args.dedupe).await?;
-    let caller_token = hub.issuer_key.signer_as(ISSUER).sign(&TokenRequest {
+    let national_table_org = generated.national_table_org.parse().context("national-table organisation id")?;
+    let hub = start_hub(region_db, national_db, contracting_db, &counters, args.dedupe, national_table_org).await?;
+    let caller_token = hub.issuer_key.signer_as(ISSUER).sign_org(&OrgTokenRequest {
         subject: "ggzhub-bench".into(),
         audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
-        org: generated.national_table_org.parse().context("national-table organisation id")?,
-        org_kind: OrgKind::NationalTable,
-        regions: Vec::new(),
-        roles: Vec::new(),
+        scheme: "OIN".into(),
+        identifier: BENCH_OIN.into(),
         scopes: default_scopes(OrgKind::NationalTable).iter().map(|s| (*s).to_owned()).collect(),
+        name: None,
         ttl: Duration::from_secs(args.warmup + args.duration + 3600),
     });
     let client = Client {
@@ -570,6 +570,8 @@ async fn prepare_databases(admin_url: &str, prefix: &str, reset: bool) -> anyhow
 }
 
 const ISSUER: &str = "https://idp.bench.ggzhub.invalid";
+/// The (fictitious) OIN the bench's caller token names the national table by.
+const BENCH_OIN: &str = "00000099000000000000";
 
 struct Hub {
     gateway_url: String,
@@ -602,6 +604,7 @@ async fn start_hub(
     contracting_db: DatabaseConnection,
     counters: &Counters,
     dedupe: bool,
+    national_table_org: uuid::Uuid,
 ) -> anyhow::Result<Hub> {
     // The internal key signs what subgraphs accept (from the gateway and from each other); the
     // identity provider's key signs the organisation token the gateway accepts.
@@ -677,8 +680,24 @@ async fn start_hub(
         &issuer_key.jwks(),
         30,
     )?;
+    // The register given as data (the caller is resolved once, then cached): the bench measures
+    // queries, not the register.
+    let register = ggzhub_gateway::register::Register::fixed(
+        vec![ggzhub_gateway::register::FixedEntry {
+            identifiers: vec![("OIN".into(), BENCH_OIN.into())],
+            bindings: vec![(ISSUER.into(), "OIN".into())],
+            organisation: ggzhub_gateway::register::Registered {
+                org: national_table_org,
+                kind: OrgKind::NationalTable,
+                regions: Vec::new(),
+                roles: Vec::new(),
+            },
+        }],
+        ggzhub_gateway::register::DEFAULT_CACHE_TTL,
+    );
     let identity = ggzhub_gateway::identity::Identity {
         verifier: Some(Arc::new(authenticator)),
+        register: Some(Arc::new(register)),
         signer: Some(key.signer()),
         allow_anonymous: false,
     };

@@ -15,8 +15,9 @@ use uuid::Uuid;
 /// Issuer of internal tokens (the gateway, or the dev signer that stands in for it).
 pub const INTERNAL_ISSUER: &str = "ggzhub";
 /// Issuer of the organisation tokens of the development identity provider (`ggzhub dev`,
-/// `ggzhub token issue`). Such tokens are for the gateway only (audience `gateway`).
-pub const DEV_ISSUER: &str = "ggzhub-dev-issuer";
+/// `ggzhub token issue`). Such tokens are for the gateway only (audience `gateway`); the demo
+/// organisations are bound to this issuer in the region subgraph's register.
+pub const DEV_ISSUER: &str = "http://127.0.0.1:4005";
 /// Longest token we even try to decode; anything larger is refused before parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Allowed clock skew in seconds for `exp`/`iat`.
@@ -98,7 +99,12 @@ pub mod scopes {
     pub const NATIONAL_WRITE: &str = "national:write";
     /// Hub administration (operator).
     pub const ADMIN: &str = "admin";
-    /// Every scope, in a stable order.
+    /// The gateway's own scope for reading the register (the region subgraph's
+    /// `registerResolution`). Never granted to an organisation: the gateway narrows every
+    /// caller's scopes to [`super::default_scopes`] of its kind, none of which holds it, and it is
+    /// not in [`ALL`], so `ggzhub token issue` refuses it.
+    pub const REGISTER_RESOLVE: &str = "register:resolve";
+    /// Every scope an organisation can hold, in a stable order.
     pub const ALL: [&str; 9] = [
         PICTURE_READ,
         OFFERS_WRITE,
@@ -112,7 +118,8 @@ pub mod scopes {
     ];
 }
 
-/// The scopes an organisation of `kind` normally gets (used for demo and test tokens).
+/// The scopes an organisation of `kind` may ever hold: the gateway grants these, narrowed by the
+/// hub scopes a token names (a token naming none gets all of them).
 pub fn default_scopes(kind: OrgKind) -> &'static [&'static str] {
     use scopes::*;
     match kind {
@@ -379,7 +386,56 @@ pub struct TokenRequest {
     pub ttl: std::time::Duration,
 }
 
+/// An organisation token as an identity provider issues it for the gateway: the organisation
+/// named by an external identifier of the hub's register, never by hub id, kind, regions or
+/// roles (the gateway takes those from the register).
+#[derive(Debug, Clone)]
+pub struct OrgTokenRequest {
+    /// The person (or, for client credentials, the client) acting for the organisation.
+    pub subject: String,
+    /// Audiences (normally `gateway`).
+    pub audience: Vec<String>,
+    /// Identifier scheme: `URA`, `AGB`, `UZOVI`, `KVK` or `OIN`.
+    pub scheme: String,
+    /// The organisation's identifier in that scheme.
+    pub identifier: String,
+    /// Scopes (empty: the claim is sent empty, which narrows nothing).
+    pub scopes: Vec<String>,
+    /// The person's display name, when known.
+    pub name: Option<String>,
+    /// Lifetime.
+    pub ttl: std::time::Duration,
+}
+
+/// Claim carrying the identifier scheme in tokens of the development identity provider.
+pub const SCHEME_CLAIM: &str = "org_identifier_scheme";
+/// Claim carrying the organisation identifier in tokens of the development identity provider.
+pub const IDENTIFIER_CLAIM: &str = "org_identifier";
+
 impl TokenSigner {
+    /// Signs an organisation token (claims `org_identifier_scheme`, `org_identifier`, `sub`,
+    /// `scope`, `iss`, `aud`, `iat`, `exp`, `jti`, optionally `name`), valid from now for
+    /// `req.ttl`.
+    pub fn sign_org(&self, req: &OrgTokenRequest) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let ttl = i64::try_from(req.ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let mut claims = serde_json::json!({
+            "iss": self.issuer,
+            "sub": req.subject,
+            "aud": match req.audience.as_slice() { [one] => serde_json::json!(one), many => serde_json::json!(many) },
+            "iat": now,
+            "exp": now.saturating_add(ttl),
+            "jti": Uuid::new_v4().to_string(),
+            "scope": req.scopes.join(" "),
+            SCHEME_CLAIM: req.scheme,
+            IDENTIFIER_CLAIM: req.identifier,
+        });
+        if let Some(name) = &req.name {
+            claims["name"] = serde_json::json!(name);
+        }
+        self.sign_claims(&claims)
+    }
+
     /// Signs a token for `req`, valid from now for `req.ttl`.
     pub fn sign(&self, req: &TokenRequest) -> String {
         let now = chrono::Utc::now().timestamp();

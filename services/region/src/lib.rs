@@ -11,6 +11,7 @@ pub mod history;
 pub mod loader;
 pub mod migration;
 pub mod picture;
+pub mod register;
 pub mod seed;
 pub mod seed_history;
 

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateRegionTables),
             Box::new(AddRegionMapTiles),
             Box::new(CreateHistory),
+            Box::new(CreateRegister),
         ]
     }
 
@@ -436,6 +437,116 @@ impl MigrationTrait for CreateHistory {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in ["continuity_signal_history", "waiting_time_history", "care_offer_history"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The register (see [`crate::register`]): organisations' external identifiers, the identity
+/// providers bound to them and the regional tables they sit at. Existing organisations keep their
+/// profile identifiers (`kvk`, `ura`, `agb`, `uzovi`) as register identifiers and their regions as
+/// `MEMBER` seats; bindings and chairs are the operator's to add.
+struct CreateRegister;
+
+impl MigrationName for CreateRegister {
+    fn name(&self) -> &str {
+        "m0004_register"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateRegister {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("organisation_identifiers")
+                .col(string_len("id", 36).primary_key())
+                .col(string_len("organisation_id", 36))
+                .col(string_len("scheme", 8))
+                .col(string_len("value", 20))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(string_len("created_by", 36))
+                .foreign_key(&mut fk(
+                    "identifier_org_fk",
+                    "organisation_identifiers",
+                    "organisation_id",
+                    "organisations",
+                    "id",
+                ))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "identifier_value_uq", "organisation_identifiers", &["scheme", "value"], true).await?;
+        index(m, "identifier_org_idx", "organisation_identifiers", &["organisation_id"], false).await?;
+        m.create_table(
+            Table::create()
+                .table("identity_provider_bindings")
+                .col(string_len("id", 36).primary_key())
+                .col(string_len("organisation_id", 36))
+                .col(string_len("issuer", 500))
+                .col(string_len("scheme", 8))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(string_len("created_by", 36))
+                .foreign_key(&mut fk(
+                    "binding_org_fk",
+                    "identity_provider_bindings",
+                    "organisation_id",
+                    "organisations",
+                    "id",
+                ))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "binding_uq", "identity_provider_bindings", &["organisation_id", "issuer", "scheme"], true).await?;
+        index(m, "binding_issuer_idx", "identity_provider_bindings", &["issuer"], false).await?;
+        m.create_table(
+            Table::create()
+                .table("table_memberships")
+                .col(string_len("id", 36).primary_key())
+                .col(string_len("organisation_id", 36))
+                .col(string_len("region_code", 40))
+                .col(string_len("role", 16))
+                .col(timestamp_with_time_zone("updated_at"))
+                .col(string_len("updated_by", 36))
+                .foreign_key(&mut fk(
+                    "membership_org_fk",
+                    "table_memberships",
+                    "organisation_id",
+                    "organisations",
+                    "id",
+                ))
+                .foreign_key(&mut fk("membership_region_fk", "table_memberships", "region_code", "regions", "code"))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "membership_uq", "table_memberships", &["organisation_id", "region_code"], true).await?;
+        index(m, "membership_region_idx", "table_memberships", &["region_code"], false).await?;
+        // What organisations already hold moves into the register.
+        use sea_orm::EntityTrait as _;
+        let conn = m.get_connection();
+        let by = uuid::Uuid::nil().to_string();
+        // A value two organisations share stays with the first (the operator sorts it out).
+        let mut seen = std::collections::HashSet::new();
+        for org in crate::entity::organisation::Entity::find().all(conn).await? {
+            for (scheme, value) in crate::register::profile_identifiers(&org) {
+                if !seen.insert((scheme, value.clone())) {
+                    continue;
+                }
+                crate::register::insert_identifier(conn, &org.id, scheme, &value, &by).await?;
+            }
+            let regions: Vec<String> = serde_json::from_value(org.regions.clone()).unwrap_or_default();
+            for region in regions {
+                crate::register::insert_membership(conn, &org.id, &region, crate::register::TableRole::Member, &by)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["table_memberships", "identity_provider_bindings", "organisation_identifiers"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

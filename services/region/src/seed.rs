@@ -69,7 +69,7 @@ pub struct OrganisationRow {
     uzovi: Option<String>,
     /// Regions.
     pub regions: Vec<String>,
-    /// Roles its demo token carries (e.g. `chair:utrecht`).
+    /// Tables it chairs in the demo register (e.g. `chair:utrecht`).
     #[serde(default)]
     pub demo_roles: Vec<String>,
 }
@@ -223,6 +223,8 @@ pub struct SeedReport {
 /// regions already exist.
 pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Result<SeedReport> {
     if region::Entity::find().count(db).await? > 0 {
+        // A database seeded before the register existed gets its demo register now.
+        crate::register::seed_register(db, &organisations(source)?, ggzhub_kit::token::DEV_ISSUER).await?;
         return Ok(SeedReport::default());
     }
     let regions: Vec<RegionRow> = parse(source, "regions.json")?;
@@ -443,6 +445,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
     }
     crate::seed_history::generate(&txn, now.date_naive()).await.context("generating demo history")?;
     txn.commit().await?;
+    crate::register::seed_register(db, &orgs, ggzhub_kit::token::DEV_ISSUER).await?;
     Ok(SeedReport {
         loaded: true,
         regions: regions.len(),

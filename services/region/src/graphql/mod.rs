@@ -3,13 +3,26 @@
 pub mod mutation;
 pub mod picture;
 pub mod query;
+pub mod register;
 pub mod types;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
 
+/// Queries of the region subgraph: regions, organisations, care offers, overviews, waiting
+/// times, continuity signals, the audit log and the register.
+#[derive(MergedObject)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::Query, register::RegisterQuery);
+
+/// Mutations of the region subgraph; each is audited, and those changing a versioned record
+/// name the version they expect.
+#[derive(MergedObject)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::Mutation, register::RegisterMutation);
+
 /// The schema type.
-pub type RegionSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type RegionSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deepest selection a subgraph accepts (the gateway enforces its own, tighter limits).
 pub const MAX_DEPTH: usize = 15;
@@ -18,22 +31,30 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema with the database in its data.
 pub fn schema(db: DatabaseConnection) -> RegionSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .enable_federation()
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
-        .disable_introspection()
-        .data(db)
-        .finish()
+    Schema::build(
+        QueryRoot(query::Query, register::RegisterQuery),
+        MutationRoot(mutation::Mutation, register::RegisterMutation),
+        EmptySubscription,
+    )
+    .enable_federation()
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .disable_introspection()
+    .data(db)
+    .finish()
 }
 
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    Schema::build(
+        QueryRoot(query::Query, register::RegisterQuery),
+        MutationRoot(mutation::Mutation, register::RegisterMutation),
+        EmptySubscription,
+    )
+    .enable_federation()
+    .finish()
+    .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
 }
 
 #[cfg(test)]

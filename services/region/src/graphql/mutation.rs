@@ -498,7 +498,7 @@ fn assessments(
 }
 
 /// Mutations of the region subgraph; each names the version it expects and is audited.
-#[Object(name = "Mutation")]
+#[Object(name = "RegionMutation")]
 impl Mutation {
     /// Creates a region (hub operator).
     async fn create_region(&self, ctx: &Context<'_>, input: CreateRegionInput) -> Result<Region> {
@@ -654,6 +654,8 @@ impl Mutation {
             }
             .insert(&txn)
             .await?;
+            // The register's table seats follow `regions` (see crate::register).
+            crate::register::set_member_regions(&txn, &model.id, &regions, &c.org.to_string()).await?;
             audit(
                 &txn,
                 c,
@@ -702,6 +704,8 @@ impl Mutation {
             }
             if let Some(rs) = &input.regions {
                 let rs = existing_regions(&txn, "regions", rs).await?;
+                // The register's table seats follow `regions` (see crate::register).
+                crate::register::set_member_regions(&txn, &id, &rs, &c.org.to_string()).await?;
                 change["regions"] = json!(rs);
                 active.regions = Set(json!(rs));
             }

@@ -33,7 +33,7 @@ fn check_region_code(code: &str) -> Result<()> {
 
 /// Queries of the region subgraph: regions, organisations, care offers, overviews, waiting
 /// times, continuity signals and the audit log.
-#[Object(name = "Query")]
+#[Object(name = "RegionQuery")]
 impl Query {
     /// All regions, ordered by code.
     #[graphql(tag = "public")]

@@ -16,6 +16,7 @@ mod offers;
 mod overviews;
 mod personal_data;
 mod picture;
+mod register;
 mod signals;
 mod totals;
 mod validation;
