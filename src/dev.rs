@@ -230,9 +230,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                 enabled: true,
                 connect_origins: vec![format!("http://{issuer_addr}")],
             },
-            // The public view: anonymous callers may run the dashboard's own operations.
+            // The public view: anonymous callers may run the dashboard's own operations, with a
+            // per-address limit that browser tests loading many views from one address never meet.
             public: Some(Arc::new(
-                ggzhub_gateway::public::PublicConfig::default()
+                ggzhub_gateway::public::PublicConfig { per_address_per_second: 100, burst: 200, ..Default::default() }
                     .load()
                     .context("the dashboard's operations (dashboard/operations.json)")?,
             )),
