@@ -193,6 +193,10 @@ pub struct ServeGatewayArgs {
     /// Serve requests without a token (as an anonymous caller; subgraphs get no token).
     #[arg(long)]
     pub allow_anonymous: bool,
+    /// Public access: callers without a token get the public contract schema and only the
+    /// dashboard's operations, rate-limited per address (`[auth] public_anonymous`, `[public]`).
+    #[arg(long)]
+    pub public_anonymous: bool,
     /// Development only: use the key in the data directory both to verify callers and to sign
     /// internal tokens (the key `ggzhub token issue` and `ggzhub dev` use).
     #[arg(long)]
@@ -226,6 +230,9 @@ impl ServeGatewayArgs {
         }
         if self.allow_anonymous {
             config.auth.allow_anonymous = true;
+        }
+        if self.public_anonymous {
+            config.auth.public_anonymous = true;
         }
         if self.dev_key {
             config.auth.dev_key = true;
@@ -271,15 +278,20 @@ impl ServeGatewayArgs {
             let authenticator = ggzhub_gateway::oidc::Authenticator::new(issuers, auth.leeway_secs).await?;
             Some(Arc::new(authenticator))
         };
-        if verifier.is_none() && !auth.allow_anonymous {
+        if verifier.is_none() && !auth.allow_anonymous && !auth.public_anonymous {
             anyhow::bail!("configure [[auth.issuers]] (or --dev-key) to verify callers, or allow anonymous callers");
         }
-        if verifier.is_some() && signer.is_none() {
+        if (verifier.is_some() || auth.public_anonymous) && signer.is_none() {
             anyhow::bail!("set auth.signing_key: subgraphs accept only the gateway's internal tokens");
         }
         let register = match (&verifier, &signer) {
             (Some(_), Some(signer)) => Some(Arc::new(register(&config, signer.clone())?)),
             _ => None,
+        };
+        let public = if auth.public_anonymous {
+            Some(Arc::new(config.public.load().context("public access ([public])")?))
+        } else {
+            None
         };
         Ok(ggzhub_gateway::server::ServeOptions {
             supergraph: config.supergraph.path.clone(),
@@ -310,6 +322,8 @@ impl ServeGatewayArgs {
                 ),
                 rate_limit: config.rate_limit.options(),
                 batching: config.server.batching,
+                dashboard: config.dashboard_options(),
+                public,
             },
             limits: HttpLimits {
                 body_limit: config.server.body_limit,

@@ -254,12 +254,25 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             trusted_documents: Default::default(),
             rate_limit: ggzhub_gateway::ratelimit::RateLimitOptions { per_second: 1000, burst: 2000 },
             batching: Default::default(),
+            // The dashboard signs in with the development identity provider.
+            dashboard: ggzhub_gateway::dashboard::DashboardOptions {
+                enabled: true,
+                connect_origins: vec![format!("http://{issuer_addr}")],
+            },
+            // The public view: anonymous callers may run the dashboard's own operations, with a
+            // per-address limit that browser tests loading many views from one address never meet.
+            public: Some(Arc::new(
+                ggzhub_gateway::public::PublicConfig { per_address_per_second: 100, burst: 200, ..Default::default() }
+                    .load()
+                    .context("the dashboard's operations (dashboard/operations.json)")?,
+            )),
         },
         HttpLimits::default(),
     );
-    let gateway_task = tokio::spawn(ggzhub_kit::server::serve(gateway_listener, gateway_app, stopped(stop_rx)));
+    let gateway_task = tokio::spawn(ggzhub_gateway::server::serve(gateway_listener, gateway_app, stopped(stop_rx)));
 
     println!("\nggzhub dev hub (DEMO DATA: fictitious organisations)");
+    println!("  dashboard                http://{gateway_addr}/");
     println!("  gateway                  http://{gateway_addr}/graphql");
     println!("                           (open it in a browser for GraphiQL)");
     println!("  region subgraph          http://{region_addr}/graphql");

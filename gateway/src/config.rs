@@ -21,6 +21,39 @@ pub struct GatewayConfig {
     pub limits: LimitsConfig,
     pub trusted_documents: TrustedDocumentsConfig,
     pub rate_limit: RateLimitConfig,
+    pub dashboard: DashboardConfig,
+    pub public: crate::public::PublicConfig,
+}
+
+/// `[dashboard]`: the national dashboard at `/` (see [`crate::dashboard`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DashboardConfig {
+    /// Serve the dashboard built into the binary at `/`.
+    pub enabled: bool,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+impl GatewayConfig {
+    /// The dashboard's options: its `connect-src` names the origins of the configured identity
+    /// providers (issuer, discovery and JWKS URLs), so the dashboard can sign in with them.
+    pub fn dashboard_options(&self) -> crate::dashboard::DashboardOptions {
+        let mut origins: Vec<String> = Vec::new();
+        for issuer in &self.auth.issuers {
+            let urls = [Some(issuer.issuer.as_str()), issuer.jwks_url.as_deref()];
+            for origin in urls.into_iter().flatten().filter_map(crate::dashboard::origin_of) {
+                if !origins.contains(&origin) {
+                    origins.push(origin);
+                }
+            }
+        }
+        crate::dashboard::DashboardOptions { enabled: self.dashboard.enabled, connect_origins: origins }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +119,9 @@ pub struct SubgraphsConfig {
 pub struct AuthConfig {
     /// Serve callers without a token (subgraphs then get no token).
     pub allow_anonymous: bool,
+    /// Public access: callers without a token get the public contract schema and only the
+    /// dashboard's operations, rate-limited per address (`[public]`; see [`crate::public`]).
+    pub public_anonymous: bool,
     /// Allowed clock skew for `exp`, `nbf` and `iat`, in seconds.
     pub leeway_secs: u64,
     /// Refuse a whole operation that selects a field or type the caller may not see
@@ -289,6 +325,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             allow_anonymous: false,
+            public_anonymous: false,
             leeway_secs: 30,
             reject_unauthorized: false,
             issuers: Vec::new(),

@@ -1,6 +1,7 @@
 //! GraphQL over HTTP: POST with JSON, GET for queries, both response media types with the
 //! spec's status codes, GraphiQL for browsers in development, and the health endpoints.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use apollo_compiler::executable::OperationType;
@@ -10,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tower_http::decompression::RequestDecompressionLayer;
@@ -19,6 +20,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::error::{GraphqlError, code};
 use crate::gateway::{Gateway, GraphqlRequest, GraphqlResponse, Transport};
 use crate::identity::Identity;
+use crate::public::PeerAddr;
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -34,10 +36,17 @@ pub struct HttpOptions {
     pub rate_limit: crate::ratelimit::RateLimitOptions,
     /// Several operations in one POST (off by default).
     pub batching: BatchingOptions,
+    /// The dashboard at `/` (on by default; see [`crate::dashboard`]).
+    pub dashboard: crate::dashboard::DashboardOptions,
+    /// Public access: callers without a token limited to the dashboard's operations and the
+    /// public contract schema, rate-limited per address (`None`: off, the default; see
+    /// [`crate::public`]).
+    pub public: Option<Arc<crate::public::PublicAccess>>,
 }
 
 impl Default for HttpOptions {
-    /// No GraphiQL, CSRF prevention on, trusted documents and rate limiting off.
+    /// No GraphiQL, CSRF prevention on, trusted documents, rate limiting and public access off,
+    /// the dashboard on.
     fn default() -> Self {
         Self {
             graphiql: false,
@@ -45,6 +54,8 @@ impl Default for HttpOptions {
             trusted_documents: Arc::default(),
             rate_limit: crate::ratelimit::RateLimitOptions::OFF,
             batching: BatchingOptions::default(),
+            dashboard: crate::dashboard::DashboardOptions::default(),
+            public: None,
         }
     }
 }
@@ -114,11 +125,13 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let files = crate::dashboard::routes(&state.options.dashboard, state.options.graphiql);
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
         .with_state(state)
+        .merge(files)
 }
 
 async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
@@ -222,7 +235,12 @@ fn to_request(
     Ok(GraphqlRequest { query, operation_name, variables })
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    PeerAddr(peer): PeerAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return error_response(
             StatusCode::NOT_ACCEPTABLE,
@@ -250,7 +268,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
                 );
             }
         },
-        Ok(JsonValue::Array(items)) => return run_batch(&state, &headers, items, media).await,
+        Ok(JsonValue::Array(items)) => return run_batch(&state, peer, &headers, items, media).await,
         Ok(_) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -274,7 +292,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(request) => request,
         Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
     };
-    run(&state, &headers, request, persisted, Transport::Post, media).await
+    run(&state, peer, &headers, request, persisted, Transport::Post, media).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,10 +304,15 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<GetParams>) -> Response {
+async fn graphql_get(
+    State(state): State<AppState>,
+    PeerAddr(peer): PeerAddr,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
     let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if params.query.is_none() && wants_html && state.options.graphiql {
-        return Html(GRAPHIQL).into_response();
+        return crate::dashboard::graphiql_page();
     }
     let Some(media) = negotiate(&headers) else {
         return error_response(
@@ -344,17 +367,21 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, Query(pa
         Ok(request) => request,
         Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
     };
-    run(&state, &headers, request, persisted, Transport::Get, media).await
+    run(&state, peer, &headers, request, persisted, Transport::Get, media).await
 }
 
 async fn run(
     state: &AppState,
+    peer: Option<SocketAddr>,
     headers: &HeaderMap,
     mut request: GraphqlRequest,
     persisted: Option<String>,
     transport: Transport,
     media: MediaType,
 ) -> Response {
+    if let Some(public) = state.options.public.as_ref().filter(|_| !headers.contains_key(header::AUTHORIZATION)) {
+        return run_public(state, public, peer, headers, request, persisted, transport, media).await;
+    }
     let claims = match state.identity.authenticate(headers.get(header::AUTHORIZATION)).await {
         Ok(claims) => claims,
         Err(error) => {
@@ -389,6 +416,56 @@ async fn run(
     }
     let traceparent = crate::trace::current_traceparent();
     let caller = state.identity.for_caller(claims, traceparent);
+    let response = state.gateway.execute(request, transport, &caller).await;
+    respond(media, response, false)
+}
+
+/// A caller without a token under public access ([`crate::public`]): rate-limited per client
+/// address, held to the dashboard's operations, then run with the public contract schema and the
+/// public reader's internal tokens.
+#[allow(clippy::too_many_arguments)]
+async fn run_public(
+    state: &AppState,
+    public: &crate::public::PublicAccess,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    mut request: GraphqlRequest,
+    persisted: Option<String>,
+    transport: Transport,
+    media: MediaType,
+) -> Response {
+    let address = public.client_address(peer, headers);
+    if let Err(limited) = public.check(address) {
+        tracing::debug!(address = ?address, retry_after_secs = limited.retry_after_secs(), "public caller rate limited");
+        let error = GraphqlError::new(
+            format!("too many requests from your address: retry after {} s", limited.retry_after_secs()),
+            code::RATE_LIMITED,
+        );
+        let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, media, error);
+        response.headers_mut().insert(header::RETRY_AFTER, limited.retry_after_header());
+        return response;
+    }
+    let query = (!request.query.is_empty()).then_some(request.query.as_str());
+    match public.operations.admit(None, query, persisted.as_deref()) {
+        Ok(None) => {}
+        Ok(Some(text)) => request.query = text.to_string(),
+        Err(mut refusal) => {
+            // The same codes as trusted documents; the message speaks to a caller without a token.
+            match refusal.status {
+                StatusCode::NOT_FOUND => {
+                    refusal.error.message = "no operation of the dashboard has this hash: without a token only the dashboard's operations are served".into();
+                }
+                StatusCode::FORBIDDEN => {
+                    refusal.error.message =
+                        "without a token only the dashboard's operations are served: sign in to send other operations"
+                            .into();
+                }
+                _ => {}
+            }
+            return error_response(refusal.status, media, refusal.error);
+        }
+    }
+    let caller = state.identity.for_public_caller(crate::trace::current_traceparent());
     let response = state.gateway.execute(request, transport, &caller).await;
     respond(media, response, false)
 }
@@ -469,7 +546,13 @@ async fn refusals_as_graphql_errors(
 /// (or an entry whose operation type cannot be told before it runs) waits for everything before
 /// it and runs alone, so mutations run one after the other, in order. The batch's status is its
 /// entries' when they all share one, else 200.
-async fn run_batch(state: &AppState, headers: &HeaderMap, items: Vec<JsonValue>, media: MediaType) -> Response {
+async fn run_batch(
+    state: &AppState,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    items: Vec<JsonValue>,
+    media: MediaType,
+) -> Response {
     let batching = state.options.batching;
     if !batching.enabled {
         return error_response(
@@ -507,7 +590,7 @@ async fn run_batch(state: &AppState, headers: &HeaderMap, items: Vec<JsonValue>,
         async move {
             match entry {
                 Ok((request, persisted)) => {
-                    run(state, headers, request.clone(), persisted.clone(), Transport::Post, media).await
+                    run(state, peer, headers, request.clone(), persisted.clone(), Transport::Post, media).await
                 }
                 Err(error) => error_response(StatusCode::BAD_REQUEST, media, error.clone()),
             }
@@ -579,25 +662,3 @@ fn batch_entry(item: JsonValue) -> Result<(GraphqlRequest, Option<String>), Grap
     let request = to_request(raw.query, raw.operation_name, raw.variables, persisted.is_some())?;
     Ok((request, persisted))
 }
-
-const GRAPHIQL: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>ggzhub GraphiQL</title>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-</head>
-<body style="margin:0">
-  <div id="graphiql" style="height:100vh"></div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
-    ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, { fetcher, defaultHeaders: '{"Authorization": "Bearer <token from data/demo-tokens.json>"}' })
-    );
-  </script>
-</body>
-</html>
-"#;

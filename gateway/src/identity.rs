@@ -95,7 +95,37 @@ impl Identity {
 
     /// The per-request header source for a (possibly anonymous) caller.
     pub fn for_caller(&self, claims: Option<InternalClaims>, traceparent: Option<HeaderValue>) -> CallerHeaders<'_> {
-        CallerHeaders { signer: self.signer.as_ref(), claims, traceparent, minted: Mutex::new(HashMap::new()) }
+        CallerHeaders {
+            signer: self.signer.as_ref(),
+            claims,
+            public: false,
+            traceparent,
+            minted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The header source for a caller served under public access ([`crate::public`]): anonymous
+    /// to the gateway (public contract schema, no access-control attributes), while each subgraph
+    /// gets an internal token of the public reader ([`public_token_request`]).
+    pub fn for_public_caller(&self, traceparent: Option<HeaderValue>) -> CallerHeaders<'_> {
+        CallerHeaders { public: true, ..self.for_caller(None, traceparent) }
+    }
+}
+
+/// The internal token of a public (anonymous) caller for `service`: subject
+/// [`crate::public::PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (the public
+/// reads what patient organisations read that is public, DOMAIN.md), the scope `picture:read`
+/// only and no regions or roles, so it can write nothing.
+pub fn public_token_request(service: &str) -> TokenRequest {
+    TokenRequest {
+        subject: crate::public::PUBLIC_SUBJECT.to_owned(),
+        audience: vec![service.to_owned()],
+        org: uuid::Uuid::nil(),
+        org_kind: ggzhub_kit::OrgKind::PatientOrganisation,
+        regions: Vec::new(),
+        roles: Vec::new(),
+        scopes: vec![ggzhub_kit::token::scopes::PICTURE_READ.to_owned()],
+        ttl: INTERNAL_TOKEN_TTL,
     }
 }
 
@@ -103,13 +133,19 @@ impl Identity {
 pub struct CallerHeaders<'a> {
     signer: Option<&'a TokenSigner>,
     claims: Option<InternalClaims>,
+    /// An anonymous caller under public access: subgraphs get the public reader's token.
+    public: bool,
     traceparent: Option<HeaderValue>,
     minted: Mutex<HashMap<String, HeaderValue>>,
 }
 
 impl SubgraphHeaders for CallerHeaders<'_> {
     fn identity(&self) -> Option<String> {
-        self.claims.as_ref().map(|claims| serde_json::to_string(claims).unwrap_or_default())
+        match &self.claims {
+            Some(claims) => Some(serde_json::to_string(claims).unwrap_or_default()),
+            None if self.public => Some(crate::public::PUBLIC_SUBJECT.to_owned()),
+            None => None,
+        }
     }
 
     fn public_only(&self) -> bool {
@@ -121,22 +157,27 @@ impl SubgraphHeaders for CallerHeaders<'_> {
     }
 
     fn headers_for(&self, service: &str) -> OutgoingHeaders {
-        let authorization = match (self.signer, &self.claims) {
-            (Some(signer), Some(claims)) => {
+        let request = match (self.signer, &self.claims) {
+            (Some(_), Some(claims)) => Some(TokenRequest {
+                subject: claims.sub.clone(),
+                audience: vec![service.to_owned()],
+                org: claims.org,
+                org_kind: claims.org_kind,
+                regions: claims.regions.clone(),
+                roles: claims.roles.clone(),
+                scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+                ttl: INTERNAL_TOKEN_TTL,
+            }),
+            (Some(_), None) if self.public => Some(public_token_request(service)),
+            _ => None,
+        };
+        let authorization = match (self.signer, request) {
+            (Some(signer), Some(request)) => {
                 let mut minted = self.minted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 minted
                     .entry(service.to_owned())
                     .or_insert_with(|| {
-                        let token = signer.sign(&TokenRequest {
-                            subject: claims.sub.clone(),
-                            audience: vec![service.to_owned()],
-                            org: claims.org,
-                            org_kind: claims.org_kind,
-                            regions: claims.regions.clone(),
-                            roles: claims.roles.clone(),
-                            scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
-                            ttl: INTERNAL_TOKEN_TTL,
-                        });
+                        let token = signer.sign(&request);
                         HeaderValue::from_str(&format!("Bearer {token}")).unwrap_or(HeaderValue::from_static(""))
                     })
                     .clone()

@@ -53,8 +53,21 @@ pub async fn run(
     }
     options.http.trusted_documents.spawn_watch();
     let app = app(gateway, Arc::new(options.identity), options.http, options.limits);
-    ggzhub_kit::server::serve(listener, app, shutdown).await?;
+    serve(listener, app, shutdown).await?;
     Ok(())
+}
+
+/// Serves the gateway's application until `shutdown`, recording each connection's peer address
+/// (public access rate-limits per client address, [`crate::public`]); then lets in-flight
+/// requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Polls the supergraph file; a changed file is loaded and swapped in atomically, a broken one

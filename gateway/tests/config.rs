@@ -58,5 +58,46 @@ fn the_documented_issuer_example_parses() {
     assert_eq!(issuer.subject_claim, "sub");
     issuer.check_claims().expect("the example's claim settings are valid");
     assert_eq!(issuer.ca_file.as_deref(), Some(std::path::Path::new("/etc/ggzhub/sso-ca.pem")));
+    // The dashboard may sign in with it: its origin (issuer and JWKS URL share one) is in
+    // connect-src, once.
+    let dashboard = config.dashboard_options();
+    assert!(dashboard.enabled);
+    assert_eq!(dashboard.connect_origins, vec!["https://sso.example.nl".to_owned()]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn dashboard_and_public_access_options() {
+    let dir = std::env::temp_dir().join(format!("ggzhub-config-public-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("gateway.toml");
+    let operations = dir.join("operations.json");
+    let text = "query PublicRegions { regions { code } }";
+    std::fs::write(&operations, serde_json::json!({ ggzhub_gateway::trusted::sha256_hex(text): text }).to_string())
+        .expect("write");
+    std::fs::write(
+        &file,
+        format!(
+            "[dashboard]\nenabled = false\n[auth]\npublic_anonymous = true\n[public]\noperations = {:?}\nburst = 5\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n",
+            operations.display().to_string()
+        ),
+    )
+    .expect("write");
+    let config = GatewayConfig::load(Some(&file)).expect("loads");
+    assert!(!config.dashboard_options().enabled);
+    assert!(config.auth.public_anonymous);
+    assert_eq!(config.public.burst, 5);
+    assert_eq!(config.public.per_address_per_second, 10, "unset options keep their default");
+    let access = config.public.load().expect("the manifest and proxies load");
+    assert_eq!(access.operations.manifest().len(), 1);
+    let peer: std::net::SocketAddr = "10.1.2.3:5000".parse().expect("addr");
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("x-forwarded-for", "203.0.113.5".parse().expect("header"));
+    assert_eq!(access.client_address(Some(peer), &headers), Some("203.0.113.5".parse().expect("ip")));
+
+    std::fs::write(&operations, serde_json::json!({ ggzhub_gateway::trusted::sha256_hex("{ x }"): text }).to_string())
+        .expect("write");
+    let error = format!("{:#}", config.public.load().expect_err("a hash that is not its text's is refused"));
+    assert!(error.contains("SHA-256"), "{error}");
     let _ = std::fs::remove_dir_all(dir);
 }

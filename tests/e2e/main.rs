@@ -266,9 +266,12 @@ async fn subgraphs_accept_only_the_gateways_internal_tokens() {
     assert_eq!(through.status(), 200);
     let body: Value = through.json().await.expect("JSON");
     assert!(body["data"]["regions"]["edges"].as_array().is_some_and(|e| !e.is_empty()), "{body:#}");
-    // …and refuses a token without one.
+    // …and, without a token, serves only the dashboard's public operations (public access is on
+    // in `ggzhub dev`): this one is refused before it reaches a subgraph.
     let none = http.post(&hub.gateway_url).json(&query).send().await.expect("send");
-    assert_eq!(none.status(), 401);
+    assert_eq!(none.status(), 403);
+    let body: Value = none.json().await.expect("JSON");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST", "{body:#}");
 }
 
 const RAISE: &str = "mutation($offers: [ID!]) { raiseEscalation(input: { regionCode: \"utrecht\", category: SECURE, \
@@ -364,17 +367,47 @@ async fn one_query_through_the_gateway_joins_all_three_subgraphs() {
     // is one of them and reads the other three.
     assert!(offers.iter().any(|o| o["coverage"]["otherInsurers"] == 3), "{body}");
 
-    // No token: 401 at the gateway, no data.
+    // No token: `ggzhub dev` serves the public only the dashboard's own operations, so any other
+    // query is refused at the gateway, with no data.
     let response = reqwest::Client::new()
         .post(&hub.gateway_url)
         .json(&json!({ "query": "{ regions { code } }" }))
         .send()
         .await
         .expect("gateway answers");
-    assert_eq!(response.status(), 401);
+    assert_eq!(response.status(), 403);
     let body: Value = response.json().await.expect("json");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
     assert!(body.get("data").is_none());
+    assert!(hub.stop().success());
+}
+
+#[tokio::test]
+async fn the_dashboard_and_graphiql_come_from_the_hub_itself() {
+    let hub = DevHub::start();
+    let base = hub.gateway_url.trim_end_matches("/graphql").to_owned();
+    let http = reqwest::Client::new();
+    for path in ["/", "/regio/utrecht"] {
+        let response = http.get(format!("{base}{path}")).send().await.expect("send");
+        assert_eq!(response.status(), 200, "{path}");
+        let csp = response.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
+        // The dashboard may reach the development identity provider, and nothing else.
+        let connect = csp.split(';').find(|d| d.trim().starts_with("connect-src")).expect("connect-src").trim();
+        assert!(connect.starts_with("connect-src 'self' http://127.0.0.1:"), "{csp}");
+        assert_eq!(connect.split(' ').count(), 3, "{csp}");
+        assert!(response.text().await.expect("html").to_ascii_lowercase().starts_with("<!doctype html>"));
+    }
+    let page = http.get(&hub.gateway_url).header("accept", "text/html").send().await.expect("send");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("http://") && !html.contains("https://"), "GraphiQL loads nothing from elsewhere: {html}");
+    for script in
+        ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "init.js"]
+    {
+        assert!(html.contains(&format!("/graphiql/{script}")), "{script}");
+        let response = http.get(format!("{base}/graphiql/{script}")).send().await.expect("send");
+        assert_eq!(response.status(), 200, "{script}");
+    }
     assert!(hub.stop().success());
 }
 
