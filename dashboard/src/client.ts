@@ -10,8 +10,10 @@ export function createClient(url: string, token: string | undefined, onUnauthent
     url,
     preferGetMethod: false,
     requestPolicy: 'cache-and-network',
+    // `application/json` (not graphql-response+json): a field the caller may not query is then a
+    // 200 answer with errors the view explains, not an HTTP 400 the browser reports as a failure.
     fetchOptions: () => ({
-      headers: (token ? { authorization: `Bearer ${token}` } : {}) as Record<string, string>,
+      headers: (token ? { accept: 'application/json', authorization: `Bearer ${token}` } : { accept: 'application/json' }) as Record<string, string>,
     }),
     exchanges: [
       cacheExchange,

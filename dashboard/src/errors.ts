@@ -26,3 +26,13 @@ export function isSchemaMismatch(error: CombinedError | undefined): boolean {
 export function errorCode(error: CombinedError | undefined): string | undefined {
   return error?.graphQLErrors.find((e) => e.extensions?.code)?.extensions?.code as string | undefined;
 }
+
+/**
+ * For operations only signed-in callers send (checked against the full API schema at build time): a
+ * validation failure at run time means the caller's own schema (the public contract, e.g. for a patient
+ * organisation) lacks the field, so it is "no access", not "not available".
+ */
+export function signedInPartState(error: CombinedError | undefined, prefix: readonly (string | number)[]): PartState {
+  if (isSchemaMismatch(error) && !error?.networkError) return 'forbidden';
+  return partState(error, prefix);
+}

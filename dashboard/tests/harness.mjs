@@ -106,6 +106,9 @@ export async function startEnvironment() {
       tokens: JSON.parse(readFileSync(tokensFile, 'utf8')),
       issuer: process.env.ISSUER_URL ?? 'http://127.0.0.1:4005',
       stop: async () => undefined,
+      stopHub: async () => {
+        throw new Error('DASHBOARD_URL given: this test stops the hub it started itself; run without DASHBOARD_URL');
+      },
     };
   }
   const base = Number(process.env.HUB_PORT_BASE ?? 4100);

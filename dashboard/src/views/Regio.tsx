@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { RegionListQuery, RegionPublicQuery, RegionTrendQuery } from '../ops/public/region';
 import { RegionCapacityQuery } from '../ops/signed-in/region';
-import { partState } from '../errors';
+import { partState, signedInPartState } from '../errors';
 import {
   CATEGORIES,
   STATUSES,
@@ -347,7 +347,7 @@ export function RegionPage({ code, base, publicOnly = false }: { code: string; b
 
 function CapacitySection({ capacity, code }: { capacity: ReturnType<typeof useQuery<import('../gql/graphql').RegionCapacityQuery>>[0]; code: string }) {
   const offers = capacity.data?.region?.offers.nodes ?? [];
-  const state = partState(capacity.error, ['region', 'offers']);
+  const state = signedInPartState(capacity.error, ['region', 'offers']);
   const shown = offers.filter((o) => o.capacity);
   type O = (typeof shown)[number];
   return (

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { AcknowledgeSignalMutation, SignalsQuery } from '../ops/signed-in/signals';
-import { errorCode, partState } from '../errors';
+import { errorCode, signedInPartState } from '../errors';
 import { categoryLabel, formatDate, formatDateTime, severityLabel, signalKindLabel, signalStatusLabel } from '../labels';
 import { DataTable, type Column } from '../components/DataTable';
 import { DataDate, Loading, Notice, PartNotice } from '../components/Notice';
@@ -48,7 +48,10 @@ function SignalList() {
   const daysText = (s: Signal) => {
     if (s.status !== 'OPEN') return '';
     const d = daysLeft(s);
-    if (s.overdue || d < 0) return `${Math.abs(d)} ${Math.abs(d) === 1 ? 'dag' : 'dagen'} te laat`;
+    if (s.overdue || d <= 0 && new Date(s.acknowledgementDeadline).getTime() < now) {
+      const late = Math.max(1, Math.ceil((now - new Date(s.acknowledgementDeadline).getTime()) / DAY));
+      return `${late} ${late === 1 ? 'dag' : 'dagen'} te laat`;
+    }
     if (d === 0) return 'vandaag';
     return `nog ${d} ${d === 1 ? 'dag' : 'dagen'}`;
   };
@@ -125,7 +128,7 @@ function SignalList() {
       </div>
       <div aria-live="polite">{message && <Notice kind={message.kind}><p>{message.text}</p></Notice>}</div>
       {result.fetching && !result.data && <Loading what="De signalen" />}
-      <PartNotice state={partState(result.error, ['continuitySignals'])} what="Signalen" />
+      <PartNotice state={signedInPartState(result.error, ['continuitySignals'])} what="Signalen" />
       {result.data && (
         <p>
           {signals.length} signalen, waarvan <strong>{overdue} te laat</strong> bevestigd.

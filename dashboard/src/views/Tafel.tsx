@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useQuery } from 'urql';
 import { TablePublicQuery } from '../ops/public/table';
 import { TableMeasuresQuery } from '../ops/signed-in/table';
-import { partState } from '../errors';
+import { partState, signedInPartState } from '../errors';
 import { ESCALATION_STATUSES, categoryLabel, escalationStatusLabel, formatDate, formatNumber, measureStatusLabel } from '../labels';
 import { DataTable, type Column } from '../components/DataTable';
 import { DataDate, Loading, Notice, PartNotice } from '../components/Notice';
@@ -165,7 +165,7 @@ function MeasuresSection({
       ) : (
         <>
           {measures.fetching && !measures.data && <Loading what="De maatregelen" />}
-          <PartNotice state={partState(measures.error, ['escalations'])} what="Maatregelen" />
+          <PartNotice state={signedInPartState(measures.error, ['escalations'])} what="Maatregelen" />
           <p>
             {rows.length} maatregelen, waarvan <strong>{overdue} te laat</strong>.
           </p>
