@@ -146,9 +146,14 @@ export async function startEnvironment() {
   let baseUrl = gatewayUrl;
   let server;
   const home = await fetch(`${gatewayUrl}/`, { headers: { accept: 'text/html' } }).then((r) => r.text()).catch(() => '');
+  let configuredIssuer = issuer;
   if (!home.includes('<div id="root">')) {
     server = await startStatic(base + 4, gatewayUrl, issuer);
     baseUrl = `http://127.0.0.1:${base + 4}`;
+  } else {
+    // The gateway serves the app: sign-in state is keyed by the issuer its config names.
+    const config = await fetch(`${gatewayUrl}/dashboard-config.json`).then((r) => r.json()).catch(() => ({}));
+    configuredIssuer = config.issuer ?? issuer;
   }
   let stopped = false;
   const stopHub = async () => {
@@ -160,7 +165,7 @@ export async function startEnvironment() {
   return {
     baseUrl,
     gatewayUrl,
-    issuer,
+    issuer: configuredIssuer,
     tokens,
     servesDashboard: !server,
     hubOutput: () => output,
