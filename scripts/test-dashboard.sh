@@ -15,4 +15,4 @@ if [ -z "${DASHBOARD_URL:-}" ] && [ ! -x "$GGZHUB_BIN" ]; then
 fi
 cd dashboard
 npm ci --no-audit --no-fund --loglevel=error
-node --test --test-concurrency=1 tests/
+npm test

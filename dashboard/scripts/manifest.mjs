@@ -1,16 +1,17 @@
 // Writes the trusted-documents manifest dashboard/operations.json (format: /work/notes/dashboard-contract.md
 // §2: { "<sha256 hex of the exact text>": "<text>" }) from the PUBLIC operations (src/gql-public, validated
 // against the public contract schema by GraphQL Code Generator).
-// Each operation is listed twice when the two texts differ: as GraphQL Code Generator's persisted document
-// text, and as the exact string urql sends for it (@urql/core's stringifyDocument of the generated
-// document), so the gateway admits the dashboard's own POST requests byte for byte.
+// Each operation is listed twice: as GraphQL Code Generator's persisted document text, and as the exact
+// string urql sends for it (@urql/core's formatDocument — the __typename fields its cacheExchange adds —
+// then stringifyDocument, of the generated document), so the gateway admits the app's POST requests byte for
+// byte. tests/dashboard.test.mjs checks every anonymous request the browser sends against this file.
 // Keys are sorted: the file is reproducible.
 // `--check-dist` additionally fails when dist/ holds a file with a build timestamp or an inline script.
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringifyDocument } from '@urql/core';
+import { formatDocument, stringifyDocument } from '@urql/core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sha256 = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -30,7 +31,8 @@ let count = 0;
 for (const match of generated.matchAll(documentPattern)) {
   const node = JSON.parse(match[2]);
   delete node.__meta__;
-  const text = stringifyDocument(node);
+  // urql's document cache (cacheExchange) adds __typename to every selection set before sending.
+  const text = stringifyDocument(formatDocument(node));
   entries.set(sha256(text), text);
   count += 1;
 }

@@ -4,11 +4,14 @@
 // signal with its CONFLICT; an expired session; the gateway stopped.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { repoRoot, sessionEntry, startEnvironment } from './harness.mjs';
+import { dashboardRoot, repoRoot, sessionEntry, startEnvironment } from './harness.mjs';
+
+const MANIFEST = JSON.parse(readFileSync(join(dashboardRoot, 'operations.json'), 'utf8'));
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(repoRoot, 'target', 'dashboard-screenshots');
@@ -37,7 +40,7 @@ const token = (kind) => {
 async function open(kind, path, { viewport = { width: 1280, height: 900 } } = {}) {
   const context = await browser.newContext({ viewport, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
   const page = await context.newPage();
-  const problems = { console: [], external: [], graphql: [] };
+  const problems = { console: [], external: [], graphql: [], untrusted: [] };
   page.on('console', (m) => {
     if (m.type() === 'error') problems.console.push(m.text());
   });
@@ -45,7 +48,15 @@ async function open(kind, path, { viewport = { width: 1280, height: 900 } } = {}
   page.on('request', (r) => {
     const url = new URL(r.url());
     if (!['127.0.0.1', 'localhost'].includes(url.hostname) && !['data:', 'blob:'].includes(url.protocol)) problems.external.push(r.url());
-    if (url.pathname === '/graphql') problems.graphql.push(r);
+    if (url.pathname === '/graphql') {
+      problems.graphql.push(r);
+      // Without a token, only the manifest's exact texts are admitted.
+      if (!r.headers().authorization) {
+        const query = JSON.parse(r.postData() ?? '{}').query ?? '';
+        const hash = createHash('sha256').update(query, 'utf8').digest('hex');
+        if (MANIFEST[hash] !== query) problems.untrusted.push(query.slice(0, 80));
+      }
+    }
   });
   if (kind !== 'ANON') {
     const entry = sessionEntry(env.issuer, token(kind));
@@ -88,6 +99,7 @@ for (const kind of KINDS) {
         }
         await page.screenshot({ path: join(SHOTS, `${view.name}-${kind.toLowerCase()}.png`), fullPage: true });
         assert.deepEqual(problems.external, [], 'requests leaving 127.0.0.1');
+        assert.deepEqual(problems.untrusted, [], 'anonymous requests not in operations.json');
         assert.deepEqual(problems.console, [], 'console errors');
         const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
         assert.deepEqual(
