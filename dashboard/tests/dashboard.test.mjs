@@ -291,6 +291,51 @@ test('expired session: a clear message and a way back to sign in, the page stays
   }
 });
 
+test('one subgraph not answering: the rest of the region is shown, with a clear message for the missing part', async () => {
+  // ggzhub dev runs every subgraph in one process, so the national-table subgraph's failure is played by
+  // answering its request the way the gateway does when a subgraph is down: the entity null, an error at its path.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.route('**/graphql', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}');
+      if (body.operationName !== 'RegionNational') return route.fallback();
+      await route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          data: { region: null },
+          errors: [{ message: 'subgraph national-table did not answer', path: ['region'], extensions: { code: 'SUBREQUEST_HTTP_ERROR', serviceName: 'national-table' } }],
+        }),
+      });
+    });
+    const entry = sessionEntry(env.issuer, token('PATIENT_ORGANISATION'));
+    await context.addInitScript(([k, v]) => window.sessionStorage.setItem(k, v), [entry.key, entry.value]);
+    await page.goto(`${env.baseUrl}/regio/utrecht`, { waitUntil: 'networkidle' });
+    await page.getByRole('heading', { name: 'Utrecht', level: 1 }).waitFor();
+    await page.getByText('Knelpunten: deze gegevens zijn nu niet beschikbaar.').waitFor();
+    await page.getByText('Bovenregionaal aanbod: deze gegevens zijn nu niet beschikbaar.').waitFor();
+    assert.ok((await page.locator('caption', { hasText: 'Afdelingen en teams in Utrecht' }).locator('xpath=../tbody/tr').count()) > 3);
+    await page.screenshot({ path: join(SHOTS, 'regio-subgraph-down.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('Land on a phone: one column, no sideways scrolling of the page, axe 0 violations', async () => {
+  const { page, context } = await open('PATIENT_ORGANISATION', '/', { viewport: { width: 360, height: 740 } });
+  try {
+    await page.locator('.tile').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+    await page.screenshot({ path: join(SHOTS, 'land-phone.png'), fullPage: true });
+    const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    assert.deepEqual(axe.violations.map((v) => v.id), []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('the gateway stopped: a clear message instead of a broken page', async () => {
   // Load the region page's code first (the hub may be the one serving it), then stop the hub.
   const { page, context } = await open('PATIENT_ORGANISATION', '/regio');

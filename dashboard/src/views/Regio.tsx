@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
-import { RegionListQuery, RegionPublicQuery, RegionTrendQuery } from '../ops/public/region';
+import { RegionListQuery, RegionNationalQuery, RegionPublicQuery, RegionTrendQuery } from '../ops/public/region';
 import { RegionCapacityQuery } from '../ops/signed-in/region';
 import { partState, signedInPartState } from '../errors';
 import {
@@ -86,6 +86,7 @@ export function RegionPage({ code, base, publicOnly = false }: { code: string; b
   const year = new Date().getFullYear();
   const [fetchedAt] = useState(() => new Date().toISOString());
   const [result] = useQuery({ query: RegionPublicQuery, variables: { code, year } });
+  const [national] = useQuery({ query: RegionNationalQuery, variables: { code } });
   const [capacity] = useQuery({ query: RegionCapacityQuery, variables: { code }, pause: publicOnly || !signedIn });
   const trendRange = useMemo(() => ({ from: monthsBack(24), to: monthsBack(0) }), []);
   const [trend] = useQuery({ query: RegionTrendQuery, variables: { code, ...trendRange } });
@@ -207,7 +208,11 @@ export function RegionPage({ code, base, publicOnly = false }: { code: string; b
   };
 
   const overview = region.overview;
-  const escalations = region.escalations;
+  const nationalPart = national.data?.region;
+  const nationalState = nationalPart ? partState(national.error, ['region']) : national.fetching ? 'ok' : partState(national.error, []) === 'ok' ? 'unavailable' : partState(national.error, []);
+  const escalations = nationalPart?.escalations ?? [];
+  const coverage = nationalPart?.supraRegionalCoverage ?? [];
+  const uncoveredGroups = nationalPart?.uncoveredTargetGroups ?? [];
   const neighbours = region.neighbours.map((n) => ({ code: n.code, name: n.name, tile: n.tile, share: null, missing: n.missingCategories.length }));
 
   return (
@@ -282,7 +287,7 @@ export function RegionPage({ code, base, publicOnly = false }: { code: string; b
 
       <section aria-labelledby="r-escalations">
         <h2 className="utrecht-heading-2" id="r-escalations">Knelpunten bij de landelijke tafel</h2>
-        <PartNotice state={partState(result.error, ['region', 'escalations'])} what="Knelpunten" />
+        <PartNotice state={nationalState} what="Knelpunten" />
         <DataTable
           caption={`Knelpunten die ${region.name} naar de landelijke tafel bracht`}
           columns={[
@@ -300,22 +305,22 @@ export function RegionPage({ code, base, publicOnly = false }: { code: string; b
 
       <section aria-labelledby="r-supra">
         <h2 className="utrecht-heading-2" id="r-supra">Bovenregionaal aanbod voor deze regio</h2>
-        <PartNotice state={partState(result.error, ['region', 'supraRegionalCoverage'])} what="Bovenregionaal aanbod" />
+        <PartNotice state={nationalState} what="Bovenregionaal aanbod" />
         <DataTable
           caption={`Bovenregionaal aanbod dat ${region.name} bedient`}
           columns={[
-            { key: 'group', label: 'Doelgroep', value: (l: (typeof region.supraRegionalCoverage)[number]) => l.targetGroup },
+            { key: 'group', label: 'Doelgroep', value: (l: (typeof coverage)[number]) => l.targetGroup },
             { key: 'unit', label: 'Afdeling of team', value: (l) => l.offer.unitName },
             { key: 'provider', label: 'Zorgaanbieder', value: (l) => l.offer.provider.name },
             { key: 'location', label: 'Plaats', value: (l) => l.offer.location },
             { key: 'hs8', label: 'HS-8', value: (l) => (l.hs8 ? 'ja' : 'nee') },
           ]}
-          rows={region.supraRegionalCoverage}
+          rows={coverage}
           filename={`${code}-bovenregionaal.csv`}
         />
-        {region.uncoveredTargetGroups.length > 0 && (
+        {uncoveredGroups.length > 0 && (
           <p>
-            <strong>Doelgroepen zonder bovenregionaal aanbod:</strong> {region.uncoveredTargetGroups.join(', ')}.
+            <strong>Doelgroepen zonder bovenregionaal aanbod:</strong> {uncoveredGroups.join(', ')}.
           </p>
         )}
       </section>

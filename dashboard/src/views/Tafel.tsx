@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
-import { TablePublicQuery } from '../ops/public/table';
+import { TablePublicQuery, TableUncoveredQuery } from '../ops/public/table';
 import { TableMeasuresQuery } from '../ops/signed-in/table';
 import { partState, signedInPartState } from '../errors';
 import { ESCALATION_STATUSES, categoryLabel, escalationStatusLabel, formatDate, formatNumber, measureStatusLabel } from '../labels';
@@ -13,11 +13,12 @@ export default function Tafel() {
   const { signedIn } = useSession();
   const [fetchedAt] = useState(() => new Date().toISOString());
   const [result] = useQuery({ query: TablePublicQuery });
+  const [uncoveredResult] = useQuery({ query: TableUncoveredQuery });
   const [measures] = useQuery({ query: TableMeasuresQuery, pause: !signedIn });
   if (result.fetching && !result.data) return <Loading what="De gegevens van de landelijke tafel" />;
   const escalations = result.data?.escalations.nodes ?? [];
   const kpis = result.data?.nationalKpis ?? [];
-  const uncovered = (result.data?.regions.nodes ?? []).filter((r) => r.uncoveredTargetGroups.length > 0);
+  const uncovered = (uncoveredResult.data?.regions.nodes ?? []).filter((r) => r.uncoveredTargetGroups.length > 0);
 
   return (
     <>
@@ -119,6 +120,7 @@ export default function Tafel() {
       <section aria-labelledby="t-uncovered">
         <h2 className="utrecht-heading-2" id="t-uncovered">Doelgroepen zonder bovenregionaal aanbod</h2>
         <p>Per regio: doelgroepen waarvoor geen bovenregionaal aanbod op de landelijke lijst de regio bedient.</p>
+        <PartNotice state={partState(uncoveredResult.error, [])} what="Doelgroepen zonder dekking" />
         <DataTable
           caption="Doelgroepen zonder dekking, per regio"
           columns={[

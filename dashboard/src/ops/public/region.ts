@@ -7,7 +7,12 @@ export const RegionListQuery = graphql(`
   }
 `);
 
-/** One region: offers, intake pauses, published overview, escalations, coverage, neighbours. */
+/**
+ * One region from the region subgraph: offers, intake pauses, waiting times, published overview, neighbours.
+ * What the national-table subgraph adds is a separate request (RegionNationalQuery), so that either part
+ * still shows when the other subgraph does not answer (a non-null field of a failed subgraph would null the
+ * whole region).
+ */
 export const RegionPublicQuery = graphql(`
   query RegionPublic($code: String!, $year: Int!, $month: String) {
     region(code: $code) {
@@ -34,14 +39,23 @@ export const RegionPublicQuery = graphql(`
         }
       }
       overview(year: $year) { year status publishedAt publicSummary assessments { category whatWeHave problems missing coveredByNeighbour supraRegionalRole } }
-      escalations { id status category targetGroup publicSummary decidedAt }
-      supraRegionalCoverage { id targetGroup hs8 offer { unitName location provider { name } category } }
-      uncoveredTargetGroups
     }
     waitingTimes(region: $code, first: 100, month: $month) {
       nodes { diagnosisGroup month location registrationToIntakeWeeks intakeToTreatmentWeeks totalWeeks exceedsTreeknorm waitingCount { label } provider { name } }
     }
     diagnosisGroups { code name }
+  }
+`);
+
+/** One region's escalations, supra-regional coverage and uncovered target groups (national-table subgraph). */
+export const RegionNationalQuery = graphql(`
+  query RegionNational($code: String!) {
+    region(code: $code) {
+      code
+      escalations { id status category targetGroup publicSummary decidedAt }
+      supraRegionalCoverage { id targetGroup hs8 offer { unitName location provider { name } category } }
+      uncoveredTargetGroups
+    }
   }
 `);
 

@@ -14,6 +14,12 @@ export const TablePublicQuery = graphql(`
       targets { year value }
       measurements(national: true) { year value }
     }
+  }
+`);
+
+/** Target groups without supra-regional coverage, per region (regions from the region subgraph). */
+export const TableUncoveredQuery = graphql(`
+  query TableUncovered {
     regions(kind: CARE_OFFICE, first: 100) { nodes { code name uncoveredTargetGroups } }
   }
 `);
