@@ -39,7 +39,7 @@ export function TileMap({ regions, label, small = false }: { regions: TileRegion
   const sorted = [...placed].sort((a, b) => a.tile!.row - b.tile!.row || a.tile!.column - b.tile!.column);
   return (
     <nav aria-label={label} className={`tile-map${small ? ' tile-map--small' : ''}`}>
-      <ul className="tile-map__grid" style={{ gridTemplateColumns: `repeat(${columns}, 1fr)`, gridTemplateRows: `repeat(${rows}, auto)` }}>
+      <ul className="tile-map__grid" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, auto)` }}>
         {sorted.map((r) => {
           const figure = r.share === null ? 'geen aanbod' : `${formatPercent(r.share)} onder druk of gaat sluiten`;
           const missing = r.missing > 0 ? `, ${r.missing} ${r.missing === 1 ? 'categorie' : 'categorieën'} ontbreekt` : '';

@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{a as r,c as i,d as a,h as o,i as s,l as c,m as l,n as u,p as d,r as f,s as p,t as m,u as h,w as g,x as _}from"./Notice-BMHANSkq.js";import{t as v}from"./gql-public-Kf0uaNpA.js";import{a as y,i as b,n as x,r as ee}from"./index-bgcgCEML.js";import{a as S,i as C,t as w}from"./DataTable-Cpsb0_cm.js";import{t as T}from"./Chart-DynZ3z0D.js";import{n as E}from"./TileMap-CYOhrY89.js";var D=e(t(),1),O=v(`
+import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{a as r,c as i,d as a,h as o,i as s,l as c,m as l,n as u,p as d,r as f,s as p,t as m,u as h,w as g,x as _}from"./Notice-BMHANSkq.js";import{t as v}from"./gql-public-Kf0uaNpA.js";import{a as y,i as b,n as x,r as ee}from"./index-Bftw8HWl.js";import{a as S,i as C,t as w}from"./DataTable-Cpsb0_cm.js";import{t as T}from"./Chart-DnKTipws.js";import{n as E}from"./TileMap-C274JCCX.js";var D=e(t(),1),O=v(`
   query RegionList {
     regions(kind: CARE_OFFICE, first: 100) { nodes { code name } }
   }

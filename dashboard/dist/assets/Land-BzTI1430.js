@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{a as r,h as i,i as a,l as o,m as s,n as c,s as l,t as u,w as d,x as f}from"./Notice-BMHANSkq.js";import{t as p}from"./gql-public-Kf0uaNpA.js";import{i as m,r as h,t as g}from"./DataTable-Cpsb0_cm.js";import{n as _,t as v}from"./TileMap-CYOhrY89.js";var y=e(t(),1),b=p(`
+import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{a as r,h as i,i as a,l as o,m as s,n as c,s as l,t as u,w as d,x as f}from"./Notice-BMHANSkq.js";import{t as p}from"./gql-public-Kf0uaNpA.js";import{i as m,r as h,t as g}from"./DataTable-Cpsb0_cm.js";import{n as _,t as v}from"./TileMap-C274JCCX.js";var y=e(t(),1),b=p(`
   query LandPicture {
     nationalPicture {
       asOf
