@@ -1,0 +1,1 @@
+import{a as e,c as t,i as n,l as r,n as i,o as a,r as o,s,t as c}from"./echarts-Dh3KK9Lp.js";r([a,s,e,i,o,n,c]);export{t as echarts};
