@@ -11,7 +11,7 @@ use clap::Args;
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{DEV_ISSUER, OrgTokenRequest, default_scopes};
+use ggzhub_kit::token::{DEV_ISSUER, OrgTokenRequest, TokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
 
 use crate::cli::{Service, dev_issuer_key_path, dev_key_path, sqlite_url};

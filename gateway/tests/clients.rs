@@ -18,9 +18,9 @@ use ggzhub_gateway::http::HttpOptions;
 use ggzhub_gateway::identity::Identity;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{OrgKind, TokenRequest};
+use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, supergraph};
+use support::{Clock, Mock, mock, org_token, register_of, supergraph};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const ACCOUNTS: &str = r#"
@@ -66,6 +66,7 @@ async fn hub() -> Hub {
         ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &caller_key.jwks(), 30).expect("keys");
     let identity = Identity {
         verifier: Some(Arc::new(authenticator)),
+        register: Some(register_of(ISSUER, &[("12345678", uuid::Uuid::now_v7(), OrgKind::Insurer, &[], &[])])),
         signer: Some(SigningKey::generate().signer()),
         allow_anonymous: false,
     };
@@ -74,16 +75,7 @@ async fn hub() -> Hub {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     tokio::spawn(ggzhub_gateway::server::serve(listener, app, std::future::pending()));
-    let token = caller_key.signer_as(ISSUER).sign(&TokenRequest {
-        subject: "dashboard-user".into(),
-        audience: vec!["gateway".into()],
-        org: uuid::Uuid::now_v7(),
-        org_kind: OrgKind::Insurer,
-        regions: vec![],
-        roles: vec![],
-        scopes: vec!["picture:read".into()],
-        ttl: Duration::from_secs(300),
-    });
+    let token = org_token(&caller_key, ISSUER, "gateway", "12345678", &["picture:read"]);
     Hub { addr, subgraph, token }
 }
 

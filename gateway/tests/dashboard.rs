@@ -36,7 +36,7 @@ async fn serve(options: HttpOptions) -> String {
     let gateway = Gateway::new(EngineOptions::default());
     gateway.load_supergraph(&supergraph(&[&subgraph])).expect("loads");
     std::mem::forget(subgraph);
-    let identity = Identity { verifier: None, signer: None, allow_anonymous: true };
+    let identity = Identity { verifier: None, register: None, signer: None, allow_anonymous: true };
     let app = ggzhub_gateway::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));

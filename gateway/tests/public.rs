@@ -17,9 +17,9 @@ use ggzhub_gateway::ratelimit::RateLimitOptions;
 use ggzhub_gateway::trusted::sha256_hex;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{OrgKind, TokenRequest};
+use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, supergraph};
+use support::{Clock, Mock, mock, org_token, register_of, supergraph};
 
 const REGIONS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@tag"])
@@ -64,6 +64,7 @@ async fn hub(public: Option<PublicAccess>) -> Hub {
         ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &caller_key.jwks(), 30).expect("keys");
     let identity = Identity {
         verifier: Some(Arc::new(authenticator)),
+        register: Some(register_of(ISSUER, &[("12345678", uuid::Uuid::now_v7(), OrgKind::Insurer, &[], &[])])),
         signer: Some(internal_key.signer()),
         allow_anonymous: false,
     };
@@ -159,16 +160,7 @@ async fn anonymous_callers_run_the_dashboards_public_operations_only() {
     assert_eq!(hub.subgraph.calls(), calls, "no refused operation reached the subgraph");
 
     // Callers with a token are not held to the dashboard's list, and see the whole schema.
-    let token = hub.caller_key.signer_as(ISSUER).sign(&TokenRequest {
-        subject: "analyst".into(),
-        audience: vec!["gateway".into()],
-        org: uuid::Uuid::now_v7(),
-        org_kind: OrgKind::Insurer,
-        regions: vec![],
-        roles: vec![],
-        scopes: vec!["picture:read".into()],
-        ttl: Duration::from_secs(300),
-    });
+    let token = org_token(&hub.caller_key, ISSUER, "gateway", "12345678", &["picture:read"]);
     let response = http
         .post(&hub.url)
         .bearer_auth(&token)

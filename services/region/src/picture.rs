@@ -155,13 +155,6 @@ pub fn month_label(idx: i32) -> String {
     format!("{:04}-{:02}", idx / 12, idx % 12 + 1)
 }
 
-/// The SQL of [`month_label`] (integer arithmetic and `||` only; both databases).
-fn label_sql(x: &str) -> String {
-    format!(
-        "CAST(({x}) / 12 AS TEXT) || '-' || CASE WHEN ({x}) % 12 < 9 THEN '0' ELSE '' END || CAST(({x}) % 12 + 1 AS TEXT)"
-    )
-}
-
 /// Trend periods: the first period starts at `from` rounded down to the interval (quarters
 /// start in January, April, July and October), the last one contains `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
