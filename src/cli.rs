@@ -165,6 +165,23 @@ pub fn dev_issuer_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("dev-issuer-key.pem")
 }
 
+/// Where `ggzhub dev` records the issuer URL of its development identity provider (its address).
+pub fn dev_issuer_record_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("dev-issuer.txt")
+}
+
+/// The development identity provider's issuer for `data_dir`: the one `ggzhub dev` last ran with
+/// there, else [`ggzhub_kit::token::DEV_ISSUER`] (its default address).
+pub fn dev_issuer(data_dir: &Path) -> anyhow::Result<String> {
+    let record = dev_issuer_record_path(data_dir);
+    match std::fs::read_to_string(&record) {
+        Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+        Ok(_) => Ok(ggzhub_kit::token::DEV_ISSUER.to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ggzhub_kit::token::DEV_ISSUER.to_owned()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", record.display())),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum ServeCommand {
     /// The region subgraph.
@@ -768,6 +785,7 @@ async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
     if !args.internal {
         // An organisation token names the organisation as its identity provider would: by an
         // identifier the register binds to the development provider.
+        let issuer = dev_issuer(&args.db.data_dir)?;
         let (scheme, identifier) = match (&args.identifier, args.org) {
             (Some(given), _) => {
                 let (scheme, value) =
@@ -779,21 +797,18 @@ async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
             }
             (None, Some(org)) => {
                 let db = connect(&args.db.config(Service::Region)?).await?;
-                let (scheme, value) =
-                    ggzhub_region::register::identifier_for(&db, &org.to_string(), ggzhub_kit::token::DEV_ISSUER)
-                        .await?
-                        .with_context(|| {
-                            format!(
-                                "organisation {org} has no identifier bound to the development identity provider ({}) in the register",
-                                ggzhub_kit::token::DEV_ISSUER
-                            )
-                        })?;
+                let (scheme, value) = ggzhub_region::register::identifier_for(&db, &org.to_string(), &issuer)
+                    .await?
+                    .with_context(|| {
+                        format!(
+                            "organisation {org} has no identifier bound to the development identity provider ({issuer}) in the register"
+                        )
+                    })?;
                 (scheme.as_str().to_owned(), value)
             }
             (None, None) => anyhow::bail!("pass --org or --identifier"),
         };
-        let signer = SigningKey::load_or_create(&dev_issuer_key_path(&args.db.data_dir))?
-            .signer_as(ggzhub_kit::token::DEV_ISSUER);
+        let signer = SigningKey::load_or_create(&dev_issuer_key_path(&args.db.data_dir))?.signer_as(&issuer);
         let audience = if args.audiences.is_empty() {
             vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()]
         } else {

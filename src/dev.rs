@@ -11,7 +11,7 @@ use clap::Args;
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{DEV_ISSUER, OrgTokenRequest, TokenRequest, default_scopes};
+use ggzhub_kit::token::{OrgTokenRequest, TokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
 
 use crate::cli::{Service, dev_issuer_key_path, dev_key_path, sqlite_url};
@@ -352,15 +352,11 @@ fn loopback(addr: SocketAddr) -> SocketAddr {
 
 /// Moves the demo register's bindings to the development identity provider's issuer `issuer`
 /// when it is not where they are (recorded in `dev-issuer.txt` of the data directory; the
-/// register is seeded for [`DEV_ISSUER`], the default address). Bindings to other issuers are
+/// register is seeded for [`ggzhub_kit::token::DEV_ISSUER`], the default address). Bindings to other issuers are
 /// left alone.
 async fn rebind_dev_issuer(db: &sea_orm::DatabaseConnection, data_dir: &Path, issuer: &str) -> anyhow::Result<()> {
-    let record = data_dir.join("dev-issuer.txt");
-    let previous = match std::fs::read_to_string(&record) {
-        Ok(text) => text.trim().to_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DEV_ISSUER.to_owned(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", record.display())),
-    };
+    let record = crate::cli::dev_issuer_record_path(data_dir);
+    let previous = crate::cli::dev_issuer(data_dir)?;
     if previous != issuer {
         let moved = ggzhub_region::register::move_bindings(db, &previous, issuer).await?;
         tracing::info!(from = %previous, to = %issuer, moved, "demo register bound to the development identity provider's address");

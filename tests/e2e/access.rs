@@ -696,9 +696,10 @@ const WAITING_Q: &str = r#"query {
         nodes { id version providerId location waitingCount { exact fewerThan label } exceedsTreeknorm }
     }
 }"#;
+// A month before the demo history (24 months up to today), so the report is new.
 const REPORT_WAITING: &str = r#"mutation($provider: ID!) {
     reportWaitingTime(input: { providerId: $provider, regionCode: "utrecht", location: "Utrecht", diagnosisGroup: "ADHD",
-        month: "2026-11", registrationToIntakeWeeks: 3.5, intakeToTreatmentWeeks: 6.0, waitingCount: 42 }) { id providerId waitingCount { exact } }
+        month: "2023-11", registrationToIntakeWeeks: 3.5, intakeToTreatmentWeeks: 6.0, waitingCount: 42 }) { id providerId waitingCount { exact } }
 }"#;
 const CORRECT_WAITING: &str = "mutation($id: ID!, $v: Int!) { correctWaitingTime(id: $id, expectedVersion: $v, \
     input: { registrationToIntakeWeeks: 1.0, intakeToTreatmentWeeks: 1.0, waitingCount: 1 }) { id waitingCount { exact fewerThan label } } }";

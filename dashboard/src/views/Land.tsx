@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
-import { LandOffersQuery, LandPictureQuery } from '../ops/public/land';
-import { isSchemaMismatch, partState } from '../errors';
+import { LandPictureQuery } from '../ops/public/land';
+import { partState } from '../errors';
 import { CATEGORIES, STATUSES, categoryLabel, formatNumber, formatPercent, statusLabel } from '../labels';
 import { DataTable, type Column } from '../components/DataTable';
 import { DataDate, Loading, PartNotice } from '../components/Notice';
@@ -21,68 +21,28 @@ interface RegionFigures {
   pauses: { category: string; count: number }[];
 }
 
-/** The figures of the Land view, from the national-picture aggregates or (older hub) from the offers. */
+/** The figures of the Land view, from the national-picture aggregates (one request). */
 function useLandFigures() {
   const [picture] = useQuery({ query: LandPictureQuery });
-  const fallback = !picture.fetching && !picture.data && isSchemaMismatch(picture.error);
-  const [offers] = useQuery({ query: LandOffersQuery, pause: !fallback });
-  const [fetchedAt] = useState(() => new Date().toISOString());
   return useMemo(() => {
-    if (picture.data) {
-      const p = picture.data.nationalPicture;
-      return {
-        fetching: false,
-        error: picture.error,
-        asOf: p.asOf as string | null,
-        fetched: false,
-        regions: p.regions.map(
-          (r): RegionFigures => ({
-            code: r.code,
-            name: r.name,
-            tile: r.tile,
-            missingCategories: r.missingCategories,
-            counts: r.offerCounts,
-            pauses: r.activeIntakePauses,
-          }),
-        ),
-      };
-    }
-    if (offers.data) {
-      const today = new Date().toISOString().slice(0, 10);
-      return {
-        fetching: false,
-        error: offers.error,
-        asOf: fetchedAt,
-        fetched: true,
-        regions: offers.data.regions.nodes.map((r): RegionFigures => {
-          const counts = new Map<string, Count>();
-          const pauses = new Map<string, number>();
-          for (const o of r.offers.nodes) {
-            const key = `${o.category}/${o.status}`;
-            const c = counts.get(key) ?? { category: o.category, status: o.status, count: 0 };
-            c.count += 1;
-            counts.set(key, c);
-            if (o.intakePause && o.intakePause.from <= today) pauses.set(o.category, (pauses.get(o.category) ?? 0) + 1);
-          }
-          return {
-            code: r.code,
-            name: r.name,
-            tile: r.tile,
-            missingCategories: r.missingCategories,
-            counts: [...counts.values()],
-            pauses: [...pauses.entries()].map(([category, count]) => ({ category, count })),
-          };
-        }),
-      };
-    }
+    const p = picture.data?.nationalPicture;
     return {
-      fetching: picture.fetching || offers.fetching || fallback,
-      error: fallback ? offers.error : picture.error,
-      asOf: null,
+      fetching: picture.fetching,
+      error: picture.error,
+      asOf: (p?.asOf as string | null) ?? null,
       fetched: false,
-      regions: [] as RegionFigures[],
+      regions: (p?.regions ?? []).map(
+        (r): RegionFigures => ({
+          code: r.code,
+          name: r.name,
+          tile: r.tile,
+          missingCategories: r.missingCategories,
+          counts: r.offerCounts,
+          pauses: r.activeIntakePauses,
+        }),
+      ),
     };
-  }, [picture, offers, fallback, fetchedAt]);
+  }, [picture]);
 }
 
 const countOf = (r: RegionFigures, category: string | null, statuses: readonly string[]) =>

@@ -393,7 +393,7 @@ function TrendSection({ trend, regionName, code }: { trend: ReturnType<typeof us
   const rows = periods.map((period) => ({
     period,
     counts: STATUSES.map((s) => picture.offerTrend.filter((p) => p.period === period && p.status === s).reduce((a, p) => a + p.count, 0)),
-    wait: picture.waitingTimeTrend.find((w) => w.period === period),
+    wait: (picture.waitingTimeTrend ?? []).find((w) => w.period === period),
   }));
   type Row = (typeof rows)[number];
   const option = {

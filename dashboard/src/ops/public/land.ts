@@ -19,21 +19,3 @@ export const LandPictureQuery = graphql(`
     }
   }
 `);
-
-/**
- * Land view on a hub without the national-picture aggregates yet: the same figures counted
- * from the offers themselves (still one request).
- */
-export const LandOffersQuery = graphql(`
-  query LandOffers {
-    regions(kind: CARE_OFFICE, first: 40) {
-      nodes {
-        code
-        name
-        tile { row column }
-        missingCategories
-        offers(first: 100) { nodes { category status intakePause { from } } }
-      }
-    }
-  }
-`);
