@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
-// Development: `npm run dev` proxies /graphql to a running hub (HUB_URL, default the test hub on 4100).
+// Development: `npm run dev` proxies /graphql and /dashboard-config.json to a running hub (HUB_URL, default the test hub on 4100).
 const hub = process.env.HUB_URL ?? 'http://127.0.0.1:4100';
 
 export default defineConfig({
@@ -31,6 +31,10 @@ export default defineConfig({
     host: '127.0.0.1',
     port: 4104,
     strictPort: true,
-    proxy: { '/graphql': { target: hub, changeOrigin: false } },
+    proxy: {
+      '/graphql': { target: hub, changeOrigin: false },
+      // The sign-in settings come from the hub's configuration.
+      '/dashboard-config.json': { target: hub, changeOrigin: false },
+    },
   },
 });

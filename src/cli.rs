@@ -507,7 +507,7 @@ enum SchemaCommand {
 enum TokenCommand {
     /// Sign an organisation token as the development identity provider (for the gateway), or
     /// with --internal an internal token for a subgraph, and print it.
-    Issue(TokenArgs),
+    Issue(Box<TokenArgs>),
     /// Print the development identity provider's JWKS (what `ggzhub dev` publishes).
     Jwks {
         /// Directory holding dev-issuer-key.pem (created when missing).
@@ -692,7 +692,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { command: TokenCommand::Issue(args) } => {
-            let token = issue_token(args).await?;
+            let token = issue_token(*args).await?;
             println!("{token}");
             Ok(())
         }

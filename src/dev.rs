@@ -257,7 +257,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             // The dashboard signs in with the development identity provider.
             dashboard: ggzhub_gateway::dashboard::DashboardOptions {
                 enabled: true,
-                connect_origins: vec![format!("http://{issuer_addr}")],
+                connect_origins: vec![idp_issuer.clone()],
+                sign_in: Some(ggzhub_gateway::dashboard::SignIn {
+                    issuer: idp_issuer.clone(),
+                    client_id: ggzhub_dev_idp::DASHBOARD_CLIENT_ID.to_owned(),
+                }),
             },
             // The public view: anonymous callers may run the dashboard's own operations, with a
             // per-address limit that browser tests loading many views from one address never meet.

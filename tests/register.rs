@@ -36,8 +36,11 @@ const POLDER: &str = "982ac3d9-ff28-5ad1-ae5a-2eddea65a21f";
 const STEMKRACHT: &str = "41e5be88-509b-51de-90a5-2dfd2e806caf";
 const OPERATOR: &str = "1e122aa6-9e3f-587d-aa63-158d558482d7";
 
+/// An organisation's identifiers: (scheme, value).
+type Identifiers = &'static [(&'static str, &'static str)];
+
 /// The fixture's organisations: id, kind, and their demo identifiers (scheme → value).
-const ORGS: [(&str, &str, &[(&str, &str)]); 4] = [
+const ORGS: [(&str, &str, Identifiers); 4] = [
     (KROMME_RIJN, "PROVIDER", &[("URA", "15881399"), ("KVK", "73091141")]),
     (EEMLAND, "PROVIDER", &[("URA", "75364556"), ("KVK", "44729405")]),
     (POLDER, "INSURER", &[("UZOVI", "9001"), ("KVK", "28290920")]),

@@ -85,7 +85,7 @@ const VIEWS = [
   { name: 'publiek', path: '/publiek/utrecht', heading: /Utrecht/ },
   { name: 'toegankelijkheid', path: '/toegankelijkheid', heading: /Toegankelijkheid/ },
 ];
-const KINDS = ['ANON', 'PROVIDER', 'INSURER', 'PATIENT_ORGANISATION', 'NATIONAL_TABLE'];
+const KINDS = ['ANON', 'PROVIDER', 'INSURER', 'PATIENT_ORGANISATION', 'MUNICIPALITY', 'NATIONAL_TABLE', 'HUB_OPERATOR'];
 
 for (const kind of KINDS) {
   for (const view of VIEWS) {
@@ -114,6 +114,31 @@ for (const kind of KINDS) {
   }
 }
 
+test('GraphiQL at /graphql in a browser: served by the hub itself, no console error, nothing from another origin', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  const external = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (!['127.0.0.1', 'localhost'].includes(url.hostname) && !['data:', 'blob:'].includes(url.protocol)) external.push(r.url());
+  });
+  try {
+    const response = await page.goto(`${env.baseUrl}/graphql`, { waitUntil: 'networkidle' });
+    assert.equal(response.status(), 200);
+    await page.locator('.graphiql-container').first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'graphiql.png'), fullPage: true });
+    assert.deepEqual(external, [], 'requests leaving 127.0.0.1');
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await context.close();
+  }
+});
+
 test('Land: the data in at most 3 GraphQL requests, tiles and table agree, category switch', async () => {
   const { page, context, problems } = await open('ANON', '/');
   try {
@@ -122,7 +147,7 @@ test('Land: the data in at most 3 GraphQL requests, tiles and table agree, categ
     assert.equal(await tiles.count(), 31);
     const rows = page.locator('table').first().locator('tbody tr');
     assert.equal(await rows.count(), 31);
-    await page.getByLabel('Categorie').selectOption('SECURE');
+    await page.getByLabel('Categorie', { exact: true }).selectOption('SECURE');
     await page.getByRole('heading', { name: 'Kaart: Beveiligde zorg' }).waitFor();
     assert.match(await page.locator('table caption').first().innerText(), /Beveiligde zorg/);
   } finally {
@@ -154,7 +179,7 @@ test('access matrix: capacity for a participant, no access for a patient organis
     // The public view never sends a token, even when signed in.
     const { page, context, problems } = await open('NATIONAL_TABLE', '/publiek/utrecht');
     // The header's `me` goes with the token; every request of the view itself goes without.
-    const viewRequests = problems.graphql.filter((r) => /query (RegionPublic|RegionTrend|RegionList)\b/.test(r.postData() ?? ''));
+    const viewRequests = problems.graphql.filter((r) => /query (RegionPublic|RegionWaiting|RegionTrend|RegionList)\b/.test(r.postData() ?? ''));
     assert.ok(viewRequests.length >= 2, `${viewRequests.length} requests of the public view`);
     for (const r of viewRequests) assert.equal(r.headers().authorization, undefined, 'public view sent a token');
     assert.equal(await caption(page).count(), 0);

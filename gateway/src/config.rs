@@ -31,11 +31,16 @@ pub struct GatewayConfig {
 pub struct DashboardConfig {
     /// Serve the dashboard built into the binary at `/`.
     pub enabled: bool,
+    /// The OpenID Connect provider the dashboard signs in with; default the first
+    /// `[[auth.issuers]]`, none when there is none (then the dashboard shows public views only).
+    pub issuer: Option<String>,
+    /// The dashboard's public client id at that provider.
+    pub client_id: String,
 }
 
 impl Default for DashboardConfig {
     fn default() -> Self {
-        Self { enabled: true }
+        Self { enabled: true, issuer: None, client_id: crate::dashboard::DEFAULT_CLIENT_ID.to_owned() }
     }
 }
 
@@ -44,6 +49,8 @@ impl GatewayConfig {
     /// providers (issuer, discovery and JWKS URLs), so the dashboard can sign in with them.
     pub fn dashboard_options(&self) -> crate::dashboard::DashboardOptions {
         let mut origins: Vec<String> = Vec::new();
+        let sign_in_issuer =
+            self.dashboard.issuer.clone().or_else(|| self.auth.issuers.first().map(|i| i.issuer.clone()));
         for issuer in &self.auth.issuers {
             let urls = [Some(issuer.issuer.as_str()), issuer.jwks_url.as_deref()];
             for origin in urls.into_iter().flatten().filter_map(crate::dashboard::origin_of) {
@@ -52,7 +59,17 @@ impl GatewayConfig {
                 }
             }
         }
-        crate::dashboard::DashboardOptions { enabled: self.dashboard.enabled, connect_origins: origins }
+        if let Some(origin) = sign_in_issuer.as_deref().and_then(crate::dashboard::origin_of)
+            && !origins.contains(&origin)
+        {
+            origins.push(origin);
+        }
+        crate::dashboard::DashboardOptions {
+            enabled: self.dashboard.enabled,
+            connect_origins: origins,
+            sign_in: sign_in_issuer
+                .map(|issuer| crate::dashboard::SignIn { issuer, client_id: self.dashboard.client_id.clone() }),
+        }
     }
 }
 

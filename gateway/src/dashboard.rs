@@ -48,11 +48,27 @@ pub struct DashboardOptions {
     /// Origins the dashboard may connect to besides its own: the identity providers' (for
     /// OpenID Connect discovery, keys and the token endpoint), e.g. `http://127.0.0.1:4005`.
     pub connect_origins: Vec<String>,
+    /// The OpenID Connect provider the dashboard signs in with, and its public client id there
+    /// (`[dashboard] issuer`, `client_id`): served to the app as `/dashboard-config.json`.
+    /// `None`: the dashboard offers no sign-in (public views only).
+    pub sign_in: Option<SignIn>,
 }
+
+/// Where the dashboard signs in (Authorization Code with PKCE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// Issuer URL (its discovery document is `<issuer>/.well-known/openid-configuration`).
+    pub issuer: String,
+    /// The dashboard's public client id at that provider.
+    pub client_id: String,
+}
+
+/// The dashboard's client id when the configuration names none.
+pub const DEFAULT_CLIENT_ID: &str = "ggzhub-dashboard";
 
 impl Default for DashboardOptions {
     fn default() -> Self {
-        Self { enabled: true, connect_origins: Vec::new() }
+        Self { enabled: true, connect_origins: Vec::new(), sign_in: None }
     }
 }
 
@@ -101,6 +117,7 @@ pub const GRAPHIQL_HTML: &str = r#"<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>ggzhub GraphiQL</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/graphiql/graphiql.min.css">
   <style>body { margin: 0; } #graphiql { height: 100vh; }</style>
 </head>
@@ -141,12 +158,41 @@ pub fn routes<S: Clone + Send + Sync + 'static>(options: &DashboardOptions, grap
     }
     if options.enabled {
         let csp = options.content_security_policy();
+        let config = runtime_config(options.sign_in.as_ref());
+        let config_csp = csp.clone();
+        router = router.route(
+            "/dashboard-config.json",
+            get(move || {
+                let (config, csp) = (config.clone(), config_csp.clone());
+                async move { config_response(&config, &csp) }
+            }),
+        );
         router = router.fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
             let csp = csp.clone();
             async move { dashboard(&method, &uri, &headers, &csp) }
         });
     }
     router.layer(CompressionLayer::new().gzip(true).no_br().no_deflate().no_zstd())
+}
+
+/// `/dashboard-config.json`: what the app reads at start (see dashboard/src/config.ts), from the
+/// gateway's configuration rather than the build, so one build serves every deployment.
+fn runtime_config(sign_in: Option<&SignIn>) -> String {
+    let mut config = serde_json::json!({ "graphqlPath": "/graphql" });
+    if let Some(s) = sign_in {
+        config["issuer"] = serde_json::Value::String(s.issuer.clone());
+        config["clientId"] = serde_json::Value::String(s.client_id.clone());
+    }
+    config.to_string()
+}
+
+fn config_response(config: &str, csp: &str) -> Response {
+    let mut response = Response::new(Body::from(config.to_owned()));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    security_headers(headers, csp);
+    response
 }
 
 async fn graphiql_file(Path(file): Path<String>, headers: HeaderMap) -> Response {
@@ -254,7 +300,7 @@ mod tests {
 
     #[test]
     fn the_policy_names_the_providers_in_connect_src_only() {
-        let options = DashboardOptions { enabled: true, connect_origins: vec!["http://127.0.0.1:4005".into()] };
+        let options = DashboardOptions { connect_origins: vec!["http://127.0.0.1:4005".into()], ..Default::default() };
         let csp = options.content_security_policy();
         assert!(csp.contains("connect-src 'self' http://127.0.0.1:4005;"), "{csp}");
         assert!(csp.contains("script-src 'self';"), "{csp}");

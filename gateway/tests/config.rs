@@ -63,6 +63,12 @@ fn the_documented_issuer_example_parses() {
     let dashboard = config.dashboard_options();
     assert!(dashboard.enabled);
     assert_eq!(dashboard.connect_origins, vec!["https://sso.example.nl".to_owned()]);
+    // With no [dashboard] issuer, the dashboard signs in with the first provider.
+    let sign_in = dashboard.sign_in.expect("sign-in offered");
+    assert_eq!(
+        (sign_in.issuer.as_str(), sign_in.client_id.as_str()),
+        ("https://sso.example.nl/realms/ggz", "ggzhub-dashboard")
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -85,6 +91,7 @@ fn dashboard_and_public_access_options() {
     .expect("write");
     let config = GatewayConfig::load(Some(&file)).expect("loads");
     assert!(!config.dashboard_options().enabled);
+    assert_eq!(config.dashboard_options().sign_in, None, "no provider, no sign-in");
     assert!(config.auth.public_anonymous);
     assert_eq!(config.public.burst, 5);
     assert_eq!(config.public.per_address_per_second, 10, "unset options keep their default");

@@ -8,7 +8,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggzhub_gateway::dashboard::DashboardOptions;
+use ggzhub_gateway::dashboard::{DashboardOptions, SignIn};
 use ggzhub_gateway::gateway::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
 use ggzhub_gateway::identity::Identity;
@@ -47,7 +47,11 @@ async fn serve(options: HttpOptions) -> String {
 fn options() -> HttpOptions {
     HttpOptions {
         graphiql: true,
-        dashboard: DashboardOptions { enabled: true, connect_origins: vec![IDP.into()] },
+        dashboard: DashboardOptions {
+            enabled: true,
+            connect_origins: vec![IDP.into()],
+            sign_in: Some(SignIn { issuer: IDP.into(), client_id: "ggzhub-dashboard".into() }),
+        },
         ..Default::default()
     }
 }
@@ -230,4 +234,24 @@ async fn graphiql_loads_only_the_hubs_own_files() {
     assert_eq!(response.status(), 404);
     let page = http.get(format!("{base}/graphql")).header("accept", "text/html").send().await.expect("send");
     assert_ne!(page.status(), 200);
+}
+
+#[tokio::test]
+async fn the_sign_in_settings_come_from_the_configuration_not_the_build() {
+    let http = reqwest::Client::new();
+    let base = serve(options()).await;
+    let response = http.get(format!("{base}/dashboard-config.json")).send().await.expect("send");
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), "application/json");
+    assert_eq!(header(&response, "cache-control"), "no-cache");
+    assert_security_headers(&response);
+    let config: Value = response.json().await.expect("json");
+    assert_eq!(config, json!({ "issuer": IDP, "clientId": "ggzhub-dashboard", "graphqlPath": "/graphql" }));
+
+    // No identity provider configured: no sign-in offered.
+    let options = HttpOptions { dashboard: DashboardOptions { sign_in: None, ..options().dashboard }, ..options() };
+    let base = serve(options).await;
+    let config: Value =
+        http.get(format!("{base}/dashboard-config.json")).send().await.expect("send").json().await.expect("json");
+    assert_eq!(config, json!({ "graphqlPath": "/graphql" }));
 }

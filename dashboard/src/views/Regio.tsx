@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
-import { RegionListQuery, RegionNationalQuery, RegionPublicQuery, RegionTrendQuery } from '../ops/public/region';
+import { RegionListQuery, RegionNationalQuery, RegionPublicQuery, RegionTrendQuery, RegionWaitingQuery } from '../ops/public/region';
 import { RegionCapacityQuery } from '../ops/signed-in/region';
 import { partState, signedInPartState } from '../errors';
 import {
@@ -87,6 +87,7 @@ export function RegionPage({ code, base, publicOnly = false }: { code: string; b
   const [fetchedAt] = useState(() => new Date().toISOString());
   const [result] = useQuery({ query: RegionPublicQuery, variables: { code, year } });
   const [national] = useQuery({ query: RegionNationalQuery, variables: { code } });
+  const [waiting] = useQuery({ query: RegionWaitingQuery, variables: { code } });
   const [capacity] = useQuery({ query: RegionCapacityQuery, variables: { code }, pause: publicOnly || !signedIn });
   const trendRange = useMemo(() => ({ from: monthsBack(24), to: monthsBack(0) }), []);
   const [trend] = useQuery({ query: RegionTrendQuery, variables: { code, ...trendRange } });
@@ -161,10 +162,10 @@ export function RegionPage({ code, base, publicOnly = false }: { code: string; b
   ];
 
   // Waiting times: the latest month reported.
-  const reports = result.data?.waitingTimes.nodes ?? [];
+  const reports = waiting.data?.waitingTimes.nodes ?? [];
   const latestMonth = reports.reduce((m, r) => (r.month > m ? r.month : m), '');
   const latest = reports.filter((r) => r.month === latestMonth);
-  const groupName = new Map((result.data?.diagnosisGroups ?? []).map((g) => [g.code, g.name]));
+  const groupName = new Map((waiting.data?.diagnosisGroups ?? []).map((g) => [g.code, g.name]));
   const byGroup = [...new Set(latest.map((r) => r.diagnosisGroup))].sort().map((g) => {
     const rs = latest.filter((r) => r.diagnosisGroup === g);
     const avg = (f: (r: (typeof rs)[number]) => number) => rs.reduce((s, r) => s + f(r), 0) / rs.length;
@@ -251,7 +252,7 @@ export function RegionPage({ code, base, publicOnly = false }: { code: string; b
           De Treeknorm: binnen 4 weken een intake, binnen 14 weken behandeling. Cijfers van {latestMonth ? formatMonth(latestMonth) : '—'},
           gemiddeld over de locaties in de regio.
         </p>
-        <PartNotice state={partState(result.error, ['waitingTimes'])} what="Wachttijden" />
+        {waiting.fetching && !waiting.data ? <Loading what="De wachttijden" /> : <PartNotice state={partState(waiting.error, ['waitingTimes'])} what="Wachttijden" />}
         {byGroup.length > 0 && <Chart option={waitOption} label={`Wachttijden in ${region.name} per hoofddiagnosegroep, tegen de Treeknorm. De cijfers staan ook in de tabel.`} height={Math.max(240, byGroup.length * 48 + 60)} />}
         <DataTable caption={`Wachttijden in ${region.name}, ${latestMonth ? formatMonth(latestMonth) : ''}`} columns={waitColumns} rows={byGroup} filename={`${code}-wachttijden.csv`} />
       </section>

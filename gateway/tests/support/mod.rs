@@ -160,12 +160,12 @@ pub fn representations(body: &Value) -> Vec<Value> {
     body["variables"]["representations"].as_array().cloned().unwrap_or_default()
 }
 
+/// One organisation of a test register: URA, hub id, kind, regions, roles.
+pub type TestOrg<'a> = (&'a str, uuid::Uuid, ggzhub_kit::OrgKind, &'a [&'a str], &'a [&'a str]);
+
 /// A register given as data: each organisation `(URA identifier, id, kind, regions, roles)`,
 /// bound to `issuer` for URA.
-pub fn register_of(
-    issuer: &str,
-    orgs: &[(&str, uuid::Uuid, ggzhub_kit::OrgKind, &[&str], &[&str])],
-) -> std::sync::Arc<ggzhub_gateway::register::Register> {
+pub fn register_of(issuer: &str, orgs: &[TestOrg<'_>]) -> std::sync::Arc<ggzhub_gateway::register::Register> {
     let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let entries = orgs
         .iter()

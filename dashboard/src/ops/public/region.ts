@@ -14,7 +14,7 @@ export const RegionListQuery = graphql(`
  * whole region).
  */
 export const RegionPublicQuery = graphql(`
-  query RegionPublic($code: String!, $year: Int!, $month: String) {
+  query RegionPublic($code: String!, $year: Int!) {
     region(code: $code) {
       code
       name
@@ -40,6 +40,15 @@ export const RegionPublicQuery = graphql(`
       }
       overview(year: $year) { year status publishedAt publicSummary assessments { category whatWeHave problems missing coveredByNeighbour supraRegionalRole } }
     }
+  }
+`);
+
+/**
+ * A region's waiting times, a request of its own: a caller who may not read them (the hub operator)
+ * still gets the rest of the region (a refused root list would blank the whole answer).
+ */
+export const RegionWaitingQuery = graphql(`
+  query RegionWaiting($code: String!, $month: String) {
     waitingTimes(region: $code, first: 100, month: $month) {
       nodes { diagnosisGroup month location registrationToIntakeWeeks intakeToTreatmentWeeks totalWeeks exceedsTreeknorm waitingCount { label } provider { name } }
     }
