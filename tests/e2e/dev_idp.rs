@@ -68,6 +68,32 @@ async fn dev_hub_serves_an_openid_provider_with_the_demo_clients() {
     assert_eq!(claims["aud"], "gateway");
     assert_eq!(claims["sub"], id);
     assert_eq!(claims["org_identifier"], machine["org_identifier"]);
+
+    // The partner system calls the hub with it: the gateway resolves the identifier through the
+    // register and answers `me` with the register's organisation and the client as the person.
+    let me: Value = http
+        .post(&hub.gateway_url)
+        .bearer_auth(access)
+        .json(&serde_json::json!({ "query": "{ me { organisation { name } person kind regions } }" }))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me.get("errors"), None, "{me:#}");
+    assert_eq!(me["data"]["me"]["person"], id, "{me:#}");
+    assert_eq!(me["data"]["me"]["organisation"]["name"], machine["organisation"], "{me:#}");
+    // A token the provider did not sign is refused.
+    let forged = format!("{}.{}.{}", access.split('.').next().unwrap_or(""), payload, "AAAA");
+    let refused = http
+        .post(&hub.gateway_url)
+        .bearer_auth(forged)
+        .json(&serde_json::json!({ "query": "{ me { person } }" }))
+        .send()
+        .await
+        .expect("graphql");
+    assert_eq!(refused.status(), 401);
     let status = hub.stop();
     assert!(status.success(), "ggzhub dev exits cleanly on SIGTERM: {status}");
 }
