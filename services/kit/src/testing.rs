@@ -291,3 +291,31 @@ impl GraphqlResponse {
             .to_owned()
     }
 }
+
+/// Pages through `field` (a root connection taking `first`/`after` plus `args`) two items at a
+/// time as `caller`: the `totalCount` of every page and the number of nodes over all pages.
+pub async fn walk_connection(server: &TestServer, caller: &TestCaller, field: &str, args: &str) -> (Vec<i64>, usize) {
+    let query = format!(
+        "query($after: String) {{ {field}({args} first: 2, after: $after) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ __typename }} }} }}"
+    );
+    let (mut totals, mut nodes, mut after) = (Vec::new(), 0, Value::Null);
+    loop {
+        let resp = server.graphql(&query).var("after", after.clone()).as_caller(caller).send().await;
+        let page = &resp.data()[field];
+        totals.push(page["totalCount"].as_i64().unwrap_or_else(|| panic!("totalCount of {field}: {:#}", resp.body)));
+        nodes += page["nodes"].as_array().map_or(0, Vec::len);
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            return (totals, nodes);
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// Checks a [`walk_connection`]: every page says the same `totalCount`, and it equals the nodes
+/// over all pages. Returns the count.
+#[track_caller]
+pub fn consistent_total(what: &str, (totals, nodes): (Vec<i64>, usize)) -> i64 {
+    assert!(totals.windows(2).all(|w| w[0] == w[1]), "{what}: totalCount differs between pages: {totals:?}");
+    assert_eq!(totals[0], nodes as i64, "{what}: totalCount {} but {nodes} nodes over all pages", totals[0]);
+    totals[0]
+}

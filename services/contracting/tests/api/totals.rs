@@ -2,34 +2,12 @@
 //! condition applies to the count as to the rows: another insurer's contracts are never
 //! counted) and of the audit entries it may read.
 
-use ggzhub_kit::testing::TestCaller;
-use serde_json::{Value, json};
+use ggzhub_kit::testing::{TestCaller, consistent_total as consistent};
 
 use crate::helpers::*;
 
-/// Pages through `field` two items at a time: (totalCount of every page, nodes over all pages).
 async fn walk(app: &TestApp, caller: &TestCaller, field: &str, args: &str) -> (Vec<i64>, usize) {
-    let query = format!(
-        "query($after: String) {{ {field}({args} first: 2, after: $after) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ __typename }} }} }}"
-    );
-    let (mut totals, mut nodes, mut after) = (Vec::new(), 0, Value::Null);
-    loop {
-        let resp = app.graphql(&query).var("after", after.clone()).as_caller(caller).send().await;
-        let page = &resp.data()[field];
-        totals.push(page["totalCount"].as_i64().unwrap_or_else(|| panic!("totalCount of {field}: {:#}", resp.body)));
-        nodes += page["nodes"].as_array().map_or(0, Vec::len);
-        if page["pageInfo"]["hasNextPage"] != json!(true) {
-            return (totals, nodes);
-        }
-        after = page["pageInfo"]["endCursor"].clone();
-    }
-}
-
-#[track_caller]
-fn consistent(what: &str, (totals, nodes): (Vec<i64>, usize)) -> i64 {
-    assert!(totals.windows(2).all(|w| w[0] == w[1]), "{what}: totalCount differs between pages: {totals:?}");
-    assert_eq!(totals[0], nodes as i64, "{what}: totalCount {} but {nodes} nodes over all pages", totals[0]);
-    totals[0]
+    ggzhub_kit::testing::walk_connection(&app.server, caller, field, args).await
 }
 
 #[tokio::test]
