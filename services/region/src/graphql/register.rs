@@ -180,6 +180,22 @@ fn seat(m: membership::Model) -> Option<TableMembership> {
     })
 }
 
+/// Records a register change in the audit log, reads the organisation's entry as it now stands
+/// and commits: the end of every register mutation.
+async fn audited_entry(
+    txn: sea_orm::DatabaseTransaction,
+    c: &Caller,
+    entity: &str,
+    org: &str,
+    action: &str,
+    change: serde_json::Value,
+) -> ApiResult<RegisterEntry> {
+    audit::record(&txn, c, entity, org, action, change).await?;
+    let out = entry(&txn, org).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
 async fn existing_org<C: ConnectionTrait>(conn: &C, id: &ID) -> ApiResult<organisation::Model> {
     let id = ggzhub_kit::validate::id("organisationId", id)?;
     organisation::Entity::find_by_id(id.clone())
@@ -334,18 +350,15 @@ impl RegisterMutation {
                 return Err(ApiError::conflict(format!("{} {value} is already registered", scheme.as_str())));
             }
             insert_identifier(&txn, &org.id, scheme, &value, &c.org.to_string()).await?;
-            audit::record(
-                &txn,
+            audited_entry(
+                txn,
                 c,
                 "OrganisationIdentifier",
                 &org.id,
                 "add",
                 json!({"scheme": scheme.as_str(), "value": value}),
             )
-            .await?;
-            let out = entry(&txn, &org.id).await?;
-            txn.commit().await?;
-            Ok(out)
+            .await
         }
         .await
         .gql()
@@ -374,18 +387,15 @@ impl RegisterMutation {
             if removed.rows_affected == 0 {
                 return Err(ApiError::not_found(format!("the organisation has no {} {value}", scheme.as_str())));
             }
-            audit::record(
-                &txn,
+            audited_entry(
+                txn,
                 c,
                 "OrganisationIdentifier",
                 &org.id,
                 "remove",
                 json!({"scheme": scheme.as_str(), "value": value}),
             )
-            .await?;
-            let out = entry(&txn, &org.id).await?;
-            txn.commit().await?;
-            Ok(out)
+            .await
         }
         .await
         .gql()
@@ -427,18 +437,15 @@ impl RegisterMutation {
                 return Err(ApiError::conflict("this identity provider is already bound for this scheme"));
             }
             insert_binding(&txn, &org.id, &issuer, scheme, &c.org.to_string()).await?;
-            audit::record(
-                &txn,
+            audited_entry(
+                txn,
                 c,
                 "IdentityProviderBinding",
                 &org.id,
                 "bind",
                 json!({"issuer": issuer, "scheme": scheme.as_str()}),
             )
-            .await?;
-            let out = entry(&txn, &org.id).await?;
-            txn.commit().await?;
-            Ok(out)
+            .await
         }
         .await
         .gql()
@@ -467,18 +474,15 @@ impl RegisterMutation {
             if removed.rows_affected == 0 {
                 return Err(ApiError::not_found("no such binding"));
             }
-            audit::record(
-                &txn,
+            audited_entry(
+                txn,
                 c,
                 "IdentityProviderBinding",
                 &org.id,
                 "unbind",
                 json!({"issuer": issuer.trim(), "scheme": scheme.as_str()}),
             )
-            .await?;
-            let out = entry(&txn, &org.id).await?;
-            txn.commit().await?;
-            Ok(out)
+            .await
         }
         .await
         .gql()
