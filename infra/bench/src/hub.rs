@@ -544,7 +544,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
 }
 
 /// CPU seconds used so far by this process and by all `postgres` processes on the machine.
-fn cpu_seconds() -> [f64; 2] {
+pub fn cpu_seconds() -> [f64; 2] {
     // utime, stime and the same of reaped children (the postmaster's count those of backends
     // that have exited), in clock ticks (100 per second on Linux), after the parenthesised name.
     fn ticks(stat: &str) -> Option<(String, u64)> {
@@ -570,7 +570,7 @@ fn cpu_seconds() -> [f64; 2] {
     [own as f64 / 100.0, postgres as f64 / 100.0]
 }
 
-fn cores() -> usize {
+pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 

@@ -92,6 +92,9 @@ struct Measured {
     latencies_ms: Vec<f64>,
     per_request: Vec<Snapshot>,
     bytes: u64,
+    /// CPU seconds of this process and of the machine's `postgres` processes over the measured
+    /// requests.
+    cpu: [f64; 2],
 }
 
 /// Runs the scenario and prints its figures.
@@ -203,7 +206,9 @@ async fn measure(setup: &Setup, body: &Value, warmup: usize, n: usize, check: Ch
         let answer = setup.client.graphql(body).await.with_context(|| format!("warm-up request {i}"))?;
         verify(&answer).with_context(|| format!("warm-up answer {i}"))?;
     }
-    let mut m = Measured { latencies_ms: Vec::with_capacity(n), per_request: Vec::with_capacity(n), bytes: 0 };
+    let mut m =
+        Measured { latencies_ms: Vec::with_capacity(n), per_request: Vec::with_capacity(n), bytes: 0, cpu: [0.0; 2] };
+    let cpu_before = hub::cpu_seconds();
     for i in 0..n {
         let before = setup.counters.snapshot();
         let started = Instant::now();
@@ -213,6 +218,8 @@ async fn measure(setup: &Setup, body: &Value, warmup: usize, n: usize, check: Ch
         verify(&answer).with_context(|| format!("answer {i}"))?;
         m.bytes = answer["_bytes"].as_u64().unwrap_or(0);
     }
+    let cpu_after = hub::cpu_seconds();
+    m.cpu = [cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]];
     Ok(m)
 }
 
@@ -243,6 +250,12 @@ fn print_latency(name: &str, m: &Measured, target_ms: f64) {
         cell(&m.per_request, |s| s.requests[0]),
         cell(&m.per_request, |s| s.requests[1]),
         cell(&m.per_request, |s| s.requests[2]),
+    );
+    println!(
+        "  CPU per request: this process (gateway, subgraphs, client) {:.1} ms, PostgreSQL {:.1} ms (machine: {} cores, shared)",
+        m.cpu[0] * 1000.0 / n,
+        m.cpu[1] * 1000.0 / n,
+        hub::cores()
     );
 }
 
