@@ -566,8 +566,7 @@ pub async fn waiting_trend<C: ConnectionTrait>(
         p90_weeks: f64,
     }
     let (first, step) = (periods.first, periods.step);
-    let mut values =
-        vec![Value::from(month_label(first)), Value::from(month_label(periods.last + step))];
+    let mut values = vec![Value::from(month_label(first)), Value::from(month_label(periods.last + step))];
     let mut filter = String::new();
     if let Some(r) = region {
         filter.push_str(" AND r.region_code = ?");

@@ -484,5 +484,7 @@ async fn the_whole_picture_takes_the_same_statements_however_much_data() {
     assert_eq!(reading(&small), reading(&large), "{large:#?}");
     // Escalation counts, overdue count, overdue list, KPIs, measurements grouped.
     assert_eq!(reading(&large), 5, "{large:#?}");
-    assert!(large.iter().filter(|s| s.contains("escalations")).all(|s| s.contains("GROUP BY") || s.contains("measures")));
+    assert!(
+        large.iter().filter(|s| s.contains("escalations")).all(|s| s.contains("GROUP BY") || s.contains("measures"))
+    );
 }
