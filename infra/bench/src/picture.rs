@@ -274,7 +274,7 @@ async fn show_sql(setup: &Setup, body: &Value, name: &str) -> anyhow::Result<()>
     }
     setup.client.graphql(body).await?;
     let mut captured = setup.counters.captured.lock().ok().and_then(|mut g| g.take()).unwrap_or_default();
-    captured.sort_by(|a, b| b.1.cmp(&a.1));
+    captured.sort_by_key(|c| std::cmp::Reverse(c.1));
     println!("\nSQL of one {name} request, slowest first:");
     for (i, took, sql) in captured {
         let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
