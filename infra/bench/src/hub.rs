@@ -76,6 +76,17 @@ pub struct HubArgs {
     /// Page sizes whose SQL statements per request are compared (one request at a time).
     #[arg(long, value_delimiter = ',', default_value = "10,30")]
     compare: Vec<i32>,
+    /// Print the SQL statements (and their time) that one request runs in each subgraph.
+    #[arg(long)]
+    show_sql: bool,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// Where the benchmark's data lives and how much of it there is, and how the hub is served
+/// (shared by `ggzhub-bench hub` and `ggzhub-bench picture`, which load the same data).
+#[derive(clap::Args, Clone)]
+pub struct DataArgs {
     /// A PostgreSQL URL whose user may create databases; the benchmark's databases are made on
     /// the same server. Without TLS by default: the server is on loopback, and with sqlx's
     /// default `sslmode=prefer` every statement and row was encrypted and decrypted both ways.
@@ -84,64 +95,68 @@ pub struct HubArgs {
         env = "GGZHUB_BENCH_PG_URL",
         default_value = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
     )]
-    pg_url: String,
+    pub pg_url: String,
     /// Prefix of the three databases (`<prefix>_region`, `_national_table`, `_contracting`).
     #[arg(long, default_value = "ggzhub_bench")]
-    db_prefix: String,
+    pub db_prefix: String,
     /// Keep the databases of an earlier run (same volume) instead of dropping and reloading them.
     #[arg(long)]
-    reuse: bool,
+    pub reuse: bool,
     /// Pooled connections per subgraph.
     #[arg(long, default_value_t = ggzhub_kit::db::DEFAULT_MAX_CONNECTIONS)]
-    pool: u32,
+    pub pool: u32,
     /// Providers per region.
     #[arg(long, default_value_t = 40)]
-    providers: usize,
+    pub providers: usize,
     /// Care offers per provider.
     #[arg(long, default_value_t = 30)]
-    offers: usize,
+    pub offers: usize,
     /// Escalations per region.
     #[arg(long, default_value_t = 3)]
-    escalations: usize,
+    pub escalations: usize,
     /// Insurers contracting each provider.
     #[arg(long, default_value_t = 3)]
-    contracts: usize,
+    pub contracts: usize,
+    /// Diagnosis groups each provider reports waiting times for (24 months of reports each).
+    #[arg(long, default_value_t = 3)]
+    pub waiting_groups: usize,
+    /// Continuity signals raised by each provider.
+    #[arg(long, default_value_t = 2)]
+    pub signals: usize,
     /// Let identical requests in flight together share one execution (the gateway's default; off
     /// here so that every request does the whole work).
     #[arg(long)]
-    dedupe: bool,
-    /// Print the SQL statements (and their time) that one request runs in each subgraph.
-    #[arg(long)]
-    show_sql: bool,
+    pub dedupe: bool,
     /// Where the generated seed files go.
     #[arg(long, default_value = "target/bench/hub")]
-    work_dir: PathBuf,
+    pub work_dir: PathBuf,
 }
 
-const SERVICES: [&str; 3] = [ggzhub_region::AUDIENCE, ggzhub_national_table::AUDIENCE, ggzhub_contracting::AUDIENCE];
+pub const SERVICES: [&str; 3] =
+    [ggzhub_region::AUDIENCE, ggzhub_national_table::AUDIENCE, ggzhub_contracting::AUDIENCE];
 
 /// Statements executed (and their time) and HTTP requests served, per subgraph (indexed like
 /// [`SERVICES`]); `captured` collects the statements themselves while it is `Some`.
 #[derive(Default)]
-struct Counters {
-    statements: [Arc<AtomicU64>; 3],
-    sql_micros: [Arc<AtomicU64>; 3],
-    requests: [Arc<AtomicU64>; 3],
-    captured: Arc<std::sync::Mutex<Option<Vec<Captured>>>>,
+pub struct Counters {
+    pub statements: [Arc<AtomicU64>; 3],
+    pub sql_micros: [Arc<AtomicU64>; 3],
+    pub requests: [Arc<AtomicU64>; 3],
+    pub captured: Arc<std::sync::Mutex<Option<Vec<Captured>>>>,
 }
 
 /// One statement seen while capturing: subgraph index, time, SQL.
-type Captured = (usize, Duration, String);
+pub type Captured = (usize, Duration, String);
 
 #[derive(Debug, Clone, Copy, Default)]
-struct Snapshot {
-    statements: [u64; 3],
-    sql_micros: [u64; 3],
-    requests: [u64; 3],
+pub struct Snapshot {
+    pub statements: [u64; 3],
+    pub sql_micros: [u64; 3],
+    pub requests: [u64; 3],
 }
 
 impl Counters {
-    fn snapshot(&self) -> Snapshot {
+    pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             statements: self.statements.each_ref().map(|c| c.load(Ordering::Relaxed)),
             sql_micros: self.sql_micros.each_ref().map(|c| c.load(Ordering::Relaxed)),
@@ -176,26 +191,46 @@ impl std::ops::Sub for Snapshot {
     }
 }
 
-/// Runs the scenario and prints its figures.
-pub async fn run(args: HubArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.rps.iter().all(|r| *r > 0) && args.first > 0, "--rps and --first must be positive");
-    let volume = Volume {
-        providers_per_region: args.providers,
-        offers_per_provider: args.offers,
-        escalations_per_region: args.escalations,
-        contracts_per_provider: args.contracts,
-    };
-    let year = {
-        use chrono::Datelike as _;
-        chrono::Utc::now().year()
-    };
+/// The data loaded and the hub serving it.
+pub struct Setup {
+    pub generated: Generated,
+    pub counters: Counters,
+    pub client: Client,
+    /// The day the data (and its 24 months of history) ends.
+    pub today: chrono::NaiveDate,
+}
 
-    // 1. Seed files, databases, migrations, data through the services' seed functions.
-    let data_dir = args.work_dir.join("data");
+impl DataArgs {
+    pub fn volume(&self) -> Volume {
+        Volume {
+            providers_per_region: self.providers,
+            offers_per_provider: self.offers,
+            escalations_per_region: self.escalations,
+            contracts_per_provider: self.contracts,
+            waiting_groups_per_provider: self.waiting_groups,
+            signals_per_provider: self.signals,
+        }
+    }
+}
+
+/// Writes the seed files for `volume` under `data_dir`, (re)creates and loads the databases
+/// `<prefix>_*` through the services' seed functions (the region seed adds 24 months of history),
+/// starts the three subgraphs and the gateway in this process and signs a national-table token
+/// valid for `token_ttl`. Prints what it loaded.
+pub async fn setup(
+    args: &DataArgs,
+    prefix: &str,
+    data_dir: &std::path::Path,
+    volume: Volume,
+    token_ttl: Duration,
+) -> anyhow::Result<Setup> {
+    let today = chrono::Utc::now().date_naive();
+
+    // Seed files, databases, migrations, data through the services' seed functions.
     let started = Instant::now();
-    let generated = hub_data::write(&data_dir, volume, year)?;
+    let generated = hub_data::write(data_dir, volume, today)?;
     let generate_time = started.elapsed();
-    let urls = prepare_databases(&args.pg_url, &args.db_prefix, !args.reuse).await?;
+    let urls = prepare_databases(&args.pg_url, prefix, !args.reuse).await?;
     let counters = Counters::default();
     let mut dbs = Vec::new();
     for (i, url) in urls.iter().enumerate() {
@@ -227,24 +262,26 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         .await
         .context("contracting seed")?;
     let contracting_time = started.elapsed();
-    print_data(&generated, generate_time, &data_dir);
+    print_data(&generated, generate_time, data_dir);
     if report.loaded && national.is_some() && contracting.is_some() {
         println!(
-            "  loaded through the services' seed functions (Source::Dir), one transaction each: region {:.1} s, national-table {:.1} s, contracting {:.1} s (total {:.1} s)",
+            "  loaded through the services' seed functions (Source::Dir, the region seed generating 24 months of history), one transaction each: region {:.1} s, national-table {:.1} s, contracting {:.1} s (total {:.1} s)",
             region_time.as_secs_f64(),
             national_time.as_secs_f64(),
             contracting_time.as_secs_f64(),
             (region_time + national_time + contracting_time).as_secs_f64()
         );
     } else {
-        println!("  the databases already held data (--reuse): nothing loaded");
+        println!("  the databases {prefix}_* already held data (--reuse): nothing loaded");
     }
     for db in [&region_db, &national_db, &contracting_db] {
         // Fresh statistics for the planner after the bulk load.
         db.execute_unprepared("ANALYZE").await?;
     }
+    let history = history_rows(&region_db).await?;
+    println!("  region history: {history}");
 
-    // 2. The three subgraphs and the gateway, in this process, with real tokens.
+    // The three subgraphs and the gateway, in this process, with real tokens.
     let national_table_org = generated.national_table_org.parse().context("national-table organisation id")?;
     let hub = start_hub(region_db, national_db, contracting_db, &counters, args.dedupe, national_table_org).await?;
     let caller_token = hub.issuer_key.signer_as(ISSUER).sign_org(&OrgTokenRequest {
@@ -254,7 +291,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         identifier: BENCH_OIN.into(),
         scopes: default_scopes(OrgKind::NationalTable).iter().map(|s| (*s).to_owned()).collect(),
         name: None,
-        ttl: Duration::from_secs(args.warmup + args.duration + 3600),
+        ttl: token_ttl,
     });
     let client = Client {
         http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
@@ -262,10 +299,52 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         authorization: format!("Bearer {caller_token}"),
     };
     println!(
-        "hub: region, national-table and contracting subgraphs and the gateway in this process (PostgreSQL, {} pooled connections each); caller: the national table (reads every part of the query); gateway request dedupe {}",
+        "hub: region, national-table and contracting subgraphs and the gateway in this process (PostgreSQL {prefix}_*, {} pooled connections each); caller: the national table (reads every part of the query); gateway request dedupe {}",
         args.pool,
         if args.dedupe { "on" } else { "off" }
     );
+    Ok(Setup { generated, counters, client, today })
+}
+
+/// Rows of the region database's history tables and the months they span, for the data line.
+async fn history_rows(db: &DatabaseConnection) -> anyhow::Result<String> {
+    let mut parts = Vec::new();
+    for (table, what) in [
+        ("care_offer_history", "offer states"),
+        ("waiting_time_reports", "waiting-time reports"),
+        ("continuity_signal_history", "signal events"),
+    ] {
+        let row = db
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT COUNT(*) AS n FROM {table}")))
+            .await
+            .with_context(|| format!("counting {table}"))?;
+        let n: i64 = row.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
+        parts.push(format!("{n} {what}"));
+    }
+    let months = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT COUNT(DISTINCT month) AS n FROM waiting_time_reports".to_owned(),
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(format!("{} ({months} months of waiting-time reports)", parts.join(", ")))
+}
+
+/// Runs the scenario and prints its figures.
+pub async fn run(args: HubArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.rps.iter().all(|r| *r > 0) && args.first > 0, "--rps and --first must be positive");
+    let data_dir = args.data.work_dir.join("data");
+    let Setup { generated, counters, client, .. } = setup(
+        &args.data,
+        &args.data.db_prefix,
+        &data_dir,
+        args.data.volume(),
+        Duration::from_secs(args.warmup + args.duration + 3600),
+    )
+    .await?;
 
     // 3. One answer checked in detail.
     let sample = client.query(&generated.region_codes[0], args.first).await?;
@@ -465,7 +544,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
 }
 
 /// CPU seconds used so far by this process and by all `postgres` processes on the machine.
-fn cpu_seconds() -> [f64; 2] {
+pub fn cpu_seconds() -> [f64; 2] {
     // utime, stime and the same of reaped children (the postmaster's count those of backends
     // that have exited), in clock ticks (100 per second on Linux), after the parenthesised name.
     fn ticks(stat: &str) -> Option<(String, u64)> {
@@ -491,11 +570,11 @@ fn cpu_seconds() -> [f64; 2] {
     [own as f64 / 100.0, postgres as f64 / 100.0]
 }
 
-fn cores() -> usize {
+pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-fn load_average() -> String {
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
@@ -503,7 +582,7 @@ fn load_average() -> String {
 
 fn print_data(g: &Generated, took: Duration, dir: &std::path::Path) {
     println!(
-        "data: {} regions, {} organisations ({} providers), {} care offers, {} contracts covering {} offer links, {} escalations with {} measures",
+        "data: {} regions, {} organisations ({} providers), {} care offers, {} contracts covering {} offer links, {} escalations with {} measures, {} waiting-time reports this month, {} continuity signals",
         g.region_codes.len(),
         g.organisations,
         g.providers,
@@ -511,7 +590,9 @@ fn print_data(g: &Generated, took: Duration, dir: &std::path::Path) {
         g.contracts,
         g.covered_offers,
         g.escalations,
-        g.measures
+        g.measures,
+        g.waiting_reports,
+        g.signals
     );
     println!("  seed files generated in {:.1} s ({})", took.as_secs_f64(), dir.display());
 }
@@ -714,7 +795,7 @@ async fn start_hub(
 }
 
 #[derive(Clone)]
-struct Client {
+pub struct Client {
     http: reqwest::Client,
     url: String,
     authorization: String,
@@ -738,6 +819,12 @@ impl Client {
 
     async fn query(&self, code: &str, first: i32) -> anyhow::Result<Value> {
         let body = json!({ "query": QUERY, "operationName": "RegionalOverview", "variables": { "code": code, "first": first } });
+        self.graphql(&body).await
+    }
+
+    /// Sends one GraphQL request; fails unless the answer is HTTP 200 without `errors`. The
+    /// answer gets its size in bytes as `_bytes`.
+    pub async fn graphql(&self, body: &Value) -> anyhow::Result<Value> {
         let response = self.post(body.to_string()).send().await?;
         let status = response.status();
         let bytes = response.bytes().await?;
@@ -926,7 +1013,7 @@ fn print_error_kinds(figures: &LoadFigures) {
 }
 
 /// Nearest-rank percentile of unsorted values (0 for none).
-fn percentile(values: &[f64], p: f64) -> f64 {
+pub fn percentile(values: &[f64], p: f64) -> f64 {
     if values.is_empty() {
         return 0.0;
     }

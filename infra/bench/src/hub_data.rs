@@ -32,6 +32,14 @@ const PROVIDER_PREFIXES: [&str; 8] = [
 
 const ESCALATION_STATUSES: [&str; 5] = ["SUBMITTED", "IN_DISCUSSION", "MEASURE_AGREED", "RESOLVED", "DECLINED"];
 const URGENCIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+const SIGNAL_KINDS: [(&str, &str); 5] = [
+    ("STAFFING", "HIGH"),
+    ("FINANCE", "MEDIUM"),
+    ("CLOSURE", "CRITICAL"),
+    ("INTAKE_PAUSE", "HIGH"),
+    ("HOUSING", "LOW"),
+];
+const SIGNAL_STATUSES: [&str; 4] = ["OPEN", "ACKNOWLEDGED", "ESCALATED", "RESOLVED"];
 
 /// How much to generate.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +52,11 @@ pub struct Volume {
     pub escalations_per_region: usize,
     /// Insurers contracting every provider (from the region's insurers, coordinating one first).
     pub contracts_per_provider: usize,
+    /// Diagnosis groups every provider reports waiting times for (one report per group for the
+    /// current month; the region seed's history adds the 23 months before it).
+    pub waiting_groups_per_provider: usize,
+    /// Continuity signals raised by every provider (on its first offers).
+    pub signals_per_provider: usize,
 }
 
 /// What was written.
@@ -65,6 +78,10 @@ pub struct Generated {
     pub escalations: usize,
     /// Measures of those escalations.
     pub measures: usize,
+    /// Waiting-time reports for the current month (the seed's history multiplies them by 24).
+    pub waiting_reports: usize,
+    /// Continuity signals.
+    pub signals: usize,
     /// Id of the national-table organisation (the benchmark's caller).
     pub national_table_org: String,
 }
@@ -102,9 +119,12 @@ struct Provider {
     offers: Vec<String>,
 }
 
-/// Writes `dir/{region,national-table,contracting}/*.json` for `volume`; `year` is the current
-/// year (contracts run around it, so that coverage is counted).
-pub fn write(dir: &Path, volume: Volume, year: i32) -> anyhow::Result<Generated> {
+/// Writes `dir/{region,national-table,contracting}/*.json` for `volume`; `today` is the current
+/// day (contracts run around its year, so that coverage is counted; waiting times are reported
+/// for its month and signals raised in the weeks before it).
+pub fn write(dir: &Path, volume: Volume, today: chrono::NaiveDate) -> anyhow::Result<Generated> {
+    use chrono::Datelike as _;
+    let year = today.year();
     use ggzhub_contracting::seed::DEMO_FILES as CONTRACTING;
     use ggzhub_national_table::seed::DEMO_FILES as NATIONAL;
     use ggzhub_region::seed::DEMO_FILES as REGION;
@@ -202,8 +222,41 @@ pub fn write(dir: &Path, volume: Volume, year: i32) -> anyhow::Result<Generated>
     write_file(&region_dir, "care-forms.json", forms.clone())?;
     write_file(&region_dir, "diagnosis-groups.json", demo_items(REGION, "diagnosis-groups.json")?)?;
     write_file(&region_dir, "care-offers.json", offers)?;
-    write_file(&region_dir, "waiting-times.json", vec![])?;
-    write_file(&region_dir, "continuity-signals.json", vec![])?;
+    let groups = demo_items(REGION, "diagnosis-groups.json")?;
+    let month = today.format("%Y-%m").to_string();
+    let mut waiting = Vec::new();
+    let mut signals = Vec::new();
+    for (n, provider) in providers.iter().enumerate() {
+        let location = str_of(&regions[provider.region], "name")?;
+        for g in 0..volume.waiting_groups_per_provider.min(groups.len()) {
+            let group = &groups[(n + g * 5) % groups.len()];
+            // Spread so that part of the reports exceed a Treeknorm (4 / 10 / 14 weeks).
+            let h = (n * 13 + g * 7) % 20;
+            waiting.push(json!({
+                "providerId": provider.id, "location": location, "diagnosisGroup": str_of(group, "code")?,
+                "month": month,
+                "registrationToIntakeWeeks": 1.5 + f64::from(u8::try_from(h).unwrap_or(0)) * 0.3,
+                "intakeToTreatmentWeeks": 3.0 + f64::from(u8::try_from((n + g) % 12).unwrap_or(0)),
+                "waitingCount": 20 + (n * 7 + g * 11) % 180,
+            }));
+        }
+        for (k, offer) in provider.offers.iter().take(volume.signals_per_provider).enumerate() {
+            let s = n * volume.signals_per_provider + k;
+            let (kind, severity) = SIGNAL_KINDS[s % SIGNAL_KINDS.len()];
+            let raised = today - chrono::Days::new(1 + (s % 60) as u64);
+            signals.push(json!({
+                "id": uid(6, s), "offerId": offer, "kind": kind, "severity": severity,
+                "description": "Benchmarksignaal: dreigende discontinuïteit van het aanbod.",
+                "expectedDate": (today + chrono::Days::new(30 + (s % 90) as u64)).to_string(),
+                "status": SIGNAL_STATUSES[s % SIGNAL_STATUSES.len()],
+                "raisedAt": format!("{raised}T09:00:00Z"),
+                "acknowledgementDeadline": format!("{}T09:00:00Z", raised + chrono::Days::new(14)),
+            }));
+        }
+    }
+    let (waiting_reports, signal_count) = (waiting.len(), signals.len());
+    write_file(&region_dir, "waiting-times.json", waiting)?;
+    write_file(&region_dir, "continuity-signals.json", signals)?;
     write_file(&region_dir, "regional-overviews.json", vec![])?;
 
     // ---------- national table ----------
@@ -350,6 +403,8 @@ pub fn write(dir: &Path, volume: Volume, year: i32) -> anyhow::Result<Generated>
         covered_offers: covered,
         escalations: escalation_count,
         measures,
+        waiting_reports,
+        signals: signal_count,
         national_table_org,
     })
 }
@@ -369,14 +424,42 @@ mod tests {
             offers_per_provider: 7,
             escalations_per_region: 1,
             contracts_per_provider: 3,
+            waiting_groups_per_provider: 2,
+            signals_per_provider: 1,
         };
-        let generated = write(&dir, volume, 2026).expect("writes");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).expect("a date");
+        let generated = write(&dir, volume, today).expect("writes");
         let db = sea_orm::Database::connect("sqlite::memory:").await.expect("connects");
         ggzhub_contracting::migration::Migrator::up(&db, None).await.expect("migrates");
         let source = ggzhub_contracting::seed::Source::Dir(&dir.join("contracting"));
         ggzhub_contracting::seed::seed(&db, &source).await.expect("seeds").expect("into an empty database");
         let places = ggzhub_contracting::entity::offer_place::Entity::find().count(&db).await.expect("counts");
         assert_eq!(places as usize, generated.offers);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn region_seed_loads_waiting_times_and_signals_with_24_months_of_history() {
+        let dir = std::env::temp_dir().join(format!("ggzhub-bench-data-{}", uuid::Uuid::new_v4()));
+        let volume = Volume {
+            providers_per_region: 1,
+            offers_per_provider: 6,
+            escalations_per_region: 1,
+            contracts_per_provider: 1,
+            waiting_groups_per_provider: 2,
+            signals_per_provider: 2,
+        };
+        let today = chrono::Utc::now().date_naive();
+        let generated = write(&dir, volume, today).expect("writes");
+        assert_eq!(generated.waiting_reports, generated.providers * 2);
+        assert_eq!(generated.signals, generated.providers * 2);
+        let db = sea_orm::Database::connect("sqlite::memory:").await.expect("connects");
+        ggzhub_region::migration::Migrator::up(&db, None).await.expect("migrates");
+        let source = ggzhub_region::seed::Source::Dir(&dir.join("region"));
+        let report = ggzhub_region::seed::seed(&db, &source).await.expect("seeds");
+        assert_eq!((report.waiting_times, report.signals), (generated.waiting_reports, generated.signals));
+        let reports = ggzhub_region::entity::waiting_time::Entity::find().count(&db).await.expect("counts");
+        assert_eq!(reports as usize, generated.waiting_reports * 24, "24 months of reports per series");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -10,9 +10,14 @@
 //! `ggzhub-bench hub` is the hub's own scenario: the regional-overview query across the three
 //! real subgraphs on PostgreSQL with a realistic volume, at a fixed request rate, with the SQL
 //! statements each subgraph runs per request (see `hub.rs`).
+//!
+//! `ggzhub-bench picture` is the national picture on the same data: the whole picture and a
+//! 24-month trend, one request at a time, with SQL statements per request at two volumes (see
+//! `picture.rs`).
 
 mod hub;
 mod hub_data;
+mod picture;
 mod subgraphs;
 
 use std::path::PathBuf;
@@ -60,6 +65,11 @@ enum Cmd {
     /// PostgreSQL (31 regions × 40 providers × 30 offers) at a fixed rate, with SQL statements
     /// per request.
     Hub(hub::HubArgs),
+    /// The national picture: the whole national picture (every aggregate, all 31 regions) and a
+    /// 24-month national trend through the gateway on PostgreSQL at the hub scenario's volume,
+    /// one request at a time, with p95 beside the targets and SQL statements per request at two
+    /// data volumes.
+    Picture(picture::PictureArgs),
 }
 
 #[derive(clap::Args)]
@@ -107,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Run(args) => run(args).await,
         Cmd::Hub(args) => hub::run(args).await,
+        Cmd::Picture(args) => picture::run(args).await,
     }
 }
 

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(AddRegionMapTiles),
             Box::new(CreateHistory),
             Box::new(CreateRegister),
+            Box::new(AddWaitingMonthIndex),
         ]
     }
 
@@ -550,5 +551,27 @@ impl MigrationTrait for CreateRegister {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// Waiting-time reports by month: the national picture's figures for the latest month find its
+/// reports (and the latest month itself) without reading every month's.
+struct AddWaitingMonthIndex;
+
+impl MigrationName for AddWaitingMonthIndex {
+    fn name(&self) -> &str {
+        "m0005_waiting_month_index"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for AddWaitingMonthIndex {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        index(m, "wait_month_idx", "waiting_time_reports", &["month", "region_code"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("wait_month_idx").table("waiting_time_reports").to_owned()).await
     }
 }
