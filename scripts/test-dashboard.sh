@@ -15,4 +15,6 @@ if [ -z "${DASHBOARD_URL:-}" ] && [ ! -x "$GGZHUB_BIN" ]; then
 fi
 cd dashboard
 npm ci --no-audit --no-fund --loglevel=error
+# The generated schemas, typed operations and persisted documents (not committed; the tests read them).
+npm run --silent codegen
 npm test
