@@ -163,6 +163,17 @@ pub async fn offer_state_on<C: ConnectionTrait>(
         .filter(offer_history::Column::ValidTo.is_null())
         .exec(conn)
         .await?;
+    offer_row(offer, on, None).insert(conn).await?;
+    Ok(())
+}
+
+/// The history row of `offer`'s state, valid from `valid_from` up to `valid_to` (days as
+/// [`day`] writes them; `None`: still valid).
+pub fn offer_row(
+    offer: &care_offer::Model,
+    valid_from: String,
+    valid_to: Option<String>,
+) -> offer_history::ActiveModel {
     offer_history::ActiveModel {
         offer_id: Set(offer.id.clone()),
         provider_id: Set(offer.provider_id.clone()),
@@ -175,14 +186,11 @@ pub async fn offer_state_on<C: ConnectionTrait>(
         fte: Set(offer.fte),
         intake_pause_from: Set(offer.intake_pause_from),
         intake_pause_until: Set(offer.intake_pause_until),
-        valid_from: Set(on),
-        valid_to: Set(None),
+        valid_from: Set(valid_from),
+        valid_to: Set(valid_to),
         recorded_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// Records a waiting-time report's figures (a new report or a correction; the previous version,

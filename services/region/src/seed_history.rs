@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Datelike as _, Duration, NaiveDate, Utc};
+use chrono::{Datelike as _, Duration, NaiveDate};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
 use crate::domain::{OfferStatus, SignalStatus};
@@ -123,23 +123,7 @@ pub async fn offers<C: ConnectionTrait>(
     for o in offers {
         let states = offer_states(o, seed, today);
         for (i, (from, s)) in states.iter().enumerate() {
-            rows.push(offer_history::ActiveModel {
-                offer_id: Set(s.id.clone()),
-                provider_id: Set(s.provider_id.clone()),
-                region_code: Set(s.region_code.clone()),
-                category: Set(s.category.clone()),
-                status: Set(s.status.clone()),
-                beds: Set(s.beds),
-                places: Set(s.places),
-                teams: Set(s.teams),
-                fte: Set(s.fte),
-                intake_pause_from: Set(s.intake_pause_from),
-                intake_pause_until: Set(s.intake_pause_until),
-                valid_from: Set(day(*from)),
-                valid_to: Set(states.get(i + 1).map(|(d, _)| day(*d))),
-                recorded_at: Set(Utc::now()),
-                ..Default::default()
-            });
+            rows.push(crate::history::offer_row(s, day(*from), states.get(i + 1).map(|(d, _)| day(*d))));
         }
     }
     let n = rows.len();
@@ -269,7 +253,7 @@ mod tests {
     use super::*;
 
     fn offer(status: &str) -> care_offer::Model {
-        let now = Utc::now();
+        let now = chrono::Utc::now();
         care_offer::Model {
             id: "o-1".into(),
             provider_id: "p".into(),
