@@ -15,6 +15,7 @@ pub mod telemetry;
 pub mod tls;
 pub mod token;
 pub mod validate;
+pub mod write;
 
 #[cfg(feature = "testing")]
 pub mod testing;
