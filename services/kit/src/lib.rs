@@ -17,6 +17,8 @@ pub mod domain;
 pub mod error;
 #[cfg(feature = "graphql")]
 pub mod graphql;
+#[cfg(feature = "db")]
+pub mod migration;
 #[cfg(all(feature = "db", feature = "graphql"))]
 pub mod page;
 #[cfg(feature = "graphql")]
