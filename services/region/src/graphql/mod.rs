@@ -33,7 +33,7 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 pub fn schema(db: DatabaseConnection) -> RegionSchema {
     Schema::build(
         QueryRoot(query::Query, register::RegisterQuery),
-        MutationRoot(mutation::Mutation, register::RegisterMutation),
+        MutationRoot(mutation::Mutation::default(), register::RegisterMutation),
         EmptySubscription,
     )
     .enable_federation()
@@ -49,7 +49,7 @@ pub fn schema(db: DatabaseConnection) -> RegionSchema {
 pub fn sdl() -> String {
     Schema::build(
         QueryRoot(query::Query, register::RegisterQuery),
-        MutationRoot(mutation::Mutation, register::RegisterMutation),
+        MutationRoot(mutation::Mutation::default(), register::RegisterMutation),
         EmptySubscription,
     )
     .enable_federation()
