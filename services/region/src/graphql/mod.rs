@@ -38,7 +38,10 @@ pub fn sdl() -> String {
 }
 
 fn roots() -> (QueryRoot, MutationRoot) {
-    (QueryRoot(query::Query, register::RegisterQuery), MutationRoot(mutation::Mutation, register::RegisterMutation))
+    (
+        QueryRoot(query::Query, register::RegisterQuery),
+        MutationRoot(mutation::Mutation::default(), register::RegisterMutation),
+    )
 }
 
 #[cfg(test)]
