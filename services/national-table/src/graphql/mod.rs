@@ -14,7 +14,7 @@ pub type NationalTableSchema = Schema<query::Query, mutation::Mutation, EmptySub
 
 /// Builds the schema with the database and the region subgraph's reference checker.
 pub fn schema(db: DatabaseConnection, refs: RefChecker) -> NationalTableSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    Schema::build(query::Query, mutation::Mutation::default(), EmptySubscription)
         .enable_federation()
         .limit_depth(15)
         .limit_complexity(5_000)
@@ -27,7 +27,7 @@ pub fn schema(db: DatabaseConnection, refs: RefChecker) -> NationalTableSchema {
 
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    Schema::build(query::Query, mutation::Mutation::default(), EmptySubscription)
         .enable_federation()
         .finish()
         .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
