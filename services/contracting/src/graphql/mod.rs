@@ -29,7 +29,7 @@ pub fn schema(db: DatabaseConnection, owners: Owners) -> ContractingSchema {
 
 /// Like [`schema`], with today's date taken from `today`.
 pub fn schema_at(db: DatabaseConnection, owners: Owners, today: Today) -> ContractingSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    Schema::build(query::Query, mutation::Mutation::default(), EmptySubscription)
         .enable_federation()
         .limit_depth(15)
         .limit_complexity(5_000)
@@ -44,7 +44,7 @@ pub fn schema_at(db: DatabaseConnection, owners: Owners, today: Today) -> Contra
 
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    Schema::build(query::Query, mutation::Mutation::default(), EmptySubscription)
         .enable_federation()
         .finish()
         .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
