@@ -29,7 +29,7 @@ pub fn schema(db: DatabaseConnection, owners: Owners) -> ContractingSchema {
 
 /// Like [`schema`], with today's date taken from `today`.
 pub fn schema_at(db: DatabaseConnection, owners: Owners, today: Today) -> ContractingSchema {
-    ggzhub_kit::graphql::subgraph_schema(query::Query, mutation::Mutation)
+    ggzhub_kit::graphql::subgraph_schema(query::Query, mutation::Mutation::default())
         .data(db)
         .data(owners.region.clone())
         .data(owners)
@@ -39,7 +39,7 @@ pub fn schema_at(db: DatabaseConnection, owners: Owners, today: Today) -> Contra
 
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
 pub fn sdl() -> String {
-    ggzhub_kit::graphql::subgraph_sdl(query::Query, mutation::Mutation)
+    ggzhub_kit::graphql::subgraph_sdl(query::Query, mutation::Mutation::default())
 }
 
 #[cfg(test)]

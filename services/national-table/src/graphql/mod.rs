@@ -14,12 +14,12 @@ pub type NationalTableSchema = Schema<query::Query, mutation::Mutation, EmptySub
 
 /// Builds the schema with the database and the region subgraph's reference checker.
 pub fn schema(db: DatabaseConnection, refs: RefChecker) -> NationalTableSchema {
-    ggzhub_kit::graphql::subgraph_schema(query::Query, mutation::Mutation).data(db).data(refs).finish()
+    ggzhub_kit::graphql::subgraph_schema(query::Query, mutation::Mutation::default()).data(db).data(refs).finish()
 }
 
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
 pub fn sdl() -> String {
-    ggzhub_kit::graphql::subgraph_sdl(query::Query, mutation::Mutation)
+    ggzhub_kit::graphql::subgraph_sdl(query::Query, mutation::Mutation::default())
 }
 
 #[cfg(test)]

@@ -1,44 +1,29 @@
-//! Mutations of the contracting subgraph. Each checks the caller, validates its input, checks
-//! references with their owners (offers and organisations with region, KPIs with national-table),
-//! compares `expectedVersion` and writes an audit entry in the same transaction. A contract the
-//! caller is not a party to is reported exactly like one that does not exist.
+//! Contracts between an insurer and a provider: drafting, proposing, agreeing, returning and
+//! terminating them, and amending agreed terms. A contract the caller is not a party to is
+//! reported exactly like one that does not exist.
 
 use std::collections::BTreeSet;
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{Datelike as _, Utc};
-use ggzhub_kit::validate::{self as v, MAX_LONG_TEXT, MAX_NAME, MAX_SHORT_TEXT};
-use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind, audit};
+use ggzhub_kit::validate::{self as v, MAX_LONG_TEXT, MAX_SHORT_TEXT};
+use ggzhub_kit::write::{self, audit, begin, new_id};
+use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, QueryFilter,
 };
 use serde_json::{Value, json};
 
-use super::types::*;
 use crate::access;
 use crate::domain::*;
-use crate::entity::{contract, covered, guideline, history};
+use crate::entity::{contract, covered, history};
 use crate::graphql::Owners;
+use crate::graphql::types::*;
 
-/// The contracting subgraph's mutations.
-pub struct Mutation;
-
-async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
-    let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
-    Ok(db.begin().await?)
-}
-
+/// The owners' reference checkers from the schema's data.
 fn owners<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Owners> {
-    ctx.data::<Owners>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-async fn audit<C: ConnectionTrait>(conn: &C, c: &Caller, id: &str, action: &str, change: Value) -> ApiResult<()> {
-    Ok(audit::record(conn, c, "Contract", id, action, change).await?)
+    write::data::<Owners>(ctx)
 }
 
 /// Loads a contract the caller is a party to, or `NOT_FOUND` exactly as for a missing one. The
@@ -54,21 +39,12 @@ async fn load_party<C: ConnectionTrait>(conn: &C, c: &Caller, id: &ID) -> ApiRes
         .ok_or_else(|| access::no_such_contract(&id))
 }
 
-fn check_version(k: &contract::Model, expected: i32) -> ApiResult<()> {
-    if k.version == expected {
-        Ok(())
-    } else {
-        Err(ApiError::conflict(format!(
-            "contract {} is at version {}, not {expected}: reload it and apply your change again",
-            k.id, k.version
-        )))
-    }
-}
-
+/// The stored status; one we cannot read is our fault (`INTERNAL`).
 fn status(k: &contract::Model) -> ApiResult<ContractStatus> {
     ContractStatus::parse(&k.status).ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored status {}", k.status)))
 }
 
+/// The status if it is one of `allowed`; `BAD_USER_INPUT` naming them otherwise.
 fn require_status(k: &contract::Model, allowed: &[ContractStatus], action: &str) -> ApiResult<ContractStatus> {
     let s = status(k)?;
     if allowed.contains(&s) {
@@ -79,6 +55,7 @@ fn require_status(k: &contract::Model, allowed: &[ContractStatus], action: &str)
     }
 }
 
+/// `FORBIDDEN` unless the caller is of `kind`; `NOT_FOUND` unless it is a party to `k`.
 fn require_role(c: &Caller, k: &contract::Model, kind: OrgKind, action: &str) -> ApiResult<()> {
     if c.kind == kind {
         Ok(())
@@ -176,7 +153,7 @@ async fn checked_terms(ctx: &Context<'_>, c: &Caller, provider: &str, t: Contrac
     }
     // Region and category never change for an offer: recorded once, before any contract that
     // covers the offer is written (a refused change leaves only these facts behind).
-    let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
+    let db = write::data::<DatabaseConnection>(ctx)?;
     crate::picture::record_places(db, &places).await?;
     let kpi_codes: Vec<String> = codes.into_iter().collect();
     let reps = kpi_codes.iter().map(|code| json!({ "__typename": "NationalKpi", "code": code })).collect();
@@ -225,18 +202,22 @@ async fn save(
     contract::Entity::find_by_id(k.id.clone()).one(txn).await?.ok_or_else(|| access::no_such_contract(&k.id))
 }
 
+/// Terms as stored.
 fn terms_json(t: &ContractTerms) -> ApiResult<Value> {
     serde_json::to_value(t).map_err(ApiError::internal)
 }
 
+/// A reason given for a move (no personal data, ≤ 8000 characters).
 fn reason(field: &str, r: &str) -> ApiResult<String> {
     v::text(field, r, MAX_LONG_TEXT)
 }
 
-/// Mutations of contracting; each names the version it expects and is audited. Audit entries
-/// record the action, never the terms.
-#[Object(name = "Mutation")]
-impl Mutation {
+/// Contract mutations: the contract lifecycle and amendments of agreed terms.
+#[derive(Default)]
+pub struct ContractMutation;
+
+#[Object]
+impl ContractMutation {
     /// Drafts a contract with a provider (insurer).
     async fn create_contract(&self, ctx: &Context<'_>, provider_id: ID, terms: ContractTerms) -> Result<Contract> {
         let c = caller(ctx)?;
@@ -281,7 +262,7 @@ impl Mutation {
             .insert(&txn)
             .await?;
             set_covered(&txn, &model.id, &terms.covered_offer_ids).await?;
-            audit(&txn, c, &model.id, "create", json!({ "status": "DRAFT" })).await?;
+            audit(&txn, c, "Contract", &model.id, "create", json!({ "status": "DRAFT" })).await?;
             txn.commit().await?;
             Ok(Contract(model))
         }
@@ -300,15 +281,15 @@ impl Mutation {
         let c = caller(ctx)?;
         async {
             access::write_as_insurer(c)?;
-            let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
+            let db = write::data::<DatabaseConnection>(ctx)?;
             let k = load_party(db, c, &id).await?;
             require_role(c, &k, OrgKind::Insurer, "change a draft")?;
-            check_version(&k, expected_version)?;
+            write::check_version("contract", &k.id, k.version, expected_version)?;
             require_status(&k, &[ContractStatus::Draft], "edited as a draft")?;
             let terms = checked_terms(ctx, c, &k.provider_id, terms).await?;
             let txn = begin(ctx).await?;
             let k = load_party(&txn, c, &id).await?;
-            check_version(&k, expected_version)?;
+            write::check_version("contract", &k.id, k.version, expected_version)?;
             require_status(&k, &[ContractStatus::Draft], "edited as a draft")?;
             let active = contract::ActiveModel {
                 first_year: Set(terms.first_year),
@@ -318,7 +299,7 @@ impl Mutation {
             };
             let model = save(&txn, active, c, &k, expected_version).await?;
             set_covered(&txn, &k.id, &terms.covered_offer_ids).await?;
-            audit(&txn, c, &k.id, "update_draft", json!({})).await?;
+            audit(&txn, c, "Contract", &k.id, "update_draft", json!({})).await?;
             txn.commit().await?;
             Ok(Contract(model))
         }
@@ -369,13 +350,13 @@ impl Mutation {
         let c = caller(ctx)?;
         async {
             access::write_as_insurer(c)?;
-            let db = ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
+            let db = write::data::<DatabaseConnection>(ctx)?;
             let k = load_party(db, c, &id).await?;
             require_role(c, &k, OrgKind::Insurer, "propose amendments")?;
             let terms = checked_terms(ctx, c, &k.provider_id, terms).await?;
             let txn = begin(ctx).await?;
             let k = load_party(&txn, c, &id).await?;
-            check_version(&k, expected_version)?;
+            write::check_version("contract", &k.id, k.version, expected_version)?;
             require_status(&k, &[ContractStatus::Agreed], "amended")?;
             if k.pending_terms.is_some() {
                 return Err(ApiError::bad_input(
@@ -388,7 +369,7 @@ impl Mutation {
                 ..Default::default()
             };
             let model = save(&txn, active, c, &k, expected_version).await?;
-            audit(&txn, c, &k.id, "propose_amendment", json!({})).await?;
+            audit(&txn, c, "Contract", &k.id, "propose_amendment", json!({})).await?;
             txn.commit().await?;
             Ok(Contract(model))
         }
@@ -405,7 +386,7 @@ impl Mutation {
             let txn = begin(ctx).await?;
             let k = load_party(&txn, c, &id).await?;
             require_role(c, &k, OrgKind::Provider, "agree to amendments")?;
-            check_version(&k, expected_version)?;
+            write::check_version("contract", &k.id, k.version, expected_version)?;
             require_status(&k, &[ContractStatus::Agreed], "amended")?;
             let Some(pending) = k.pending_terms.clone() else {
                 return Err(ApiError::bad_input("no amendment is pending"));
@@ -432,7 +413,8 @@ impl Mutation {
             };
             let model = save(&txn, active, c, &k, expected_version).await?;
             set_covered(&txn, &k.id, &terms.covered_offer_ids).await?;
-            audit(&txn, c, &k.id, "agree_amendment", json!({ "termsVersion": k.terms_version + 1 })).await?;
+            audit(&txn, c, "Contract", &k.id, "agree_amendment", json!({ "termsVersion": k.terms_version + 1 }))
+                .await?;
             txn.commit().await?;
             Ok(Contract(model))
         }
@@ -455,7 +437,7 @@ impl Mutation {
             let txn = begin(ctx).await?;
             let k = load_party(&txn, c, &id).await?;
             require_role(c, &k, OrgKind::Provider, "reject amendments")?;
-            check_version(&k, expected_version)?;
+            write::check_version("contract", &k.id, k.version, expected_version)?;
             if k.pending_terms.is_none() {
                 return Err(ApiError::bad_input("no amendment is pending"));
             }
@@ -465,110 +447,9 @@ impl Mutation {
                 ..Default::default()
             };
             let model = save(&txn, active, c, &k, expected_version).await?;
-            audit(&txn, c, &k.id, "reject_amendment", json!({})).await?;
+            audit(&txn, c, "Contract", &k.id, "reject_amendment", json!({})).await?;
             txn.commit().await?;
             Ok(Contract(model))
-        }
-        .await
-        .gql()
-    }
-
-    /// Publishes the contracting guideline (spelregels) of a year (national table).
-    async fn create_contracting_guideline(
-        &self,
-        ctx: &Context<'_>,
-        year: i32,
-        title: String,
-        body: String,
-    ) -> Result<ContractingGuideline> {
-        let c = caller(ctx)?;
-        async {
-            access::write_guidelines(c)?;
-            v::year(year)?;
-            let title = v::text("title", &title, MAX_NAME)?;
-            let body = v::text("body", &body, MAX_LONG_TEXT)?;
-            let txn = begin(ctx).await?;
-            if guideline::Entity::find().filter(guideline::Column::Year.eq(year)).one(&txn).await?.is_some() {
-                return Err(ApiError::conflict(format!("the guideline of {year} exists; update it instead")));
-            }
-            let now = Utc::now();
-            let model = guideline::ActiveModel {
-                id: Set(new_id()),
-                year: Set(year),
-                title: Set(title),
-                body: Set(body),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                created_by: Set(c.org.to_string()),
-                updated_by: Set(c.org.to_string()),
-            }
-            .insert(&txn)
-            .await
-            .map_err(|e| match e.sql_err() {
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                    ApiError::conflict(format!("the guideline of {year} exists"))
-                }
-                _ => ApiError::from(e),
-            })?;
-            audit::record(&txn, c, "ContractingGuideline", &model.id, "create", json!({ "year": year })).await?;
-            txn.commit().await?;
-            Ok(ContractingGuideline(model))
-        }
-        .await
-        .gql()
-    }
-
-    /// Changes a contracting guideline (national table).
-    async fn update_contracting_guideline(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        title: String,
-        body: String,
-    ) -> Result<ContractingGuideline> {
-        let c = caller(ctx)?;
-        async {
-            access::write_guidelines(c)?;
-            let id = v::id("id", &id)?;
-            let title = v::text("title", &title, MAX_NAME)?;
-            let body = v::text("body", &body, MAX_LONG_TEXT)?;
-            let txn = begin(ctx).await?;
-            let current = guideline::Entity::find_by_id(id.clone())
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("no guideline with id {id}")))?;
-            if current.version != expected_version {
-                return Err(ApiError::conflict(format!(
-                    "guideline {id} is at version {}, not {expected_version}",
-                    current.version
-                )));
-            }
-            let res = guideline::Entity::update_many()
-                .set(guideline::ActiveModel {
-                    title: Set(title),
-                    body: Set(body),
-                    version: Set(expected_version + 1),
-                    updated_at: Set(Utc::now()),
-                    updated_by: Set(c.org.to_string()),
-                    ..Default::default()
-                })
-                .filter(guideline::Column::Id.eq(id.clone()))
-                .filter(guideline::Column::Version.eq(expected_version))
-                .exec(&txn)
-                .await?;
-            if res.rows_affected == 0 {
-                return Err(ApiError::conflict(format!("guideline {id} was changed concurrently")));
-            }
-            audit::record(&txn, c, "ContractingGuideline", &id, "update", json!({ "fields": ["title", "body"] }))
-                .await?;
-            let model = guideline::Entity::find_by_id(id.clone())
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::not_found(id.clone()))?;
-            txn.commit().await?;
-            Ok(ContractingGuideline(model))
         }
         .await
         .gql()
@@ -583,7 +464,8 @@ enum Move {
     Terminate(String),
 }
 
-impl Mutation {
+impl ContractMutation {
+    /// Makes the move `mv` on contract `id`: checks the role, the version and the status.
     async fn transition(&self, ctx: &Context<'_>, id: ID, expected_version: i32, mv: Move) -> Result<Contract> {
         let c = caller(ctx)?;
         async {
@@ -602,7 +484,7 @@ impl Mutation {
             };
             // A stale version is a CONFLICT whatever state the contract moved on to: the caller
             // acted on an outdated view (and of concurrent writers, the losers learn exactly that).
-            check_version(&k, expected_version)?;
+            write::check_version("contract", &k.id, k.version, expected_version)?;
             let (active, action) = match &mv {
                 Move::Propose => {
                     require_status(&k, &[ContractStatus::Draft], "proposed")?;
@@ -645,7 +527,7 @@ impl Mutation {
                 }
             };
             let model = save(&txn, active, c, &k, expected_version).await?;
-            audit(&txn, c, &k.id, action, json!({ "from": k.status, "to": model.status })).await?;
+            audit(&txn, c, "Contract", &k.id, action, json!({ "from": k.status, "to": model.status })).await?;
             txn.commit().await?;
             Ok(Contract(model))
         }
