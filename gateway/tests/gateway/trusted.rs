@@ -3,8 +3,6 @@
 //! does not admit another, log mode serves and off mode ignores, and a changed manifest file is
 //! swapped in while a broken one is ignored.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +14,9 @@ use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, org_token, register_of, supergraph};
 use uuid::Uuid;
+
+use crate::support::{Clock, Mock, mock, org_token, register_of, supergraph};
 
 const ACCOUNTS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])

@@ -3,8 +3,6 @@
 //! client address; its subgraph calls carry the public reader's internal token. Off, such a
 //! caller is refused with 401 as before.
 
-mod support;
-
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +17,8 @@ use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, org_token, register_of, supergraph};
+
+use crate::support::{Clock, Mock, mock, org_token, register_of, supergraph};
 
 const REGIONS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@tag"])

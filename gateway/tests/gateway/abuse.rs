@@ -6,8 +6,6 @@
 //! Each bad request is sent once; none waits on a timer. The HTTP client's timeout turns a hang
 //! into a failure instead of a stuck run.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,8 +19,10 @@ use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, supergraph};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::support;
+use crate::support::{Clock, Mock, mock, supergraph};
 
 const SDL: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])

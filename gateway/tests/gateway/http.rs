@@ -1,8 +1,6 @@
 //! The gateway over HTTP: media types and status codes (GraphQL over HTTP), GET, health,
 //! GraphiQL, caller tokens and the internal tokens subgraphs receive, and supergraph reloads.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +11,8 @@ use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, mock, org_token, register_of, supergraph};
+
+use crate::support::{Clock, mock, org_token, register_of, supergraph};
 
 const ACCOUNTS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])

@@ -2,8 +2,6 @@
 //! Retry-After and RATE_LIMITED, other organisations are unaffected, anonymous callers share one
 //! bucket, and once the wait is over requests succeed again.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,8 +13,9 @@ use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, mock, org_token, register_of, supergraph};
 use uuid::Uuid;
+
+use crate::support::{Clock, mock, org_token, register_of, supergraph};
 
 const ACCOUNTS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])

@@ -3,10 +3,7 @@
 //! configured (`ca_file`) they are trusted; without it the gateway fails closed, with an error
 //! that names the certificate.
 
-mod support;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::routing::{get, post};
@@ -16,6 +13,8 @@ use ggzhub_gateway::oidc::{Authenticator, IssuerConfig, TokenRefusal};
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::tls::testing::TestPki;
 use serde_json::{Value, json};
+
+use crate::support;
 
 /// The organisation's URA in the tokens.
 const ORG: &str = "12345678";
@@ -51,26 +50,6 @@ fn token(key: &SigningKey, iss: &str) -> String {
     }))
 }
 
-/// Log lines written while it is the thread's subscriber (the tests run on one thread).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
-    }
-}
-
 #[tokio::test]
 async fn an_https_provider_is_trusted_through_its_ca_file_and_its_tokens_verify() {
     let pki = TestPki::new();
@@ -89,10 +68,8 @@ async fn without_its_ca_an_https_provider_fails_closed_and_the_log_says_why() {
     let pki = TestPki::new();
     let key = SigningKey::generate();
     let base = https_idp(&pki, &key).await;
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // The gateway's log lines on this thread (the test runs on one thread).
+    let logs = support::logs::capture();
 
     let auth =
         Authenticator::new(vec![issuer(&base, None)], 30).await.expect("starts; the provider may be fixed later");

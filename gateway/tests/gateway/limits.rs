@@ -4,8 +4,6 @@
 //! other; expensive operations are refused by their estimated cost. After every refusal a normal
 //! query still succeeds, and no refused request reaches the subgraph.
 
-mod support;
-
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,8 +20,10 @@ use ggzhub_gateway::supergraph::Supergraph;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, supergraph};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::support;
+use crate::support::{Clock, Mock, mock, supergraph};
 
 const SDL: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])

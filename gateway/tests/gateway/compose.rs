@@ -6,7 +6,7 @@
 //! the supergraph we compose from them (`supergraph.graphql`, checked here byte for byte and
 //! compared with `@apollo/composition`'s by `scripts/check-composition.sh`). After a deliberate
 //! change, rewrite the checked-in supergraphs (these and `schema/supergraph.graphql`) with
-//! `UPDATE_SUPERGRAPHS=1 cargo test -p ggzhub-gateway --test compose`.
+//! `UPDATE_SUPERGRAPHS=1 cargo test -p ggzhub-gateway --test gateway compose::`.
 
 use std::path::{Path, PathBuf};
 

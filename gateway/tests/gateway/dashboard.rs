@@ -3,8 +3,6 @@
 //! immutable, the app's own routes fall back to index.html, the gateway's routes stay its own,
 //! and the GraphiQL page references no other origin and only files the gateway serves.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +12,8 @@ use ggzhub_gateway::http::HttpOptions;
 use ggzhub_gateway::identity::Identity;
 use ggzhub_kit::server::HttpLimits;
 use serde_json::{Value, json};
-use support::{Clock, mock, supergraph};
+
+use crate::support::{Clock, mock, supergraph};
 
 const ACCOUNTS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])

@@ -195,3 +195,66 @@ pub fn org_token(key: &ggzhub_kit::SigningKey, issuer: &str, audience: &str, ura
         ttl: Duration::from_secs(300),
     })
 }
+
+/// The log lines of one thread, written by the binary's global subscriber.
+///
+/// A test's own subscriber (`tracing::subscriber::set_default`) is not enough once the tests
+/// share a process (`cargo test`): tracing caches each callsite's interest for all threads, so
+/// a log line first reached on another test's thread, where no subscriber listens, may stay
+/// switched off for the test's subscriber too. The one global subscriber (installed on first
+/// use) formats every line at INFO and above and hands it to the thread's capture, if any.
+pub mod logs {
+    use std::cell::RefCell;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    thread_local! {
+        static CAPTURE: RefCell<Option<Arc<Mutex<Vec<u8>>>>> = const { RefCell::new(None) };
+    }
+
+    /// Captures the log lines written on this thread until it is dropped (the test must run
+    /// the code it watches on its own thread: `#[tokio::test(flavor = "current_thread")]`).
+    pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl Capture {
+        /// What was logged on this thread so far.
+        pub fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+        }
+    }
+
+    impl Drop for Capture {
+        fn drop(&mut self) {
+            CAPTURE.with(|c| c.borrow_mut().take());
+        }
+    }
+
+    /// Starts capturing this thread's log lines.
+    pub fn capture() -> Capture {
+        static GLOBAL: OnceLock<()> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            let subscriber = tracing_subscriber::fmt().with_writer(|| ThreadWriter).with_ansi(false).finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber of this binary");
+        });
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        CAPTURE.with(|c| *c.borrow_mut() = Some(buffer.clone()));
+        Capture(buffer)
+    }
+
+    /// Writes to the current thread's capture, or nowhere.
+    struct ThreadWriter;
+
+    impl Write for ThreadWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            CAPTURE.with(|c| {
+                if let Some(buffer) = c.borrow().as_ref() {
+                    buffer.lock().expect("lock").extend_from_slice(buf);
+                }
+            });
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+}

@@ -2,8 +2,6 @@
 //! anonymous callers) validate and introspect against the fields tagged
 //! `@tag(name: "public")`; for them the rest does not exist.
 
-mod support;
-
 use std::time::Duration;
 
 use ggzhub_gateway::authz::Access;
@@ -11,7 +9,8 @@ use ggzhub_gateway::execute::SubgraphHeaders;
 use ggzhub_gateway::fetch::OutgoingHeaders;
 use ggzhub_gateway::gateway::{EngineOptions, Gateway, GraphqlRequest, Transport};
 use serde_json::{Value, json};
-use support::{Clock, mock, supergraph};
+
+use crate::support::{Clock, mock, supergraph};
 
 const REGIONS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@tag"])

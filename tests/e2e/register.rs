@@ -26,15 +26,11 @@ use ggzhub_kit::{OrgKind, SigningKey};
 use sea_orm_migration::MigratorTrait as _;
 use serde_json::{Value, json};
 
+use crate::support::{BEHEER, EEMLAND, KROMME_RIJN, POLDER, STEMKRACHT, serve};
+
 const A: &str = "https://idp-a.example";
 const B: &str = "https://sso.partner-b.example/realms/zorg";
 const C: &str = "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0";
-
-const KROMME_RIJN: &str = "47ed3233-56c7-536b-aca1-44612422ab16";
-const EEMLAND: &str = "7c50861d-9493-580f-bb12-590e1d6c1336";
-const POLDER: &str = "982ac3d9-ff28-5ad1-ae5a-2eddea65a21f";
-const STEMKRACHT: &str = "41e5be88-509b-51de-90a5-2dfd2e806caf";
-const OPERATOR: &str = "1e122aa6-9e3f-587d-aa63-158d558482d7";
 
 /// An organisation's identifiers: (scheme, value).
 type Identifiers = &'static [(&'static str, &'static str)];
@@ -56,13 +52,6 @@ struct Hub {
     internal: SigningKey,
     keys: [SigningKey; 3],
     http: reqwest::Client,
-}
-
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
 }
 
 fn issuers(keys: &[SigningKey; 3]) -> Vec<(IssuerConfig, Value)> {
@@ -148,7 +137,7 @@ impl Hub {
         let token = self.internal.signer().sign(&TokenRequest {
             subject: "beheerder".into(),
             audience: vec![ggzhub_region::AUDIENCE.into()],
-            org: OPERATOR.parse().expect("uuid"),
+            org: BEHEER.parse().expect("uuid"),
             org_kind: OrgKind::HubOperator,
             regions: vec![],
             roles: vec![],
@@ -260,7 +249,7 @@ async fn kind_regions_and_roles_come_from_the_register_never_from_the_token() {
     // Eemland's token claims to be the operator, at the amsterdam table, chair of utrecht, with
     // every scope: it gets what the register says, and its kind's scopes at most.
     let lies = json!({
-        "org": OPERATOR, "org_kind": "HUB_OPERATOR", "kind": "HUB_OPERATOR", "regions": ["amsterdam"],
+        "org": BEHEER, "org_kind": "HUB_OPERATOR", "kind": "HUB_OPERATOR", "regions": ["amsterdam"],
         "roles": ["chair:utrecht"], "realm_access": { "roles": ["chair:utrecht"] },
         "scope": "picture:read admin offers:write register:resolve"
     });
@@ -297,7 +286,7 @@ async fn kind_regions_and_roles_come_from_the_register_never_from_the_token() {
     let operator = hub.internal.signer().sign(&TokenRequest {
         subject: "beheerder".into(),
         audience: vec![ggzhub_region::AUDIENCE.into()],
-        org: OPERATOR.parse().expect("uuid"),
+        org: BEHEER.parse().expect("uuid"),
         org_kind: OrgKind::HubOperator,
         regions: vec![],
         roles: vec![],

@@ -8,8 +8,6 @@
 //! a browser send without asking (a form POST, a plain GET, a GET with credentials the browser
 //! attaches itself), are still refused and reach no subgraph.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +18,9 @@ use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, org_token, register_of, supergraph};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::support::{Clock, Mock, mock, org_token, register_of, supergraph};
 
 const ACCOUNTS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])

@@ -2,12 +2,11 @@
 //! conditions, aliases, null propagation, subgraph errors and failures, mutation order,
 //! deduplication and introspection. Each test checks the response and what each subgraph got.
 
-mod support;
-
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Clock, dead_url, gateway, mock, representations, run};
+
+use crate::support::{Clock, dead_url, gateway, mock, representations, run};
 
 const ACCOUNTS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])

@@ -2,8 +2,6 @@
 //! `@policy`: unauthorized selections are removed before planning (null + an error per path),
 //! or the operation is refused in reject mode; the known bypasses are covered.
 
-mod support;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -12,7 +10,8 @@ use ggzhub_gateway::execute::SubgraphHeaders;
 use ggzhub_gateway::fetch::OutgoingHeaders;
 use ggzhub_gateway::gateway::{EngineOptions, Gateway, GraphqlRequest, Transport};
 use serde_json::{Value, json};
-use support::{Clock, Mock, mock, representations, supergraph};
+
+use crate::support::{Clock, Mock, mock, representations, supergraph};
 
 const ACCOUNTS: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.6",

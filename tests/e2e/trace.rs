@@ -2,7 +2,7 @@
 //! gateway's spans (parse, validate, plan, execute, subgraph fetch), the subgraph's request span
 //! continuing the `traceparent` the gateway sent, and the SQL statements under it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ggzhub_gateway::compose::{SubgraphSdl, compose};
@@ -19,22 +19,28 @@ use sea_orm_migration::MigratorTrait as _;
 use serde_json::{Value, json};
 use tracing_subscriber::layer::SubscriberExt as _;
 
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+use crate::support::serve;
+
+/// The spans of this test binary, exported in memory by the process's global subscriber. Not a
+/// thread's own (`set_default`): `cargo test` runs the binary's tests on threads of one process,
+/// and tracing caches each callsite's interest for every thread, so a span first created on
+/// another test's thread, where no subscriber listens, could stay switched off for a thread-local
+/// one. Other tests' spans land here too; this test reads only its own trace's.
+fn spans() -> &'static (SdkTracerProvider, InMemorySpanExporter) {
+    static SPANS: OnceLock<(SdkTracerProvider, InMemorySpanExporter)> = OnceLock::new();
+    SPANS.get_or_init(|| {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber of this binary");
+        (provider, exporter)
+    })
 }
 
-// One thread: the test's subscriber (set for this thread only) sees the gateway's and the
-// subgraph's spans alike.
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test]
 async fn one_trace_runs_from_the_gateway_to_the_database() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (provider, exporter) = spans();
 
     let key = SigningKey::generate();
     let db = connect(&DbConfig::new("sqlite::memory:")).await.expect("db");
@@ -115,7 +121,10 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
         tokio::time::sleep(Duration::from_millis(20)).await;
         provider.force_flush().expect("flush");
         spans = exporter.get_finished_spans().expect("spans");
-        let subgraph_spans = spans.iter().filter(|s| s.name == "http_request").count();
+        let subgraph_spans = spans
+            .iter()
+            .filter(|s| s.name == "http_request" && s.span_context.trace_id().to_string() == trace_id)
+            .count();
         if subgraph_spans >= 2 {
             break;
         }

@@ -1,7 +1,7 @@
 //! Organisation tokens from OIDC identity providers: JWKS from a URL (discovered or given, with
 //! rotation and refresh on an unknown `kid`) or a file, algorithm from the key, issuer, audience
 //! and time checks, and which claims name the organisation (by identifier), its scheme, the
-//! person and the scopes. What the register makes of them: `register.rs`.
+//! person and the scopes. What the register makes of them: the root package's `tests/e2e/register.rs`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

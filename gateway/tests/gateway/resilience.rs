@@ -3,8 +3,6 @@
 //! retry storms; the circuit breaker opens, fails calls without touching the network, half-opens
 //! after its open time and closes after a successful trial.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -18,7 +16,8 @@ use ggzhub_gateway::config::SubgraphsConfig;
 use ggzhub_gateway::gateway::{EngineOptions, Gateway};
 use ggzhub_gateway::resilience::ResilienceOptions;
 use serde_json::{Value, json};
-use support::run;
+
+use crate::support::run;
 
 const FLAKY: &str = r#"
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
