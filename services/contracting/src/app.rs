@@ -59,6 +59,9 @@ pub fn router_at(
 }
 
 async fn graphql(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
-    let loaders = Loaders::new(&state.db, state.owners.region.clone(), caller.clone(), state.today);
-    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req| req.data(loaders)).await
+    let asking = caller.clone();
+    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req, batches| {
+        req.data(Loaders::new(&state.db, batches, state.owners.region.clone(), asking, state.today))
+    })
+    .await
 }

@@ -1,5 +1,6 @@
 //! Per-request DataLoaders of the contracting subgraph.
 
+use ggzhub_kit::batch::Batches;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -35,16 +36,23 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders for one request of `caller`.
-    pub fn new(db: &DatabaseConnection, region: RefChecker, caller: Caller, today: crate::clock::Today) -> Self {
+    pub fn new(
+        db: &DatabaseConnection,
+        batches: &Batches,
+        region: RefChecker,
+        caller: Caller,
+        today: crate::clock::Today,
+    ) -> Self {
         Self {
-            contracted_next_year: DataLoader::new(
-                ContractedNextYear { db: db.clone(), caller: caller.clone(), year: today.next_year() },
-                tokio::spawn,
-            ),
-            contracts: DataLoader::new(Contracts { db: db.clone(), caller: caller.clone() }, tokio::spawn),
-            history: DataLoader::new(History { db: db.clone() }, tokio::spawn),
-            coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
-            offer_places: DataLoader::new(OfferPlaces { region, caller }, tokio::spawn),
+            contracted_next_year: batches.loader(ContractedNextYear {
+                db: db.clone(),
+                caller: caller.clone(),
+                year: today.next_year(),
+            }),
+            contracts: batches.loader(Contracts { db: db.clone(), caller: caller.clone() }),
+            history: batches.loader(History { db: db.clone() }),
+            coverage: batches.loader(Coverage { db: db.clone() }),
+            offer_places: batches.loader(OfferPlaces { region, caller }),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::batch::Batches;
 use crate::caller::Caller;
 use crate::error::{ErrorCode, graphql_error_body};
 
@@ -88,13 +89,14 @@ macro_rules! record_meta {
 }
 
 /// Executes one GraphQL request body for `caller` against `schema`.
-/// `decorate` adds per-request data (such as DataLoaders) to the request.
+/// `decorate` adds per-request data (such as DataLoaders made with the request's [`Batches`],
+/// whose loads run inside the execution with every key of one pass in one batch) to the request.
 pub async fn execute<E: async_graphql::Executor>(
     schema: &E,
     caller: Caller,
     headers: &HeaderMap,
     body: Bytes,
-    decorate: impl FnOnce(async_graphql::Request) -> async_graphql::Request,
+    decorate: impl FnOnce(async_graphql::Request, &Batches) -> async_graphql::Request,
 ) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -117,7 +119,9 @@ pub async fn execute<E: async_graphql::Executor>(
         Err(e) => return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("not a GraphQL request: {e}"))),
     };
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or(""));
-    let mut response = tracing::Instrument::instrument(schema.execute(decorate(request.data(caller))), span).await;
+    let batches = Batches::default();
+    let request = decorate(request.data(caller), &batches);
+    let mut response = tracing::Instrument::instrument(batches.drive(schema.execute(request)), span).await;
     fill_error_nulls(&mut response.data, &response.errors);
     ensure_codes(&mut response.errors);
     let mut http = axum::Json(response).into_response();

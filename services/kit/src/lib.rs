@@ -9,6 +9,8 @@
 
 #[cfg(all(feature = "db", feature = "graphql"))]
 pub mod audit;
+#[cfg(feature = "graphql")]
+pub mod batch;
 pub mod caller;
 #[cfg(feature = "db")]
 pub mod db;

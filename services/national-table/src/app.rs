@@ -42,6 +42,8 @@ pub fn router(db: DatabaseConnection, verifier: Arc<TokenVerifier>, region: RefC
 }
 
 async fn graphql(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
-    let loaders = Loaders::new(&state.db);
-    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req| req.data(loaders)).await
+    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req, batches| {
+        req.data(Loaders::new(&state.db, batches))
+    })
+    .await
 }

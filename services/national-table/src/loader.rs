@@ -1,5 +1,6 @@
 //! Per-request DataLoaders of the national-table subgraph.
 
+use ggzhub_kit::batch::Batches;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -41,20 +42,20 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders for one request.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, batches: &Batches) -> Self {
         Self {
-            escalations: DataLoader::new(Rows::new(db), tokio::spawn),
-            networks: DataLoader::new(Rows::new(db), tokio::spawn),
-            kpis: DataLoader::new(Rows::new(db), tokio::spawn),
-            listings: DataLoader::new(Rows::new(db), tokio::spawn),
-            measures: DataLoader::new(Children::new(db), tokio::spawn),
-            transitions: DataLoader::new(Children::new(db), tokio::spawn),
-            measurements: DataLoader::new(Children::new(db), tokio::spawn),
-            listing_by_offer: DataLoader::new(ListingByOffer { db: db.clone() }, tokio::spawn),
-            coverage: DataLoader::new(Coverage { db: db.clone() }, tokio::spawn),
-            region_escalations: DataLoader::new(RegionEscalations { db: db.clone() }, tokio::spawn),
-            target_groups: DataLoader::new(TargetGroups { db: db.clone() }, tokio::spawn),
-            escalation_counts: DataLoader::new(EscalationCounts { db: db.clone() }, tokio::spawn),
+            escalations: batches.loader(Rows::new(db)),
+            networks: batches.loader(Rows::new(db)),
+            kpis: batches.loader(Rows::new(db)),
+            listings: batches.loader(Rows::new(db)),
+            measures: batches.loader(Children::new(db)),
+            transitions: batches.loader(Children::new(db)),
+            measurements: batches.loader(Children::new(db)),
+            listing_by_offer: batches.loader(ListingByOffer { db: db.clone() }),
+            coverage: batches.loader(Coverage { db: db.clone() }),
+            region_escalations: batches.loader(RegionEscalations { db: db.clone() }),
+            target_groups: batches.loader(TargetGroups { db: db.clone() }),
+            escalation_counts: batches.loader(EscalationCounts { db: db.clone() }),
         }
     }
 }

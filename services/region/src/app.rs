@@ -57,7 +57,9 @@ pub fn router_with_contracting(
 }
 
 async fn graphql(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
-    let loaders = Loaders::new(&state.db);
     let contracted = ContractedOffersCache::new(state.contracting.clone());
-    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req| req.data(loaders).data(contracted)).await
+    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req, batches| {
+        req.data(Loaders::new(&state.db, batches)).data(contracted)
+    })
+    .await
 }

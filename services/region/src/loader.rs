@@ -1,6 +1,7 @@
 //! Per-request DataLoaders: every entity lookup and nested list is batched, so the number of
 //! SQL statements per request does not grow with the number of offers returned.
 
+use ggzhub_kit::batch::Batches;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -45,21 +46,21 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders for one request (no cache shared between callers).
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, batches: &Batches) -> Self {
         let db = db.clone();
         Self {
-            regions: DataLoader::new(ById::new(&db), tokio::spawn),
-            organisations: DataLoader::new(ById::new(&db), tokio::spawn),
-            offers: DataLoader::new(ById::new(&db), tokio::spawn),
-            overviews: DataLoader::new(ById::new(&db), tokio::spawn),
-            care_forms: DataLoader::new(ById::new(&db), tokio::spawn),
-            offer_pages: DataLoader::new(OfferPages { db: db.clone() }, tokio::spawn),
-            overview_by_year: DataLoader::new(OverviewByYear { db: db.clone() }, tokio::spawn),
-            signal_counts: DataLoader::new(SignalCountLoader { db: db.clone() }, tokio::spawn),
-            patient_inputs: DataLoader::new(PatientInputs { db: db.clone() }, tokio::spawn),
-            offer_counts: Arc::new(DataLoader::new(OfferCounts { db: db.clone() }, tokio::spawn)),
-            picture: crate::picture::PictureLoaders::new(&db),
-            categories: DataLoader::new(CategoriesPresent { db }, tokio::spawn),
+            regions: batches.loader(ById::new(&db)),
+            organisations: batches.loader(ById::new(&db)),
+            offers: batches.loader(ById::new(&db)),
+            overviews: batches.loader(ById::new(&db)),
+            care_forms: batches.loader(ById::new(&db)),
+            offer_pages: batches.loader(OfferPages { db: db.clone() }),
+            overview_by_year: batches.loader(OverviewByYear { db: db.clone() }),
+            signal_counts: batches.loader(SignalCountLoader { db: db.clone() }),
+            patient_inputs: batches.loader(PatientInputs { db: db.clone() }),
+            offer_counts: Arc::new(batches.loader(OfferCounts { db: db.clone() })),
+            picture: crate::picture::PictureLoaders::new(&db, batches),
+            categories: batches.loader(CategoriesPresent { db }),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! (one statement for all of them), so that per-region fields of a request batch into one
 //! statement per aggregate ([`PictureLoaders`]).
 
+use ggzhub_kit::batch::Batches;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -710,30 +711,24 @@ pub struct PictureLoaders {
 
 impl PictureLoaders {
     /// Fresh loaders for one request.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, batches: &Batches) -> Self {
         Self {
-            offer_counts: DataLoader::new(
-                PerRegion {
-                    db: db.clone(),
-                    run: |db, keys| Box::pin(async move { offer_counts(&db, Some(&keys)).await }),
+            offer_counts: batches.loader(PerRegion {
+                db: db.clone(),
+                run: |db, keys| Box::pin(async move { offer_counts(&db, Some(&keys)).await }),
+            }),
+            capacity: batches.loader(PerRegion {
+                db: db.clone(),
+                run: |db, keys| Box::pin(async move { capacity(&db, Some(&keys)).await }),
+            }),
+            intake_pauses: batches.loader(PerRegion {
+                db: db.clone(),
+                run: |db, keys| {
+                    Box::pin(async move { active_intake_pauses(&db, Some(&keys), Utc::now().date_naive()).await })
                 },
-                tokio::spawn,
-            ),
-            capacity: DataLoader::new(
-                PerRegion { db: db.clone(), run: |db, keys| Box::pin(async move { capacity(&db, Some(&keys)).await }) },
-                tokio::spawn,
-            ),
-            intake_pauses: DataLoader::new(
-                PerRegion {
-                    db: db.clone(),
-                    run: |db, keys| {
-                        Box::pin(async move { active_intake_pauses(&db, Some(&keys), Utc::now().date_naive()).await })
-                    },
-                },
-                tokio::spawn,
-            ),
-            waiting: DataLoader::new(WaitingPerRegion { db: db.clone() }, tokio::spawn),
-            trends: DataLoader::new(TrendPerRegion { db: db.clone() }, tokio::spawn),
+            }),
+            waiting: batches.loader(WaitingPerRegion { db: db.clone() }),
+            trends: batches.loader(TrendPerRegion { db: db.clone() }),
         }
     }
 }

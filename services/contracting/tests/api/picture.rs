@@ -498,6 +498,28 @@ async fn contracted_next_year_takes_one_statement_for_any_number_of_regions() {
     let (small, large) = (run(few).await, run(many).await);
     println!("Region.contractedNextYear: {small} SQL statements for 2 regions, {large} for 35");
     assert_eq!((small, large), (1, 1), "one statement for the whole batch");
+
+    // The same with every core busy: the batch does not depend on how fast the machine runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hogs: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    let many: Vec<String> =
+        (0..32).map(|i| format!("region-{i}")).chain(REGIONS.iter().map(|s| s.to_string())).collect();
+    let busy = run(many).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for hog in hogs {
+        hog.join().expect("hog thread ends");
+    }
+    assert_eq!(busy, 1, "one statement for the whole batch on a busy machine");
 }
 
 #[tokio::test]
