@@ -76,8 +76,16 @@ async fn statements_for_coverage_do_not_grow_with_the_number_of_offers() {
     let reps = |offers: &[Uuid]| json!({ "r": offers.iter().map(offer_rep).collect::<Vec<_>>() });
     statements_for(&app, &i4(), COVERAGE, reps(&[OFFER_P1_CRISIS])).await;
     let (one, _) = statements_for(&app, &i4(), COVERAGE, reps(&[OFFER_P1_CRISIS])).await;
+    let asked_before = app.region().request_count();
     let (three, data) =
         statements_for(&app, &i4(), COVERAGE, reps(&[OFFER_P1_CRISIS, OFFER_P1_FACT, OFFER_P1_HIC])).await;
+    // The offers' places come from the region subgraph in one round trip, on I4's behalf.
+    let asked = app.region().requests_since(asked_before);
+    assert_eq!(asked.len(), 1, "one request to the region subgraph for 3 offers: {asked:#?}");
+    let mut asked_for: Vec<Value> = asked[0].representations.clone();
+    asked_for.sort_by_key(|r| r["id"].to_string());
+    assert_eq!(asked_for, [OFFER_P1_CRISIS, OFFER_P1_FACT, OFFER_P1_HIC].map(offer_rep));
+    assert_eq!(asked[0].caller().map(|c| c.org), Some(I4));
     for e in data["_entities"].as_array().expect("entities") {
         assert_eq!(e["contractCoverage"]["otherInsurers"], 3, "{e}");
         assert_eq!(e["contractCoverage"]["continuitySecuredUntil"], this_year() + 2, "{e}");

@@ -1,12 +1,13 @@
-//! The test harness: a real region subgraph, a real national-table subgraph and the contracting
-//! subgraph, each on 127.0.0.1:0 with a database of its own (SQLite in memory, or a fresh
-//! PostgreSQL schema when `DATABASE_URL` is set), sharing one signing key. Contracting checks its
-//! references (providers, offers with region; KPIs with national-table) over HTTP, as in
-//! production.
+//! The test harness: the contracting subgraph on 127.0.0.1:0 with a database of its own (SQLite
+//! in memory, or a fresh PostgreSQL schema when `DATABASE_URL` is set), beside recording stubs of
+//! the region and national-table subgraphs ([`ggzhub_kit::testing::stub`]) sharing its signing
+//! key. Contracting checks its references (providers, offers with region; KPIs with national-table)
+//! with the stubs over HTTP, as it would with the real subgraphs; the stubs know
+//! [`region_fixture`] and [`national_table_fixture`] and record what they were asked.
 //!
-//! The region and national-table fixtures are inserted directly; the contracting database starts
-//! empty (the demo files are never read) and tests build contracts through the API, or with
-//! [`TestApp::insert_contract`] where only volume matters (DataLoader figures).
+//! The contracting database starts empty (the demo files are never read) and tests build
+//! contracts through the API, or with [`TestApp::insert_contract`] where only volume matters
+//! (DataLoader figures).
 //!
 //! | persona          | kind                 | tables at | notes                                      |
 //! |------------------|----------------------|-----------|--------------------------------------------|
@@ -29,15 +30,16 @@ use ggzhub_contracting::entity::{contract, covered, history};
 use ggzhub_contracting::graphql::Owners;
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::testing::{GraphqlCall, GraphqlResponse, TestCaller, TestDb, TestServer};
+use ggzhub_kit::testing::stub::region::{self, OfferFixture, RegionFixture};
+use ggzhub_kit::testing::stub::{StubFixtures, StubSubgraph};
+use ggzhub_kit::testing::{GraphqlCall, GraphqlResponse, TestCaller, TestDb, TestServer, closed_url};
 use ggzhub_kit::{OrgKind, SigningKey};
-use ggzhub_region::entity::{care_form, care_offer, organisation, region};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait};
 use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-// Organisations (all known to the region subgraph).
+// Organisations (all known to the stub region subgraph).
 pub const P1: Uuid = Uuid::from_u128(0xa1);
 pub const P2: Uuid = Uuid::from_u128(0xa2);
 pub const I1: Uuid = Uuid::from_u128(0x1001);
@@ -49,7 +51,7 @@ pub const PATIENT_ORG: Uuid = Uuid::from_u128(0x2a);
 pub const MUNICIPALITY: Uuid = Uuid::from_u128(0x3a);
 pub const NATIONAL_TABLE: Uuid = Uuid::from_u128(0x4a);
 pub const OPERATOR: Uuid = Uuid::from_u128(0x5a);
-/// An organisation id the region subgraph does not know.
+/// An organisation id the stub region subgraph does not know.
 pub const UNKNOWN_ORG: Uuid = Uuid::from_u128(0xdead_000a);
 
 // Care offers.
@@ -63,10 +65,10 @@ pub const OFFER_P1_HIC: Uuid = Uuid::from_u128(0x0f_a1_03);
 pub const OFFER_P1_CLOSED: Uuid = Uuid::from_u128(0x0f_a1_04);
 /// P2, amsterdam, ACUTE / HIC.
 pub const OFFER_P2_HIC: Uuid = Uuid::from_u128(0x0f_a2_01);
-/// An offer id the region subgraph does not know.
+/// An offer id the stub region subgraph does not know.
 pub const UNKNOWN_OFFER: Uuid = Uuid::from_u128(0xdead_000f);
 
-/// The national KPI the national-table fixture holds.
+/// The national KPI the stub national-table subgraph knows.
 pub const KPI: &str = "TREEKNORM_WITHIN_14_WEEKS";
 
 // Markers in the terms of the contract under test: no other party may ever see them.
@@ -124,32 +126,24 @@ pub fn this_year() -> i32 {
     Utc::now().year()
 }
 
-/// The contracting subgraph with a region and a national-table subgraph beside it.
+/// The national-table subgraph's token audience (`ggzhub_national_table::AUDIENCE`, repeated:
+/// no subgraph crate depends on another, not even for tests).
+pub const NATIONAL_TABLE_AUDIENCE: &str = "national-table";
+
+/// The contracting subgraph with stub region and national-table subgraphs beside it.
 pub struct TestApp {
     /// The contracting service (dropped first).
     pub server: TestServer,
-    /// The region subgraph (`None`: it is down).
-    pub region: Option<TestServer>,
-    /// The national-table subgraph (`None`: it is down).
-    pub national_table: Option<TestServer>,
+    /// The stub region subgraph (`None`: it is down).
+    pub region: Option<StubSubgraph>,
+    /// The stub national-table subgraph (`None`: it is down).
+    pub national_table: Option<StubSubgraph>,
     /// The contracting database.
     pub db: TestDb,
-    /// The owners' databases.
-    owner_dbs: Vec<TestDb>,
-}
-
-/// An address nothing listens on.
-fn closed_url() -> String {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds a free port");
-        listener.local_addr().expect("has an address").port()
-        // Dropped here: nothing listens on the port any more.
-    };
-    format!("http://127.0.0.1:{port}/graphql")
 }
 
 impl TestApp {
-    /// Starts the region and national-table subgraphs with their fixtures, then contracting.
+    /// Starts the stub region and national-table subgraphs with their fixtures, then contracting.
     pub async fn spawn() -> Self {
         Self::spawn_with(true, true).await
     }
@@ -167,44 +161,19 @@ impl TestApp {
     /// Like [`spawn_with`](Self::spawn_with), with contracting's today taken from `today`.
     pub async fn spawn_at(region_up: bool, national_table_up: bool, today: ggzhub_contracting::clock::Today) -> Self {
         let key = Arc::new(SigningKey::generate());
-        let mut owner_dbs = Vec::new();
-        let region = if region_up {
-            let db = TestDb::new().await;
-            ggzhub_region::migration::Migrator::up(&db.db, None).await.expect("region migrations run");
-            insert_region_fixture(&db.db).await;
-            let app = ggzhub_region::app::router(
-                db.db.clone(),
-                Arc::new(key.verifier(ggzhub_region::AUDIENCE)),
-                HttpLimits::default(),
-            );
-            owner_dbs.push(db);
-            Some(TestServer::start(app, key.clone(), ggzhub_region::AUDIENCE).await)
-        } else {
-            None
-        };
-        let region_url = region.as_ref().map_or_else(closed_url, |r| r.url("/graphql"));
+        let region = if region_up { Some(region_fixture().start(key.clone()).await) } else { None };
         let national_table = if national_table_up {
-            let db = TestDb::new().await;
-            ggzhub_national_table::migration::Migrator::up(&db.db, None).await.expect("national-table migrations run");
-            insert_kpi(&db.db).await;
-            let app = ggzhub_national_table::app::router(
-                db.db.clone(),
-                Arc::new(key.verifier(ggzhub_national_table::AUDIENCE)),
-                RefChecker::new(region_url.clone(), ggzhub_region::AUDIENCE, key.signer()),
-                HttpLimits::default(),
-            );
-            owner_dbs.push(db);
-            Some(TestServer::start(app, key.clone(), ggzhub_national_table::AUDIENCE).await)
+            Some(StubSubgraph::start(national_table_fixture(), key.clone(), NATIONAL_TABLE_AUDIENCE).await)
         } else {
             None
         };
-        let nt_url = national_table.as_ref().map_or_else(closed_url, |n| n.url("/graphql"));
+        let url = |stub: &Option<StubSubgraph>| stub.as_ref().map_or_else(closed_url, StubSubgraph::url);
 
         let db = TestDb::new().await;
         ggzhub_contracting::migration::Migrator::up(&db.db, None).await.expect("contracting migrations run");
         let owners = Owners {
-            region: RefChecker::new(region_url, ggzhub_region::AUDIENCE, key.signer()),
-            national_table: RefChecker::new(nt_url, ggzhub_national_table::AUDIENCE, key.signer()),
+            region: RefChecker::new(url(&region), region::AUDIENCE, key.signer()),
+            national_table: RefChecker::new(url(&national_table), NATIONAL_TABLE_AUDIENCE, key.signer()),
         };
         let app = ggzhub_contracting::app::router_at(
             db.db.clone(),
@@ -214,7 +183,13 @@ impl TestApp {
             today,
         );
         let server = TestServer::start(app, key, ggzhub_contracting::AUDIENCE).await;
-        Self { server, region, national_table, db, owner_dbs }
+        Self { server, region, national_table, db }
+    }
+
+    /// The stub region subgraph (panics when it is down).
+    #[track_caller]
+    pub fn region(&self) -> &StubSubgraph {
+        self.region.as_ref().expect("the region subgraph runs")
     }
 
     /// Starts a GraphQL request to the contracting subgraph.
@@ -612,30 +587,26 @@ pub fn entity_error_codes(resp: &GraphqlResponse, field: Option<&str>) -> Vec<St
         .unwrap_or_default()
 }
 
-async fn insert_kpi(db: &DatabaseConnection) {
-    use ggzhub_national_table::entity::kpi;
-    let now = Utc::now();
-    let y = this_year();
-    kpi::ActiveModel {
-        code: Set(KPI.to_owned()),
-        name: Set("Patients treated within the Treeknorm".to_owned()),
-        definition: Set("Share of patients whose total wait stays within 14 weeks.".to_owned()),
-        unit: Set("percent".to_owned()),
-        direction: Set("HIGHER_IS_BETTER".to_owned()),
-        targets: Set(json!({ y.to_string(): 80.0, (y + 1).to_string(): 90.0 })),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        created_by: Set(NATIONAL_TABLE.to_string()),
-        updated_by: Set(NATIONAL_TABLE.to_string()),
-    }
-    .insert(db)
-    .await
-    .expect("national KPI inserts");
+/// What the stub national-table subgraph knows: the national KPI [`KPI`] (any other code is
+/// unknown to it).
+pub fn national_table_fixture() -> StubFixtures {
+    StubFixtures::new().entity(
+        "NationalKpi",
+        &["code"],
+        json!({
+            "code": KPI,
+            "name": "Patients treated within the Treeknorm",
+            "definition": "Share of patients whose total wait stays within 14 weeks.",
+            "unit": "percent",
+            "direction": "HIGHER_IS_BETTER",
+        }),
+    )
 }
 
-async fn insert_region_fixture(db: &DatabaseConnection) {
-    let now = Utc::now();
+/// What the stub region subgraph knows: the organisations of the personas above, utrecht and
+/// amsterdam, and five care offers (one of them CLOSED). `UNKNOWN_ORG`, `UNKNOWN_OFFER` and any
+/// other region code are unknown to it.
+pub fn region_fixture() -> RegionFixture {
     let orgs: [(Uuid, &str, OrgKind, &[&str]); 11] = [
         (P1, "GGZ Aanbieder 1", OrgKind::Provider, &["utrecht"]),
         (P2, "GGZ Aanbieder 2", OrgKind::Provider, &["amsterdam"]),
@@ -649,104 +620,27 @@ async fn insert_region_fixture(db: &DatabaseConnection) {
         (NATIONAL_TABLE, "Landelijke tafel cruciale ggz", OrgKind::NationalTable, &[]),
         (OPERATOR, "ggzhub beheer", OrgKind::HubOperator, &[]),
     ];
-    for (i, (id, name, kind, regions)) in orgs.into_iter().enumerate() {
-        let digits = format!("{:08}", 10_000_000 + i);
-        organisation::ActiveModel {
-            id: Set(id.to_string()),
-            name: Set(name.to_owned()),
-            kind: Set(kind.as_str().to_owned()),
-            kvk: Set(Some(digits.clone())),
-            ura: Set((kind == OrgKind::Provider).then(|| digits.clone())),
-            agb: Set(None),
-            uzovi: Set((kind == OrgKind::Insurer).then(|| format!("{:04}", 3000 + i))),
-            regions: Set(json!(regions)),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            created_by: Set(OPERATOR.to_string()),
-            updated_by: Set(OPERATOR.to_string()),
-        }
-        .insert(db)
-        .await
-        .expect("organisation inserts");
-    }
-
-    for (code, name, neighbours, insurer) in
-        [("utrecht", "Utrecht", ["amsterdam"], I1), ("amsterdam", "Amsterdam", ["utrecht"], I5)]
-    {
-        region::ActiveModel {
-            code: Set(code.to_owned()),
-            name: Set(name.to_owned()),
-            kind: Set("IZA".to_owned()),
-            neighbours: Set(json!(neighbours)),
-            coordinating_insurer_id: Set(Some(insurer.to_string())),
-            map_row: Set(None),
-            map_column: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            created_by: Set(OPERATOR.to_string()),
-            updated_by: Set(OPERATOR.to_string()),
-        }
-        .insert(db)
-        .await
-        .expect("region inserts");
-    }
-
-    for (code, category, name) in [
-        ("CRISIS_SERVICE", "ACUTE", "Crisisdienst"),
-        ("HIC", "ACUTE", "High Intensive Care"),
-        ("FACT", "OUTREACH", "Flexible ACT"),
-    ] {
-        care_form::ActiveModel {
-            code: Set(code.to_owned()),
-            category: Set(category.to_owned()),
-            name: Set(name.to_owned()),
-            description: Set(format!("{name} (test fixture)")),
-        }
-        .insert(db)
-        .await
-        .expect("care form inserts");
-    }
-
-    /// Id, provider, region, category, care form, unit name, status.
-    type OfferRow = (Uuid, Uuid, &'static str, &'static str, &'static str, &'static str, &'static str);
-    let offers: [OfferRow; 5] = [
-        (OFFER_P1_CRISIS, P1, "utrecht", "ACUTE", "CRISIS_SERVICE", "Crisisdienst Utrecht-Stad", "SECURED"),
-        (OFFER_P1_FACT, P1, "utrecht", "OUTREACH", "FACT", "FACT-team Zeist", "UNDER_PRESSURE"),
-        (OFFER_P1_HIC, P1, "utrecht", "ACUTE", "HIC", "HIC Utrecht", "SECURED"),
-        (OFFER_P1_CLOSED, P1, "utrecht", "OUTREACH", "FACT", "FACT-team Houten", "CLOSED"),
-        (OFFER_P2_HIC, P2, "amsterdam", "ACUTE", "HIC", "HIC Amsterdam-West", "SECURED"),
-    ];
-    for (id, provider, region, category, form, unit, status) in offers {
-        care_offer::ActiveModel {
-            id: Set(id.to_string()),
-            provider_id: Set(provider.to_string()),
-            region_code: Set(region.to_owned()),
-            category: Set(category.to_owned()),
-            care_form: Set(form.to_owned()),
-            unit_name: Set(unit.to_owned()),
-            location: Set("Utrecht".to_owned()),
-            beds: Set(None),
-            places: Set(None),
-            teams: Set(Some(1)),
-            fte: Set(None),
-            availability: Set("TWENTY_FOUR_SEVEN".to_owned()),
-            status: Set(status.to_owned()),
-            supra_regional: Set(false),
-            regions_served: Set(json!([region])),
-            inclusion_criteria: Set(None),
-            intake_pause_from: Set(None),
-            intake_pause_until: Set(None),
-            intake_pause_reason: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            created_by: Set(provider.to_string()),
-            updated_by: Set(provider.to_string()),
-        }
-        .insert(db)
-        .await
-        .expect("offer inserts");
-    }
+    let fixture = orgs
+        .into_iter()
+        .fold(RegionFixture::new(), |f, (id, name, kind, regions)| f.organisation(id, name, kind, regions));
+    fixture
+        .region("utrecht", "Utrecht", "IZA", &["amsterdam"], Some(I1))
+        .region("amsterdam", "Amsterdam", "IZA", &["utrecht"], Some(I5))
+        .offer(OfferFixture::new(
+            OFFER_P1_CRISIS,
+            P1,
+            "utrecht",
+            "ACUTE",
+            "CRISIS_SERVICE",
+            "Crisisdienst Utrecht-Stad",
+        ))
+        .offer(
+            OfferFixture::new(OFFER_P1_FACT, P1, "utrecht", "OUTREACH", "FACT", "FACT-team Zeist")
+                .status("UNDER_PRESSURE"),
+        )
+        .offer(OfferFixture::new(OFFER_P1_HIC, P1, "utrecht", "ACUTE", "HIC", "HIC Utrecht"))
+        .offer(
+            OfferFixture::new(OFFER_P1_CLOSED, P1, "utrecht", "OUTREACH", "FACT", "FACT-team Houten").status("CLOSED"),
+        )
+        .offer(OfferFixture::new(OFFER_P2_HIC, P2, "amsterdam", "ACUTE", "HIC", "HIC Amsterdam-West"))
 }

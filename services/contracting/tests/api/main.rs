@@ -1,6 +1,7 @@
 //! HTTP API tests of the contracting subgraph: one binary, one module per topic. Every test
-//! spawns its own contracting service and database beside a real region subgraph and a real
-//! national-table subgraph (`helpers::TestApp`) and talks to it only over HTTP.
+//! spawns its own contracting service and database beside recording stubs of the region and
+//! national-table subgraphs (`helpers::TestApp`; no other subgraph's crate is needed) and talks to
+//! it only over HTTP.
 
 mod helpers;
 

@@ -1,11 +1,13 @@
-//! The test harness: a real region subgraph and the national-table subgraph, each on
-//! 127.0.0.1:0 with a database of its own (SQLite in memory, or a fresh PostgreSQL schema when
-//! `DATABASE_URL` is set), sharing one signing key. The national table checks references (region
-//! codes, offer ids, organisation ids) with the region subgraph over HTTP, as in production.
+//! The test harness: the national-table subgraph on 127.0.0.1:0 with a database of its own
+//! (SQLite in memory, or a fresh PostgreSQL schema when `DATABASE_URL` is set), beside a recording
+//! stub of the region subgraph ([`ggzhub_kit::testing::stub`]) sharing its signing key. The
+//! national table checks references (region codes, offer ids, organisation ids) with the stub over
+//! HTTP, as it would with the real region subgraph; the stub knows [`region_fixture`] and records
+//! what it was asked.
 //!
-//! The region fixture is inserted directly; the national-table database starts empty (the demo
-//! files are never read) and tests build what they need through the API, or with the `insert_*`
-//! helpers where the API cannot be used (the region subgraph is down) or would be slow.
+//! The national-table database starts empty (the demo files are never read) and tests build what
+//! they need through the API, or with the `insert_*` helpers where the API cannot be used (the
+//! region subgraph is down) or would be slow.
 //!
 //! | persona            | kind                 | tables at | notes                                    |
 //! |--------------------|----------------------|-----------|------------------------------------------|
@@ -30,15 +32,16 @@ use ggzhub_kit::OrgKind;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::testing::{GraphqlCall, GraphqlResponse, TestCaller, TestDb, TestServer};
+use ggzhub_kit::testing::stub::StubSubgraph;
+use ggzhub_kit::testing::stub::region::{self, OfferFixture, RegionFixture};
+use ggzhub_kit::testing::{GraphqlCall, GraphqlResponse, TestCaller, TestDb, TestServer, closed_url};
 use ggzhub_national_table::entity::{escalation, listing, measure, network, transition};
-use ggzhub_region::entity::{care_form, care_offer, organisation, region};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait};
 use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-// Organisations (all known to the region subgraph).
+// Organisations (all known to the stub region subgraph).
 pub const PROVIDER_A: Uuid = Uuid::from_u128(0xa1);
 pub const PROVIDER_B: Uuid = Uuid::from_u128(0xb1);
 pub const INSURER_X: Uuid = Uuid::from_u128(0x1a);
@@ -47,7 +50,7 @@ pub const PATIENT_ORG: Uuid = Uuid::from_u128(0x2a);
 pub const MUNICIPALITY: Uuid = Uuid::from_u128(0x3a);
 pub const NATIONAL_TABLE: Uuid = Uuid::from_u128(0x4a);
 pub const OPERATOR: Uuid = Uuid::from_u128(0x5a);
-/// An organisation id the region subgraph does not know.
+/// An organisation id the stub region subgraph does not know.
 pub const UNKNOWN_ORG: Uuid = Uuid::from_u128(0xdead_000a);
 
 // Care offers.
@@ -59,7 +62,7 @@ pub const OFFER_A_FACT: Uuid = Uuid::from_u128(0x0f_a1_02);
 pub const OFFER_A_HS8: Uuid = Uuid::from_u128(0x0f_a1_08);
 /// Provider B, amsterdam, ACUTE / HIC.
 pub const OFFER_B_HIC: Uuid = Uuid::from_u128(0x0f_b1_01);
-/// An offer id the region subgraph does not know.
+/// An offer id the stub region subgraph does not know.
 pub const UNKNOWN_OFFER: Uuid = Uuid::from_u128(0xdead_000f);
 
 pub fn provider_a() -> TestCaller {
@@ -127,48 +130,39 @@ pub fn non_national_writers() -> Vec<(&'static str, TestCaller)> {
     ]
 }
 
-/// The national-table subgraph with a region subgraph beside it.
+/// The national-table subgraph with a stub region subgraph beside it.
 pub struct TestApp {
     /// The national-table service (dropped first).
     pub server: TestServer,
-    /// The region subgraph the national table checks references with (`None`: it is down).
-    pub region: Option<TestServer>,
+    /// The stub region subgraph the national table checks references with (`None`: it is down).
+    pub region: Option<StubSubgraph>,
     /// The national-table database.
     pub db: TestDb,
-    /// The region subgraph's database.
-    pub region_db: Option<TestDb>,
 }
 
 impl TestApp {
-    /// Starts a region subgraph with its fixture, then the national-table subgraph asking it.
+    /// Starts a stub region subgraph knowing [`region_fixture`], then the national-table
+    /// subgraph asking it.
     pub async fn spawn() -> Self {
         let key = Arc::new(SigningKey::generate());
-        let region_db = TestDb::new().await;
-        ggzhub_region::migration::Migrator::up(&region_db.db, None).await.expect("region migrations run");
-        insert_region_fixture(&region_db.db).await;
-        let region_app = ggzhub_region::app::router(
-            region_db.db.clone(),
-            Arc::new(key.verifier(ggzhub_region::AUDIENCE)),
-            HttpLimits::default(),
-        );
-        let region = TestServer::start(region_app, key.clone(), ggzhub_region::AUDIENCE).await;
-        let checker = RefChecker::new(region.url("/graphql"), ggzhub_region::AUDIENCE, key.signer());
+        let region = region_fixture().start(key.clone()).await;
+        let checker = RefChecker::new(region.url(), region::AUDIENCE, key.signer());
         let (server, db) = start_national_table(key, checker).await;
-        Self { server, region: Some(region), db, region_db: Some(region_db) }
+        Self { server, region: Some(region), db }
     }
 
     /// Starts the national-table subgraph only; its reference checker points at a closed port.
     pub async fn spawn_with_region_down() -> Self {
         let key = Arc::new(SigningKey::generate());
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds a free port");
-            listener.local_addr().expect("has an address").port()
-            // Dropped here: nothing listens on the port any more.
-        };
-        let checker =
-            RefChecker::new(format!("http://127.0.0.1:{port}/graphql"), ggzhub_region::AUDIENCE, key.signer());
+        let checker = RefChecker::new(closed_url(), region::AUDIENCE, key.signer());
         let (server, db) = start_national_table(key, checker).await;
-        Self { server, region: None, db, region_db: None }
+        Self { server, region: None, db }
+    }
+
+    /// The stub region subgraph (panics when it is down).
+    #[track_caller]
+    pub fn region(&self) -> &StubSubgraph {
+        self.region.as_ref().expect("the region subgraph runs")
     }
 
     /// Starts a GraphQL request to the national-table subgraph.
@@ -641,8 +635,10 @@ pub fn entity_error_codes(resp: &GraphqlResponse, field: Option<&str>) -> Vec<St
         .unwrap_or_default()
 }
 
-async fn insert_region_fixture(db: &DatabaseConnection) {
-    let now = Utc::now();
+/// What the stub region subgraph knows: the organisations of the personas above, utrecht,
+/// amsterdam and groningen, and four care offers. `UNKNOWN_ORG`, `UNKNOWN_OFFER` and any other
+/// region code (`atlantis`) are unknown to it.
+pub fn region_fixture() -> RegionFixture {
     let orgs: [(Uuid, &str, OrgKind, &[&str]); 8] = [
         (PROVIDER_A, "GGZ Aanbieder A", OrgKind::Provider, &["utrecht"]),
         (PROVIDER_B, "GGZ Aanbieder B", OrgKind::Provider, &["amsterdam"]),
@@ -653,116 +649,32 @@ async fn insert_region_fixture(db: &DatabaseConnection) {
         (NATIONAL_TABLE, "Landelijke tafel cruciale ggz", OrgKind::NationalTable, &[]),
         (OPERATOR, "ggzhub beheer", OrgKind::HubOperator, &[]),
     ];
-    for (i, (id, name, kind, regions)) in orgs.into_iter().enumerate() {
-        let digits = format!("{:08}", 10_000_000 + i);
-        organisation::ActiveModel {
-            id: Set(id.to_string()),
-            name: Set(name.to_owned()),
-            kind: Set(kind.as_str().to_owned()),
-            kvk: Set(Some(digits.clone())),
-            ura: Set((kind == OrgKind::Provider).then(|| digits.clone())),
-            agb: Set(None),
-            uzovi: Set((kind == OrgKind::Insurer).then(|| format!("{:04}", 3000 + i))),
-            regions: Set(json!(regions)),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            created_by: Set(OPERATOR.to_string()),
-            updated_by: Set(OPERATOR.to_string()),
-        }
-        .insert(db)
-        .await
-        .expect("organisation inserts");
-    }
-
-    type RegionRow = (&'static str, &'static str, &'static str, &'static [&'static str], Option<Uuid>);
-    let regions: [RegionRow; 3] = [
-        ("utrecht", "Utrecht", "IZA", &["amsterdam"], Some(INSURER_X)),
-        ("amsterdam", "Amsterdam", "IZA", &["utrecht", "groningen"], Some(INSURER_Y)),
-        ("groningen", "Groningen", "CARE_OFFICE", &["amsterdam"], None),
-    ];
-    for (code, name, kind, neighbours, insurer) in regions {
-        region::ActiveModel {
-            code: Set(code.to_owned()),
-            name: Set(name.to_owned()),
-            kind: Set(kind.to_owned()),
-            neighbours: Set(json!(neighbours)),
-            coordinating_insurer_id: Set(insurer.map(|u| u.to_string())),
-            map_row: Set(None),
-            map_column: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            created_by: Set(OPERATOR.to_string()),
-            updated_by: Set(OPERATOR.to_string()),
-        }
-        .insert(db)
-        .await
-        .expect("region inserts");
-    }
-
-    for (code, category, name) in [
-        ("CRISIS_SERVICE", "ACUTE", "Crisisdienst"),
-        ("HIC", "ACUTE", "High Intensive Care"),
-        ("FACT", "OUTREACH", "Flexible ACT"),
-        ("ZPM_SETTING_8", "SPECIALIST_MHC", "Hoogspecialistische ggz (Zpm setting 8)"),
-    ] {
-        care_form::ActiveModel {
-            code: Set(code.to_owned()),
-            category: Set(category.to_owned()),
-            name: Set(name.to_owned()),
-            description: Set(format!("{name} (test fixture)")),
-        }
-        .insert(db)
-        .await
-        .expect("care form inserts");
-    }
-
-    /// Id, provider, region, category, care form, unit name, regions served.
-    type OfferRow = (Uuid, Uuid, &'static str, &'static str, &'static str, &'static str, &'static [&'static str]);
-    let offers: [OfferRow; 4] = [
-        (OFFER_A_CRISIS, PROVIDER_A, "utrecht", "ACUTE", "CRISIS_SERVICE", "Crisisdienst Utrecht-Stad", &["utrecht"]),
-        (OFFER_A_FACT, PROVIDER_A, "utrecht", "OUTREACH", "FACT", "FACT-team Zeist", &["utrecht"]),
-        (
-            OFFER_A_HS8,
+    let fixture = orgs
+        .into_iter()
+        .fold(RegionFixture::new(), |f, (id, name, kind, regions)| f.organisation(id, name, kind, regions));
+    fixture
+        .region("utrecht", "Utrecht", "IZA", &["amsterdam"], Some(INSURER_X))
+        .region("amsterdam", "Amsterdam", "IZA", &["utrecht", "groningen"], Some(INSURER_Y))
+        .region("groningen", "Groningen", "CARE_OFFICE", &["amsterdam"], None)
+        .offer(OfferFixture::new(
+            OFFER_A_CRISIS,
             PROVIDER_A,
             "utrecht",
-            "SPECIALIST_MHC",
-            "ZPM_SETTING_8",
-            "Centrum Eetstoornissen",
-            &["utrecht", "amsterdam", "groningen"],
-        ),
-        (OFFER_B_HIC, PROVIDER_B, "amsterdam", "ACUTE", "HIC", "HIC Amsterdam-West", &["amsterdam"]),
-    ];
-    for (id, provider, region, category, form, unit, served) in offers {
-        care_offer::ActiveModel {
-            id: Set(id.to_string()),
-            provider_id: Set(provider.to_string()),
-            region_code: Set(region.to_owned()),
-            category: Set(category.to_owned()),
-            care_form: Set(form.to_owned()),
-            unit_name: Set(unit.to_owned()),
-            location: Set("Utrecht".to_owned()),
-            beds: Set(None),
-            places: Set(None),
-            teams: Set(Some(1)),
-            fte: Set(None),
-            availability: Set("TWENTY_FOUR_SEVEN".to_owned()),
-            status: Set("SECURED".to_owned()),
-            supra_regional: Set(served.len() > 1),
-            regions_served: Set(json!(served)),
-            inclusion_criteria: Set(None),
-            intake_pause_from: Set(None),
-            intake_pause_until: Set(None),
-            intake_pause_reason: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            created_by: Set(provider.to_string()),
-            updated_by: Set(provider.to_string()),
-        }
-        .insert(db)
-        .await
-        .expect("offer inserts");
-    }
+            "ACUTE",
+            "CRISIS_SERVICE",
+            "Crisisdienst Utrecht-Stad",
+        ))
+        .offer(OfferFixture::new(OFFER_A_FACT, PROVIDER_A, "utrecht", "OUTREACH", "FACT", "FACT-team Zeist"))
+        .offer(
+            OfferFixture::new(
+                OFFER_A_HS8,
+                PROVIDER_A,
+                "utrecht",
+                "SPECIALIST_MHC",
+                "ZPM_SETTING_8",
+                "Centrum Eetstoornissen",
+            )
+            .serving(&["utrecht", "amsterdam", "groningen"]),
+        )
+        .offer(OfferFixture::new(OFFER_B_HIC, PROVIDER_B, "amsterdam", "ACUTE", "HIC", "HIC Amsterdam-West"))
 }

@@ -1,7 +1,7 @@
 //! HTTP API tests of the national-table subgraph: one binary, one module per topic. Every test
-//! spawns its own national-table service and database beside a real region subgraph
-//! (`helpers::TestApp`) and talks to it only over HTTP (audit rows are read from the database:
-//! this subgraph has no audit query).
+//! spawns its own national-table service and database beside a recording stub of the region
+//! subgraph (`helpers::TestApp`; no other subgraph's crate is needed) and talks to it only over
+//! HTTP (audit rows are read from the database: this subgraph has no audit query).
 
 mod helpers;
 

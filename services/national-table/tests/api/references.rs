@@ -30,6 +30,20 @@ async fn unknown_affected_offer_is_bad_user_input() {
     assert_refused(&resp, "raiseEscalation", "BAD_USER_INPUT");
     assert!(resp.expect_error("BAD_USER_INPUT").contains(&UNKNOWN_OFFER.to_string()));
     assert_eq!(app.count::<escalation::Entity>().await, 0);
+    // The region and both offers were asked in one round trip, on the chair's behalf, read-only.
+    let asked = app.region().requests();
+    assert_eq!(asked.len(), 1, "one request to the region subgraph: {asked:#?}");
+    assert_eq!(
+        asked[0].representations,
+        [
+            json!({"__typename": "Region", "code": "utrecht"}),
+            json!({"__typename": "CareOffer", "id": OFFER_A_CRISIS.to_string()}),
+            json!({"__typename": "CareOffer", "id": UNKNOWN_OFFER.to_string()}),
+        ]
+    );
+    let on_behalf_of = asked[0].caller().expect("a valid internal token for the region subgraph");
+    assert_eq!((on_behalf_of.org, on_behalf_of.kind), (PROVIDER_A, ggzhub_kit::OrgKind::Provider));
+    assert_eq!(on_behalf_of.scopes.iter().collect::<Vec<_>>(), ["picture:read"]);
 }
 
 #[tokio::test]

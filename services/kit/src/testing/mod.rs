@@ -1,5 +1,8 @@
 //! Test helpers (feature `testing`): a fresh database per test, a service on 127.0.0.1:0,
-//! tokens for any caller, and a small GraphQL client.
+//! tokens for any caller, a small GraphQL client, and recording stubs of sibling subgraphs
+//! ([`stub`]).
+
+pub mod stub;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -178,6 +181,17 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// A `/graphql` URL on 127.0.0.1 where nothing listens (the port was free a moment ago): a
+/// sibling subgraph that is down, so asking it fails with a refused connection.
+pub fn closed_url() -> String {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds a free port");
+        listener.local_addr().expect("has an address").port()
+        // Dropped here: nothing listens on the port any more.
+    };
+    format!("http://127.0.0.1:{port}/graphql")
 }
 
 /// A GraphQL request being built.
