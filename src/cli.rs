@@ -262,7 +262,7 @@ impl ServeGatewayArgs {
     }
 
     /// Turns the configuration into the gateway's options (loading the providers' keys).
-    pub async fn options(&self) -> anyhow::Result<ggzhub_gateway::server::ServeOptions> {
+    pub async fn options(&self) -> anyhow::Result<ggzhub_gateway::http::server::ServeOptions> {
         let config = self.config()?;
         let read = |path: &Path| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
         let auth = &config.auth;
@@ -275,11 +275,11 @@ impl ServeGatewayArgs {
             let jwks_path = auth.data_dir.join("dev-jwks.json");
             std::fs::write(&jwks_path, serde_json::to_vec_pretty(&issuer_key.jwks())?)
                 .with_context(|| format!("writing {}", jwks_path.display()))?;
-            issuers.push(ggzhub_gateway::oidc::IssuerConfig {
+            issuers.push(ggzhub_gateway::auth::oidc::IssuerConfig {
                 jwks_file: Some(jwks_path),
-                ..ggzhub_gateway::oidc::IssuerConfig::new(
+                ..ggzhub_gateway::auth::oidc::IssuerConfig::new(
                     ggzhub_kit::token::DEV_ISSUER,
-                    &[ggzhub_gateway::identity::GATEWAY_AUDIENCE],
+                    &[ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE],
                 )
             });
             Some(SigningKey::load_or_create(&dev_key_path(&auth.data_dir))?.signer())
@@ -292,7 +292,7 @@ impl ServeGatewayArgs {
         let verifier = if issuers.is_empty() {
             None
         } else {
-            let authenticator = ggzhub_gateway::oidc::Authenticator::new(issuers, auth.leeway_secs).await?;
+            let authenticator = ggzhub_gateway::auth::oidc::Authenticator::new(issuers, auth.leeway_secs).await?;
             Some(Arc::new(authenticator))
         };
         if verifier.is_none() && !auth.allow_anonymous && !auth.public_anonymous {
@@ -310,11 +310,11 @@ impl ServeGatewayArgs {
         } else {
             None
         };
-        Ok(ggzhub_gateway::server::ServeOptions {
+        Ok(ggzhub_gateway::http::server::ServeOptions {
             supergraph: config.supergraph.path.clone(),
             listen: config.server.listen,
             watch_interval: Duration::from_secs(config.supergraph.watch_interval_secs),
-            engine: ggzhub_gateway::gateway::EngineOptions {
+            engine: ggzhub_gateway::engine::EngineOptions {
                 subgraph_timeout: Duration::from_secs(config.subgraphs.timeout_secs.max(1)),
                 parser_limits: ggzhub_gateway::pipeline::parse::ParserLimits {
                     max_tokens: config.limits.max_tokens,
@@ -346,7 +346,7 @@ impl ServeGatewayArgs {
                 body_limit: config.server.body_limit,
                 request_timeout: Duration::from_secs(config.server.request_timeout_secs.max(1)),
             },
-            identity: ggzhub_gateway::identity::Identity {
+            identity: ggzhub_gateway::auth::identity::Identity {
                 verifier,
                 register,
                 signer,
@@ -361,7 +361,7 @@ impl ServeGatewayArgs {
 fn register(
     config: &ggzhub_gateway::config::GatewayConfig,
     signer: ggzhub_kit::TokenSigner,
-) -> anyhow::Result<ggzhub_gateway::register::Register> {
+) -> anyhow::Result<ggzhub_gateway::auth::register::Register> {
     let options = &config.auth.register;
     let name = &options.subgraph;
     let url = match (&options.url, config.subgraphs.urls.get(name)) {
@@ -381,8 +381,14 @@ fn register(
         .context("[subgraphs] ca_file")?
         .client(|b| b.timeout(timeout))?;
     tracing::info!(%url, cache_ttl_secs = options.cache_ttl_secs, "organisations are resolved through the register");
-    ggzhub_gateway::register::Register::subgraph(url, name, signer, Duration::from_secs(options.cache_ttl_secs), client)
-        .context("[auth.register]")
+    ggzhub_gateway::auth::register::Register::subgraph(
+        url,
+        name,
+        signer,
+        Duration::from_secs(options.cache_ttl_secs),
+        client,
+    )
+    .context("[auth.register]")
 }
 
 #[derive(Debug, Args)]
@@ -651,7 +657,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { service: ServeCommand::Gateway(args) } => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-gateway", cli.log_format)?;
-            ggzhub_gateway::server::run(args.options().await?, ggzhub_kit::server::shutdown_signal()).await
+            ggzhub_gateway::http::server::run(args.options().await?, ggzhub_kit::server::shutdown_signal()).await
         }
         Command::Migrate(args) => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-migrate", cli.log_format)?;
@@ -676,7 +682,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Schema { command: SchemaCommand::Compose { dir } } => {
-            let supergraph = ggzhub_gateway::compose::compose_hub(&dir)?;
+            let supergraph = ggzhub_gateway::supergraph::compose::compose_hub(&dir)?;
             let path = dir.join("supergraph.graphql");
             std::fs::write(&path, supergraph).with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {}", path.display());
@@ -810,7 +816,7 @@ async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
         };
         let signer = SigningKey::load_or_create(&dev_issuer_key_path(&args.db.data_dir))?.signer_as(&issuer);
         let audience = if args.audiences.is_empty() {
-            vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()]
+            vec![ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE.to_owned()]
         } else {
             args.audiences
         };

@@ -1,8 +1,11 @@
 //! The request pipeline, one module per step:
 //! [`parse`] → [`validate`] → [`operation`] (pick the operation) → [`variables`] (coerce) →
-//! planning ([`crate::plan`]) → execution ([`crate::execute`]) → shaping ([`crate::shape`]).
-//! [`crate::gateway`] drives it and caches the steps that do not depend on variables.
+//! planning ([`crate::plan`]) → execution ([`crate::execute`]) → shaping ([`crate::respond`]).
+//! [`crate::engine`] drives it and caches the steps that do not depend on variables.
 
+pub mod authz;
+pub mod cost;
+pub mod limits;
 pub mod operation;
 pub mod parse;
 pub mod validate;

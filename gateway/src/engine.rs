@@ -15,11 +15,11 @@ use tracing::Instrument;
 
 use crate::error::{GraphqlError, code};
 use crate::execute::{Executed, Executor, SubgraphHeaders};
-use crate::fetch::SubgraphClient;
 use crate::pipeline::parse::ParserLimits;
 use crate::pipeline::{RequestFailure, operation, parse, validate, variables};
 use crate::plan::QueryPlan;
-use crate::shape::Shaper;
+use crate::respond::Shaper;
+use crate::subgraph::fetch::SubgraphClient;
 use crate::supergraph::{Supergraph, SupergraphError};
 
 /// Options of the engine (the HTTP layer has its own).
@@ -34,11 +34,11 @@ pub struct EngineOptions {
     /// How many prepared operations (document, operation, plan) are cached.
     pub plan_cache_size: u64,
     /// Depth, aliases, root fields, directives and expanded selections per operation.
-    pub operation_limits: crate::limits::OperationLimits,
+    pub operation_limits: crate::pipeline::limits::OperationLimits,
     /// Identical queries from the same caller in flight together share one execution.
     pub dedupe_requests: bool,
     /// Retries of subgraph queries, their budget, and the circuit breaker, per subgraph.
-    pub resilience: crate::resilience::ResilienceOptions,
+    pub resilience: crate::subgraph::resilience::ResilienceOptions,
     /// Refuse a whole operation that selects anything the caller may not see, instead of
     /// answering those selections with null and an error each.
     pub reject_unauthorized: bool,
@@ -56,9 +56,9 @@ impl Default for EngineOptions {
             introspection: true,
             subgraph_urls: HashMap::new(),
             plan_cache_size: 1024,
-            operation_limits: crate::limits::OperationLimits::default(),
+            operation_limits: crate::pipeline::limits::OperationLimits::default(),
             dedupe_requests: true,
-            resilience: crate::resilience::ResilienceOptions::default(),
+            resilience: crate::subgraph::resilience::ResilienceOptions::default(),
             reject_unauthorized: false,
             subgraph_errors: crate::error::SubgraphErrorPolicy::default(),
             subgraph_ca: ggzhub_kit::tls::ExtraCa::default(),
@@ -414,7 +414,7 @@ impl Gateway {
             Err(failure) => return GraphqlResponse::failure(failure),
         };
         if prepared.cost_after_variables
-            && let Err(failure) = crate::cost::check(
+            && let Err(failure) = crate::pipeline::cost::check(
                 &supergraph.full_schema,
                 &prepared.document,
                 op,
@@ -521,9 +521,9 @@ impl Gateway {
         };
         let document = tracing::info_span!("validate").in_scope(|| validate::validate(schema, ast))?;
         let op = operation::pick(&document, request.operation_name.as_deref())?;
-        crate::limits::check(&document, op, &self.options.operation_limits)?;
+        crate::pipeline::limits::check(&document, op, &self.options.operation_limits)?;
         let cost_after_variables =
-            crate::cost::check(&supergraph.full_schema, &document, op, &self.options.operation_limits, None)?;
+            crate::pipeline::cost::check(&supergraph.full_schema, &document, op, &self.options.operation_limits, None)?;
         let operation_type = op.operation_type;
         let has_introspection = op.root_fields(&document).any(|f| matches!(f.name.as_str(), "__schema" | "__type"));
         if has_introspection {

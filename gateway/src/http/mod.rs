@@ -1,6 +1,9 @@
 //! GraphQL over HTTP: POST with JSON, GET for queries, both response media types with the
 //! spec's status codes, GraphiQL for browsers in development, and the health endpoints.
 
+pub mod dashboard;
+pub mod server;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,10 +20,10 @@ use serde::{Deserialize, Serialize};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::admission::public::PeerAddr;
+use crate::auth::identity::Identity;
+use crate::engine::{Gateway, GraphqlRequest, GraphqlResponse, Transport};
 use crate::error::{GraphqlError, code};
-use crate::gateway::{Gateway, GraphqlRequest, GraphqlResponse, Transport};
-use crate::identity::Identity;
-use crate::public::PeerAddr;
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -31,17 +34,17 @@ pub struct HttpOptions {
     /// Refuse requests a browser could send cross-site without a CORS preflight.
     pub csrf_prevention: bool,
     /// Which operations each organisation may run (off by default).
-    pub trusted_documents: Arc<crate::trusted::TrustedDocuments>,
+    pub trusted_documents: Arc<crate::admission::trusted::TrustedDocuments>,
     /// Requests per second and burst per organisation (off by default).
-    pub rate_limit: crate::ratelimit::RateLimitOptions,
+    pub rate_limit: crate::admission::ratelimit::RateLimitOptions,
     /// Several operations in one POST (off by default).
     pub batching: BatchingOptions,
-    /// The dashboard at `/` (on by default; see [`crate::dashboard`]).
-    pub dashboard: crate::dashboard::DashboardOptions,
+    /// The dashboard at `/` (on by default; see [`crate::http::dashboard`]).
+    pub dashboard: crate::http::dashboard::DashboardOptions,
     /// Public access: callers without a token limited to the dashboard's operations and the
     /// public contract schema, rate-limited per address (`None`: off, the default; see
-    /// [`crate::public`]).
-    pub public: Option<Arc<crate::public::PublicAccess>>,
+    /// [`crate::admission::public`]).
+    pub public: Option<Arc<crate::admission::public::PublicAccess>>,
 }
 
 impl Default for HttpOptions {
@@ -52,9 +55,9 @@ impl Default for HttpOptions {
             graphiql: false,
             csrf_prevention: true,
             trusted_documents: Arc::default(),
-            rate_limit: crate::ratelimit::RateLimitOptions::OFF,
+            rate_limit: crate::admission::ratelimit::RateLimitOptions::OFF,
             batching: BatchingOptions::default(),
-            dashboard: crate::dashboard::DashboardOptions::default(),
+            dashboard: crate::http::dashboard::DashboardOptions::default(),
             public: None,
         }
     }
@@ -114,18 +117,18 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub options: HttpOptions,
     /// Built from `options.rate_limit`; shared by the clones of this state.
-    pub rate_limiter: Arc<crate::ratelimit::OrgRateLimiter>,
+    pub rate_limiter: Arc<crate::admission::ratelimit::OrgRateLimiter>,
 }
 
 impl AppState {
     pub fn new(gateway: Arc<Gateway>, identity: Arc<Identity>, options: HttpOptions) -> Self {
-        let rate_limiter = Arc::new(crate::ratelimit::OrgRateLimiter::new(options.rate_limit));
+        let rate_limiter = Arc::new(crate::admission::ratelimit::OrgRateLimiter::new(options.rate_limit));
         Self { gateway, identity, options, rate_limiter }
     }
 }
 
 pub fn router(state: AppState) -> Router {
-    let files = crate::dashboard::routes(&state.options.dashboard, state.options.graphiql);
+    let files = crate::http::dashboard::routes(&state.options.dashboard, state.options.graphiql);
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health/live", get(|| async { "ok" }))
@@ -284,7 +287,7 @@ async fn graphql_post(
             );
         }
     };
-    let persisted = match crate::trusted::persisted_query_hash(raw.extensions.as_ref()) {
+    let persisted = match crate::admission::trusted::persisted_query_hash(raw.extensions.as_ref()) {
         Ok(hash) => hash,
         Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
     };
@@ -312,7 +315,7 @@ async fn graphql_get(
 ) -> Response {
     let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if params.query.is_none() && wants_html && state.options.graphiql {
-        return crate::dashboard::graphiql_page();
+        return crate::http::dashboard::graphiql_page();
     }
     let Some(media) = negotiate(&headers) else {
         return error_response(
@@ -346,7 +349,7 @@ async fn graphql_get(
     };
     let persisted = match params.extensions.as_deref().map(serde_json::from_str::<JsonValue>) {
         None => None,
-        Some(Ok(extensions)) => match crate::trusted::persisted_query_hash(Some(&extensions)) {
+        Some(Ok(extensions)) => match crate::admission::trusted::persisted_query_hash(Some(&extensions)) {
             Ok(hash) => hash,
             Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
         },
@@ -414,19 +417,19 @@ async fn run(
         Ok(Some(text)) => request.query = text.to_string(),
         Err(refusal) => return error_response(refusal.status, media, refusal.error),
     }
-    let traceparent = crate::trace::current_traceparent();
+    let traceparent = crate::subgraph::trace::current_traceparent();
     let caller = state.identity.for_caller(claims, traceparent);
     let response = state.gateway.execute(request, transport, &caller).await;
     respond(media, response, false)
 }
 
-/// A caller without a token under public access ([`crate::public`]): rate-limited per client
+/// A caller without a token under public access ([`crate::admission::public`]): rate-limited per client
 /// address, held to the dashboard's operations, then run with the public contract schema and the
 /// public reader's internal tokens.
 #[allow(clippy::too_many_arguments)]
 async fn run_public(
     state: &AppState,
-    public: &crate::public::PublicAccess,
+    public: &crate::admission::public::PublicAccess,
     peer: Option<SocketAddr>,
     headers: &HeaderMap,
     mut request: GraphqlRequest,
@@ -465,7 +468,7 @@ async fn run_public(
             return error_response(refusal.status, media, refusal.error);
         }
     }
-    let caller = state.identity.for_public_caller(crate::trace::current_traceparent());
+    let caller = state.identity.for_public_caller(crate::subgraph::trace::current_traceparent());
     let response = state.gateway.execute(request, transport, &caller).await;
     respond(media, response, false)
 }
@@ -658,7 +661,7 @@ fn batch_entry(item: JsonValue) -> Result<(GraphqlRequest, Option<String>), Grap
     };
     let raw: RawBody = serde_json::from_value(serde_json::to_value(&map).unwrap_or_default())
         .map_err(|_| GraphqlError::new("the batch entry is not a GraphQL request", code::BAD_REQUEST))?;
-    let persisted = crate::trusted::persisted_query_hash(raw.extensions.as_ref())?;
+    let persisted = crate::admission::trusted::persisted_query_hash(raw.extensions.as_ref())?;
     let request = to_request(raw.query, raw.operation_name, raw.variables, persisted.is_some())?;
     Ok((request, persisted))
 }

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context as _;
 use ggzhub_kit::server::HttpLimits;
 
-use crate::gateway::{EngineOptions, Gateway};
+use crate::auth::identity::Identity;
+use crate::engine::{EngineOptions, Gateway};
 use crate::http::{AppState, HttpOptions};
-use crate::identity::Identity;
 
 pub struct ServeOptions {
     pub supergraph: PathBuf,
@@ -58,7 +58,7 @@ pub async fn run(
 }
 
 /// Serves the gateway's application until `shutdown`, recording each connection's peer address
-/// (public access rate-limits per client address, [`crate::public`]); then lets in-flight
+/// (public access rate-limits per client address, [`crate::admission::public`]); then lets in-flight
 /// requests finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use ggzhub_kit::tls::ExtraCa;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
-use crate::resilience::{Attempt, Resilience, ResilienceOptions, Retry};
+use crate::subgraph::resilience::{Attempt, Resilience, ResilienceOptions, Retry};
 
 /// What a subgraph answered, parsed.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ impl SubgraphClient {
     /// Like [`call`](Self::call), but identical calls (same subgraph, body and identity) that are
     /// in flight at the same time share one HTTP request (and its retries). Only for queries: they
     /// do not change anything, so one answer serves every asker, and a failed attempt may be
-    /// retried (see [`crate::resilience`]).
+    /// retried (see [`crate::subgraph::resilience`]).
     pub async fn call_shared(
         &self,
         service: &str,

@@ -25,7 +25,7 @@ pub struct OperationLimits {
     pub max_directives: u64,
     /// Field selections after every fragment is expanded (fragment explosion).
     pub max_selections: u64,
-    /// Largest estimated cost (see [`crate::cost`]): COST_ESTIMATED_TOO_EXPENSIVE above it.
+    /// Largest estimated cost (see [`crate::pipeline::cost`]): COST_ESTIMATED_TOO_EXPENSIVE above it.
     pub max_cost: u64,
     /// Size assumed for a list without `@listSize` and without a `first`/`last`/`limit`
     /// argument, in the cost estimate.

@@ -2,7 +2,9 @@
 //!
 //! The tree is kept per request behind a mutex that is held only while reading representations
 //! out of it or merging an answer into it, never across a subgraph call. Shaping the tree into
-//! the client's selection is `shape`'s job.
+//! the client's selection is [`crate::respond`]'s job.
+
+pub mod data;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -12,15 +14,15 @@ use bytes::Bytes;
 use futures_util::future::{BoxFuture, FutureExt, join_all};
 use tracing::Instrument;
 
-use crate::data::{self, Data};
 use crate::error::{GraphqlError, PathSegment, code};
-use crate::fetch::{OutgoingHeaders, SubgraphClient, SubgraphResponse};
 use crate::json;
 use crate::plan::{
     BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, OperationKind, PlanNode,
     PlanSelectionItem, PlanSelectionSet, QueryPlan,
 };
+use crate::subgraph::fetch::{OutgoingHeaders, SubgraphClient, SubgraphResponse};
 use crate::supergraph::Supergraph;
+use data::Data;
 
 /// Supplies the headers for each subgraph call (identity, trace context).
 pub trait SubgraphHeaders: Send + Sync {
@@ -32,8 +34,8 @@ pub trait SubgraphHeaders: Send + Sync {
     }
 
     /// What the caller brings to the supergraph's access-control directives.
-    fn access(&self) -> crate::authz::Access {
-        crate::authz::Access::default()
+    fn access(&self) -> crate::pipeline::authz::Access {
+        crate::pipeline::authz::Access::default()
     }
 
     /// Whether the caller sees only the public contract schema (when the supergraph has one).
@@ -166,7 +168,7 @@ impl<'a> Executor<'a> {
         };
         let span = tracing::info_span!("subgraph_fetch", subgraph = service);
         let mut headers = self.headers.headers_for(service);
-        if let Some(traceparent) = span.in_scope(crate::trace::current_traceparent) {
+        if let Some(traceparent) = span.in_scope(crate::subgraph::trace::current_traceparent) {
             headers.traceparent = Some(traceparent);
         }
         let call = async {

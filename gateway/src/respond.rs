@@ -11,8 +11,8 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::{Name, Node};
 
-use crate::data::{self, Data};
 use crate::error::{GraphqlError, PathSegment};
+use crate::execute::data::{self, Data};
 use crate::json::{write_key, write_str, write_value};
 
 /// The field could not be completed and its parent must be nulled (non-null propagation).

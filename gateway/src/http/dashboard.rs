@@ -35,7 +35,7 @@ struct GraphiqlFiles;
 
 /// The dashboard's operations, which anonymous callers are limited to in public mode: a JSON
 /// object from SHA-256 (hex) of each document's exact text to that text.
-pub const DASHBOARD_OPERATIONS: &str = include_str!("../../dashboard/operations.json");
+pub const DASHBOARD_OPERATIONS: &str = include_str!("../../../dashboard/operations.json");
 
 /// Paths of the gateway's own endpoints: never answered with the dashboard's `index.html`.
 const GATEWAY_PATHS: [&str; 3] = ["/graphql", "/health", "/graphiql"];

@@ -34,8 +34,8 @@ use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::{ExecutableDocument, Name, Schema};
 
 use crate::error::{GraphqlError, code};
-use crate::limits::OperationLimits;
 use crate::pipeline::RequestFailure;
+use crate::pipeline::limits::OperationLimits;
 
 /// Weight of a field at the root of a mutation (the IBM specification's default for the
 /// mutation type).
