@@ -13,7 +13,7 @@ use apollo_compiler::validation::Valid;
 use arc_swap::ArcSwapOption;
 use tracing::Instrument;
 
-use crate::error::{GraphqlError, code};
+use crate::error::{GatewayError, GraphqlError};
 use crate::execute::{Executed, Executor, SubgraphHeaders};
 use crate::pipeline::parse::ParserLimits;
 use crate::pipeline::{RequestFailure, operation, parse, validate, variables};
@@ -274,9 +274,9 @@ impl Gateway {
         headers: &dyn SubgraphHeaders,
     ) -> GraphqlResponse {
         let Some(runtime) = self.runtime.load_full() else {
-            return GraphqlResponse::failure(RequestFailure::new(
-                503,
-                vec![GraphqlError::new("the gateway has no supergraph loaded yet", code::NOT_READY)],
+            return GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::NotReady,
+                "the gateway has no supergraph loaded yet",
             ));
         };
         let public = runtime.supergraph.public_schema.is_some() && headers.public_only();
@@ -286,15 +286,15 @@ impl Gateway {
             Err(failure) => return GraphqlResponse::failure(failure.clone()),
         };
         if transport == Transport::Get && prepared.operation_type != OperationType::Query {
-            return GraphqlResponse::failure(RequestFailure::new(
-                405,
-                vec![GraphqlError::new("only queries may be sent with GET; use POST", code::BAD_REQUEST)],
+            return GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::MethodNotAllowed,
+                "only queries may be sent with GET; use POST",
             ));
         }
         if prepared.operation_type == OperationType::Subscription {
-            return GraphqlResponse::failure(RequestFailure::new(
-                400,
-                vec![GraphqlError::new("subscriptions are not supported over HTTP", code::BAD_REQUEST)],
+            return GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::BadRequest,
+                "subscriptions are not supported over HTTP",
             ));
         }
         let restricted = match self.restrict(&runtime, &cached, prepared, headers) {
@@ -327,7 +327,7 @@ impl Gateway {
             return Ok(None);
         }
         if self.options.reject_unauthorized {
-            return Err(RequestFailure::new(403, verdict.errors()));
+            return Err(RequestFailure::new(GatewayError::UnauthorizedFieldOrType, verdict.errors()));
         }
         let plan = match verdict.filtered(&prepared.document) {
             None => Arc::new(Ok(None)),
@@ -405,8 +405,8 @@ impl Gateway {
         let supergraph = &runtime.supergraph;
         let Ok(op) = operation::pick(&prepared.document, cached.operation_name.as_deref()) else {
             return GraphqlResponse::failure(RequestFailure::new(
-                500,
-                vec![GraphqlError::new("internal error", code::INTERNAL)],
+                GatewayError::Internal,
+                vec![GatewayError::internal()],
             ));
         };
         let variables = match variables::coerce(&supergraph.api_schema, &prepared.document, op, &request.variables) {
@@ -439,10 +439,10 @@ impl Gateway {
                 Ok(response) => response.data,
                 Err(error) => {
                     return GraphqlResponse::failure(RequestFailure::new(
-                        400,
+                        GatewayError::BadUserInput,
                         vec![GraphqlError::from_compiler(
                             error.to_graphql_error(&prepared.document.sources),
-                            code::BAD_USER_INPUT,
+                            GatewayError::BadUserInput,
                         )],
                     ));
                 }
@@ -528,17 +528,17 @@ impl Gateway {
         let has_introspection = op.root_fields(&document).any(|f| matches!(f.name.as_str(), "__schema" | "__type"));
         if has_introspection {
             if !self.options.introspection {
-                return Err(RequestFailure::new(
-                    400,
-                    vec![GraphqlError::new("introspection is disabled on this gateway", code::INTROSPECTION_DISABLED)],
+                return Err(RequestFailure::refuse(
+                    GatewayError::IntrospectionDisabled,
+                    "introspection is disabled on this gateway",
                 ));
             }
             apollo_compiler::introspection::check_max_depth(&document, op).map_err(|e| {
                 RequestFailure::new(
-                    400,
+                    GatewayError::ValidationFailed,
                     vec![GraphqlError::from_compiler(
                         e.to_graphql_error(&document.sources),
-                        code::GRAPHQL_VALIDATION_FAILED,
+                        GatewayError::ValidationFailed,
                     )],
                 )
             })?;
@@ -568,16 +568,13 @@ fn plan_operation(
             // The document passed our validation, so what the planner's parser refuses is a
             // literal it cannot represent (e.g. an integer beyond 64 bits in an ID argument):
             // the client's input, not our failure.
-            crate::plan::PlanError::Parse(_) => RequestFailure::new(
-                400,
-                vec![GraphqlError::new(
-                    "the operation holds a value the gateway cannot represent (for example an integer literal beyond 64 bits); pass it as a string or a variable",
-                    code::BAD_USER_INPUT,
-                )],
+            crate::plan::PlanError::Parse(_) => RequestFailure::refuse(
+                GatewayError::BadUserInput,
+                "the operation holds a value the gateway cannot represent (for example an integer literal beyond 64 bits); pass it as a string or a variable",
             ),
             e => {
                 tracing::warn!(error = %e, "query planning failed");
-                RequestFailure::new(500, vec![GraphqlError::new(e.to_string(), code::QUERY_PLANNING_FAILED)])
+                RequestFailure::refuse(GatewayError::QueryPlanningFailed, e.to_string())
             }
         })
 }

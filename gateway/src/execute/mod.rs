@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::future::{BoxFuture, FutureExt, join_all};
 use tracing::Instrument;
 
-use crate::error::{GraphqlError, PathSegment, code};
+use crate::error::{GatewayError, GraphqlError, PathSegment};
 use crate::json;
 use crate::plan::{
     BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, OperationKind, PlanNode,
@@ -142,7 +142,7 @@ impl<'a> Executor<'a> {
                 PlanNode::Subscription(_) => {
                     self.lock().errors.push(GraphqlError::new(
                         "this operation needs a plan step the gateway does not execute",
-                        code::QUERY_PLANNING_FAILED,
+                        GatewayError::QueryPlanningFailed,
                     ));
                 }
             }
@@ -164,7 +164,10 @@ impl<'a> Executor<'a> {
 
     async fn send(&self, service: &str, body: Bytes, shareable: bool) -> Result<Arc<SubgraphResponse>, GraphqlError> {
         let Some(url) = self.supergraph.subgraph_urls.get(service) else {
-            return Err(GraphqlError::new(format!("subgraph '{service}' is not in the supergraph"), code::INTERNAL));
+            return Err(GraphqlError::new(
+                format!("subgraph '{service}' is not in the supergraph"),
+                GatewayError::Internal,
+            ));
         };
         let span = tracing::info_span!("subgraph_fetch", subgraph = service);
         let mut headers = self.headers.headers_for(service);
@@ -462,7 +465,7 @@ fn subgraph_error(
         _ => JsonMap::new(),
     };
     if !extensions.get("code").is_some_and(JsonValue::is_string) {
-        extensions.insert("code", JsonValue::from(code::DOWNSTREAM_SERVICE_ERROR));
+        extensions.insert("code", JsonValue::from(GatewayError::DownstreamServiceError.code()));
     }
     extensions.insert("serviceName", JsonValue::from(service.to_owned()));
     let path = match error.remove("path") {

@@ -23,7 +23,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::admission::public::PeerAddr;
 use crate::auth::identity::Identity;
 use crate::engine::{Gateway, GraphqlRequest, GraphqlResponse, Transport};
-use crate::error::{GraphqlError, code};
+use crate::error::{GatewayError, GraphqlError};
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -174,17 +174,28 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     best.map(|(media, _)| media)
 }
 
-fn error_response(status: StatusCode, media: MediaType, error: GraphqlError) -> Response {
-    let response = GraphqlResponse { errors: vec![error], data: None, status: status.as_u16() };
+/// A refusal of the request as a whole: `error`, at the status `kind` has in the gateway's error
+/// table, whatever the media type.
+fn error_response(kind: GatewayError, media: MediaType, error: GraphqlError) -> Response {
+    let response = GraphqlResponse { errors: vec![error], data: None, status: kind.status().as_u16() };
     respond(media, response, true)
 }
 
+/// A refusal of the request as a whole with one error of `kind` ([`error_response`]).
+fn refuse(kind: GatewayError, media: MediaType, message: impl Into<String>) -> Response {
+    error_response(kind, media, kind.error(message))
+}
+
 /// Serializes a GraphQL response. `http_level` marks refusals that keep their status whatever
-/// the media type (405, 415, 401...).
+/// the media type (405, 415, 401...); of the engine's, a GET mutation's and a gateway without a
+/// supergraph keep theirs too.
 fn respond(media: MediaType, response: GraphqlResponse, http_level: bool) -> Response {
+    let keeps_status = |status: u16| {
+        [GatewayError::MethodNotAllowed, GatewayError::NotReady].iter().any(|kind| kind.status().as_u16() == status)
+    };
     let status = match media {
         MediaType::GraphqlResponseJson => response.status,
-        MediaType::Json if http_level || matches!(response.status, 405 | 503) => response.status,
+        MediaType::Json if http_level || keeps_status(response.status) => response.status,
         MediaType::Json => 200,
     };
     let body = response.to_json();
@@ -194,7 +205,7 @@ fn respond(media: MediaType, response: GraphqlResponse, http_level: bool) -> Res
     };
     let mut http = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if status == 405 {
+    if status == GatewayError::MethodNotAllowed.status().as_u16() {
         http.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     http
@@ -218,7 +229,7 @@ fn to_request(
     variables: Option<JsonValue>,
     persisted: bool,
 ) -> Result<GraphqlRequest, GraphqlError> {
-    let bad = |message: &str| GraphqlError::new(message, code::BAD_REQUEST);
+    let bad = |message: &str| GatewayError::BadRequest.error(message);
     let query = match query {
         Some(JsonValue::String(q)) if !q.as_str().trim().is_empty() => q.as_str().to_owned(),
         None | Some(JsonValue::Null) if persisted => String::new(),
@@ -245,55 +256,39 @@ async fn graphql_post(
     body: Bytes,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
+        return refuse(
+            GatewayError::NotAcceptable,
             MediaType::Json,
-            GraphqlError::new("accept application/graphql-response+json or application/json", code::BAD_REQUEST),
+            "accept application/graphql-response+json or application/json",
         );
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence != "application/json" && essence != GRAPHQL_RESPONSE_JSON {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            media,
-            GraphqlError::new("send the request as application/json", code::BAD_REQUEST),
-        );
+        return refuse(GatewayError::UnsupportedMediaType, media, "send the request as application/json");
     }
     let raw: RawBody = match serde_json::from_slice::<JsonValue>(&body) {
         Ok(JsonValue::Object(map)) => match serde_json::from_value(serde_json::to_value(&map).unwrap_or_default()) {
             Ok(raw) => raw,
             Err(_) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    GraphqlError::new("the request body is not a GraphQL request", code::BAD_REQUEST),
-                );
+                return refuse(GatewayError::BadRequest, media, "the request body is not a GraphQL request");
             }
         },
         Ok(JsonValue::Array(items)) => return run_batch(&state, peer, &headers, items, media).await,
         Ok(_) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                GraphqlError::new("the request body must be a JSON object", code::BAD_REQUEST),
-            );
+            return refuse(GatewayError::BadRequest, media, "the request body must be a JSON object");
         }
         Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                GraphqlError::new(format!("the request body is not valid JSON: {e}"), code::BAD_REQUEST),
-            );
+            return refuse(GatewayError::BadRequest, media, format!("the request body is not valid JSON: {e}"));
         }
     };
     let persisted = match crate::admission::trusted::persisted_query_hash(raw.extensions.as_ref()) {
         Ok(hash) => hash,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+        Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
     let request = match to_request(raw.query, raw.operation_name, raw.variables, persisted.is_some()) {
         Ok(request) => request,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+        Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
     run(&state, peer, &headers, request, persisted, Transport::Post, media).await
 }
@@ -318,20 +313,17 @@ async fn graphql_get(
         return crate::http::dashboard::graphiql_page();
     }
     let Some(media) = negotiate(&headers) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
+        return refuse(
+            GatewayError::NotAcceptable,
             MediaType::Json,
-            GraphqlError::new("accept application/graphql-response+json or application/json", code::BAD_REQUEST),
+            "accept application/graphql-response+json or application/json",
         );
     };
     if state.options.csrf_prevention && is_simple_request(&headers) {
-        return error_response(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            GatewayError::CsrfPrevention,
             media,
-            GraphqlError::new(
-                "a GET request needs a bearer token or a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
-                code::CSRF_PREVENTION,
-            ),
+            "a GET request needs a bearer token or a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
         );
     }
     let variables = match params.variables.as_deref() {
@@ -339,11 +331,7 @@ async fn graphql_get(
         Some(text) => match serde_json::from_str::<JsonValue>(text) {
             Ok(value) => Some(value),
             Err(_) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    GraphqlError::new("`variables` is not valid JSON", code::BAD_REQUEST),
-                );
+                return refuse(GatewayError::BadRequest, media, "`variables` is not valid JSON");
             }
         },
     };
@@ -351,14 +339,10 @@ async fn graphql_get(
         None => None,
         Some(Ok(extensions)) => match crate::admission::trusted::persisted_query_hash(Some(&extensions)) {
             Ok(hash) => hash,
-            Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+            Err(error) => return error_response(GatewayError::BadRequest, media, error),
         },
         Some(Err(_)) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                GraphqlError::new("`extensions` is not valid JSON", code::BAD_REQUEST),
-            );
+            return refuse(GatewayError::BadRequest, media, "`extensions` is not valid JSON");
         }
     };
     let request = match to_request(
@@ -368,7 +352,7 @@ async fn graphql_get(
         persisted.is_some(),
     ) {
         Ok(request) => request,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+        Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
     run(&state, peer, &headers, request, persisted, Transport::Get, media).await
 }
@@ -389,11 +373,7 @@ async fn run(
         Ok(claims) => claims,
         Err(error) => {
             tracing::info!(reason = %error, "caller refused");
-            let mut response = error_response(
-                StatusCode::UNAUTHORIZED,
-                media,
-                GraphqlError::new(error.to_string(), code::UNAUTHENTICATED),
-            );
+            let mut response = refuse(GatewayError::Unauthenticated, media, error.to_string());
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return response;
         }
@@ -405,7 +385,7 @@ async fn run(
     let org = claims.as_ref().map(|claims| claims.org);
     if let Err(limited) = state.rate_limiter.check(org) {
         tracing::debug!(org = ?org, retry_after_secs = limited.retry_after_secs(), "rate limited");
-        let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, media, limited.error());
+        let mut response = error_response(GatewayError::RateLimited, media, limited.error());
         response.headers_mut().insert(header::RETRY_AFTER, limited.retry_after_header());
         return response;
     }
@@ -415,7 +395,7 @@ async fn run(
     match state.options.trusted_documents.admit(org, query, persisted.as_deref()) {
         Ok(None) => {}
         Ok(Some(text)) => request.query = text.to_string(),
-        Err(refusal) => return error_response(refusal.status, media, refusal.error),
+        Err(refusal) => return error_response(refusal.kind, media, refusal.error),
     }
     let traceparent = crate::subgraph::trace::current_traceparent();
     let caller = state.identity.for_caller(claims, traceparent);
@@ -440,11 +420,8 @@ async fn run_public(
     let address = public.client_address(peer, headers);
     if let Err(limited) = public.check(address) {
         tracing::debug!(address = ?address, retry_after_secs = limited.retry_after_secs(), "public caller rate limited");
-        let error = GraphqlError::new(
-            format!("too many requests from your address: retry after {} s", limited.retry_after_secs()),
-            code::RATE_LIMITED,
-        );
-        let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, media, error);
+        let message = format!("too many requests from your address: retry after {} s", limited.retry_after_secs());
+        let mut response = refuse(GatewayError::RateLimited, media, message);
         response.headers_mut().insert(header::RETRY_AFTER, limited.retry_after_header());
         return response;
     }
@@ -454,18 +431,18 @@ async fn run_public(
         Ok(Some(text)) => request.query = text.to_string(),
         Err(mut refusal) => {
             // The same codes as trusted documents; the message speaks to a caller without a token.
-            match refusal.status {
-                StatusCode::NOT_FOUND => {
+            match refusal.kind {
+                GatewayError::PersistedQueryNotFound => {
                     refusal.error.message = "no operation of the dashboard has this hash: without a token only the dashboard's operations are served".into();
                 }
-                StatusCode::FORBIDDEN => {
+                GatewayError::PersistedQueryNotInList => {
                     refusal.error.message =
                         "without a token only the dashboard's operations are served: sign in to send other operations"
                             .into();
                 }
                 _ => {}
             }
-            return error_response(refusal.status, media, refusal.error);
+            return error_response(refusal.kind, media, refusal.error);
         }
     }
     let caller = state.identity.for_public_caller(crate::subgraph::trace::current_traceparent());
@@ -513,16 +490,17 @@ async fn refusals_as_graphql_errors(
         return response;
     }
     let (parts, body) = response.into_parts();
-    let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => GraphqlError::new(
+    // The kinds keep the layers' statuses: 413, 415 and 400.
+    let (kind, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            GatewayError::PayloadTooLarge,
             format!("the request body is larger than {body_limit} bytes (counted after decompression)"),
-            code::PAYLOAD_TOO_LARGE,
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             let accepted = parts.headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-            GraphqlError::new(
+            (
+                GatewayError::UnsupportedContentEncoding,
                 format!("unsupported Content-Encoding: send the body uncompressed or encoded with one of: {accepted}"),
-                code::UNSUPPORTED_CONTENT_ENCODING,
             )
         }
         _ => {
@@ -531,10 +509,10 @@ async fn refusals_as_graphql_errors(
             let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&text);
             let text = if text.trim().is_empty() { "malformed request" } else { text.trim() };
-            GraphqlError::new(format!("the request could not be read: {text}"), code::BAD_REQUEST)
+            (GatewayError::BadRequest, format!("the request could not be read: {text}"))
         }
     };
-    let mut refused = error_response(status, media, error);
+    let mut refused = refuse(kind, media, message);
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             refused.headers_mut().append(name.clone(), value.clone());
@@ -558,27 +536,20 @@ async fn run_batch(
 ) -> Response {
     let batching = state.options.batching;
     if !batching.enabled {
-        return error_response(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            GatewayError::BadRequest,
             media,
-            GraphqlError::new("batched requests are not enabled on this gateway (server.batching)", code::BAD_REQUEST),
+            "batched requests are not enabled on this gateway (server.batching)",
         );
     }
     if items.is_empty() {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            media,
-            GraphqlError::new("the batch is empty: send at least one request", code::BAD_REQUEST),
-        );
+        return refuse(GatewayError::BadRequest, media, "the batch is empty: send at least one request");
     }
     if items.len() > batching.max_size {
-        return error_response(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            GatewayError::BatchLimitExceeded,
             media,
-            GraphqlError::new(
-                format!("the batch has {} operations; at most {} are allowed", items.len(), batching.max_size),
-                code::BATCH_LIMIT_EXCEEDED,
-            ),
+            format!("the batch has {} operations; at most {} are allowed", items.len(), batching.max_size),
         );
     }
     let entries: Vec<_> = items.into_iter().map(batch_entry).collect();
@@ -595,7 +566,7 @@ async fn run_batch(
                 Ok((request, persisted)) => {
                     run(state, peer, headers, request.clone(), persisted.clone(), Transport::Post, media).await
                 }
-                Err(error) => error_response(StatusCode::BAD_REQUEST, media, error.clone()),
+                Err(error) => error_response(GatewayError::BadRequest, media, error.clone()),
             }
         }
     };
@@ -631,9 +602,9 @@ async fn run_batch(
             Ok(bytes) => body.extend_from_slice(&bytes),
             Err(_) => body.extend_from_slice(
                 &GraphqlResponse {
-                    errors: vec![GraphqlError::new("internal error", code::INTERNAL)],
+                    errors: vec![GatewayError::internal()],
                     data: None,
-                    status: 500,
+                    status: GatewayError::Internal.status().as_u16(),
                 }
                 .to_json(),
             ),
@@ -654,13 +625,10 @@ async fn run_batch(
 /// One entry of a batch, checked as the body of a single request is.
 fn batch_entry(item: JsonValue) -> Result<(GraphqlRequest, Option<String>), GraphqlError> {
     let JsonValue::Object(map) = item else {
-        return Err(GraphqlError::new(
-            "each entry of a batch must be a JSON object (a GraphQL request)",
-            code::BAD_REQUEST,
-        ));
+        return Err(GatewayError::BadRequest.error("each entry of a batch must be a JSON object (a GraphQL request)"));
     };
     let raw: RawBody = serde_json::from_value(serde_json::to_value(&map).unwrap_or_default())
-        .map_err(|_| GraphqlError::new("the batch entry is not a GraphQL request", code::BAD_REQUEST))?;
+        .map_err(|_| GatewayError::BadRequest.error("the batch entry is not a GraphQL request"))?;
     let persisted = crate::admission::trusted::persisted_query_hash(raw.extensions.as_ref())?;
     let request = to_request(raw.query, raw.operation_name, raw.variables, persisted.is_some())?;
     Ok((request, persisted))

@@ -3,6 +3,8 @@
 //! planning ([`crate::plan`]) → execution ([`crate::execute`]) → shaping ([`crate::respond`]).
 //! [`crate::engine`] drives it and caches the steps that do not depend on variables.
 
+use crate::error::GatewayError;
+
 pub mod authz;
 pub mod cost;
 pub mod limits;
@@ -16,13 +18,20 @@ pub mod variables;
 #[derive(Debug, Clone)]
 pub struct RequestFailure {
     pub errors: Vec<crate::error::GraphqlError>,
-    /// HTTP status for `application/graphql-response+json`.
+    /// HTTP status for `application/graphql-response+json`: the status of `kind` in the gateway's
+    /// error table.
     pub status: u16,
 }
 
 impl RequestFailure {
-    pub fn new(status: u16, errors: Vec<crate::error::GraphqlError>) -> Self {
-        Self { errors, status }
+    /// The request ends with `errors`, at the status `kind` has in the gateway's error table.
+    pub fn new(kind: GatewayError, errors: Vec<crate::error::GraphqlError>) -> Self {
+        Self { errors, status: kind.status().as_u16() }
+    }
+
+    /// The request ends with one error of `kind`.
+    pub fn refuse(kind: GatewayError, message: impl Into<String>) -> Self {
+        Self::new(kind, vec![kind.error(message)])
     }
 }
 
@@ -35,7 +44,7 @@ pub const MAX_ERRORS: usize = 100;
 fn capped(
     first: impl Iterator<Item = crate::error::GraphqlError>,
     total: usize,
-    code: &str,
+    code: GatewayError,
 ) -> Vec<crate::error::GraphqlError> {
     let mut errors: Vec<_> = first.take(MAX_ERRORS).collect();
     if total > errors.len() {

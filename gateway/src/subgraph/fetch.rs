@@ -38,10 +38,11 @@ pub enum FetchFailure {
 }
 
 impl FetchFailure {
-    pub fn code(&self) -> &'static str {
+    /// The error code a client sees for this failure.
+    pub fn code(&self) -> crate::error::GatewayError {
         match self {
-            Self::Invalid { .. } => crate::error::code::SUBGRAPH_INVALID_RESPONSE,
-            _ => crate::error::code::SUBGRAPH_UNAVAILABLE,
+            Self::Invalid { .. } => crate::error::GatewayError::SubgraphInvalidResponse,
+            _ => crate::error::GatewayError::SubgraphUnavailable,
         }
     }
 }
