@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use apollo_compiler::ExecutableDocument;
 use apollo_compiler::executable::OperationType;
-use apollo_compiler::response::JsonMap;
 use apollo_compiler::validation::Valid;
 use arc_swap::ArcSwapOption;
 use tracing::Instrument;
 
+pub use crate::context::{GraphqlRequest, RequestContext, Transport};
 use crate::error::{GatewayError, GraphqlError};
 use crate::execute::{Executed, Executor, SubgraphHeaders};
 use crate::pipeline::parse::ParserLimits;
@@ -64,14 +64,6 @@ impl Default for EngineOptions {
             subgraph_ca: ggzhub_kit::tls::ExtraCa::default(),
         }
     }
-}
-
-/// One GraphQL request as received.
-#[derive(Debug, Clone, Default)]
-pub struct GraphqlRequest {
-    pub query: String,
-    pub operation_name: Option<String>,
-    pub variables: JsonMap,
 }
 
 /// The response. `data` is absent (`None`) for request errors; otherwise it is the JSON the
@@ -149,6 +141,17 @@ struct Restricted {
     removed: std::collections::HashSet<(usize, usize)>,
 }
 
+/// What the engine made of one request before running it: the supergraph runtime it runs on, its
+/// prepared (cached) operation and, when access rules narrowed it for this caller, the narrowed
+/// plan. Passed along with the [`RequestContext`]; only references, so copying it is free.
+#[derive(Clone, Copy)]
+struct Planned<'a> {
+    runtime: &'a Runtime,
+    cached: &'a Cached,
+    prepared: &'a Prepared,
+    restricted: Option<&'a Restricted>,
+}
+
 /// What makes two requests identical for request deduplication.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct DedupeKey {
@@ -180,14 +183,6 @@ pub struct Gateway {
     client: SubgraphClient,
     options: EngineOptions,
     hasher: std::collections::hash_map::RandomState,
-}
-
-/// How the request arrived, for the rules that depend on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    Post,
-    /// GET: queries only.
-    Get,
 }
 
 impl Gateway {
@@ -267,25 +262,33 @@ impl Gateway {
         Some(operation.operation_type)
     }
 
+    /// Runs `request`, as `caller`, arrived by `transport`: [`run`](Self::run) with the context
+    /// made of them.
     pub async fn execute(
         &self,
         request: GraphqlRequest,
         transport: Transport,
-        headers: &dyn SubgraphHeaders,
+        caller: &dyn SubgraphHeaders,
     ) -> GraphqlResponse {
+        self.run(&RequestContext { request: &request, transport, caller }).await
+    }
+
+    /// Runs one request through the steps: prepare (parse, validate, pick the operation, limits,
+    /// cost; cached), authorization, variables, plan, execution and shaping.
+    pub async fn run(&self, ctx: &RequestContext<'_>) -> GraphqlResponse {
         let Some(runtime) = self.runtime.load_full() else {
             return GraphqlResponse::failure(RequestFailure::refuse(
                 GatewayError::NotReady,
                 "the gateway has no supergraph loaded yet",
             ));
         };
-        let public = runtime.supergraph.public_schema.is_some() && headers.public_only();
-        let cached = self.prepare(&runtime, &request, public);
+        let public = runtime.supergraph.public_schema.is_some() && ctx.caller.public_only();
+        let cached = self.prepare(&runtime, ctx.request, public);
         let prepared = match &cached.outcome {
             Ok(prepared) => prepared,
             Err(failure) => return GraphqlResponse::failure(failure.clone()),
         };
-        if transport == Transport::Get && prepared.operation_type != OperationType::Query {
+        if ctx.transport == Transport::Get && prepared.operation_type != OperationType::Query {
             return GraphqlResponse::failure(RequestFailure::refuse(
                 GatewayError::MethodNotAllowed,
                 "only queries may be sent with GET; use POST",
@@ -297,32 +300,32 @@ impl Gateway {
                 "subscriptions are not supported over HTTP",
             ));
         }
-        let restricted = match self.restrict(&runtime, &cached, prepared, headers) {
+        let restricted = match self.restrict(ctx, &runtime, &cached, prepared) {
             Ok(restricted) => restricted,
             Err(failure) => return GraphqlResponse::failure(failure),
         };
-        let restricted = restricted.as_ref();
+        let planned = Planned { runtime: &runtime, cached: &cached, prepared, restricted: restricted.as_ref() };
         if self.options.dedupe_requests && prepared.operation_type == OperationType::Query {
-            return self.execute_shared(&runtime, &cached, prepared, restricted, &request, headers).await;
+            return self.execute_shared(ctx, planned).await;
         }
-        self.run_prepared(&runtime, &cached, prepared, restricted, &request, headers).await
+        self.run_prepared(ctx, planned).await
     }
 
     /// Applies the supergraph's access-control directives for this caller: `None` when the
     /// operation may run as prepared, a narrowed plan otherwise, or the refusal in reject mode.
     fn restrict(
         &self,
+        ctx: &RequestContext<'_>,
         runtime: &Runtime,
         cached: &Cached,
         prepared: &Prepared,
-        headers: &dyn SubgraphHeaders,
     ) -> Result<Option<Restricted>, RequestFailure> {
         let rules = &runtime.supergraph.access_rules;
         if rules.is_empty() {
             return Ok(None);
         }
         let op = operation::pick(&prepared.document, cached.operation_name.as_deref())?;
-        let verdict = rules.check(&prepared.document, op, &headers.access());
+        let verdict = rules.check(&prepared.document, op, &ctx.caller.access());
         if verdict.is_clean() {
             return Ok(None);
         }
@@ -347,20 +350,13 @@ impl Gateway {
     /// Identical queries from the same caller that are in flight together share one execution:
     /// the first runs it, the others wait for its response. If the first is cancelled, the
     /// others run their own.
-    async fn execute_shared(
-        &self,
-        runtime: &Runtime,
-        cached: &Cached,
-        prepared: &Prepared,
-        restricted: Option<&Restricted>,
-        request: &GraphqlRequest,
-        headers: &dyn SubgraphHeaders,
-    ) -> GraphqlResponse {
+    async fn execute_shared(&self, ctx: &RequestContext<'_>, planned: Planned<'_>) -> GraphqlResponse {
+        let request = ctx.request;
         let key = DedupeKey {
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),
             variables: serde_json::to_string(&request.variables).unwrap_or_default(),
-            identity: headers.identity(),
+            identity: ctx.caller.identity(),
         };
         // The lock is held only inside this block, never across an await.
         let waiting = {
@@ -377,8 +373,7 @@ impl Gateway {
             Ok(receiver) => Some(receiver),
             Err(sender) => {
                 let _guard = InflightRequest { table: &self.inflight, key: Some(key) };
-                let response =
-                    Arc::new(self.run_prepared(runtime, cached, prepared, restricted, request, headers).await);
+                let response = Arc::new(self.run_prepared(ctx, planned).await);
                 let _ = sender.send(Some(response.clone()));
                 return Arc::try_unwrap(response).unwrap_or_else(|shared| (*shared).clone());
             }
@@ -390,18 +385,11 @@ impl Gateway {
             return (**response).clone();
         }
         // The first requester went away before answering: run it here.
-        self.run_prepared(runtime, cached, prepared, restricted, request, headers).await
+        self.run_prepared(ctx, planned).await
     }
 
-    async fn run_prepared(
-        &self,
-        runtime: &Runtime,
-        cached: &Cached,
-        prepared: &Prepared,
-        restricted: Option<&Restricted>,
-        request: &GraphqlRequest,
-        headers: &dyn SubgraphHeaders,
-    ) -> GraphqlResponse {
+    async fn run_prepared(&self, ctx: &RequestContext<'_>, planned: Planned<'_>) -> GraphqlResponse {
+        let Planned { runtime, cached, prepared, restricted } = planned;
         let supergraph = &runtime.supergraph;
         let Ok(op) = operation::pick(&prepared.document, cached.operation_name.as_deref()) else {
             return GraphqlResponse::failure(RequestFailure::new(
@@ -409,7 +397,8 @@ impl Gateway {
                 vec![GatewayError::internal()],
             ));
         };
-        let variables = match variables::coerce(&supergraph.api_schema, &prepared.document, op, &request.variables) {
+        let variables = match variables::coerce(&supergraph.api_schema, &prepared.document, op, &ctx.request.variables)
+        {
             Ok(variables) => variables,
             Err(failure) => return GraphqlResponse::failure(failure),
         };
@@ -459,7 +448,7 @@ impl Gateway {
         };
         let executed = match plan {
             Some(plan) => {
-                Executor::new(supergraph, &self.client, &variables, headers)
+                Executor::new(supergraph, &self.client, &variables, ctx.caller)
                     .run(plan)
                     .instrument(tracing::info_span!("execute"))
                     .await

@@ -9,8 +9,8 @@
 //! 3. [`admission`] — whether the request may run: rate limits ([`admission::ratelimit`]),
 //!    trusted documents ([`admission::trusted`]), public access ([`admission::public`]).
 //! 4. [`pipeline`] — the operation: parse, validate, pick the operation, coerce variables,
-//!    limits, cost, authorization; [`engine`] drives the steps and caches what does not depend on
-//!    variables.
+//!    limits, cost, authorization; [`engine`] drives the steps, passing one
+//!    [`context::RequestContext`] along, and caches what does not depend on variables.
 //! 5. [`supergraph`] and [`plan`] — the supergraph (composed by [`supergraph::compose`], with its
 //!    public contract [`supergraph::contract`]) and the query plan for an operation.
 //! 6. [`execute`] — runs the plan and merges the subgraphs' answers.
@@ -19,14 +19,16 @@
 //!    ([`subgraph::resilience`]).
 //!
 //! Beside the path: [`config`] (`gateway.toml` and its translation into the options of each
-//! step), [`error`] (the gateway's errors and the codes it uses) and [`json`] (JSON reading and
-//! writing shared by execution and shaping).
+//! step), [`error`] (the gateway's errors and its one table of codes and statuses), [`json`]
+//! (JSON reading and writing shared by execution and shaping) and [`watch`] (files polled for
+//! changes).
 // Request errors are the rare path and carry GraphQL error lists; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
 pub mod admission;
 pub mod auth;
 pub mod config;
+pub mod context;
 pub mod engine;
 pub mod error;
 pub mod execute;
@@ -37,6 +39,7 @@ pub mod plan;
 pub mod respond;
 pub mod subgraph;
 pub mod supergraph;
+pub mod watch;
 
 // The paths `gateway/tests` import from, kept while those tests move into one binary; new code
 // uses the paths above.

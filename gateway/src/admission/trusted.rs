@@ -332,7 +332,7 @@ impl fmt::Display for OrgLabel {
 /// Polls the manifest; a changed, valid file is swapped in, a broken one is logged and ignored
 /// (the previous manifest keeps serving).
 async fn watch(documents: Weak<TrustedDocuments>, path: PathBuf, interval: Duration) {
-    crate::http::server::poll_file(&path, interval, |path| {
+    crate::watch::poll_file(&path, interval, |path| {
         let Some(documents) = documents.upgrade() else { return false };
         match Manifest::load(path) {
             Ok(manifest) => {

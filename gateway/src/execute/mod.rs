@@ -20,7 +20,8 @@ use crate::plan::{
     BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, OperationKind, PlanNode,
     PlanSelectionItem, PlanSelectionSet, QueryPlan,
 };
-use crate::subgraph::fetch::{OutgoingHeaders, SubgraphClient, SubgraphResponse};
+use crate::subgraph::fetch::{OutgoingHeaders, SubgraphClient};
+use crate::subgraph::response::SubgraphResponse;
 use crate::supergraph::Supergraph;
 use data::Data;
 

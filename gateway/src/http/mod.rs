@@ -22,7 +22,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::admission::public::PeerAddr;
 use crate::auth::identity::Identity;
-use crate::engine::{Gateway, GraphqlRequest, GraphqlResponse, Transport};
+use crate::context::{GraphqlRequest, RequestContext, Transport};
+use crate::engine::{Gateway, GraphqlResponse};
 use crate::error::{GatewayError, GraphqlError};
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -274,7 +275,10 @@ async fn graphql_post(
                 return refuse(GatewayError::BadRequest, media, "the request body is not a GraphQL request");
             }
         },
-        Ok(JsonValue::Array(items)) => return run_batch(&state, peer, &headers, items, media).await,
+        Ok(JsonValue::Array(items)) => {
+            let incoming = Incoming { state: &state, peer, headers: &headers, transport: Transport::Post, media };
+            return run_batch(incoming, items).await;
+        }
         Ok(_) => {
             return refuse(GatewayError::BadRequest, media, "the request body must be a JSON object");
         }
@@ -290,7 +294,8 @@ async fn graphql_post(
         Ok(request) => request,
         Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
-    run(&state, peer, &headers, request, persisted, Transport::Post, media).await
+    run(Incoming { state: &state, peer, headers: &headers, transport: Transport::Post, media }, request, persisted)
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -354,20 +359,27 @@ async fn graphql_get(
         Ok(request) => request,
         Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
-    run(&state, peer, &headers, request, persisted, Transport::Get, media).await
+    run(Incoming { state: &state, peer, headers: &headers, transport: Transport::Get, media }, request, persisted).await
 }
 
-async fn run(
-    state: &AppState,
+/// How a request arrived over HTTP: what the steps before the engine (token, rate limit, trusted
+/// documents) read, and the media type its answer is written in. Only references and copy types.
+#[derive(Clone, Copy)]
+struct Incoming<'a> {
+    state: &'a AppState,
+    /// The connection's peer address (public access limits per address).
     peer: Option<SocketAddr>,
-    headers: &HeaderMap,
-    mut request: GraphqlRequest,
-    persisted: Option<String>,
+    headers: &'a HeaderMap,
     transport: Transport,
     media: MediaType,
-) -> Response {
+}
+
+/// One request after its parameters were read: the caller is authenticated, rate-limited and held
+/// to trusted documents, then the engine runs it with a [`RequestContext`].
+async fn run(incoming: Incoming<'_>, mut request: GraphqlRequest, persisted: Option<String>) -> Response {
+    let Incoming { state, headers, media, .. } = incoming;
     if let Some(public) = state.options.public.as_ref().filter(|_| !headers.contains_key(header::AUTHORIZATION)) {
-        return run_public(state, public, peer, headers, request, persisted, transport, media).await;
+        return run_public(incoming, public, request, persisted).await;
     }
     let claims = match state.identity.authenticate(headers.get(header::AUTHORIZATION)).await {
         Ok(claims) => claims,
@@ -399,24 +411,21 @@ async fn run(
     }
     let traceparent = crate::subgraph::trace::current_traceparent();
     let caller = state.identity.for_caller(claims, traceparent);
-    let response = state.gateway.execute(request, transport, &caller).await;
+    let ctx = RequestContext { request: &request, transport: incoming.transport, caller: &caller };
+    let response = state.gateway.run(&ctx).await;
     respond(media, response, false)
 }
 
 /// A caller without a token under public access ([`crate::admission::public`]): rate-limited per client
 /// address, held to the dashboard's operations, then run with the public contract schema and the
 /// public reader's internal tokens.
-#[allow(clippy::too_many_arguments)]
 async fn run_public(
-    state: &AppState,
+    incoming: Incoming<'_>,
     public: &crate::admission::public::PublicAccess,
-    peer: Option<SocketAddr>,
-    headers: &HeaderMap,
     mut request: GraphqlRequest,
     persisted: Option<String>,
-    transport: Transport,
-    media: MediaType,
 ) -> Response {
+    let Incoming { state, peer, headers, transport, media } = incoming;
     let address = public.client_address(peer, headers);
     if let Err(limited) = public.check(address) {
         tracing::debug!(address = ?address, retry_after_secs = limited.retry_after_secs(), "public caller rate limited");
@@ -446,7 +455,7 @@ async fn run_public(
         }
     }
     let caller = state.identity.for_public_caller(crate::subgraph::trace::current_traceparent());
-    let response = state.gateway.execute(request, transport, &caller).await;
+    let response = state.gateway.run(&RequestContext { request: &request, transport, caller: &caller }).await;
     respond(media, response, false)
 }
 
@@ -527,13 +536,8 @@ async fn refusals_as_graphql_errors(
 /// (or an entry whose operation type cannot be told before it runs) waits for everything before
 /// it and runs alone, so mutations run one after the other, in order. The batch's status is its
 /// entries' when they all share one, else 200.
-async fn run_batch(
-    state: &AppState,
-    peer: Option<SocketAddr>,
-    headers: &HeaderMap,
-    items: Vec<JsonValue>,
-    media: MediaType,
-) -> Response {
+async fn run_batch(incoming: Incoming<'_>, items: Vec<JsonValue>) -> Response {
+    let Incoming { state, media, .. } = incoming;
     let batching = state.options.batching;
     if !batching.enabled {
         return refuse(
@@ -563,9 +567,7 @@ async fn run_batch(
         let entry = &entries[index];
         async move {
             match entry {
-                Ok((request, persisted)) => {
-                    run(state, peer, headers, request.clone(), persisted.clone(), Transport::Post, media).await
-                }
+                Ok((request, persisted)) => run(incoming, request.clone(), persisted.clone()).await,
                 Err(error) => error_response(GatewayError::BadRequest, media, error.clone()),
             }
         }
