@@ -1,6 +1,11 @@
 //! `gateway.toml`: every option with its default, overridable by environment variables
 //! `GGZHUB_GATEWAY__<SECTION>__<KEY>` (e.g. `GGZHUB_GATEWAY__SERVER__LISTEN=0.0.0.0:4000`) and
 //! then by command-line flags. `gateway.toml` at the repository root documents each option.
+//! [`options`] turns it into the options the gateway runs with.
+
+pub mod options;
+
+pub use options::{dev_issuer_key_path, dev_key_path};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
