@@ -1,7 +1,11 @@
-//! The request pipeline, one module per step:
-//! [`parse`] → [`validate`] → [`operation`] (pick the operation) → [`variables`] (coerce) →
-//! planning ([`crate::plan`]) → execution ([`crate::execute`]) → shaping ([`crate::respond`]).
-//! [`crate::engine`] drives it and caches the steps that do not depend on variables.
+//! The operation pipeline, one module per step, in the order [`crate::engine`] runs them:
+//! [`parse`] → [`validate`] (against the API schema, or the public contract) → [`operation`]
+//! (pick the operation) → [`limits`] → [`cost`] → planning ([`crate::plan`]), all cached per
+//! document; then per request [`authz`] (the caller's access rules, narrowing the plan when
+//! needed) → [`variables`] (coerce; the cost again when list sizes depend on them) → execution
+//! ([`crate::execute`]) → shaping ([`crate::respond`]). The steps share one
+//! [`crate::context::RequestContext`]. A step that ends the request returns a [`RequestFailure`],
+//! whose status is its kind's in the gateway's error table ([`GatewayError`]).
 
 use crate::error::GatewayError;
 

@@ -1,4 +1,4 @@
-//! Step 3: pick the operation to run.
+//! Pick the operation to run.
 
 use apollo_compiler::executable::Operation;
 use apollo_compiler::{ExecutableDocument, Node};

@@ -1,4 +1,4 @@
-//! Step 1: parse the document (syntax only), within token and recursion limits.
+//! Parse the document (syntax only), within token and recursion limits.
 
 use apollo_compiler::ast::Document;
 use apollo_compiler::parser::Parser;

@@ -1,4 +1,4 @@
-//! Step 2: validate the parsed document against the API schema (all of the spec's rules, with
+//! Validate the parsed document against the API schema (all of the spec's rules, with
 //! locations in the errors).
 
 use apollo_compiler::ast::Document;

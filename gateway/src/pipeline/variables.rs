@@ -1,4 +1,4 @@
-//! Step 4: coerce the request's variables to the operation's declared types.
+//! Coerce the request's variables to the operation's declared types.
 
 use apollo_compiler::executable::Operation;
 use apollo_compiler::request::coerce_variable_values;
