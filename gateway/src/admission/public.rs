@@ -12,7 +12,7 @@
 //!   proxies recorded in `X-Forwarded-For`.
 //!
 //! Subgraphs accept only the gateway's internal tokens, so a public caller's subgraph calls carry
-//! one too: subject [`PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (whose
+//! one too: subject [`crate::auth::identity::PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (whose
 //! reading rights are the public's, DOMAIN.md) and the scope `picture:read` only, no regions or
 //! roles; it can write nothing.
 
@@ -32,8 +32,9 @@ use serde::{Deserialize, Serialize};
 use crate::admission::ratelimit::Limited;
 use crate::admission::trusted::{Manifest, TrustedDocuments, TrustedMode};
 
-/// The `sub` of the internal tokens minted for public callers.
-pub const PUBLIC_SUBJECT: &str = "public";
+/// The dashboard's operations, which anonymous callers are limited to in public mode: a JSON
+/// object from SHA-256 (hex) of each document's exact text to that text.
+pub const DASHBOARD_OPERATIONS: &str = include_str!("../../../dashboard/operations.json");
 
 /// `[public]`: the manifest, rate limit and proxies of public access.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,7 +64,7 @@ impl PublicConfig {
                 let json = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
                 parse_operations(&json).with_context(|| format!("loading {}", path.display()))?
             }
-            None => parse_operations(crate::http::dashboard::DASHBOARD_OPERATIONS)
+            None => parse_operations(DASHBOARD_OPERATIONS)
                 .context("the dashboard's operations built into the gateway (dashboard/operations.json)")?,
         };
         let proxies = self

@@ -114,13 +114,16 @@ impl Identity {
     }
 }
 
+/// The `sub` of the internal tokens minted for public callers.
+pub const PUBLIC_SUBJECT: &str = "public";
+
 /// The internal token of a public (anonymous) caller for `service`: subject
-/// [`crate::admission::public::PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (the public
+/// [`PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (the public
 /// reads what patient organisations read that is public, DOMAIN.md), the scope `picture:read`
 /// only and no regions or roles, so it can write nothing.
 pub fn public_token_request(service: &str) -> TokenRequest {
     TokenRequest {
-        subject: crate::admission::public::PUBLIC_SUBJECT.to_owned(),
+        subject: PUBLIC_SUBJECT.to_owned(),
         audience: vec![service.to_owned()],
         org: uuid::Uuid::nil(),
         org_kind: ggzhub_kit::OrgKind::PatientOrganisation,
@@ -145,7 +148,7 @@ impl SubgraphHeaders for CallerHeaders<'_> {
     fn identity(&self) -> Option<String> {
         match &self.claims {
             Some(claims) => Some(serde_json::to_string(claims).unwrap_or_default()),
-            None if self.public => Some(crate::admission::public::PUBLIC_SUBJECT.to_owned()),
+            None if self.public => Some(PUBLIC_SUBJECT.to_owned()),
             None => None,
         }
     }
