@@ -4,7 +4,7 @@
 # gateway/tests/fixtures/compose/ with Apollo's composer (installed from the npm registry into a
 # temporary directory, never into the repository) and compares every type, field, argument, enum
 # value, link and join directive with the checked-in supergraph.graphql beside them, which the
-# Rust tests keep equal to our composer's output (`cargo test -p ggzhub-gateway --test compose`).
+# Rust tests keep equal to our composer's output (`cargo test -p ggzhub-gateway --test gateway compose::`).
 # Needs node and npm. Exits non-zero on any difference.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

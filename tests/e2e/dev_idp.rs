@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::DevHub;
+use crate::support::DevHub;
 
 #[tokio::test]
 async fn dev_hub_serves_an_openid_provider_with_the_demo_clients() {

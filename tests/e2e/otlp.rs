@@ -13,6 +13,8 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use prost::Message as _;
 use serde_json::{Value, json};
 
+use crate::support::DevHub;
+
 /// One received span, flattened.
 #[derive(Debug, Clone)]
 struct Span {
@@ -325,10 +327,8 @@ async fn one_request_through_the_gateway_and_two_subgraph_processes_is_one_expor
 async fn the_dev_hub_exports_its_spans_as_one_service() {
     let receiver = Receiver::start().await;
     // RUST_LOG=warn (DevHub's) silences the logs, not the spans.
-    let hub = super::DevHub::start_with(&[
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.endpoint),
-        ("OTEL_BSP_SCHEDULE_DELAY", "200"),
-    ]);
+    let hub =
+        DevHub::start_with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "200")]);
     let (_, token) = hub.persona("NATIONAL_TABLE");
     let trace_id = "0af7651916cd43dd8448eb211c80319c";
     let body = query(&hub.gateway_url, &token, &format!("00-{trace_id}-b7ad6b7169203331-01")).await;
@@ -379,7 +379,7 @@ async fn the_dev_hub_exports_over_https_trusting_the_collectors_ca() {
         let mut env =
             vec![("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "200")];
         env.extend_from_slice(trust);
-        let hub = super::DevHub::start_with(&env);
+        let hub = DevHub::start_with(&env);
         let (_, token) = hub.persona("NATIONAL_TABLE");
         let body = query(&hub.gateway_url, &token, &format!("00-{trace_id}-eee19b7ec3c1b174-01")).await;
         assert_eq!(body["data"]["region"]["name"], "Zeeland", "{body:#}");

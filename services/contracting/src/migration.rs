@@ -3,6 +3,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use ggzhub_kit::migration::{fk_on_delete, index, with_meta};
+
 /// The contracting subgraph's migrator (own bookkeeping table).
 pub struct Migrator;
 
@@ -28,40 +30,9 @@ impl MigrationName for CreateContractingTables {
     }
 }
 
-fn with_meta(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
-    table
-        .col(integer("version"))
-        .col(timestamp_with_time_zone("created_at"))
-        .col(timestamp_with_time_zone("updated_at"))
-        .col(string_len("created_by", 36))
-        .col(string_len("updated_by", 36))
-}
-
+/// A foreign key to the contract a row belongs to, deleted with it.
 fn fk(name: &str, from_table: &'static str, from: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from_table, from)
-        .to("contracts", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
-async fn index(
-    m: &SchemaManager<'_>,
-    name: &str,
-    table: &'static str,
-    cols: &[&'static str],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut idx = Index::create();
-    idx.name(name).table(table);
-    for c in cols {
-        idx.col(*c);
-    }
-    if unique {
-        idx.unique();
-    }
-    m.create_index(idx.to_owned()).await
+    fk_on_delete(name, from_table, from, "contracts", "id", ForeignKeyAction::Cascade)
 }
 
 // The trait's signature elides SchemaManager's lifetime; matching it needs the same elision.

@@ -123,12 +123,14 @@ impl ApiError {
     }
 }
 
+#[cfg(feature = "db")]
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         Self::Internal(err.into())
     }
 }
 
+#[cfg(feature = "db")]
 impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     fn from(err: sea_orm::TransactionError<ApiError>) -> Self {
         match err {
@@ -138,6 +140,7 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     }
 }
 
+#[cfg(feature = "graphql")]
 impl async_graphql::ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         let code = self.code();
@@ -150,11 +153,13 @@ impl async_graphql::ErrorExtensions for ApiError {
 }
 
 /// Turns an [`ApiResult`] into a GraphQL result carrying `extensions.code`.
+#[cfg(feature = "graphql")]
 pub trait GqlResultExt<T> {
     /// Maps the error through [`async_graphql::ErrorExtensions::extend`].
     fn gql(self) -> async_graphql::Result<T>;
 }
 
+#[cfg(feature = "graphql")]
 impl<T> GqlResultExt<T> for ApiResult<T> {
     fn gql(self) -> async_graphql::Result<T> {
         use async_graphql::ErrorExtensions as _;
@@ -170,7 +175,7 @@ pub fn graphql_error_body(message: &str, code: ErrorCode) -> serde_json::Value {
 /// Result alias for resolvers and stores.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "graphql"))]
 mod tests {
     use super::*;
 

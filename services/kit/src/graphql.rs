@@ -11,6 +11,54 @@ use axum::response::{IntoResponse, Response};
 use crate::caller::Caller;
 use crate::error::{ErrorCode, graphql_error_body};
 
+/// Deepest selection a subgraph accepts (the gateway enforces its own, tighter limits).
+pub const MAX_DEPTH: usize = 15;
+/// Most complex selection a subgraph accepts.
+pub const MAX_COMPLEXITY: usize = 5_000;
+/// Deepest nesting of input values a subgraph parses.
+pub const MAX_RECURSIVE_DEPTH: usize = 32;
+
+/// A subgraph's schema builder: Apollo Federation v2, the subgraph limits, no introspection (the
+/// gateway composes from the checked-in SDL). Add the service's data and `finish()`.
+pub fn subgraph_schema<Q, M>(
+    query: Q,
+    mutation: M,
+) -> async_graphql::SchemaBuilder<Q, M, async_graphql::EmptySubscription>
+where
+    Q: async_graphql::ObjectType + 'static,
+    M: async_graphql::ObjectType + 'static,
+{
+    async_graphql::Schema::build(query, mutation, async_graphql::EmptySubscription)
+        .enable_federation()
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+        .disable_introspection()
+}
+
+/// A subgraph's SDL as composition sees it (what `ggzhub schema export` writes).
+pub fn subgraph_sdl<Q, M>(query: Q, mutation: M) -> String
+where
+    Q: async_graphql::ObjectType + 'static,
+    M: async_graphql::ObjectType + 'static,
+{
+    async_graphql::Schema::build(query, mutation, async_graphql::EmptySubscription)
+        .enable_federation()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+}
+
+/// The drift test every subgraph runs: `schema/<file>` (checked in, composed into the
+/// supergraph) must be exactly the SDL the code exports.
+///
+/// # Panics
+/// When the file is missing or differs, naming the command that rewrites it.
+pub fn assert_sdl_checked_in(file: &str, sdl: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema").join(file);
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("schema/{file} cannot be read ({e})"));
+    assert!(checked_in == sdl, "schema/{file} is out of date: run `cargo run -- schema export` and commit the result");
+}
+
 /// Who created and last changed a record, and when (shared by every subgraph, so `@shareable`).
 #[derive(async_graphql::SimpleObject)]
 // Public (`@tag(name: "public")`) as a type: whether it is shown is up to its record's `meta` field.

@@ -1,13 +1,27 @@
 //! ggzhub-kit: what every ggzhub service shares — database, identity (the internal token and
 //! `Caller`), error codes, server bootstrap, telemetry, the audit log and test helpers.
 
+//!
+//! Features: `db` (sea-orm: connections, the audit log, paging over tables, the write path) and
+//! `graphql` (async-graphql: error extensions, GraphQL enums, the schema helpers), both on by
+//! default; the gateway turns them off and uses only identity, tokens, the server layers, TLS and
+//! telemetry. `testing` adds the throw-away PKI, and with `db` the per-test database helpers.
+
+#[cfg(all(feature = "db", feature = "graphql"))]
 pub mod audit;
 pub mod caller;
+#[cfg(feature = "db")]
 pub mod db;
+#[cfg(feature = "graphql")]
 pub mod domain;
 pub mod error;
+#[cfg(feature = "graphql")]
 pub mod graphql;
+#[cfg(feature = "db")]
+pub mod migration;
+#[cfg(all(feature = "db", feature = "graphql"))]
 pub mod page;
+#[cfg(feature = "graphql")]
 pub mod people;
 pub mod refs;
 pub mod server;
@@ -15,18 +29,22 @@ pub mod telemetry;
 pub mod tls;
 pub mod token;
 pub mod validate;
+#[cfg(all(feature = "db", feature = "graphql"))]
 pub mod write;
 
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", feature = "db", feature = "graphql"))]
 pub mod testing;
 
 pub use caller::Caller;
-pub use error::{ApiError, ApiResult, ErrorCode, GqlResultExt};
+#[cfg(feature = "graphql")]
+pub use error::GqlResultExt;
+pub use error::{ApiError, ApiResult, ErrorCode};
 pub use token::{OrgKind, SigningKey, TokenSigner, TokenVerifier};
 
 /// Crates the exported macros refer to.
 #[doc(hidden)]
 pub mod reexport {
+    #[cfg(feature = "graphql")]
     pub use async_graphql;
     pub use serde;
 }

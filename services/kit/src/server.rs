@@ -10,14 +10,17 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+#[cfg(feature = "db")]
 use axum::extract::State;
 use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+#[cfg(feature = "db")]
 use axum::routing::get;
 use http_body::Body as _;
 use http_body::{Frame, SizeHint};
 use opentelemetry::propagation::TextMapPropagator as _;
+#[cfg(feature = "db")]
 use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -58,6 +61,7 @@ impl Default for HttpLimits {
 }
 
 /// Wraps a service's routes with the health endpoints and the shared layers.
+#[cfg(feature = "db")]
 pub fn wrap(routes: Router, db: DatabaseConnection, limits: HttpLimits) -> Router {
     let health =
         Router::new().route("/health/live", get(|| async { "ok" })).route("/health/ready", get(ready)).with_state(db);
@@ -152,6 +156,7 @@ impl http_body::Body for SharedBody {
     }
 }
 
+#[cfg(feature = "db")]
 async fn ready(State(db): State<DatabaseConnection>) -> (StatusCode, &'static str) {
     if crate::db::ping(&db).await {
         (StatusCode::OK, "ready")

@@ -24,9 +24,10 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 pub const LEEWAY_SECONDS: u64 = 30;
 
 /// Kinds of organisation (DOMAIN.md "Organisations and identity").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", graphql(rename_items = "SCREAMING_SNAKE_CASE"))]
 pub enum OrgKind {
     /// Zorgaanbieder: a mental-health care provider.
     Provider,

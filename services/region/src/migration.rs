@@ -4,6 +4,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use ggzhub_kit::migration::{fk, index, with_meta};
+
 /// The region subgraph's migrator (own bookkeeping table, so services may share a database).
 pub struct Migrator;
 
@@ -32,49 +34,6 @@ impl MigrationName for CreateRegionTables {
     fn name(&self) -> &str {
         "m0001_create_region_tables"
     }
-}
-
-/// Audit columns every record carries.
-fn with_meta(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
-    table
-        .col(integer("version"))
-        .col(timestamp_with_time_zone("created_at"))
-        .col(timestamp_with_time_zone("updated_at"))
-        .col(string_len("created_by", 36))
-        .col(string_len("updated_by", 36))
-}
-
-fn fk(
-    name: &str,
-    from_table: &'static str,
-    from: &'static str,
-    to_table: &'static str,
-    to: &'static str,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from_table, from)
-        .to(to_table, to)
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
-
-async fn index(
-    m: &SchemaManager<'_>,
-    name: &str,
-    table: &'static str,
-    cols: &[&'static str],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut idx = Index::create();
-    idx.name(name).table(table);
-    for c in cols {
-        idx.col(*c);
-    }
-    if unique {
-        idx.unique();
-    }
-    m.create_index(idx.to_owned()).await
 }
 
 // The trait's signature elides SchemaManager's lifetime; matching it needs the same elision.

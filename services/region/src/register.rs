@@ -326,7 +326,7 @@ pub(crate) async fn insert_membership<C: ConnectionTrait>(
     by: &str,
 ) -> Result<(), sea_orm::DbErr> {
     membership::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(ggzhub_kit::write::new_id()),
         organisation_id: Set(org.to_owned()),
         region_code: Set(region.to_owned()),
         role: Set(role.as_str().to_owned()),
@@ -346,7 +346,7 @@ pub(crate) async fn insert_identifier<C: ConnectionTrait>(
     by: &str,
 ) -> Result<(), sea_orm::DbErr> {
     identifier::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(ggzhub_kit::write::new_id()),
         organisation_id: Set(org.to_owned()),
         scheme: Set(scheme.as_str().to_owned()),
         value: Set(value.to_owned()),
@@ -366,7 +366,7 @@ pub(crate) async fn insert_binding<C: ConnectionTrait>(
     by: &str,
 ) -> Result<(), sea_orm::DbErr> {
     binding::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(ggzhub_kit::write::new_id()),
         organisation_id: Set(org.to_owned()),
         issuer: Set(issuer.to_owned()),
         scheme: Set(scheme.as_str().to_owned()),

@@ -358,7 +358,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
                     .with_context(|| format!("waiting time of {} at {}: no region", w.provider_id, w.location))?;
                 let (version, created_at, updated_at, _, _) = meta!();
                 Ok(waiting_time::ActiveModel {
-                    id: Set(uuid::Uuid::now_v7().to_string()),
+                    id: Set(ggzhub_kit::write::new_id()),
                     provider_id: Set(w.provider_id.clone()),
                     region_code: Set(region_code),
                     location: Set(w.location.clone()),
@@ -428,7 +428,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
         for i in &o.patient_inputs {
             let (version, created_at, updated_at, _, _) = meta!();
             patient_input::Entity::insert(patient_input::ActiveModel {
-                id: Set(uuid::Uuid::now_v7().to_string()),
+                id: Set(ggzhub_kit::write::new_id()),
                 overview_id: Set(o.id.clone()),
                 organisation_id: Set(i.organisation_id.clone()),
                 text: Set(i.text.clone()),

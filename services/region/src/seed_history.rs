@@ -167,7 +167,7 @@ pub async fn waiting_times<C: ConnectionTrait>(
                 continue;
             }
             let mut m = r.clone();
-            m.id = uuid::Uuid::now_v7().to_string();
+            m.id = ggzhub_kit::write::new_id();
             m.month = month;
             m.registration_weeks = (reg * 10.0).round() / 10.0;
             m.treatment_weeks = (treat * 10.0).round() / 10.0;

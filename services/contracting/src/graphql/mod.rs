@@ -4,7 +4,7 @@ pub mod mutation;
 pub mod query;
 pub mod types;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use ggzhub_kit::refs::RefChecker;
 use sea_orm::DatabaseConnection;
 
@@ -29,12 +29,7 @@ pub fn schema(db: DatabaseConnection, owners: Owners) -> ContractingSchema {
 
 /// Like [`schema`], with today's date taken from `today`.
 pub fn schema_at(db: DatabaseConnection, owners: Owners, today: Today) -> ContractingSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .enable_federation()
-        .limit_depth(15)
-        .limit_complexity(5_000)
-        .limit_recursive_depth(32)
-        .disable_introspection()
+    ggzhub_kit::graphql::subgraph_schema(query::Query, mutation::Mutation::default())
         .data(db)
         .data(owners.region.clone())
         .data(owners)
@@ -44,22 +39,14 @@ pub fn schema_at(db: DatabaseConnection, owners: Owners, today: Today) -> Contra
 
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    ggzhub_kit::graphql::subgraph_sdl(query::Query, mutation::Mutation::default())
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn checked_in_sdl_matches_the_code() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/contracting.graphql");
-        let checked_in = std::fs::read_to_string(&path).expect("schema/contracting.graphql exists");
-        assert!(
-            checked_in == super::sdl(),
-            "schema/contracting.graphql is out of date: run `cargo run -- schema export` and commit the result"
-        );
+        ggzhub_kit::graphql::assert_sdl_checked_in("contracting.graphql", &super::sdl());
     }
 
     #[test]

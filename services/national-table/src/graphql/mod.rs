@@ -5,7 +5,7 @@ pub mod picture;
 pub mod query;
 pub mod types;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use ggzhub_kit::refs::RefChecker;
 use sea_orm::DatabaseConnection;
 
@@ -14,35 +14,19 @@ pub type NationalTableSchema = Schema<query::Query, mutation::Mutation, EmptySub
 
 /// Builds the schema with the database and the region subgraph's reference checker.
 pub fn schema(db: DatabaseConnection, refs: RefChecker) -> NationalTableSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .enable_federation()
-        .limit_depth(15)
-        .limit_complexity(5_000)
-        .limit_recursive_depth(32)
-        .disable_introspection()
-        .data(db)
-        .data(refs)
-        .finish()
+    ggzhub_kit::graphql::subgraph_schema(query::Query, mutation::Mutation::default()).data(db).data(refs).finish()
 }
 
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    ggzhub_kit::graphql::subgraph_sdl(query::Query, mutation::Mutation::default())
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn checked_in_sdl_matches_the_code() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/national-table.graphql");
-        let checked_in = std::fs::read_to_string(&path).expect("schema/national-table.graphql exists");
-        assert!(
-            checked_in == super::sdl(),
-            "schema/national-table.graphql is out of date: run `cargo run -- schema export` and commit the result"
-        );
+        ggzhub_kit::graphql::assert_sdl_checked_in("national-table.graphql", &super::sdl());
     }
 
     #[test]

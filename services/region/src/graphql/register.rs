@@ -6,11 +6,9 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use ggzhub_kit::token::scopes;
+use ggzhub_kit::write::{begin, data};
 use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind, audit};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use super::types::{Organisation, caller, load_err, loaders};
@@ -20,14 +18,6 @@ use crate::register::{
     Resolution, Scheme, TableRole, binding, check_issuer, identifier, insert_binding, insert_identifier,
     insert_membership, membership, sync_regions_column,
 };
-
-fn db<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>().map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))
-}
-
-async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
-    Ok(db(ctx)?.begin().await?)
-}
 
 /// An external identifier of an organisation.
 #[derive(SimpleObject, Debug, Clone)]
@@ -248,7 +238,7 @@ impl RegisterQuery {
             if !operator && c.org.to_string() != id {
                 return Err(ApiError::forbidden("an organisation reads only its own register entry"));
             }
-            let conn = db(ctx)?;
+            let conn = data::<DatabaseConnection>(ctx)?;
             existing_org(conn, &organisation_id).await?;
             entry(conn, &id).await
         }
@@ -262,7 +252,7 @@ impl RegisterQuery {
         let c = caller(ctx)?;
         async {
             access::read(c)?;
-            let conn = db(ctx)?;
+            let conn = data::<DatabaseConnection>(ctx)?;
             existing_region(conn, &region).await?;
             let rows = membership::Entity::find()
                 .filter(membership::Column::RegionCode.eq(&region))
@@ -298,7 +288,7 @@ impl RegisterQuery {
             // A scheme or value of the wrong shape is simply not in the register.
             let Some(scheme) = Scheme::parse(&scheme) else { return Ok(unknown) };
             let Ok(value) = scheme.check(&value) else { return Ok(unknown) };
-            Ok(match crate::register::resolve(db(ctx)?, &issuer, scheme, &value).await? {
+            Ok(match crate::register::resolve(data::<DatabaseConnection>(ctx)?, &issuer, scheme, &value).await? {
                 Resolution::Resolved { organisation, kind, regions, roles } => RegisterResolution {
                     outcome: ResolutionOutcome::Resolved,
                     organisation_id: Some(ID(organisation)),

@@ -1,0 +1,67 @@
+//! Checks the mutations of several aggregates share: region codes that exist, a care offer by id,
+//! a plausible date, the caller's organisation registered in the hub.
+
+use async_graphql::ID;
+use chrono::NaiveDate;
+use ggzhub_kit::validate as v;
+use ggzhub_kit::{ApiError, ApiResult, Caller, OrgKind};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::entity::{care_offer, organisation, region};
+
+/// `codes` without duplicates (at most 50), each an existing region; `BAD_USER_INPUT` naming
+/// `field` otherwise.
+pub(super) async fn existing_regions<C: ConnectionTrait>(
+    conn: &C,
+    field: &str,
+    codes: &[String],
+) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for code in codes {
+        v::region_code(field, code)?;
+        if !out.contains(code) {
+            out.push(code.clone());
+        }
+    }
+    if out.len() > 50 {
+        return Err(ApiError::bad_input(format!("{field} lists {} regions; at most 50 are allowed", out.len())));
+    }
+    let found = region::Entity::find().filter(region::Column::Code.is_in(out.clone())).all(conn).await?;
+    if let Some(missing) = out.iter().find(|c| !found.iter().any(|r| &r.code == *c)) {
+        return Err(ApiError::bad_input(format!("{field}: unknown region code {missing}")));
+    }
+    Ok(out)
+}
+
+/// The care offer with `id`, or `NOT_FOUND`.
+pub(super) async fn load_offer<C: ConnectionTrait>(conn: &C, id: &ID) -> ApiResult<care_offer::Model> {
+    let id = v::id("id", id)?;
+    care_offer::Entity::find_by_id(id.clone())
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no care offer with id {id}")))
+}
+
+/// Checks a date a caller gives lies in 2000–2100.
+pub(super) fn plausible_date(field: &str, d: NaiveDate) -> ApiResult<()> {
+    use chrono::Datelike as _;
+    if (2000..=2100).contains(&d.year()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_input(format!("{field} must lie between 2000 and 2100, got {d}")))
+    }
+}
+
+/// The caller's own organisation must be registered in the hub (as `kind`).
+pub(super) async fn registered<C: ConnectionTrait>(conn: &C, c: &Caller, kind: OrgKind) -> ApiResult<()> {
+    match organisation::Entity::find_by_id(c.org.to_string()).one(conn).await? {
+        Some(o) if o.kind == kind.as_str() => Ok(()),
+        Some(o) => Err(ApiError::bad_input(format!(
+            "organisation {} is registered as {}, not {}",
+            c.org,
+            o.kind,
+            kind.as_str()
+        ))),
+        None => Err(ApiError::bad_input(format!("organisation {} is not registered in the hub", c.org))),
+    }
+}

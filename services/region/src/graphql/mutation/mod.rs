@@ -1,0 +1,35 @@
+//! Mutation root: one mutation per W in the access matrix, one module per aggregate. Each checks
+//! the caller, validates its input, compares `expectedVersion` (stale → `CONFLICT`) and writes an
+//! audit entry in the same transaction as the change ([`ggzhub_kit::write`]).
+
+mod common;
+mod offers;
+mod organisations;
+mod overviews;
+mod regions;
+mod signals;
+mod waiting_times;
+
+use async_graphql::MergedObject;
+
+pub use offers::{CapacityInput, CreateCareOfferInput, IntakePauseInput, OfferMutation, UpdateCareOfferInput};
+pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrganisationInput};
+pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};
+pub use regions::{CreateRegionInput, MapTileInput, RegionMutation, UpdateRegionInput};
+pub use signals::{ACKNOWLEDGEMENT_DAYS, RaiseSignalInput, SignalMutation, UpdateSignalInput};
+pub use waiting_times::{WaitingTimeCorrection, WaitingTimeInput, WaitingTimeMutation};
+
+/// The region subgraph's mutations; each names the version it expects and is audited.
+///
+/// The parts' order is the order of the fields in the SDL (`schema/region.graphql`): keep it.
+#[derive(MergedObject, Default)]
+// Not "Mutation": that is the name of the root this is merged into (`super::MutationRoot`).
+#[graphql(name = "RegionMutations")]
+pub struct Mutation(
+    RegionMutation,
+    OrganisationMutation,
+    OfferMutation,
+    WaitingTimeMutation,
+    SignalMutation,
+    OverviewMutation,
+);
