@@ -152,18 +152,8 @@ pub fn sqlite_url(data_dir: &Path, service: &str) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join(format!("{service}.db")).display())
 }
 
-/// The development internal key's path in `data_dir`: it signs the internal tokens the
-/// gateway (and a subgraph checking references) sends to subgraphs, which trust it with
-/// `--dev-key`.
-pub fn dev_key_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("dev-signing-key.pem")
-}
-
-/// The development identity provider's key in `data_dir`: it signs organisation tokens
-/// (`ggzhub token issue`, the demo tokens), which only the gateway accepts.
-pub fn dev_issuer_key_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("dev-issuer-key.pem")
-}
+// The development keys' paths, where the gateway's `--dev-key` looks for them.
+pub use ggzhub_gateway::config::{dev_issuer_key_path, dev_key_path};
 
 /// Where `ggzhub dev` records the issuer URL of its development identity provider (its address).
 pub fn dev_issuer_record_path(data_dir: &Path) -> PathBuf {
@@ -261,128 +251,12 @@ impl ServeGatewayArgs {
         Ok(config)
     }
 
-    /// Turns the configuration into the gateway's options (loading the providers' keys).
-    pub async fn options(&self) -> anyhow::Result<ggzhub_gateway::server::ServeOptions> {
-        let config = self.config()?;
-        let read = |path: &Path| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
-        let auth = &config.auth;
-        let mut issuers = auth.issuers.clone();
-        let signer = if auth.dev_key {
-            if auth.signing_key.is_some() {
-                anyhow::bail!("auth.dev_key cannot be combined with auth.signing_key");
-            }
-            let issuer_key = SigningKey::load_or_create(&dev_issuer_key_path(&auth.data_dir))?;
-            let jwks_path = auth.data_dir.join("dev-jwks.json");
-            std::fs::write(&jwks_path, serde_json::to_vec_pretty(&issuer_key.jwks())?)
-                .with_context(|| format!("writing {}", jwks_path.display()))?;
-            issuers.push(ggzhub_gateway::oidc::IssuerConfig {
-                jwks_file: Some(jwks_path),
-                ..ggzhub_gateway::oidc::IssuerConfig::new(
-                    ggzhub_kit::token::DEV_ISSUER,
-                    &[ggzhub_gateway::identity::GATEWAY_AUDIENCE],
-                )
-            });
-            Some(SigningKey::load_or_create(&dev_key_path(&auth.data_dir))?.signer())
-        } else {
-            match &auth.signing_key {
-                Some(path) => Some(SigningKey::from_pem(&read(path)?, &path.display().to_string())?.signer()),
-                None => None,
-            }
-        };
-        let verifier = if issuers.is_empty() {
-            None
-        } else {
-            let authenticator = ggzhub_gateway::oidc::Authenticator::new(issuers, auth.leeway_secs).await?;
-            Some(Arc::new(authenticator))
-        };
-        if verifier.is_none() && !auth.allow_anonymous && !auth.public_anonymous {
-            anyhow::bail!("configure [[auth.issuers]] (or --dev-key) to verify callers, or allow anonymous callers");
-        }
-        if (verifier.is_some() || auth.public_anonymous) && signer.is_none() {
-            anyhow::bail!("set auth.signing_key: subgraphs accept only the gateway's internal tokens");
-        }
-        let register = match (&verifier, &signer) {
-            (Some(_), Some(signer)) => Some(Arc::new(register(&config, signer.clone())?)),
-            _ => None,
-        };
-        let public = if auth.public_anonymous {
-            Some(Arc::new(config.public.load().context("public access ([public])")?))
-        } else {
-            None
-        };
-        Ok(ggzhub_gateway::server::ServeOptions {
-            supergraph: config.supergraph.path.clone(),
-            listen: config.server.listen,
-            watch_interval: Duration::from_secs(config.supergraph.watch_interval_secs),
-            engine: ggzhub_gateway::gateway::EngineOptions {
-                subgraph_timeout: Duration::from_secs(config.subgraphs.timeout_secs.max(1)),
-                parser_limits: ggzhub_gateway::pipeline::parse::ParserLimits {
-                    max_tokens: config.limits.max_tokens,
-                    max_recursion: config.limits.max_recursion,
-                },
-                introspection: config.limits.introspection,
-                subgraph_urls: config.subgraphs.urls.clone(),
-                plan_cache_size: config.limits.plan_cache_size,
-                operation_limits: config.limits.operation_limits(),
-                dedupe_requests: config.server.dedupe_requests,
-                reject_unauthorized: config.auth.reject_unauthorized,
-                subgraph_errors: config.subgraphs.error_policy(),
-                resilience: config.subgraphs.resilience(),
-                subgraph_ca: ggzhub_kit::tls::ExtraCa::load(config.subgraphs.ca_file.as_deref())
-                    .context("[subgraphs] ca_file")?,
-            },
-            http: ggzhub_gateway::http::HttpOptions {
-                graphiql: config.server.graphiql,
-                csrf_prevention: config.server.csrf_prevention,
-                trusted_documents: Arc::new(
-                    config.trusted_documents.load().context("loading the trusted documents ([trusted_documents])")?,
-                ),
-                rate_limit: config.rate_limit.options(),
-                batching: config.server.batching,
-                dashboard: config.dashboard_options(),
-                public,
-            },
-            limits: HttpLimits {
-                body_limit: config.server.body_limit,
-                request_timeout: Duration::from_secs(config.server.request_timeout_secs.max(1)),
-            },
-            identity: ggzhub_gateway::identity::Identity {
-                verifier,
-                register,
-                signer,
-                allow_anonymous: auth.allow_anonymous,
-            },
-        })
+    /// The gateway's options from the configuration ([`GatewayConfig::into_options`]).
+    ///
+    /// [`GatewayConfig::into_options`]: ggzhub_gateway::config::GatewayConfig::into_options
+    pub async fn options(&self) -> anyhow::Result<ggzhub_gateway::http::server::ServeOptions> {
+        self.config()?.into_options().await
     }
-}
-
-/// The register the gateway resolves organisations with (`[auth.register]`): the configured URL,
-/// else the register subgraph's URL from `[subgraphs] urls`, else from the supergraph file.
-fn register(
-    config: &ggzhub_gateway::config::GatewayConfig,
-    signer: ggzhub_kit::TokenSigner,
-) -> anyhow::Result<ggzhub_gateway::register::Register> {
-    let options = &config.auth.register;
-    let name = &options.subgraph;
-    let url = match (&options.url, config.subgraphs.urls.get(name)) {
-        (Some(url), _) | (None, Some(url)) => url.clone(),
-        (None, None) => {
-            let path = &config.supergraph.path;
-            let sdl = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let supergraph = ggzhub_gateway::supergraph::Supergraph::load(&sdl)
-                .with_context(|| format!("loading {} for the register's URL", path.display()))?;
-            supergraph.subgraph_urls.get(name).cloned().with_context(|| {
-                format!("the supergraph has no subgraph {name} for [auth.register]; set [auth.register] url")
-            })?
-        }
-    };
-    let timeout = Duration::from_secs(options.timeout_secs.max(1));
-    let client = ggzhub_kit::tls::ExtraCa::load(config.subgraphs.ca_file.as_deref())
-        .context("[subgraphs] ca_file")?
-        .client(|b| b.timeout(timeout))?;
-    tracing::info!(%url, cache_ttl_secs = options.cache_ttl_secs, "organisations are resolved through the register");
-    ggzhub_gateway::register::Register::subgraph(url, name, signer, Duration::from_secs(options.cache_ttl_secs), client)
-        .context("[auth.register]")
 }
 
 #[derive(Debug, Args)]
@@ -651,7 +525,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { service: ServeCommand::Gateway(args) } => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-gateway", cli.log_format)?;
-            ggzhub_gateway::server::run(args.options().await?, ggzhub_kit::server::shutdown_signal()).await
+            ggzhub_gateway::http::server::run(args.options().await?, ggzhub_kit::server::shutdown_signal()).await
         }
         Command::Migrate(args) => {
             let _telemetry = ggzhub_kit::telemetry::init("ggzhub-migrate", cli.log_format)?;
@@ -676,7 +550,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Schema { command: SchemaCommand::Compose { dir } } => {
-            let supergraph = ggzhub_gateway::compose::compose_hub(&dir)?;
+            let supergraph = ggzhub_gateway::supergraph::compose::compose_hub(&dir)?;
             let path = dir.join("supergraph.graphql");
             std::fs::write(&path, supergraph).with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {}", path.display());
@@ -810,7 +684,7 @@ async fn issue_token(args: TokenArgs) -> anyhow::Result<String> {
         };
         let signer = SigningKey::load_or_create(&dev_issuer_key_path(&args.db.data_dir))?.signer_as(&issuer);
         let audience = if args.audiences.is_empty() {
-            vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()]
+            vec![ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE.to_owned()]
         } else {
             args.audiences
         };

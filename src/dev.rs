@@ -184,7 +184,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         (Service::NationalTable, national_addr),
         (Service::Contracting, contracting_addr),
     ];
-    let gateway = Arc::new(ggzhub_gateway::gateway::Gateway::new(ggzhub_gateway::gateway::EngineOptions {
+    let gateway = Arc::new(ggzhub_gateway::engine::Gateway::new(ggzhub_gateway::engine::EngineOptions {
         subgraph_urls: subgraphs
             .iter()
             .map(|(s, addr)| (s.name().to_owned(), format!("http://{addr}/graphql")))
@@ -195,7 +195,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         Some(path) => {
             let sdl = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             gateway.load_supergraph(&sdl).with_context(|| format!("loading {}", path.display()))?;
-            tokio::spawn(ggzhub_gateway::server::watch(gateway.clone(), path.clone(), Duration::from_secs(2)));
+            tokio::spawn(ggzhub_gateway::http::server::watch(gateway.clone(), path.clone(), Duration::from_secs(2)));
         }
         None => {
             let mut sdls = Vec::new();
@@ -211,19 +211,27 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                     ttl: Duration::from_secs(60),
                 });
                 let url = format!("http://{addr}/graphql");
-                let sdl = ggzhub_gateway::server::fetch_subgraph_sdl(&url, Some(&token)).await?;
-                sdls.push(ggzhub_gateway::compose::SubgraphSdl { name: service.name().to_owned(), url, sdl });
+                let sdl = ggzhub_gateway::http::server::fetch_subgraph_sdl(&url, Some(&token)).await?;
+                sdls.push(ggzhub_gateway::supergraph::compose::SubgraphSdl {
+                    name: service.name().to_owned(),
+                    url,
+                    sdl,
+                });
             }
-            let supergraph = ggzhub_gateway::compose::compose(&sdls).context("composing the subgraphs' SDL")?;
+            let supergraph =
+                ggzhub_gateway::supergraph::compose::compose(&sdls).context("composing the subgraphs' SDL")?;
             gateway.load_supergraph(&supergraph).context("loading the composed supergraph")?;
         }
     }
     // The gateway trusts the development identity provider as it would any OIDC provider:
     // through its JWKS URL.
-    let authenticator = ggzhub_gateway::oidc::Authenticator::new(
-        vec![ggzhub_gateway::oidc::IssuerConfig {
+    let authenticator = ggzhub_gateway::auth::oidc::Authenticator::new(
+        vec![ggzhub_gateway::auth::oidc::IssuerConfig {
             jwks_url: Some(jwks_url.clone()),
-            ..ggzhub_gateway::oidc::IssuerConfig::new(&idp_issuer, &[ggzhub_gateway::identity::GATEWAY_AUDIENCE])
+            ..ggzhub_gateway::auth::oidc::IssuerConfig::new(
+                &idp_issuer,
+                &[ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE],
+            )
         }],
         30,
     )
@@ -231,20 +239,20 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let authenticator = Arc::new(authenticator);
     authenticator.spawn_refresh();
     // Organisations are resolved through the region subgraph's register, as in production.
-    let register = ggzhub_gateway::register::Register::subgraph(
+    let register = ggzhub_gateway::auth::register::Register::subgraph(
         format!("http://{region_addr}/graphql"),
         Service::Region.name(),
         key.signer(),
         REGISTER_CACHE_TTL,
         ggzhub_kit::tls::ExtraCa::default().client(|b| b.timeout(Duration::from_secs(5)))?,
     )?;
-    let identity = ggzhub_gateway::identity::Identity {
+    let identity = ggzhub_gateway::auth::identity::Identity {
         verifier: Some(authenticator),
         register: Some(Arc::new(register)),
         signer: Some(key.signer()),
         allow_anonymous: false,
     };
-    let gateway_app = ggzhub_gateway::server::app(
+    let gateway_app = ggzhub_gateway::http::server::app(
         gateway,
         Arc::new(identity),
         ggzhub_gateway::http::HttpOptions {
@@ -252,13 +260,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             csrf_prevention: true,
             // Development: no trusted documents, and a rate limit that only a runaway loop meets.
             trusted_documents: Default::default(),
-            rate_limit: ggzhub_gateway::ratelimit::RateLimitOptions { per_second: 1000, burst: 2000 },
+            rate_limit: ggzhub_gateway::admission::ratelimit::RateLimitOptions { per_second: 1000, burst: 2000 },
             batching: Default::default(),
             // The dashboard signs in with the development identity provider.
-            dashboard: ggzhub_gateway::dashboard::DashboardOptions {
+            dashboard: ggzhub_gateway::http::dashboard::DashboardOptions {
                 enabled: true,
                 connect_origins: vec![idp_issuer.clone()],
-                sign_in: Some(ggzhub_gateway::dashboard::SignIn {
+                sign_in: Some(ggzhub_gateway::http::dashboard::SignIn {
                     issuer: idp_issuer.clone(),
                     client_id: ggzhub_dev_idp::DASHBOARD_CLIENT_ID.to_owned(),
                 }),
@@ -266,14 +274,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             // The public view: anonymous callers may run the dashboard's own operations, with a
             // per-address limit that browser tests loading many views from one address never meet.
             public: Some(Arc::new(
-                ggzhub_gateway::public::PublicConfig { per_address_per_second: 100, burst: 200, ..Default::default() }
-                    .load()
-                    .context("the dashboard's operations (dashboard/operations.json)")?,
+                ggzhub_gateway::admission::public::PublicConfig {
+                    per_address_per_second: 100,
+                    burst: 200,
+                    ..Default::default()
+                }
+                .load()
+                .context("the dashboard's operations (dashboard/operations.json)")?,
             )),
         },
         HttpLimits::default(),
     );
-    let gateway_task = tokio::spawn(ggzhub_gateway::server::serve(gateway_listener, gateway_app, stopped(stop_rx)));
+    let gateway_task =
+        tokio::spawn(ggzhub_gateway::http::server::serve(gateway_listener, gateway_app, stopped(stop_rx)));
 
     println!("\nggzhub dev hub (DEMO DATA: fictitious organisations)");
     println!("  dashboard                http://{gateway_addr}/");
@@ -390,7 +403,7 @@ async fn demo_tokens(
         let (regions, roles) = ggzhub_region::register::seats(db, &org.id).await?;
         let token = signer.sign_org(&OrgTokenRequest {
             subject: format!("demo:{identifier}:1"),
-            audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+            audience: vec![ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE.to_owned()],
             scheme: scheme.as_str().to_owned(),
             identifier: identifier.clone(),
             scopes: Vec::new(),

@@ -1,37 +1,229 @@
-//! GraphQL errors as the gateway returns them, and the codes it uses.
+//! GraphQL errors as the gateway returns them, and the one table of the codes it uses
+//! ([`GatewayError`]: each code's `extensions.code`, message class and HTTP status).
 
 use apollo_compiler::response::{JsonMap, JsonValue};
+use axum::http::StatusCode;
+use ggzhub_kit::ErrorCode;
 use serde::Serialize;
 
-/// Codes the gateway itself puts in `extensions.code`.
-pub mod code {
-    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-    pub const BAD_REQUEST: &str = "BAD_REQUEST";
-    pub const OPERATION_NOT_FOUND: &str = "OPERATION_NOT_FOUND";
-    pub const QUERY_PLANNING_FAILED: &str = "QUERY_PLANNING_FAILED";
-    pub const SUBGRAPH_UNAVAILABLE: &str = "SUBGRAPH_UNAVAILABLE";
-    pub const SUBGRAPH_INVALID_RESPONSE: &str = "SUBGRAPH_INVALID_RESPONSE";
-    pub const DOWNSTREAM_SERVICE_ERROR: &str = "DOWNSTREAM_SERVICE_ERROR";
-    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-    pub const INTERNAL: &str = "INTERNAL";
-    pub const NOT_READY: &str = "NOT_READY";
-    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
-    pub const CSRF_PREVENTION: &str = "CSRF_PREVENTION";
-    /// The request body is over `server.body_limit` (counted after decompression): HTTP 413.
-    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
-    /// A `Content-Encoding` the gateway cannot decompress: HTTP 415.
-    pub const UNSUPPORTED_CONTENT_ENCODING: &str = "UNSUPPORTED_CONTENT_ENCODING";
-    /// More operations in one batch than `server.batching.max_size`.
-    pub const BATCH_LIMIT_EXCEEDED: &str = "BATCH_LIMIT_EXCEEDED";
-    /// The operation's estimated cost is over `limits.max_cost`.
-    pub const COST_ESTIMATED_TOO_EXPENSIVE: &str = "COST_ESTIMATED_TOO_EXPENSIVE";
-    pub const RATE_LIMITED: &str = "RATE_LIMITED";
-    pub const PERSISTED_QUERY_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
-    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
-    pub const PERSISTED_QUERY_HASH_MISMATCH: &str = "PERSISTED_QUERY_HASH_MISMATCH";
-    pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
+/// Who may read the message of an error with a given code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageClass {
+    /// Written for the client: it names what was wrong with the request.
+    ClientSafe,
+    /// About the gateway's own failure: the details belong in the logs; the client is told
+    /// [`INTERNAL_MESSAGE`].
+    Internal,
+}
+
+/// The message a client gets for an internal error.
+pub const INTERNAL_MESSAGE: &str = "internal error";
+
+/// The gateway's own error codes, in one table: each with the string it puts in
+/// `extensions.code`, who may read its message, and the HTTP status of a request it ends
+/// (`application/graphql-response+json`; see [`crate::http`] for `application/json`). Errors in a
+/// response that still has `data` (a subgraph failing, a field the caller may not see) keep the
+/// status of that response, 200. The codes the services share come from
+/// [`ggzhub_kit::ErrorCode`] ([`GatewayError::kit`]), so their strings and statuses are the kit's.
+///
+/// Messages of [`MessageClass::ClientSafe`] codes are written for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GatewayError {
+    // HTTP in.
+    /// A malformed request (parameters, body, batch entry, query string): 400, `BAD_REQUEST`.
+    BadRequest,
+    /// An `Accept` header that offers neither response media type: 406, `BAD_REQUEST`.
+    NotAcceptable,
+    /// A POST body that is not `application/json`: 415, `BAD_REQUEST`.
+    UnsupportedMediaType,
+    /// A mutation sent with GET: 405, `BAD_REQUEST` (the answer names `Allow: POST`).
+    MethodNotAllowed,
+    /// A GET request a browser could send cross-site without a preflight: 400.
+    CsrfPrevention,
+    /// A body over `server.body_limit` (counted after decompression): 413.
+    PayloadTooLarge,
+    /// A `Content-Encoding` the gateway cannot decompress: 415.
+    UnsupportedContentEncoding,
+    /// More operations in one batch than `server.batching.max_size`: 400.
+    BatchLimitExceeded,
+    // Identity and admission.
+    /// No valid token: the kit's `UNAUTHENTICATED`, 401.
+    Unauthenticated,
+    /// Over the rate limit of the caller's organisation or address: 429.
+    RateLimited,
+    /// Only a hash was sent, and trusted documents are off: 400.
+    PersistedQueryNotSupported,
+    /// Only a hash was sent, and no registered document has it: 404.
+    PersistedQueryNotFound,
+    /// The hash sent is not the SHA-256 of the query sent: 400.
+    PersistedQueryHashMismatch,
+    /// The operation is not on the caller's trusted documents: 403.
+    PersistedQueryNotInList,
+    // The operation pipeline.
+    /// The document does not parse: 400.
+    ParseFailed,
+    /// The document is not valid against the schema: 400.
+    ValidationFailed,
+    /// The operation to run cannot be picked from the document: 400.
+    OperationNotFound,
+    /// A bad value (variables, an unrepresentable literal): the kit's `BAD_USER_INPUT`, 400.
+    BadUserInput,
+    /// Introspection while `introspection` is off: 400.
+    IntrospectionDisabled,
+    /// Over `limits.max_depth`: 400.
+    MaxDepthLimit,
+    /// Over `limits.max_aliases`: 400.
+    MaxAliasesLimit,
+    /// Over `limits.max_root_fields`: 400.
+    MaxRootFieldsLimit,
+    /// Over `limits.max_directives`: 400.
+    MaxDirectivesLimit,
+    /// Over `limits.max_selections`: 400.
+    MaxSelectionsLimit,
+    /// The estimated cost is over `limits.max_cost`: 400.
+    CostEstimatedTooExpensive,
+    /// A selection the caller may not see: 403 when the whole operation is refused for it
+    /// (reject mode), else an error beside `null` in the data.
+    UnauthorizedFieldOrType,
+    // Planning.
+    /// The planner failed on a valid operation: 500.
+    QueryPlanningFailed,
+    /// No supergraph is loaded yet: 503.
+    NotReady,
+    // Execution and subgraph calls (errors beside data).
+    /// A subgraph could not be reached or answered with an HTTP error: the kit's
+    /// `SUBGRAPH_UNAVAILABLE`.
+    SubgraphUnavailable,
+    /// A subgraph answered something that is not a GraphQL response, or data of the wrong shape.
+    SubgraphInvalidResponse,
+    /// A subgraph's own error that carries no code.
+    DownstreamServiceError,
+    /// The gateway failed: the kit's `INTERNAL`, 500.
+    Internal,
+}
+
+impl GatewayError {
+    /// Every code, in the table's order.
+    pub const ALL: [Self; 32] = [
+        Self::BadRequest,
+        Self::NotAcceptable,
+        Self::UnsupportedMediaType,
+        Self::MethodNotAllowed,
+        Self::CsrfPrevention,
+        Self::PayloadTooLarge,
+        Self::UnsupportedContentEncoding,
+        Self::BatchLimitExceeded,
+        Self::Unauthenticated,
+        Self::RateLimited,
+        Self::PersistedQueryNotSupported,
+        Self::PersistedQueryNotFound,
+        Self::PersistedQueryHashMismatch,
+        Self::PersistedQueryNotInList,
+        Self::ParseFailed,
+        Self::ValidationFailed,
+        Self::OperationNotFound,
+        Self::BadUserInput,
+        Self::IntrospectionDisabled,
+        Self::MaxDepthLimit,
+        Self::MaxAliasesLimit,
+        Self::MaxRootFieldsLimit,
+        Self::MaxDirectivesLimit,
+        Self::MaxSelectionsLimit,
+        Self::CostEstimatedTooExpensive,
+        Self::UnauthorizedFieldOrType,
+        Self::QueryPlanningFailed,
+        Self::NotReady,
+        Self::SubgraphUnavailable,
+        Self::SubgraphInvalidResponse,
+        Self::DownstreamServiceError,
+        Self::Internal,
+    ];
+
+    /// The kit's code this one is, for the codes the gateway shares with the services.
+    pub fn kit(self) -> Option<ErrorCode> {
+        match self {
+            Self::Unauthenticated => Some(ErrorCode::Unauthenticated),
+            Self::BadUserInput => Some(ErrorCode::BadUserInput),
+            Self::SubgraphUnavailable => Some(ErrorCode::SubgraphUnavailable),
+            Self::Internal => Some(ErrorCode::Internal),
+            _ => None,
+        }
+    }
+
+    /// The string in `extensions.code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => ErrorCode::Unauthenticated.as_str(),
+            Self::BadUserInput => ErrorCode::BadUserInput.as_str(),
+            Self::SubgraphUnavailable => ErrorCode::SubgraphUnavailable.as_str(),
+            Self::Internal => ErrorCode::Internal.as_str(),
+            Self::BadRequest | Self::NotAcceptable | Self::UnsupportedMediaType | Self::MethodNotAllowed => {
+                "BAD_REQUEST"
+            }
+            Self::CsrfPrevention => "CSRF_PREVENTION",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedContentEncoding => "UNSUPPORTED_CONTENT_ENCODING",
+            Self::BatchLimitExceeded => "BATCH_LIMIT_EXCEEDED",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Self::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
+            Self::ParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::OperationNotFound => "OPERATION_NOT_FOUND",
+            Self::IntrospectionDisabled => "INTROSPECTION_DISABLED",
+            Self::MaxDepthLimit => "MAX_DEPTH_LIMIT",
+            Self::MaxAliasesLimit => "MAX_ALIASES_LIMIT",
+            Self::MaxRootFieldsLimit => "MAX_ROOT_FIELDS_LIMIT",
+            Self::MaxDirectivesLimit => "MAX_DIRECTIVES_LIMIT",
+            Self::MaxSelectionsLimit => "MAX_SELECTIONS_LIMIT",
+            Self::CostEstimatedTooExpensive => "COST_ESTIMATED_TOO_EXPENSIVE",
+            Self::UnauthorizedFieldOrType => "UNAUTHORIZED_FIELD_OR_TYPE",
+            Self::QueryPlanningFailed => "QUERY_PLANNING_FAILED",
+            Self::NotReady => "NOT_READY",
+            Self::SubgraphInvalidResponse => "SUBGRAPH_INVALID_RESPONSE",
+            Self::DownstreamServiceError => "DOWNSTREAM_SERVICE_ERROR",
+        }
+    }
+
+    /// The HTTP status of a request this error ends.
+    pub fn status(self) -> StatusCode {
+        if let Some(kit) = self.kit() {
+            return kit.http_status();
+        }
+        match self {
+            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Self::UnsupportedMediaType | Self::UnsupportedContentEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::PersistedQueryNotFound => StatusCode::NOT_FOUND,
+            Self::PersistedQueryNotInList | Self::UnauthorizedFieldOrType => StatusCode::FORBIDDEN,
+            Self::QueryPlanningFailed => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SubgraphInvalidResponse | Self::DownstreamServiceError => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// Who may read the message of an error with this code.
+    pub fn class(self) -> MessageClass {
+        match self {
+            Self::Internal => MessageClass::Internal,
+            _ => MessageClass::ClientSafe,
+        }
+    }
+
+    /// A GraphQL error with this code.
+    pub fn error(self, message: impl Into<String>) -> GraphqlError {
+        GraphqlError::new(message, self)
+    }
+
+    /// The error a client gets for an internal failure: [`INTERNAL_MESSAGE`], code `INTERNAL`.
+    pub fn internal() -> GraphqlError {
+        Self::Internal.error(INTERNAL_MESSAGE)
+    }
 }
 
 /// One step of an error's `path`.
@@ -78,10 +270,16 @@ pub const REDACTED: &str = "Subgraph errors redacted";
 impl Default for SubgraphErrorPolicy {
     fn default() -> Self {
         Self {
-            exposed_codes: ["BAD_USER_INPUT", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "UNAUTHENTICATED"]
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            exposed_codes: [
+                ErrorCode::BadUserInput,
+                ErrorCode::Forbidden,
+                ErrorCode::NotFound,
+                ErrorCode::Conflict,
+                ErrorCode::Unauthenticated,
+            ]
+            .into_iter()
+            .map(|code| code.as_str().to_owned())
+            .collect(),
             extensions: false,
         }
     }
@@ -104,9 +302,10 @@ impl SubgraphErrorPolicy {
 }
 
 impl GraphqlError {
-    pub fn new(message: impl Into<String>, code: &str) -> Self {
+    /// An error of the gateway's own, with `code` in `extensions.code`.
+    pub fn new(message: impl Into<String>, code: GatewayError) -> Self {
         let mut extensions = JsonMap::new();
-        extensions.insert("code", JsonValue::from(code));
+        extensions.insert("code", JsonValue::from(code.code()));
         Self { message: message.into(), locations: Vec::new(), path: None, extensions, from_subgraph: false }
     }
 
@@ -128,9 +327,83 @@ impl GraphqlError {
 
     /// Converts one of apollo-compiler's errors (validation, variable coercion), keeping its
     /// message and locations.
-    pub fn from_compiler(error: apollo_compiler::response::GraphQLError, code: &str) -> Self {
+    pub fn from_compiler(error: apollo_compiler::response::GraphQLError, code: GatewayError) -> Self {
         let mut converted = Self::new(error.message, code);
         converted.locations = error.locations.iter().map(|l| Location { line: l.line, column: l.column }).collect();
         converted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table as clients see it: code string and status of every entry. A change here is a
+    /// change of the gateway's API.
+    #[test]
+    fn every_code_has_its_string_and_status() {
+        let table: Vec<(GatewayError, &str, u16)> =
+            GatewayError::ALL.iter().map(|e| (*e, e.code(), e.status().as_u16())).collect();
+        let expected = [
+            (GatewayError::BadRequest, "BAD_REQUEST", 400),
+            (GatewayError::NotAcceptable, "BAD_REQUEST", 406),
+            (GatewayError::UnsupportedMediaType, "BAD_REQUEST", 415),
+            (GatewayError::MethodNotAllowed, "BAD_REQUEST", 405),
+            (GatewayError::CsrfPrevention, "CSRF_PREVENTION", 400),
+            (GatewayError::PayloadTooLarge, "PAYLOAD_TOO_LARGE", 413),
+            (GatewayError::UnsupportedContentEncoding, "UNSUPPORTED_CONTENT_ENCODING", 415),
+            (GatewayError::BatchLimitExceeded, "BATCH_LIMIT_EXCEEDED", 400),
+            (GatewayError::Unauthenticated, "UNAUTHENTICATED", 401),
+            (GatewayError::RateLimited, "RATE_LIMITED", 429),
+            (GatewayError::PersistedQueryNotSupported, "PERSISTED_QUERY_NOT_SUPPORTED", 400),
+            (GatewayError::PersistedQueryNotFound, "PERSISTED_QUERY_NOT_FOUND", 404),
+            (GatewayError::PersistedQueryHashMismatch, "PERSISTED_QUERY_HASH_MISMATCH", 400),
+            (GatewayError::PersistedQueryNotInList, "PERSISTED_QUERY_NOT_IN_LIST", 403),
+            (GatewayError::ParseFailed, "GRAPHQL_PARSE_FAILED", 400),
+            (GatewayError::ValidationFailed, "GRAPHQL_VALIDATION_FAILED", 400),
+            (GatewayError::OperationNotFound, "OPERATION_NOT_FOUND", 400),
+            (GatewayError::BadUserInput, "BAD_USER_INPUT", 400),
+            (GatewayError::IntrospectionDisabled, "INTROSPECTION_DISABLED", 400),
+            (GatewayError::MaxDepthLimit, "MAX_DEPTH_LIMIT", 400),
+            (GatewayError::MaxAliasesLimit, "MAX_ALIASES_LIMIT", 400),
+            (GatewayError::MaxRootFieldsLimit, "MAX_ROOT_FIELDS_LIMIT", 400),
+            (GatewayError::MaxDirectivesLimit, "MAX_DIRECTIVES_LIMIT", 400),
+            (GatewayError::MaxSelectionsLimit, "MAX_SELECTIONS_LIMIT", 400),
+            (GatewayError::CostEstimatedTooExpensive, "COST_ESTIMATED_TOO_EXPENSIVE", 400),
+            (GatewayError::UnauthorizedFieldOrType, "UNAUTHORIZED_FIELD_OR_TYPE", 403),
+            (GatewayError::QueryPlanningFailed, "QUERY_PLANNING_FAILED", 500),
+            (GatewayError::NotReady, "NOT_READY", 503),
+            (GatewayError::SubgraphUnavailable, "SUBGRAPH_UNAVAILABLE", 503),
+            (GatewayError::SubgraphInvalidResponse, "SUBGRAPH_INVALID_RESPONSE", 502),
+            (GatewayError::DownstreamServiceError, "DOWNSTREAM_SERVICE_ERROR", 502),
+            (GatewayError::Internal, "INTERNAL", 500),
+        ];
+        assert_eq!(table, expected);
+    }
+
+    #[test]
+    fn kit_codes_are_the_kits() {
+        for error in GatewayError::ALL {
+            if let Some(kit) = error.kit() {
+                assert_eq!(error.code(), kit.as_str(), "{error:?}");
+                assert_eq!(error.status(), kit.http_status(), "{error:?}");
+            }
+        }
+        let shared: Vec<_> = GatewayError::ALL.iter().filter_map(|e| e.kit()).collect();
+        assert_eq!(
+            shared,
+            [ErrorCode::Unauthenticated, ErrorCode::BadUserInput, ErrorCode::SubgraphUnavailable, ErrorCode::Internal]
+        );
+    }
+
+    #[test]
+    fn only_internal_errors_hide_their_message() {
+        for error in GatewayError::ALL {
+            let expected =
+                if error == GatewayError::Internal { MessageClass::Internal } else { MessageClass::ClientSafe };
+            assert_eq!(error.class(), expected, "{error:?}");
+        }
+        let internal = GatewayError::internal();
+        assert_eq!((internal.message.as_str(), internal.code()), (INTERNAL_MESSAGE, Some("INTERNAL")));
     }
 }

@@ -13,12 +13,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggzhub_gateway::compose::{SubgraphSdl, compose};
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::auth::oidc::{Authenticator, IssuerConfig};
+use ggzhub_gateway::auth::register::Register;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
-use ggzhub_gateway::oidc::{Authenticator, IssuerConfig};
-use ggzhub_gateway::register::Register;
+use ggzhub_gateway::supergraph::compose::{SubgraphSdl, compose};
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::testing::TestDb;
 use ggzhub_kit::token::{TokenRequest, scopes};
@@ -111,7 +111,7 @@ impl Hub {
             signer: Some(internal.signer()),
             allow_anonymous: false,
         };
-        let gateway_url = serve(ggzhub_gateway::server::app(
+        let gateway_url = serve(ggzhub_gateway::http::server::app(
             Arc::new(gateway),
             Arc::new(identity),
             HttpOptions { graphiql: false, csrf_prevention: true, ..Default::default() },

@@ -5,10 +5,10 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use ggzhub_gateway::compose::{SubgraphSdl, compose};
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
+use ggzhub_gateway::supergraph::compose::{SubgraphSdl, compose};
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::{OrgTokenRequest, default_scopes};
@@ -58,19 +58,19 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
     let gateway = Gateway::new(EngineOptions::default());
     gateway.load_supergraph(&supergraph).expect("loads");
     let issuer_key = SigningKey::generate();
-    let authenticator = ggzhub_gateway::oidc::Authenticator::with_keys(
+    let authenticator = ggzhub_gateway::auth::oidc::Authenticator::with_keys(
         ggzhub_kit::token::DEV_ISSUER,
-        &[ggzhub_gateway::identity::GATEWAY_AUDIENCE],
+        &[ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE],
         &issuer_key.jwks(),
         30,
     )
     .expect("keys load");
     // The register given as data: this test follows the query's trace, not the register's.
-    let register = ggzhub_gateway::register::Register::fixed(
-        vec![ggzhub_gateway::register::FixedEntry {
+    let register = ggzhub_gateway::auth::register::Register::fixed(
+        vec![ggzhub_gateway::auth::register::FixedEntry {
             identifiers: vec![("OIN".into(), "00000099000000000001".into())],
             bindings: vec![(ggzhub_kit::token::DEV_ISSUER.into(), "OIN".into())],
-            organisation: ggzhub_gateway::register::Registered {
+            organisation: ggzhub_gateway::auth::register::Registered {
                 org: uuid::Uuid::nil(),
                 kind: OrgKind::NationalTable,
                 regions: vec![],
@@ -85,7 +85,7 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
         signer: Some(key.signer()),
         allow_anonymous: false,
     };
-    let gateway_url = serve(ggzhub_gateway::server::app(
+    let gateway_url = serve(ggzhub_gateway::http::server::app(
         Arc::new(gateway),
         Arc::new(identity),
         HttpOptions { graphiql: false, csrf_prevention: true, ..Default::default() },
@@ -95,7 +95,7 @@ async fn one_trace_runs_from_the_gateway_to_the_database() {
 
     let token = issuer_key.signer_as(ggzhub_kit::token::DEV_ISSUER).sign_org(&OrgTokenRequest {
         subject: "trace-test".into(),
-        audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+        audience: vec![ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE.to_owned()],
         scheme: "OIN".into(),
         identifier: "00000099000000000001".into(),
         scopes: default_scopes(OrgKind::NationalTable).iter().map(|s| (*s).to_owned()).collect(),

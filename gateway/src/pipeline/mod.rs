@@ -1,8 +1,17 @@
-//! The request pipeline, one module per step:
-//! [`parse`] → [`validate`] → [`operation`] (pick the operation) → [`variables`] (coerce) →
-//! planning ([`crate::plan`]) → execution ([`crate::execute`]) → shaping ([`crate::shape`]).
-//! [`crate::gateway`] drives it and caches the steps that do not depend on variables.
+//! The operation pipeline, one module per step, in the order [`crate::engine`] runs them:
+//! [`parse`] → [`validate`] (against the API schema, or the public contract) → [`operation`]
+//! (pick the operation) → [`limits`] → [`cost`] → planning ([`crate::plan`]), all cached per
+//! document; then per request [`authz`] (the caller's access rules, narrowing the plan when
+//! needed) → [`variables`] (coerce; the cost again when list sizes depend on them) → execution
+//! ([`crate::execute`]) → shaping ([`crate::respond`]). The steps share one
+//! [`crate::context::RequestContext`]. A step that ends the request returns a [`RequestFailure`],
+//! whose status is its kind's in the gateway's error table ([`GatewayError`]).
 
+use crate::error::GatewayError;
+
+pub mod authz;
+pub mod cost;
+pub mod limits;
 pub mod operation;
 pub mod parse;
 pub mod validate;
@@ -13,13 +22,20 @@ pub mod variables;
 #[derive(Debug, Clone)]
 pub struct RequestFailure {
     pub errors: Vec<crate::error::GraphqlError>,
-    /// HTTP status for `application/graphql-response+json`.
+    /// HTTP status for `application/graphql-response+json`: the status of `kind` in the gateway's
+    /// error table.
     pub status: u16,
 }
 
 impl RequestFailure {
-    pub fn new(status: u16, errors: Vec<crate::error::GraphqlError>) -> Self {
-        Self { errors, status }
+    /// The request ends with `errors`, at the status `kind` has in the gateway's error table.
+    pub fn new(kind: GatewayError, errors: Vec<crate::error::GraphqlError>) -> Self {
+        Self { errors, status: kind.status().as_u16() }
+    }
+
+    /// The request ends with one error of `kind`.
+    pub fn refuse(kind: GatewayError, message: impl Into<String>) -> Self {
+        Self::new(kind, vec![kind.error(message)])
     }
 }
 
@@ -32,7 +48,7 @@ pub const MAX_ERRORS: usize = 100;
 fn capped(
     first: impl Iterator<Item = crate::error::GraphqlError>,
     total: usize,
-    code: &str,
+    code: GatewayError,
 ) -> Vec<crate::error::GraphqlError> {
     let mut errors: Vec<_> = first.take(MAX_ERRORS).collect();
     if total > errors.len() {

@@ -1,10 +1,10 @@
-//! Step 3: pick the operation to run.
+//! Pick the operation to run.
 
 use apollo_compiler::executable::Operation;
 use apollo_compiler::{ExecutableDocument, Node};
 
 use super::RequestFailure;
-use crate::error::{GraphqlError, code};
+use crate::error::GatewayError;
 
 pub fn pick<'d>(document: &'d ExecutableDocument, name: Option<&str>) -> Result<&'d Node<Operation>, RequestFailure> {
     document.operations.get(name).map_err(|_| {
@@ -12,6 +12,6 @@ pub fn pick<'d>(document: &'d ExecutableDocument, name: Option<&str>) -> Result<
             Some(name) => format!("Unknown operation named \"{name}\"."),
             None => "Must provide operation name if query contains multiple operations.".to_owned(),
         };
-        RequestFailure::new(400, vec![GraphqlError::new(message, code::OPERATION_NOT_FOUND)])
+        RequestFailure::refuse(GatewayError::OperationNotFound, message)
     })
 }

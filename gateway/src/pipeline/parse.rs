@@ -1,10 +1,10 @@
-//! Step 1: parse the document (syntax only), within token and recursion limits.
+//! Parse the document (syntax only), within token and recursion limits.
 
 use apollo_compiler::ast::Document;
 use apollo_compiler::parser::Parser;
 
 use super::RequestFailure;
-use crate::error::{GraphqlError, code};
+use crate::error::{GatewayError, GraphqlError};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ParserLimits {
@@ -27,7 +27,10 @@ pub fn parse(query: &str, limits: ParserLimits) -> Result<Document, RequestFailu
             let errors = with_errors
                 .errors
                 .iter()
-                .map(|d| GraphqlError::from_compiler(d.unstable_to_json_compat(), code::GRAPHQL_PARSE_FAILED));
-            RequestFailure::new(400, super::capped(errors, with_errors.errors.len(), code::GRAPHQL_PARSE_FAILED))
+                .map(|d| GraphqlError::from_compiler(d.unstable_to_json_compat(), GatewayError::ParseFailed));
+            RequestFailure::new(
+                GatewayError::ParseFailed,
+                super::capped(errors, with_errors.errors.len(), GatewayError::ParseFailed),
+            )
         })
 }

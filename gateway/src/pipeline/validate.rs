@@ -1,4 +1,4 @@
-//! Step 2: validate the parsed document against the API schema (all of the spec's rules, with
+//! Validate the parsed document against the API schema (all of the spec's rules, with
 //! locations in the errors).
 
 use apollo_compiler::ast::Document;
@@ -6,14 +6,17 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 
 use super::RequestFailure;
-use crate::error::{GraphqlError, code};
+use crate::error::{GatewayError, GraphqlError};
 
 pub fn validate(schema: &Valid<Schema>, document: Document) -> Result<Valid<ExecutableDocument>, RequestFailure> {
     document.to_executable_validate(schema).map_err(|with_errors| {
         let errors = with_errors
             .errors
             .iter()
-            .map(|d| GraphqlError::from_compiler(d.unstable_to_json_compat(), code::GRAPHQL_VALIDATION_FAILED));
-        RequestFailure::new(400, super::capped(errors, with_errors.errors.len(), code::GRAPHQL_VALIDATION_FAILED))
+            .map(|d| GraphqlError::from_compiler(d.unstable_to_json_compat(), GatewayError::ValidationFailed));
+        RequestFailure::new(
+            GatewayError::ValidationFailed,
+            super::capped(errors, with_errors.errors.len(), GatewayError::ValidationFailed),
+        )
     })
 }

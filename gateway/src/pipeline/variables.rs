@@ -1,4 +1,4 @@
-//! Step 4: coerce the request's variables to the operation's declared types.
+//! Coerce the request's variables to the operation's declared types.
 
 use apollo_compiler::executable::Operation;
 use apollo_compiler::request::coerce_variable_values;
@@ -7,7 +7,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 
 use super::RequestFailure;
-use crate::error::{GraphqlError, code};
+use crate::error::{GatewayError, GraphqlError};
 
 pub fn coerce(
     schema: &Valid<Schema>,
@@ -16,7 +16,8 @@ pub fn coerce(
     values: &JsonMap,
 ) -> Result<Valid<JsonMap>, RequestFailure> {
     coerce_variable_values(schema, operation, values).map_err(|error| {
-        let converted = GraphqlError::from_compiler(error.to_graphql_error(&document.sources), code::BAD_USER_INPUT);
-        RequestFailure::new(400, vec![converted])
+        let converted =
+            GraphqlError::from_compiler(error.to_graphql_error(&document.sources), GatewayError::BadUserInput);
+        RequestFailure::new(GatewayError::BadUserInput, vec![converted])
     })
 }

@@ -286,7 +286,7 @@ pub async fn setup(
     let hub = start_hub(region_db, national_db, contracting_db, &counters, args.dedupe, national_table_org).await?;
     let caller_token = hub.issuer_key.signer_as(ISSUER).sign_org(&OrgTokenRequest {
         subject: "ggzhub-bench".into(),
-        audience: vec![ggzhub_gateway::identity::GATEWAY_AUDIENCE.to_owned()],
+        audience: vec![ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE.to_owned()],
         scheme: "OIN".into(),
         identifier: BENCH_OIN.into(),
         scopes: default_scopes(OrgKind::NationalTable).iter().map(|s| (*s).to_owned()).collect(),
@@ -732,58 +732,58 @@ async fn start_hub(
     serve(contracting_listener, counted(contracting_app, 2));
 
     let sdls = vec![
-        ggzhub_gateway::compose::SubgraphSdl {
+        ggzhub_gateway::supergraph::compose::SubgraphSdl {
             name: ggzhub_region::AUDIENCE.to_owned(),
             url: url(region_addr),
             sdl: ggzhub_region::graphql::sdl(),
         },
-        ggzhub_gateway::compose::SubgraphSdl {
+        ggzhub_gateway::supergraph::compose::SubgraphSdl {
             name: ggzhub_national_table::AUDIENCE.to_owned(),
             url: url(national_addr),
             sdl: ggzhub_national_table::graphql::sdl(),
         },
-        ggzhub_gateway::compose::SubgraphSdl {
+        ggzhub_gateway::supergraph::compose::SubgraphSdl {
             name: ggzhub_contracting::AUDIENCE.to_owned(),
             url: url(contracting_addr),
             sdl: ggzhub_contracting::graphql::sdl(),
         },
     ];
-    let supergraph = ggzhub_gateway::compose::compose(&sdls).context("composing the subgraphs' SDL")?;
-    let gateway = ggzhub_gateway::gateway::Gateway::new(ggzhub_gateway::gateway::EngineOptions {
+    let supergraph = ggzhub_gateway::supergraph::compose::compose(&sdls).context("composing the subgraphs' SDL")?;
+    let gateway = ggzhub_gateway::engine::Gateway::new(ggzhub_gateway::engine::EngineOptions {
         subgraph_urls: sdls.iter().map(|s| (s.name.clone(), s.url.clone())).collect::<HashMap<_, _>>(),
         dedupe_requests: dedupe,
         ..Default::default()
     });
     gateway.load_supergraph(&supergraph).context("loading the composed supergraph")?;
-    let authenticator = ggzhub_gateway::oidc::Authenticator::with_keys(
+    let authenticator = ggzhub_gateway::auth::oidc::Authenticator::with_keys(
         ISSUER,
-        &[ggzhub_gateway::identity::GATEWAY_AUDIENCE],
+        &[ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE],
         &issuer_key.jwks(),
         30,
     )?;
     // The register given as data (the caller is resolved once, then cached): the bench measures
     // queries, not the register.
-    let register = ggzhub_gateway::register::Register::fixed(
-        vec![ggzhub_gateway::register::FixedEntry {
+    let register = ggzhub_gateway::auth::register::Register::fixed(
+        vec![ggzhub_gateway::auth::register::FixedEntry {
             identifiers: vec![("OIN".into(), BENCH_OIN.into())],
             bindings: vec![(ISSUER.into(), "OIN".into())],
-            organisation: ggzhub_gateway::register::Registered {
+            organisation: ggzhub_gateway::auth::register::Registered {
                 org: national_table_org,
                 kind: OrgKind::NationalTable,
                 regions: Vec::new(),
                 roles: Vec::new(),
             },
         }],
-        ggzhub_gateway::register::DEFAULT_CACHE_TTL,
+        ggzhub_gateway::auth::register::DEFAULT_CACHE_TTL,
     );
-    let identity = ggzhub_gateway::identity::Identity {
+    let identity = ggzhub_gateway::auth::identity::Identity {
         verifier: Some(Arc::new(authenticator)),
         register: Some(Arc::new(register)),
         signer: Some(key.signer()),
         allow_anonymous: false,
     };
     // HttpOptions::default(): CSRF prevention on, rate limiting and trusted documents off.
-    let app = ggzhub_gateway::server::app(
+    let app = ggzhub_gateway::http::server::app(
         Arc::new(gateway),
         Arc::new(identity),
         ggzhub_gateway::http::HttpOptions::default(),

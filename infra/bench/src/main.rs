@@ -134,9 +134,13 @@ async fn start_subgraphs(base_port: u16) -> anyhow::Result<(Vec<(&'static str, S
         tokio::spawn(async move { axum::serve(listener, subgraph.router).await });
         urls.push((subgraph.name, url.clone()));
         counters.push(subgraph.requests);
-        sdls.push(ggzhub_gateway::compose::SubgraphSdl { name: subgraph.name.to_owned(), url, sdl: subgraph.sdl });
+        sdls.push(ggzhub_gateway::supergraph::compose::SubgraphSdl {
+            name: subgraph.name.to_owned(),
+            url,
+            sdl: subgraph.sdl,
+        });
     }
-    SUPERGRAPH.set(ggzhub_gateway::compose::compose(&sdls)?).ok();
+    SUPERGRAPH.set(ggzhub_gateway::supergraph::compose::compose(&sdls)?).ok();
     Ok((urls, counters))
 }
 

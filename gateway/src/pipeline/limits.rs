@@ -9,7 +9,7 @@ use apollo_compiler::executable::{Operation, Selection, SelectionSet};
 use apollo_compiler::{ExecutableDocument, Name};
 use serde::{Deserialize, Serialize};
 
-use crate::error::GraphqlError;
+use crate::error::GatewayError;
 use crate::pipeline::RequestFailure;
 
 /// Limits on one operation; every one is configurable in `gateway.toml` (`[limits]`).
@@ -25,7 +25,7 @@ pub struct OperationLimits {
     pub max_directives: u64,
     /// Field selections after every fragment is expanded (fragment explosion).
     pub max_selections: u64,
-    /// Largest estimated cost (see [`crate::cost`]): COST_ESTIMATED_TOO_EXPENSIVE above it.
+    /// Largest estimated cost (see [`crate::pipeline::cost`]): COST_ESTIMATED_TOO_EXPENSIVE above it.
     pub max_cost: u64,
     /// Size assumed for a list without `@listSize` and without a `first`/`last`/`limit`
     /// argument, in the cost estimate.
@@ -121,21 +121,25 @@ pub fn check(
     let mut measurer = Measurer { document, fragments: HashMap::new() };
     let measure = measurer.selection_set(&operation.selection_set);
     let mut errors = Vec::new();
-    let mut exceeds = |value: u64, max: u64, what: &str, code: &str| {
+    let mut first = None;
+    let mut exceeds = |value: u64, max: u64, what: &str, kind: GatewayError| {
         if value > max {
-            errors
-                .push(GraphqlError::new(format!("the operation has {value} {what}; at most {max} are allowed"), code));
+            first.get_or_insert(kind);
+            errors.push(kind.error(format!("the operation has {value} {what}; at most {max} are allowed")));
         }
     };
-    exceeds(measure.depth, limits.max_depth, "levels of nesting", "MAX_DEPTH_LIMIT");
-    exceeds(measure.aliases, limits.max_aliases, "aliases", "MAX_ALIASES_LIMIT");
-    exceeds(measure.root_fields, limits.max_root_fields, "root fields", "MAX_ROOT_FIELDS_LIMIT");
-    exceeds(measure.directives, limits.max_directives, "directives on one selection", "MAX_DIRECTIVES_LIMIT");
+    exceeds(measure.depth, limits.max_depth, "levels of nesting", GatewayError::MaxDepthLimit);
+    exceeds(measure.aliases, limits.max_aliases, "aliases", GatewayError::MaxAliasesLimit);
+    exceeds(measure.root_fields, limits.max_root_fields, "root fields", GatewayError::MaxRootFieldsLimit);
+    exceeds(measure.directives, limits.max_directives, "directives on one selection", GatewayError::MaxDirectivesLimit);
     exceeds(
         measure.selections,
         limits.max_selections,
         "field selections once fragments are expanded",
-        "MAX_SELECTIONS_LIMIT",
+        GatewayError::MaxSelectionsLimit,
     );
-    if errors.is_empty() { Ok(()) } else { Err(RequestFailure::new(400, errors)) }
+    match first {
+        None => Ok(()),
+        Some(kind) => Err(RequestFailure::new(kind, errors)),
+    }
 }

@@ -27,11 +27,10 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use apollo_compiler::response::JsonValue;
 use arc_swap::ArcSwap;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{GraphqlError, code};
+use crate::error::{GatewayError, GraphqlError};
 
 /// What the gateway does with the trusted documents.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,23 +142,24 @@ pub fn sha256_hex(text: &str) -> String {
     hex
 }
 
-/// Why a request was refused, with its HTTP status.
+/// Why a request was refused: its kind in the gateway's error table (code and HTTP status) and
+/// the error sent.
 #[derive(Debug)]
 pub struct Refusal {
-    pub status: StatusCode,
+    pub kind: GatewayError,
     pub error: GraphqlError,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, message: &str, code: &str) -> Self {
-        Self { status, error: GraphqlError::new(message, code) }
+    fn new(kind: GatewayError, message: &str) -> Self {
+        Self { kind, error: kind.error(message) }
     }
 }
 
 /// The hash a request names in `extensions.persistedQuery` (Apollo's shape, version 1),
 /// lowercased; `None` when it names none.
 pub fn persisted_query_hash(extensions: Option<&JsonValue>) -> Result<Option<String>, GraphqlError> {
-    let bad = |message: &str| GraphqlError::new(message, code::BAD_REQUEST);
+    let bad = |message: &str| GatewayError::BadRequest.error(message);
     let extensions = match extensions {
         None | Some(JsonValue::Null) => return Ok(None),
         Some(JsonValue::Object(map)) => map,
@@ -271,9 +271,8 @@ impl TrustedDocuments {
             return match query {
                 Some(_) => Ok(None),
                 None => Err(Refusal::new(
-                    StatusCode::BAD_REQUEST,
+                    GatewayError::PersistedQueryNotSupported,
                     "persisted queries are not enabled on this gateway: send the query",
-                    code::PERSISTED_QUERY_NOT_SUPPORTED,
                 )),
             };
         }
@@ -286,9 +285,8 @@ impl TrustedDocuments {
                 None => {
                     tracing::info!(org = %caller, hash, "persisted query not found on the caller's list");
                     Err(Refusal::new(
-                        StatusCode::NOT_FOUND,
+                        GatewayError::PersistedQueryNotFound,
                         "no trusted document with this hash is registered for your organisation",
-                        code::PERSISTED_QUERY_NOT_FOUND,
                     ))
                 }
             };
@@ -296,9 +294,8 @@ impl TrustedDocuments {
         let hash = sha256_hex(text);
         if persisted.is_some_and(|sent| sent != hash) {
             return Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
+                GatewayError::PersistedQueryHashMismatch,
                 "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query",
-                code::PERSISTED_QUERY_HASH_MISMATCH,
             ));
         }
         if manifest.lookup(&hash, org).is_some() {
@@ -308,9 +305,8 @@ impl TrustedDocuments {
             TrustedMode::Enforce => {
                 tracing::info!(org = %caller, hash, "operation refused: not on the caller's trusted documents");
                 Err(Refusal::new(
-                    StatusCode::FORBIDDEN,
+                    GatewayError::PersistedQueryNotInList,
                     "this operation is not on your organisation's list of trusted documents",
-                    code::PERSISTED_QUERY_NOT_IN_LIST,
                 ))
             }
             _ => {
@@ -336,7 +332,7 @@ impl fmt::Display for OrgLabel {
 /// Polls the manifest; a changed, valid file is swapped in, a broken one is logged and ignored
 /// (the previous manifest keeps serving).
 async fn watch(documents: Weak<TrustedDocuments>, path: PathBuf, interval: Duration) {
-    crate::server::poll_file(&path, interval, |path| {
+    crate::watch::poll_file(&path, interval, |path| {
         let Some(documents) = documents.upgrade() else { return false };
         match Manifest::load(path) {
             Ok(manifest) => {

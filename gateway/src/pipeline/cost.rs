@@ -33,9 +33,9 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::{ExecutableDocument, Name, Schema};
 
-use crate::error::{GraphqlError, code};
-use crate::limits::OperationLimits;
+use crate::error::{GatewayError, GraphqlError};
 use crate::pipeline::RequestFailure;
+use crate::pipeline::limits::OperationLimits;
 
 /// Weight of a field at the root of a mutation (the IBM specification's default for the
 /// mutation type).
@@ -100,11 +100,11 @@ pub fn check(
                 "the operation's estimated cost is {}; at most {} is allowed (ask for smaller pages with `first`, or fewer nested lists)",
                 estimate.cost, limits.max_cost
             ),
-            code::COST_ESTIMATED_TOO_EXPENSIVE,
+            GatewayError::CostEstimatedTooExpensive,
         )
         .with_extension("estimatedCost", JsonValue::from(estimate.cost))
         .with_extension("maxCost", JsonValue::from(limits.max_cost));
-        return Err(RequestFailure::new(400, vec![error]));
+        return Err(RequestFailure::new(GatewayError::CostEstimatedTooExpensive, vec![error]));
     }
     Ok(false)
 }

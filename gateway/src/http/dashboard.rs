@@ -33,10 +33,6 @@ struct DashboardFiles;
 #[folder = "../dashboard/graphiql/dist/"]
 struct GraphiqlFiles;
 
-/// The dashboard's operations, which anonymous callers are limited to in public mode: a JSON
-/// object from SHA-256 (hex) of each document's exact text to that text.
-pub const DASHBOARD_OPERATIONS: &str = include_str!("../../dashboard/operations.json");
-
 /// Paths of the gateway's own endpoints: never answered with the dashboard's `index.html`.
 const GATEWAY_PATHS: [&str; 3] = ["/graphql", "/health", "/graphiql"];
 
@@ -310,7 +306,10 @@ mod tests {
 
     #[test]
     fn the_manifest_and_graphiql_are_built_in() {
-        assert!(serde_json::from_str::<serde_json::Value>(DASHBOARD_OPERATIONS).is_ok_and(|v| v.is_object()));
+        assert!(
+            serde_json::from_str::<serde_json::Value>(crate::admission::public::DASHBOARD_OPERATIONS)
+                .is_ok_and(|v| v.is_object())
+        );
         for file in
             ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "init.js"]
         {

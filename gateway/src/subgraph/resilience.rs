@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use crate::fetch::{FetchFailure, SubgraphResponse};
+use crate::subgraph::response::{FetchFailure, SubgraphResponse};
 
 /// The resilience settings, the same for every subgraph.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,40 +11,8 @@ use bytes::Bytes;
 use ggzhub_kit::tls::ExtraCa;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
-use crate::resilience::{Attempt, Resilience, ResilienceOptions, Retry};
-
-/// What a subgraph answered, parsed.
-#[derive(Debug, Clone)]
-pub struct SubgraphResponse {
-    pub data: Option<JsonValue>,
-    pub errors: Vec<JsonMap>,
-}
-
-/// Why a subgraph call produced no GraphQL response.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum FetchFailure {
-    #[error("subgraph '{service}' is not in the supergraph")]
-    UnknownService { service: String },
-    #[error("subgraph '{service}' did not answer in time")]
-    Timeout { service: String },
-    #[error("subgraph '{service}' could not be reached")]
-    Unreachable { service: String },
-    #[error("subgraph '{service}' answered HTTP {status}")]
-    Status { service: String, status: u16 },
-    #[error("subgraph '{service}' sent a response that is not GraphQL JSON")]
-    Invalid { service: String },
-    #[error("subgraph '{service}' is unavailable: its circuit breaker is open after repeated failures")]
-    CircuitOpen { service: String },
-}
-
-impl FetchFailure {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Invalid { .. } => crate::error::code::SUBGRAPH_INVALID_RESPONSE,
-            _ => crate::error::code::SUBGRAPH_UNAVAILABLE,
-        }
-    }
-}
+use crate::subgraph::resilience::{Attempt, Resilience, ResilienceOptions, Retry};
+use crate::subgraph::response::{FetchFailure, SubgraphResponse};
 
 #[derive(Debug, Clone)]
 pub struct SubgraphClient {
@@ -112,7 +80,7 @@ impl SubgraphClient {
     /// Like [`call`](Self::call), but identical calls (same subgraph, body and identity) that are
     /// in flight at the same time share one HTTP request (and its retries). Only for queries: they
     /// do not change anything, so one answer serves every asker, and a failed attempt may be
-    /// retried (see [`crate::resilience`]).
+    /// retried (see [`crate::subgraph::resilience`]).
     pub async fn call_shared(
         &self,
         service: &str,

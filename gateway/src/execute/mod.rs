@@ -2,7 +2,9 @@
 //!
 //! The tree is kept per request behind a mutex that is held only while reading representations
 //! out of it or merging an answer into it, never across a subgraph call. Shaping the tree into
-//! the client's selection is `shape`'s job.
+//! the client's selection is [`crate::respond`]'s job.
+
+pub mod data;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -12,15 +14,16 @@ use bytes::Bytes;
 use futures_util::future::{BoxFuture, FutureExt, join_all};
 use tracing::Instrument;
 
-use crate::data::{self, Data};
-use crate::error::{GraphqlError, PathSegment, code};
-use crate::fetch::{OutgoingHeaders, SubgraphClient, SubgraphResponse};
+use crate::error::{GatewayError, GraphqlError, PathSegment};
 use crate::json;
 use crate::plan::{
     BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, OperationKind, PlanNode,
     PlanSelectionItem, PlanSelectionSet, QueryPlan,
 };
+use crate::subgraph::fetch::{OutgoingHeaders, SubgraphClient};
+use crate::subgraph::response::SubgraphResponse;
 use crate::supergraph::Supergraph;
+use data::Data;
 
 /// Supplies the headers for each subgraph call (identity, trace context).
 pub trait SubgraphHeaders: Send + Sync {
@@ -32,8 +35,8 @@ pub trait SubgraphHeaders: Send + Sync {
     }
 
     /// What the caller brings to the supergraph's access-control directives.
-    fn access(&self) -> crate::authz::Access {
-        crate::authz::Access::default()
+    fn access(&self) -> crate::pipeline::authz::Access {
+        crate::pipeline::authz::Access::default()
     }
 
     /// Whether the caller sees only the public contract schema (when the supergraph has one).
@@ -140,7 +143,7 @@ impl<'a> Executor<'a> {
                 PlanNode::Subscription(_) => {
                     self.lock().errors.push(GraphqlError::new(
                         "this operation needs a plan step the gateway does not execute",
-                        code::QUERY_PLANNING_FAILED,
+                        GatewayError::QueryPlanningFailed,
                     ));
                 }
             }
@@ -162,11 +165,14 @@ impl<'a> Executor<'a> {
 
     async fn send(&self, service: &str, body: Bytes, shareable: bool) -> Result<Arc<SubgraphResponse>, GraphqlError> {
         let Some(url) = self.supergraph.subgraph_urls.get(service) else {
-            return Err(GraphqlError::new(format!("subgraph '{service}' is not in the supergraph"), code::INTERNAL));
+            return Err(GraphqlError::new(
+                format!("subgraph '{service}' is not in the supergraph"),
+                GatewayError::Internal,
+            ));
         };
         let span = tracing::info_span!("subgraph_fetch", subgraph = service);
         let mut headers = self.headers.headers_for(service);
-        if let Some(traceparent) = span.in_scope(crate::trace::current_traceparent) {
+        if let Some(traceparent) = span.in_scope(crate::subgraph::trace::current_traceparent) {
             headers.traceparent = Some(traceparent);
         }
         let call = async {
@@ -460,7 +466,7 @@ fn subgraph_error(
         _ => JsonMap::new(),
     };
     if !extensions.get("code").is_some_and(JsonValue::is_string) {
-        extensions.insert("code", JsonValue::from(code::DOWNSTREAM_SERVICE_ERROR));
+        extensions.insert("code", JsonValue::from(GatewayError::DownstreamServiceError.code()));
     }
     extensions.insert("serviceName", JsonValue::from(service.to_owned()));
     let path = match error.remove("path") {

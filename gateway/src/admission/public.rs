@@ -2,17 +2,17 @@
 //! on, a request without an `Authorization` header is served as the public, with three limits:
 //!
 //! - it sees only the public contract schema (fields tagged `@tag(name: "public")`, see
-//!   [`crate::contract`]), as patient organisations do;
+//!   [`crate::supergraph::contract`]), as patient organisations do;
 //! - it may run only the dashboard's own operations: the manifest `dashboard/operations.json`,
 //!   built into the binary (or another file, `[public] operations`), enforced as trusted documents
-//!   are ([`crate::trusted`]): a query not on it is refused with 403 PERSISTED_QUERY_NOT_IN_LIST,
+//!   are ([`crate::admission::trusted`]): a query not on it is refused with 403 PERSISTED_QUERY_NOT_IN_LIST,
 //!   an unknown hash with 404 PERSISTED_QUERY_NOT_FOUND;
 //! - it is rate-limited per client address ([`AddressRateLimiter`]): the peer address of the
 //!   connection, or, only when that peer is one of `[public] trusted_proxies`, the address the
 //!   proxies recorded in `X-Forwarded-For`.
 //!
 //! Subgraphs accept only the gateway's internal tokens, so a public caller's subgraph calls carry
-//! one too: subject [`PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (whose
+//! one too: subject [`crate::auth::identity::PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (whose
 //! reading rights are the public's, DOMAIN.md) and the scope `picture:read` only, no regions or
 //! roles; it can write nothing.
 
@@ -29,11 +29,12 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::ratelimit::Limited;
-use crate::trusted::{Manifest, TrustedDocuments, TrustedMode};
+use crate::admission::ratelimit::Limited;
+use crate::admission::trusted::{Manifest, TrustedDocuments, TrustedMode};
 
-/// The `sub` of the internal tokens minted for public callers.
-pub const PUBLIC_SUBJECT: &str = "public";
+/// The dashboard's operations, which anonymous callers are limited to in public mode: a JSON
+/// object from SHA-256 (hex) of each document's exact text to that text.
+pub const DASHBOARD_OPERATIONS: &str = include_str!("../../../dashboard/operations.json");
 
 /// `[public]`: the manifest, rate limit and proxies of public access.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,7 +64,7 @@ impl PublicConfig {
                 let json = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
                 parse_operations(&json).with_context(|| format!("loading {}", path.display()))?
             }
-            None => parse_operations(crate::dashboard::DASHBOARD_OPERATIONS)
+            None => parse_operations(DASHBOARD_OPERATIONS)
                 .context("the dashboard's operations built into the gateway (dashboard/operations.json)")?,
         };
         let proxies = self
@@ -78,7 +79,10 @@ impl PublicConfig {
             .collect::<anyhow::Result<_>>()?;
         Ok(PublicAccess::new(
             manifest,
-            crate::ratelimit::RateLimitOptions { per_second: self.per_address_per_second, burst: self.burst },
+            crate::admission::ratelimit::RateLimitOptions {
+                per_second: self.per_address_per_second,
+                burst: self.burst,
+            },
             proxies,
         ))
     }
@@ -91,7 +95,7 @@ pub fn parse_operations(json: &str) -> anyhow::Result<Manifest> {
     let value: serde_json::Value = serde_json::from_str(json).context("the operations manifest is not JSON")?;
     let object = value.as_object().context("the operations manifest is a JSON object {\"<sha256>\": \"<text>\"}")?;
     if object.values().all(serde_json::Value::is_string) {
-        Manifest::parse(&serde_json::json!({ crate::trusted::EVERYONE: object }).to_string())
+        Manifest::parse(&serde_json::json!({ crate::admission::trusted::EVERYONE: object }).to_string())
     } else {
         Manifest::parse(json)
     }
@@ -109,7 +113,7 @@ pub struct PublicAccess {
 impl PublicAccess {
     pub fn new(
         operations: Manifest,
-        rate_limit: crate::ratelimit::RateLimitOptions,
+        rate_limit: crate::admission::ratelimit::RateLimitOptions,
         trusted_proxies: Vec<IpNet>,
     ) -> Self {
         Self {
@@ -150,7 +154,7 @@ impl PublicAccess {
 }
 
 /// The peer address of the connection, when the server records it
-/// (`into_make_service_with_connect_info`, as [`crate::server::serve`] does).
+/// (`into_make_service_with_connect_info`, as [`crate::http::server::serve`] does).
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub Option<SocketAddr>);
 
@@ -165,7 +169,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
 /// Addresses kept before idle ones are forgotten.
 const MAX_TRACKED: usize = 100_000;
 
-/// A token bucket per client address (GCRA, `governor`, as [`crate::ratelimit`]); IPv6 clients
+/// A token bucket per client address (GCRA, `governor`, as [`crate::admission::ratelimit`]); IPv6 clients
 /// are counted per /64, the block one subscriber gets. An unknown address shares one bucket.
 pub struct AddressRateLimiter {
     limiter: Option<DefaultKeyedRateLimiter<Option<IpAddr>>>,
@@ -178,7 +182,7 @@ impl std::fmt::Debug for AddressRateLimiter {
 }
 
 impl AddressRateLimiter {
-    pub fn new(options: crate::ratelimit::RateLimitOptions) -> Self {
+    pub fn new(options: crate::admission::ratelimit::RateLimitOptions) -> Self {
         let quota = NonZeroU32::new(options.per_second).map(|per_second| {
             Quota::per_second(per_second).allow_burst(NonZeroU32::new(options.burst).unwrap_or(per_second))
         });
@@ -208,12 +212,12 @@ impl AddressRateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trusted::sha256_hex;
+    use crate::admission::trusted::sha256_hex;
 
     fn access(proxies: &[&str]) -> PublicAccess {
         PublicAccess::new(
             Manifest::default(),
-            crate::ratelimit::RateLimitOptions { per_second: 1, burst: 2 },
+            crate::admission::ratelimit::RateLimitOptions { per_second: 1, burst: 2 },
             proxies.iter().map(|p| p.parse().expect("net")).collect(),
         )
     }
@@ -251,7 +255,8 @@ mod tests {
 
     #[test]
     fn addresses_have_their_own_buckets_and_ipv6_counts_per_64() {
-        let limiter = AddressRateLimiter::new(crate::ratelimit::RateLimitOptions { per_second: 1, burst: 2 });
+        let limiter =
+            AddressRateLimiter::new(crate::admission::ratelimit::RateLimitOptions { per_second: 1, burst: 2 });
         let a: IpAddr = "192.0.2.1".parse().expect("ip");
         let b: IpAddr = "192.0.2.2".parse().expect("ip");
         assert!(limiter.check(Some(a)).is_ok() && limiter.check(Some(a)).is_ok());

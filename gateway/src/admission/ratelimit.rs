@@ -22,7 +22,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{GraphqlError, code};
+use crate::error::{GatewayError, GraphqlError};
 
 /// Requests per second and burst of every organisation; `per_second == 0` turns limiting off.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,10 +64,8 @@ impl Limited {
     }
 
     pub fn error(&self) -> GraphqlError {
-        GraphqlError::new(
-            format!("too many requests from your organisation: retry after {} s", self.retry_after_secs()),
-            code::RATE_LIMITED,
-        )
+        GatewayError::RateLimited
+            .error(format!("too many requests from your organisation: retry after {} s", self.retry_after_secs()))
     }
 }
 

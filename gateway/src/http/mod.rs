@@ -1,6 +1,9 @@
 //! GraphQL over HTTP: POST with JSON, GET for queries, both response media types with the
 //! spec's status codes, GraphiQL for browsers in development, and the health endpoints.
 
+pub mod dashboard;
+pub mod server;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,10 +20,11 @@ use serde::{Deserialize, Serialize};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::error::{GraphqlError, code};
-use crate::gateway::{Gateway, GraphqlRequest, GraphqlResponse, Transport};
-use crate::identity::Identity;
-use crate::public::PeerAddr;
+use crate::admission::public::PeerAddr;
+use crate::auth::identity::Identity;
+use crate::context::{GraphqlRequest, RequestContext, Transport};
+use crate::engine::{Gateway, GraphqlResponse};
+use crate::error::{GatewayError, GraphqlError};
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -31,17 +35,17 @@ pub struct HttpOptions {
     /// Refuse requests a browser could send cross-site without a CORS preflight.
     pub csrf_prevention: bool,
     /// Which operations each organisation may run (off by default).
-    pub trusted_documents: Arc<crate::trusted::TrustedDocuments>,
+    pub trusted_documents: Arc<crate::admission::trusted::TrustedDocuments>,
     /// Requests per second and burst per organisation (off by default).
-    pub rate_limit: crate::ratelimit::RateLimitOptions,
+    pub rate_limit: crate::admission::ratelimit::RateLimitOptions,
     /// Several operations in one POST (off by default).
     pub batching: BatchingOptions,
-    /// The dashboard at `/` (on by default; see [`crate::dashboard`]).
-    pub dashboard: crate::dashboard::DashboardOptions,
+    /// The dashboard at `/` (on by default; see [`crate::http::dashboard`]).
+    pub dashboard: crate::http::dashboard::DashboardOptions,
     /// Public access: callers without a token limited to the dashboard's operations and the
     /// public contract schema, rate-limited per address (`None`: off, the default; see
-    /// [`crate::public`]).
-    pub public: Option<Arc<crate::public::PublicAccess>>,
+    /// [`crate::admission::public`]).
+    pub public: Option<Arc<crate::admission::public::PublicAccess>>,
 }
 
 impl Default for HttpOptions {
@@ -52,9 +56,9 @@ impl Default for HttpOptions {
             graphiql: false,
             csrf_prevention: true,
             trusted_documents: Arc::default(),
-            rate_limit: crate::ratelimit::RateLimitOptions::OFF,
+            rate_limit: crate::admission::ratelimit::RateLimitOptions::OFF,
             batching: BatchingOptions::default(),
-            dashboard: crate::dashboard::DashboardOptions::default(),
+            dashboard: crate::http::dashboard::DashboardOptions::default(),
             public: None,
         }
     }
@@ -114,18 +118,18 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub options: HttpOptions,
     /// Built from `options.rate_limit`; shared by the clones of this state.
-    pub rate_limiter: Arc<crate::ratelimit::OrgRateLimiter>,
+    pub rate_limiter: Arc<crate::admission::ratelimit::OrgRateLimiter>,
 }
 
 impl AppState {
     pub fn new(gateway: Arc<Gateway>, identity: Arc<Identity>, options: HttpOptions) -> Self {
-        let rate_limiter = Arc::new(crate::ratelimit::OrgRateLimiter::new(options.rate_limit));
+        let rate_limiter = Arc::new(crate::admission::ratelimit::OrgRateLimiter::new(options.rate_limit));
         Self { gateway, identity, options, rate_limiter }
     }
 }
 
 pub fn router(state: AppState) -> Router {
-    let files = crate::dashboard::routes(&state.options.dashboard, state.options.graphiql);
+    let files = crate::http::dashboard::routes(&state.options.dashboard, state.options.graphiql);
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health/live", get(|| async { "ok" }))
@@ -171,17 +175,28 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     best.map(|(media, _)| media)
 }
 
-fn error_response(status: StatusCode, media: MediaType, error: GraphqlError) -> Response {
-    let response = GraphqlResponse { errors: vec![error], data: None, status: status.as_u16() };
+/// A refusal of the request as a whole: `error`, at the status `kind` has in the gateway's error
+/// table, whatever the media type.
+fn error_response(kind: GatewayError, media: MediaType, error: GraphqlError) -> Response {
+    let response = GraphqlResponse { errors: vec![error], data: None, status: kind.status().as_u16() };
     respond(media, response, true)
 }
 
+/// A refusal of the request as a whole with one error of `kind` ([`error_response`]).
+fn refuse(kind: GatewayError, media: MediaType, message: impl Into<String>) -> Response {
+    error_response(kind, media, kind.error(message))
+}
+
 /// Serializes a GraphQL response. `http_level` marks refusals that keep their status whatever
-/// the media type (405, 415, 401...).
+/// the media type (405, 415, 401...); of the engine's, a GET mutation's and a gateway without a
+/// supergraph keep theirs too.
 fn respond(media: MediaType, response: GraphqlResponse, http_level: bool) -> Response {
+    let keeps_status = |status: u16| {
+        [GatewayError::MethodNotAllowed, GatewayError::NotReady].iter().any(|kind| kind.status().as_u16() == status)
+    };
     let status = match media {
         MediaType::GraphqlResponseJson => response.status,
-        MediaType::Json if http_level || matches!(response.status, 405 | 503) => response.status,
+        MediaType::Json if http_level || keeps_status(response.status) => response.status,
         MediaType::Json => 200,
     };
     let body = response.to_json();
@@ -191,7 +206,7 @@ fn respond(media: MediaType, response: GraphqlResponse, http_level: bool) -> Res
     };
     let mut http = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if status == 405 {
+    if status == GatewayError::MethodNotAllowed.status().as_u16() {
         http.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     http
@@ -215,7 +230,7 @@ fn to_request(
     variables: Option<JsonValue>,
     persisted: bool,
 ) -> Result<GraphqlRequest, GraphqlError> {
-    let bad = |message: &str| GraphqlError::new(message, code::BAD_REQUEST);
+    let bad = |message: &str| GatewayError::BadRequest.error(message);
     let query = match query {
         Some(JsonValue::String(q)) if !q.as_str().trim().is_empty() => q.as_str().to_owned(),
         None | Some(JsonValue::Null) if persisted => String::new(),
@@ -242,57 +257,45 @@ async fn graphql_post(
     body: Bytes,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
+        return refuse(
+            GatewayError::NotAcceptable,
             MediaType::Json,
-            GraphqlError::new("accept application/graphql-response+json or application/json", code::BAD_REQUEST),
+            "accept application/graphql-response+json or application/json",
         );
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence != "application/json" && essence != GRAPHQL_RESPONSE_JSON {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            media,
-            GraphqlError::new("send the request as application/json", code::BAD_REQUEST),
-        );
+        return refuse(GatewayError::UnsupportedMediaType, media, "send the request as application/json");
     }
     let raw: RawBody = match serde_json::from_slice::<JsonValue>(&body) {
         Ok(JsonValue::Object(map)) => match serde_json::from_value(serde_json::to_value(&map).unwrap_or_default()) {
             Ok(raw) => raw,
             Err(_) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    GraphqlError::new("the request body is not a GraphQL request", code::BAD_REQUEST),
-                );
+                return refuse(GatewayError::BadRequest, media, "the request body is not a GraphQL request");
             }
         },
-        Ok(JsonValue::Array(items)) => return run_batch(&state, peer, &headers, items, media).await,
+        Ok(JsonValue::Array(items)) => {
+            let incoming = Incoming { state: &state, peer, headers: &headers, transport: Transport::Post, media };
+            return run_batch(incoming, items).await;
+        }
         Ok(_) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                GraphqlError::new("the request body must be a JSON object", code::BAD_REQUEST),
-            );
+            return refuse(GatewayError::BadRequest, media, "the request body must be a JSON object");
         }
         Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                GraphqlError::new(format!("the request body is not valid JSON: {e}"), code::BAD_REQUEST),
-            );
+            return refuse(GatewayError::BadRequest, media, format!("the request body is not valid JSON: {e}"));
         }
     };
-    let persisted = match crate::trusted::persisted_query_hash(raw.extensions.as_ref()) {
+    let persisted = match crate::admission::trusted::persisted_query_hash(raw.extensions.as_ref()) {
         Ok(hash) => hash,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+        Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
     let request = match to_request(raw.query, raw.operation_name, raw.variables, persisted.is_some()) {
         Ok(request) => request,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+        Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
-    run(&state, peer, &headers, request, persisted, Transport::Post, media).await
+    run(Incoming { state: &state, peer, headers: &headers, transport: Transport::Post, media }, request, persisted)
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,23 +315,20 @@ async fn graphql_get(
 ) -> Response {
     let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if params.query.is_none() && wants_html && state.options.graphiql {
-        return crate::dashboard::graphiql_page();
+        return crate::http::dashboard::graphiql_page();
     }
     let Some(media) = negotiate(&headers) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
+        return refuse(
+            GatewayError::NotAcceptable,
             MediaType::Json,
-            GraphqlError::new("accept application/graphql-response+json or application/json", code::BAD_REQUEST),
+            "accept application/graphql-response+json or application/json",
         );
     };
     if state.options.csrf_prevention && is_simple_request(&headers) {
-        return error_response(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            GatewayError::CsrfPrevention,
             media,
-            GraphqlError::new(
-                "a GET request needs a bearer token or a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
-                code::CSRF_PREVENTION,
-            ),
+            "a GET request needs a bearer token or a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
         );
     }
     let variables = match params.variables.as_deref() {
@@ -336,26 +336,18 @@ async fn graphql_get(
         Some(text) => match serde_json::from_str::<JsonValue>(text) {
             Ok(value) => Some(value),
             Err(_) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    GraphqlError::new("`variables` is not valid JSON", code::BAD_REQUEST),
-                );
+                return refuse(GatewayError::BadRequest, media, "`variables` is not valid JSON");
             }
         },
     };
     let persisted = match params.extensions.as_deref().map(serde_json::from_str::<JsonValue>) {
         None => None,
-        Some(Ok(extensions)) => match crate::trusted::persisted_query_hash(Some(&extensions)) {
+        Some(Ok(extensions)) => match crate::admission::trusted::persisted_query_hash(Some(&extensions)) {
             Ok(hash) => hash,
-            Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+            Err(error) => return error_response(GatewayError::BadRequest, media, error),
         },
         Some(Err(_)) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                GraphqlError::new("`extensions` is not valid JSON", code::BAD_REQUEST),
-            );
+            return refuse(GatewayError::BadRequest, media, "`extensions` is not valid JSON");
         }
     };
     let request = match to_request(
@@ -365,32 +357,35 @@ async fn graphql_get(
         persisted.is_some(),
     ) {
         Ok(request) => request,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, media, error),
+        Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
-    run(&state, peer, &headers, request, persisted, Transport::Get, media).await
+    run(Incoming { state: &state, peer, headers: &headers, transport: Transport::Get, media }, request, persisted).await
 }
 
-async fn run(
-    state: &AppState,
+/// How a request arrived over HTTP: what the steps before the engine (token, rate limit, trusted
+/// documents) read, and the media type its answer is written in. Only references and copy types.
+#[derive(Clone, Copy)]
+struct Incoming<'a> {
+    state: &'a AppState,
+    /// The connection's peer address (public access limits per address).
     peer: Option<SocketAddr>,
-    headers: &HeaderMap,
-    mut request: GraphqlRequest,
-    persisted: Option<String>,
+    headers: &'a HeaderMap,
     transport: Transport,
     media: MediaType,
-) -> Response {
+}
+
+/// One request after its parameters were read: the caller is authenticated, rate-limited and held
+/// to trusted documents, then the engine runs it with a [`RequestContext`].
+async fn run(incoming: Incoming<'_>, mut request: GraphqlRequest, persisted: Option<String>) -> Response {
+    let Incoming { state, headers, media, .. } = incoming;
     if let Some(public) = state.options.public.as_ref().filter(|_| !headers.contains_key(header::AUTHORIZATION)) {
-        return run_public(state, public, peer, headers, request, persisted, transport, media).await;
+        return run_public(incoming, public, request, persisted).await;
     }
     let claims = match state.identity.authenticate(headers.get(header::AUTHORIZATION)).await {
         Ok(claims) => claims,
         Err(error) => {
             tracing::info!(reason = %error, "caller refused");
-            let mut response = error_response(
-                StatusCode::UNAUTHORIZED,
-                media,
-                GraphqlError::new(error.to_string(), code::UNAUTHENTICATED),
-            );
+            let mut response = refuse(GatewayError::Unauthenticated, media, error.to_string());
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return response;
         }
@@ -402,7 +397,7 @@ async fn run(
     let org = claims.as_ref().map(|claims| claims.org);
     if let Err(limited) = state.rate_limiter.check(org) {
         tracing::debug!(org = ?org, retry_after_secs = limited.retry_after_secs(), "rate limited");
-        let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, media, limited.error());
+        let mut response = error_response(GatewayError::RateLimited, media, limited.error());
         response.headers_mut().insert(header::RETRY_AFTER, limited.retry_after_header());
         return response;
     }
@@ -412,36 +407,30 @@ async fn run(
     match state.options.trusted_documents.admit(org, query, persisted.as_deref()) {
         Ok(None) => {}
         Ok(Some(text)) => request.query = text.to_string(),
-        Err(refusal) => return error_response(refusal.status, media, refusal.error),
+        Err(refusal) => return error_response(refusal.kind, media, refusal.error),
     }
-    let traceparent = crate::trace::current_traceparent();
+    let traceparent = crate::subgraph::trace::current_traceparent();
     let caller = state.identity.for_caller(claims, traceparent);
-    let response = state.gateway.execute(request, transport, &caller).await;
+    let ctx = RequestContext { request: &request, transport: incoming.transport, caller: &caller };
+    let response = state.gateway.run(&ctx).await;
     respond(media, response, false)
 }
 
-/// A caller without a token under public access ([`crate::public`]): rate-limited per client
+/// A caller without a token under public access ([`crate::admission::public`]): rate-limited per client
 /// address, held to the dashboard's operations, then run with the public contract schema and the
 /// public reader's internal tokens.
-#[allow(clippy::too_many_arguments)]
 async fn run_public(
-    state: &AppState,
-    public: &crate::public::PublicAccess,
-    peer: Option<SocketAddr>,
-    headers: &HeaderMap,
+    incoming: Incoming<'_>,
+    public: &crate::admission::public::PublicAccess,
     mut request: GraphqlRequest,
     persisted: Option<String>,
-    transport: Transport,
-    media: MediaType,
 ) -> Response {
+    let Incoming { state, peer, headers, transport, media } = incoming;
     let address = public.client_address(peer, headers);
     if let Err(limited) = public.check(address) {
         tracing::debug!(address = ?address, retry_after_secs = limited.retry_after_secs(), "public caller rate limited");
-        let error = GraphqlError::new(
-            format!("too many requests from your address: retry after {} s", limited.retry_after_secs()),
-            code::RATE_LIMITED,
-        );
-        let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, media, error);
+        let message = format!("too many requests from your address: retry after {} s", limited.retry_after_secs());
+        let mut response = refuse(GatewayError::RateLimited, media, message);
         response.headers_mut().insert(header::RETRY_AFTER, limited.retry_after_header());
         return response;
     }
@@ -451,22 +440,22 @@ async fn run_public(
         Ok(Some(text)) => request.query = text.to_string(),
         Err(mut refusal) => {
             // The same codes as trusted documents; the message speaks to a caller without a token.
-            match refusal.status {
-                StatusCode::NOT_FOUND => {
+            match refusal.kind {
+                GatewayError::PersistedQueryNotFound => {
                     refusal.error.message = "no operation of the dashboard has this hash: without a token only the dashboard's operations are served".into();
                 }
-                StatusCode::FORBIDDEN => {
+                GatewayError::PersistedQueryNotInList => {
                     refusal.error.message =
                         "without a token only the dashboard's operations are served: sign in to send other operations"
                             .into();
                 }
                 _ => {}
             }
-            return error_response(refusal.status, media, refusal.error);
+            return error_response(refusal.kind, media, refusal.error);
         }
     }
-    let caller = state.identity.for_public_caller(crate::trace::current_traceparent());
-    let response = state.gateway.execute(request, transport, &caller).await;
+    let caller = state.identity.for_public_caller(crate::subgraph::trace::current_traceparent());
+    let response = state.gateway.run(&RequestContext { request: &request, transport, caller: &caller }).await;
     respond(media, response, false)
 }
 
@@ -510,16 +499,17 @@ async fn refusals_as_graphql_errors(
         return response;
     }
     let (parts, body) = response.into_parts();
-    let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => GraphqlError::new(
+    // The kinds keep the layers' statuses: 413, 415 and 400.
+    let (kind, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            GatewayError::PayloadTooLarge,
             format!("the request body is larger than {body_limit} bytes (counted after decompression)"),
-            code::PAYLOAD_TOO_LARGE,
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             let accepted = parts.headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-            GraphqlError::new(
+            (
+                GatewayError::UnsupportedContentEncoding,
                 format!("unsupported Content-Encoding: send the body uncompressed or encoded with one of: {accepted}"),
-                code::UNSUPPORTED_CONTENT_ENCODING,
             )
         }
         _ => {
@@ -528,10 +518,10 @@ async fn refusals_as_graphql_errors(
             let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&text);
             let text = if text.trim().is_empty() { "malformed request" } else { text.trim() };
-            GraphqlError::new(format!("the request could not be read: {text}"), code::BAD_REQUEST)
+            (GatewayError::BadRequest, format!("the request could not be read: {text}"))
         }
     };
-    let mut refused = error_response(status, media, error);
+    let mut refused = refuse(kind, media, message);
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             refused.headers_mut().append(name.clone(), value.clone());
@@ -546,36 +536,24 @@ async fn refusals_as_graphql_errors(
 /// (or an entry whose operation type cannot be told before it runs) waits for everything before
 /// it and runs alone, so mutations run one after the other, in order. The batch's status is its
 /// entries' when they all share one, else 200.
-async fn run_batch(
-    state: &AppState,
-    peer: Option<SocketAddr>,
-    headers: &HeaderMap,
-    items: Vec<JsonValue>,
-    media: MediaType,
-) -> Response {
+async fn run_batch(incoming: Incoming<'_>, items: Vec<JsonValue>) -> Response {
+    let Incoming { state, media, .. } = incoming;
     let batching = state.options.batching;
     if !batching.enabled {
-        return error_response(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            GatewayError::BadRequest,
             media,
-            GraphqlError::new("batched requests are not enabled on this gateway (server.batching)", code::BAD_REQUEST),
+            "batched requests are not enabled on this gateway (server.batching)",
         );
     }
     if items.is_empty() {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            media,
-            GraphqlError::new("the batch is empty: send at least one request", code::BAD_REQUEST),
-        );
+        return refuse(GatewayError::BadRequest, media, "the batch is empty: send at least one request");
     }
     if items.len() > batching.max_size {
-        return error_response(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            GatewayError::BatchLimitExceeded,
             media,
-            GraphqlError::new(
-                format!("the batch has {} operations; at most {} are allowed", items.len(), batching.max_size),
-                code::BATCH_LIMIT_EXCEEDED,
-            ),
+            format!("the batch has {} operations; at most {} are allowed", items.len(), batching.max_size),
         );
     }
     let entries: Vec<_> = items.into_iter().map(batch_entry).collect();
@@ -589,10 +567,8 @@ async fn run_batch(
         let entry = &entries[index];
         async move {
             match entry {
-                Ok((request, persisted)) => {
-                    run(state, peer, headers, request.clone(), persisted.clone(), Transport::Post, media).await
-                }
-                Err(error) => error_response(StatusCode::BAD_REQUEST, media, error.clone()),
+                Ok((request, persisted)) => run(incoming, request.clone(), persisted.clone()).await,
+                Err(error) => error_response(GatewayError::BadRequest, media, error.clone()),
             }
         }
     };
@@ -628,9 +604,9 @@ async fn run_batch(
             Ok(bytes) => body.extend_from_slice(&bytes),
             Err(_) => body.extend_from_slice(
                 &GraphqlResponse {
-                    errors: vec![GraphqlError::new("internal error", code::INTERNAL)],
+                    errors: vec![GatewayError::internal()],
                     data: None,
-                    status: 500,
+                    status: GatewayError::Internal.status().as_u16(),
                 }
                 .to_json(),
             ),
@@ -651,14 +627,11 @@ async fn run_batch(
 /// One entry of a batch, checked as the body of a single request is.
 fn batch_entry(item: JsonValue) -> Result<(GraphqlRequest, Option<String>), GraphqlError> {
     let JsonValue::Object(map) = item else {
-        return Err(GraphqlError::new(
-            "each entry of a batch must be a JSON object (a GraphQL request)",
-            code::BAD_REQUEST,
-        ));
+        return Err(GatewayError::BadRequest.error("each entry of a batch must be a JSON object (a GraphQL request)"));
     };
     let raw: RawBody = serde_json::from_value(serde_json::to_value(&map).unwrap_or_default())
-        .map_err(|_| GraphqlError::new("the batch entry is not a GraphQL request", code::BAD_REQUEST))?;
-    let persisted = crate::trusted::persisted_query_hash(raw.extensions.as_ref())?;
+        .map_err(|_| GatewayError::BadRequest.error("the batch entry is not a GraphQL request"))?;
+    let persisted = crate::admission::trusted::persisted_query_hash(raw.extensions.as_ref())?;
     let request = to_request(raw.query, raw.operation_name, raw.variables, persisted.is_some())?;
     Ok((request, persisted))
 }

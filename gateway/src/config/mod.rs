@@ -1,6 +1,11 @@
 //! `gateway.toml`: every option with its default, overridable by environment variables
 //! `GGZHUB_GATEWAY__<SECTION>__<KEY>` (e.g. `GGZHUB_GATEWAY__SERVER__LISTEN=0.0.0.0:4000`) and
 //! then by command-line flags. `gateway.toml` at the repository root documents each option.
+//! [`options`] turns it into the options the gateway runs with.
+
+pub mod options;
+
+pub use options::{dev_issuer_key_path, dev_key_path};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,10 +27,10 @@ pub struct GatewayConfig {
     pub trusted_documents: TrustedDocumentsConfig,
     pub rate_limit: RateLimitConfig,
     pub dashboard: DashboardConfig,
-    pub public: crate::public::PublicConfig,
+    pub public: crate::admission::public::PublicConfig,
 }
 
-/// `[dashboard]`: the national dashboard at `/` (see [`crate::dashboard`]).
+/// `[dashboard]`: the national dashboard at `/` (see [`crate::http::dashboard`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DashboardConfig {
@@ -40,35 +45,35 @@ pub struct DashboardConfig {
 
 impl Default for DashboardConfig {
     fn default() -> Self {
-        Self { enabled: true, issuer: None, client_id: crate::dashboard::DEFAULT_CLIENT_ID.to_owned() }
+        Self { enabled: true, issuer: None, client_id: crate::http::dashboard::DEFAULT_CLIENT_ID.to_owned() }
     }
 }
 
 impl GatewayConfig {
     /// The dashboard's options: its `connect-src` names the origins of the configured identity
     /// providers (issuer, discovery and JWKS URLs), so the dashboard can sign in with them.
-    pub fn dashboard_options(&self) -> crate::dashboard::DashboardOptions {
+    pub fn dashboard_options(&self) -> crate::http::dashboard::DashboardOptions {
         let mut origins: Vec<String> = Vec::new();
         let sign_in_issuer =
             self.dashboard.issuer.clone().or_else(|| self.auth.issuers.first().map(|i| i.issuer.clone()));
         for issuer in &self.auth.issuers {
             let urls = [Some(issuer.issuer.as_str()), issuer.jwks_url.as_deref()];
-            for origin in urls.into_iter().flatten().filter_map(crate::dashboard::origin_of) {
+            for origin in urls.into_iter().flatten().filter_map(crate::http::dashboard::origin_of) {
                 if !origins.contains(&origin) {
                     origins.push(origin);
                 }
             }
         }
-        if let Some(origin) = sign_in_issuer.as_deref().and_then(crate::dashboard::origin_of)
+        if let Some(origin) = sign_in_issuer.as_deref().and_then(crate::http::dashboard::origin_of)
             && !origins.contains(&origin)
         {
             origins.push(origin);
         }
-        crate::dashboard::DashboardOptions {
+        crate::http::dashboard::DashboardOptions {
             enabled: self.dashboard.enabled,
             connect_origins: origins,
             sign_in: sign_in_issuer
-                .map(|issuer| crate::dashboard::SignIn { issuer, client_id: self.dashboard.client_id.clone() }),
+                .map(|issuer| crate::http::dashboard::SignIn { issuer, client_id: self.dashboard.client_id.clone() }),
         }
     }
 }
@@ -137,7 +142,7 @@ pub struct AuthConfig {
     /// Serve callers without a token (subgraphs then get no token).
     pub allow_anonymous: bool,
     /// Public access: callers without a token get the public contract schema and only the
-    /// dashboard's operations, rate-limited per address (`[public]`; see [`crate::public`]).
+    /// dashboard's operations, rate-limited per address (`[public]`; see [`crate::admission::public`]).
     pub public_anonymous: bool,
     /// Allowed clock skew for `exp`, `nbf` and `iat`, in seconds.
     pub leeway_secs: u64,
@@ -145,8 +150,8 @@ pub struct AuthConfig {
     /// (`@authenticated`, `@requiresScopes`, `@policy`), instead of nulling those selections.
     pub reject_unauthorized: bool,
     /// Trusted identity providers.
-    pub issuers: Vec<crate::oidc::IssuerConfig>,
-    /// Where the organisations behind tokens are resolved (see [`crate::register`]).
+    pub issuers: Vec<crate::auth::oidc::IssuerConfig>,
+    /// Where the organisations behind tokens are resolved (see [`crate::auth::register`]).
     pub register: RegisterConfig,
     /// PEM file with the Ed25519 private key that signs internal tokens for subgraphs.
     pub signing_key: Option<PathBuf>,
@@ -158,7 +163,7 @@ pub struct AuthConfig {
 }
 
 /// The hub's register (`[auth.register]`): read from the region subgraph with the gateway's own
-/// internal token (see [`crate::register`]).
+/// internal token (see [`crate::auth::register`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegisterConfig {
@@ -179,7 +184,7 @@ impl Default for RegisterConfig {
         Self {
             subgraph: "region".into(),
             url: None,
-            cache_ttl_secs: crate::register::DEFAULT_CACHE_TTL.as_secs(),
+            cache_ttl_secs: crate::auth::register::DEFAULT_CACHE_TTL.as_secs(),
             timeout_secs: 5,
         }
     }
@@ -212,12 +217,12 @@ pub struct LimitsConfig {
     pub default_list_size: u64,
 }
 
-/// Trusted documents per organisation (see [`crate::trusted`]).
+/// Trusted documents per organisation (see [`crate::admission::trusted`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrustedDocumentsConfig {
     /// `off`, `log` (serve and log operations not on the caller's list) or `enforce` (refuse them).
-    pub mode: crate::trusted::TrustedMode,
+    pub mode: crate::admission::trusted::TrustedMode,
     /// The JSON manifest `{"<organisation id or *>": {"<sha256>": "<query text>"}}`; absent: empty.
     pub manifest: Option<PathBuf>,
     /// Seconds between checks of the manifest for changes; 0 loads it at start only.
@@ -226,8 +231,8 @@ pub struct TrustedDocumentsConfig {
 
 impl TrustedDocumentsConfig {
     /// Loads the manifest (when the mode is not `off`).
-    pub fn load(&self) -> anyhow::Result<crate::trusted::TrustedDocuments> {
-        crate::trusted::TrustedDocuments::load(
+    pub fn load(&self) -> anyhow::Result<crate::admission::trusted::TrustedDocuments> {
+        crate::admission::trusted::TrustedDocuments::load(
             self.mode,
             self.manifest.as_deref(),
             Duration::from_secs(self.watch_interval_secs),
@@ -237,11 +242,11 @@ impl TrustedDocumentsConfig {
 
 impl Default for TrustedDocumentsConfig {
     fn default() -> Self {
-        Self { mode: crate::trusted::TrustedMode::Off, manifest: None, watch_interval_secs: 2 }
+        Self { mode: crate::admission::trusted::TrustedMode::Off, manifest: None, watch_interval_secs: 2 }
     }
 }
 
-/// Rate limiting per organisation (see [`crate::ratelimit`]).
+/// Rate limiting per organisation (see [`crate::admission::ratelimit`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
@@ -252,8 +257,8 @@ pub struct RateLimitConfig {
 }
 
 impl RateLimitConfig {
-    pub fn options(&self) -> crate::ratelimit::RateLimitOptions {
-        crate::ratelimit::RateLimitOptions { per_second: self.per_org_per_second, burst: self.burst }
+    pub fn options(&self) -> crate::admission::ratelimit::RateLimitOptions {
+        crate::admission::ratelimit::RateLimitOptions { per_second: self.per_org_per_second, burst: self.burst }
     }
 }
 
@@ -264,8 +269,8 @@ impl Default for RateLimitConfig {
 }
 
 impl LimitsConfig {
-    pub fn operation_limits(&self) -> crate::limits::OperationLimits {
-        crate::limits::OperationLimits {
+    pub fn operation_limits(&self) -> crate::pipeline::limits::OperationLimits {
+        crate::pipeline::limits::OperationLimits {
             max_depth: self.max_depth,
             max_aliases: self.max_aliases,
             max_root_fields: self.max_root_fields,
@@ -299,7 +304,7 @@ impl Default for SupergraphConfig {
 
 impl Default for SubgraphsConfig {
     fn default() -> Self {
-        let resilience = crate::resilience::ResilienceOptions::default();
+        let resilience = crate::subgraph::resilience::ResilienceOptions::default();
         Self {
             timeout_secs: 30,
             max_attempts: resilience.max_attempts,
@@ -325,8 +330,8 @@ impl SubgraphsConfig {
         }
     }
 
-    pub fn resilience(&self) -> crate::resilience::ResilienceOptions {
-        crate::resilience::ResilienceOptions {
+    pub fn resilience(&self) -> crate::subgraph::resilience::ResilienceOptions {
+        crate::subgraph::resilience::ResilienceOptions {
             max_attempts: self.max_attempts.max(1),
             retry_backoff: Duration::from_millis(self.retry_backoff_ms),
             retry_percent: self.retry_percent,
@@ -357,7 +362,7 @@ impl Default for AuthConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         let parser = crate::pipeline::parse::ParserLimits::default();
-        let operation = crate::limits::OperationLimits::default();
+        let operation = crate::pipeline::limits::OperationLimits::default();
         Self {
             max_tokens: parser.max_tokens,
             max_recursion: parser.max_recursion,

@@ -1,16 +1,16 @@
 //! Running the gateway: load the supergraph, watch it for changes, serve HTTP.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use ggzhub_kit::server::HttpLimits;
 
-use crate::gateway::{EngineOptions, Gateway};
+use crate::auth::identity::Identity;
+use crate::engine::{EngineOptions, Gateway};
 use crate::http::{AppState, HttpOptions};
-use crate::identity::Identity;
 
 pub struct ServeOptions {
     pub supergraph: PathBuf,
@@ -58,7 +58,7 @@ pub async fn run(
 }
 
 /// Serves the gateway's application until `shutdown`, recording each connection's peer address
-/// (public access rate-limits per client address, [`crate::public`]); then lets in-flight
+/// (public access rate-limits per client address, [`crate::admission::public`]); then lets in-flight
 /// requests finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -73,7 +73,7 @@ pub async fn serve(
 /// Polls the supergraph file; a changed file is loaded and swapped in atomically, a broken one
 /// is logged and ignored (the current supergraph keeps serving).
 pub async fn watch(gateway: Arc<Gateway>, path: PathBuf, interval: Duration) {
-    poll_file(&path, interval, |path| {
+    crate::watch::poll_file(&path, interval, |path| {
         match std::fs::read_to_string(path) {
             Ok(sdl) if gateway.supergraph_sdl().as_deref() == Some(sdl.as_str()) => {}
             Ok(sdl) => match gateway.load_supergraph(&sdl) {
@@ -87,31 +87,6 @@ pub async fn watch(gateway: Arc<Gateway>, path: PathBuf, interval: Duration) {
         true
     })
     .await;
-}
-
-/// Checks `path` every `interval` and calls `changed` when its modification time or size
-/// changed; stops when `changed` returns false. Shared by the supergraph and the
-/// trusted-documents watchers.
-pub(crate) async fn poll_file(path: &Path, interval: Duration, mut changed: impl FnMut(&Path) -> bool) {
-    let mut last = fingerprint(path);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let now = fingerprint(path);
-        if now == last {
-            continue;
-        }
-        last = now;
-        if !changed(path) {
-            return;
-        }
-    }
-}
-
-fn fingerprint(path: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// Asks a running subgraph for its SDL (`_service { sdl }`), for composing at start in

@@ -11,8 +11,8 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::{Name, Node};
 
-use crate::data::{self, Data};
-use crate::error::{GraphqlError, PathSegment};
+use crate::error::{GatewayError, GraphqlError, PathSegment};
+use crate::execute::data::{self, Data};
 use crate::json::{write_key, write_str, write_value};
 
 /// The field could not be completed and its parent must be nulled (non-null propagation).
@@ -408,7 +408,7 @@ impl<'a> Shaper<'a> {
         self.errors.push(
             GraphqlError::new(
                 format!("Cannot return null for non-nullable field {parent_type}.{name}."),
-                crate::error::code::SUBGRAPH_INVALID_RESPONSE,
+                GatewayError::SubgraphInvalidResponse,
             )
             .with_path(path),
         );
@@ -422,7 +422,7 @@ impl<'a> Shaper<'a> {
         self.errors.push(
             GraphqlError::new(
                 format!("subgraph data does not match the schema: {message}"),
-                crate::error::code::SUBGRAPH_INVALID_RESPONSE,
+                GatewayError::SubgraphInvalidResponse,
             )
             .with_path(path),
         );

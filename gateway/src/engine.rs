@@ -8,18 +8,18 @@ use std::time::Duration;
 
 use apollo_compiler::ExecutableDocument;
 use apollo_compiler::executable::OperationType;
-use apollo_compiler::response::JsonMap;
 use apollo_compiler::validation::Valid;
 use arc_swap::ArcSwapOption;
 use tracing::Instrument;
 
-use crate::error::{GraphqlError, code};
+pub use crate::context::{GraphqlRequest, RequestContext, Transport};
+use crate::error::{GatewayError, GraphqlError};
 use crate::execute::{Executed, Executor, SubgraphHeaders};
-use crate::fetch::SubgraphClient;
 use crate::pipeline::parse::ParserLimits;
 use crate::pipeline::{RequestFailure, operation, parse, validate, variables};
 use crate::plan::QueryPlan;
-use crate::shape::Shaper;
+use crate::respond::Shaper;
+use crate::subgraph::fetch::SubgraphClient;
 use crate::supergraph::{Supergraph, SupergraphError};
 
 /// Options of the engine (the HTTP layer has its own).
@@ -34,11 +34,11 @@ pub struct EngineOptions {
     /// How many prepared operations (document, operation, plan) are cached.
     pub plan_cache_size: u64,
     /// Depth, aliases, root fields, directives and expanded selections per operation.
-    pub operation_limits: crate::limits::OperationLimits,
+    pub operation_limits: crate::pipeline::limits::OperationLimits,
     /// Identical queries from the same caller in flight together share one execution.
     pub dedupe_requests: bool,
     /// Retries of subgraph queries, their budget, and the circuit breaker, per subgraph.
-    pub resilience: crate::resilience::ResilienceOptions,
+    pub resilience: crate::subgraph::resilience::ResilienceOptions,
     /// Refuse a whole operation that selects anything the caller may not see, instead of
     /// answering those selections with null and an error each.
     pub reject_unauthorized: bool,
@@ -56,22 +56,14 @@ impl Default for EngineOptions {
             introspection: true,
             subgraph_urls: HashMap::new(),
             plan_cache_size: 1024,
-            operation_limits: crate::limits::OperationLimits::default(),
+            operation_limits: crate::pipeline::limits::OperationLimits::default(),
             dedupe_requests: true,
-            resilience: crate::resilience::ResilienceOptions::default(),
+            resilience: crate::subgraph::resilience::ResilienceOptions::default(),
             reject_unauthorized: false,
             subgraph_errors: crate::error::SubgraphErrorPolicy::default(),
             subgraph_ca: ggzhub_kit::tls::ExtraCa::default(),
         }
     }
-}
-
-/// One GraphQL request as received.
-#[derive(Debug, Clone, Default)]
-pub struct GraphqlRequest {
-    pub query: String,
-    pub operation_name: Option<String>,
-    pub variables: JsonMap,
 }
 
 /// The response. `data` is absent (`None`) for request errors; otherwise it is the JSON the
@@ -149,6 +141,17 @@ struct Restricted {
     removed: std::collections::HashSet<(usize, usize)>,
 }
 
+/// What the engine made of one request before running it: the supergraph runtime it runs on, its
+/// prepared (cached) operation and, when access rules narrowed it for this caller, the narrowed
+/// plan. Passed along with the [`RequestContext`]; only references, so copying it is free.
+#[derive(Clone, Copy)]
+struct Planned<'a> {
+    runtime: &'a Runtime,
+    cached: &'a Cached,
+    prepared: &'a Prepared,
+    restricted: Option<&'a Restricted>,
+}
+
 /// What makes two requests identical for request deduplication.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct DedupeKey {
@@ -180,14 +183,6 @@ pub struct Gateway {
     client: SubgraphClient,
     options: EngineOptions,
     hasher: std::collections::hash_map::RandomState,
-}
-
-/// How the request arrived, for the rules that depend on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    Post,
-    /// GET: queries only.
-    Get,
 }
 
 impl Gateway {
@@ -267,67 +262,75 @@ impl Gateway {
         Some(operation.operation_type)
     }
 
+    /// Runs `request`, as `caller`, arrived by `transport`: [`run`](Self::run) with the context
+    /// made of them.
     pub async fn execute(
         &self,
         request: GraphqlRequest,
         transport: Transport,
-        headers: &dyn SubgraphHeaders,
+        caller: &dyn SubgraphHeaders,
     ) -> GraphqlResponse {
+        self.run(&RequestContext { request: &request, transport, caller }).await
+    }
+
+    /// Runs one request through the steps: prepare (parse, validate, pick the operation, limits,
+    /// cost; cached), authorization, variables, plan, execution and shaping.
+    pub async fn run(&self, ctx: &RequestContext<'_>) -> GraphqlResponse {
         let Some(runtime) = self.runtime.load_full() else {
-            return GraphqlResponse::failure(RequestFailure::new(
-                503,
-                vec![GraphqlError::new("the gateway has no supergraph loaded yet", code::NOT_READY)],
+            return GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::NotReady,
+                "the gateway has no supergraph loaded yet",
             ));
         };
-        let public = runtime.supergraph.public_schema.is_some() && headers.public_only();
-        let cached = self.prepare(&runtime, &request, public);
+        let public = runtime.supergraph.public_schema.is_some() && ctx.caller.public_only();
+        let cached = self.prepare(&runtime, ctx.request, public);
         let prepared = match &cached.outcome {
             Ok(prepared) => prepared,
             Err(failure) => return GraphqlResponse::failure(failure.clone()),
         };
-        if transport == Transport::Get && prepared.operation_type != OperationType::Query {
-            return GraphqlResponse::failure(RequestFailure::new(
-                405,
-                vec![GraphqlError::new("only queries may be sent with GET; use POST", code::BAD_REQUEST)],
+        if ctx.transport == Transport::Get && prepared.operation_type != OperationType::Query {
+            return GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::MethodNotAllowed,
+                "only queries may be sent with GET; use POST",
             ));
         }
         if prepared.operation_type == OperationType::Subscription {
-            return GraphqlResponse::failure(RequestFailure::new(
-                400,
-                vec![GraphqlError::new("subscriptions are not supported over HTTP", code::BAD_REQUEST)],
+            return GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::BadRequest,
+                "subscriptions are not supported over HTTP",
             ));
         }
-        let restricted = match self.restrict(&runtime, &cached, prepared, headers) {
+        let restricted = match self.restrict(ctx, &runtime, &cached, prepared) {
             Ok(restricted) => restricted,
             Err(failure) => return GraphqlResponse::failure(failure),
         };
-        let restricted = restricted.as_ref();
+        let planned = Planned { runtime: &runtime, cached: &cached, prepared, restricted: restricted.as_ref() };
         if self.options.dedupe_requests && prepared.operation_type == OperationType::Query {
-            return self.execute_shared(&runtime, &cached, prepared, restricted, &request, headers).await;
+            return self.execute_shared(ctx, planned).await;
         }
-        self.run_prepared(&runtime, &cached, prepared, restricted, &request, headers).await
+        self.run_prepared(ctx, planned).await
     }
 
     /// Applies the supergraph's access-control directives for this caller: `None` when the
     /// operation may run as prepared, a narrowed plan otherwise, or the refusal in reject mode.
     fn restrict(
         &self,
+        ctx: &RequestContext<'_>,
         runtime: &Runtime,
         cached: &Cached,
         prepared: &Prepared,
-        headers: &dyn SubgraphHeaders,
     ) -> Result<Option<Restricted>, RequestFailure> {
         let rules = &runtime.supergraph.access_rules;
         if rules.is_empty() {
             return Ok(None);
         }
         let op = operation::pick(&prepared.document, cached.operation_name.as_deref())?;
-        let verdict = rules.check(&prepared.document, op, &headers.access());
+        let verdict = rules.check(&prepared.document, op, &ctx.caller.access());
         if verdict.is_clean() {
             return Ok(None);
         }
         if self.options.reject_unauthorized {
-            return Err(RequestFailure::new(403, verdict.errors()));
+            return Err(RequestFailure::new(GatewayError::UnauthorizedFieldOrType, verdict.errors()));
         }
         let plan = match verdict.filtered(&prepared.document) {
             None => Arc::new(Ok(None)),
@@ -347,20 +350,13 @@ impl Gateway {
     /// Identical queries from the same caller that are in flight together share one execution:
     /// the first runs it, the others wait for its response. If the first is cancelled, the
     /// others run their own.
-    async fn execute_shared(
-        &self,
-        runtime: &Runtime,
-        cached: &Cached,
-        prepared: &Prepared,
-        restricted: Option<&Restricted>,
-        request: &GraphqlRequest,
-        headers: &dyn SubgraphHeaders,
-    ) -> GraphqlResponse {
+    async fn execute_shared(&self, ctx: &RequestContext<'_>, planned: Planned<'_>) -> GraphqlResponse {
+        let request = ctx.request;
         let key = DedupeKey {
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),
             variables: serde_json::to_string(&request.variables).unwrap_or_default(),
-            identity: headers.identity(),
+            identity: ctx.caller.identity(),
         };
         // The lock is held only inside this block, never across an await.
         let waiting = {
@@ -377,8 +373,7 @@ impl Gateway {
             Ok(receiver) => Some(receiver),
             Err(sender) => {
                 let _guard = InflightRequest { table: &self.inflight, key: Some(key) };
-                let response =
-                    Arc::new(self.run_prepared(runtime, cached, prepared, restricted, request, headers).await);
+                let response = Arc::new(self.run_prepared(ctx, planned).await);
                 let _ = sender.send(Some(response.clone()));
                 return Arc::try_unwrap(response).unwrap_or_else(|shared| (*shared).clone());
             }
@@ -390,31 +385,25 @@ impl Gateway {
             return (**response).clone();
         }
         // The first requester went away before answering: run it here.
-        self.run_prepared(runtime, cached, prepared, restricted, request, headers).await
+        self.run_prepared(ctx, planned).await
     }
 
-    async fn run_prepared(
-        &self,
-        runtime: &Runtime,
-        cached: &Cached,
-        prepared: &Prepared,
-        restricted: Option<&Restricted>,
-        request: &GraphqlRequest,
-        headers: &dyn SubgraphHeaders,
-    ) -> GraphqlResponse {
+    async fn run_prepared(&self, ctx: &RequestContext<'_>, planned: Planned<'_>) -> GraphqlResponse {
+        let Planned { runtime, cached, prepared, restricted } = planned;
         let supergraph = &runtime.supergraph;
         let Ok(op) = operation::pick(&prepared.document, cached.operation_name.as_deref()) else {
             return GraphqlResponse::failure(RequestFailure::new(
-                500,
-                vec![GraphqlError::new("internal error", code::INTERNAL)],
+                GatewayError::Internal,
+                vec![GatewayError::internal()],
             ));
         };
-        let variables = match variables::coerce(&supergraph.api_schema, &prepared.document, op, &request.variables) {
+        let variables = match variables::coerce(&supergraph.api_schema, &prepared.document, op, &ctx.request.variables)
+        {
             Ok(variables) => variables,
             Err(failure) => return GraphqlResponse::failure(failure),
         };
         if prepared.cost_after_variables
-            && let Err(failure) = crate::cost::check(
+            && let Err(failure) = crate::pipeline::cost::check(
                 &supergraph.full_schema,
                 &prepared.document,
                 op,
@@ -439,10 +428,10 @@ impl Gateway {
                 Ok(response) => response.data,
                 Err(error) => {
                     return GraphqlResponse::failure(RequestFailure::new(
-                        400,
+                        GatewayError::BadUserInput,
                         vec![GraphqlError::from_compiler(
                             error.to_graphql_error(&prepared.document.sources),
-                            code::BAD_USER_INPUT,
+                            GatewayError::BadUserInput,
                         )],
                     ));
                 }
@@ -459,7 +448,7 @@ impl Gateway {
         };
         let executed = match plan {
             Some(plan) => {
-                Executor::new(supergraph, &self.client, &variables, headers)
+                Executor::new(supergraph, &self.client, &variables, ctx.caller)
                     .run(plan)
                     .instrument(tracing::info_span!("execute"))
                     .await
@@ -521,24 +510,24 @@ impl Gateway {
         };
         let document = tracing::info_span!("validate").in_scope(|| validate::validate(schema, ast))?;
         let op = operation::pick(&document, request.operation_name.as_deref())?;
-        crate::limits::check(&document, op, &self.options.operation_limits)?;
+        crate::pipeline::limits::check(&document, op, &self.options.operation_limits)?;
         let cost_after_variables =
-            crate::cost::check(&supergraph.full_schema, &document, op, &self.options.operation_limits, None)?;
+            crate::pipeline::cost::check(&supergraph.full_schema, &document, op, &self.options.operation_limits, None)?;
         let operation_type = op.operation_type;
         let has_introspection = op.root_fields(&document).any(|f| matches!(f.name.as_str(), "__schema" | "__type"));
         if has_introspection {
             if !self.options.introspection {
-                return Err(RequestFailure::new(
-                    400,
-                    vec![GraphqlError::new("introspection is disabled on this gateway", code::INTROSPECTION_DISABLED)],
+                return Err(RequestFailure::refuse(
+                    GatewayError::IntrospectionDisabled,
+                    "introspection is disabled on this gateway",
                 ));
             }
             apollo_compiler::introspection::check_max_depth(&document, op).map_err(|e| {
                 RequestFailure::new(
-                    400,
+                    GatewayError::ValidationFailed,
                     vec![GraphqlError::from_compiler(
                         e.to_graphql_error(&document.sources),
-                        code::GRAPHQL_VALIDATION_FAILED,
+                        GatewayError::ValidationFailed,
                     )],
                 )
             })?;
@@ -568,16 +557,13 @@ fn plan_operation(
             // The document passed our validation, so what the planner's parser refuses is a
             // literal it cannot represent (e.g. an integer beyond 64 bits in an ID argument):
             // the client's input, not our failure.
-            crate::plan::PlanError::Parse(_) => RequestFailure::new(
-                400,
-                vec![GraphqlError::new(
-                    "the operation holds a value the gateway cannot represent (for example an integer literal beyond 64 bits); pass it as a string or a variable",
-                    code::BAD_USER_INPUT,
-                )],
+            crate::plan::PlanError::Parse(_) => RequestFailure::refuse(
+                GatewayError::BadUserInput,
+                "the operation holds a value the gateway cannot represent (for example an integer literal beyond 64 bits); pass it as a string or a variable",
             ),
             e => {
                 tracing::warn!(error = %e, "query planning failed");
-                RequestFailure::new(500, vec![GraphqlError::new(e.to_string(), code::QUERY_PLANNING_FAILED)])
+                RequestFailure::refuse(GatewayError::QueryPlanningFailed, e.to_string())
             }
         })
 }

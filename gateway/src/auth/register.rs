@@ -1,6 +1,6 @@
 //! The hub's register, as the gateway reads it: who the organisation behind a token is.
 //!
-//! A verified token asserts (issuer, identifier scheme, identifier) ([`crate::oidc::Asserted`]).
+//! A verified token asserts (issuer, identifier scheme, identifier) ([`crate::auth::oidc::Asserted`]).
 //! The gateway resolves that through the register of the region subgraph and takes the
 //! organisation's hub id, kind, regions and roles (`chair:<region>`) from there; the token's
 //! scopes can only narrow what the kind may have ([`granted_scopes`]).

@@ -29,10 +29,7 @@ use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Name, Node, Schema};
 
-use crate::error::{GraphqlError, PathSegment};
-
-/// The error code of a removed or refused selection.
-pub const UNAUTHORIZED_FIELD_OR_TYPE: &str = "UNAUTHORIZED_FIELD_OR_TYPE";
+use crate::error::{GatewayError, GraphqlError, PathSegment};
 
 /// What the caller brings to the checks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -318,7 +315,8 @@ impl Verdict {
         self.paths
             .iter()
             .map(|path| {
-                GraphqlError::new("Unauthorized field or type", UNAUTHORIZED_FIELD_OR_TYPE)
+                GatewayError::UnauthorizedFieldOrType
+                    .error("Unauthorized field or type")
                     .with_path(path.iter().map(|k| PathSegment::Key(k.clone())).collect())
             })
             .collect()

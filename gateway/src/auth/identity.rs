@@ -1,7 +1,7 @@
 //! Who is calling, and what the subgraphs are told about it.
 //!
-//! The caller's token is verified against the trusted identity providers ([`crate::oidc`]) and
-//! its organisation resolved through the hub's register ([`crate::register`]): organisation,
+//! The caller's token is verified against the trusted identity providers ([`crate::auth::oidc`]) and
+//! its organisation resolved through the hub's register ([`crate::auth::register`]): organisation,
 //! kind, regions and roles come from the register, scopes are the token's narrowed to the kind's.
 //! Every subgraph call then carries a
 //! fresh, short-lived internal token for that subgraph's audience, signed by the gateway. Any
@@ -16,9 +16,9 @@ use ggzhub_kit::TokenSigner;
 use ggzhub_kit::token::{InternalClaims, TokenRequest};
 use reqwest::header::HeaderValue;
 
+use crate::auth::oidc::Authenticator;
 use crate::execute::SubgraphHeaders;
-use crate::fetch::OutgoingHeaders;
-use crate::oidc::Authenticator;
+use crate::subgraph::fetch::OutgoingHeaders;
 
 /// The audience of tokens presented to the gateway.
 pub const GATEWAY_AUDIENCE: &str = "gateway";
@@ -35,7 +35,7 @@ pub struct Identity {
     pub verifier: Option<Arc<Authenticator>>,
     /// Resolves a verified token's organisation; `None` refuses every token (register
     /// unreadable).
-    pub register: Option<Arc<crate::register::Register>>,
+    pub register: Option<Arc<crate::auth::register::Register>>,
     /// Signs internal tokens for subgraphs; `None` sends no token.
     pub signer: Option<TokenSigner>,
     /// Whether requests without a token are served (as anonymous).
@@ -50,9 +50,9 @@ pub enum AuthError {
     #[error("the Authorization header is not a bearer token")]
     Malformed,
     #[error("the token was refused: {0}")]
-    Invalid(crate::oidc::TokenRefusal),
+    Invalid(crate::auth::oidc::TokenRefusal),
     #[error("the token was refused: {0}")]
-    Unregistered(crate::register::RegisterRefusal),
+    Unregistered(crate::auth::register::RegisterRefusal),
     #[error("no identity provider is configured; only anonymous requests are served")]
     NoProvider,
 }
@@ -72,8 +72,10 @@ impl Identity {
             .ok_or(AuthError::Malformed)?;
         let verifier = self.verifier.as_ref().ok_or(AuthError::NoProvider)?;
         let asserted = verifier.verify(token).await.map_err(AuthError::Invalid)?;
-        let register =
-            self.register.as_ref().ok_or(AuthError::Unregistered(crate::register::RegisterRefusal::Unavailable))?;
+        let register = self
+            .register
+            .as_ref()
+            .ok_or(AuthError::Unregistered(crate::auth::register::RegisterRefusal::Unavailable))?;
         let found = register
             .resolve(&asserted.issuer, &asserted.scheme, &asserted.identifier)
             .await
@@ -89,7 +91,7 @@ impl Identity {
             org_kind: found.kind,
             regions: found.regions,
             roles: found.roles,
-            scope: crate::register::granted_scopes(found.kind, &asserted.scopes).join(" "),
+            scope: crate::auth::register::granted_scopes(found.kind, &asserted.scopes).join(" "),
         }))
     }
 
@@ -104,7 +106,7 @@ impl Identity {
         }
     }
 
-    /// The header source for a caller served under public access ([`crate::public`]): anonymous
+    /// The header source for a caller served under public access ([`crate::admission::public`]): anonymous
     /// to the gateway (public contract schema, no access-control attributes), while each subgraph
     /// gets an internal token of the public reader ([`public_token_request`]).
     pub fn for_public_caller(&self, traceparent: Option<HeaderValue>) -> CallerHeaders<'_> {
@@ -112,13 +114,16 @@ impl Identity {
     }
 }
 
+/// The `sub` of the internal tokens minted for public callers.
+pub const PUBLIC_SUBJECT: &str = "public";
+
 /// The internal token of a public (anonymous) caller for `service`: subject
-/// [`crate::public::PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (the public
+/// [`PUBLIC_SUBJECT`], the nil organisation, kind PATIENT_ORGANISATION (the public
 /// reads what patient organisations read that is public, DOMAIN.md), the scope `picture:read`
 /// only and no regions or roles, so it can write nothing.
 pub fn public_token_request(service: &str) -> TokenRequest {
     TokenRequest {
-        subject: crate::public::PUBLIC_SUBJECT.to_owned(),
+        subject: PUBLIC_SUBJECT.to_owned(),
         audience: vec![service.to_owned()],
         org: uuid::Uuid::nil(),
         org_kind: ggzhub_kit::OrgKind::PatientOrganisation,
@@ -143,7 +148,7 @@ impl SubgraphHeaders for CallerHeaders<'_> {
     fn identity(&self) -> Option<String> {
         match &self.claims {
             Some(claims) => Some(serde_json::to_string(claims).unwrap_or_default()),
-            None if self.public => Some(crate::public::PUBLIC_SUBJECT.to_owned()),
+            None if self.public => Some(PUBLIC_SUBJECT.to_owned()),
             None => None,
         }
     }
@@ -152,8 +157,8 @@ impl SubgraphHeaders for CallerHeaders<'_> {
         self.claims.as_ref().is_none_or(|claims| PUBLIC_KINDS.contains(&claims.org_kind))
     }
 
-    fn access(&self) -> crate::authz::Access {
-        self.claims.as_ref().map(crate::authz::Access::from_claims).unwrap_or_default()
+    fn access(&self) -> crate::pipeline::authz::Access {
+        self.claims.as_ref().map(crate::pipeline::authz::Access::from_claims).unwrap_or_default()
     }
 
     fn headers_for(&self, service: &str) -> OutgoingHeaders {

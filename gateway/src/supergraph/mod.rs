@@ -1,6 +1,9 @@
 //! A loaded supergraph: the planner built from it, the API schema clients see, and the subgraphs'
 //! URLs. Built once per supergraph version and shared read-only by every request.
 
+pub mod compose;
+pub mod contract;
+
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -42,7 +45,7 @@ pub struct Supergraph {
     pub full_schema: Valid<Schema>,
     pub planner: Planner,
     /// What `@authenticated`, `@requiresScopes` and `@policy` require, per field and type.
-    pub access_rules: crate::authz::AccessRules,
+    pub access_rules: crate::pipeline::authz::AccessRules,
     /// Subgraph name → URL, as declared by `@join__graph(url:)`.
     pub subgraph_urls: HashMap<String, String>,
 }
@@ -80,8 +83,8 @@ impl Supergraph {
             .validate()
             .map_err(|e| SupergraphError::Invalid(format!("API schema: {}", e.errors)))?;
         let implementers = api_schema.implementers_map();
-        let access_rules = crate::authz::AccessRules::from_supergraph(&full_schema);
-        let public_schema = crate::contract::public_schema(&full_schema, &api_schema)
+        let access_rules = crate::pipeline::authz::AccessRules::from_supergraph(&full_schema);
+        let public_schema = crate::supergraph::contract::public_schema(&full_schema, &api_schema)
             .map_err(|e| SupergraphError::Invalid(format!("public contract schema: {e}")))?
             .map(|schema| {
                 let implementers = schema.implementers_map();

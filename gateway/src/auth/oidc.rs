@@ -4,7 +4,7 @@
 //! accepts, where its signing keys come from (a JWKS URL, found through OIDC discovery when not
 //! given, or a JWKS file) and which claims carry the organisation's identifier (and its scheme),
 //! the person and the scopes. Who the organisation is — kind, regions, roles — comes from the
-//! register ([`crate::register`]), never from the token.
+//! register ([`crate::auth::register`]), never from the token.
 //!
 //! Rules, all fail-closed:
 //! - the algorithm comes from the key (its JWK `alg`, or its key type), never from the token
@@ -41,7 +41,7 @@ pub const REFRESH_COOLDOWN: Duration = Duration::from_secs(10);
 ///
 /// A provider's token names the organisation by an external identifier (URA, AGB, UZOVI, KvK,
 /// OIN) and the person by a subject; the gateway resolves (issuer, scheme, identifier) through
-/// the hub's register ([`crate::register`]) and takes the organisation, its kind, regions and
+/// the hub's register ([`crate::auth::register`]) and takes the organisation, its kind, regions and
 /// roles from there, never from the token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,7 +146,7 @@ impl IssuerConfig {
 }
 
 /// What a verified token asserts: who issued it, which organisation identifier and which person.
-/// The organisation itself comes from the register ([`crate::register`]).
+/// The organisation itself comes from the register ([`crate::auth::register`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asserted {
     /// The issuer (exactly as configured).
