@@ -40,20 +40,3 @@ pub mod respond;
 pub mod subgraph;
 pub mod supergraph;
 pub mod watch;
-
-// The paths `gateway/tests` import from, kept while those tests move into one binary; new code
-// uses the paths above.
-#[doc(hidden)]
-pub use admission::{public, ratelimit, trusted};
-#[doc(hidden)]
-pub use auth::{identity, oidc, register};
-#[doc(hidden)]
-pub use engine as gateway;
-#[doc(hidden)]
-pub use http::{dashboard, server};
-#[doc(hidden)]
-pub use pipeline::{authz, cost, limits};
-#[doc(hidden)]
-pub use subgraph::{fetch, resilience};
-#[doc(hidden)]
-pub use supergraph::compose;

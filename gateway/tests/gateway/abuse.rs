@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -115,7 +115,7 @@ impl Target {
         let mock = mock("users", SDL, &Clock::default(), Duration::ZERO, users).await;
         let gateway = Gateway::new(engine);
         gateway.load_supergraph(&supergraph(&[&mock])).expect("loads");
-        let app = ggzhub_gateway::server::app(
+        let app = ggzhub_gateway::http::server::app(
             Arc::new(gateway),
             Arc::new(identity),
             HttpOptions { graphiql: false, csrf_prevention: true, ..Default::default() },
@@ -644,7 +644,7 @@ const AUDIENCE: &str = "gateway";
 /// a valid token for the normal queries. The only place that knows how token verification is
 /// configured: adapt this when that changes.
 async fn token_target(key: &SigningKey) -> Target {
-    let verifier = ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &[AUDIENCE], &key.jwks(), 30)
+    let verifier = ggzhub_gateway::auth::oidc::Authenticator::with_keys(ISSUER, &[AUDIENCE], &key.jwks(), 30)
         .expect("a verifier for the key");
     let identity = Identity {
         verifier: Some(Arc::new(verifier)),

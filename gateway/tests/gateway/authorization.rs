@@ -5,10 +5,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use ggzhub_gateway::authz::Access;
+use ggzhub_gateway::engine::{EngineOptions, Gateway, GraphqlRequest, Transport};
 use ggzhub_gateway::execute::SubgraphHeaders;
-use ggzhub_gateway::fetch::OutgoingHeaders;
-use ggzhub_gateway::gateway::{EngineOptions, Gateway, GraphqlRequest, Transport};
+use ggzhub_gateway::pipeline::authz::Access;
+use ggzhub_gateway::subgraph::fetch::OutgoingHeaders;
 use serde_json::{Value, json};
 
 use crate::support::{Clock, Mock, mock, representations, supergraph};

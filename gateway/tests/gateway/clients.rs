@@ -11,9 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
@@ -62,7 +62,8 @@ async fn hub() -> Hub {
     gateway.load_supergraph(&supergraph(&[&subgraph])).expect("loads");
     let caller_key = SigningKey::generate();
     let authenticator =
-        ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &caller_key.jwks(), 30).expect("keys");
+        ggzhub_gateway::auth::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &caller_key.jwks(), 30)
+            .expect("keys");
     let identity = Identity {
         verifier: Some(Arc::new(authenticator)),
         register: Some(register_of(ISSUER, &[("12345678", uuid::Uuid::now_v7(), OrgKind::Insurer, &[], &[])])),
@@ -70,10 +71,10 @@ async fn hub() -> Hub {
         allow_anonymous: false,
     };
     let options = HttpOptions { csrf_prevention: true, ..Default::default() };
-    let app = ggzhub_gateway::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
+    let app = ggzhub_gateway::http::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    tokio::spawn(ggzhub_gateway::server::serve(listener, app, std::future::pending()));
+    tokio::spawn(ggzhub_gateway::http::server::serve(listener, app, std::future::pending()));
     let token = org_token(&caller_key, ISSUER, "gateway", "12345678", &["picture:read"]);
     Hub { addr, subgraph, token }
 }

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use apollo_compiler::Schema;
-use ggzhub_gateway::compose::{SubgraphSdl, compose};
+use ggzhub_gateway::supergraph::compose::{SubgraphSdl, compose};
 use hive_router_query_planner::ast::normalization::normalize_operation;
 use hive_router_query_planner::graph::PlannerOverrideContext;
 use hive_router_query_planner::planner::Planner;

@@ -79,8 +79,11 @@ fn dashboard_and_public_access_options() {
     let file = dir.join("gateway.toml");
     let operations = dir.join("operations.json");
     let text = "query PublicRegions { regions { code } }";
-    std::fs::write(&operations, serde_json::json!({ ggzhub_gateway::trusted::sha256_hex(text): text }).to_string())
-        .expect("write");
+    std::fs::write(
+        &operations,
+        serde_json::json!({ ggzhub_gateway::admission::trusted::sha256_hex(text): text }).to_string(),
+    )
+    .expect("write");
     std::fs::write(
         &file,
         format!(
@@ -102,8 +105,11 @@ fn dashboard_and_public_access_options() {
     headers.insert("x-forwarded-for", "203.0.113.5".parse().expect("header"));
     assert_eq!(access.client_address(Some(peer), &headers), Some("203.0.113.5".parse().expect("ip")));
 
-    std::fs::write(&operations, serde_json::json!({ ggzhub_gateway::trusted::sha256_hex("{ x }"): text }).to_string())
-        .expect("write");
+    std::fs::write(
+        &operations,
+        serde_json::json!({ ggzhub_gateway::admission::trusted::sha256_hex("{ x }"): text }).to_string(),
+    )
+    .expect("write");
     let error = format!("{:#}", config.public.load().expect_err("a hash that is not its text's is refused"));
     assert!(error.contains("SHA-256"), "{error}");
     let _ = std::fs::remove_dir_all(dir);

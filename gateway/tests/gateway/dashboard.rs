@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggzhub_gateway::dashboard::{DashboardOptions, SignIn};
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
+use ggzhub_gateway::http::dashboard::{DashboardOptions, SignIn};
 use ggzhub_kit::server::HttpLimits;
 use serde_json::{Value, json};
 
@@ -36,10 +36,10 @@ async fn serve(options: HttpOptions) -> String {
     gateway.load_supergraph(&supergraph(&[&subgraph])).expect("loads");
     std::mem::forget(subgraph);
     let identity = Identity { verifier: None, register: None, signer: None, allow_anonymous: true };
-    let app = ggzhub_gateway::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
+    let app = ggzhub_gateway::http::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(ggzhub_gateway::server::serve(listener, app, std::future::pending()));
+    tokio::spawn(ggzhub_gateway::http::server::serve(listener, app, std::future::pending()));
     base
 }
 

@@ -414,8 +414,8 @@ async fn unions_and_interfaces_resolve_fragments_on_their_members_across_subgrap
 struct Caller(&'static str);
 
 impl ggzhub_gateway::execute::SubgraphHeaders for Caller {
-    fn headers_for(&self, _service: &str) -> ggzhub_gateway::fetch::OutgoingHeaders {
-        ggzhub_gateway::fetch::OutgoingHeaders {
+    fn headers_for(&self, _service: &str) -> ggzhub_gateway::subgraph::fetch::OutgoingHeaders {
+        ggzhub_gateway::subgraph::fetch::OutgoingHeaders {
             authorization: Some(reqwest::header::HeaderValue::from_static(self.0)),
             traceparent: None,
         }
@@ -428,7 +428,7 @@ impl ggzhub_gateway::execute::SubgraphHeaders for Caller {
 
 #[tokio::test]
 async fn identical_requests_are_shared_only_between_the_same_caller() {
-    use ggzhub_gateway::gateway::{GraphqlRequest, Transport};
+    use ggzhub_gateway::engine::{GraphqlRequest, Transport};
     let clock = Clock::default();
     let accounts = mock("accounts", ACCOUNTS, &clock, Duration::from_millis(300), accounts_handler).await;
     let gw = gateway(&[&accounts], Duration::from_secs(5), &[]);

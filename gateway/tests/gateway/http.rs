@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
@@ -29,7 +29,7 @@ fn accounts(body: &Value) -> Value {
 }
 
 async fn serve(gateway: Arc<Gateway>, identity: Identity) -> String {
-    let app = ggzhub_gateway::server::app(
+    let app = ggzhub_gateway::http::server::app(
         gateway,
         Arc::new(identity),
         HttpOptions { graphiql: true, csrf_prevention: true, ..Default::default() },
@@ -133,9 +133,13 @@ async fn callers_need_a_valid_token_and_subgraphs_get_a_fresh_internal_token_for
     let mock = mock("accounts", ACCOUNTS, &Clock::default(), Duration::ZERO, accounts).await;
     let caller_key = SigningKey::generate();
     let internal_key = SigningKey::generate();
-    let authenticator =
-        ggzhub_gateway::oidc::Authenticator::with_keys("https://idp.example", &["gateway"], &caller_key.jwks(), 30)
-            .expect("keys load");
+    let authenticator = ggzhub_gateway::auth::oidc::Authenticator::with_keys(
+        "https://idp.example",
+        &["gateway"],
+        &caller_key.jwks(),
+        30,
+    )
+    .expect("keys load");
     let identity = Identity {
         verifier: Some(Arc::new(authenticator)),
         register: Some(register_of(
@@ -270,7 +274,7 @@ type User @key(fields: "id") { id: ID! name: String! email: String }
     let path = dir.join("supergraph.graphql");
     std::fs::write(&path, supergraph(&[&v1])).expect("write");
     let gateway = gateway_over(&std::fs::read_to_string(&path).expect("read"));
-    tokio::spawn(ggzhub_gateway::server::watch(gateway.clone(), path.clone(), Duration::from_millis(20)));
+    tokio::spawn(ggzhub_gateway::http::server::watch(gateway.clone(), path.clone(), Duration::from_millis(20)));
     let base = serve(gateway.clone(), anonymous()).await;
     let ask = || async {
         reqwest::Client::new()

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use apollo_compiler::ExecutableDocument;
 use flate2::Compression;
 use flate2::write::{GzEncoder, ZlibEncoder};
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::{BatchingOptions, HttpOptions};
-use ggzhub_gateway::identity::Identity;
-use ggzhub_gateway::limits::OperationLimits;
+use ggzhub_gateway::pipeline::limits::OperationLimits;
 use ggzhub_gateway::supergraph::Supergraph;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
@@ -176,7 +176,8 @@ fn anonymous() -> Identity {
 }
 
 async fn serve(gateway: Gateway, options: HttpOptions) -> String {
-    let app = ggzhub_gateway::server::app(Arc::new(gateway), Arc::new(anonymous()), options, HttpLimits::default());
+    let app =
+        ggzhub_gateway::http::server::app(Arc::new(gateway), Arc::new(anonymous()), options, HttpLimits::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -633,8 +634,14 @@ fn the_readme_queries_cost_far_below_the_default_limit() {
         let document = ExecutableDocument::parse_and_validate(&supergraph.api_schema, query, "query.graphql")
             .unwrap_or_else(|e| panic!("{query}: {e}"));
         let operation = document.operations.get(None).expect("one operation");
-        ggzhub_gateway::cost::estimate(&supergraph.full_schema, &document, operation, defaults.default_list_size, None)
-            .cost
+        ggzhub_gateway::pipeline::cost::estimate(
+            &supergraph.full_schema,
+            &document,
+            operation,
+            defaults.default_list_size,
+            None,
+        )
+        .cost
     };
     // region 1 + coordinatingInsurer 1 + offers (1 + 5 edges × (1 + node 1 + provider 1 + capacity 1))
     // + signalCounts 1.
@@ -660,7 +667,7 @@ async fn the_hub_gateway_lets_the_readme_queries_through_and_refuses_the_expensi
     gateway.load_supergraph(&hub_supergraph()).expect("loads");
     let key = SigningKey::generate();
     let issuer = "https://idp.example";
-    let verifier = ggzhub_gateway::oidc::Authenticator::with_keys(issuer, &["gateway"], &key.jwks(), 30)
+    let verifier = ggzhub_gateway::auth::oidc::Authenticator::with_keys(issuer, &["gateway"], &key.jwks(), 30)
         .expect("a verifier for the key");
     let identity = Identity {
         verifier: Some(Arc::new(verifier)),
@@ -682,7 +689,7 @@ async fn the_hub_gateway_lets_the_readme_queries_through_and_refuses_the_expensi
         "iss": issuer, "sub": "tester", "aud": "gateway", "iat": now, "exp": now + 300, "jti": "j",
         "org_identifier_scheme": "URA", "org_identifier": "12345678", "scope": "picture:read",
     }));
-    let app = ggzhub_gateway::server::app(
+    let app = ggzhub_gateway::http::server::app(
         Arc::new(gateway),
         Arc::new(identity),
         HttpOptions::default(),

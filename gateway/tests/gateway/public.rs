@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::admission::public::{PublicAccess, parse_operations};
+use ggzhub_gateway::admission::ratelimit::RateLimitOptions;
+use ggzhub_gateway::admission::trusted::sha256_hex;
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
-use ggzhub_gateway::public::{PublicAccess, parse_operations};
-use ggzhub_gateway::ratelimit::RateLimitOptions;
-use ggzhub_gateway::trusted::sha256_hex;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
@@ -60,7 +60,8 @@ async fn hub(public: Option<PublicAccess>) -> Hub {
     let caller_key = SigningKey::generate();
     let internal_key = SigningKey::generate();
     let authenticator =
-        ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &caller_key.jwks(), 30).expect("keys");
+        ggzhub_gateway::auth::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &caller_key.jwks(), 30)
+            .expect("keys");
     let identity = Identity {
         verifier: Some(Arc::new(authenticator)),
         register: Some(register_of(ISSUER, &[("12345678", uuid::Uuid::now_v7(), OrgKind::Insurer, &[], &[])])),
@@ -68,10 +69,10 @@ async fn hub(public: Option<PublicAccess>) -> Hub {
         allow_anonymous: false,
     };
     let options = HttpOptions { public: public.map(Arc::new), ..Default::default() };
-    let app = ggzhub_gateway::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
+    let app = ggzhub_gateway::http::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
-    tokio::spawn(ggzhub_gateway::server::serve(listener, app, std::future::pending()));
+    tokio::spawn(ggzhub_gateway::http::server::serve(listener, app, std::future::pending()));
     Hub { url, subgraph, internal_key, caller_key }
 }
 

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::admission::ratelimit::RateLimitOptions;
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
-use ggzhub_gateway::ratelimit::RateLimitOptions;
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
@@ -42,7 +42,7 @@ async fn each_organisation_has_its_own_bucket_and_gets_429_with_retry_after_past
     gateway.load_supergraph(&supergraph(&[&subgraph])).expect("loads");
     let key = SigningKey::generate();
     let authenticator =
-        ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &key.jwks(), 30).expect("keys");
+        ggzhub_gateway::auth::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &key.jwks(), 30).expect("keys");
     let (org_a, org_b) = (Uuid::now_v7(), Uuid::now_v7());
     let identity = Identity {
         verifier: Some(Arc::new(authenticator)),
@@ -57,7 +57,7 @@ async fn each_organisation_has_its_own_bucket_and_gets_429_with_retry_after_past
         allow_anonymous: true,
     };
     let options = HttpOptions { rate_limit: LIMIT, ..Default::default() };
-    let app = ggzhub_gateway::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
+    let app = ggzhub_gateway::http::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -11,10 +11,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use ggzhub_gateway::compose::{SubgraphSdl, compose};
 use ggzhub_gateway::config::SubgraphsConfig;
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
-use ggzhub_gateway::resilience::ResilienceOptions;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
+use ggzhub_gateway::subgraph::resilience::ResilienceOptions;
+use ggzhub_gateway::supergraph::compose::{SubgraphSdl, compose};
 use serde_json::{Value, json};
 
 use crate::support::run;

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use ggzhub_gateway::compose::compose_hub;
 use ggzhub_gateway::supergraph::Supergraph;
+use ggzhub_gateway::supergraph::compose::compose_hub;
 
 fn schema_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schema")

@@ -11,9 +11,9 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::routing::post;
-use ggzhub_gateway::compose::{SubgraphSdl, compose};
-use ggzhub_gateway::fetch::OutgoingHeaders;
-use ggzhub_gateway::gateway::{EngineOptions, Gateway, GraphqlRequest, Transport};
+use ggzhub_gateway::engine::{EngineOptions, Gateway, GraphqlRequest, Transport};
+use ggzhub_gateway::subgraph::fetch::OutgoingHeaders;
+use ggzhub_gateway::supergraph::compose::{SubgraphSdl, compose};
 use serde_json::Value;
 
 type Handler = dyn Fn(&Value) -> Value + Send + Sync;
@@ -165,14 +165,14 @@ pub type TestOrg<'a> = (&'a str, uuid::Uuid, ggzhub_kit::OrgKind, &'a [&'a str],
 
 /// A register given as data: each organisation `(URA identifier, id, kind, regions, roles)`,
 /// bound to `issuer` for URA.
-pub fn register_of(issuer: &str, orgs: &[TestOrg<'_>]) -> std::sync::Arc<ggzhub_gateway::register::Register> {
+pub fn register_of(issuer: &str, orgs: &[TestOrg<'_>]) -> std::sync::Arc<ggzhub_gateway::auth::register::Register> {
     let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let entries = orgs
         .iter()
-        .map(|(ura, org, kind, regions, roles)| ggzhub_gateway::register::FixedEntry {
+        .map(|(ura, org, kind, regions, roles)| ggzhub_gateway::auth::register::FixedEntry {
             identifiers: vec![("URA".into(), (*ura).to_owned())],
             bindings: vec![(issuer.to_owned(), "URA".into())],
-            organisation: ggzhub_gateway::register::Registered {
+            organisation: ggzhub_gateway::auth::register::Registered {
                 org: *org,
                 kind: *kind,
                 regions: strings(regions),
@@ -180,7 +180,7 @@ pub fn register_of(issuer: &str, orgs: &[TestOrg<'_>]) -> std::sync::Arc<ggzhub_
             },
         })
         .collect();
-    std::sync::Arc::new(ggzhub_gateway::register::Register::fixed(entries, Duration::from_secs(30)))
+    std::sync::Arc::new(ggzhub_gateway::auth::register::Register::fixed(entries, Duration::from_secs(30)))
 }
 
 /// An organisation token of `issuer` naming the organisation by URA `ura`.

@@ -7,9 +7,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::routing::{get, post};
-use ggzhub_gateway::compose::{SubgraphSdl, compose};
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
-use ggzhub_gateway::oidc::{Authenticator, IssuerConfig, TokenRefusal};
+use ggzhub_gateway::auth::oidc::{Authenticator, IssuerConfig, TokenRefusal};
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
+use ggzhub_gateway::supergraph::compose::{SubgraphSdl, compose};
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::tls::testing::TestPki;
 use serde_json::{Value, json};

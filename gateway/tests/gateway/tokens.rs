@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::routing::get;
 use base64::Engine as _;
-use ggzhub_gateway::oidc::{Authenticator, IssuerConfig, TokenRefusal};
+use ggzhub_gateway::auth::oidc::{Authenticator, IssuerConfig, TokenRefusal};
 use ggzhub_kit::SigningKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};

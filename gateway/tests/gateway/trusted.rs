@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggzhub_gateway::gateway::{EngineOptions, Gateway};
+use ggzhub_gateway::admission::trusted::{Manifest, TrustedDocuments, TrustedMode, sha256_hex};
+use ggzhub_gateway::auth::identity::Identity;
+use ggzhub_gateway::engine::{EngineOptions, Gateway};
 use ggzhub_gateway::http::HttpOptions;
-use ggzhub_gateway::identity::Identity;
-use ggzhub_gateway::trusted::{Manifest, TrustedDocuments, TrustedMode, sha256_hex};
 use ggzhub_kit::SigningKey;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::token::OrgKind;
@@ -36,7 +36,7 @@ struct Hub {
     url: String,
     key: SigningKey,
     subgraph: Mock,
-    register: Arc<ggzhub_gateway::register::Register>,
+    register: Arc<ggzhub_gateway::auth::register::Register>,
     http: reqwest::Client,
 }
 
@@ -58,7 +58,7 @@ impl Hub {
         gateway.load_supergraph(&supergraph(&[&subgraph])).expect("loads");
         let key = SigningKey::generate();
         let authenticator =
-            ggzhub_gateway::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &key.jwks(), 30).expect("keys");
+            ggzhub_gateway::auth::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &key.jwks(), 30).expect("keys");
         let register = register_of(ISSUER, &[]);
         let identity = Identity {
             verifier: Some(Arc::new(authenticator)),
@@ -67,7 +67,8 @@ impl Hub {
             allow_anonymous: true,
         };
         let options = HttpOptions { trusted_documents: trusted, ..Default::default() };
-        let app = ggzhub_gateway::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
+        let app =
+            ggzhub_gateway::http::server::app(Arc::new(gateway), Arc::new(identity), options, HttpLimits::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -77,10 +78,10 @@ impl Hub {
     /// A token of organisation `org` (registered on first use, its identifier its id).
     fn token(&self, org: Uuid) -> String {
         let identifier = org.simple().to_string();
-        self.register.insert(ggzhub_gateway::register::FixedEntry {
+        self.register.insert(ggzhub_gateway::auth::register::FixedEntry {
             identifiers: vec![("URA".into(), identifier.clone())],
             bindings: vec![(ISSUER.into(), "URA".into())],
-            organisation: ggzhub_gateway::register::Registered {
+            organisation: ggzhub_gateway::auth::register::Registered {
                 org,
                 kind: OrgKind::Insurer,
                 regions: vec!["utrecht".into()],
@@ -275,7 +276,10 @@ fn the_sections_parse_from_gateway_toml() {
     let config = ggzhub_gateway::config::GatewayConfig::load(Some(&file)).expect("loads");
     assert_eq!(config.trusted_documents.mode, TrustedMode::Enforce);
     assert_eq!(config.trusted_documents.manifest.as_deref(), Some(std::path::Path::new("trusted-documents.json")));
-    assert_eq!(config.rate_limit.options(), ggzhub_gateway::ratelimit::RateLimitOptions { per_second: 5, burst: 0 });
+    assert_eq!(
+        config.rate_limit.options(),
+        ggzhub_gateway::admission::ratelimit::RateLimitOptions { per_second: 5, burst: 0 }
+    );
     std::fs::write(&file, "[trusted_documents]\nmode = \"strict\"\n").expect("write");
     assert!(ggzhub_gateway::config::GatewayConfig::load(Some(&file)).is_err(), "off, log or enforce only");
     let defaults = ggzhub_gateway::config::GatewayConfig::default();
