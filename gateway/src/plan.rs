@@ -3,7 +3,7 @@
 //! The planner is `hive-router-query-planner` (pinned). Everything else in the gateway sees only
 //! this module: the plan node types are re-exported from here, so swapping the planner means
 //! changing this file and the executor's match on node kinds, nothing else. Plan snapshot tests
-//! (`tests/plans.rs`) pin its behaviour on our supergraph.
+//! (`tests/gateway/schema.rs`, the `plan_*` snapshots) pin its behaviour on our supergraph.
 
 use std::collections::HashMap;
 use std::time::Duration;
