@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use ggzhub_kit::validate::{self as v, MAX_NAME, MAX_SHORT_TEXT};
 use ggzhub_kit::write::{audit, begin, check_version, new_id, update_guarded};
 use ggzhub_kit::{ApiError, ApiResult, GqlResultExt as _, OrgKind};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait};
 use serde_json::json;
 
 use super::common::{existing_regions, load_offer, plausible_date, registered};
@@ -273,10 +273,7 @@ impl OfferMutation {
             )
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "update", change).await?;
-            let model = load_offer(&txn, &id).await?;
-            history::offer_changed(&txn, &model).await?;
-            txn.commit().await?;
-            Ok(CareOffer(model))
+            commit_offer_change(txn, &id).await
         }
         .await
         .gql()
@@ -310,10 +307,7 @@ impl OfferMutation {
             )
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "close", json!({"status": "CLOSED"})).await?;
-            let model = load_offer(&txn, &id).await?;
-            history::offer_changed(&txn, &model).await?;
-            txn.commit().await?;
-            Ok(CareOffer(model))
+            commit_offer_change(txn, &id).await
         }
         .await
         .gql()
@@ -373,10 +367,7 @@ impl OfferMutation {
                 json!({"from": pause.from, "until": pause.until, "reason": reason}),
             )
             .await?;
-            let model = load_offer(&txn, &offer_id).await?;
-            history::offer_changed(&txn, &model).await?;
-            txn.commit().await?;
-            Ok(CareOffer(model))
+            commit_offer_change(txn, &offer_id).await
         }
         .await
         .gql()
@@ -412,12 +403,17 @@ impl OfferMutation {
             )
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "end_intake_pause", json!({})).await?;
-            let model = load_offer(&txn, &offer_id).await?;
-            history::offer_changed(&txn, &model).await?;
-            txn.commit().await?;
-            Ok(CareOffer(model))
+            commit_offer_change(txn, &offer_id).await
         }
         .await
         .gql()
     }
+}
+
+/// Ends a change of an existing offer: its history row from the stored state, then the commit.
+async fn commit_offer_change(txn: DatabaseTransaction, id: &ID) -> ApiResult<CareOffer> {
+    let model = load_offer(&txn, id).await?;
+    history::offer_changed(&txn, &model).await?;
+    txn.commit().await?;
+    Ok(CareOffer(model))
 }
