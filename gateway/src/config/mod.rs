@@ -47,7 +47,8 @@ pub struct AdmissionConfig {
     pub max_wait_ms: u64,
     /// The longest a query waits while the gateway is overloaded, in milliseconds.
     pub overload_wait_ms: u64,
-    /// The queue non-empty this long (milliseconds) makes the gateway overloaded.
+    /// The queue non-empty this long (milliseconds), with no request getting its slot within
+    /// `overload_wait_ms`, makes the gateway overloaded.
     pub overload_interval_ms: u64,
     /// `Retry-After` of a refusal, in seconds.
     pub retry_after_secs: u64,
