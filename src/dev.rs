@@ -282,6 +282,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                 .load()
                 .context("the dashboard's operations (dashboard/operations.json)")?,
             )),
+            // Admission control as gateway.toml's defaults have it.
+            admission: Default::default(),
         },
         HttpLimits::default(),
     );

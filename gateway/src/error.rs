@@ -51,6 +51,9 @@ pub enum GatewayError {
     Unauthenticated,
     /// Over the rate limit of the caller's organisation or address: 429.
     RateLimited,
+    /// Every execution slot taken and the queue full, a wait for a slot over, or the caller's
+    /// organisation holding its share of them (`[admission]`): 503 with `Retry-After`.
+    Overloaded,
     /// Only a hash was sent, and trusted documents are off: 400.
     PersistedQueryNotSupported,
     /// Only a hash was sent, and no registered document has it: 404.
@@ -104,7 +107,7 @@ pub enum GatewayError {
 
 impl GatewayError {
     /// Every code, in the table's order.
-    pub const ALL: [Self; 32] = [
+    pub const ALL: [Self; 33] = [
         Self::BadRequest,
         Self::NotAcceptable,
         Self::UnsupportedMediaType,
@@ -115,6 +118,7 @@ impl GatewayError {
         Self::BatchLimitExceeded,
         Self::Unauthenticated,
         Self::RateLimited,
+        Self::Overloaded,
         Self::PersistedQueryNotSupported,
         Self::PersistedQueryNotFound,
         Self::PersistedQueryHashMismatch,
@@ -165,6 +169,7 @@ impl GatewayError {
             Self::UnsupportedContentEncoding => "UNSUPPORTED_CONTENT_ENCODING",
             Self::BatchLimitExceeded => "BATCH_LIMIT_EXCEEDED",
             Self::RateLimited => "RATE_LIMITED",
+            Self::Overloaded => "OVERLOADED",
             Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
@@ -201,7 +206,7 @@ impl GatewayError {
             Self::PersistedQueryNotFound => StatusCode::NOT_FOUND,
             Self::PersistedQueryNotInList | Self::UnauthorizedFieldOrType => StatusCode::FORBIDDEN,
             Self::QueryPlanningFailed => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotReady | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::SubgraphInvalidResponse | Self::DownstreamServiceError => StatusCode::BAD_GATEWAY,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -355,6 +360,7 @@ mod tests {
             (GatewayError::BatchLimitExceeded, "BATCH_LIMIT_EXCEEDED", 400),
             (GatewayError::Unauthenticated, "UNAUTHENTICATED", 401),
             (GatewayError::RateLimited, "RATE_LIMITED", 429),
+            (GatewayError::Overloaded, "OVERLOADED", 503),
             (GatewayError::PersistedQueryNotSupported, "PERSISTED_QUERY_NOT_SUPPORTED", 400),
             (GatewayError::PersistedQueryNotFound, "PERSISTED_QUERY_NOT_FOUND", 404),
             (GatewayError::PersistedQueryHashMismatch, "PERSISTED_QUERY_HASH_MISMATCH", 400),

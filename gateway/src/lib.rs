@@ -7,7 +7,8 @@
 //! 2. [`auth`] — who is calling: tokens ([`auth::oidc`]), the register ([`auth::register`]), the
 //!    resulting caller ([`auth::identity`]).
 //! 3. [`admission`] — whether the request may run: rate limits ([`admission::ratelimit`]),
-//!    trusted documents ([`admission::trusted`]), public access ([`admission::public`]).
+//!    trusted documents ([`admission::trusted`]), public access ([`admission::public`]), and
+//!    last a slot in execution ([`admission::capacity`]: overload refused at once with 503).
 //! 4. [`pipeline`] — the operation: parse, validate, pick the operation, coerce variables,
 //!    limits, cost, authorization; [`engine`] drives the steps, passing one
 //!    [`context::RequestContext`] along, and caches what does not depend on variables.

@@ -26,8 +26,69 @@ pub struct GatewayConfig {
     pub limits: LimitsConfig,
     pub trusted_documents: TrustedDocumentsConfig,
     pub rate_limit: RateLimitConfig,
+    pub admission: AdmissionConfig,
     pub dashboard: DashboardConfig,
     pub public: crate::admission::public::PublicConfig,
+}
+
+/// `[admission]`: requests in execution, the queue in front of them and the share per
+/// organisation (see [`crate::admission::capacity`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdmissionConfig {
+    /// Requests in execution at once; 0 turns admission control off.
+    pub max_in_flight: usize,
+    /// Requests waiting for a slot.
+    pub max_queued: usize,
+    /// The share of the slots and of the queue places one organisation may hold, in percent
+    /// (0 or 100: no share).
+    pub org_share_percent: u32,
+    /// The longest a query waits for a slot, in milliseconds.
+    pub max_wait_ms: u64,
+    /// The longest a query waits while the gateway is overloaded, in milliseconds.
+    pub overload_wait_ms: u64,
+    /// The queue non-empty this long (milliseconds), with no request getting its slot within
+    /// `overload_wait_ms`, makes the gateway overloaded.
+    pub overload_interval_ms: u64,
+    /// `Retry-After` of a refusal, in seconds.
+    pub retry_after_secs: u64,
+}
+
+impl Default for AdmissionConfig {
+    fn default() -> Self {
+        let options = crate::admission::capacity::AdmissionOptions::default();
+        let ms = |d: Duration| d.as_millis() as u64;
+        Self {
+            max_in_flight: options.max_in_flight,
+            max_queued: options.max_queued,
+            org_share_percent: options.org_share_percent,
+            max_wait_ms: ms(options.max_wait),
+            overload_wait_ms: ms(options.overload_wait),
+            overload_interval_ms: ms(options.overload_interval),
+            retry_after_secs: options.retry_after_secs,
+        }
+    }
+}
+
+impl AdmissionConfig {
+    /// The options these settings describe, or why they cannot be used.
+    pub fn options(&self) -> anyhow::Result<crate::admission::capacity::AdmissionOptions> {
+        if self.org_share_percent > 100 {
+            anyhow::bail!("[admission] org_share_percent is a percentage: at most 100, not {}", self.org_share_percent);
+        }
+        if self.retry_after_secs == 0 {
+            anyhow::bail!("[admission] retry_after_secs must be at least 1");
+        }
+        Ok(crate::admission::capacity::AdmissionOptions {
+            max_in_flight: self.max_in_flight,
+            max_queued: self.max_queued,
+            org_share_percent: self.org_share_percent,
+            max_wait: Duration::from_millis(self.max_wait_ms),
+            overload_wait: Duration::from_millis(self.overload_wait_ms),
+            overload_interval: Duration::from_millis(self.overload_interval_ms),
+            retry_after_secs: self.retry_after_secs,
+        })
+    }
 }
 
 /// `[dashboard]`: the national dashboard at `/` (see [`crate::http::dashboard`]).

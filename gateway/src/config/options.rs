@@ -111,6 +111,7 @@ impl GatewayConfig {
                 batching: config.server.batching,
                 dashboard: config.dashboard_options(),
                 public,
+                admission: Arc::new(crate::admission::capacity::Admission::new(config.admission.options()?)),
             },
             limits: HttpLimits {
                 body_limit: config.server.body_limit,

@@ -19,9 +19,11 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tracing::Instrument as _;
 
+use crate::admission::capacity::{AdmissionKey, Work};
 use crate::admission::public::PeerAddr;
-use crate::auth::identity::Identity;
+use crate::auth::identity::{CallerHeaders, Identity};
 use crate::context::{GraphqlRequest, RequestContext, Transport};
 use crate::engine::{Gateway, GraphqlResponse};
 use crate::error::{GatewayError, GraphqlError};
@@ -46,11 +48,16 @@ pub struct HttpOptions {
     /// public contract schema, rate-limited per address (`None`: off, the default; see
     /// [`crate::admission::public`]).
     pub public: Option<Arc<crate::admission::public::PublicAccess>>,
+    /// Admission control: slots in execution, the queue, the share per organisation, and the
+    /// counters of what it did (`[admission]`, on by default; see [`crate::admission::capacity`]).
+    /// Shared with whoever holds a clone of the `Arc` (metrics, benchmarks, tests), which reads
+    /// [`Admission::stats`](crate::admission::capacity::Admission::stats).
+    pub admission: Arc<crate::admission::capacity::Admission>,
 }
 
 impl Default for HttpOptions {
     /// No GraphiQL, CSRF prevention on, trusted documents, rate limiting and public access off,
-    /// the dashboard on.
+    /// the dashboard on, admission control with gateway.toml's defaults.
     fn default() -> Self {
         Self {
             graphiql: false,
@@ -60,6 +67,7 @@ impl Default for HttpOptions {
             batching: BatchingOptions::default(),
             dashboard: crate::http::dashboard::DashboardOptions::default(),
             public: None,
+            admission: Arc::default(),
         }
     }
 }
@@ -374,8 +382,9 @@ struct Incoming<'a> {
     media: MediaType,
 }
 
-/// One request after its parameters were read: the caller is authenticated, rate-limited and held
-/// to trusted documents, then the engine runs it with a [`RequestContext`].
+/// One request after its parameters were read: the caller is authenticated, rate-limited, held to
+/// trusted documents and given a slot in execution ([`admit_and_run`]), then the engine runs it
+/// with a [`RequestContext`].
 async fn run(incoming: Incoming<'_>, mut request: GraphqlRequest, persisted: Option<String>) -> Response {
     let Incoming { state, headers, media, .. } = incoming;
     if let Some(public) = state.options.public.as_ref().filter(|_| !headers.contains_key(header::AUTHORIZATION)) {
@@ -409,10 +418,105 @@ async fn run(incoming: Incoming<'_>, mut request: GraphqlRequest, persisted: Opt
         Ok(Some(text)) => request.query = text.to_string(),
         Err(refusal) => return error_response(refusal.kind, media, refusal.error),
     }
+    // Callers with a token count against their organisation's share; anonymous ones against
+    // their address, as public access counts them.
+    let key = match org {
+        Some(org) => AdmissionKey::Organisation(org),
+        None => {
+            let address = match &state.options.public {
+                Some(public) => public.client_address(incoming.peer, headers),
+                None => incoming.peer.map(|peer| peer.ip()),
+            };
+            address.map_or(AdmissionKey::Unknown, AdmissionKey::address)
+        }
+    };
+    admit_and_run(incoming, request, key, CallerOf { claims, public: false }).await
+}
+
+/// Whom the engine runs a request as: the caller's token claims (none for an anonymous caller),
+/// or the public under public access.
+struct CallerOf {
+    claims: Option<ggzhub_kit::token::InternalClaims>,
+    public: bool,
+}
+
+impl CallerOf {
+    fn headers(self, identity: &Identity, traceparent: Option<HeaderValue>) -> CallerHeaders<'_> {
+        if self.public {
+            identity.for_public_caller(traceparent)
+        } else {
+            identity.for_caller(self.claims, traceparent)
+        }
+    }
+}
+
+/// Whether admission control may shed `request` while it waits: every operation but a mutation.
+/// Only a document with the word `mutation` in it can hold one, so only those are parsed here, a
+/// second time (the engine's parse is cached per document, this one is not): a query's path
+/// gets one substring search, and mutations are rare.
+fn work_of(gateway: &Gateway, request: &GraphqlRequest) -> Work {
+    if request.query.contains("mutation") && gateway.operation_type(request) == Some(OperationType::Mutation) {
+        Work::Mutation
+    } else {
+        Work::Query
+    }
+}
+
+/// The last step before the engine: a slot in execution ([`crate::admission::capacity`]), or
+/// 503 `OVERLOADED` with `Retry-After` at once; then the engine runs the request.
+///
+/// A query runs in this handler: when the client goes away or `server.request_timeout_secs`
+/// fires, the handler's future is dropped, the query's execution with it, and its slot is free
+/// again. A mutation runs on a task of its own that holds its slot: once it has started it
+/// completes (every subgraph call of its plan is made) whatever happens to the client, and only
+/// its answer is lost. The task inherits the request's span, so its logs and traces stay the
+/// request's.
+async fn admit_and_run(
+    incoming: Incoming<'_>,
+    request: GraphqlRequest,
+    key: AdmissionKey,
+    caller: CallerOf,
+) -> Response {
+    let Incoming { state, media, transport, .. } = incoming;
+    let work = work_of(&state.gateway, &request);
+    let permit = match state.options.admission.admit(key, work).await {
+        Ok(permit) => permit,
+        Err(overloaded) => {
+            tracing::debug!(%key, reason = overloaded.reason.as_str(), ?work, "overloaded: request refused");
+            let mut response = error_response(GatewayError::Overloaded, media, overloaded.error());
+            response.headers_mut().insert(header::RETRY_AFTER, overloaded.retry_after_header());
+            return response;
+        }
+    };
     let traceparent = crate::subgraph::trace::current_traceparent();
-    let caller = state.identity.for_caller(claims, traceparent);
-    let ctx = RequestContext { request: &request, transport: incoming.transport, caller: &caller };
-    let response = state.gateway.run(&ctx).await;
+    let response = match work {
+        Work::Query => {
+            let caller = caller.headers(&state.identity, traceparent);
+            let response = state.gateway.run(&RequestContext { request: &request, transport, caller: &caller }).await;
+            drop(permit);
+            response
+        }
+        Work::Mutation => {
+            let (gateway, identity) = (state.gateway.clone(), state.identity.clone());
+            let execution = async move {
+                let caller = caller.headers(&identity, traceparent);
+                let response = gateway.run(&RequestContext { request: &request, transport, caller: &caller }).await;
+                drop(permit);
+                response
+            };
+            match tokio::spawn(execution.instrument(tracing::Span::current())).await {
+                Ok(response) => response,
+                Err(error) => {
+                    tracing::error!(%error, "the execution of a mutation failed");
+                    GraphqlResponse {
+                        errors: vec![GatewayError::internal()],
+                        data: None,
+                        status: GatewayError::Internal.status().as_u16(),
+                    }
+                }
+            }
+        }
+    };
     respond(media, response, false)
 }
 
@@ -425,7 +529,7 @@ async fn run_public(
     mut request: GraphqlRequest,
     persisted: Option<String>,
 ) -> Response {
-    let Incoming { state, peer, headers, transport, media } = incoming;
+    let Incoming { peer, headers, media, .. } = incoming;
     let address = public.client_address(peer, headers);
     if let Err(limited) = public.check(address) {
         tracing::debug!(address = ?address, retry_after_secs = limited.retry_after_secs(), "public caller rate limited");
@@ -454,9 +558,8 @@ async fn run_public(
             return error_response(refusal.kind, media, refusal.error);
         }
     }
-    let caller = state.identity.for_public_caller(crate::subgraph::trace::current_traceparent());
-    let response = state.gateway.run(&RequestContext { request: &request, transport, caller: &caller }).await;
-    respond(media, response, false)
+    let key = address.map_or(AdmissionKey::Unknown, AdmissionKey::address);
+    admit_and_run(incoming, request, key, CallerOf { claims: None, public: true }).await
 }
 
 /// The gateway's handling of request bodies, innermost first: `body_limit` counts the bytes the
@@ -531,11 +634,14 @@ async fn refusals_as_graphql_errors(
 }
 
 /// A batch (`server.batching`): each entry is handled as a request of its own ([`run`]: token,
-/// rate limit, trusted documents, then the engine with its limits and cost), and the answer is
-/// the array of their bodies in order. Queries next to each other run concurrently; a mutation
-/// (or an entry whose operation type cannot be told before it runs) waits for everything before
-/// it and runs alone, so mutations run one after the other, in order. The batch's status is its
-/// entries' when they all share one, else 200.
+/// rate limit, trusted documents, a slot of admission control, then the engine with its limits
+/// and cost), and the answer is the array of their bodies in order. Queries next to each other
+/// run concurrently; a mutation (or an entry whose operation type cannot be told before it runs)
+/// waits for everything before it and runs alone, so mutations run one after the other, in order.
+/// Admission control counts operations, not HTTP requests: a batch of ten concurrent queries
+/// takes ten slots (or is refused in part, each refused entry with its own `OVERLOADED` error), as
+/// ten single requests would. The batch's status is its entries' when they all share one, else
+/// 200.
 async fn run_batch(incoming: Incoming<'_>, items: Vec<JsonValue>) -> Response {
     let Incoming { state, media, .. } = incoming;
     let batching = state.options.batching;

@@ -114,3 +114,27 @@ fn dashboard_and_public_access_options() {
     assert!(error.contains("SHA-256"), "{error}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn admission_options_are_read_and_checked() {
+    let dir = std::env::temp_dir().join(format!("ggzhub-config-admission-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("gateway.toml");
+    std::fs::write(&file, "[admission]\nmax_in_flight = 8\noverload_wait_ms = 2\n").expect("write");
+    let config = GatewayConfig::load(Some(&file)).expect("loads");
+    let options = config.admission.options().expect("valid");
+    assert_eq!(options.max_in_flight, 8);
+    assert_eq!(options.overload_wait, std::time::Duration::from_millis(2));
+    let defaults = ggzhub_gateway::admission::capacity::AdmissionOptions::default();
+    assert_eq!(options.max_queued, defaults.max_queued, "unset options keep their default");
+    assert_eq!(options.max_wait, defaults.max_wait);
+    assert_eq!(GatewayConfig::default().admission.options().expect("valid"), defaults);
+
+    std::fs::write(&file, "[admission]\norg_share_percent = 150\n").expect("write");
+    let config = GatewayConfig::load(Some(&file)).expect("loads");
+    let error = config.admission.options().expect_err("over 100 %").to_string();
+    assert!(error.contains("org_share_percent"), "{error}");
+    std::fs::write(&file, "[admission]\nmax_inflight = 8\n").expect("write");
+    assert!(GatewayConfig::load(Some(&file)).is_err(), "a misspelt option is refused");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -9,6 +9,7 @@
 mod support;
 
 mod abuse;
+mod admission;
 mod authorization;
 mod clients;
 mod compose;
