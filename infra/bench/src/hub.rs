@@ -130,6 +130,26 @@ pub struct DataArgs {
     /// Where the generated seed files go.
     #[arg(long, default_value = "target/bench/hub")]
     pub work_dir: PathBuf,
+    /// The gateway's admission control: requests in execution at once (`[admission]
+    /// max_in_flight`; 0 turns it off). Default: gateway.toml's.
+    #[arg(long, default_value_t = ggzhub_gateway::admission::capacity::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+    /// Requests waiting for a slot (`[admission] max_queued`). Default: gateway.toml's.
+    #[arg(long, default_value_t = ggzhub_gateway::admission::capacity::DEFAULT_MAX_QUEUED)]
+    pub max_queued: usize,
+}
+
+impl DataArgs {
+    /// The gateway's admission options: gateway.toml's defaults with the sizes given, and no
+    /// share per organisation (the benchmark's one caller is one organisation).
+    pub fn admission(&self) -> ggzhub_gateway::admission::capacity::AdmissionOptions {
+        ggzhub_gateway::admission::capacity::AdmissionOptions {
+            max_in_flight: self.max_in_flight,
+            max_queued: self.max_queued,
+            org_share_percent: 100,
+            ..Default::default()
+        }
+    }
 }
 
 pub const SERVICES: [&str; 3] =
@@ -196,6 +216,8 @@ pub struct Setup {
     pub generated: Generated,
     pub counters: Counters,
     pub client: Client,
+    /// The gateway's admission control, for its counters.
+    pub admission: Arc<ggzhub_gateway::admission::capacity::Admission>,
     /// The day the data (and its 24 months of history) ends.
     pub today: chrono::NaiveDate,
 }
@@ -232,11 +254,16 @@ pub async fn setup(
         dbs.push(connect(&cfg).await.with_context(|| format!("connecting the {} database", SERVICES[i]))?);
     }
     let dbs: [DatabaseConnection; 3] = dbs.try_into().map_err(|_| anyhow::anyhow!("three databases"))?;
-    let setup = load_and_serve(dbs, data_dir, volume, token_ttl, args.dedupe).await?;
+    let setup = load_and_serve(dbs, data_dir, volume, token_ttl, args.dedupe, args.admission()).await?;
     println!(
-        "hub: region, national-table and contracting subgraphs and the gateway in this process (PostgreSQL {prefix}_*, {} pooled connections each); caller: the national table (reads every part of the query); gateway request dedupe {}",
+        "hub: region, national-table and contracting subgraphs and the gateway in this process (PostgreSQL {prefix}_*, {} pooled connections each); caller: the national table (reads every part of the query); gateway request dedupe {}; admission control: {}",
         args.pool,
-        if args.dedupe { "on" } else { "off" }
+        if args.dedupe { "on" } else { "off" },
+        if args.max_in_flight == 0 {
+            "off".to_owned()
+        } else {
+            format!("{} in execution, {} queued", args.max_in_flight, args.max_queued)
+        }
     );
     Ok(setup)
 }
@@ -252,6 +279,7 @@ pub async fn load_and_serve(
     volume: Volume,
     token_ttl: Duration,
     dedupe: bool,
+    admission: ggzhub_gateway::admission::capacity::AdmissionOptions,
 ) -> anyhow::Result<Setup> {
     let today = chrono::Utc::now().date_naive();
 
@@ -305,7 +333,10 @@ pub async fn load_and_serve(
 
     // The three subgraphs and the gateway, in this process, with real tokens.
     let national_table_org = generated.national_table_org.parse().context("national-table organisation id")?;
-    let hub = start_hub(region_db, national_db, contracting_db, &counters, dedupe, national_table_org).await?;
+    let admission = Arc::new(ggzhub_gateway::admission::capacity::Admission::new(admission));
+    let hub =
+        start_hub(region_db, national_db, contracting_db, &counters, dedupe, admission.clone(), national_table_org)
+            .await?;
     let caller_token = hub.issuer_key.signer_as(ISSUER).sign_org(&OrgTokenRequest {
         subject: "ggzhub-bench".into(),
         audience: vec![ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE.to_owned()],
@@ -320,7 +351,7 @@ pub async fn load_and_serve(
         url: hub.gateway_url.clone(),
         authorization: format!("Bearer {caller_token}"),
     };
-    Ok(Setup { generated, counters, client, today })
+    Ok(Setup { generated, counters, client, admission, today })
 }
 
 /// Rows of the region database's history tables and the months they span, for the data line.
@@ -357,7 +388,7 @@ async fn history_rows(db: &DatabaseConnection) -> anyhow::Result<String> {
 pub async fn run(args: HubArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.rps.iter().all(|r| *r > 0) && args.first > 0, "--rps and --first must be positive");
     let data_dir = args.data.work_dir.join("data");
-    let Setup { generated, counters, client, .. } = setup(
+    let Setup { generated, counters, client, admission, .. } = setup(
         &args.data,
         &args.data.db_prefix,
         &data_dir,
@@ -485,8 +516,10 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
             print_error_kinds(&warm);
         }
         let before = counters.snapshot();
+        let admitted_before = admission.stats();
         let cpu_before = cpu_seconds();
         let figures = drive(&client, bodies.clone(), rps, Duration::from_secs(args.duration)).await;
+        let admitted = admission.stats();
         let cpu_after = cpu_seconds();
         let spent = counters.snapshot() - before;
         let completed = figures.latencies_ms.len() as u64;
@@ -526,6 +559,14 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
             goodput * 100.0 / f64::from(rps)
         );
         let refused = &figures.refused_latencies_ms;
+        println!(
+            "  admission control: {} admitted, {} of them after waiting; refused: {} queue full, {} wait expired, {} organisation share",
+            admitted.admitted - admitted_before.admitted,
+            admitted.queued - admitted_before.queued,
+            admitted.refused_queue_full - admitted_before.refused_queue_full,
+            admitted.refused_wait_expired - admitted_before.refused_wait_expired,
+            admitted.refused_org_share - admitted_before.refused_org_share,
+        );
         if !refused.is_empty() {
             println!(
                 "  refused by admission control (HTTP 503): {} ({:.0} %), refusal latency p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
@@ -724,6 +765,7 @@ async fn start_hub(
     contracting_db: DatabaseConnection,
     counters: &Counters,
     dedupe: bool,
+    admission: Arc<ggzhub_gateway::admission::capacity::Admission>,
     national_table_org: uuid::Uuid,
 ) -> anyhow::Result<Hub> {
     // The internal key signs what subgraphs accept (from the gateway and from each other); the
@@ -821,11 +863,12 @@ async fn start_hub(
         signer: Some(key.signer()),
         allow_anonymous: false,
     };
-    // HttpOptions::default(): CSRF prevention on, rate limiting and trusted documents off.
+    // HttpOptions::default(): CSRF prevention on, rate limiting and trusted documents off; the
+    // admission control given.
     let app = ggzhub_gateway::http::server::app(
         Arc::new(gateway),
         Arc::new(identity),
-        ggzhub_gateway::http::HttpOptions::default(),
+        ggzhub_gateway::http::HttpOptions { admission, ..Default::default() },
         HttpLimits::default(),
     );
     let (gateway_listener, gateway_addr) = listen().await?;
@@ -1171,10 +1214,16 @@ mod tests {
             waiting_groups_per_provider: 0,
             signals_per_provider: 0,
         };
-        let setup =
-            load_and_serve(dbs.each_ref().map(|t| t.db.clone()), &data_dir, volume, Duration::from_secs(3600), false)
-                .await
-                .expect("the hub is loaded and serving");
+        let setup = load_and_serve(
+            dbs.each_ref().map(|t| t.db.clone()),
+            &data_dir,
+            volume,
+            Duration::from_secs(3600),
+            false,
+            ggzhub_gateway::admission::capacity::AdmissionOptions::OFF,
+        )
+        .await
+        .expect("the hub is loaded and serving");
         let _ = std::fs::remove_dir_all(&data_dir);
         let first = 30;
         // Warm-up: the gateway's plan and the register's caller cache.
