@@ -568,13 +568,17 @@ async fn run_public(
 /// being inflated whole; any other Content-Encoding is refused with 415; and the plain-text
 /// refusals of these layers become GraphQL errors ([`refusals_as_graphql_errors`]). The unread
 /// rest of a refused body is read and discarded before the answer goes out, by the shared layers
-/// around these (`ggzhub_kit::server::DRAIN_LIMIT`).
+/// around these (`ggzhub_kit::server::DRAIN_LIMIT`). The four are one stack added with one
+/// `Router::layer`: axum boxes and clones a route's service per request for every `layer` call,
+/// a cost each request paid four times here.
 pub fn body_layers(routes: Router, body_limit: usize) -> Router {
-    routes
-        .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(RequestDecompressionLayer::new().gzip(true).deflate(true).no_br().no_zstd())
-        .layer(axum::middleware::from_fn_with_state(body_limit, refusals_as_graphql_errors))
+    routes.layer(
+        tower::ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(body_limit, refusals_as_graphql_errors))
+            .layer(RequestDecompressionLayer::new().gzip(true).deflate(true).no_br().no_zstd())
+            .layer(RequestBodyLimitLayer::new(body_limit))
+            .layer(DefaultBodyLimit::disable()),
+    )
 }
 
 /// Turns the plain-text refusals made before the handler runs into GraphQL errors in the

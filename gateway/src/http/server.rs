@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use ggzhub_kit::server::HttpLimits;
 
 use crate::auth::identity::Identity;
@@ -59,12 +60,18 @@ pub async fn run(
 
 /// Serves the gateway's application until `shutdown`, recording each connection's peer address
 /// (public access rate-limits per client address, [`crate::admission::public`]); then lets in-flight
-/// requests finish.
+/// requests finish. Accepted connections get `TCP_NODELAY` (axum leaves Nagle's algorithm on): an
+/// answer written in more than one segment must not wait for the client's delayed ACK.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on an accepted connection");
+        }
+    });
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
