@@ -153,7 +153,8 @@ impl Loader<(String, i32)> for Coverage {
             .from(covered::Entity)
             .inner_join(
                 contract::Entity,
-                Expr::col((contract::Entity, contract::Column::Id)).equals((covered::Entity, covered::Column::ContractId)),
+                Expr::col((contract::Entity, contract::Column::Id))
+                    .equals((covered::Entity, covered::Column::ContractId)),
             )
             .and_where(Expr::col((covered::Entity, covered::Column::OfferId)).is_in(offers.iter().copied()))
             .and_where(contract(contract::Column::Status).eq(ContractStatus::Agreed.as_str()));
@@ -166,7 +167,11 @@ impl Loader<(String, i32)> for Coverage {
         let mut out: HashMap<(String, i32), OfferCoverage> =
             keys.iter().map(|k| (k.clone(), Default::default())).collect();
         for ((offer, year), entry) in &mut out {
-            let running = by_offer.get(offer.as_str()).into_iter().flatten().filter(|l| l.first_year <= *year && *year <= l.last_year);
+            let running = by_offer
+                .get(offer.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|l| l.first_year <= *year && *year <= l.last_year);
             entry.contracts.extend(running.map(|l| CoveringContract {
                 insurer: l.insurer_id.clone(),
                 provider: l.provider_id.clone(),

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::entity::{escalation, kpi, listing, measure, measurement, network, transition};
 
@@ -49,8 +51,7 @@ impl Loaders {
             networks: batches.loader(Rows::new(db)),
             kpis: batches.loader(Rows::new(db)),
             listings: batches.loader(Rows::new(db)),
-            region_escalations: batches
-                .loader(RegionEscalations { db: db.clone(), measures: Arc::clone(&measures) }),
+            region_escalations: batches.loader(RegionEscalations { db: db.clone(), measures: Arc::clone(&measures) }),
             measures,
             transitions: batches.loader(Children::new(db)),
             measurements: batches.loader(Children::new(db)),

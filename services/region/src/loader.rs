@@ -225,7 +225,8 @@ impl Loader<OfferPageKey> for OfferPages {
             let mut owners: Vec<String> = members.iter().map(|k| k.owner.code().to_owned()).collect();
             owners.sort_unstable();
             owners.dedup();
-            let mut categories: Vec<&'static str> = members.iter().filter_map(|k| k.category.map(|c| c.as_str())).collect();
+            let mut categories: Vec<&'static str> =
+                members.iter().filter_map(|k| k.category.map(|c| c.as_str())).collect();
             categories.sort_unstable();
             categories.dedup();
             let partition = if group.by_category { format!("{column}, category") } else { column.to_owned() };

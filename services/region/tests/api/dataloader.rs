@@ -95,7 +95,8 @@ async fn the_category_pages_of_a_region_are_one_statement_and_the_same_pages() {
     }
     let national = national_table();
     for status in [None, Some("SECURED")] {
-        let mut after: std::collections::HashMap<&str, Option<String>> = CATEGORIES.iter().map(|(a, _)| (*a, None)).collect();
+        let mut after: std::collections::HashMap<&str, Option<String>> =
+            CATEGORIES.iter().map(|(a, _)| (*a, None)).collect();
         for page in 0..3 {
             let mut together = app.graphql(EVERY_CATEGORY).var("first", 2).var("status", status);
             for (alias, _) in CATEGORIES {
