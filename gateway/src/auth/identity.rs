@@ -4,7 +4,9 @@
 //! its organisation resolved through the hub's register ([`crate::auth::register`]): organisation,
 //! kind, regions and roles come from the register, scopes are the token's narrowed to the kind's.
 //! Every subgraph call then carries a
-//! fresh, short-lived internal token for that subgraph's audience, signed by the gateway. Any
+//! short-lived internal token for that subgraph's audience, signed by the gateway (one signed for
+//! exactly the same claims in the first half of its life is reused, see
+//! [`TokenSigner::sign_reused`]). Any
 //! identity header the client sent is never forwarded: the gateway builds subgraph requests
 //! from scratch.
 
@@ -134,7 +136,8 @@ pub fn public_token_request(service: &str) -> TokenRequest {
     }
 }
 
-/// Mints (once per subgraph per request) the internal token for each subgraph call.
+/// Mints (once per subgraph per request, reusing a token of the same claims while at least half
+/// its life is left) the internal token for each subgraph call.
 pub struct CallerHeaders<'a> {
     signer: Option<&'a TokenSigner>,
     claims: Option<InternalClaims>,
@@ -182,7 +185,7 @@ impl SubgraphHeaders for CallerHeaders<'_> {
                 minted
                     .entry(service.to_owned())
                     .or_insert_with(|| {
-                        let token = signer.sign(&request);
+                        let token = signer.sign_reused(&request);
                         HeaderValue::from_str(&format!("Bearer {token}")).unwrap_or(HeaderValue::from_static(""))
                     })
                     .clone()

@@ -905,11 +905,19 @@ impl Client {
     }
 
     /// Sends one GraphQL request; fails unless the answer is HTTP 200 without `errors`. The
-    /// answer gets its size in bytes as `_bytes`.
+    /// answer gets its size in bytes as `_bytes`. With `GGZHUB_BENCH_ANSWERS=<dir>` the answer's
+    /// bytes are also written to `<dir>/<code>-<first>.json`.
     pub async fn graphql(&self, body: &Value) -> anyhow::Result<Value> {
         let response = self.post(body.to_string()).send().await?;
         let status = response.status();
         let bytes = response.bytes().await?;
+        // Kept byte for byte, to compare the answers before and after a change to the hub.
+        if let Some(dir) = std::env::var_os("GGZHUB_BENCH_ANSWERS") {
+            let name = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            let variables = &body["variables"];
+            let file = format!("{}-{}.json", name(&variables["code"]), name(&variables["first"]));
+            std::fs::write(std::path::Path::new(&dir).join(file), &bytes)?;
+        }
         let mut answer: Value = serde_json::from_slice(&bytes).with_context(|| format!("HTTP {status}: not JSON"))?;
         if !status.is_success() || answer.get("errors").is_some() {
             bail!("HTTP {status}: {answer}");

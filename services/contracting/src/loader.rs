@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use ggzhub_kit::Caller;
 use ggzhub_kit::refs::RefChecker;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult as _, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use crate::domain::ContractStatus;
@@ -122,7 +123,8 @@ pub struct OfferCoverage {
     pub contracts: Vec<CoveringContract>,
 }
 
-/// Coverage of many offers in two statements.
+/// Coverage of many offers in one statement: the covered-offer links joined with their agreed
+/// contracts.
 pub struct Coverage {
     db: DatabaseConnection,
 }
@@ -132,38 +134,49 @@ impl Loader<(String, i32)> for Coverage {
     type Error = LoadError;
 
     async fn load(&self, keys: &[(String, i32)]) -> Result<HashMap<(String, i32), Self::Value>, Self::Error> {
-        let offers: Vec<String> = keys.iter().map(|(o, _)| o.clone()).collect();
-        let links = covered::Entity::find()
-            .filter(covered::Column::OfferId.is_in(offers))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        let ids: BTreeSet<String> = links.iter().map(|l| l.contract_id.clone()).collect();
-        let contracts: HashMap<String, contract::Model> = contract::Entity::find()
-            .filter(contract::Column::Id.is_in(ids))
-            .filter(contract::Column::Status.eq(ContractStatus::Agreed.as_str()))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
+        #[derive(Debug, sea_orm::FromQueryResult)]
+        struct Link {
+            offer_id: String,
+            insurer_id: String,
+            provider_id: String,
+            first_year: i32,
+            last_year: i32,
+        }
+        let offers: BTreeSet<&str> = keys.iter().map(|(o, _)| o.as_str()).collect();
+        let contract = |c: contract::Column| Expr::col((contract::Entity, c));
+        let mut q = Query::select();
+        q.expr_as(Expr::col((covered::Entity, covered::Column::OfferId)), "offer_id")
+            .expr_as(contract(contract::Column::InsurerId), "insurer_id")
+            .expr_as(contract(contract::Column::ProviderId), "provider_id")
+            .expr_as(contract(contract::Column::FirstYear), "first_year")
+            .expr_as(contract(contract::Column::LastYear), "last_year")
+            .from(covered::Entity)
+            .inner_join(
+                contract::Entity,
+                Expr::col((contract::Entity, contract::Column::Id))
+                    .equals((covered::Entity, covered::Column::ContractId)),
+            )
+            .and_where(Expr::col((covered::Entity, covered::Column::OfferId)).is_in(offers.iter().copied()))
+            .and_where(contract(contract::Column::Status).eq(ContractStatus::Agreed.as_str()));
+        let statement = self.db.get_database_backend().build(&q);
+        let links = Link::find_by_statement(statement).all(&self.db).await.map_err(db_err)?;
+        let mut by_offer: HashMap<&str, Vec<&Link>> = HashMap::new();
+        for l in &links {
+            by_offer.entry(l.offer_id.as_str()).or_default().push(l);
+        }
         let mut out: HashMap<(String, i32), OfferCoverage> =
             keys.iter().map(|k| (k.clone(), Default::default())).collect();
-        for (offer, year) in keys {
-            let entry = out.entry((offer.clone(), *year)).or_default();
-            for l in links.iter().filter(|l| &l.offer_id == offer) {
-                if let Some(c) = contracts.get(&l.contract_id)
-                    && c.first_year <= *year
-                    && *year <= c.last_year
-                {
-                    entry.contracts.push(CoveringContract {
-                        insurer: c.insurer_id.clone(),
-                        provider: c.provider_id.clone(),
-                        last_year: c.last_year,
-                    });
-                }
-            }
+        for ((offer, year), entry) in &mut out {
+            let running = by_offer
+                .get(offer.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|l| l.first_year <= *year && *year <= l.last_year);
+            entry.contracts.extend(running.map(|l| CoveringContract {
+                insurer: l.insurer_id.clone(),
+                provider: l.provider_id.clone(),
+                last_year: l.last_year,
+            }));
         }
         Ok(out)
     }

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 
@@ -40,6 +40,20 @@ impl Batches {
         DataLoader::new(loader, move |task: BoxFuture<'static, ()>| {
             queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(task);
         })
+        .delay(Duration::ZERO)
+    }
+
+    /// Like [`Batches::loader`], with a per-request cache: a key loaded (or fed with
+    /// `feed_many`) once is answered from the cache for the rest of the request.
+    pub fn cached_loader<T: Send + Sync + 'static>(&self, loader: T) -> DataLoader<T, HashMapCache> {
+        let queue = Arc::clone(&self.queue);
+        DataLoader::with_cache(
+            loader,
+            move |task: BoxFuture<'static, ()>| {
+                queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(task);
+            },
+            HashMapCache::default(),
+        )
         .delay(Duration::ZERO)
     }
 

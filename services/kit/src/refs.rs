@@ -69,7 +69,7 @@ impl RefChecker {
             .filter(|s| [PICTURE_READ, CONTRACTS_READ].contains(*s))
             .map(|s| (*s).to_owned())
             .collect();
-        let token = self.signer.sign(&TokenRequest {
+        let token = self.signer.sign_reused(&TokenRequest {
             subject: caller.subject.clone(),
             audience: vec![self.audience.clone()],
             org: caller.org,

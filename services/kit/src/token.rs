@@ -4,7 +4,9 @@
 //! The algorithm is fixed by the key (Ed25519), never taken from a token's header: a token with
 //! `alg: none`, an HMAC algorithm or any other algorithm is refused.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
@@ -22,6 +24,9 @@ pub const DEV_ISSUER: &str = "http://127.0.0.1:4005";
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Allowed clock skew in seconds for `exp`/`iat`.
 pub const LEEWAY_SECONDS: u64 = 30;
+/// Most tokens a signer keeps for reuse, and most verified tokens a verifier remembers. Past
+/// this the expired ones are dropped, and if none had expired, all of them.
+pub const TOKEN_CACHE_ENTRIES: usize = 4096;
 
 /// Kinds of organisation (DOMAIN.md "Organisations and identity").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -297,7 +302,12 @@ impl SigningKey {
     /// A signer whose tokens carry `issuer` as `iss` (the development identity provider uses
     /// this for organisation tokens).
     pub fn signer_as(&self, issuer: &str) -> TokenSigner {
-        TokenSigner { key: EncodingKey::from_ed_der(&self.pkcs8_der), kid: self.kid.clone(), issuer: issuer.to_owned() }
+        TokenSigner {
+            key: EncodingKey::from_ed_der(&self.pkcs8_der),
+            kid: self.kid.clone(),
+            issuer: issuer.to_owned(),
+            minted: Arc::default(),
+        }
     }
 
     /// The public key as a JWKS document (RFC 7517), as an identity provider publishes it.
@@ -358,6 +368,8 @@ pub struct TokenSigner {
     key: EncodingKey,
     kid: String,
     issuer: String,
+    /// Tokens signed by [`TokenSigner::sign_reused`], by what they say: the token and its `iat`.
+    minted: Arc<Mutex<HashMap<TokenRequest, (String, i64)>>>,
 }
 
 impl std::fmt::Debug for TokenSigner {
@@ -367,7 +379,7 @@ impl std::fmt::Debug for TokenSigner {
 }
 
 /// What a new token says; `sign` fills in `iss`, `iat`, `exp` and `jti`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenRequest {
     /// Subject acting for the organisation.
     pub subject: String,
@@ -439,7 +451,38 @@ impl TokenSigner {
 
     /// Signs a token for `req`, valid from now for `req.ttl`.
     pub fn sign(&self, req: &TokenRequest) -> String {
+        self.sign_at(req, chrono::Utc::now().timestamp())
+    }
+
+    /// A token for `req` with at least half of `req.ttl` left: one signed earlier for exactly
+    /// the same request (subject, audience, organisation, kind, regions, roles, scopes, lifetime)
+    /// while it is in the first half of its life, else a fresh one. The gateway mints a token
+    /// per subgraph call; signing (Ed25519, JSON, base64) was a measurable part of a request, and
+    /// the subgraphs' verifiers remember a token they have checked ([`TokenVerifier::verify`]),
+    /// which only pays off when the same token comes again. Tokens carry no per-request claim
+    /// (`jti` is not checked for replay), so a reused token says exactly what a fresh one would.
+    pub fn sign_reused(&self, req: &TokenRequest) -> String {
         let now = chrono::Utc::now().timestamp();
+        let half_life = i64::try_from(req.ttl.as_secs() / 2).unwrap_or(i64::MAX / 4);
+        let reusable = |iat: i64| iat <= now && now <= iat.saturating_add(half_life);
+        let mut minted = self.minted.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((token, iat)) = minted.get(req)
+            && reusable(*iat)
+        {
+            return token.clone();
+        }
+        let token = self.sign_at(req, now);
+        if minted.len() >= TOKEN_CACHE_ENTRIES {
+            minted.retain(|_, (_, iat)| reusable(*iat));
+            if minted.len() >= TOKEN_CACHE_ENTRIES {
+                minted.clear();
+            }
+        }
+        minted.insert(req.clone(), (token.clone(), now));
+        token
+    }
+
+    fn sign_at(&self, req: &TokenRequest, now: i64) -> String {
         let ttl = i64::try_from(req.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = InternalClaims {
             iss: self.issuer.clone(),
@@ -474,6 +517,8 @@ pub struct TokenVerifier {
     keys: Vec<(String, DecodingKey)>,
     validation: Validation,
     audience: String,
+    /// Tokens that passed every check, with their claims, until their `exp`.
+    verified: Arc<Mutex<HashMap<String, InternalClaims>>>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -491,7 +536,7 @@ impl TokenVerifier {
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
         let keys = keys.into_iter().map(|(kid, raw)| (kid, DecodingKey::from_ed_der(&raw))).collect();
-        Self { keys, validation, audience: audience.to_owned() }
+        Self { keys, validation, audience: audience.to_owned(), verified: Arc::default() }
     }
 
     /// A verifier trusting one SPKI PEM public key.
@@ -508,11 +553,43 @@ impl TokenVerifier {
     }
 
     /// Verifies signature, algorithm, issuer, audience and expiry.
+    ///
+    /// A token that passed is remembered (by its exact text) with its claims until its `exp`, not
+    /// beyond, even though a fresh check would allow [`LEEWAY_SECONDS`] more: the gateway reuses
+    /// a token for the calls of many requests ([`TokenSigner::sign_reused`]), and the signature
+    /// check (Ed25519) and decoding were a measurable part of each call. The same text with the
+    /// same keys and validation can only pass again, and the one check that depends on the time,
+    /// `exp`, is kept.
     pub fn verify(&self, token: &str) -> Result<InternalClaims, TokenError> {
-        use jsonwebtoken::errors::ErrorKind;
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLarge);
         }
+        let now = chrono::Utc::now().timestamp();
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(claims) = verified.get(token) {
+            if now < claims.exp {
+                return Ok(claims.clone());
+            }
+            verified.remove(token);
+        }
+        drop(verified);
+        let claims = self.verify_signed(token)?;
+        if now < claims.exp {
+            let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+            if verified.len() >= TOKEN_CACHE_ENTRIES {
+                verified.retain(|_, c| now < c.exp);
+                if verified.len() >= TOKEN_CACHE_ENTRIES {
+                    verified.clear();
+                }
+            }
+            verified.insert(token.to_owned(), claims.clone());
+        }
+        Ok(claims)
+    }
+
+    /// Every check of [`TokenVerifier::verify`], without remembering.
+    fn verify_signed(&self, token: &str) -> Result<InternalClaims, TokenError> {
+        use jsonwebtoken::errors::ErrorKind;
         let header = jsonwebtoken::decode_header(token).map_err(TokenError::Invalid)?;
         // The key decides the algorithm; a header naming anything else is refused outright.
         if header.alg != Algorithm::EdDSA {
@@ -600,6 +677,61 @@ mod tests {
         )
         .expect("hmac signs");
         assert!(key.verifier("region").verify(&hs).is_err());
+    }
+
+    #[test]
+    fn a_token_is_reused_only_for_the_same_claims() {
+        let key = SigningKey::generate();
+        let signer = key.signer();
+        let first = signer.sign_reused(&request("region", 60));
+        assert_eq!(signer.sign_reused(&request("region", 60)), first, "same claims, first half of its life");
+        assert_ne!(signer.sign_reused(&request("contracting", 60)), first, "another audience");
+        let mut other_regions = request("region", 60);
+        other_regions.regions.push("amsterdam".into());
+        assert_ne!(signer.sign_reused(&other_regions), first, "other regions");
+        let mut other_scopes = request("region", 60);
+        other_scopes.scopes.push(scopes::CONTRACTS_READ.into());
+        assert_ne!(signer.sign_reused(&other_scopes), first, "other scopes");
+        assert_ne!(signer.sign(&request("region", 60)), first, "sign always signs afresh");
+        // A token whose half-life is over (here: none) is signed afresh.
+        let short = signer.sign_reused(&request("region", 0));
+        let claims = key.verifier("region").verify(&short).expect("valid within the leeway");
+        assert!(claims.exp <= chrono::Utc::now().timestamp());
+        let reused = key.verifier("region").verify(&first).expect("valid");
+        assert_eq!(reused.regions, vec!["utrecht".to_string()]);
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_its_expiry_and_only_its_exact_text() {
+        let key = SigningKey::generate();
+        let verifier = key.verifier("region");
+        let token = key.signer().sign(&request("region", 60));
+        let fresh = verifier.verify(&token).expect("valid");
+        assert_eq!(verifier.verify(&token).expect("still valid"), fresh);
+        assert_eq!(verifier.verified.lock().expect("not poisoned").len(), 1);
+        // Another signature on the same claims is checked, and refused, however the first passed.
+        let (head_and_claims, signature) = token.rsplit_once('.').expect("three parts");
+        let mut forged = signature.as_bytes().to_vec();
+        forged[0] = if forged[0] == b'A' { b'B' } else { b'A' };
+        let forged = format!("{head_and_claims}.{}", String::from_utf8(forged).expect("ascii"));
+        assert!(matches!(verifier.verify(&forged), Err(TokenError::Invalid(_))));
+        // Another verifier (audience) checks for itself.
+        assert!(matches!(key.verifier("contracting").verify(&token), Err(TokenError::WrongAudience)));
+        // A token past its `exp` but within the leeway passes as before, and is not remembered.
+        let now = chrono::Utc::now().timestamp();
+        let late = key.signer().sign_claims(&serde_json::json!({
+            "iss": INTERNAL_ISSUER, "sub": "x", "aud": "region", "exp": now - 5, "iat": now - 65, "jti": "j",
+            "org": Uuid::nil(), "org_kind": "PROVIDER"
+        }));
+        let late_claims = verifier.verify(&late).expect("within the leeway");
+        assert!(verifier.verify(&late).is_ok());
+        assert!(!verifier.verified.lock().expect("not poisoned").contains_key(&late));
+        // Were it remembered, it would be checked afresh once past its `exp` (here: refused).
+        let mut strict = key.verifier("region");
+        strict.validation.leeway = 0;
+        strict.verified.lock().expect("not poisoned").insert(late.clone(), late_claims);
+        assert!(matches!(strict.verify(&late), Err(TokenError::Expired)));
+        assert!(strict.verified.lock().expect("not poisoned").is_empty());
     }
 
     #[test]

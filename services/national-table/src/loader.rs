@@ -4,8 +4,10 @@ use ggzhub_kit::batch::Batches;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::entity::{escalation, kpi, listing, measure, measurement, network, transition};
 
@@ -22,8 +24,8 @@ pub struct Loaders {
     pub kpis: DataLoader<Rows<kpi::Entity>>,
     /// Listings by id.
     pub listings: DataLoader<Rows<listing::Entity>>,
-    /// Measures per escalation.
-    pub measures: DataLoader<Children<measure::Entity>>,
+    /// Measures per escalation, kept for the request (fed by `region_escalations`).
+    pub measures: Arc<DataLoader<Children<measure::Entity>, HashMapCache>>,
     /// Transitions per escalation.
     pub transitions: DataLoader<Children<transition::Entity>>,
     /// Measurements per KPI.
@@ -43,17 +45,18 @@ pub struct Loaders {
 impl Loaders {
     /// Fresh loaders for one request.
     pub fn new(db: &DatabaseConnection, batches: &Batches) -> Self {
+        let measures = Arc::new(batches.cached_loader(Children::new(db)));
         Self {
             escalations: batches.loader(Rows::new(db)),
             networks: batches.loader(Rows::new(db)),
             kpis: batches.loader(Rows::new(db)),
             listings: batches.loader(Rows::new(db)),
-            measures: batches.loader(Children::new(db)),
+            region_escalations: batches.loader(RegionEscalations { db: db.clone(), measures: Arc::clone(&measures) }),
+            measures,
             transitions: batches.loader(Children::new(db)),
             measurements: batches.loader(Children::new(db)),
             listing_by_offer: batches.loader(ListingByOffer { db: db.clone() }),
             coverage: batches.loader(Coverage { db: db.clone() }),
-            region_escalations: batches.loader(RegionEscalations { db: db.clone() }),
             target_groups: batches.loader(TargetGroups { db: db.clone() }),
             escalation_counts: batches.loader(EscalationCounts { db: db.clone() }),
         }
@@ -226,9 +229,12 @@ pub struct RegionEscalationsKey {
     pub full: bool,
 }
 
-/// Escalations for many regions in one statement per visibility.
+/// Escalations for many regions in one statement per visibility, with their measures in the
+/// same statement (a left join): the measures are fed to the request's measures loader, so the
+/// escalations' `measures` cost no statement of their own.
 pub struct RegionEscalations {
     db: DatabaseConnection,
+    measures: Arc<DataLoader<Children<measure::Entity>, HashMapCache>>,
 }
 
 impl Loader<RegionEscalationsKey> for RegionEscalations {
@@ -250,16 +256,31 @@ impl Loader<RegionEscalationsKey> for RegionEscalations {
             if !full {
                 cond = cond.add(escalation::Column::Status.is_in(crate::domain::EscalationStatus::DECIDED));
             }
+            let with_measures = escalation::Entity::belongs_to(measure::Entity)
+                .from(escalation::Column::Id)
+                .to(measure::Column::EscalationId)
+                .into();
+            // Measures in the order of their own loader ([`Children`]: by id).
             let rows = escalation::Entity::find()
+                .select_also(measure::Entity)
+                .join(JoinType::LeftJoin, with_measures)
                 .filter(cond)
                 .order_by_desc(escalation::Column::RaisedAt)
+                .order_by_asc(escalation::Column::Id)
+                .order_by_asc(measure::Column::Id)
                 .all(&self.db)
                 .await?;
-            for r in rows {
-                if let Some(v) = out.get_mut(&RegionEscalationsKey { region: r.region_code.clone(), full }) {
-                    v.push(r);
+            let mut measures: HashMap<String, Vec<measure::Model>> = HashMap::new();
+            for (r, m) in rows {
+                let first_row = !measures.contains_key(&r.id);
+                measures.entry(r.id.clone()).or_default().extend(m);
+                if first_row
+                    && let Some(list) = out.get_mut(&RegionEscalationsKey { region: r.region_code.clone(), full })
+                {
+                    list.push(r);
                 }
             }
+            self.measures.feed_many(measures).await;
         }
         Ok(out)
     }

@@ -5,9 +5,9 @@ use ggzhub_kit::batch::Batches;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait as _, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect};
 
 use crate::domain::{CareCategory, OfferStatus};
 use crate::entity::{care_form, care_offer, organisation, overview, patient_input, region};
@@ -17,10 +17,10 @@ pub type LoadError = Arc<DbErr>;
 
 /// All loaders of one request.
 pub struct Loaders {
-    /// Regions by code.
-    pub regions: DataLoader<ById<region::Entity>>,
-    /// Organisations by id.
-    pub organisations: DataLoader<ById<organisation::Entity>>,
+    /// Regions by code (their coordinating insurers go into `organisations` on the way).
+    pub regions: DataLoader<Regions>,
+    /// Organisations by id, kept for the request.
+    pub organisations: Arc<DataLoader<ById<organisation::Entity>, HashMapCache>>,
     /// Offers by id.
     pub offers: DataLoader<ById<care_offer::Entity>>,
     /// Overviews by id.
@@ -48,9 +48,10 @@ impl Loaders {
     /// Fresh loaders for one request (no cache shared between callers).
     pub fn new(db: &DatabaseConnection, batches: &Batches) -> Self {
         let db = db.clone();
+        let organisations = Arc::new(batches.cached_loader(ById::new(&db)));
         Self {
-            regions: batches.loader(ById::new(&db)),
-            organisations: batches.loader(ById::new(&db)),
+            regions: batches.loader(Regions { db: db.clone(), organisations: Arc::clone(&organisations) }),
+            organisations,
             offers: batches.loader(ById::new(&db)),
             overviews: batches.loader(ById::new(&db)),
             care_forms: batches.loader(ById::new(&db)),
@@ -97,7 +98,6 @@ macro_rules! string_keyed {
         }
     };
 }
-string_keyed!(region, Code, code);
 string_keyed!(organisation, Id, id);
 string_keyed!(care_offer, Id, id);
 string_keyed!(overview, Id, id);
@@ -117,6 +117,40 @@ where
     }
 }
 
+/// Regions by code, each with its coordinating insurer in the same statement (a left join): the
+/// insurers are fed to the request's organisations loader, so a region's `coordinatingInsurer`
+/// costs no statement of its own.
+pub struct Regions {
+    db: DatabaseConnection,
+    organisations: Arc<DataLoader<ById<organisation::Entity>, HashMapCache>>,
+}
+
+impl Loader<String> for Regions {
+    type Value = region::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let insurer = region::Entity::belongs_to(organisation::Entity)
+            .from(region::Column::CoordinatingInsurerId)
+            .to(organisation::Column::Id)
+            .into();
+        let rows = region::Entity::find()
+            .select_also(organisation::Entity)
+            .join(JoinType::LeftJoin, insurer)
+            .filter(region::Column::Code.is_in(keys.iter().cloned()))
+            .all(&self.db)
+            .await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        let mut insurers = Vec::new();
+        for (region, insurer) in rows {
+            insurers.extend(insurer.map(|o| (o.id.clone(), o)));
+            out.insert(region.code.clone(), region);
+        }
+        self.organisations.feed_many(insurers).await;
+        Ok(out)
+    }
+}
+
 /// Whose offers a page lists.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OfferOwner {
@@ -124,6 +158,15 @@ pub enum OfferOwner {
     Region(String),
     /// Offers of a provider.
     Provider(String),
+}
+
+impl OfferOwner {
+    /// The region code or provider id.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Region(c) | Self::Provider(c) => c,
+        }
+    }
 }
 
 /// One page of offers: owner, filters and paging.
@@ -141,10 +184,23 @@ pub struct OfferPageKey {
     pub after: Option<String>,
 }
 
-/// Loads pages of offers for many owners in one statement per filter combination, using
-/// `ROW_NUMBER() OVER (PARTITION BY owner)` (SQLite ≥ 3.25 and PostgreSQL).
+/// Loads pages of offers for many owners and categories in one statement per kind of owner,
+/// status and page position, using `ROW_NUMBER() OVER (PARTITION BY owner[, category] ORDER BY
+/// id)` (SQLite ≥ 3.25 and PostgreSQL). A regional overview asks a page per category of one region
+/// (six aliased `offers(category:, first:)` connections): one statement, not six.
 pub struct OfferPages {
     db: DatabaseConnection,
+}
+
+/// Keys that one statement loads: they differ only in owner and category.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageGroup {
+    by_region: bool,
+    /// Whether the keys filter by category (then each (owner, category) is its own partition).
+    by_category: bool,
+    status: Option<OfferStatus>,
+    limit: u64,
+    after: Option<String>,
 }
 
 impl Loader<OfferPageKey> for OfferPages {
@@ -152,55 +208,67 @@ impl Loader<OfferPageKey> for OfferPages {
     type Error = LoadError;
 
     async fn load(&self, keys: &[OfferPageKey]) -> Result<HashMap<OfferPageKey, Self::Value>, Self::Error> {
-        // Group keys that differ only in owner; each group is one statement.
-        type Group = (bool, Option<CareCategory>, Option<OfferStatus>, u64, Option<String>);
-        let mut groups: HashMap<Group, Vec<&OfferPageKey>> = HashMap::new();
+        let mut groups: HashMap<PageGroup, Vec<&OfferPageKey>> = HashMap::new();
         for k in keys {
-            let by_region = matches!(k.owner, OfferOwner::Region(_));
-            groups.entry((by_region, k.category, k.status, k.limit, k.after.clone())).or_default().push(k);
+            let group = PageGroup {
+                by_region: matches!(k.owner, OfferOwner::Region(_)),
+                by_category: k.category.is_some(),
+                status: k.status,
+                limit: k.limit,
+                after: k.after.clone(),
+            };
+            groups.entry(group).or_default().push(k);
         }
-        let mut out = HashMap::new();
-        for ((by_region, category, status, limit, after), group) in groups {
-            let column = if by_region { "region_code" } else { "provider_id" };
-            let owners: Vec<String> = group
-                .iter()
-                .map(|k| match &k.owner {
-                    OfferOwner::Region(c) | OfferOwner::Provider(c) => c.clone(),
-                })
-                .collect();
+        let mut out: HashMap<OfferPageKey, Self::Value> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for (group, members) in groups {
+            let column = if group.by_region { "region_code" } else { "provider_id" };
+            let mut owners: Vec<String> = members.iter().map(|k| k.owner.code().to_owned()).collect();
+            owners.sort_unstable();
+            owners.dedup();
+            let mut categories: Vec<&'static str> =
+                members.iter().filter_map(|k| k.category.map(|c| c.as_str())).collect();
+            categories.sort_unstable();
+            categories.dedup();
+            let partition = if group.by_category { format!("{column}, category") } else { column.to_owned() };
             let mut inner = Query::select();
             inner
                 .column(Asterisk)
-                .expr_as(Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {column} ORDER BY id)")), "rn")
+                .expr_as(Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY id)")), "rn")
                 .from("care_offers")
-                .and_where(Expr::col(column).is_in(owners.clone()));
-            if let Some(c) = category {
-                inner.and_where(Expr::col("category").eq(c.as_str()));
+                .and_where(Expr::col(column).is_in(owners));
+            if group.by_category {
+                // With several owners and categories this reads every combination of them; the
+                // pages no key asked for are dropped below (at most `limit` rows each).
+                inner.and_where(Expr::col("category").is_in(categories));
             }
-            if let Some(s) = status {
+            if let Some(s) = group.status {
                 inner.and_where(Expr::col("status").eq(s.as_str()));
             }
-            if let Some(a) = &after {
+            if let Some(a) = &group.after {
                 inner.and_where(Expr::col("id").gt(a.clone()));
             }
             let mut outer = Query::select();
             outer
                 .column(Asterisk)
                 .from_subquery(inner, Alias::new("paged"))
-                .and_where(Expr::col("rn").lte(limit as i64))
+                .and_where(Expr::col("rn").lte(group.limit as i64))
                 .order_by("id", sea_orm::Order::Asc);
             let stmt = self.db.get_database_backend().build(&outer);
             let rows = care_offer::Entity::find().from_raw_sql(stmt).all(&self.db).await?;
-            for k in group {
-                out.insert(k.clone(), Vec::new());
-            }
             for row in rows {
-                let owner = if by_region {
+                let owner = if group.by_region {
                     OfferOwner::Region(row.region_code.clone())
                 } else {
                     OfferOwner::Provider(row.provider_id.clone())
                 };
-                let key = OfferPageKey { owner, category, status, limit, after: after.clone() };
+                let category = if group.by_category { CareCategory::parse(&row.category) } else { None };
+                let key = OfferPageKey {
+                    owner,
+                    category,
+                    status: group.status,
+                    limit: group.limit,
+                    after: group.after.clone(),
+                };
                 if let Some(v) = out.get_mut(&key) {
                     v.push(row);
                 }
@@ -221,7 +289,9 @@ pub struct OfferCountKey {
     pub status: Option<OfferStatus>,
 }
 
-/// Counts offers for many owners with one `COUNT(*) … GROUP BY owner` per filter combination.
+/// Counts offers for many owners (and categories) with one `COUNT(*) … GROUP BY owner[,
+/// category]` per kind of owner and status: the six category pages of a region count in one
+/// statement.
 pub struct OfferCounts {
     db: DatabaseConnection,
 }
@@ -234,35 +304,46 @@ impl Loader<OfferCountKey> for OfferCounts {
         #[derive(Debug, sea_orm::FromQueryResult)]
         struct Row {
             owner: String,
+            category: String,
             n: i64,
         }
-        type Group = (bool, Option<CareCategory>, Option<OfferStatus>);
-        let mut groups: HashMap<Group, Vec<String>> = HashMap::new();
+        // Kind of owner, whether by category, status.
+        type Group = (bool, bool, Option<OfferStatus>);
+        let mut groups: HashMap<Group, (Vec<String>, Vec<&'static str>)> = HashMap::new();
         for k in keys {
-            let (by_region, owner) = match &k.owner {
-                OfferOwner::Region(c) => (true, c),
-                OfferOwner::Provider(p) => (false, p),
-            };
-            groups.entry((by_region, k.category, k.status)).or_default().push(owner.clone());
+            let by_region = matches!(k.owner, OfferOwner::Region(_));
+            let (owners, categories) = groups.entry((by_region, k.category.is_some(), k.status)).or_default();
+            owners.push(k.owner.code().to_owned());
+            categories.extend(k.category.map(|c| c.as_str()));
         }
         let mut out: HashMap<OfferCountKey, u64> = keys.iter().map(|k| (k.clone(), 0)).collect();
-        for ((by_region, category, status), owners) in groups {
+        for ((by_region, by_category, status), (mut owners, mut categories)) in groups {
+            owners.sort_unstable();
+            owners.dedup();
+            categories.sort_unstable();
+            categories.dedup();
             let column = if by_region { care_offer::Column::RegionCode } else { care_offer::Column::ProviderId };
-            let mut q = care_offer::Entity::find()
-                .select_only()
-                .column_as(column, "owner")
-                .column_as(Expr::col(Asterisk).count(), "n")
-                .filter(column.is_in(owners))
-                .group_by(column);
-            if let Some(c) = category {
-                q = q.filter(care_offer::Column::Category.eq(c.as_str()));
-            }
+            let mut q = care_offer::Entity::find().select_only().column_as(column, "owner");
+            q = if by_category {
+                q.column_as(care_offer::Column::Category, "category")
+                    .filter(care_offer::Column::Category.is_in(categories))
+                    .group_by(care_offer::Column::Category)
+            } else {
+                // Not grouped by category: a constant keeps the row shape.
+                q.column_as(Expr::val(""), "category")
+            };
+            q = q.column_as(Expr::col(Asterisk).count(), "n").filter(column.is_in(owners)).group_by(column);
             if let Some(s) = status {
                 q = q.filter(care_offer::Column::Status.eq(s.as_str()));
             }
             for r in q.into_model::<Row>().all(&self.db).await? {
                 let owner = if by_region { OfferOwner::Region(r.owner) } else { OfferOwner::Provider(r.owner) };
-                out.insert(OfferCountKey { owner, category, status }, u64::try_from(r.n).unwrap_or(0));
+                let category = if by_category { CareCategory::parse(&r.category) } else { None };
+                let key = OfferCountKey { owner, category, status };
+                // Combinations no key asked for (several owners and categories) are dropped.
+                if let Some(n) = out.get_mut(&key) {
+                    *n = u64::try_from(r.n).unwrap_or(0);
+                }
             }
         }
         Ok(out)

@@ -112,3 +112,37 @@ async fn statements_for_region_entities_do_not_grow_with_n() {
         assert!(large <= 7, "{who}: expected at most 7 statements, got {large}");
     }
 }
+
+/// A region's escalations and their measures, as the regional overview asks them, are one
+/// statement, and the measures are those the escalations list shows (its own loader).
+#[tokio::test]
+async fn a_regions_escalations_come_with_their_measures_in_one_statement() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        let id = app.insert_escalation("utrecht", "IN_DISCUSSION").await;
+        app.insert_measure_and_transition(&id).await;
+    }
+    // One without measures.
+    app.insert_escalation("utrecht", "MEASURE_AGREED").await;
+    let query = r#"query($r: [_Any!]!) { _entities(representations: $r) { ... on Region { code
+        escalations { id status measures { id title status dueDate } } } } }"#;
+    let vars = json!({ "r": [{"__typename": "Region", "code": "utrecht"}] });
+    statements_for(&app, &national_table(), query, vars.clone()).await;
+    let (statements, data) = statements_for(&app, &national_table(), query, vars).await;
+    assert_eq!(statements, 1, "escalations with their measures");
+    let escalations = data["_entities"][0]["escalations"].as_array().expect("escalations").clone();
+    assert_eq!(escalations.len(), 4);
+    let with_measures = escalations.iter().filter(|e| e["measures"].as_array().map(Vec::len) == Some(1)).count();
+    assert_eq!(with_measures, 3);
+    let (_, listed) = statements_for(
+        &app,
+        &national_table(),
+        r#"query { escalations(first: 100) { nodes { id measures { id title status dueDate } } } }"#,
+        json!({}),
+    )
+    .await;
+    for e in &escalations {
+        let same = listed["escalations"]["nodes"].as_array().expect("nodes").iter().find(|n| n["id"] == e["id"]);
+        assert_eq!(same.map(|n| &n["measures"]), Some(&e["measures"]), "{e}");
+    }
+}

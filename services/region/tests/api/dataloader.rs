@@ -61,3 +61,136 @@ async fn nested_offers_of_organisations_are_batched_too() {
     println!("organisations → careOffers → careForm/region/neighbours: {small} then {large} SQL statements");
     assert_eq!(small, large);
 }
+
+/// One category page of utrecht's offers, asked alone.
+const ONE_CATEGORY: &str = r#"query($category: CareCategory!, $first: Int!, $after: String, $status: OfferStatus) {
+    region(code: "utrecht") { offers(category: $category, status: $status, first: $first, after: $after) {
+        totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id category status } } } }"#;
+
+/// A page per category of utrecht's offers in one request, as the regional overview asks them.
+const EVERY_CATEGORY: &str = r#"query($first: Int!, $acute: String, $outreach: String, $clinical: String, $secure: String, $status: OfferStatus) {
+    region(code: "utrecht") {
+        acute: offers(category: ACUTE, status: $status, first: $first, after: $acute) { ...Page }
+        outreach: offers(category: OUTREACH, status: $status, first: $first, after: $outreach) { ...Page }
+        clinical: offers(category: CLINICAL, status: $status, first: $first, after: $clinical) { ...Page }
+        secure: offers(category: SECURE, status: $status, first: $first, after: $secure) { ...Page } } }
+    fragment Page on CareOfferConnection { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id category status } }"#;
+
+const CATEGORIES: [(&str, &str); 4] =
+    [("acute", "ACUTE"), ("outreach", "OUTREACH"), ("clinical", "CLINICAL"), ("secure", "SECURE")];
+
+/// The category pages of a region are one statement (and their counts another), and each page is
+/// exactly the page asked alone: order, cursor, `hasNextPage`, `totalCount`, the next page after
+/// the cursor, and with a status filter.
+#[tokio::test]
+async fn the_category_pages_of_a_region_are_one_statement_and_the_same_pages() {
+    let app = TestApp::spawn().await;
+    // utrecht: the fixture's crisis (ACUTE) and FACT (OUTREACH) offers, and more; none SECURE.
+    for i in 0..4 {
+        app.insert_offer(PROVIDER_A, "utrecht", "CRISIS_SERVICE", &format!("Crisis {i}")).await;
+        app.insert_offer(PROVIDER_A, "utrecht", "FACT", &format!("FACT {i}")).await;
+        app.insert_offer(PROVIDER_C, "utrecht", "CLINICAL_ADMISSION", &format!("Kliniek {i}")).await;
+        // Other regions' offers are no part of utrecht's pages.
+        app.insert_offer(PROVIDER_B, "amsterdam", "HIC", &format!("HIC {i}")).await;
+    }
+    let national = national_table();
+    for status in [None, Some("SECURED")] {
+        let mut after: std::collections::HashMap<&str, Option<String>> =
+            CATEGORIES.iter().map(|(a, _)| (*a, None)).collect();
+        for page in 0..3 {
+            let mut together = app.graphql(EVERY_CATEGORY).var("first", 2).var("status", status);
+            for (alias, _) in CATEGORIES {
+                together = together.var(alias, after[alias].clone());
+            }
+            let before = app.statement_count();
+            let resp = together.as_caller(&national).send().await;
+            let statements = app.statement_count() - before;
+            // The region, the four first pages, their four counts; later pages have a cursor each
+            // (pages after different cursors are separate statements, as before).
+            if page == 0 {
+                assert_eq!(statements, 3, "status {status:?}");
+            }
+            for (alias, category) in CATEGORIES {
+                let alone = app
+                    .graphql(ONE_CATEGORY)
+                    .var("category", category)
+                    .var("first", 2)
+                    .var("after", after[alias].clone())
+                    .var("status", status)
+                    .as_caller(&national)
+                    .send()
+                    .await;
+                let page_alone = &alone.data()["region"]["offers"];
+                assert_eq!(resp.data()["region"][alias], *page_alone, "{category}, status {status:?}, page {page}");
+                let nodes = page_alone["nodes"].as_array().expect("nodes");
+                assert!(nodes.iter().all(|n| n["category"] == category), "{category}: {page_alone}");
+                after.insert(alias, page_alone["pageInfo"]["endCursor"].as_str().map(str::to_owned));
+            }
+        }
+    }
+    // Every page was read: five ACUTE offers in utrecht, two per page.
+    let all = app
+        .graphql(ONE_CATEGORY)
+        .var("category", "ACUTE")
+        .var("first", 100)
+        .var("after", None::<String>)
+        .var("status", None::<String>)
+        .as_caller(&national)
+        .send()
+        .await;
+    assert_eq!(all.data()["region"]["offers"]["totalCount"], 5);
+    assert_eq!(all.data()["region"]["offers"]["nodes"].as_array().map(Vec::len), Some(5));
+}
+
+/// Pages of several regions and categories in one request: one statement for all of them, each
+/// page only its own region's and category's offers.
+#[tokio::test]
+async fn category_pages_of_several_regions_are_one_statement() {
+    let app = TestApp::spawn().await;
+    add_offers(&app, 3, "a").await;
+    let query = r#"query { regions(first: 50) { nodes { code
+        acute: offers(category: ACUTE, first: 2) { nodes { id category region { code } } }
+        outreach: offers(category: OUTREACH, first: 2) { nodes { id category region { code } } } } } }"#;
+    let before = app.statement_count();
+    let resp = app.graphql(query).as_caller(&national_table()).send().await;
+    // The regions, the pages, the offers' regions.
+    assert_eq!(app.statement_count() - before, 3);
+    let mut seen = 0;
+    for region in resp.data()["regions"]["nodes"].as_array().expect("regions") {
+        for (alias, category) in [("acute", "ACUTE"), ("outreach", "OUTREACH")] {
+            for node in region[alias]["nodes"].as_array().expect("nodes") {
+                assert_eq!(node["category"], category);
+                assert_eq!(node["region"]["code"], region["code"]);
+                seen += 1;
+            }
+        }
+    }
+    // utrecht: its crisis offer (ACUTE) and two of its four FACT offers (OUTREACH); amsterdam:
+    // two of its four HIC offers (ACUTE).
+    assert_eq!(seen, 5);
+}
+
+/// A region and its coordinating insurer are one statement (a left join), also for several
+/// regions and for one without a coordinating insurer; the insurer is the organisation itself.
+#[tokio::test]
+async fn regions_come_with_their_coordinating_insurer_in_one_statement() {
+    let app = TestApp::spawn().await;
+    let query = r#"query { utrecht: region(code: "utrecht") { code coordinatingInsurer { id name kind } }
+        amsterdam: region(code: "amsterdam") { code coordinatingInsurer { id name kind } }
+        groningen: region(code: "groningen") { code coordinatingInsurer { id name kind } } }"#;
+    let before = app.statement_count();
+    let resp = app.graphql(query).as_caller(&national_table()).send().await;
+    assert_eq!(app.statement_count() - before, 1);
+    let data = resp.data();
+    assert_eq!(data["utrecht"]["coordinatingInsurer"]["id"], INSURER_X.to_string());
+    assert_eq!(data["utrecht"]["coordinatingInsurer"]["kind"], "INSURER");
+    assert_eq!(data["amsterdam"]["coordinatingInsurer"]["id"], INSURER_Y.to_string());
+    assert!(data["groningen"]["coordinatingInsurer"].is_null());
+    let alone = app
+        .graphql(r#"query($id: ID!) { organisation(id: $id) { id name kind } }"#)
+        .var("id", INSURER_X.to_string())
+        .as_caller(&national_table())
+        .send()
+        .await;
+    assert_eq!(data["utrecht"]["coordinatingInsurer"], alone.data()["organisation"]);
+}
