@@ -1247,8 +1247,9 @@ mod tests {
         let busy = {
             let _hog = CpuHog::start(2);
             let busy = per_region(&setup, first).await;
-            // Four requests at once, twice: every one does the whole work (dedupe is off), so the
-            // totals are four times one request's.
+            // Four requests at once, twice: together they do at most four times one request's
+            // work (less when identical subgraph calls in flight together are shared: the same
+            // caller, the same internal token), never more.
             let mut together = Vec::new();
             for _ in 0..2 {
                 let before = setup.counters.snapshot();
@@ -1278,11 +1279,14 @@ mod tests {
         }
         let one = idle[1].0;
         for counts in together {
-            assert_eq!(
-                (counts.statements, counts.requests),
-                (one.statements.map(|n| 4 * n), one.requests.map(|n| 4 * n)),
-                "four requests at once on a busy machine do four times one request's work"
-            );
+            for i in 0..3 {
+                assert!(
+                    (one.statements[i]..=4 * one.statements[i]).contains(&counts.statements[i])
+                        && (one.requests[i]..=4 * one.requests[i]).contains(&counts.requests[i]),
+                    "four requests at once on a busy machine do at most four times one request's work in {}: {counts:?} against one request's {one:?}",
+                    SERVICES[i]
+                );
+            }
         }
         println!(
             "statements per request (region, national-table, contracting) for {}: {:?}, subgraph requests {:?}",
