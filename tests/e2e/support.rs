@@ -115,13 +115,16 @@ impl DevHub {
     /// same claims, signed with the hub's internal key.
     pub async fn gql_at(&self, url: &str, token: &str, query: &str, variables: Value) -> Value {
         let token = if url == self.gateway_url { token.to_owned() } else { self.internal_token(token) };
+        // Longer than the hub's own request timeout (30 s, then 408): a request still unanswered
+        // after it means the hub froze, and the test says so instead of waiting forever.
         let resp = reqwest::Client::new()
             .post(url)
             .bearer_auth(token)
+            .timeout(Duration::from_secs(90))
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
-            .expect("request reaches the hub");
+            .unwrap_or_else(|e| panic!("request to {url} reaches the hub and is answered within 90 s: {e}"));
         resp.json().await.expect("JSON response")
     }
 
