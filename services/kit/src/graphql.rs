@@ -29,7 +29,23 @@ where
     Q: async_graphql::ObjectType + 'static,
     M: async_graphql::ObjectType + 'static,
 {
-    async_graphql::Schema::build(query, mutation, async_graphql::EmptySubscription)
+    subgraph_schema_with_subscriptions(query, mutation, async_graphql::EmptySubscription)
+}
+
+/// [`subgraph_schema`] with a subscription root. Its fields are never served as live streams by
+/// the subgraph: the gateway delivers events from the bus and asks the subgraph to resolve each
+/// one for each subscriber ([`crate::events::EVENT_EXTENSION`], see [`execute`]).
+pub fn subgraph_schema_with_subscriptions<Q, M, S>(
+    query: Q,
+    mutation: M,
+    subscription: S,
+) -> async_graphql::SchemaBuilder<Q, M, S>
+where
+    Q: async_graphql::ObjectType + 'static,
+    M: async_graphql::ObjectType + 'static,
+    S: async_graphql::SubscriptionType + 'static,
+{
+    async_graphql::Schema::build(query, mutation, subscription)
         .enable_federation()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -43,7 +59,17 @@ where
     Q: async_graphql::ObjectType + 'static,
     M: async_graphql::ObjectType + 'static,
 {
-    async_graphql::Schema::build(query, mutation, async_graphql::EmptySubscription)
+    subgraph_sdl_with_subscriptions(query, mutation, async_graphql::EmptySubscription)
+}
+
+/// [`subgraph_sdl`] of a subgraph with a subscription root.
+pub fn subgraph_sdl_with_subscriptions<Q, M, S>(query: Q, mutation: M, subscription: S) -> String
+where
+    Q: async_graphql::ObjectType + 'static,
+    M: async_graphql::ObjectType + 'static,
+    S: async_graphql::SubscriptionType + 'static,
+{
+    async_graphql::Schema::build(query, mutation, subscription)
         .enable_federation()
         .finish()
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
@@ -114,14 +140,37 @@ pub async fn execute<E: async_graphql::Executor>(
     if value.is_array() {
         return bad_request(StatusCode::BAD_REQUEST, "batched requests are not supported");
     }
-    let request: async_graphql::Request = match serde_json::from_value(value) {
+    let mut request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("not a GraphQL request: {e}"))),
+    };
+    let event = match request.extensions.remove(crate::events::EVENT_EXTENSION).map(delivered_event) {
+        None => None,
+        Some(Ok(event)) => Some(event),
+        Some(Err(e)) => {
+            return bad_request(
+                StatusCode::BAD_REQUEST,
+                &cut_message(&format!("extensions.{}: {e}", crate::events::EVENT_EXTENSION)),
+            );
+        }
     };
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or(""));
     let batches = Batches::default();
     let request = decorate(request.data(caller), &batches);
-    let mut response = tracing::Instrument::instrument(batches.drive(schema.execute(request)), span).await;
+    let mut response = match event {
+        None => tracing::Instrument::instrument(batches.drive(schema.execute(request)), span).await,
+        // A subscription resolved for one delivered event: its resolver finds the event in the
+        // context and yields at most one item. No item means this caller does not receive the
+        // event (not theirs to see, or another region): answered as `{"data": null}` without
+        // errors, which the gateway reads as "skip".
+        Some(event) => {
+            let mut stream = schema.execute_stream(request.data(event), None);
+            let first = futures_util::StreamExt::next(&mut stream);
+            tracing::Instrument::instrument(batches.drive(first), span)
+                .await
+                .unwrap_or_else(|| async_graphql::Response::new(async_graphql::Value::Null))
+        }
+    };
     fill_error_nulls(&mut response.data, &response.errors);
     ensure_codes(&mut response.errors);
     let mut http = axum::Json(response).into_response();
@@ -186,6 +235,12 @@ pub fn ensure_codes(errors: &mut [async_graphql::ServerError]) {
         };
         err.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
     }
+}
+
+/// The event of a subscription request, as the gateway sends it.
+fn delivered_event(value: async_graphql::Value) -> Result<crate::events::Delivered, String> {
+    let json = value.into_json().map_err(|e| e.to_string())?;
+    serde_json::from_value(json).map_err(|e| e.to_string())
 }
 
 fn bad_request(status: StatusCode, message: &str) -> Response {

@@ -17,10 +17,13 @@ pub mod db;
 #[cfg(feature = "graphql")]
 pub mod domain;
 pub mod error;
+pub mod events;
 #[cfg(feature = "graphql")]
 pub mod graphql;
 #[cfg(feature = "db")]
 pub mod migration;
+#[cfg(feature = "db")]
+pub mod outbox;
 #[cfg(all(feature = "db", feature = "graphql"))]
 pub mod page;
 #[cfg(feature = "graphql")]

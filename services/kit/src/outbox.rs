@@ -1,0 +1,160 @@
+//! The outbox: events written in the same database transaction as the change they report, and a
+//! relay that publishes them to the [`EventBus`] once committed.
+//!
+//! A change and its event commit together or not at all, so no event is lost when the process
+//! dies between the two, and none is sent for a change that was rolled back. The relay publishes
+//! rows in id order and marks each one published only after the bus has stored it; when the bus
+//! is unreachable (NATS down) the rows wait and the relay retries with backoff, so events raised
+//! meanwhile are delivered when it returns. A crash between publishing and marking publishes the
+//! row again, which the bus stores once (the event id is `<subgraph>:<row id>`). Several replicas
+//! of one subgraph may relay the same table for the same reason.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Order, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm_migration::prelude::{SchemaManager, Table};
+use sea_orm_migration::schema::{
+    big_pk_auto, string_len, text, timestamp_with_time_zone, timestamp_with_time_zone_null,
+};
+use tokio::sync::Notify;
+
+use crate::events::{Event, EventBus};
+
+const TABLE: &str = "outbox";
+/// Rows published per round.
+const BATCH: u64 = 100;
+/// Longest wait between two attempts while the bus is down.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A relay looks for rows at least this often, also without being told (another replica's rows).
+const POLL: Duration = Duration::from_secs(2);
+
+/// Creates the outbox table (for a service's migration).
+pub async fn create_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(Alias::new(TABLE))
+                .if_not_exists()
+                .col(big_pk_auto("id"))
+                .col(string_len("field", 64))
+                .col(text("scope"))
+                .col(text("payload"))
+                .col(timestamp_with_time_zone("occurred_at"))
+                .col(timestamp_with_time_zone_null("published_at"))
+                .to_owned(),
+        )
+        .await?;
+    crate::migration::index(manager, "ix_outbox_unpublished", TABLE, &["published_at", "id"], false).await
+}
+
+/// Records an event for subscription field `field`, matching `scope` (argument name → value),
+/// with the `payload` the subgraph needs to resolve it again. Call it on the transaction that
+/// makes the change, then [`Outbox::committed`] after the commit.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    field: &str,
+    scope: &BTreeMap<String, String>,
+    payload: &serde_json::Value,
+    occurred_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let insert = Query::insert()
+        .into_table(Alias::new(TABLE))
+        .columns(["field", "scope", "payload", "occurred_at"].map(Alias::new))
+        .values_panic([
+            field.into(),
+            serde_json::to_string(scope).unwrap_or_default().into(),
+            payload.to_string().into(),
+            occurred_at.into(),
+        ])
+        .to_owned();
+    conn.execute(&insert).await.map(|_| ())
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: i64,
+    field: String,
+    scope: String,
+    payload: String,
+    occurred_at: DateTime<Utc>,
+}
+
+/// Wakes the relay after a commit that recorded events; cheap to clone.
+#[derive(Clone)]
+pub struct Outbox {
+    notify: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Tells the relay that new rows are committed (it also looks every two seconds).
+    pub fn committed(&self) {
+        self.notify.notify_one();
+    }
+
+    /// An outbox whose relay never runs (for code paths tested without events).
+    pub fn detached() -> Self {
+        Self { notify: Arc::new(Notify::new()) }
+    }
+}
+
+/// Starts the relay of `subgraph`'s outbox on `db` to `bus`; it runs until the runtime stops.
+pub fn spawn_relay(db: DatabaseConnection, bus: Arc<dyn EventBus>, subgraph: &str) -> Outbox {
+    let notify = Arc::new(Notify::new());
+    let outbox = Outbox { notify: notify.clone() };
+    let subgraph = subgraph.to_owned();
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match relay_once(&db, bus.as_ref(), &subgraph).await {
+                Ok(published) => {
+                    backoff = Duration::from_millis(100);
+                    if published < BATCH {
+                        let _ = tokio::time::timeout(POLL, notify.notified()).await;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(subgraph, %error, retry_in_ms = backoff.as_millis() as u64, "publishing events failed; they stay in the outbox");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    });
+    outbox
+}
+
+/// Publishes up to [`BATCH`] unpublished rows in order; how many it published.
+async fn relay_once(db: &DatabaseConnection, bus: &dyn EventBus, subgraph: &str) -> anyhow::Result<u64> {
+    let select = Query::select()
+        .columns(["id", "field", "scope", "payload", "occurred_at"].map(Alias::new))
+        .from(Alias::new(TABLE))
+        .and_where(Expr::col(Alias::new("published_at")).is_null())
+        .order_by(Alias::new("id"), Order::Asc)
+        .limit(BATCH)
+        .to_owned();
+    let rows = Row::find_by_statement(db.get_database_backend().build(&select)).all(db).await?;
+    let mut published = 0;
+    for row in rows {
+        let event = Event {
+            id: format!("{subgraph}:{}", row.id),
+            subgraph: subgraph.to_owned(),
+            field: row.field,
+            scope: serde_json::from_str(&row.scope)?,
+            payload: serde_json::from_str(&row.payload)?,
+            occurred_at: row.occurred_at,
+        };
+        bus.publish(&event).await?;
+        let mark = Query::update()
+            .table(Alias::new(TABLE))
+            .value(Alias::new("published_at"), Utc::now())
+            .and_where(Expr::col(Alias::new("id")).eq(row.id))
+            .to_owned();
+        db.execute(&mark).await?;
+        published += 1;
+    }
+    Ok(published)
+}
