@@ -284,7 +284,35 @@ struct ServeArgs {
     /// subgraphs this one asks (a private PKI).
     #[arg(long, env = "GGZHUB_CA_FILE")]
     ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    events: EventsArgs,
 }
+
+/// Where events (continuity signals, offer status, escalations) travel between the subgraphs'
+/// outboxes and the gateways.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EventsArgs {
+    /// NATS server with JetStream (e.g. nats://127.0.0.1:4222) that carries events between
+    /// processes and replicas. Without it, events stay inside this process: enough for
+    /// `ggzhub dev`, not for services in separate processes.
+    #[arg(long, env = "GGZHUB_NATS_URL")]
+    pub nats_url: Option<String>,
+}
+
+impl EventsArgs {
+    /// The bus: NATS JetStream when a URL is given, otherwise an in-process log.
+    pub async fn bus(&self) -> anyhow::Result<Arc<dyn ggzhub_kit::events::EventBus>> {
+        let bus: Arc<dyn ggzhub_kit::events::EventBus> = match &self.nats_url {
+            Some(url) => ggzhub_kit::events::NatsBus::connect(url).await?,
+            None => ggzhub_kit::events::LocalBus::new(LOCAL_EVENTS_KEPT),
+        };
+        tracing::info!(bus = %bus.describe(), "events");
+        Ok(bus)
+    }
+}
+
+/// Events the in-process log keeps for clients that reconnect.
+const LOCAL_EVENTS_KEPT: usize = 50_000;
 
 impl ServeArgs {
     fn extra_ca(&self) -> anyhow::Result<ggzhub_kit::tls::ExtraCa> {
