@@ -52,6 +52,9 @@ pub struct DevArgs {
     /// Lifetime of the printed demo tokens.
     #[arg(long, default_value = "12h", value_parser = crate::cli::parse_ttl)]
     token_ttl: Duration,
+    /// Events between the subgraphs and the gateway: in this process by default.
+    #[command(flatten)]
+    events: crate::cli::EventsArgs,
 }
 
 async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -71,6 +74,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let key = SigningKey::load_or_create(&dev_key_path(&args.data_dir))?;
     let issuer_key = SigningKey::load_or_create(&dev_issuer_key_path(&args.data_dir))?;
 
+    // One event bus for the subgraphs' outboxes and the gateway's subscriptions.
+    let bus = args.events.bus().await?;
     let region_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::Region.name()))).await?;
     Service::Region.migrate(&region_db).await?;
     let report = ggzhub_region::seed::seed(&region_db, &ggzhub_region::seed::Source::Demo).await?;
@@ -284,6 +289,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             )),
             // Admission control as gateway.toml's defaults have it.
             admission: Default::default(),
+            subscriptions: Arc::new(ggzhub_gateway::subscription::Subscriptions::new(
+                Some(bus.clone()),
+                Default::default(),
+            )),
         },
         HttpLimits::default(),
     );

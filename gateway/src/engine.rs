@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use apollo_compiler::ExecutableDocument;
 use apollo_compiler::executable::OperationType;
+use apollo_compiler::response::JsonValue;
 use apollo_compiler::validation::Valid;
 use arc_swap::ArcSwapOption;
 use tracing::Instrument;
@@ -297,7 +298,7 @@ impl Gateway {
         if prepared.operation_type == OperationType::Subscription {
             return GraphqlResponse::failure(RequestFailure::refuse(
                 GatewayError::BadRequest,
-                "subscriptions are not supported over HTTP",
+                "a subscription needs an event stream: send it with `Accept: text/event-stream` (GraphQL over SSE), `Accept: multipart/mixed;subscriptionSpec=\"1.0\"`, or over a WebSocket (graphql-transport-ws)",
             ));
         }
         let restricted = match self.restrict(ctx, &runtime, &cached, prepared) {
@@ -389,7 +390,7 @@ impl Gateway {
     }
 
     async fn run_prepared(&self, ctx: &RequestContext<'_>, planned: Planned<'_>) -> GraphqlResponse {
-        let Planned { runtime, cached, prepared, restricted } = planned;
+        let Planned { runtime, cached, prepared, .. } = planned;
         let supergraph = &runtime.supergraph;
         let Ok(op) = operation::pick(&prepared.document, cached.operation_name.as_deref()) else {
             return GraphqlResponse::failure(RequestFailure::new(
@@ -439,37 +440,151 @@ impl Gateway {
         } else {
             None
         };
+        self.execute_and_shape(planned, op, &variables, introspection.as_ref(), ctx.caller, None)
+            .await
+            .unwrap_or_else(|| GraphqlResponse { errors: Vec::new(), data: None, status: 200 })
+    }
+
+    /// Runs the plan (for `event`, a subscription's) and shapes the answer; `None` when the
+    /// event is not for this caller.
+    async fn execute_and_shape(
+        &self,
+        planned: Planned<'_>,
+        op: &apollo_compiler::executable::Operation,
+        variables: &apollo_compiler::response::JsonMap,
+        introspection: Option<&apollo_compiler::response::JsonMap>,
+        caller: &dyn SubgraphHeaders,
+        event: Option<&[u8]>,
+    ) -> Option<GraphqlResponse> {
+        let Planned { runtime, prepared, restricted, .. } = planned;
+        let supergraph = &runtime.supergraph;
         let plan = match restricted {
             None => prepared.plan.as_ref(),
             Some(restricted) => match restricted.plan.as_ref() {
                 Ok(plan) => plan.as_ref(),
-                Err(failure) => return GraphqlResponse::failure(failure.clone()),
+                Err(failure) => return Some(GraphqlResponse::failure(failure.clone())),
             },
         };
         let executed = match plan {
             Some(plan) => {
-                Executor::new(supergraph, &self.client, &variables, ctx.caller)
-                    .run(plan)
-                    .instrument(tracing::info_span!("execute"))
-                    .await
+                let executor = Executor::new(supergraph, &self.client, variables, caller);
+                let executor = match event {
+                    Some(event) => executor.for_event(event),
+                    None => executor,
+                };
+                executor.run(plan).instrument(tracing::info_span!("execute")).await
             }
             None => Executed::default(),
         };
-        let mut shaper = Shaper::new(&supergraph.api_schema, &prepared.document, &variables, &executed.errors);
+        if executed.skipped {
+            return None;
+        }
+        let mut shaper = Shaper::new(&supergraph.api_schema, &prepared.document, variables, &executed.errors);
         if let Some(restricted) = restricted {
             shaper.unauthorized = restricted.paths.clone();
             shaper.removed = restricted.removed.clone();
         }
-        let data = shaper.shape_operation(op, &executed.data, introspection.as_ref());
+        let data = shaper.shape_operation(op, &executed.data, introspection);
         let mut errors = restricted.map(|r| r.errors.clone()).unwrap_or_default();
         errors.extend(executed.errors.into_iter().map(|mut error| {
             self.options.subgraph_errors.apply(&mut error);
             error
         }));
         errors.append(&mut shaper.errors);
-        GraphqlResponse { errors, data: Some(data), status: 200 }
+        Some(GraphqlResponse { errors, data: Some(data), status: 200 })
     }
 
+    /// Prepares a subscription for `ctx`'s caller: parsed, validated, limited, authorized and
+    /// planned as a query is, its variables coerced; then [`Gateway::run_event`] runs it for each
+    /// event. A request error (or an operation that is not a subscription) is the response to
+    /// send instead.
+    pub fn subscribe(&self, ctx: &RequestContext<'_>) -> Result<Subscription, GraphqlResponse> {
+        let Some(runtime) = self.runtime.load_full() else {
+            return Err(GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::NotReady,
+                "the gateway has no supergraph loaded yet",
+            )));
+        };
+        let public = runtime.supergraph.public_schema.is_some() && ctx.caller.public_only();
+        let cached = self.prepare(&runtime, ctx.request, public);
+        let prepared = cached.outcome.as_ref().map_err(|failure| GraphqlResponse::failure(failure.clone()))?;
+        if prepared.operation_type != OperationType::Subscription {
+            return Err(GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::BadRequest,
+                "only subscriptions are served as an event stream; send queries and mutations as plain POST requests",
+            )));
+        }
+        let restricted = self.restrict(ctx, &runtime, &cached, prepared).map_err(GraphqlResponse::failure)?;
+        let op =
+            operation::pick(&prepared.document, cached.operation_name.as_deref()).map_err(GraphqlResponse::failure)?;
+        let variables =
+            variables::coerce(&runtime.supergraph.api_schema, &prepared.document, op, &ctx.request.variables)
+                .map_err(GraphqlResponse::failure)?;
+        if prepared.cost_after_variables {
+            crate::pipeline::cost::check(
+                &runtime.supergraph.full_schema,
+                &prepared.document,
+                op,
+                &self.options.operation_limits,
+                Some(&variables),
+            )
+            .map_err(GraphqlResponse::failure)?;
+        }
+        let mut root = op.root_fields(&prepared.document);
+        let (Some(field), None) = (root.next(), root.next()) else {
+            return Err(GraphqlResponse::failure(RequestFailure::refuse(
+                GatewayError::BadRequest,
+                "a subscription selects exactly one root field",
+            )));
+        };
+        let arguments = field
+            .arguments
+            .iter()
+            .filter_map(|argument| {
+                let value = match argument.value.as_ref() {
+                    apollo_compiler::ast::Value::Variable(name) => variables.get(name.as_str()).cloned()?,
+                    apollo_compiler::ast::Value::String(text) => JsonValue::from(text.as_str()),
+                    apollo_compiler::ast::Value::Enum(name) => JsonValue::from(name.as_str()),
+                    _ => return None,
+                };
+                value.as_str().map(|text| (argument.name.to_string(), text.to_owned()))
+            })
+            .collect();
+        let field = field.name.to_string();
+        Ok(Subscription { runtime, cached: cached.clone(), restricted, variables, field, arguments })
+    }
+
+    /// Runs `subscription` for one event as `caller`: the response to send, or `None` when the
+    /// event is not for this caller (the owning subgraph did not resolve it for them).
+    pub async fn run_event(
+        &self,
+        subscription: &Subscription,
+        caller: &dyn SubgraphHeaders,
+        event: &[u8],
+    ) -> Option<GraphqlResponse> {
+        let cached = &subscription.cached;
+        let prepared = cached.outcome.as_ref().ok()?;
+        let op = operation::pick(&prepared.document, cached.operation_name.as_deref()).ok()?;
+        let planned =
+            Planned { runtime: &subscription.runtime, cached, prepared, restricted: subscription.restricted.as_ref() };
+        self.execute_and_shape(planned, op, &subscription.variables, None, caller, Some(event)).await
+    }
+}
+
+/// A prepared subscription of one caller (see [`Gateway::subscribe`]).
+pub struct Subscription {
+    runtime: Arc<Runtime>,
+    cached: Arc<Cached>,
+    restricted: Option<Restricted>,
+    variables: Valid<apollo_compiler::response::JsonMap>,
+    /// The root field (its name in the schema, not an alias): which events it receives.
+    pub field: String,
+    /// The root field's arguments with a string or enum value: an event scoped to other values
+    /// is not for it ([`ggzhub_kit::events::Event::matches`]).
+    pub arguments: std::collections::BTreeMap<String, String>,
+}
+
+impl Gateway {
     fn prepare(&self, runtime: &Runtime, request: &GraphqlRequest, public: bool) -> Arc<Cached> {
         let key = {
             let mut hasher = self.hasher.build_hasher();

@@ -54,6 +54,18 @@ pub enum GatewayError {
     /// Every execution slot taken and the queue full, a wait for a slot over, or the caller's
     /// organisation holding its share of them (`[admission]`): 503 with `Retry-After`.
     Overloaded,
+    /// More subscriptions than `[subscriptions]` allows for the caller's organisation or on one
+    /// WebSocket connection: 429.
+    SubscriptionLimit,
+    /// A subscription's client read its events too slowly and fell a whole buffer behind: its
+    /// stream ends with this error and the client resumes from its last event id (503).
+    SubscriptionTooSlow,
+    /// No event stream (or it is unreachable), or a resumed subscription asked for events the
+    /// stream no longer keeps: 503.
+    EventsUnavailable,
+    /// One event's answer is larger than `[subscriptions] max_message_bytes`: it is replaced by
+    /// this error (413).
+    SubscriptionMessageTooLarge,
     /// Only a hash was sent, and trusted documents are off: 400.
     PersistedQueryNotSupported,
     /// Only a hash was sent, and no registered document has it: 404.
@@ -107,7 +119,7 @@ pub enum GatewayError {
 
 impl GatewayError {
     /// Every code, in the table's order.
-    pub const ALL: [Self; 33] = [
+    pub const ALL: [Self; 37] = [
         Self::BadRequest,
         Self::NotAcceptable,
         Self::UnsupportedMediaType,
@@ -119,6 +131,10 @@ impl GatewayError {
         Self::Unauthenticated,
         Self::RateLimited,
         Self::Overloaded,
+        Self::SubscriptionLimit,
+        Self::SubscriptionTooSlow,
+        Self::EventsUnavailable,
+        Self::SubscriptionMessageTooLarge,
         Self::PersistedQueryNotSupported,
         Self::PersistedQueryNotFound,
         Self::PersistedQueryHashMismatch,
@@ -170,6 +186,10 @@ impl GatewayError {
             Self::BatchLimitExceeded => "BATCH_LIMIT_EXCEEDED",
             Self::RateLimited => "RATE_LIMITED",
             Self::Overloaded => "OVERLOADED",
+            Self::SubscriptionLimit => "SUBSCRIPTION_LIMIT",
+            Self::SubscriptionTooSlow => "SUBSCRIPTION_TOO_SLOW",
+            Self::EventsUnavailable => "EVENTS_UNAVAILABLE",
+            Self::SubscriptionMessageTooLarge => "SUBSCRIPTION_MESSAGE_TOO_LARGE",
             Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
@@ -202,11 +222,14 @@ impl GatewayError {
             Self::UnsupportedMediaType | Self::UnsupportedContentEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited | Self::SubscriptionLimit => StatusCode::TOO_MANY_REQUESTS,
+            Self::SubscriptionMessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::PersistedQueryNotFound => StatusCode::NOT_FOUND,
             Self::PersistedQueryNotInList | Self::UnauthorizedFieldOrType => StatusCode::FORBIDDEN,
             Self::QueryPlanningFailed => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::NotReady | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotReady | Self::Overloaded | Self::SubscriptionTooSlow | Self::EventsUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::SubgraphInvalidResponse | Self::DownstreamServiceError => StatusCode::BAD_GATEWAY,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -361,6 +384,10 @@ mod tests {
             (GatewayError::Unauthenticated, "UNAUTHENTICATED", 401),
             (GatewayError::RateLimited, "RATE_LIMITED", 429),
             (GatewayError::Overloaded, "OVERLOADED", 503),
+            (GatewayError::SubscriptionLimit, "SUBSCRIPTION_LIMIT", 429),
+            (GatewayError::SubscriptionTooSlow, "SUBSCRIPTION_TOO_SLOW", 503),
+            (GatewayError::EventsUnavailable, "EVENTS_UNAVAILABLE", 503),
+            (GatewayError::SubscriptionMessageTooLarge, "SUBSCRIPTION_MESSAGE_TOO_LARGE", 413),
             (GatewayError::PersistedQueryNotSupported, "PERSISTED_QUERY_NOT_SUPPORTED", 400),
             (GatewayError::PersistedQueryNotFound, "PERSISTED_QUERY_NOT_FOUND", 404),
             (GatewayError::PersistedQueryHashMismatch, "PERSISTED_QUERY_HASH_MISMATCH", 400),

@@ -39,5 +39,6 @@ pub mod pipeline;
 pub mod plan;
 pub mod respond;
 pub mod subgraph;
+pub mod subscription;
 pub mod supergraph;
 pub mod watch;

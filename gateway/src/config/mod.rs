@@ -29,6 +29,33 @@ pub struct GatewayConfig {
     pub admission: AdmissionConfig,
     pub dashboard: DashboardConfig,
     pub public: crate::admission::public::PublicConfig,
+    pub events: EventsConfig,
+    pub subscriptions: crate::subscription::SubscriptionOptions,
+}
+
+/// `[events]`: where the subgraphs' events come from (see [`crate::subscription`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsConfig {
+    /// NATS server with JetStream carrying the subgraphs' events (`nats://host:4222`); without
+    /// it this gateway serves no subscriptions (unless it runs in one process with the
+    /// subgraphs, `ggzhub dev`, which shares its in-process event log).
+    pub nats_url: Option<String>,
+}
+
+impl EventsConfig {
+    /// Connects to the bus, when one is configured.
+    pub async fn bus(&self) -> anyhow::Result<Option<std::sync::Arc<dyn ggzhub_kit::events::EventBus>>> {
+        match &self.nats_url {
+            None => Ok(None),
+            Some(url) => {
+                let bus =
+                    anyhow::Context::context(ggzhub_kit::events::NatsBus::connect(url).await, "[events] nats_url")?;
+                tracing::info!(bus = %ggzhub_kit::events::EventBus::describe(bus.as_ref()), "subscriptions read events");
+                Ok(Some(bus))
+            }
+        }
+    }
 }
 
 /// `[admission]`: requests in execution, the queue in front of them and the share per

@@ -112,6 +112,10 @@ impl GatewayConfig {
                 dashboard: config.dashboard_options(),
                 public,
                 admission: Arc::new(crate::admission::capacity::Admission::new(config.admission.options()?)),
+                subscriptions: Arc::new(crate::subscription::Subscriptions::new(
+                    config.events.bus().await?,
+                    config.subscriptions,
+                )),
             },
             limits: HttpLimits {
                 body_limit: config.server.body_limit,

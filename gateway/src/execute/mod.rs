@@ -56,6 +56,9 @@ impl SubgraphHeaders for OutgoingHeaders {
 pub struct Executed {
     pub data: Data,
     pub errors: Vec<GraphqlError>,
+    /// A subscription's event that the owning subgraph did not resolve for this caller (not
+    /// theirs to see, or outside the subscription's arguments): nothing is sent.
+    pub skipped: bool,
 }
 
 struct State {
@@ -69,6 +72,10 @@ pub struct Executor<'a> {
     variables: &'a JsonMap,
     headers: &'a dyn SubgraphHeaders,
     state: Mutex<State>,
+    /// The event a subscription's plan runs for: the serialized `Delivered` the owning subgraph
+    /// resolves the subscription's root selection from.
+    event: Option<&'a [u8]>,
+    skipped: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> Executor<'a> {
@@ -84,15 +91,25 @@ impl<'a> Executor<'a> {
             variables,
             headers,
             state: Mutex::new(State { data: Data::object(), errors: Vec::new() }),
+            event: None,
+            skipped: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Runs a subscription's plan for one event (`event`: the serialized
+    /// [`ggzhub_kit::events::Delivered`]) instead of a query's.
+    pub fn for_event(mut self, event: &'a [u8]) -> Self {
+        self.event = Some(event);
+        self
     }
 
     pub async fn run(self, plan: &QueryPlan) -> Executed {
         if let Some(node) = &plan.node {
             self.node(node).await;
         }
+        let skipped = self.skipped.load(std::sync::atomic::Ordering::Relaxed);
         let state = self.state.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Executed { data: state.data, errors: state.errors }
+        Executed { data: state.data, errors: state.errors, skipped }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -140,12 +157,13 @@ impl<'a> Executor<'a> {
                     }
                 }
                 PlanNode::BatchFetch(batch) => self.batch_fetch(batch).await,
-                PlanNode::Subscription(_) => {
-                    self.lock().errors.push(GraphqlError::new(
-                        "this operation needs a plan step the gateway does not execute",
+                PlanNode::Subscription(subscription) => match self.event {
+                    Some(event) => self.event_fetch(&subscription.primary, event).await,
+                    None => self.lock().errors.push(GraphqlError::new(
+                        "a subscription runs only for an event",
                         GatewayError::QueryPlanningFailed,
-                    ));
-                }
+                    )),
+                },
             }
         }
         .boxed()
@@ -192,6 +210,11 @@ impl<'a> Executor<'a> {
         let is_query = !matches!(fetch.operation_kind, Some(OperationKind::Mutation));
         let body = build_body(&fetch.operation.document_str, &variables, &[]);
         let result = self.send(&fetch.service_name, body, is_query).await;
+        self.merge_root(fetch, result);
+    }
+
+    /// Merges a root fetch's answer (or its failure) into the data.
+    fn merge_root(&self, fetch: &FetchNode, result: Result<Arc<SubgraphResponse>, GraphqlError>) {
         let mut state = self.lock();
         match result {
             Err(error) => state.errors.push(error),
@@ -215,6 +238,23 @@ impl<'a> Executor<'a> {
                 }
             }
         }
+    }
+
+    /// A subscription's root fetch for one event: the owning subgraph resolves the root
+    /// selection from the event (`extensions.ggzhubEvent`) as this caller. An answer marked
+    /// skipped means the caller does not receive the event.
+    async fn event_fetch(&self, fetch: &FetchNode, event: &[u8]) {
+        let variables = self.fetch_variables(fetch.variable_usages.as_ref());
+        let body = build_body(&fetch.operation.document_str, &variables, &[]);
+        let body = with_extension(&body, ggzhub_kit::events::EVENT_EXTENSION, event);
+        let result = self.send(&fetch.service_name, body, true).await;
+        if let Ok(response) = &result
+            && response.event_skipped
+        {
+            self.skipped.store(true, std::sync::atomic::Ordering::Relaxed);
+            return;
+        }
+        self.merge_root(fetch, result);
     }
 
     async fn entity_fetch(&self, path: &[FlattenNodePathSegment], fetch: &FetchNode) {
@@ -447,6 +487,18 @@ fn build_body(query: &str, variables: &JsonMap, representations: &[(&str, &[u8])
         out.push(b'}');
     }
     out.push(b'}');
+    Bytes::from(out)
+}
+
+/// `body` (a JSON object) with `"extensions": {name: json}` added.
+fn with_extension(body: &[u8], name: &str, json: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(body.len() + name.len() + json.len() + 24);
+    out.extend_from_slice(body.strip_suffix(b"}").unwrap_or(body));
+    out.extend_from_slice(b",\"extensions\":{");
+    let _ = serde_json::to_writer(&mut out, name);
+    out.push(b':');
+    out.extend_from_slice(json);
+    out.extend_from_slice(b"}}");
     Bytes::from(out)
 }
 

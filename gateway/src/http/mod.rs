@@ -3,6 +3,8 @@
 
 pub mod dashboard;
 pub mod server;
+pub mod stream;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +55,9 @@ pub struct HttpOptions {
     /// Shared with whoever holds a clone of the `Arc` (metrics, benchmarks, tests), which reads
     /// [`Admission::stats`](crate::admission::capacity::Admission::stats).
     pub admission: Arc<crate::admission::capacity::Admission>,
+    /// Subscriptions: the event bus they read and their limits (`[events]`, `[subscriptions]`;
+    /// without a bus they are refused with `EVENTS_UNAVAILABLE`).
+    pub subscriptions: Arc<crate::subscription::Subscriptions>,
 }
 
 impl Default for HttpOptions {
@@ -68,6 +73,7 @@ impl Default for HttpOptions {
             dashboard: crate::http::dashboard::DashboardOptions::default(),
             public: None,
             admission: Arc::default(),
+            subscriptions: Arc::default(),
         }
     }
 }
@@ -264,11 +270,12 @@ async fn graphql_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(media) = negotiate(&headers) else {
+    let stream = stream::stream_media(&headers);
+    let Some(media) = negotiate(&headers).or(stream.map(|_| MediaType::Json)) else {
         return refuse(
             GatewayError::NotAcceptable,
             MediaType::Json,
-            "accept application/graphql-response+json or application/json",
+            "accept application/graphql-response+json or application/json (or, for subscriptions, text/event-stream or multipart/mixed;subscriptionSpec=\"1.0\")",
         );
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -284,7 +291,8 @@ async fn graphql_post(
             }
         },
         Ok(JsonValue::Array(items)) => {
-            let incoming = Incoming { state: &state, peer, headers: &headers, transport: Transport::Post, media };
+            let incoming =
+                Incoming { state: &state, peer, headers: &headers, transport: Transport::Post, media, stream: None };
             return run_batch(incoming, items).await;
         }
         Ok(_) => {
@@ -302,8 +310,12 @@ async fn graphql_post(
         Ok(request) => request,
         Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
-    run(Incoming { state: &state, peer, headers: &headers, transport: Transport::Post, media }, request, persisted)
-        .await
+    run(
+        Incoming { state: &state, peer, headers: &headers, transport: Transport::Post, media, stream },
+        request,
+        persisted,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,26 +331,24 @@ async fn graphql_get(
     State(state): State<AppState>,
     PeerAddr(peer): PeerAddr,
     headers: HeaderMap,
+    upgrade: Result<axum::extract::ws::WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     Query(params): Query<GetParams>,
 ) -> Response {
+    if let Ok(upgrade) = upgrade {
+        return ws::upgrade(state, peer, headers, upgrade);
+    }
     let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if params.query.is_none() && wants_html && state.options.graphiql {
         return crate::http::dashboard::graphiql_page();
     }
-    let Some(media) = negotiate(&headers) else {
+    let stream = stream::stream_media(&headers);
+    let Some(media) = negotiate(&headers).or(stream.map(|_| MediaType::Json)) else {
         return refuse(
             GatewayError::NotAcceptable,
             MediaType::Json,
-            "accept application/graphql-response+json or application/json",
+            "accept application/graphql-response+json or application/json (or, for subscriptions, text/event-stream or multipart/mixed;subscriptionSpec=\"1.0\")",
         );
     };
-    if state.options.csrf_prevention && is_simple_request(&headers) {
-        return refuse(
-            GatewayError::CsrfPrevention,
-            media,
-            "a GET request needs a bearer token or a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
-        );
-    }
     let variables = match params.variables.as_deref() {
         None | Some("") => None,
         Some(text) => match serde_json::from_str::<JsonValue>(text) {
@@ -367,7 +377,22 @@ async fn graphql_get(
         Ok(request) => request,
         Err(error) => return error_response(GatewayError::BadRequest, media, error),
     };
-    run(Incoming { state: &state, peer, headers: &headers, transport: Transport::Get, media }, request, persisted).await
+    // A subscription changes nothing, so a forged one gains an attacker nothing; and a browser's
+    // EventSource can send neither a token nor a preflight header.
+    let subscription = stream.is_some() && state.gateway.operation_type(&request) == Some(OperationType::Subscription);
+    if state.options.csrf_prevention && !subscription && is_simple_request(&headers) {
+        return refuse(
+            GatewayError::CsrfPrevention,
+            media,
+            "a GET request needs a bearer token or a preflight header (apollo-require-preflight, x-apollo-operation-name or graphql-require-preflight) so that it cannot be forged cross-site",
+        );
+    }
+    run(
+        Incoming { state: &state, peer, headers: &headers, transport: Transport::Get, media, stream },
+        request,
+        persisted,
+    )
+    .await
 }
 
 /// How a request arrived over HTTP: what the steps before the engine (token, rate limit, trusted
@@ -380,23 +405,70 @@ struct Incoming<'a> {
     headers: &'a HeaderMap,
     transport: Transport,
     media: MediaType,
+    /// The event-stream protocol `Accept` offers: a subscription is answered with it.
+    stream: Option<stream::StreamMedia>,
 }
 
-/// One request after its parameters were read: the caller is authenticated, rate-limited, held to
-/// trusted documents and given a slot in execution ([`admit_and_run`]), then the engine runs it
-/// with a [`RequestContext`].
+/// One request after its parameters were read: the caller is authenticated, rate-limited and
+/// held to trusted documents ([`admit_caller`]), given a slot in execution ([`admit_and_run`]),
+/// then the engine runs it with a [`RequestContext`].
 async fn run(incoming: Incoming<'_>, mut request: GraphqlRequest, persisted: Option<String>) -> Response {
-    let Incoming { state, headers, media, .. } = incoming;
-    if let Some(public) = state.options.public.as_ref().filter(|_| !headers.contains_key(header::AUTHORIZATION)) {
-        return run_public(incoming, public, request, persisted).await;
+    let Incoming { state, peer, headers, media, .. } = incoming;
+    let authorization = headers.get(header::AUTHORIZATION);
+    match admit_caller(state, peer, headers, authorization, &mut request, persisted.as_deref()).await {
+        Ok((key, caller)) => admit_and_run(incoming, request, key, caller).await,
+        Err(refused) => refused.into_response(media),
     }
-    let claims = match state.identity.authenticate(headers.get(header::AUTHORIZATION)).await {
+}
+
+/// Why [`admit_caller`] refused a request.
+pub(crate) struct Refused {
+    pub kind: GatewayError,
+    pub error: GraphqlError,
+    /// `Retry-After` of a rate limit.
+    pub retry_after: Option<HeaderValue>,
+}
+
+impl Refused {
+    fn new(kind: GatewayError, error: GraphqlError) -> Self {
+        Self { kind, error, retry_after: None }
+    }
+
+    fn into_response(self, media: MediaType) -> Response {
+        let mut response = error_response(self.kind, media, self.error);
+        if self.kind == GatewayError::Unauthenticated {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(retry_after) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, retry_after);
+        }
+        response
+    }
+}
+
+/// The steps before the engine: the caller's token (`authorization`; without one, public access
+/// when it is on), the rate limit of its organisation (or address), and trusted documents (a
+/// request that sent only a hash gets the registered text). Returns whom the request counts
+/// against in admission control and whom it runs as.
+pub(crate) async fn admit_caller(
+    state: &AppState,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    authorization: Option<&HeaderValue>,
+    request: &mut GraphqlRequest,
+    persisted: Option<&str>,
+) -> Result<(AdmissionKey, CallerOf), Refused> {
+    if let Some(public) = state.options.public.as_ref().filter(|_| authorization.is_none()) {
+        return admit_public(public, peer, headers, request, persisted);
+    }
+    let claims = match state.identity.authenticate(authorization).await {
         Ok(claims) => claims,
         Err(error) => {
             tracing::info!(reason = %error, "caller refused");
-            let mut response = refuse(GatewayError::Unauthenticated, media, error.to_string());
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
+            return Err(Refused::new(
+                GatewayError::Unauthenticated,
+                GatewayError::Unauthenticated.error(error.to_string()),
+            ));
         }
     };
     if let Some(claims) = &claims {
@@ -406,17 +478,19 @@ async fn run(incoming: Incoming<'_>, mut request: GraphqlRequest, persisted: Opt
     let org = claims.as_ref().map(|claims| claims.org);
     if let Err(limited) = state.rate_limiter.check(org) {
         tracing::debug!(org = ?org, retry_after_secs = limited.retry_after_secs(), "rate limited");
-        let mut response = error_response(GatewayError::RateLimited, media, limited.error());
-        response.headers_mut().insert(header::RETRY_AFTER, limited.retry_after_header());
-        return response;
+        return Err(Refused {
+            kind: GatewayError::RateLimited,
+            error: limited.error(),
+            retry_after: Some(limited.retry_after_header()),
+        });
     }
     // Trusted documents, before the operation is parsed; a request that sent only a hash gets
     // the registered text.
     let query = (!request.query.is_empty()).then_some(request.query.as_str());
-    match state.options.trusted_documents.admit(org, query, persisted.as_deref()) {
+    match state.options.trusted_documents.admit(org, query, persisted) {
         Ok(None) => {}
         Ok(Some(text)) => request.query = text.to_string(),
-        Err(refusal) => return error_response(refusal.kind, media, refusal.error),
+        Err(refusal) => return Err(Refused::new(refusal.kind, refusal.error)),
     }
     // Callers with a token count against their organisation's share; anonymous ones against
     // their address, as public access counts them.
@@ -424,24 +498,24 @@ async fn run(incoming: Incoming<'_>, mut request: GraphqlRequest, persisted: Opt
         Some(org) => AdmissionKey::Organisation(org),
         None => {
             let address = match &state.options.public {
-                Some(public) => public.client_address(incoming.peer, headers),
-                None => incoming.peer.map(|peer| peer.ip()),
+                Some(public) => public.client_address(peer, headers),
+                None => peer.map(|peer| peer.ip()),
             };
             address.map_or(AdmissionKey::Unknown, AdmissionKey::address)
         }
     };
-    admit_and_run(incoming, request, key, CallerOf { claims, public: false }).await
+    Ok((key, CallerOf { claims, public: false }))
 }
 
 /// Whom the engine runs a request as: the caller's token claims (none for an anonymous caller),
 /// or the public under public access.
-struct CallerOf {
-    claims: Option<ggzhub_kit::token::InternalClaims>,
-    public: bool,
+pub(crate) struct CallerOf {
+    pub claims: Option<ggzhub_kit::token::InternalClaims>,
+    pub public: bool,
 }
 
 impl CallerOf {
-    fn headers(self, identity: &Identity, traceparent: Option<HeaderValue>) -> CallerHeaders<'_> {
+    pub fn headers(self, identity: &Identity, traceparent: Option<HeaderValue>) -> CallerHeaders<'_> {
         if self.public {
             identity.for_public_caller(traceparent)
         } else {
@@ -478,6 +552,11 @@ async fn admit_and_run(
     caller: CallerOf,
 ) -> Response {
     let Incoming { state, media, transport, .. } = incoming;
+    if let Some(protocol) = incoming.stream
+        && state.gateway.operation_type(&request) == Some(OperationType::Subscription)
+    {
+        return subscribe(incoming, request, key, caller, protocol);
+    }
     let work = work_of(&state.gateway, &request);
     let permit = match state.options.admission.admit(key, work).await {
         Ok(permit) => permit,
@@ -520,26 +599,75 @@ async fn admit_and_run(
     respond(media, response, false)
 }
 
+/// A subscription over SSE or multipart HTTP ([`stream`]): prepared like a query (the engine's
+/// checks, per caller), counted against the caller's organisation, then fed from the event bus
+/// ([`crate::subscription`]). It takes no execution slot: it waits for events, and each event's
+/// execution is bounded by the subscriptions per organisation.
+fn subscribe(
+    incoming: Incoming<'_>,
+    request: GraphqlRequest,
+    key: AdmissionKey,
+    caller: CallerOf,
+    protocol: stream::StreamMedia,
+) -> Response {
+    let Incoming { state, media, transport, headers, .. } = incoming;
+    let subscriptions = &state.options.subscriptions;
+    let resume = match stream::last_event_id(headers) {
+        Ok(resume) => resume,
+        Err(error) => return error_response(GatewayError::BadRequest, media, error),
+    };
+    let bus = match subscriptions.bus() {
+        Ok(bus) => bus,
+        Err(error) => return error_response(GatewayError::EventsUnavailable, media, error),
+    };
+    let subscriber = crate::subscription::Subscriber { claims: caller.claims.clone(), public: caller.public };
+    let prepared = {
+        let headers = caller.headers(&state.identity, None);
+        state.gateway.subscribe(&RequestContext { request: &request, transport, caller: &headers })
+    };
+    let subscription = match prepared {
+        Ok(subscription) => subscription,
+        Err(response) => return respond(media, response, true),
+    };
+    let slot = match subscriptions.take(key) {
+        Ok(slot) => slot,
+        Err(error) => return error_response(GatewayError::SubscriptionLimit, media, error),
+    };
+    let receiver = crate::subscription::feed(crate::subscription::FeedRequest {
+        gateway: state.gateway.clone(),
+        identity: state.identity.clone(),
+        bus,
+        subscription,
+        subscriber,
+        resume_after: resume,
+        max_message_bytes: subscriptions.options.max_message_bytes,
+        slot,
+    });
+    stream::respond(protocol, receiver, subscriptions.options.keepalive())
+}
+
 /// A caller without a token under public access ([`crate::admission::public`]): rate-limited per client
 /// address, held to the dashboard's operations, then run with the public contract schema and the
 /// public reader's internal tokens.
-async fn run_public(
-    incoming: Incoming<'_>,
+fn admit_public(
     public: &crate::admission::public::PublicAccess,
-    mut request: GraphqlRequest,
-    persisted: Option<String>,
-) -> Response {
-    let Incoming { peer, headers, media, .. } = incoming;
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    request: &mut GraphqlRequest,
+    persisted: Option<&str>,
+) -> Result<(AdmissionKey, CallerOf), Refused> {
     let address = public.client_address(peer, headers);
     if let Err(limited) = public.check(address) {
         tracing::debug!(address = ?address, retry_after_secs = limited.retry_after_secs(), "public caller rate limited");
         let message = format!("too many requests from your address: retry after {} s", limited.retry_after_secs());
-        let mut response = refuse(GatewayError::RateLimited, media, message);
-        response.headers_mut().insert(header::RETRY_AFTER, limited.retry_after_header());
-        return response;
+        return Err(Refused {
+            kind: GatewayError::RateLimited,
+            error: GatewayError::RateLimited.error(message),
+            retry_after: Some(limited.retry_after_header()),
+        });
     }
     let query = (!request.query.is_empty()).then_some(request.query.as_str());
-    match public.operations.admit(None, query, persisted.as_deref()) {
+    match public.operations.admit(None, query, persisted) {
         Ok(None) => {}
         Ok(Some(text)) => request.query = text.to_string(),
         Err(mut refusal) => {
@@ -555,11 +683,11 @@ async fn run_public(
                 }
                 _ => {}
             }
-            return error_response(refusal.kind, media, refusal.error);
+            return Err(Refused::new(refusal.kind, refusal.error));
         }
     }
     let key = address.map_or(AdmissionKey::Unknown, AdmissionKey::address);
-    admit_and_run(incoming, request, key, CallerOf { claims: None, public: true }).await
+    Ok((key, CallerOf { claims: None, public: true }))
 }
 
 /// The gateway's handling of request bodies, innermost first: `body_limit` counts the bytes the

@@ -203,7 +203,9 @@ impl SubgraphClient {
             }
         })?;
         match parse_response(bytes) {
-            Some(parsed) if parsed.data.is_some() || !parsed.errors.is_empty() => Ok((status.as_u16(), parsed)),
+            Some(parsed) if parsed.data.is_some() || !parsed.errors.is_empty() || parsed.event_skipped => {
+                Ok((status.as_u16(), parsed))
+            }
             _ if !status.is_success() => {
                 Err(FetchFailure::Status { service: service.to_owned(), status: status.as_u16() })
             }
@@ -235,5 +237,9 @@ fn parse_response(bytes: Bytes) -> Option<SubgraphResponse> {
             .collect(),
         _ => Vec::new(),
     };
-    Some(SubgraphResponse { data, errors })
+    let event_skipped = matches!(
+        body.get("extensions").and_then(|e| e.get(ggzhub_kit::events::EVENT_EXTENSION)),
+        Some(JsonValue::String(marker)) if marker.as_str() == ggzhub_kit::events::EVENT_SKIPPED
+    );
+    Some(SubgraphResponse { data, errors, event_skipped })
 }

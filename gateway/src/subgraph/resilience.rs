@@ -521,7 +521,7 @@ mod tests {
     }
 
     fn ok(status: u16) -> Attempt {
-        Ok((status, SubgraphResponse { data: None, errors: Vec::new() }))
+        Ok((status, SubgraphResponse { data: None, errors: Vec::new(), event_skipped: false }))
     }
 
     fn unreachable() -> Attempt {

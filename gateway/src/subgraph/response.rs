@@ -8,6 +8,9 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 pub struct SubgraphResponse {
     pub data: Option<JsonValue>,
     pub errors: Vec<JsonMap>,
+    /// The subgraph did not resolve a subscription's event for this caller
+    /// (`extensions.ggzhubEvent: "skip"`, see `ggzhub_kit::graphql::execute`).
+    pub event_skipped: bool,
 }
 
 /// Why a subgraph call produced no GraphQL response.

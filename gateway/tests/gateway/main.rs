@@ -23,6 +23,7 @@ mod public;
 mod ratelimit;
 mod resilience;
 mod schema;
+mod subscriptions;
 mod tls;
 mod tokens;
 mod trusted;

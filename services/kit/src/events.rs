@@ -26,6 +26,11 @@ use tokio::sync::broadcast;
 /// subgraph accepts requests with a gateway-signed token only.
 pub const EVENT_EXTENSION: &str = "ggzhubEvent";
 
+/// The answer's `extensions.ggzhubEvent` when the subgraph did not resolve the event for the
+/// caller (not theirs to see, or outside the subscription's arguments): `{"data": null,
+/// "extensions": {"ggzhubEvent": "skip"}}`. The gateway sends nothing then.
+pub const EVENT_SKIPPED: &str = "skip";
+
 /// How many events a listener may fall behind before it is cut off (and resumes by replay).
 pub const LIVE_BUFFER: usize = 4096;
 

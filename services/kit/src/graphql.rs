@@ -161,14 +161,16 @@ pub async fn execute<E: async_graphql::Executor>(
         None => tracing::Instrument::instrument(batches.drive(schema.execute(request)), span).await,
         // A subscription resolved for one delivered event: its resolver finds the event in the
         // context and yields at most one item. No item means this caller does not receive the
-        // event (not theirs to see, or another region): answered as `{"data": null}` without
-        // errors, which the gateway reads as "skip".
+        // event (not theirs to see, or another region): answered as `{"data": null,
+        // "extensions": {"ggzhubEvent": "skip"}}` (`events::EVENT_SKIPPED`), and the gateway
+        // sends nothing.
         Some(event) => {
             let mut stream = schema.execute_stream(request.data(event), None);
             let first = futures_util::StreamExt::next(&mut stream);
-            tracing::Instrument::instrument(batches.drive(first), span)
-                .await
-                .unwrap_or_else(|| async_graphql::Response::new(async_graphql::Value::Null))
+            tracing::Instrument::instrument(batches.drive(first), span).await.unwrap_or_else(|| {
+                async_graphql::Response::new(async_graphql::Value::Null)
+                    .extension(crate::events::EVENT_EXTENSION, async_graphql::Value::from(crate::events::EVENT_SKIPPED))
+            })
         }
     };
     fill_error_nulls(&mut response.data, &response.errors);
