@@ -158,3 +158,123 @@ async fn relay_once(db: &DatabaseConnection, bus: &dyn EventBus, subgraph: &str)
     }
     Ok(published)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sea_orm::TransactionTrait as _;
+
+    use super::*;
+    use crate::events::{Delivered, LocalBus, NatsBus};
+    use crate::testing::TestDb;
+    use crate::testing::nats::NatsServer;
+
+    async fn outbox_db() -> TestDb {
+        let test = TestDb::new().await;
+        create_table(&SchemaManager::new(&test.db)).await.expect("the table");
+        test
+    }
+
+    fn scope(region: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([("region".to_owned(), region.to_owned())])
+    }
+
+    async fn next(live: &mut tokio::sync::broadcast::Receiver<Arc<Delivered>>) -> Arc<Delivered> {
+        tokio::time::timeout(Duration::from_secs(30), live.recv())
+            .await
+            .expect("an event in time")
+            .expect("the bus is open")
+    }
+
+    async fn unpublished(db: &DatabaseConnection) -> usize {
+        let select = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new(TABLE))
+            .and_where(Expr::col(Alias::new("published_at")).is_null())
+            .to_owned();
+        db.query_all(&select).await.expect("rows").len()
+    }
+
+    #[tokio::test]
+    async fn committed_events_are_published_in_order_and_rolled_back_ones_never() {
+        let test = outbox_db().await;
+        let bus = LocalBus::new(100);
+        let mut live = bus.live();
+        let txn = test.db.begin().await.expect("txn");
+        record(&txn, "signalEvents", &scope("UTR"), &serde_json::json!({"kind": "RAISED"}), Utc::now())
+            .await
+            .expect("1");
+        record(&txn, "signalEvents", &scope("AMS"), &serde_json::json!({"kind": "ACKNOWLEDGED"}), Utc::now())
+            .await
+            .expect("2");
+        txn.commit().await.expect("commit");
+        let txn = test.db.begin().await.expect("txn");
+        record(&txn, "signalEvents", &scope("UTR"), &serde_json::json!({"kind": "LOST"}), Utc::now()).await.expect("3");
+        txn.rollback().await.expect("rollback");
+
+        let outbox = spawn_relay(test.db.clone(), bus.clone(), "region");
+        outbox.committed();
+        let (first, second) = (next(&mut live).await, next(&mut live).await);
+        assert_eq!((first.seq, first.event.id.as_str()), (1, "region:1"));
+        assert_eq!(first.event.scope, scope("UTR"));
+        assert_eq!(first.event.payload["kind"], "RAISED");
+        assert_eq!((second.seq, second.event.payload["kind"].as_str()), (2, Some("ACKNOWLEDGED")));
+        // Marked once stored; the rolled-back row never existed.
+        for _ in 0..100 {
+            if unpublished(&test.db).await == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(unpublished(&test.db).await, 0);
+        assert!(bus.replay(2).await.expect("replay").is_empty(), "nothing else was published");
+    }
+
+    #[tokio::test]
+    async fn an_event_recorded_while_nats_is_down_is_delivered_when_it_returns() {
+        let mut nats = NatsServer::start().await;
+        let bus = NatsBus::connect(&nats.url()).await.expect("connected");
+        let mut live = bus.live();
+        let test = outbox_db().await;
+        let outbox = spawn_relay(test.db.clone(), bus.clone(), "region");
+        record(&test.db, "signalEvents", &scope("UTR"), &serde_json::json!({"n": 1}), Utc::now()).await.expect("1");
+        outbox.committed();
+        assert_eq!(next(&mut live).await.event.payload["n"], 1);
+
+        nats.stop();
+        record(&test.db, "signalEvents", &scope("UTR"), &serde_json::json!({"n": 2}), Utc::now()).await.expect("2");
+        outbox.committed();
+        // The relay cannot publish: the row waits in the outbox.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(unpublished(&test.db).await, 1);
+
+        nats.resume().await;
+        let delivered = next(&mut live).await;
+        assert_eq!((delivered.seq, &delivered.event.payload["n"]), (2, &serde_json::json!(2)));
+        // Both are in the stream, once each, for clients that resume.
+        let all = bus.replay(0).await.expect("replay");
+        assert_eq!(all.iter().map(|d| d.event.id.as_str()).collect::<Vec<_>>(), ["region:1", "region:2"]);
+    }
+
+    #[tokio::test]
+    async fn publishing_an_event_twice_stores_it_once_on_nats() {
+        let nats = NatsServer::start().await;
+        let bus = NatsBus::connect(&nats.url()).await.expect("connected");
+        let event = crate::events::Event {
+            id: "region:7".into(),
+            subgraph: "region".into(),
+            field: "signalEvents".into(),
+            scope: scope("UTR"),
+            payload: serde_json::json!({}),
+            occurred_at: Utc::now(),
+        };
+        bus.publish(&event).await.expect("first");
+        bus.publish(&event).await.expect("again");
+        let stored = bus.replay(0).await.expect("replay");
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].event, event);
+        assert!(matches!(bus.replay(0).await, Ok(v) if v.len() == 1));
+        assert!(bus.replay(1).await.expect("after the last").is_empty());
+    }
+}
