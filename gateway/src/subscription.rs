@@ -157,8 +157,9 @@ impl Drop for Slot {
 pub enum Message {
     /// The answer to one event (a GraphQL response), with the event's position in the stream.
     Next { seq: u64, body: Vec<u8> },
-    /// The error that ends the subscription.
-    Final(GraphqlError),
+    /// The error that ends the subscription, with the position to resume after (also in the
+    /// error's `extensions.lastEventId`) when the client can resume.
+    Final { error: GraphqlError, resume: Option<u64> },
 }
 
 /// Who the subscriber is, for the subgraph calls made for each event.
@@ -181,12 +182,14 @@ pub fn feed(request: FeedRequest) -> mpsc::Receiver<Message> {
     // the client is cut off as too slow.
     let (sender, receiver) = mpsc::channel(16);
     // Listening starts before the replay, so nothing published meanwhile is missed; what both
-    // hold is sent once (positions only increase).
+    // hold is sent once (positions only increase). The stream's end, taken before listening, is
+    // where a subscriber that was given nothing yet resumes.
+    let start = resume_after.unwrap_or_else(|| bus.head());
     let live = bus.live();
     let run = Feed { gateway, identity, subscription, subscriber, max_message_bytes, sender };
     tokio::spawn(async move {
         let _slot = slot;
-        run.run(bus, live, resume_after).await;
+        run.run(bus, live, resume_after, start).await;
     });
     receiver
 }
@@ -214,10 +217,19 @@ struct Feed {
 }
 
 impl Feed {
-    async fn run(&self, bus: Arc<dyn EventBus>, mut live: broadcast::Receiver<Arc<Delivered>>, resume: Option<u64>) {
-        let mut last = 0;
+    async fn run(
+        &self,
+        bus: Arc<dyn EventBus>,
+        mut live: broadcast::Receiver<Arc<Delivered>>,
+        resume: Option<u64>,
+        start: u64,
+    ) {
+        // The last position this subscriber has been given or passed over: where it resumes.
+        let mut last = start;
+        // Live events at or below it were replayed already.
+        let mut replayed_to = 0;
         if let Some(after) = resume {
-            last = after;
+            replayed_to = after;
             match bus.replay(after).await {
                 Ok(missed) => {
                     for delivered in missed {
@@ -225,6 +237,7 @@ impl Feed {
                             return;
                         }
                         last = delivered.seq;
+                        replayed_to = delivered.seq;
                     }
                 }
                 Err(error) => {
@@ -232,7 +245,8 @@ impl Feed {
                         BusError::Unavailable(_) => format!("the missed events cannot be read now ({error}); retry"),
                         _ => error.to_string(),
                     };
-                    let _ = self.sender.send(Message::Final(GatewayError::EventsUnavailable.error(message))).await;
+                    let error = GatewayError::EventsUnavailable.error(message);
+                    let _ = self.sender.send(Message::Final { error, resume: None }).await;
                     return;
                 }
             }
@@ -243,16 +257,17 @@ impl Feed {
             let delivered = tokio::select! {
                 received = live.recv() => received,
                 () = &mut expiry => {
-                    let _ = self.sender.send(Message::Final(GatewayError::Unauthenticated.error(
+                    let error = GatewayError::Unauthenticated.error(
                         "your token has expired: the subscription ends here; subscribe again with a new token and the last event id to miss nothing",
-                    ))).await;
+                    );
+                    let _ = self.sender.send(Message::Final { error: resumable(error, last), resume: Some(last) }).await;
                     return;
                 }
                 () = self.sender.closed() => return,
             };
             match delivered {
                 Ok(delivered) => {
-                    if delivered.seq <= last {
+                    if delivered.seq <= replayed_to {
                         continue;
                     }
                     last = delivered.seq;
@@ -262,19 +277,17 @@ impl Feed {
                 }
                 Err(broadcast::error::RecvError::Lagged(behind)) => {
                     tracing::info!(behind, last, "subscriber too slow: disconnected");
-                    let _ = self
-                        .sender
-                        .send(Message::Final(GatewayError::SubscriptionTooSlow.error(format!(
-                            "events arrived faster than they were read ({behind} behind): reconnect with the last event id ({last}) to receive the rest"
-                        ))))
-                        .await;
+                    let error = GatewayError::SubscriptionTooSlow.error(format!(
+                        "events arrived faster than they were read ({behind} behind): reconnect with the last event id ({last}) to receive the rest"
+                    ));
+                    let _ =
+                        self.sender.send(Message::Final { error: resumable(error, last), resume: Some(last) }).await;
                     return;
                 }
                 Err(broadcast::error::RecvError::Closed) => {
-                    let _ = self
-                        .sender
-                        .send(Message::Final(GatewayError::EventsUnavailable.error("the event stream closed")))
-                        .await;
+                    let error = GatewayError::EventsUnavailable.error("the event stream closed: reconnect to resume");
+                    let _ =
+                        self.sender.send(Message::Final { error: resumable(error, last), resume: Some(last) }).await;
                     return;
                 }
             }
@@ -320,6 +333,11 @@ impl Feed {
         }
         self.sender.send(Message::Next { seq: delivered.seq, body }).await.is_ok()
     }
+}
+
+/// `error` with `extensions.lastEventId`: where the client resumes.
+fn resumable(error: GraphqlError, last: u64) -> GraphqlError {
+    error.with_extension("lastEventId", last.to_string())
 }
 
 /// A response body with `"extensions": {"eventId": "<seq>"}` added: the position a client names

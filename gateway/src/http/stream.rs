@@ -76,9 +76,9 @@ pub fn respond(media: StreamMedia, receiver: mpsc::Receiver<Message>, keepalive:
         let chunk = tokio::select! {
             message = s.receiver.recv() => match message {
                 Some(Message::Next { seq, body }) => s.next(seq, &body),
-                Some(Message::Final(error)) => {
+                Some(Message::Final { error, resume }) => {
                     s.done = true;
-                    s.last(Some(&error))
+                    s.last(Some((&error, resume)))
                 }
                 None => {
                     s.done = true;
@@ -146,12 +146,16 @@ impl Stream {
         out
     }
 
-    /// The end: with the error that ends the subscription, or without when it simply ended.
-    fn last(&self, error: Option<&GraphqlError>) -> Vec<u8> {
-        let errors = error.map(|e| serde_json::to_string(&[e]).unwrap_or_default());
+    /// The end: with the error that ends the subscription (and where to resume), or without
+    /// when it simply ended. Over SSE the error's event carries the resume position as its `id`,
+    /// so an `EventSource` that reconnects by itself sends it as `Last-Event-ID`.
+    fn last(&self, error: Option<(&GraphqlError, Option<u64>)>) -> Vec<u8> {
+        let resume = error.and_then(|(_, resume)| resume).map(|seq| format!("id: {seq}\n")).unwrap_or_default();
+        let errors = error.map(|(e, _)| serde_json::to_string(&[e]).unwrap_or_default());
         match (self.media, errors) {
             (StreamMedia::Sse, Some(errors)) => {
-                format!("event: next\ndata: {{\"errors\":{errors}}}\n\nevent: complete\ndata: \n\n").into_bytes()
+                format!("{resume}event: next\ndata: {{\"errors\":{errors}}}\n\nevent: complete\ndata: \n\n")
+                    .into_bytes()
             }
             (StreamMedia::Sse, None) => b"event: complete\ndata: \n\n".to_vec(),
             (StreamMedia::Multipart, Some(errors)) => {

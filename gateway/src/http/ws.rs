@@ -345,7 +345,7 @@ impl Connection {
                         Message::Next { body, .. } => {
                             format!(r#"{{"id":{quoted},"type":"next","payload":{}}}"#, String::from_utf8_lossy(&body))
                         }
-                        Message::Final(error) => {
+                        Message::Final { error, .. } => {
                             ended_by_error = true;
                             let payload = serde_json::to_string(&[error]).unwrap_or_else(|_| "[]".into());
                             format!(r#"{{"id":{quoted},"type":"error","payload":{payload}}}"#)

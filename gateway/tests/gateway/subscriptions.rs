@@ -94,24 +94,52 @@ async fn serve_stub(app: axum::Router) -> String {
 
 struct Hub {
     url: String,
-    bus: Arc<LocalBus>,
+    bus: Arc<dyn EventBus>,
     key: SigningKey,
-    /// Organisations A and B (hub ids) and their URA numbers.
+    /// Organisations A and B (hub ids).
     a: Uuid,
     b: Uuid,
+    /// The stub subgraphs' URLs.
+    subgraphs: [String; 2],
     http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
 }
 
 impl Hub {
     async fn start(options: SubscriptionOptions, with_bus: bool) -> Self {
         let signals_url = serve_stub(axum::Router::new().route("/graphql", post(signals))).await;
         let people_url = serve_stub(axum::Router::new().route("/graphql", post(people))).await;
-        let subgraphs = [("signals", SIGNALS, signals_url), ("people", PEOPLE, people_url)]
-            .map(|(name, sdl, url)| SubgraphSdl { name: name.into(), url, sdl: sdl.into() });
-        let gateway = Gateway::new(EngineOptions::default());
-        gateway.load_supergraph(&compose(&subgraphs).expect("composes")).expect("loads");
+        let bus: Arc<dyn EventBus> = LocalBus::new(10_000);
         let key = SigningKey::generate();
-        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        Self::serve(options, with_bus, bus, key, (Uuid::now_v7(), Uuid::now_v7()), [signals_url, people_url]).await
+    }
+
+    /// Another gateway replica: the same subgraphs, organisations, token issuer and bus.
+    async fn replica(&self) -> Self {
+        let key = SigningKey::from_pem(&self.key.to_pem(), "test").expect("the same key");
+        Self::serve(
+            SubscriptionOptions::default(),
+            true,
+            self.bus.clone(),
+            key,
+            (self.a, self.b),
+            self.subgraphs.clone(),
+        )
+        .await
+    }
+
+    async fn serve(
+        options: SubscriptionOptions,
+        with_bus: bool,
+        bus: Arc<dyn EventBus>,
+        key: SigningKey,
+        (a, b): (Uuid, Uuid),
+        subgraphs: [String; 2],
+    ) -> Self {
+        let sdls = [("signals", SIGNALS, &subgraphs[0]), ("people", PEOPLE, &subgraphs[1])]
+            .map(|(name, sdl, url)| SubgraphSdl { name: name.into(), url: url.clone(), sdl: sdl.into() });
+        let gateway = Gateway::new(EngineOptions::default());
+        gateway.load_supergraph(&compose(&sdls).expect("composes")).expect("loads");
         let authenticator =
             ggzhub_gateway::auth::oidc::Authenticator::with_keys(ISSUER, &["gateway"], &key.jwks(), 30).expect("keys");
         let identity = Identity {
@@ -123,17 +151,17 @@ impl Hub {
             signer: Some(SigningKey::generate().signer()),
             allow_anonymous: false,
         };
-        let bus = LocalBus::new(1000);
-        let shared: Arc<dyn EventBus> = bus.clone();
         let http = HttpOptions {
-            subscriptions: Arc::new(Subscriptions::new(with_bus.then_some(shared), options)),
+            subscriptions: Arc::new(Subscriptions::new(with_bus.then(|| bus.clone()), options)),
             ..HttpOptions::default()
         };
         let app = ggzhub_gateway::http::server::app(Arc::new(gateway), Arc::new(identity), http, HttpLimits::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
-        tokio::spawn(ggzhub_gateway::http::server::serve(listener, app, std::future::pending()));
-        Hub { url, bus, key, a, b, http: reqwest::Client::new() }
+        let server = tokio::spawn(async move {
+            let _ = ggzhub_gateway::http::server::serve(listener, app, std::future::pending()).await;
+        });
+        Hub { url, bus, key, a, b, subgraphs, http: reqwest::Client::new(), server }
     }
 
     fn token(&self, ura: &str) -> String {
@@ -494,4 +522,100 @@ async fn websocket_protocol_errors_close_with_the_protocols_codes() {
     let url = hub.url.replace("http://", "ws://");
     let refused = tokio_tungstenite::connect_async(url).await;
     assert!(refused.is_err(), "an upgrade without graphql-transport-ws is refused");
+}
+
+#[tokio::test]
+async fn a_client_of_a_stopped_replica_resumes_on_another_from_nats_and_misses_nothing() {
+    let nats = ggzhub_kit::events::testing::NatsServer::start().await;
+    let bus: Arc<dyn EventBus> = ggzhub_kit::events::NatsBus::connect(&nats.url()).await.expect("NATS");
+    let signals_url = serve_stub(axum::Router::new().route("/graphql", post(signals))).await;
+    let people_url = serve_stub(axum::Router::new().route("/graphql", post(people))).await;
+    let first = Hub::serve(
+        SubscriptionOptions::default(),
+        true,
+        bus,
+        SigningKey::generate(),
+        (Uuid::now_v7(), Uuid::now_v7()),
+        [signals_url, people_url],
+    )
+    .await;
+    let second = first.replica().await;
+    let token = first.token("10000001");
+
+    let mut reader = Reader::new(first.open(&token, "text/event-stream", None).await);
+    reader.until("the stream opening", |t| t.starts_with(':')).await;
+    let seen = first.publish("s1", "UTR", &[first.a]).await;
+    reader.until("the first event", |t| count(t, "event: next") >= 1).await;
+    assert_eq!(reader.sse_events()[0].0, Some(seen));
+
+    // The first replica goes away with its client's connection; events go on meanwhile.
+    first.server.abort();
+    drop(reader);
+    let missed = [first.publish("s2", "UTR", &[first.a]).await, first.publish("s3", "UTR", &[first.a]).await];
+    first.publish("s4", "UTR", &[first.b]).await;
+
+    // The client reconnects to the other replica with its last event id.
+    let mut resumed = Reader::new(second.open(&token, "text/event-stream", Some(seen)).await);
+    resumed.until("the missed events", |t| count(t, "event: next") >= 2).await;
+    let after = second.publish("s5", "UTR", &[first.a]).await;
+    resumed.until("the new event", |t| count(t, "event: next") >= 3).await;
+    let ids: Vec<_> = resumed.sse_events().iter().map(|(id, _)| id.expect("an id")).collect();
+    assert_eq!(ids, [missed[0], missed[1], after], "nothing missed, nothing twice, nothing of B's");
+}
+
+#[tokio::test]
+async fn a_client_too_slow_for_the_buffer_is_cut_off_with_a_reason_and_resumes_without_loss() {
+    // Listeners of this bus may fall 64 events behind.
+    const BUFFER: usize = 64;
+    let bus: Arc<dyn EventBus> = LocalBus::with_live_buffer(10_000, BUFFER);
+    let signals_url = serve_stub(axum::Router::new().route("/graphql", post(signals))).await;
+    let people_url = serve_stub(axum::Router::new().route("/graphql", post(people))).await;
+    let hub = Hub::serve(
+        SubscriptionOptions::default(),
+        true,
+        bus,
+        SigningKey::generate(),
+        (Uuid::now_v7(), Uuid::now_v7()),
+        [signals_url, people_url],
+    )
+    .await;
+    let token = hub.token("10000001");
+    let mut reader = Reader::new(hub.open(&token, "text/event-stream", None).await);
+    reader.until("the stream opening", |t| t.starts_with(':')).await;
+    // More events arrive at once than the bus buffers for a listener (this test's runtime has
+    // one thread: the subscription runs only once they are all published).
+    let total = BUFFER * 3;
+    let mut last = 0;
+    for n in 0..total {
+        let event = Event {
+            id: format!("signals:bulk-{n}"),
+            subgraph: "signals".into(),
+            field: "signalEvents".into(),
+            scope: BTreeMap::from([("region".into(), "UTR".into())]),
+            payload: json!({ "kind": "RAISED", "signalId": format!("b{n}"), "title": "t", "audience": [hub.a.to_string()] }),
+            occurred_at: chrono::Utc::now(),
+        };
+        hub.bus.publish(&event).await.expect("published");
+        last = n;
+    }
+    let text = reader.until("the end of the stream", |t| t.contains("event: complete")).await;
+    let events = reader.sse_events();
+    let (final_id, final_body) = events.last().expect("a final message").clone();
+    assert_eq!(final_body["errors"][0]["extensions"]["code"], "SUBSCRIPTION_TOO_SLOW", "{}", &text[text.len() - 300..]);
+    let delivered: Vec<u64> =
+        events.iter().filter(|(_, body)| body.get("data").is_some()).filter_map(|(id, _)| *id).collect();
+    assert!(delivered.len() < total, "cut off before the end");
+    assert!(delivered.windows(2).all(|w| w[1] == w[0] + 1), "what was sent before the cut has no gaps");
+    // The final message names where to resume: after the last event sent (or, when none was,
+    // where the subscription started), as the SSE id an EventSource sends back by itself.
+    let resume_from = final_id.expect("the final message's id");
+    assert_eq!(final_body["errors"][0]["extensions"]["lastEventId"], resume_from.to_string());
+    assert_eq!(delivered.last().copied().unwrap_or(0), resume_from);
+    let mut resumed = Reader::new(hub.open(&token, "text/event-stream", Some(resume_from)).await);
+    let expected = total - delivered.len();
+    resumed.until("the rest", |t| count(t, "event: next") >= expected).await;
+    let rest: Vec<u64> = resumed.sse_events().iter().filter_map(|(id, _)| *id).collect();
+    assert_eq!(rest.len(), expected);
+    assert_eq!(rest.first().copied(), Some(resume_from + 1));
+    assert_eq!(rest.last().copied(), Some(u64::try_from(last).expect("small") + 1));
 }

@@ -101,6 +101,10 @@ pub trait EventBus: Send + Sync + 'static {
     /// The events after `after`, in order, up to the last one stored when called.
     fn replay(&self, after: u64) -> BoxFuture<'_, Result<Vec<Arc<Delivered>>, BusError>>;
 
+    /// The position of the last event this process knows the stream holds (0: none yet). A new
+    /// listener that takes it before [`live`](Self::live) misses nothing after it.
+    fn head(&self) -> u64;
+
     /// Which bus this is, for logs.
     fn describe(&self) -> String;
 }
@@ -130,7 +134,12 @@ struct LocalState {
 
 impl LocalBus {
     pub fn new(retain: usize) -> Arc<Self> {
-        let (live, _) = broadcast::channel(LIVE_BUFFER);
+        Self::with_live_buffer(retain, LIVE_BUFFER)
+    }
+
+    /// A bus whose listeners may fall `live_buffer` events behind (instead of [`LIVE_BUFFER`]).
+    pub fn with_live_buffer(retain: usize, live_buffer: usize) -> Arc<Self> {
+        let (live, _) = broadcast::channel(live_buffer.max(1));
         Arc::new(Self {
             state: Mutex::new(LocalState { next: 1, events: VecDeque::new(), ids: HashSet::new() }),
             live,
@@ -186,6 +195,10 @@ impl EventBus for LocalBus {
         })
     }
 
+    fn head(&self) -> u64 {
+        self.lock().next - 1
+    }
+
     fn describe(&self) -> String {
         format!("in-process event log (last {} events)", self.retain)
     }
@@ -194,6 +207,9 @@ impl EventBus for LocalBus {
 pub use nats::NatsBus;
 
 mod nats;
+/// A NATS server of a test's own (feature `testing`).
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 #[cfg(test)]
 mod tests {

@@ -166,9 +166,9 @@ mod tests {
     use sea_orm::TransactionTrait as _;
 
     use super::*;
+    use crate::events::testing::NatsServer;
     use crate::events::{Delivered, LocalBus, NatsBus};
     use crate::testing::TestDb;
-    use crate::testing::nats::NatsServer;
 
     async fn outbox_db() -> TestDb {
         let test = TestDb::new().await;

@@ -25,6 +25,8 @@ const REPLAY_STEP: Duration = Duration::from_secs(5);
 
 pub struct NatsBus {
     context: jetstream::Context,
+    /// The last position the reader handed on (or the stream's end when it connected).
+    head: Arc<std::sync::atomic::AtomicU64>,
     live: broadcast::Sender<Arc<Delivered>>,
     url: String,
     reader: tokio::task::JoinHandle<()>,
@@ -69,17 +71,24 @@ impl NatsBus {
         .map_err(unavailable)?;
         let start = stream.get_info().await.map_err(unavailable)?.state.last_sequence;
         let (live, _) = broadcast::channel(LIVE_BUFFER);
-        let reader = tokio::spawn(read_live(stream, start, live.clone()));
-        Ok(Arc::new(Self { context, live, url: redact(url), reader }))
+        let head = Arc::new(std::sync::atomic::AtomicU64::new(start));
+        let reader = tokio::spawn(read_live(stream, start, live.clone(), head.clone()));
+        Ok(Arc::new(Self { context, head, live, url: redact(url), reader }))
     }
 }
 
 /// Hands every event stored after `after` to `live`, for as long as the process runs; a failed
 /// consumer is recreated from the last event handed on, so listeners see no gap.
-async fn read_live(stream: stream::Stream, mut after: u64, live: broadcast::Sender<Arc<Delivered>>) {
+async fn read_live(
+    stream: stream::Stream,
+    mut after: u64,
+    live: broadcast::Sender<Arc<Delivered>>,
+    head: Arc<std::sync::atomic::AtomicU64>,
+) {
     loop {
         match read_from(&stream, after, None, |delivered| {
             after = delivered.seq;
+            head.store(after, std::sync::atomic::Ordering::Release);
             let _ = live.send(Arc::new(delivered));
             true
         })
@@ -185,6 +194,10 @@ impl EventBus for NatsBus {
             .await?;
             Ok(missed)
         })
+    }
+
+    fn head(&self) -> u64 {
+        self.head.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn describe(&self) -> String {

@@ -2,7 +2,6 @@
 //! tokens for any caller, a small GraphQL client, and recording stubs of sibling subgraphs
 //! ([`stub`]).
 
-pub mod nats;
 pub mod stub;
 
 use std::net::SocketAddr;
