@@ -305,10 +305,23 @@ impl Feed {
         }
     }
 
+    /// Whether the subscriber is in the event's audience (the organisations the owning subgraph
+    /// says may receive it at most): outside it, the subgraph is not even asked.
+    fn in_audience(&self, delivered: &Delivered) -> bool {
+        let Some(audience) = &delivered.event.audience else { return true };
+        match &self.subscriber.claims {
+            Some(claims) => audience.admits(&claims.org.to_string(), claims.org_kind.as_str()),
+            // Anonymous callers read what patient organisations read that is public.
+            None => audience.kinds.iter().any(|k| k == ggzhub_kit::OrgKind::PatientOrganisation.as_str()),
+        }
+    }
+
     /// Runs the subscription for one event and sends the answer when there is one; false when
     /// the client is gone.
     async fn deliver(&self, delivered: &Delivered) -> bool {
-        if !delivered.event.matches(&self.subscription.field, &self.subscription.arguments) {
+        if !delivered.event.matches(&self.subscription.field, &self.subscription.arguments)
+            || !self.in_audience(delivered)
+        {
             return true;
         }
         let Ok(event) = serde_json::to_vec(delivered) else { return true };

@@ -61,12 +61,18 @@ fn caller_org(headers: &HeaderMap) -> String {
     claims["org"].as_str().unwrap_or_default().to_owned()
 }
 
+/// (organisation, signal id) of every event the `signals` stub was asked to resolve, in every
+/// test of this binary (tests use signal ids of their own).
+static ASKED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
 async fn signals(headers: HeaderMap, Json(body): Json<Value>) -> Json<Value> {
     let Some(delivered) = body["extensions"]["ggzhubEvent"].as_object() else {
         return Json(json!({ "errors": [{ "message": "subscriptions are served by the gateway" }] }));
     };
     let payload = &delivered["event"]["payload"];
     let org = caller_org(&headers);
+    let signal = payload["signalId"].as_str().unwrap_or_default().to_owned();
+    ASKED.lock().expect("lock").push((org.clone(), signal));
     if !payload["audience"].as_array().is_some_and(|a| a.iter().any(|o| o == org.as_str())) {
         return Json(json!({ "data": null, "extensions": { "ggzhubEvent": "skip" } }));
     }
@@ -175,6 +181,7 @@ impl Hub {
             subgraph: "signals".into(),
             field: "signalEvents".into(),
             scope: BTreeMap::from([("region".into(), region.into())]),
+            audience: None,
             payload: json!({
                 "kind": "RAISED", "signalId": id, "title": format!("signal {id}"),
                 "audience": audience.iter().map(Uuid::to_string).collect::<Vec<_>>(),
@@ -592,6 +599,7 @@ async fn a_client_too_slow_for_the_buffer_is_cut_off_with_a_reason_and_resumes_w
             subgraph: "signals".into(),
             field: "signalEvents".into(),
             scope: BTreeMap::from([("region".into(), "UTR".into())]),
+            audience: None,
             payload: json!({ "kind": "RAISED", "signalId": format!("b{n}"), "title": "t", "audience": [hub.a.to_string()] }),
             occurred_at: chrono::Utc::now(),
         };
@@ -618,4 +626,42 @@ async fn a_client_too_slow_for_the_buffer_is_cut_off_with_a_reason_and_resumes_w
     assert_eq!(rest.len(), expected);
     assert_eq!(rest.first().copied(), Some(resume_from + 1));
     assert_eq!(rest.last().copied(), Some(u64::try_from(last).expect("small") + 1));
+}
+
+#[tokio::test]
+async fn the_owning_subgraph_is_asked_only_for_subscribers_in_the_events_audience() {
+    let hub = Hub::start(SubscriptionOptions::default(), true).await;
+    let (mut a, mut b) = (
+        Reader::new(hub.open(&hub.token("10000001"), "text/event-stream", None).await),
+        Reader::new(hub.open(&hub.token("10000002"), "text/event-stream", None).await),
+    );
+    a.until("A's stream opening", |t| t.starts_with(':')).await;
+    b.until("B's stream opening", |t| t.starts_with(':')).await;
+    // The subgraph would resolve it for both; the event's audience names A (by id) only.
+    let id = format!("aud-{}", Uuid::now_v7());
+    let mut event = Event {
+        id: format!("signals:{id}"),
+        subgraph: "signals".into(),
+        field: "signalEvents".into(),
+        scope: BTreeMap::from([("region".into(), "UTR".into())]),
+        audience: Some(ggzhub_kit::events::Audience { organisations: vec![hub.a.to_string()], kinds: Vec::new() }),
+        payload: json!({ "kind": "RAISED", "signalId": id, "title": "t", "audience": [hub.a.to_string(), hub.b.to_string()] }),
+        occurred_at: chrono::Utc::now(),
+    };
+    hub.bus.publish(&event).await.expect("published");
+    // Then one for B's kind (PROVIDER), to know B's subscription has seen the first.
+    let marker = format!("aud-{}", Uuid::now_v7());
+    event.id = format!("signals:{marker}");
+    event.audience = Some(ggzhub_kit::events::Audience { organisations: Vec::new(), kinds: vec!["PROVIDER".into()] });
+    event.payload["signalId"] = json!(marker);
+    hub.bus.publish(&event).await.expect("published");
+    a.until("A's event", |t| count(t, "event: next") >= 1).await;
+    b.until("B's marker", |t| count(t, "event: next") >= 1).await;
+    assert_eq!(a.sse_events()[0].1["data"]["signalEvents"]["signal"]["id"], id.as_str());
+    assert_eq!(b.sse_events()[0].1["data"]["signalEvents"]["signal"]["id"], marker.as_str());
+    let asked: Vec<_> = ASKED.lock().expect("lock").iter().filter(|(_, s)| *s == id).map(|(o, _)| o.clone()).collect();
+    assert_eq!(asked, [hub.a.to_string()], "the subgraph was asked for A only");
+    let asked: Vec<_> =
+        ASKED.lock().expect("lock").iter().filter(|(_, s)| *s == marker).map(|(o, _)| o.clone()).collect();
+    assert_eq!(asked, [hub.b.to_string()], "A (an insurer) is not of the marker's audience kind");
 }

@@ -51,9 +51,32 @@ pub struct Event {
     /// subscription that leaves the argument out matches every value), e.g. `{"region": "UTR"}`.
     #[serde(default)]
     pub scope: BTreeMap<String, String>,
+    /// Who may receive it at most (`None`: anyone may). The owning subgraph still decides for
+    /// each subscriber; the gateway asks it only for subscribers in the audience, so an event a
+    /// few organisations may read costs a few calls, not one per subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
     /// What the owning subgraph needs to resolve it again; opaque to everyone else.
     pub payload: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
+}
+
+/// The organisations an event may reach at most: these by id, and any of these kinds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audience {
+    /// Organisation ids.
+    #[serde(default)]
+    pub organisations: Vec<String>,
+    /// Organisation kinds (`INSURER`, `NATIONAL_TABLE`, …) whose every organisation may be one.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+}
+
+impl Audience {
+    /// Whether an organisation `org` of kind `kind` may be among the receivers.
+    pub fn admits(&self, org: &str, kind: &str) -> bool {
+        self.organisations.iter().any(|o| o == org) || self.kinds.iter().any(|k| k == kind)
+    }
 }
 
 impl Event {
@@ -221,6 +244,7 @@ mod tests {
             subgraph: "region".into(),
             field: "signalEvents".into(),
             scope: BTreeMap::from([("region".into(), region.into())]),
+            audience: None,
             payload: serde_json::json!({"kind": "RAISED"}),
             occurred_at: Utc::now(),
         }
@@ -234,6 +258,10 @@ mod tests {
         assert!(!e.matches("signalEvents", &BTreeMap::from([("region".into(), "AMS".into())])));
         assert!(!e.matches("offerStatusChanges", &BTreeMap::new()));
         assert_eq!(e.subject(), "ggzhub.events.region.signalEvents");
+        let audience = Audience { organisations: vec!["p1".into()], kinds: vec!["INSURER".into()] };
+        assert!(audience.admits("p1", "PROVIDER"));
+        assert!(audience.admits("i9", "INSURER"));
+        assert!(!audience.admits("p2", "PROVIDER"));
     }
 
     #[tokio::test]

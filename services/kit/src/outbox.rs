@@ -18,11 +18,11 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
 use sea_orm_migration::prelude::{SchemaManager, Table};
 use sea_orm_migration::schema::{
-    big_pk_auto, string_len, text, timestamp_with_time_zone, timestamp_with_time_zone_null,
+    big_pk_auto, string_len, text, text_null, timestamp_with_time_zone, timestamp_with_time_zone_null,
 };
 use tokio::sync::Notify;
 
-use crate::events::{Event, EventBus};
+use crate::events::{Audience, Event, EventBus};
 
 const TABLE: &str = "outbox";
 /// Rows published per round.
@@ -43,6 +43,7 @@ pub async fn create_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(string_len("field", 64))
                 .col(text("scope"))
                 .col(text("payload"))
+                .col(text_null("audience"))
                 .col(timestamp_with_time_zone("occurred_at"))
                 .col(timestamp_with_time_zone_null("published_at"))
                 .to_owned(),
@@ -52,8 +53,9 @@ pub async fn create_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 }
 
 /// Records an event for subscription field `field`, matching `scope` (argument name → value),
-/// with the `payload` the subgraph needs to resolve it again. Call it on the transaction that
-/// makes the change, then [`Outbox::committed`] after the commit.
+/// with the `payload` the subgraph needs to resolve it again; any organisation may receive it
+/// (the subgraph decides per subscriber). Call it on the transaction that makes the change, then
+/// [`Outbox::committed`] after the commit.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     field: &str,
@@ -61,12 +63,26 @@ pub async fn record<C: ConnectionTrait>(
     payload: &serde_json::Value,
     occurred_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    record_for(conn, field, scope, None, payload, occurred_at).await
+}
+
+/// [`record`] for an event only `audience` may receive at most (see [`Audience`]).
+pub async fn record_for<C: ConnectionTrait>(
+    conn: &C,
+    field: &str,
+    scope: &BTreeMap<String, String>,
+    audience: Option<&Audience>,
+    payload: &serde_json::Value,
+    occurred_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let audience = audience.map(|a| serde_json::to_string(a).unwrap_or_default());
     let insert = Query::insert()
         .into_table(Alias::new(TABLE))
-        .columns(["field", "scope", "payload", "occurred_at"].map(Alias::new))
+        .columns(["field", "scope", "audience", "payload", "occurred_at"].map(Alias::new))
         .values_panic([
             field.into(),
             serde_json::to_string(scope).unwrap_or_default().into(),
+            audience.into(),
             payload.to_string().into(),
             occurred_at.into(),
         ])
@@ -79,6 +95,7 @@ struct Row {
     id: i64,
     field: String,
     scope: String,
+    audience: Option<String>,
     payload: String,
     occurred_at: DateTime<Utc>,
 }
@@ -130,7 +147,7 @@ pub fn spawn_relay(db: DatabaseConnection, bus: Arc<dyn EventBus>, subgraph: &st
 /// Publishes up to [`BATCH`] unpublished rows in order; how many it published.
 async fn relay_once(db: &DatabaseConnection, bus: &dyn EventBus, subgraph: &str) -> anyhow::Result<u64> {
     let select = Query::select()
-        .columns(["id", "field", "scope", "payload", "occurred_at"].map(Alias::new))
+        .columns(["id", "field", "scope", "audience", "payload", "occurred_at"].map(Alias::new))
         .from(Alias::new(TABLE))
         .and_where(Expr::col(Alias::new("published_at")).is_null())
         .order_by(Alias::new("id"), Order::Asc)
@@ -144,6 +161,7 @@ async fn relay_once(db: &DatabaseConnection, bus: &dyn EventBus, subgraph: &str)
             subgraph: subgraph.to_owned(),
             field: row.field,
             scope: serde_json::from_str(&row.scope)?,
+            audience: row.audience.as_deref().map(serde_json::from_str).transpose()?,
             payload: serde_json::from_str(&row.payload)?,
             occurred_at: row.occurred_at,
         };
@@ -266,6 +284,7 @@ mod tests {
             subgraph: "region".into(),
             field: "signalEvents".into(),
             scope: scope("UTR"),
+            audience: Some(Audience { organisations: vec!["p1".into()], kinds: Vec::new() }),
             payload: serde_json::json!({}),
             occurred_at: Utc::now(),
         };
