@@ -665,3 +665,50 @@ async fn the_owning_subgraph_is_asked_only_for_subscribers_in_the_events_audienc
         ASKED.lock().expect("lock").iter().filter(|(_, s)| *s == marker).map(|(o, _)| o.clone()).collect();
     assert_eq!(asked, [hub.b.to_string()], "A (an insurer) is not of the marker's audience kind");
 }
+
+#[tokio::test]
+async fn sse_over_get_a_flood_of_subscribes_and_oversize_answers() {
+    let hub =
+        Hub::start(SubscriptionOptions { max_per_connection: 3, max_message_bytes: 120, ..Default::default() }, true)
+            .await;
+    let token = hub.token("10000001");
+    // SSE over GET, as EventSource sends it (no preflight header; the token here is a bearer).
+    let response = hub
+        .http
+        .get(&hub.url)
+        .header("accept", "text/event-stream")
+        .bearer_auth(&token)
+        .query(&[("query", SUBSCRIPTION)])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let mut reader = Reader::new(response);
+    reader.until("the stream opening", |t| t.starts_with(':')).await;
+    // An answer over max_message_bytes is replaced by an error; the subscription goes on.
+    let seq = hub.publish("big", "UTR", &[hub.a]).await;
+    reader.until("the replaced answer", |t| count(t, "event: next") >= 1).await;
+    let (id, body) = reader.sse_events()[0].clone();
+    assert_eq!(id, Some(seq));
+    assert_eq!(body["errors"][0]["extensions"]["code"], "SUBSCRIPTION_MESSAGE_TOO_LARGE");
+    assert!(body.get("data").is_none_or(Value::is_null));
+
+    // A flood of subscribes on one socket: three run, the rest get SUBSCRIPTION_LIMIT each, and
+    // the connection stays usable.
+    let mut ws = socket(&hub).await;
+    send(&mut ws, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
+        .await;
+    assert_eq!(receive(&mut ws).await, Ok(json!({ "type": "connection_ack" })));
+    for n in 0..50 {
+        send(&mut ws, json!({ "id": n.to_string(), "type": "subscribe", "payload": { "query": SUBSCRIPTION } })).await;
+    }
+    let mut limited = 0;
+    while limited < 47 {
+        let message = receive(&mut ws).await.expect("an error message");
+        assert_eq!(message["type"], "error", "{message}");
+        assert_eq!(message["payload"][0]["extensions"]["code"], "SUBSCRIPTION_LIMIT");
+        limited += 1;
+    }
+    send(&mut ws, json!({ "type": "ping" })).await;
+    assert_eq!(receive(&mut ws).await, Ok(json!({ "type": "pong" })));
+}
