@@ -113,9 +113,13 @@ struct Hub {
 
 impl Hub {
     async fn start(options: SubscriptionOptions, with_bus: bool) -> Self {
+        Self::on_bus(options, with_bus, LocalBus::new(10_000)).await
+    }
+
+    /// A gateway on `bus`, in front of new stub subgraphs, with new organisations.
+    async fn on_bus(options: SubscriptionOptions, with_bus: bool, bus: Arc<dyn EventBus>) -> Self {
         let signals_url = serve_stub(axum::Router::new().route("/graphql", post(signals))).await;
         let people_url = serve_stub(axum::Router::new().route("/graphql", post(people))).await;
-        let bus: Arc<dyn EventBus> = LocalBus::new(10_000);
         let key = SigningKey::generate();
         Self::serve(options, with_bus, bus, key, (Uuid::now_v7(), Uuid::now_v7()), [signals_url, people_url]).await
     }
@@ -535,17 +539,7 @@ async fn websocket_protocol_errors_close_with_the_protocols_codes() {
 async fn a_client_of_a_stopped_replica_resumes_on_another_from_nats_and_misses_nothing() {
     let nats = ggzhub_kit::events::testing::NatsServer::start().await;
     let bus: Arc<dyn EventBus> = ggzhub_kit::events::NatsBus::connect(&nats.url()).await.expect("NATS");
-    let signals_url = serve_stub(axum::Router::new().route("/graphql", post(signals))).await;
-    let people_url = serve_stub(axum::Router::new().route("/graphql", post(people))).await;
-    let first = Hub::serve(
-        SubscriptionOptions::default(),
-        true,
-        bus,
-        SigningKey::generate(),
-        (Uuid::now_v7(), Uuid::now_v7()),
-        [signals_url, people_url],
-    )
-    .await;
+    let first = Hub::on_bus(SubscriptionOptions::default(), true, bus).await;
     let second = first.replica().await;
     let token = first.token("10000001");
 
@@ -575,17 +569,7 @@ async fn a_client_too_slow_for_the_buffer_is_cut_off_with_a_reason_and_resumes_w
     // Listeners of this bus may fall 64 events behind.
     const BUFFER: usize = 64;
     let bus: Arc<dyn EventBus> = LocalBus::with_live_buffer(10_000, BUFFER);
-    let signals_url = serve_stub(axum::Router::new().route("/graphql", post(signals))).await;
-    let people_url = serve_stub(axum::Router::new().route("/graphql", post(people))).await;
-    let hub = Hub::serve(
-        SubscriptionOptions::default(),
-        true,
-        bus,
-        SigningKey::generate(),
-        (Uuid::now_v7(), Uuid::now_v7()),
-        [signals_url, people_url],
-    )
-    .await;
+    let hub = Hub::on_bus(SubscriptionOptions::default(), true, bus).await;
     let token = hub.token("10000001");
     let mut reader = Reader::new(hub.open(&token, "text/event-stream", None).await);
     reader.until("the stream opening", |t| t.starts_with(':')).await;

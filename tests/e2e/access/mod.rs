@@ -345,6 +345,7 @@ fn version(body: &Value, pointer: &str) -> i64 {
 
 mod audit_log;
 mod contracting;
+mod events;
 mod municipalities;
 mod national_table;
 mod overviews;
