@@ -694,7 +694,7 @@ fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
 }
 
 /// Drops (when `reset`) and creates the three databases; returns their URLs.
-async fn prepare_databases(admin_url: &str, prefix: &str, reset: bool) -> anyhow::Result<Vec<String>> {
+pub(crate) async fn prepare_databases(admin_url: &str, prefix: &str, reset: bool) -> anyhow::Result<Vec<String>> {
     anyhow::ensure!(
         !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
         "--db-prefix: lowercase letters, digits and _ only"

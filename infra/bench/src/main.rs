@@ -15,6 +15,7 @@
 //! 24-month trend, one request at a time, with SQL statements per request at two volumes (see
 //! `picture.rs`).
 
+mod events;
 mod hub;
 mod hub_data;
 mod picture;
@@ -70,6 +71,11 @@ enum Cmd {
     /// one request at a time, with p95 beside the targets and SQL statements per request at two
     /// data volumes.
     Picture(picture::PictureArgs),
+    /// The early-warning load: continuity signals raised at a fixed rate through the gateway,
+    /// delivered over SSE and WebSocket by two gateway replicas reading NATS JetStream, one
+    /// replica killed halfway; delivery latency from commit, lost and unauthorized deliveries,
+    /// memory per 1,000 subscribers.
+    Events(events::EventsArgs),
 }
 
 #[derive(clap::Args)]
@@ -118,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Run(args) => run(args).await,
         Cmd::Hub(args) => hub::run(args).await,
         Cmd::Picture(args) => picture::run(args).await,
+        Cmd::Events(args) => events::run(args).await,
     }
 }
 

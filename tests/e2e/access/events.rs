@@ -105,7 +105,19 @@ fn kinds(events: &[(String, Value)]) -> Vec<&str> {
 
 #[tokio::test]
 async fn access_matrix_live_events() {
-    let hub = Hub::start();
+    live_events(Hub::start()).await;
+}
+
+/// The same with the events on NATS JetStream (a server of the test's own) instead of the
+/// in-process log.
+#[tokio::test]
+async fn access_matrix_live_events_over_nats() {
+    let nats = ggzhub_kit::events::testing::NatsServer::start().await;
+    let hub = Hub { dev: DevHub::start_with(&[("GGZHUB_NATS_URL", &nats.url())]), http: reqwest::Client::new() };
+    live_events(hub).await;
+}
+
+async fn live_events(hub: Hub) {
     let cast = Cast::demo(&hub);
     let eemland = hub.mint(EEMLAND);
     let kempenpad = hub.mint(KEMPENPAD);
