@@ -497,3 +497,35 @@ async fn the_acknowledgement_carries_the_insurers_response_to_those_who_read_the
         Some("FORBIDDEN")
     );
 }
+
+#[tokio::test]
+async fn replicas_on_one_database_publish_each_event_once_and_one_overdue() {
+    let bus = LocalBus::new(1000);
+    let app = TestApp::spawn_with_events(bus.clone()).await;
+    // Two more replicas of the region subgraph on the same database: each relays the outbox and
+    // sweeps deadlines at start, racing the first.
+    let events = ggzhub_region::app::Events { bus: bus.clone(), sweep_every: Duration::from_secs(3600) };
+    let replicas =
+        [ggzhub_region::app::start_events(&app.db.db, &events), ggzhub_region::app::start_events(&app.db.db, &events)];
+    let id = raise(&app, OFFER_A_CRISIS).await;
+    for outbox in &replicas {
+        outbox.committed();
+    }
+    app.graphql(UPDATE).var("id", &id).var("v", 1).as_caller(&provider_a()).send().await.data();
+    for outbox in &replicas {
+        outbox.committed();
+    }
+    wait_for_events(&bus, 3).await;
+    wait_all_published(&app).await;
+    // Give the other relays the time to publish their copies too.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let events = bus.replay(0).await.expect("replay");
+    // The sweeps may run before or after the raise; the changes keep their order.
+    let kinds: Vec<&str> = events.iter().map(|d| d.event.payload["kind"].as_str().unwrap_or_default()).collect();
+    let changes: Vec<&str> = kinds.iter().copied().filter(|k| *k != "OVERDUE").collect();
+    assert_eq!(changes, ["RAISED", "UPDATED"], "each event once, in order: {events:#?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "OVERDUE").count(), 1, "one overdue event: {events:#?}");
+    let mut rows = signal_kinds(&app.outbox().await);
+    rows.sort();
+    assert_eq!(rows, ["OVERDUE", "RAISED", "UPDATED"], "one OVERDUE row");
+}
