@@ -333,6 +333,10 @@ struct ServeRegionArgs {
     /// questions. Required with `--contracting-url` unless `--dev-key` is given.
     #[arg(long, env = "GGZHUB_TOKEN_SIGNING_KEY")]
     token_signing_key: Option<PathBuf>,
+    /// Seconds between two sweeps for continuity signals whose acknowledgement deadline passed
+    /// (each becomes overdue, with its event, once — also with several replicas).
+    #[arg(long, env = "GGZHUB_SIGNAL_DEADLINE_SWEEP_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    signal_deadline_sweep_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -521,7 +525,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             };
             let (db, verifier, listener) = prepare(Service::Region, &args.serve, 4001).await?;
-            let app = ggzhub_region::app::router_with_contracting(db, verifier, contracting, limits(&args.serve));
+            let events = ggzhub_region::app::Events {
+                bus: args.serve.events.bus().await?,
+                sweep_every: Duration::from_secs(args.signal_deadline_sweep_secs),
+            };
+            let app = ggzhub_region::app::router_with_events(db, verifier, contracting, events, limits(&args.serve));
             run_server(Service::Region, listener, app).await
         }
         Command::Serve { service: ServeCommand::NationalTable(args) } => {

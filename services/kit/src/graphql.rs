@@ -71,6 +71,8 @@ where
 {
     async_graphql::Schema::build(query, mutation, subscription)
         .enable_federation()
+        // Without it async-graphql leaves the subscription root out of a federation SDL.
+        .enable_subscription_in_federation()
         .finish()
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }

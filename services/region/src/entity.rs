@@ -282,6 +282,10 @@ pub mod signal {
         pub acknowledged_at: Option<ChronoDateTimeUtc>,
         /// Acknowledging organisation.
         pub acknowledged_by: Option<String>,
+        /// The coordinating insurer's response, given when acknowledging (no personal data).
+        pub response: Option<String>,
+        /// When the signal's overdue event was recorded (once; see `crate::events::sweep_overdue`).
+        pub overdue_emitted_at: Option<ChronoDateTimeUtc>,
         /// Version.
         pub version: i32,
         /// Created at.

@@ -6,6 +6,7 @@ pub mod app;
 pub mod contracted;
 pub mod domain;
 pub mod entity;
+pub mod events;
 pub mod graphql;
 pub mod history;
 pub mod loader;

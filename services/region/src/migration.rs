@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateHistory),
             Box::new(CreateRegister),
             Box::new(AddWaitingMonthIndex),
+            Box::new(AddSignalEvents),
         ]
     }
 
@@ -532,5 +533,45 @@ impl MigrationTrait for AddWaitingMonthIndex {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_index(Index::drop().name("wait_month_idx").table("waiting_time_reports").to_owned()).await
+    }
+}
+
+/// Events (issue 19): the outbox table the relay publishes from ([`ggzhub_kit::outbox`]), the
+/// insurer's response to a continuity signal, and when a signal's overdue event was recorded
+/// (`overdue_emitted_at`: set once, in the transaction that records the event, so the event is
+/// emitted exactly once — see [`crate::events::sweep_overdue`]). Signals already past their
+/// deadline when this runs are left unmarked: nobody was told of them yet, so the first sweep
+/// tells.
+struct AddSignalEvents;
+
+impl MigrationName for AddSignalEvents {
+    fn name(&self) -> &str {
+        "m0006_signal_events"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for AddSignalEvents {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        ggzhub_kit::outbox::create_table(m).await?;
+        // One alteration per statement: SQLite's builder allows no more.
+        m.alter_table(Table::alter().table("continuity_signals").add_column(text_null("response")).to_owned()).await?;
+        m.alter_table(
+            Table::alter()
+                .table("continuity_signals")
+                .add_column(timestamp_with_time_zone_null("overdue_emitted_at"))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "signals_deadline_idx", "continuity_signals", &["status", "acknowledgement_deadline"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("signals_deadline_idx").table("continuity_signals").to_owned()).await?;
+        for column in ["overdue_emitted_at", "response"] {
+            m.alter_table(Table::alter().table("continuity_signals").drop_column(column).to_owned()).await?;
+        }
+        m.drop_table(Table::drop().table("outbox").to_owned()).await
     }
 }

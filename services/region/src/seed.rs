@@ -395,6 +395,8 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
             acknowledgement_deadline: Set(s.acknowledgement_deadline),
             acknowledged_at: Set(None),
             acknowledged_by: Set(None),
+            response: Set(None),
+            overdue_emitted_at: Set(None),
             version,
             created_at,
             updated_at,

@@ -4,11 +4,15 @@ pub mod mutation;
 pub mod picture;
 pub mod query;
 pub mod register;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
-use ggzhub_kit::graphql::{subgraph_schema, subgraph_sdl};
+use async_graphql::{MergedObject, Schema};
+use ggzhub_kit::graphql::{subgraph_schema_with_subscriptions, subgraph_sdl_with_subscriptions};
+use ggzhub_kit::outbox::Outbox;
 use sea_orm::DatabaseConnection;
+
+pub use subscription::SubscriptionRoot;
 
 /// Queries of the region subgraph: regions, organisations, care offers, overviews, waiting
 /// times, continuity signals, the audit log and the register.
@@ -23,18 +27,50 @@ pub struct QueryRoot(query::Query, register::RegisterQuery);
 pub struct MutationRoot(mutation::Mutation, register::RegisterMutation);
 
 /// The schema type.
-pub type RegionSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type RegionSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema with the database in its data.
+/// Builds the schema with the database in its data and an outbox that is never relayed
+/// ([`Outbox::detached`]): the changes' events are still written to the outbox table, and a
+/// process that relays it (see [`crate::app::router_with_events`]) publishes them.
 pub fn schema(db: DatabaseConnection) -> RegionSchema {
-    let (query, mutation) = roots();
-    subgraph_schema(query, mutation).data(db).finish()
+    schema_with_outbox(db, Outbox::detached())
 }
 
+/// Builds the schema with the database and the outbox whose relay mutations wake after a commit.
+pub fn schema_with_outbox(db: DatabaseConnection, outbox: Outbox) -> RegionSchema {
+    let (query, mutation) = roots();
+    subgraph_schema_with_subscriptions(query, mutation, SubscriptionRoot).data(db).data(outbox).finish()
+}
+
+/// The public subscription field's line as async-graphql prints it, without the tag.
+const PUBLIC_SUBSCRIPTION_FIELD: &str = "\tofferStatusChanges(region: ID): OfferStatusEvent!\n";
+
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
+///
+/// async-graphql 7.2.1's `#[Subscription]` takes no `tag` attribute, so the public subscription
+/// field (`offerStatusChanges`: offers' status is public) is tagged `@tag(name: "public")` here,
+/// in the printed SDL, for the gateway's public contract. Its type `OfferStatusEvent` is tagged in
+/// the code.
 pub fn sdl() -> String {
     let (query, mutation) = roots();
-    subgraph_sdl(query, mutation)
+    let sdl = subgraph_sdl_with_subscriptions(query, mutation, SubscriptionRoot);
+    tag_public_subscription(&sdl)
+}
+
+/// # Panics
+/// When the field is not printed as expected (a changed signature or printer): the public
+/// contract would silently lose it, so the drift test fails instead.
+fn tag_public_subscription(sdl: &str) -> String {
+    assert_eq!(
+        sdl.matches(PUBLIC_SUBSCRIPTION_FIELD).count(),
+        1,
+        "offerStatusChanges is printed once, untagged: {:?}",
+        sdl.lines().filter(|l| l.contains("offerStatusChanges")).collect::<Vec<_>>()
+    );
+    sdl.replace(
+        PUBLIC_SUBSCRIPTION_FIELD,
+        "\tofferStatusChanges(region: ID): OfferStatusEvent! @tag(name: \"public\")\n",
+    )
 }
 
 fn roots() -> (QueryRoot, MutationRoot) {
@@ -60,6 +96,10 @@ mod tests {
             "type CareOffer @key(fields: \"id\")",
             "type RegionalOverview @key(fields: \"id\")",
             "type Query",
+            "type Subscription",
+            "\tsignalEvents(region: ID): SignalEvent!\n",
+            "\tofferStatusChanges(region: ID): OfferStatusEvent! @tag(name: \"public\")\n",
+            "type OfferStatusEvent @tag(name: \"public\")",
         ] {
             assert!(sdl.contains(key), "SDL lacks {key}");
         }

@@ -661,6 +661,12 @@ impl ContinuitySignal {
         self.detail()?;
         Ok(self.model.acknowledged_by.clone().map(ID))
     }
+    /// The coordinating insurer's response, given when it acknowledged the signal (full viewers
+    /// only; no personal data). `null` until acknowledged.
+    async fn response(&self) -> Result<Option<&str>> {
+        self.detail()?;
+        Ok(self.model.response.as_deref())
+    }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
         self.model.version

@@ -297,3 +297,37 @@ async fn contracting_insurer_does_not_acknowledge() {
     let resp = app.graphql(ACKNOWLEDGE).var("id", SIGNAL_UTRECHT_OPEN).var("v", 1).as_caller(&insurer_x()).send().await;
     assert_eq!(resp.data()["acknowledgeContinuitySignal"]["status"], "ACKNOWLEDGED");
 }
+
+#[tokio::test]
+async fn an_insurer_contracting_the_offer_receives_its_signal_events() {
+    let key = Arc::new(SigningKey::generate());
+    let mock = MockContracting::start(&key, y_contracts_fact).await;
+    let bus = ggzhub_kit::events::LocalBus::new(100);
+    let app = TestApp::spawn_with(key, Some(mock.url()), Some(bus.clone())).await;
+    // The deadline sweep at start makes the fixture's FACT signal overdue: an event in utrecht
+    // on the offer insurer Y contracts.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    let overdue = loop {
+        use ggzhub_kit::events::EventBus as _;
+        if let Some(first) = bus.replay(0).await.expect("replay").first() {
+            break (**first).clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no event published");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(overdue.event.payload["kind"], "OVERDUE");
+    assert_eq!(overdue.event.payload["signalId"], SIGNAL_UTRECHT_OPEN.to_string());
+    let query = "subscription { signalEvents(region: \"utrecht\") { kind signal { id offer { id } } } }";
+    let resp = app.deliver(&insurer_y(), query, json!({}), &overdue).await;
+    assert_eq!(resp.data()["signalEvents"]["signal"]["offer"]["id"], OFFER_A_FACT.to_string());
+    // Insurer X coordinates utrecht: it receives it without asking contracting.
+    let before = mock.requests();
+    let resp = app.deliver(&insurer_x(), query, json!({}), &overdue).await;
+    assert_eq!(resp.data()["signalEvents"]["kind"], "OVERDUE");
+    assert_eq!(mock.requests(), before, "the coordinating insurer is not asked about contracts");
+    // The same event about the crisis offer, which Y does not contract: nothing for Y.
+    let mut other = overdue.clone();
+    other.event.payload["signalId"] = json!(SIGNAL_UTRECHT_ESCALATED.to_string());
+    let resp = app.deliver(&insurer_y(), query, json!({}), &other).await;
+    assert_eq!(resp.body, json!({"data": null}));
+}

@@ -29,8 +29,10 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate, Utc};
 use ggzhub_kit::OrgKind;
 use ggzhub_kit::SigningKey;
+use ggzhub_kit::events::{Delivered, EventBus};
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::testing::{GraphqlCall, GraphqlResponse, TestCaller, TestDb, TestServer};
+use ggzhub_region::app::Events;
 use ggzhub_region::entity::{
     care_form, care_offer, diagnosis_group, organisation, overview, patient_input, region, signal, waiting_time,
 };
@@ -160,6 +162,21 @@ impl TestApp {
     /// contracting subgraph there (audience `contracting`, tokens signed with `key`) which offers
     /// an insurer contracts.
     pub async fn spawn_with_contracting(key: Arc<SigningKey>, contracting_url: Option<String>) -> Self {
+        Self::spawn_with(key, contracting_url, None).await
+    }
+
+    /// Like [`spawn`](Self::spawn), with events: the outbox relay publishes to `bus` and the
+    /// deadline sweep runs at start (and then hourly, i.e. not again during a test).
+    pub async fn spawn_with_events(bus: Arc<dyn EventBus>) -> Self {
+        Self::spawn_with(Arc::new(SigningKey::generate()), None, Some(bus)).await
+    }
+
+    /// The general form: contracting asked at `contracting_url`, events published to `bus`.
+    pub async fn spawn_with(
+        key: Arc<SigningKey>,
+        contracting_url: Option<String>,
+        bus: Option<Arc<dyn EventBus>>,
+    ) -> Self {
         let db = TestDb::new().await;
         Migrator::up(&db.db, None).await.expect("migrations run");
         insert_fixture(&db.db).await;
@@ -170,12 +187,19 @@ impl TestApp {
                 key.signer(),
             ))
         });
-        let app = ggzhub_region::app::router_with_contracting(
-            db.db.clone(),
-            Arc::new(key.verifier(ggzhub_region::AUDIENCE)),
-            contracting,
-            HttpLimits::default(),
-        );
+        let verifier = Arc::new(key.verifier(ggzhub_region::AUDIENCE));
+        let app = match bus {
+            None => {
+                ggzhub_region::app::router_with_contracting(db.db.clone(), verifier, contracting, HttpLimits::default())
+            }
+            Some(bus) => ggzhub_region::app::router_with_events(
+                db.db.clone(),
+                verifier,
+                contracting,
+                Events { bus, sweep_every: std::time::Duration::from_secs(3600) },
+                HttpLimits::default(),
+            ),
+        };
         let server = TestServer::start(app, key, ggzhub_region::AUDIENCE).await;
         Self { server, db }
     }
@@ -266,6 +290,64 @@ impl TestApp {
         set.join_all().await
     }
 
+    /// Sends `query` as the gateway does to resolve a subscription for one event: with
+    /// `extensions.ggzhubEvent` = `delivered`, as `caller`.
+    pub async fn deliver(
+        &self,
+        caller: &TestCaller,
+        query: &str,
+        variables: Value,
+        delivered: &Delivered,
+    ) -> GraphqlResponse {
+        let body = json!({
+            "query": query,
+            "variables": variables,
+            "extensions": { "ggzhubEvent": serde_json::to_value(delivered).expect("an event serializes") },
+        });
+        self.post_raw(caller, &body).await
+    }
+
+    /// POSTs `body` to `/graphql` as `caller`.
+    pub async fn post_raw(&self, caller: &TestCaller, body: &Value) -> GraphqlResponse {
+        let resp = self
+            .server
+            .client()
+            .post(self.server.url("/graphql"))
+            .bearer_auth(self.server.token(caller))
+            .json(body)
+            .send()
+            .await
+            .expect("request reaches the test server");
+        let status = resp.status().as_u16();
+        GraphqlResponse { status, body: resp.json().await.expect("response is JSON") }
+    }
+
+    /// The outbox rows, in id order.
+    pub async fn outbox(&self) -> Vec<OutboxRow> {
+        use sea_orm::{ConnectionTrait as _, Statement};
+        let db = &self.db.db;
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT id, field, scope, payload, published_at FROM outbox ORDER BY id",
+            ))
+            .await
+            .expect("the outbox reads");
+        rows.iter()
+            .map(|r| OutboxRow {
+                id: r.try_get("", "id").expect("id"),
+                field: r.try_get("", "field").expect("field"),
+                scope: serde_json::from_str(&r.try_get::<String>("", "scope").expect("scope")).expect("scope is JSON"),
+                payload: serde_json::from_str(&r.try_get::<String>("", "payload").expect("payload"))
+                    .expect("payload is JSON"),
+                published: r
+                    .try_get::<Option<chrono::DateTime<Utc>>>("", "published_at")
+                    .expect("published_at")
+                    .is_some(),
+            })
+            .collect()
+    }
+
     /// Inserts one more care offer directly (bypassing the API), returning its id.
     pub async fn insert_offer(&self, provider: Uuid, region: &str, form: &str, unit_name: &str) -> String {
         let category = match form {
@@ -277,6 +359,16 @@ impl TestApp {
         offer_row(&id, provider, region, category, form, unit_name).insert(&self.db.db).await.expect("offer inserts");
         id
     }
+}
+
+/// One row of the outbox table.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub field: String,
+    pub scope: Value,
+    pub payload: Value,
+    pub published: bool,
 }
 
 /// Everything a care offer shows, public and restricted.
@@ -502,6 +594,8 @@ async fn insert_fixture(db: &DatabaseConnection) {
             acknowledgement_deadline: Set(raised + Duration::days(14)),
             acknowledged_at: Set(None),
             acknowledged_by: Set(None),
+            response: Set(None),
+            overdue_emitted_at: Set(None),
             version: Set(1),
             created_at: Set(raised),
             updated_at: Set(raised),

@@ -11,6 +11,7 @@ mod contracted;
 mod dataloader;
 mod demo_history;
 mod entities;
+mod events;
 mod hardening;
 mod offers;
 mod overviews;

@@ -38,6 +38,8 @@ fn sites() -> Vec<Site> {
             r#"mutation($t: String!) {{ raiseContinuitySignal(input: {{offerId: "{offer}", kind: STAFFING, severity: HIGH, description: $t}}) {{ id }} }}"#)),
         site(provider_a(), "description", "updateContinuitySignal", format!(
             r#"mutation($t: String) {{ updateContinuitySignal(id: "{signal}", expectedVersion: 1, input: {{description: $t}}) {{ id }} }}"#)),
+        site(insurer_x(), "response", "acknowledgeContinuitySignal", format!(
+            r#"mutation($t: String) {{ acknowledgeContinuitySignal(id: "{signal}", expectedVersion: 1, response: $t) {{ id }} }}"#)),
         site(patient_org(), "text", "submitPatientInput",
             r#"mutation($t: String!) { submitPatientInput(regionCode: "utrecht", year: 2025, text: $t) { id } }"#.to_owned()),
         site(patient_org(), "text", "updatePatientInput", format!(

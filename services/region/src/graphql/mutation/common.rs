@@ -1,7 +1,7 @@
 //! Checks the mutations of several aggregates share: region codes that exist, a care offer by id,
 //! a plausible date, the caller's organisation registered in the hub.
 
-use async_graphql::ID;
+use async_graphql::{Context, ID};
 use chrono::NaiveDate;
 use ggzhub_kit::validate as v;
 use ggzhub_kit::{ApiError, ApiResult, Caller, OrgKind};
@@ -63,5 +63,12 @@ pub(super) async fn registered<C: ConnectionTrait>(conn: &C, c: &Caller, kind: O
             kind.as_str()
         ))),
         None => Err(ApiError::bad_input(format!("organisation {} is not registered in the hub", c.org))),
+    }
+}
+
+/// Tells the outbox relay that a commit recorded events (nothing when the schema has no outbox).
+pub(super) fn committed(ctx: &Context<'_>) {
+    if let Some(outbox) = ctx.data_opt::<ggzhub_kit::outbox::Outbox>() {
+        outbox.committed();
     }
 }

@@ -9,10 +9,11 @@ use ggzhub_kit::{ApiError, ApiResult, GqlResultExt as _, OrgKind};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait};
 use serde_json::json;
 
-use super::common::{existing_regions, load_offer, plausible_date, registered};
+use super::common::{committed, existing_regions, load_offer, plausible_date, registered};
 use crate::access;
 use crate::domain::*;
 use crate::entity::{care_form, care_offer};
+use crate::events;
 use crate::graphql::types::*;
 use crate::history;
 
@@ -174,8 +175,10 @@ impl OfferMutation {
             .insert(&txn)
             .await?;
             history::offer_changed(&txn, &model).await?;
+            events::record_offer_status(&txn, &model, None, now).await?;
             audit(&txn, c, "CareOffer", &model.id, "create", json!({"regionCode": model.region_code, "category": model.category, "careForm": model.care_form, "unitName": model.unit_name, "status": model.status})).await?;
             txn.commit().await?;
+            committed(ctx);
             Ok(CareOffer(model))
         }
         .await
@@ -273,7 +276,7 @@ impl OfferMutation {
             )
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "update", change).await?;
-            commit_offer_change(txn, &id).await
+            commit_offer_change(ctx, txn, &current, &id).await
         }
         .await
         .gql()
@@ -307,7 +310,7 @@ impl OfferMutation {
             )
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "close", json!({"status": "CLOSED"})).await?;
-            commit_offer_change(txn, &id).await
+            commit_offer_change(ctx, txn, &current, &id).await
         }
         .await
         .gql()
@@ -367,7 +370,7 @@ impl OfferMutation {
                 json!({"from": pause.from, "until": pause.until, "reason": reason}),
             )
             .await?;
-            commit_offer_change(txn, &offer_id).await
+            commit_offer_change(ctx, txn, &current, &offer_id).await
         }
         .await
         .gql()
@@ -403,17 +406,25 @@ impl OfferMutation {
             )
             .await?;
             audit(&txn, c, "CareOffer", &current.id, "end_intake_pause", json!({})).await?;
-            commit_offer_change(txn, &offer_id).await
+            commit_offer_change(ctx, txn, &current, &offer_id).await
         }
         .await
         .gql()
     }
 }
 
-/// Ends a change of an existing offer: its history row from the stored state, then the commit.
-async fn commit_offer_change(txn: DatabaseTransaction, id: &ID) -> ApiResult<CareOffer> {
+/// Ends a change of an existing offer: its history row from the stored state, its status event
+/// when the status changed from `before`'s, then the commit.
+async fn commit_offer_change(
+    ctx: &Context<'_>,
+    txn: DatabaseTransaction,
+    before: &care_offer::Model,
+    id: &ID,
+) -> ApiResult<CareOffer> {
     let model = load_offer(&txn, id).await?;
     history::offer_changed(&txn, &model).await?;
+    events::record_offer_status(&txn, &model, Some(&before.status), model.updated_at).await?;
     txn.commit().await?;
+    committed(ctx);
     Ok(CareOffer(model))
 }

@@ -2,16 +2,17 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{NaiveDate, Utc};
-use ggzhub_kit::validate::{self as v, MAX_DESCRIPTION};
+use ggzhub_kit::validate::{self as v, MAX_DESCRIPTION, MAX_SHORT_TEXT};
 use ggzhub_kit::write::{audit, begin, check_version, new_id, update_guarded};
 use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait};
 use serde_json::json;
 
-use super::common::{load_offer, plausible_date};
+use super::common::{committed, load_offer, plausible_date};
 use crate::access;
 use crate::domain::*;
-use crate::entity::{region, signal};
+use crate::entity::{care_offer, region, signal};
+use crate::events::{self, SignalEventKind};
 use crate::graphql::types::*;
 use crate::history;
 
@@ -106,6 +107,8 @@ impl SignalMutation {
                 acknowledgement_deadline: Set(now + chrono::Duration::days(ACKNOWLEDGEMENT_DAYS)),
                 acknowledged_at: Set(None),
                 acknowledged_by: Set(None),
+                response: Set(None),
+                overdue_emitted_at: Set(None),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -124,7 +127,9 @@ impl SignalMutation {
                 json!({"offerId": model.offer_id, "kind": model.kind, "severity": model.severity}),
             )
             .await?;
+            events::record_signal(&txn, SignalEventKind::Raised, &model, now).await?;
             txn.commit().await?;
+            committed(ctx);
             Ok(ContinuitySignal::full(model))
         }
         .await
@@ -148,9 +153,10 @@ impl SignalMutation {
             if current.status == SignalStatus::Resolved.as_str() {
                 return Err(ApiError::bad_input("a resolved signal cannot change; raise a new one"));
             }
+            let now = Utc::now();
             let mut active = signal::ActiveModel {
                 version: Set(expected_version + 1),
-                updated_at: Set(Utc::now()),
+                updated_at: Set(now),
                 updated_by: Set(c.org.to_string()),
                 ..Default::default()
             };
@@ -176,22 +182,28 @@ impl SignalMutation {
                 .one(&txn)
                 .await?
                 .ok_or_else(|| ApiError::not_found(current.id.clone()))?;
+            events::record_signal(&txn, SignalEventKind::Updated, &model, now).await?;
             txn.commit().await?;
+            committed(ctx);
             Ok(ContinuitySignal::full(model))
         }
         .await
         .gql()
     }
 
-    /// Acknowledges a signal (the coordinating insurer of the signal's region).
+    /// Acknowledges a signal (the coordinating insurer of the signal's region), with the
+    /// insurer's `response`: what it will do (no personal data, ≤ 500 characters), shown to
+    /// everyone who reads the signal as `ContinuitySignal.response`.
     async fn acknowledge_continuity_signal(
         &self,
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        response: Option<String>,
     ) -> Result<ContinuitySignal> {
         let c = caller(ctx)?;
         async {
+            let response = response.as_deref().map(|r| v::text("response", r, MAX_SHORT_TEXT)).transpose()?;
             let txn = begin(ctx).await?;
             let (current, coordinating) = load_visible_signal(&txn, c, &id).await?;
             access::acknowledge_signal(c, coordinating.as_deref())?;
@@ -202,7 +214,8 @@ impl SignalMutation {
                     current.status
                 )));
             }
-            self::transition(txn, c, &current, expected_version, SignalStatus::Acknowledged, true).await
+            let ack = Acknowledgement { response };
+            self::transition(ctx, txn, c, &current, expected_version, SignalStatus::Acknowledged, Some(ack)).await
         }
         .await
         .gql()
@@ -224,7 +237,7 @@ impl SignalMutation {
             if current.status == SignalStatus::Resolved.as_str() {
                 return Err(ApiError::bad_input("the signal is already resolved"));
             }
-            self::transition(txn, c, &current, expected_version, SignalStatus::Resolved, false).await
+            self::transition(ctx, txn, c, &current, expected_version, SignalStatus::Resolved, None).await
         }
         .await
         .gql()
@@ -256,7 +269,7 @@ impl SignalMutation {
                 return Err(ApiError::bad_input(format!("a {} signal cannot be escalated", current.status)));
             }
             let mut escalated =
-                self::transition(txn, c, &current, expected_version, SignalStatus::Escalated, false).await?;
+                self::transition(ctx, txn, c, &current, expected_version, SignalStatus::Escalated, None).await?;
             escalated.full = sees;
             Ok(escalated)
         }
@@ -265,13 +278,21 @@ impl SignalMutation {
     }
 }
 
+/// What acknowledging stores besides the status.
+struct Acknowledgement {
+    response: Option<String>,
+}
+
+/// Moves `current` to status `to` (acknowledging with `ack`), with its audit entry, history row
+/// and event, and commits.
 async fn transition(
+    ctx: &Context<'_>,
     txn: DatabaseTransaction,
     c: &Caller,
     current: &signal::Model,
     expected_version: i32,
     to: SignalStatus,
-    acknowledge: bool,
+    ack: Option<Acknowledgement>,
 ) -> ApiResult<ContinuitySignal> {
     let now = Utc::now();
     let mut active = signal::ActiveModel {
@@ -281,9 +302,10 @@ async fn transition(
         updated_by: Set(c.org.to_string()),
         ..Default::default()
     };
-    if acknowledge {
+    if let Some(ack) = ack {
         active.acknowledged_at = Set(Some(now));
         active.acknowledged_by = Set(Some(c.org.to_string()));
+        active.response = Set(ack.response);
     }
     update_guarded(&txn, active, signal::Column::Id, &current.id, signal::Column::Version, expected_version).await?;
     audit(
@@ -300,6 +322,22 @@ async fn transition(
         .await?
         .ok_or_else(|| ApiError::not_found(current.id.clone()))?;
     history::signal_event(&txn, &model, &c.org.to_string()).await?;
+    match to {
+        SignalStatus::Escalated => {
+            // The offer's category goes with the escalation: the national table opens one
+            // from the event alone.
+            let category = care_offer::Entity::find_by_id(model.offer_id.clone())
+                .one(&txn)
+                .await?
+                .map(|o| o.category)
+                .unwrap_or_default();
+            events::record_escalation(&txn, &model, &category, &c.org.to_string(), now).await?;
+        }
+        SignalStatus::Acknowledged => events::record_signal(&txn, SignalEventKind::Acknowledged, &model, now).await?,
+        SignalStatus::Resolved => events::record_signal(&txn, SignalEventKind::Resolved, &model, now).await?,
+        SignalStatus::Open => {}
+    }
     txn.commit().await?;
+    committed(ctx);
     Ok(ContinuitySignal::full(model))
 }
