@@ -134,10 +134,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         })
         .collect();
     let tokens = demo_tokens(&region_db, &issuer_key, &idp_issuer, args.token_ttl).await?;
-    let region_app = ggzhub_region::app::router_with_contracting(
+    let region_app = ggzhub_region::app::router_with_events(
         region_db,
         Arc::new(key.verifier(Service::Region.name())),
         Some(contracting),
+        ggzhub_region::app::Events::new(bus.clone()),
         HttpLimits::default(),
     );
     let refs = RefChecker::new(format!("http://{region_addr}/graphql"), Service::Region.name(), key.signer());

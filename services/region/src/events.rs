@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use ggzhub_kit::OrgKind;
+use ggzhub_kit::events::Audience;
 use ggzhub_kit::outbox::{self, Outbox};
 use ggzhub_kit::string_enum;
 use sea_orm::sea_query::Expr;
@@ -64,6 +66,18 @@ fn region_scope(region: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("region".to_owned(), region.to_owned())])
 }
 
+/// Who may receive an event of `s` at most (the gateway asks the resolver only for them): its
+/// provider, insurers (the coordinating one, and those contracting the offer: which ones is
+/// contracting's to say, per subscriber), and the national table once it is escalated
+/// (`crate::access::can_see_signal`).
+fn signal_audience(s: &signal::Model, escalated: bool) -> Audience {
+    let mut kinds = vec![OrgKind::Insurer.as_str().to_owned()];
+    if escalated || s.status == SignalStatus::Escalated.as_str() {
+        kinds.push(OrgKind::NationalTable.as_str().to_owned());
+    }
+    Audience { organisations: vec![s.provider_id.clone()], kinds }
+}
+
 /// Records a `signalEvents` event of `kind` for `s` on `conn` (the change's transaction).
 pub async fn record_signal<C: ConnectionTrait>(
     conn: &C,
@@ -72,7 +86,8 @@ pub async fn record_signal<C: ConnectionTrait>(
     occurred_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let payload = json!({"kind": kind.as_str(), "signalId": s.id});
-    outbox::record(conn, SIGNAL_EVENTS, &region_scope(&s.region_code), &payload, occurred_at).await
+    let audience = signal_audience(s, kind == SignalEventKind::Escalated);
+    outbox::record_for(conn, SIGNAL_EVENTS, &region_scope(&s.region_code), Some(&audience), &payload, occurred_at).await
 }
 
 /// Records the `ESCALATED` event of `s`, with what the national table needs to open an
@@ -93,7 +108,8 @@ pub async fn record_escalation<C: ConnectionTrait>(
         "summary": s.description,
         "escalatedBy": escalated_by,
     });
-    outbox::record(conn, SIGNAL_EVENTS, &region_scope(&s.region_code), &payload, occurred_at).await
+    let audience = signal_audience(s, true);
+    outbox::record_for(conn, SIGNAL_EVENTS, &region_scope(&s.region_code), Some(&audience), &payload, occurred_at).await
 }
 
 /// Records an `offerStatusChanges` event when `previous` (`None` for a new offer) differs from

@@ -270,9 +270,16 @@ async fn receivers(app: &TestApp, delivered: &Delivered, region: Option<&str>) -
         assert!(resp.body.get("errors").is_none(), "{label}: no errors, only silence: {:#}", resp.body);
         let event = &resp.body["data"]["signalEvents"];
         if resp.body["data"].is_null() {
+            assert_eq!(resp.body["extensions"]["ggzhubEvent"], "skip", "{label}: answered as skipped");
             continue;
         }
         assert!(event.is_object(), "{label}: {:#}", resp.body);
+        // Whoever may read it is in the event's audience: the gateway asks only them.
+        assert!(
+            delivered.event.audience.as_ref().is_none_or(|a| a.admits(&caller.org.to_string(), caller.kind.as_str())),
+            "{label} receives the event but is outside its audience {:?}",
+            delivered.event.audience
+        );
         out.push(label);
     }
     out
@@ -287,6 +294,9 @@ async fn a_signal_event_reaches_exactly_those_who_may_read_the_signal() {
     let id = raise(&app, OFFER_A_CRISIS).await;
     let raised = next_event(&bus, 1, "signalEvents").await;
     assert_eq!(raised.event.payload["kind"], "RAISED");
+    let audience = raised.event.audience.clone().expect("a signal event names its audience");
+    assert_eq!(audience.kinds, ["INSURER"], "not the national table before escalation");
+    assert_eq!(audience.organisations.len(), 1, "its provider");
     // Its provider and the coordinating insurer of utrecht; not provider B or C, not the chair
     // of utrecht (it reads id, region and status in the list only), not insurer Y (neither
     // coordinating nor contracting), not the patient organisations, municipality or operator,
@@ -349,13 +359,17 @@ async fn an_offer_status_change_reaches_every_organisation_of_the_region_subscri
         assert_eq!(event["offer"]["id"], OFFER_A_FACT.to_string(), "{label}");
         assert_eq!(event["offer"]["status"], "CLOSED", "{label}");
         let other = app.deliver(&caller, OFFER_STATUS, json!({"region": "amsterdam"}), &closed).await;
-        assert_eq!(other.body, json!({"data": null}), "{label}: another region's subscription");
+        assert_eq!(
+            other.body,
+            json!({"data": null, "extensions": {"ggzhubEvent": "skip"}}),
+            "{label}: another region's subscription"
+        );
     }
     // A signal event is not an offer status change.
     let mut wrong = closed.clone();
     wrong.event.field = "signalEvents".into();
     let resp = app.deliver(&provider_a(), OFFER_STATUS, json!({}), &wrong).await;
-    assert_eq!(resp.body, json!({"data": null}));
+    assert_eq!(resp.body, json!({"data": null, "extensions": {"ggzhubEvent": "skip"}}));
 }
 
 #[tokio::test]
@@ -376,6 +390,7 @@ async fn subscriptions_without_an_event_or_with_bad_arguments_are_refused() {
             subgraph: "region".into(),
             field: "signalEvents".into(),
             scope: [("region".to_owned(), "utrecht".to_owned())].into(),
+            audience: None,
             payload: json!({"kind": "RAISED", "signalId": SIGNAL_UTRECHT_OPEN.to_string()}),
             occurred_at: Utc::now(),
         },
