@@ -571,6 +571,40 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// Asks the subgraph that owns `subscription`'s root field to check it for `caller` before
+    /// any event comes: the subscription is run once for a probe (an event of no subgraph,
+    /// position 0), which the owner's resolver validates (arguments, the caller's scopes) and
+    /// then skips. Its errors, if any, are the refusal (an unknown region is refused now, not
+    /// at the first event).
+    pub async fn probe(
+        &self,
+        subscription: &Subscription,
+        caller: &dyn SubgraphHeaders,
+    ) -> Result<(), GraphqlResponse> {
+        let probe = ggzhub_kit::events::Delivered {
+            seq: 0,
+            event: ggzhub_kit::events::Event {
+                id: "probe".into(),
+                subgraph: String::new(),
+                field: subscription.field.clone(),
+                scope: std::collections::BTreeMap::new(),
+                audience: None,
+                payload: serde_json::Value::Null,
+                occurred_at: chrono::Utc::now(),
+            },
+        };
+        let event = serde_json::to_vec(&probe).unwrap_or_default();
+        match self.run_event(subscription, caller, &event).await {
+            Some(response) if !response.errors.is_empty() => {
+                let status = if response.errors.iter().any(|e| e.code() == Some("FORBIDDEN")) { 403 } else { 400 };
+                Err(GraphqlResponse { errors: response.errors, data: None, status })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A prepared subscription of one caller (see [`Gateway::subscribe`]).
 pub struct Subscription {
     runtime: Arc<Runtime>,

@@ -555,7 +555,7 @@ async fn admit_and_run(
     if let Some(protocol) = incoming.stream
         && state.gateway.operation_type(&request) == Some(OperationType::Subscription)
     {
-        return subscribe(incoming, request, key, caller, protocol);
+        return subscribe(incoming, request, key, caller, protocol).await;
     }
     let work = work_of(&state.gateway, &request);
     let permit = match state.options.admission.admit(key, work).await {
@@ -603,7 +603,7 @@ async fn admit_and_run(
 /// checks, per caller), counted against the caller's organisation, then fed from the event bus
 /// ([`crate::subscription`]). It takes no execution slot: it waits for events, and each event's
 /// execution is bounded by the subscriptions per organisation.
-fn subscribe(
+async fn subscribe(
     incoming: Incoming<'_>,
     request: GraphqlRequest,
     key: AdmissionKey,
@@ -621,14 +621,16 @@ fn subscribe(
         Err(error) => return error_response(GatewayError::EventsUnavailable, media, error),
     };
     let subscriber = crate::subscription::Subscriber { claims: caller.claims.clone(), public: caller.public };
-    let prepared = {
-        let headers = caller.headers(&state.identity, None);
-        state.gateway.subscribe(&RequestContext { request: &request, transport, caller: &headers })
-    };
-    let subscription = match prepared {
+    let headers = caller.headers(&state.identity, None);
+    let subscription = match state.gateway.subscribe(&RequestContext { request: &request, transport, caller: &headers })
+    {
         Ok(subscription) => subscription,
         Err(response) => return respond(media, response, true),
     };
+    if let Err(response) = state.gateway.probe(&subscription, &headers).await {
+        return respond(media, response, true);
+    }
+    drop(headers);
     let slot = match subscriptions.take(key) {
         Ok(slot) => slot,
         Err(error) => return error_response(GatewayError::SubscriptionLimit, media, error),

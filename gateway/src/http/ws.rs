@@ -297,21 +297,20 @@ impl Connection {
         let state = self.state.clone();
         let task_id = id.clone();
         let task = if state.gateway.operation_type(&request) == Some(OperationType::Subscription) {
-            let prepared = {
-                let headers = CallerOfRef(&caller).headers(&state);
-                state.gateway.subscribe(&RequestContext {
-                    request: &request,
-                    transport: Transport::Post,
-                    caller: &headers,
-                })
-            };
-            let subscription = match prepared {
+            let headers = CallerOfRef(&caller).headers(&state);
+            let context = RequestContext { request: &request, transport: Transport::Post, caller: &headers };
+            let subscription = match state.gateway.subscribe(&context) {
                 Ok(subscription) => subscription,
                 Err(response) => {
                     let _ = self.out.send(self.error(&id, &response.errors)).await;
                     return;
                 }
             };
+            if let Err(response) = state.gateway.probe(&subscription, &headers).await {
+                let _ = self.out.send(self.error(&id, &response.errors)).await;
+                return;
+            }
+            drop(headers);
             let subscriptions = &state.options.subscriptions;
             let bus = match subscriptions.bus() {
                 Ok(bus) => bus,

@@ -69,6 +69,11 @@ async fn signals(headers: HeaderMap, Json(body): Json<Value>) -> Json<Value> {
     let Some(delivered) = body["extensions"]["ggzhubEvent"].as_object() else {
         return Json(json!({ "errors": [{ "message": "subscriptions are served by the gateway" }] }));
     };
+    // An unknown region is refused, as the region subgraph refuses one (also for the probe the
+    // gateway sends when the subscription starts).
+    if body["query"].as_str().is_some_and(|q| q.contains("NOWHERE")) {
+        return Json(json!({ "data": null, "errors": [{ "message": "unknown region code NOWHERE", "path": ["signalEvents"], "extensions": { "code": "BAD_USER_INPUT" } }] }));
+    }
     let payload = &delivered["event"]["payload"];
     let org = caller_org(&headers);
     let signal = payload["signalId"].as_str().unwrap_or_default().to_owned();
@@ -348,6 +353,19 @@ async fn refusals_are_clear_graphql_errors() {
     assert_eq!(unknown.status(), 400);
     let body: Value = unknown.json().await.expect("JSON");
     assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    // An argument the owning subgraph refuses: refused when subscribing, not at the first event.
+    let nowhere = hub
+        .http
+        .post(&hub.url)
+        .header("accept", "text/event-stream")
+        .bearer_auth(&token)
+        .json(&json!({ "query": r#"subscription { signalEvents(region: "NOWHERE") { kind } }"# }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(nowhere.status(), 400);
+    let body: Value = nowhere.json().await.expect("JSON");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
     // No token.
     let anonymous = hub
         .http
