@@ -11,7 +11,7 @@ use clap::Args;
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
-use ggzhub_kit::token::{OrgTokenRequest, TokenRequest, default_scopes};
+use ggzhub_kit::token::{OrgTokenRequest, default_scopes};
 use ggzhub_kit::{OrgKind, SigningKey};
 
 use crate::cli::{Service, dev_issuer_key_path, dev_key_path, sqlite_url};
@@ -29,7 +29,7 @@ pub struct DevArgs {
     #[arg(long, default_value_t = 4000)]
     gateway_port: u16,
     /// Serve this supergraph file (watched for changes) instead of composing one at start from
-    /// the subgraphs' `_service { sdl }`.
+    /// the subgraphs' SDL.
     #[arg(long)]
     supergraph: Option<PathBuf>,
     /// Port of the region subgraph (0 picks a free port).
@@ -204,26 +204,21 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             tokio::spawn(ggzhub_gateway::http::server::watch(gateway.clone(), path.clone(), Duration::from_secs(2)));
         }
         None => {
-            let mut sdls = Vec::new();
-            for (service, addr) in subgraphs {
-                let token = key.signer().sign(&TokenRequest {
-                    subject: "ggzhub-dev-compose".into(),
-                    audience: vec![service.name().to_owned()],
-                    org: uuid::Uuid::nil(),
-                    org_kind: OrgKind::HubOperator,
-                    regions: Vec::new(),
-                    roles: Vec::new(),
-                    scopes: Vec::new(),
-                    ttl: Duration::from_secs(60),
-                });
-                let url = format!("http://{addr}/graphql");
-                let sdl = ggzhub_gateway::http::server::fetch_subgraph_sdl(&url, Some(&token)).await?;
-                sdls.push(ggzhub_gateway::supergraph::compose::SubgraphSdl {
+            // The subgraphs' SDL as `ggzhub schema export` writes it (what production composes),
+            // from the code running here: it holds what a subgraph's `_service { sdl }` cannot
+            // (async-graphql prints no @tag on subscription fields).
+            let sdls: Vec<_> = subgraphs
+                .iter()
+                .map(|(service, addr)| ggzhub_gateway::supergraph::compose::SubgraphSdl {
                     name: service.name().to_owned(),
-                    url,
-                    sdl,
-                });
-            }
+                    url: format!("http://{addr}/graphql"),
+                    sdl: match service {
+                        Service::Region => ggzhub_region::graphql::sdl(),
+                        Service::NationalTable => ggzhub_national_table::graphql::sdl(),
+                        Service::Contracting => ggzhub_contracting::graphql::sdl(),
+                    },
+                })
+                .collect();
             let supergraph =
                 ggzhub_gateway::supergraph::compose::compose(&sdls).context("composing the subgraphs' SDL")?;
             gateway.load_supergraph(&supergraph).context("loading the composed supergraph")?;

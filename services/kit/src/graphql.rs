@@ -47,6 +47,8 @@ where
 {
     async_graphql::Schema::build(query, mutation, subscription)
         .enable_federation()
+        // The subscription root in `_service { sdl }` too (what `ggzhub dev` composes from).
+        .enable_subscription_in_federation()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)

@@ -185,6 +185,7 @@ async fn service_sdl_answers() {
         "type Region @key(fields: \"code\")",
         "type RegionalOverview @key(fields: \"id\")",
         "type Organisation @key(fields: \"id\")",
+        "signalEvents(region: ID): SignalEvent!",
     ] {
         assert!(sdl.contains(key), "SDL lacks {key}");
     }
