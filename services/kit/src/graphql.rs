@@ -69,8 +69,10 @@ where
     M: async_graphql::ObjectType + 'static,
     S: async_graphql::SubscriptionType + 'static,
 {
+    // async-graphql leaves the subscription root out of a federation SDL unless told otherwise.
     async_graphql::Schema::build(query, mutation, subscription)
         .enable_federation()
+        .enable_subscription_in_federation()
         .finish()
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }
