@@ -153,3 +153,26 @@ async fn an_invalid_payload_is_skipped_and_does_not_hold_back_later_escalations(
     assert_eq!(app.escalation_of_signal(SIGNAL_3).await.len(), 1);
     assert_eq!(app.count::<escalation::Entity>().await, 1);
 }
+
+#[tokio::test]
+async fn a_consumer_that_falls_behind_the_live_events_replays_what_it_missed() {
+    let app = TestApp::spawn().await;
+    let bus = LocalBus::new(20_000);
+    let _consumer = follow_through::spawn(app.conn().clone(), bus.clone(), Outbox::detached());
+    let mut quiet = escalated_event("region:0", SIGNAL_3);
+    quiet.payload["kind"] = json!("RAISED");
+    bus.publish(&quiet).await.expect("published");
+    wait_for_position(&app, 1).await;
+    // Published without yielding to the consumer (one test thread): more than its live buffer
+    // holds, with the escalation first, so only a replay finds it.
+    bus.publish(&escalated_event("region:1", SIGNAL_1)).await.expect("published");
+    let flood = ggzhub_kit::events::LIVE_BUFFER + 500;
+    for i in 0..flood {
+        let mut e = quiet.clone();
+        e.id = format!("region:flood-{i}");
+        bus.publish(&e).await.expect("published");
+    }
+    let last = 2 + flood as u64;
+    wait_for_position(&app, last).await;
+    assert_eq!(app.escalation_of_signal(SIGNAL_1).await.len(), 1, "the escalation dropped from the live buffer");
+}
