@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use ggzhub_kit::events::Delivered;
 use ggzhub_kit::{ApiError, GqlResultExt as _};
 
-use super::types::{Escalation, caller, load_err, loaders, visible};
+use super::types::{Escalation, caller, load_err, loaders};
 use crate::access;
 use crate::events::{ESCALATION_EVENTS, EscalationEventKind, SUBGRAPH};
 
@@ -40,8 +40,9 @@ pub struct EscalationEvent {
 impl Subscription {
     /// Escalations raised, taken up, decided and resolved, in `region` (every region when left
     /// out). Each event reaches those who may read the escalation: the raising region's
-    /// providers and insurers and the national table; once decided, everyone else but the hub
-    /// operator (its public part). Served by the gateway only.
+    /// providers and insurers and the national table every event; everyone else but the hub
+    /// operator the decision and the resolution (with the public part). Served by the gateway
+    /// only.
     async fn escalation_events(&self, ctx: &Context<'_>, region: Option<ID>) -> Result<AtMostOne<EscalationEvent>> {
         let Some(delivered) = ctx.data_opt::<Delivered>() else {
             return Err(ApiError::bad_input("subscriptions are served by the gateway")).gql();
@@ -88,7 +89,7 @@ async fn escalation_event(
         .gql()?;
     let row = loaders(ctx)?.escalations.load_one(payload.escalation_id).await.map_err(load_err)?;
     Ok(row
-        .and_then(|e| visible(c, e))
-        .filter(|e| region.is_none_or(|r| e.0.region_code == r))
-        .map(|escalation| EscalationEvent { kind, occurred_at: event.occurred_at, escalation }))
+        .filter(|e| region.is_none_or(|r| e.region_code == r))
+        .filter(|e| access::receives_escalation_event(access::escalation_view(c, e), kind))
+        .map(|e| EscalationEvent { kind, occurred_at: event.occurred_at, escalation: Escalation(e) }))
 }

@@ -125,7 +125,7 @@ async fn an_undecided_escalations_event_reaches_its_region_and_the_national_tabl
 }
 
 #[tokio::test]
-async fn a_decided_escalations_event_reaches_everyone_but_the_operator_with_its_public_part() {
+async fn a_decision_reaches_everyone_but_the_operator_with_the_public_part() {
     let app = TestApp::spawn().await;
     let (id, _) = app.decided_escalation().await;
     let event = delivered("DECIDED", &id);
@@ -142,6 +142,14 @@ async fn a_decided_escalations_event_reaches_everyone_but_the_operator_with_its_
     }
     let resp = app.deliver(&patient_org(), SUBSCRIBE_FULL, json!({}), &event).await;
     assert_field_forbidden(&resp, &["escalationEvents", "escalation", "problem"]);
+    // A later change of its measures is not theirs to learn of; the region's participants hear it.
+    let updated = delivered("UPDATED", &id);
+    for (who, caller) in [("provider B", provider_b()), ("patient organisation", patient_org())] {
+        let resp = app.deliver(&caller, SUBSCRIBE, json!({}), &updated).await;
+        assert_eq!(resp.body, json!({"data": null}), "{who}");
+    }
+    let resp = app.deliver(&provider_a(), SUBSCRIBE, json!({}), &updated).await;
+    assert_eq!(resp.data()["escalationEvents"]["kind"], "UPDATED");
     let resp = app.deliver(&operator(), SUBSCRIBE, json!({}), &event).await;
     assert_eq!(resp.body, json!({"data": null}));
 }
