@@ -176,3 +176,27 @@ async fn a_consumer_that_falls_behind_the_live_events_replays_what_it_missed() {
     wait_for_position(&app, last).await;
     assert_eq!(app.escalation_of_signal(SIGNAL_1).await.len(), 1, "the escalation dropped from the live buffer");
 }
+
+#[tokio::test]
+async fn two_replicas_reading_the_same_stream_open_each_escalation_once() {
+    let app = TestApp::spawn().await;
+    let bus = LocalBus::new(1_000);
+    let _first = follow_through::spawn(app.conn().clone(), bus.clone(), Outbox::detached());
+    let _second = follow_through::spawn(app.conn().clone(), bus.clone(), Outbox::detached());
+    let signals: Vec<String> = (0..20).map(|i| format!("0190a3c4-0000-7000-8000-0000000010{i:02}")).collect();
+    for (i, signal) in signals.iter().enumerate() {
+        bus.publish(&escalated_event(&format!("region:{i}"), signal)).await.expect("published");
+        bus.publish(&escalated_event(&format!("region:{i}-again"), signal)).await.expect("published");
+    }
+    wait_for_position(&app, 40).await;
+    wait_until("every signal has its escalation", || async {
+        app.count::<escalation::Entity>().await == signals.len() as u64
+    })
+    .await;
+    // Both replicas are done: nothing more is opened.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    for signal in &signals {
+        assert_eq!(app.escalation_of_signal(signal).await.len(), 1, "{signal}");
+    }
+    assert_eq!(app.count::<escalation::Entity>().await, signals.len() as u64);
+}
