@@ -26,7 +26,10 @@ pub type AtMostOne<T> = stream::Iter<std::option::IntoIter<T>>;
 pub struct Subscription;
 
 /// Something that happened to an escalation.
+// Public (`@tag(name: "public")`): a decision reaches patient organisations, who see the
+// escalation's public fields only (those tagged on `Escalation`).
 #[derive(SimpleObject)]
+#[graphql(tag = "public")]
 pub struct EscalationEvent {
     /// What happened.
     pub kind: EscalationEventKind,
@@ -43,6 +46,7 @@ impl Subscription {
     /// providers and insurers and the national table every event; everyone else but the hub
     /// operator the decision and the resolution (with the public part). Served by the gateway
     /// only.
+    // Not tagged public: async-graphql 7.2.1 has no `tag` on subscription fields (the type is).
     async fn escalation_events(&self, ctx: &Context<'_>, region: Option<ID>) -> Result<AtMostOne<EscalationEvent>> {
         let Some(delivered) = ctx.data_opt::<Delivered>() else {
             return Err(ApiError::bad_input("subscriptions are served by the gateway")).gql();
