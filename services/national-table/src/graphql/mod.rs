@@ -57,6 +57,7 @@ mod tests {
             "type NationalKpi @key(fields: \"code\")",
             "type Region @key(fields: \"code\")",
             "type CareOffer @key(fields: \"id\")",
+            "type ContinuitySignal @key(fields: \"id\")",
             "escalationEvents(region: ID): EscalationEvent!",
             "type Organisation @key(fields: \"id\", resolvable: false)",
             "supraRegionalCoverage",

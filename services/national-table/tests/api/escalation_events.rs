@@ -203,3 +203,58 @@ async fn bad_subscription_requests_get_bad_user_input() {
     let body: Value = resp.json().await.expect("JSON");
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body:#}");
 }
+
+#[tokio::test]
+async fn a_signals_escalation_is_answered_by_the_national_table_as_the_access_matrix_says() {
+    let app = TestApp::spawn().await;
+    let signal = "0190a3c4-0000-7000-8000-0000000000aa";
+    let id = app.insert_escalation("utrecht", "IN_DISCUSSION").await;
+    {
+        use sea_orm::{ActiveModelTrait as _, ActiveValue::Set};
+        ggzhub_national_table::entity::escalation::ActiveModel {
+            id: Set(id.clone()),
+            signal_id: Set(Some(signal.to_owned())),
+            ..Default::default()
+        }
+        .update(app.conn())
+        .await
+        .expect("linked");
+    }
+    const SIGNAL_ENTITIES: &str = r#"query($r: [_Any!]!) { _entities(representations: $r) {
+        ... on ContinuitySignal { id escalation { id status } } } }"#;
+    let rep = |id: &str| json!({"__typename": "ContinuitySignal", "id": id});
+    let unlinked = "0190a3c4-0000-7000-8000-0000000000bb";
+    for (who, caller) in [("insurer X", insurer_x()), ("national table", national_table())] {
+        let resp =
+            app.graphql(SIGNAL_ENTITIES).var("r", json!([rep(signal), rep(unlinked)])).as_caller(&caller).send().await;
+        assert_eq!(
+            resp.data()["_entities"],
+            json!([{"id": signal, "escalation": {"id": id, "status": "IN_DISCUSSION"}}, {"id": unlinked, "escalation": null}]),
+            "{who}"
+        );
+    }
+    for (who, caller) in [("provider B", provider_b()), ("patient organisation", patient_org())] {
+        let resp = app.graphql(SIGNAL_ENTITIES).var("r", json!([rep(signal)])).as_caller(&caller).send().await;
+        assert_eq!(
+            resp.data()["_entities"],
+            json!([{"id": signal, "escalation": null}]),
+            "{who} sees no undecided escalation"
+        );
+        assert!(resp.body.get("errors").is_none(), "{who}: {:#}", resp.body);
+    }
+    let resp = app.graphql(SIGNAL_ENTITIES).var("r", json!([rep(signal)])).as_caller(&operator()).send().await;
+    assert_eq!(resp.body["data"]["_entities"], json!([null]));
+    assert_eq!(entity_error_codes(&resp, None), ["FORBIDDEN"], "{:#}", resp.body);
+    let resp =
+        app.graphql(SIGNAL_ENTITIES).var("r", json!([rep("not-an-id")])).as_caller(&national_table()).send().await;
+    assert_eq!(resp.body["data"]["_entities"], json!([null]));
+    assert_eq!(entity_error_codes(&resp, None), ["BAD_USER_INPUT"], "{:#}", resp.body);
+    // Escalation.signal is for the region's participants and the national table.
+    let resp = app
+        .graphql("query($id: ID!) { escalation(id: $id) { signal { id } } }")
+        .var("id", &id)
+        .as_caller(&insurer_x())
+        .send()
+        .await;
+    assert_eq!(resp.data()["escalation"]["signal"], json!({"id": signal}));
+}

@@ -26,7 +26,7 @@ async fn wait_for_position(app: &TestApp, seq: u64) {
 }
 
 #[tokio::test]
-async fn an_escalated_signal_opens_one_escalation_raised_by_the_chair() {
+async fn an_escalated_signal_opens_one_linked_escalation_visible_from_both_sides() {
     let bus = LocalBus::new(100);
     let app = TestApp::spawn_with_bus(bus.clone()).await;
     bus.publish(&escalated_event("region:1", SIGNAL_1)).await.expect("published");
@@ -38,7 +38,7 @@ async fn an_escalated_signal_opens_one_escalation_raised_by_the_chair() {
     let resp = app
         .graphql(
             r#"query($id: ID!) { escalation(id: $id) {
-                regionCode category status problem urgency raisedBy { id } } }"#,
+                regionCode category status problem urgency raisedBy { id } signal { id } } }"#,
         )
         .var("id", &opened.id)
         .as_caller(&insurer_x())
@@ -48,8 +48,19 @@ async fn an_escalated_signal_opens_one_escalation_raised_by_the_chair() {
         resp.data()["escalation"],
         json!({
             "regionCode": "utrecht", "category": "ACUTE", "status": "SUBMITTED", "problem": SIGNAL_SUMMARY,
-            "urgency": "HIGH", "raisedBy": {"id": PROVIDER_A.to_string()},
+            "urgency": "HIGH", "raisedBy": {"id": PROVIDER_A.to_string()}, "signal": {"id": SIGNAL_1},
         })
+    );
+    // The other side: the signal's escalation, through federation.
+    let resp = app
+        .graphql(r#"query($r: [_Any!]!) { _entities(representations: $r) { ... on ContinuitySignal { id escalation { id status } } } }"#)
+        .var("r", json!([{"__typename": "ContinuitySignal", "id": SIGNAL_1}]))
+        .as_caller(&national_table())
+        .send()
+        .await;
+    assert_eq!(
+        resp.data()["_entities"],
+        json!([{"id": SIGNAL_1, "escalation": {"id": opened.id, "status": "SUBMITTED"}}])
     );
     // Raised in the audit log, by the escalating organisation, and announced as OPENED.
     let audit = app.audit_entries().await;
