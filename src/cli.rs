@@ -539,7 +539,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(region = %args.region_url, "references are checked with the region subgraph");
             let ca = args.serve.extra_ca()?;
             let refs = RefChecker::with_ca(args.region_url.clone(), ggzhub_region::AUDIENCE, signer.signer(), &ca)?;
-            let app = ggzhub_national_table::app::router(db, verifier, refs, limits(&args.serve));
+            let bus = args.serve.events.bus().await?;
+            let app = ggzhub_national_table::app::router_with_events(db, verifier, refs, limits(&args.serve), bus);
             run_server(Service::NationalTable, listener, app).await
         }
         Command::Serve { service: ServeCommand::Contracting(args) } => {

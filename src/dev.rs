@@ -142,11 +142,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         HttpLimits::default(),
     );
     let refs = RefChecker::new(format!("http://{region_addr}/graphql"), Service::Region.name(), key.signer());
-    let national_app = ggzhub_national_table::app::router(
+    let national_app = ggzhub_national_table::app::router_with_events(
         national_db,
         Arc::new(key.verifier(Service::NationalTable.name())),
         refs,
         HttpLimits::default(),
+        bus.clone(),
     );
 
     let owners = ggzhub_contracting::graphql::Owners {

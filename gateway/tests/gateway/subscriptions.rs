@@ -72,7 +72,9 @@ async fn signals(headers: HeaderMap, Json(body): Json<Value>) -> Json<Value> {
     // An unknown region is refused, as the region subgraph refuses one (also for the probe the
     // gateway sends when the subscription starts).
     if body["query"].as_str().is_some_and(|q| q.contains("NOWHERE")) {
-        return Json(json!({ "data": null, "errors": [{ "message": "unknown region code NOWHERE", "path": ["signalEvents"], "extensions": { "code": "BAD_USER_INPUT" } }] }));
+        return Json(
+            json!({ "data": null, "errors": [{ "message": "unknown region code NOWHERE", "path": ["signalEvents"], "extensions": { "code": "BAD_USER_INPUT" } }] }),
+        );
     }
     let payload = &delivered["event"]["payload"];
     let org = caller_org(&headers);

@@ -71,12 +71,26 @@ where
     M: async_graphql::ObjectType + 'static,
     S: async_graphql::SubscriptionType + 'static,
 {
+    // async-graphql leaves the subscription root out of a federation SDL unless told otherwise.
     async_graphql::Schema::build(query, mutation, subscription)
         .enable_federation()
-        // Without it async-graphql leaves the subscription root out of a federation SDL.
         .enable_subscription_in_federation()
         .finish()
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+}
+
+/// `sdl` with the field printed as `field` (a whole line: name, arguments and type) tagged
+/// `@tag(name: "public")`. async-graphql 7.2.1's `#[Subscription]` takes no `tag` attribute, so
+/// a public subscription field is tagged here, in the printed SDL, for the gateway's public
+/// contract.
+///
+/// # Panics
+/// When the field is not printed exactly once as given (a changed signature or printer): the
+/// public contract would silently lose it, so the subgraph's drift test fails instead.
+pub fn tag_public_field(sdl: &str, field: &str) -> String {
+    let line = format!("\t{field}\n");
+    assert_eq!(sdl.matches(&line).count(), 1, "{field} is printed once, untagged");
+    sdl.replace(&line, &format!("\t{field} @tag(name: \"public\")\n"))
 }
 
 /// The drift test every subgraph runs: `schema/<file>` (checked in, composed into the

@@ -5,6 +5,7 @@ use ggzhub_kit::{ApiError, ApiResult, Caller, OrgKind};
 
 use crate::domain::EscalationStatus;
 use crate::entity::escalation;
+use crate::events::EscalationEventKind;
 
 /// Reading anything needs `picture:read`; the hub operator reads nothing of the national table.
 pub fn read(c: &Caller) -> ApiResult<()> {
@@ -70,6 +71,17 @@ pub fn escalation_filter(c: &Caller) -> ApiResult<Option<Vec<String>>> {
     })
 }
 
+/// Whether a caller with `view` of an escalation receives its event of `kind`: those who see it
+/// all receive every event; those who see its public part only the events that change that part
+/// (decided, resolved): a change of its measures after the decision is not theirs to learn of.
+pub fn receives_escalation_event(view: EscalationView, kind: EscalationEventKind) -> bool {
+    match view {
+        EscalationView::Full => true,
+        EscalationView::Public => matches!(kind, EscalationEventKind::Decided | EscalationEventKind::Closed),
+        EscalationView::None => false,
+    }
+}
+
 /// `FORBIDDEN` unless the caller sees the whole escalation.
 pub fn require_full(c: &Caller, e: &escalation::Model) -> ApiResult<()> {
     if escalation_view(c, e) == EscalationView::Full {
@@ -89,4 +101,23 @@ pub fn audit_scope(c: &Caller) -> ApiResult<Option<String>> {
         OrgKind::NationalTable | OrgKind::HubOperator => None,
         _ => Some(c.org.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use EscalationEventKind::*;
+
+    #[test]
+    fn public_viewers_hear_only_of_changes_to_the_public_part() {
+        for kind in EscalationEventKind::ALL {
+            assert!(receives_escalation_event(EscalationView::Full, *kind));
+            assert!(!receives_escalation_event(EscalationView::None, *kind));
+        }
+        let public: Vec<_> = EscalationEventKind::ALL
+            .iter()
+            .filter(|k| receives_escalation_event(EscalationView::Public, **k))
+            .collect();
+        assert_eq!(public, [&Decided, &Closed]);
+    }
 }

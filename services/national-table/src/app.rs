@@ -13,7 +13,7 @@ use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::{Caller, TokenVerifier};
 use sea_orm::DatabaseConnection;
 
-use crate::graphql::{NationalTableSchema, schema};
+use crate::graphql::{NationalTableSchema, schema, schema_with_outbox};
 use crate::loader::Loaders;
 
 /// Shared state of the HTTP handlers.
@@ -35,8 +35,35 @@ impl FromRef<AppState> for Arc<TokenVerifier> {
 
 /// The service's router (migrations must have run). `region` checks references to entities the
 /// region subgraph owns.
+///
+/// Without a bus, escalation events are recorded in the outbox but wait there (no relay runs)
+/// and escalated continuity signals open no escalation: use [`router_with_events`] to serve.
 pub fn router(db: DatabaseConnection, verifier: Arc<TokenVerifier>, region: RefChecker, limits: HttpLimits) -> Router {
-    let state = AppState { schema: schema(db.clone(), region), db: db.clone(), verifier };
+    routes(db.clone(), verifier, schema(db, region), limits)
+}
+
+/// [`router`] on the event `bus`: starts the relay of this subgraph's outbox to the bus (its
+/// escalation events) and the consumer that opens an escalation for every continuity signal
+/// escalated in a region ([`crate::follow_through`]). Call it inside the Tokio runtime.
+pub fn router_with_events(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    region: RefChecker,
+    limits: HttpLimits,
+    bus: Arc<dyn ggzhub_kit::events::EventBus>,
+) -> Router {
+    let outbox = ggzhub_kit::outbox::spawn_relay(db.clone(), bus.clone(), crate::events::SUBGRAPH);
+    crate::follow_through::spawn(db.clone(), bus, outbox.clone());
+    routes(db.clone(), verifier, schema_with_outbox(db, region, outbox), limits)
+}
+
+fn routes(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    schema: NationalTableSchema,
+    limits: HttpLimits,
+) -> Router {
+    let state = AppState { schema, db: db.clone(), verifier };
     let routes = Router::new().route("/graphql", post(graphql)).with_state(state);
     ggzhub_kit::server::wrap(routes, db, limits)
 }

@@ -48,6 +48,9 @@ pub mod escalation {
         pub created_by: String,
         /// Last updating organisation.
         pub updated_by: String,
+        /// The continuity signal (owned by the region subgraph) whose escalation opened it; none
+        /// for escalations the chair raised by hand. Unique.
+        pub signal_id: Option<String>,
     }
 
     /// Relations.

@@ -5,6 +5,8 @@ pub mod access;
 pub mod app;
 pub mod domain;
 pub mod entity;
+pub mod events;
+pub mod follow_through;
 pub mod graphql;
 pub mod loader;
 pub mod migration;

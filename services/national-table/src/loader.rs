@@ -18,6 +18,8 @@ pub type LoadError = Arc<DbErr>;
 pub struct Loaders {
     /// Escalations by id.
     pub escalations: DataLoader<Rows<escalation::Entity>>,
+    /// Escalations by the continuity signal that opened them.
+    pub escalation_by_signal: DataLoader<EscalationBySignal>,
     /// Expertise networks by id.
     pub networks: DataLoader<Rows<network::Entity>>,
     /// KPIs by code.
@@ -48,6 +50,7 @@ impl Loaders {
         let measures = Arc::new(batches.cached_loader(Children::new(db)));
         Self {
             escalations: batches.loader(Rows::new(db)),
+            escalation_by_signal: batches.loader(EscalationBySignal { db: db.clone() }),
             networks: batches.loader(Rows::new(db)),
             kpis: batches.loader(Rows::new(db)),
             listings: batches.loader(Rows::new(db)),
@@ -174,6 +177,24 @@ where
             out.entry(E::parent_of(&r)).or_default().push(r);
         }
         Ok(out)
+    }
+}
+
+/// The escalation a continuity signal opened, if any.
+pub struct EscalationBySignal {
+    db: DatabaseConnection,
+}
+
+impl Loader<String> for EscalationBySignal {
+    type Value = escalation::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = escalation::Entity::find()
+            .filter(escalation::Column::SignalId.is_in(keys.iter().cloned()))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().filter_map(|m| Some((m.signal_id.clone()?, m))).collect())
     }
 }
 

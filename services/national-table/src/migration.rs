@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(ggzhub_kit::audit::CreateAuditLog),
             Box::new(CreateNationalTables),
             Box::new(UniqueNationalMeasurement),
+            Box::new(EscalationEvents),
         ]
     }
 
@@ -216,5 +217,46 @@ impl MigrationTrait for UniqueNationalMeasurement {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_index(Index::drop().name("measurements_national_uq").table("kpi_measurements").to_owned()).await
+    }
+}
+
+/// Issue 19: an escalation may come from a region's continuity signal (`signal_id`, unique: the
+/// same signal escalated twice, or its event delivered twice, opens one escalation), the outbox
+/// of escalation events, and where this subgraph's consumers of the event stream stand.
+struct EscalationEvents;
+
+impl MigrationName for EscalationEvents {
+    fn name(&self) -> &str {
+        "m0003_escalation_events"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for EscalationEvents {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("escalations").add_column(string_len_null("signal_id", 36)).to_owned())
+            .await?;
+        // NULLs are distinct in a unique index on SQLite and PostgreSQL: escalations raised by hand
+        // (no signal) do not clash.
+        index(m, "escalations_signal_uq", "escalations", &["signal_id"], true).await?;
+        ggzhub_kit::outbox::create_table(m).await?;
+        m.create_table(
+            Table::create()
+                .table(crate::follow_through::POSITION_TABLE)
+                .col(string_len("consumer", 64).primary_key())
+                .col(big_integer("seq"))
+                .col(string_len("event_id", 200))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(crate::follow_through::POSITION_TABLE).to_owned()).await?;
+        m.drop_table(Table::drop().table("outbox").to_owned()).await?;
+        m.drop_index(Index::drop().name("escalations_signal_uq").table("escalations").to_owned()).await?;
+        m.alter_table(Table::alter().table("escalations").drop_column("signal_id").to_owned()).await
     }
 }

@@ -240,6 +240,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
             updated_at: Set(now),
             created_by: Set(e.raised_by.clone()),
             updated_by: Set(by.clone()),
+            signal_id: Set(None),
         })
         .exec(&txn)
         .await

@@ -210,6 +210,17 @@ impl Query {
         Ok(entity_or_null(ctx, found.await))
     }
 
+    /// Federation: the national table's fields of a `ContinuitySignal` (its escalation).
+    #[graphql(entity)]
+    async fn find_continuity_signal_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ContinuitySignalRef>> {
+        let found = async {
+            access::read(caller(ctx)?).gql()?;
+            let id = ggzhub_kit::validate::id("id", &id).gql()?;
+            Ok(ContinuitySignalRef { id })
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+
     /// Federation: an `Escalation` by id (hidden ones are reported like missing ones).
     #[graphql(entity)]
     async fn find_escalation_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Escalation>> {

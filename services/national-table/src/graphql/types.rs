@@ -130,6 +130,30 @@ impl CareOfferRef {
     }
 }
 
+/// A continuity signal (owned by the region subgraph), with the escalation it led to.
+pub struct ContinuitySignalRef {
+    /// Signal id.
+    pub id: String,
+}
+
+/// Vroegsignalering: a provider's early warning that a department's or team's continuity is at risk.
+#[Object(name = "ContinuitySignal")]
+impl ContinuitySignalRef {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
+    }
+    /// The escalation at the national table that escalating this signal opened; `null` when it
+    /// was not escalated (or the escalation is not yet opened), or when the caller may not see
+    /// that escalation (the rules of `Query.escalation`).
+    async fn escalation(&self, ctx: &Context<'_>) -> Result<Option<Escalation>> {
+        let c = caller(ctx)?;
+        access::read(c).gql()?;
+        let row = loaders(ctx)?.escalation_by_signal.load_one(self.id.clone()).await.map_err(load_err)?;
+        Ok(row.and_then(|e| visible(c, e)))
+    }
+}
+
 /// An organisation taking part in the hub (provider, insurer, patient organisation, …).
 #[derive(SimpleObject)]
 #[graphql(name = "Organisation", unresolvable = "id")]
@@ -229,6 +253,12 @@ impl Escalation {
     async fn raised_by(&self, ctx: &Context<'_>) -> Result<Option<OrganisationRef>> {
         self.full(ctx)?;
         Ok(Some(org(&self.0.raised_by)))
+    }
+    /// The continuity signal (early warning) whose escalation opened it; `null` when the chair
+    /// raised it by hand (participants and national table).
+    async fn signal(&self, ctx: &Context<'_>) -> Result<Option<ContinuitySignalRef>> {
+        self.full(ctx)?;
+        Ok(self.0.signal_id.clone().map(|id| ContinuitySignalRef { id }))
     }
     /// Every move along the lifecycle, oldest first (participants and national table).
     async fn transitions(&self, ctx: &Context<'_>) -> Result<Option<Vec<EscalationTransition>>> {

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, Utc};
 use ggzhub_kit::OrgKind;
 use ggzhub_kit::SigningKey;
+use ggzhub_kit::events::{Delivered, Event, EventBus};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
 use ggzhub_kit::testing::stub::StubSubgraph;
@@ -149,6 +150,87 @@ impl TestApp {
         let checker = RefChecker::new(region.url(), region::AUDIENCE, key.signer());
         let (server, db) = start_national_table(key, checker).await;
         Self { server, region: Some(region), db }
+    }
+
+    /// Like [`spawn`](Self::spawn), serving on the event `bus`: the outbox relay and the
+    /// follow-through of escalated signals run ([`ggzhub_national_table::app::router_with_events`]).
+    pub async fn spawn_with_bus(bus: Arc<dyn EventBus>) -> Self {
+        let key = Arc::new(SigningKey::generate());
+        let region = region_fixture().start(key.clone()).await;
+        let checker = RefChecker::new(region.url(), region::AUDIENCE, key.signer());
+        let db = TestDb::new().await;
+        ggzhub_national_table::migration::Migrator::up(&db.db, None).await.expect("national-table migrations run");
+        let app = ggzhub_national_table::app::router_with_events(
+            db.db.clone(),
+            Arc::new(key.verifier(ggzhub_national_table::AUDIENCE)),
+            checker,
+            HttpLimits::default(),
+            bus,
+        );
+        let server = TestServer::start(app, key, ggzhub_national_table::AUDIENCE).await;
+        Self { server, region: Some(region), db }
+    }
+
+    /// Resolves `query` (a subscription) for one delivered event as `caller`, as the gateway
+    /// does: `extensions.ggzhubEvent` carries the event.
+    pub async fn deliver(
+        &self,
+        caller: &TestCaller,
+        query: &str,
+        variables: Value,
+        event: &Delivered,
+    ) -> GraphqlResponse {
+        let body = json!({
+            "query": query,
+            "variables": variables,
+            "extensions": { ggzhub_kit::events::EVENT_EXTENSION: event },
+        });
+        let resp = self
+            .server
+            .client()
+            .post(self.server.url("/graphql"))
+            .bearer_auth(self.server.token(caller))
+            .json(&body)
+            .send()
+            .await
+            .expect("request reaches the test server");
+        let status = resp.status().as_u16();
+        GraphqlResponse { status, body: resp.json().await.expect("response is JSON") }
+    }
+
+    /// The outbox rows written so far, oldest first: `{field, scope, payload, published}`.
+    pub async fn outbox(&self) -> Vec<Value> {
+        use sea_orm::{FromQueryResult as _, JsonValue, Statement};
+        let backend = self.conn().get_database_backend();
+        // A text flag: SQLite's boolean expression would not decode into JSON.
+        let sql = "SELECT field, scope, payload, CASE WHEN published_at IS NULL THEN 'no' ELSE 'yes' END AS published \
+                   FROM outbox ORDER BY id";
+        let rows = JsonValue::find_by_statement(Statement::from_string(backend, sql))
+            .all(self.conn())
+            .await
+            .expect("outbox reads");
+        rows.into_iter()
+            .map(|r| {
+                let text =
+                    |k: &str| serde_json::from_str::<Value>(r[k].as_str().expect("stored as text")).expect("JSON");
+                json!({
+                    "field": r["field"],
+                    "scope": text("scope"),
+                    "payload": text("payload"),
+                    "published": r["published"] == "yes",
+                })
+            })
+            .collect()
+    }
+
+    /// The escalation opened for continuity signal `signal`, if any (read from the database).
+    pub async fn escalation_of_signal(&self, signal: &str) -> Vec<escalation::Model> {
+        use sea_orm::{ColumnTrait as _, QueryFilter as _};
+        escalation::Entity::find()
+            .filter(escalation::Column::SignalId.eq(signal))
+            .all(self.conn())
+            .await
+            .expect("escalations read")
     }
 
     /// Starts the national-table subgraph only; its reference checker points at a closed port.
@@ -322,6 +404,7 @@ impl TestApp {
             updated_at: Set(now),
             created_by: Set(PROVIDER_A.to_string()),
             updated_by: Set(PROVIDER_A.to_string()),
+            signal_id: Set(None),
         }
         .insert(self.conn())
         .await
@@ -677,4 +760,41 @@ pub fn region_fixture() -> RegionFixture {
             .serving(&["utrecht", "amsterdam", "groningen"]),
         )
         .offer(OfferFixture::new(OFFER_B_HIC, PROVIDER_B, "amsterdam", "ACUTE", "HIC", "HIC Amsterdam-West"))
+}
+
+/// An `ESCALATED` continuity-signal event as the region subgraph records it, for `signal` in
+/// utrecht, escalated by its chair (provider A); `id` is the event id (`region:<outbox id>`).
+pub fn escalated_event(id: &str, signal: &str) -> Event {
+    Event {
+        id: id.to_owned(),
+        subgraph: "region".to_owned(),
+        field: "signalEvents".to_owned(),
+        scope: [("region".to_owned(), "utrecht".to_owned())].into(),
+        audience: None,
+        payload: json!({
+            "kind": "ESCALATED",
+            "signalId": signal,
+            "regionCode": "utrecht",
+            "category": "ACUTE",
+            "summary": SIGNAL_SUMMARY,
+            "escalatedBy": PROVIDER_A.to_string(),
+        }),
+        occurred_at: Utc::now(),
+    }
+}
+
+/// The description of the escalated signals in [`escalated_event`].
+pub const SIGNAL_SUMMARY: &str = "The crisis team loses three of its five psychiatrists in March.";
+
+/// Waits (up to 10 s) until `done` holds, checking every 20 ms; panics naming `what` otherwise.
+pub async fn wait_until<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

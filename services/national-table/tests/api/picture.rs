@@ -89,6 +89,7 @@ async fn insert_escalation(app: &TestApp, e: &Esc) {
         updated_at: Set(now),
         created_by: Set(PROVIDER_A.to_string()),
         updated_by: Set(PROVIDER_A.to_string()),
+        signal_id: Set(None),
     }
     .insert(app.conn())
     .await

@@ -42,35 +42,14 @@ pub fn schema_with_outbox(db: DatabaseConnection, outbox: Outbox) -> RegionSchem
     subgraph_schema_with_subscriptions(query, mutation, SubscriptionRoot).data(db).data(outbox).finish()
 }
 
-/// The public subscription field's line as async-graphql prints it, without the tag.
-const PUBLIC_SUBSCRIPTION_FIELD: &str = "\tofferStatusChanges(region: ID): OfferStatusEvent!\n";
-
-/// The subgraph SDL as composition sees it (what `ggzhub schema export` writes).
-///
-/// async-graphql 7.2.1's `#[Subscription]` takes no `tag` attribute, so the public subscription
-/// field (`offerStatusChanges`: offers' status is public) is tagged `@tag(name: "public")` here,
-/// in the printed SDL, for the gateway's public contract. Its type `OfferStatusEvent` is tagged in
-/// the code.
+/// The subgraph SDL as composition sees it (what `ggzhub schema export` writes), with the public
+/// subscription field (`offerStatusChanges`: offers' status is public) tagged for the gateway's
+/// public contract ([`ggzhub_kit::graphql::tag_public_field`]; its type `OfferStatusEvent` is
+/// tagged in the code).
 pub fn sdl() -> String {
     let (query, mutation) = roots();
     let sdl = subgraph_sdl_with_subscriptions(query, mutation, SubscriptionRoot);
-    tag_public_subscription(&sdl)
-}
-
-/// # Panics
-/// When the field is not printed as expected (a changed signature or printer): the public
-/// contract would silently lose it, so the drift test fails instead.
-fn tag_public_subscription(sdl: &str) -> String {
-    assert_eq!(
-        sdl.matches(PUBLIC_SUBSCRIPTION_FIELD).count(),
-        1,
-        "offerStatusChanges is printed once, untagged: {:?}",
-        sdl.lines().filter(|l| l.contains("offerStatusChanges")).collect::<Vec<_>>()
-    );
-    sdl.replace(
-        PUBLIC_SUBSCRIPTION_FIELD,
-        "\tofferStatusChanges(region: ID): OfferStatusEvent! @tag(name: \"public\")\n",
-    )
+    ggzhub_kit::graphql::tag_public_field(&sdl, "offerStatusChanges(region: ID): OfferStatusEvent!")
 }
 
 fn roots() -> (QueryRoot, MutationRoot) {

@@ -412,6 +412,30 @@ impl Query {
         Ok(entity_or_null(ctx, found.await))
     }
 
+    /// Federation: resolve a `ContinuitySignal` by id (the national table links its escalations
+    /// to signals). Seen as `continuitySignals` shows it: in full by those who may read it, with
+    /// id, region, status and dates only by a chair of its region; one the caller may not read is
+    /// reported exactly like a missing one (`NOT_FOUND`).
+    #[graphql(entity)]
+    async fn find_continuity_signal_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ContinuitySignal>> {
+        let found = async {
+            let c = caller(ctx)?;
+            access::read(c).gql()?;
+            let db = db(ctx)?;
+            let s = api(signal::Entity::find_by_id(id.0.clone()).one(db).await)?
+                .ok_or_else(|| not_found("continuity signal", &id))?;
+            if super::subscription::sees_in_full(ctx, c, db, &s).await.gql()? {
+                return Ok(ContinuitySignal::full(s));
+            }
+            let chairs = c.roles.iter().any(|r| r.strip_prefix("chair:") == Some(s.region_code.as_str()));
+            if matches!(c.kind, OrgKind::Provider | OrgKind::Insurer) && chairs {
+                return Ok(ContinuitySignal { model: s, full: false });
+            }
+            Err(not_found("continuity signal", &id))
+        };
+        Ok(entity_or_null(ctx, found.await))
+    }
+
     /// Federation: resolve a `RegionalOverview` by id; one the caller may not read (a draft
     /// outside the region's table) is reported exactly like a missing one (`NOT_FOUND`).
     #[graphql(entity)]

@@ -147,10 +147,24 @@ async fn signal_event(
     let kind = SignalEventKind::parse(&payload.kind)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown signal event kind {}", payload.kind)))?;
     let Some(s) = signal::Entity::find_by_id(payload.signal_id).one(db).await? else { return Ok(None) };
+    if !sees_in_full(ctx, c, db, &s).await? {
+        return Ok(None);
+    }
+    Ok(Some(SignalEvent { kind, occurred_at: delivered.event.occurred_at, signal: ContinuitySignal::full(s) }))
+}
+
+/// Whether `c` reads signal `s` in full (`access::can_see_signal`): its provider, the region's
+/// coordinating insurer, an insurer contracting the offer, the national table once escalated.
+/// Contracting is asked only of an insurer that does not already see the signal as the region's
+/// coordinating insurer (as `continuitySignals` does, once per request).
+pub(super) async fn sees_in_full(
+    ctx: &Context<'_>,
+    c: &Caller,
+    db: &DatabaseConnection,
+    s: &signal::Model,
+) -> ApiResult<bool> {
     let coordinating =
         region::Entity::find_by_id(s.region_code.clone()).one(db).await?.and_then(|r| r.coordinating_insurer_id);
-    // Contracting is asked only of an insurer that does not already see the signal as the
-    // region's coordinating insurer (as `continuitySignals` does, once per request).
     let contracts = if c.kind == OrgKind::Insurer && coordinating.as_deref() != Some(c.org.to_string().as_str()) {
         match ctx.data_opt::<ContractedOffersCache>() {
             Some(cache) => cache.offer_ids(db, c).await?.contains(&s.offer_id),
@@ -159,10 +173,7 @@ async fn signal_event(
     } else {
         false
     };
-    if !access::can_see_signal(c, &s, coordinating.as_deref(), contracts) {
-        return Ok(None);
-    }
-    Ok(Some(SignalEvent { kind, occurred_at: delivered.event.occurred_at, signal: ContinuitySignal::full(s) }))
+    Ok(access::can_see_signal(c, s, coordinating.as_deref(), contracts))
 }
 
 async fn offer_status_event(

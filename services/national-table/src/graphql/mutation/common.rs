@@ -12,6 +12,13 @@ pub(super) fn refs<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a RefChecker> {
     write::data::<RefChecker>(ctx)
 }
 
+/// Wakes the outbox relay after a commit that recorded events.
+pub(super) fn committed(ctx: &Context<'_>) {
+    if let Some(outbox) = ctx.data_opt::<ggzhub_kit::outbox::Outbox>() {
+        outbox.committed();
+    }
+}
+
 /// References to check with the region subgraph, answered in one round trip.
 #[derive(Default)]
 pub(super) struct Refs {

@@ -9,10 +9,11 @@ use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use super::common::{Refs, id_list, refs};
+use super::common::{Refs, committed, id_list, refs};
 use crate::access;
 use crate::domain::*;
 use crate::entity::{escalation, measure, transition};
+use crate::events::{self, EscalationEventKind};
 use crate::graphql::types::*;
 
 /// A new escalation (the region's chair).
@@ -46,6 +47,60 @@ pub struct TransitionInput {
     pub public_summary: Option<String>,
     /// Reason; required for DECLINED.
     pub decline_reason: Option<String>,
+}
+
+/// A new escalation, SUBMITTED, as its raiser gave it (validated and checked by the caller).
+#[derive(Debug, Clone)]
+pub(crate) struct NewEscalation {
+    pub(crate) region_code: String,
+    pub(crate) category: CareCategory,
+    pub(crate) target_group: String,
+    pub(crate) problem: String,
+    pub(crate) region_tried: String,
+    pub(crate) affected_offer_ids: Vec<String>,
+    pub(crate) urgency: Urgency,
+    /// The raising organisation.
+    pub(crate) raised_by: String,
+    pub(crate) raised_at: chrono::DateTime<Utc>,
+    /// The continuity signal it follows from, if any.
+    pub(crate) signal_id: Option<String>,
+}
+
+/// Stores `new` as a SUBMITTED escalation with its `OPENED` event, on `conn` (the caller's
+/// transaction, which also writes the audit entry). Shared by `raiseEscalation` and the
+/// follow-through of escalated continuity signals ([`crate::follow_through`]).
+pub(crate) async fn insert_submitted<C: ConnectionTrait>(
+    conn: &C,
+    new: NewEscalation,
+) -> Result<escalation::Model, sea_orm::DbErr> {
+    let model = escalation::ActiveModel {
+        // Random, not time-ordered like `new_id`: a decided escalation's id is public, and a
+        // UUIDv7 would carry the raise time that `raisedAt` keeps from outsiders.
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        region_code: Set(new.region_code),
+        category: Set(new.category.as_str().to_owned()),
+        target_group: Set(new.target_group),
+        problem: Set(new.problem),
+        region_tried: Set(new.region_tried),
+        affected_offer_ids: Set(json!(new.affected_offer_ids)),
+        urgency: Set(new.urgency.as_str().to_owned()),
+        status: Set(EscalationStatus::Submitted.as_str().to_owned()),
+        decline_reason: Set(None),
+        public_summary: Set(None),
+        raised_by: Set(new.raised_by.clone()),
+        raised_at: Set(new.raised_at),
+        decided_at: Set(None),
+        version: Set(1),
+        created_at: Set(new.raised_at),
+        updated_at: Set(new.raised_at),
+        created_by: Set(new.raised_by.clone()),
+        updated_by: Set(new.raised_by),
+        signal_id: Set(new.signal_id),
+    }
+    .insert(conn)
+    .await?;
+    events::record(conn, EscalationEventKind::Opened, &model, model.raised_at).await?;
+    Ok(model)
 }
 
 /// The escalation `id` if the caller may see it; `NOT_FOUND` exactly as for a missing one otherwise.
@@ -86,32 +141,19 @@ impl EscalationMutation {
                 )));
             }
             let txn = begin(ctx).await?;
-            let now = Utc::now();
-            let model = escalation::ActiveModel {
-                // Random, not time-ordered like `new_id`: a decided escalation's id is public, and a
-                // UUIDv7 would carry the raise time that `raisedAt` keeps from outsiders.
-                id: Set(uuid::Uuid::new_v4().to_string()),
-                region_code: Set(input.region_code.clone()),
-                category: Set(input.category.as_str().to_owned()),
-                target_group: Set(target_group),
-                problem: Set(problem),
-                region_tried: Set(region_tried),
-                affected_offer_ids: Set(json!(offers)),
-                urgency: Set(input.urgency.as_str().to_owned()),
-                status: Set(EscalationStatus::Submitted.as_str().to_owned()),
-                decline_reason: Set(None),
-                public_summary: Set(None),
-                raised_by: Set(c.org.to_string()),
-                raised_at: Set(now),
-                decided_at: Set(None),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                created_by: Set(c.org.to_string()),
-                updated_by: Set(c.org.to_string()),
-            }
-            .insert(&txn)
-            .await?;
+            let new = NewEscalation {
+                region_code: input.region_code.clone(),
+                category: input.category,
+                target_group,
+                problem,
+                region_tried,
+                affected_offer_ids: offers,
+                urgency: input.urgency,
+                raised_by: c.org.to_string(),
+                raised_at: Utc::now(),
+                signal_id: None,
+            };
+            let model = insert_submitted(&txn, new).await?;
             audit(
                 &txn,
                 c,
@@ -122,6 +164,7 @@ impl EscalationMutation {
             )
             .await?;
             txn.commit().await?;
+            committed(ctx);
             Ok(Escalation(model))
         }
         .await
@@ -220,7 +263,9 @@ impl EscalationMutation {
                 .one(&txn)
                 .await?
                 .ok_or_else(|| ApiError::not_found(current.id.clone()))?;
+            events::record(&txn, EscalationEventKind::of_transition(from, to), &model, now).await?;
             txn.commit().await?;
+            committed(ctx);
             Ok(Escalation(model))
         }
         .await

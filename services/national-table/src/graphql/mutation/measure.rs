@@ -8,11 +8,12 @@ use ggzhub_kit::{ApiError, GqlResultExt as _};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::json;
 
-use super::common::{Refs, refs};
+use super::common::{Refs, committed, refs};
 use super::escalation::load_escalation;
 use crate::access;
 use crate::domain::*;
-use crate::entity::measure;
+use crate::entity::{escalation, measure};
+use crate::events::{self, EscalationEventKind};
 use crate::graphql::types::*;
 
 /// A new measure on an escalation (national table).
@@ -94,7 +95,9 @@ impl MeasureMutation {
                 json!({"escalationId": e.id, "owner": model.owner_org_id, "dueDate": model.due_date}),
             )
             .await?;
+            events::record(&txn, EscalationEventKind::Updated, &e, now).await?;
             txn.commit().await?;
+            committed(ctx);
             Ok(Measure(model))
         }
         .await
@@ -149,7 +152,14 @@ impl MeasureMutation {
                 .one(&txn)
                 .await?
                 .ok_or_else(|| ApiError::not_found(id.clone()))?;
+            // A measure is part of its escalation: its subscribers hear of the change.
+            let e = escalation::Entity::find_by_id(model.escalation_id.clone())
+                .one(&txn)
+                .await?
+                .ok_or_else(|| ApiError::not_found(model.escalation_id.clone()))?;
+            events::record(&txn, EscalationEventKind::Updated, &e, Utc::now()).await?;
             txn.commit().await?;
+            committed(ctx);
             Ok(Measure(model))
         }
         .await
