@@ -19,7 +19,8 @@ const SIGNAL_EVENTS: &str =
     r#"subscription { signalEvents(region: "utrecht") { kind occurredAt signal { id status response } } }"#;
 const OFFER_EVENTS: &str =
     r#"subscription { offerStatusChanges(region: "utrecht") { previousStatus status offer { id } } }"#;
-const ESCALATION_EVENTS: &str = r#"subscription { escalationEvents(region: "utrecht") { kind escalation { id signal { id } } } }"#;
+const ESCALATION_EVENTS: &str =
+    r#"subscription { escalationEvents(region: "utrecht") { kind escalation { id signal { id } } } }"#;
 const RAISE: &str = r#"mutation($offer: ID!) {
     raiseContinuitySignal(input: { offerId: $offer, kind: STAFFING, severity: HIGH, description: "E2E: het crisisteam onderbezet" }) { id version }
 }"#;
@@ -146,6 +147,16 @@ async fn live_events(hub: Hub) {
         "signalEvents is not in the public schema a patient organisation is served",
         &refused.1,
     );
+    // An unknown region is refused when subscribing (the region subgraph checks the subscription
+    // before any event), not at the first event.
+    let atlantis = SIGNAL_EVENTS.replace("utrecht", "atlantis");
+    let refused = Stream::open(&hub, &cast.insurer, &atlantis).await.err().unwrap_or((200, Value::Null));
+    cells.check(
+        (SIGNALS, INSURER),
+        refused.0 == 400 && refused.1["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT",
+        "a subscription to an unknown region is refused with BAD_USER_INPUT",
+        &refused.1,
+    );
     let mut offers_patient = Stream::open(&hub, &cast.patient, OFFER_EVENTS).await.expect("public offer events");
     let mut offers_kempenpad = Stream::open(&hub, &kempenpad, OFFER_EVENTS).await.expect("offer events");
     let mut escalations = Stream::open(&hub, &cast.national, ESCALATION_EVENTS).await.expect("escalation events");
@@ -237,7 +248,9 @@ async fn live_events(hub: Hub) {
     let body = hub.gql(&cast.provider, SET_STATUS, json!({ "id": IHT_ZEIST, "v": v })).await;
     assert!(clean(&body), "status changed: {body}");
     for (column, stream) in [(PATIENT, &mut offers_patient), (INSURER, &mut offers_kempenpad)] {
-        stream.read_until(|s| s.events().iter().any(|e| e["data"]["offerStatusChanges"]["offer"]["id"] == IHT_ZEIST)).await;
+        stream
+            .read_until(|s| s.events().iter().any(|e| e["data"]["offerStatusChanges"]["offer"]["id"] == IHT_ZEIST))
+            .await;
         let event = stream
             .events()
             .into_iter()
