@@ -605,6 +605,18 @@ impl Gateway {
     }
 }
 
+impl Subscription {
+    /// The operation's text and name: what makes two subscriptions run the same operation.
+    pub fn operation_key(&self) -> String {
+        format!("{}\u{0}{}", self.cached.query, self.cached.operation_name.as_deref().unwrap_or(""))
+    }
+
+    /// The coerced variables.
+    pub fn variables(&self) -> &apollo_compiler::response::JsonMap {
+        &self.variables
+    }
+}
+
 /// A prepared subscription of one caller (see [`Gateway::subscribe`]).
 pub struct Subscription {
     runtime: Arc<Runtime>,

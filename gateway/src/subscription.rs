@@ -72,12 +72,19 @@ impl SubscriptionOptions {
     }
 }
 
+/// Shared answers kept at most (see [`Subscriptions`]).
+const ANSWERS_KEPT: u64 = 20_000;
+
 /// The subscriptions of this gateway replica: the bus they read and how many each organisation
 /// holds.
 pub struct Subscriptions {
     bus: Option<Arc<dyn EventBus>>,
     pub options: SubscriptionOptions,
     open: Mutex<HashMap<AdmissionKey, usize>>,
+    /// Answers to one event for one kind of subscriber (the same operation, variables and
+    /// identity as the subgraphs see it), shared by every subscriber of that kind: an
+    /// organisation's twenty dashboards cost one execution per event, not twenty. Kept briefly.
+    answers: moka::future::Cache<(u64, Arc<str>), Arc<Option<Vec<u8>>>>,
 }
 
 impl std::fmt::Debug for Subscriptions {
@@ -98,7 +105,11 @@ impl Default for Subscriptions {
 
 impl Subscriptions {
     pub fn new(bus: Option<Arc<dyn EventBus>>, options: SubscriptionOptions) -> Self {
-        Self { bus, options, open: Mutex::default() }
+        let answers = moka::future::Cache::builder()
+            .max_capacity(ANSWERS_KEPT)
+            .time_to_live(std::time::Duration::from_secs(60))
+            .build();
+        Self { bus, options, open: Mutex::default(), answers }
     }
 
     /// The bus, or the error a subscriber gets without one.
@@ -186,7 +197,9 @@ pub fn feed(request: FeedRequest) -> mpsc::Receiver<Message> {
     // where a subscriber that was given nothing yet resumes.
     let start = resume_after.unwrap_or_else(|| bus.head());
     let live = bus.live();
-    let run = Feed { gateway, identity, subscription, subscriber, max_message_bytes, sender };
+    let share = share_key(&subscription, &subscriber);
+    let shared = slot.subscriptions.clone();
+    let run = Feed { gateway, identity, subscription, subscriber, max_message_bytes, sender, shared, share };
     tokio::spawn(async move {
         let _slot = slot;
         run.run(bus, live, resume_after, start).await;
@@ -214,6 +227,30 @@ struct Feed {
     subscriber: Subscriber,
     max_message_bytes: usize,
     sender: mpsc::Sender<Message>,
+    /// Where answers shared with subscribers of the same kind are kept.
+    shared: Arc<Subscriptions>,
+    /// What makes two subscribers' answers to one event the same ([`share_key`]).
+    share: Arc<str>,
+}
+
+/// The operation, its variables and the identity the subgraphs see (subject, organisation,
+/// kind, regions, roles, scopes: what the internal token carries, not the caller's own token):
+/// two subscriptions with the same key get the same answer to every event.
+fn share_key(subscription: &Subscription, subscriber: &Subscriber) -> Arc<str> {
+    let identity = match (&subscriber.claims, subscriber.public) {
+        (_, true) => "public".to_owned(),
+        (None, false) => "anonymous".to_owned(),
+        (Some(c), false) => {
+            serde_json::to_string(&(&c.sub, c.org, c.org_kind.as_str(), &c.regions, &c.roles, &c.scope))
+                .unwrap_or_default()
+        }
+    };
+    format!(
+        "{}\u{0}{}\u{0}{identity}",
+        subscription.operation_key(),
+        serde_json::to_string(subscription.variables()).unwrap_or_default()
+    )
+    .into()
 }
 
 impl Feed {
@@ -324,16 +361,22 @@ impl Feed {
         {
             return true;
         }
-        let Ok(event) = serde_json::to_vec(delivered) else { return true };
-        let caller = if self.subscriber.public {
-            self.identity.for_public_caller(None)
-        } else {
-            self.identity.for_caller(self.subscriber.claims.clone(), None)
-        };
-        let Some(response) = self.gateway.run_event(&self.subscription, &caller, &event).await else {
-            return true;
-        };
-        let mut body = with_event_id(response.to_json(), delivered.seq);
+        let answer = self
+            .shared
+            .answers
+            .get_with((delivered.seq, self.share.clone()), async {
+                let Ok(event) = serde_json::to_vec(delivered) else { return Arc::new(None) };
+                let caller = if self.subscriber.public {
+                    self.identity.for_public_caller(None)
+                } else {
+                    self.identity.for_caller(self.subscriber.claims.clone(), None)
+                };
+                let response = self.gateway.run_event(&self.subscription, &caller, &event).await;
+                Arc::new(response.map(|r| r.to_json()))
+            })
+            .await;
+        let Some(answer) = answer.as_ref() else { return true };
+        let mut body = with_event_id(answer.clone(), delivered.seq);
         if body.len() > self.max_message_bytes {
             let error = GatewayError::SubscriptionMessageTooLarge.error(format!(
                 "the answer to event {} is {} bytes, more than the {} allowed: select fewer fields",

@@ -716,3 +716,23 @@ async fn sse_over_get_a_flood_of_subscribes_and_oversize_answers() {
     send(&mut ws, json!({ "type": "ping" })).await;
     assert_eq!(receive(&mut ws).await, Ok(json!({ "type": "pong" })));
 }
+
+#[tokio::test]
+async fn subscribers_with_the_same_operation_and_identity_share_one_execution_per_event() {
+    let hub = Hub::start(SubscriptionOptions::default(), true).await;
+    let token = hub.token("10000001");
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let mut reader = Reader::new(hub.open(&token, "text/event-stream", None).await);
+        reader.until("the stream opening", |t| t.starts_with(':')).await;
+        readers.push(reader);
+    }
+    let id = format!("shared-{}", Uuid::now_v7());
+    hub.publish(&id, "UTR", &[hub.a]).await;
+    for reader in &mut readers {
+        reader.until("the event", |t| count(t, "event: next") >= 1).await;
+        assert_eq!(reader.sse_events()[0].1["data"]["signalEvents"]["signal"]["id"], id.as_str());
+    }
+    let asked = ASKED.lock().expect("lock").iter().filter(|(_, s)| *s == id).count();
+    assert_eq!(asked, 1, "three subscribers of one organisation, one execution");
+}

@@ -131,7 +131,7 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     // Two replicas.
     let mut replicas = Vec::new();
     for _ in 0..2 {
-        replicas.push(start_replica(&supergraph, &subgraph_urls, &key, &issuer_key, &orgs, &nats_url)?);
+        replicas.push(start_replica(&supergraph, &subgraph_urls, &key, &issuer_key, &orgs, &nats_url).await?);
     }
     let tokens: HashMap<String, String> = orgs.iter().map(|o| (o.id.clone(), token(&issuer_key, o))).collect();
 
@@ -580,8 +580,9 @@ fn compose(urls: &[String; 3]) -> anyhow::Result<String> {
     ggzhub_gateway::supergraph::compose::compose(&sdls).context("composing the subgraphs' SDL")
 }
 
-/// A gateway replica on a runtime of its own (two worker threads), with its own NATS connection.
-fn start_replica(
+/// A gateway replica on a runtime of its own (two worker threads), with its own NATS connection;
+/// set up on that runtime, so everything it serves runs there.
+async fn start_replica(
     supergraph: &str,
     subgraph_urls: &[String; 3],
     key: &SigningKey,
@@ -627,7 +628,7 @@ fn start_replica(
         allow_anonymous: false,
     };
     let nats_url = nats_url.to_owned();
-    let url = runtime.block_on(async move {
+    let url = runtime.spawn(async move {
         let bus: Arc<dyn EventBus> = ggzhub_kit::events::NatsBus::connect(&nats_url).await?;
         let subscriptions = ggzhub_gateway::subscription::Subscriptions::new(
             Some(bus),
@@ -646,7 +647,8 @@ fn start_replica(
         let (listener, url) = listen().await?;
         tokio::spawn(async move { axum::serve(listener, app).await });
         anyhow::Ok(url)
-    })?;
+    });
+    let url = url.await??;
     Ok(Replica { url, runtime: Some(runtime) })
 }
 
