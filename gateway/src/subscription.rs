@@ -84,8 +84,11 @@ pub struct Subscriptions {
     /// Answers to one event for one kind of subscriber (the same operation, variables and
     /// identity as the subgraphs see it), shared by every subscriber of that kind: an
     /// organisation's twenty dashboards cost one execution per event, not twenty. Kept briefly.
-    answers: moka::future::Cache<(u64, Arc<str>), Arc<Option<Vec<u8>>>>,
+    answers: SharedAnswers,
 }
+
+/// (event position, [`share_key`]) → the answer's body, `None` when the event is not for them.
+type SharedAnswers = moka::future::Cache<(u64, Arc<str>), Arc<Option<Vec<u8>>>>;
 
 impl std::fmt::Debug for Subscriptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
