@@ -519,7 +519,7 @@ async fn over_websocket_the_protocol_is_graphql_transport_ws() {
 #[tokio::test]
 async fn websocket_protocol_errors_close_with_the_protocols_codes() {
     let hub = Hub::start(
-        SubscriptionOptions { connection_init_timeout_secs: 1, max_client_message_bytes: 4096, ..Default::default() },
+        SubscriptionOptions { connection_init_timeout_secs: 3, max_client_message_bytes: 4096, ..Default::default() },
         true,
     )
     .await;

@@ -199,7 +199,7 @@ mod tests {
     }
 
     async fn next(live: &mut tokio::sync::broadcast::Receiver<Arc<Delivered>>) -> Arc<Delivered> {
-        tokio::time::timeout(Duration::from_secs(30), live.recv())
+        tokio::time::timeout(Duration::from_secs(90), live.recv())
             .await
             .expect("an event in time")
             .expect("the bus is open")
