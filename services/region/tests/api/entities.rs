@@ -198,3 +198,35 @@ async fn introspection_is_disabled() {
     // async-graphql answers a disabled `__schema` with null rather than an error.
     assert_eq!(resp.body["data"], serde_json::json!({"__schema": null}), "{:#}", resp.body);
 }
+
+/// `ContinuitySignal` by id (the national table's `Escalation.signal`): seen as
+/// `continuitySignals` shows it — in full by its provider and the coordinating insurer, with id
+/// and status only by the region's chair, and not at all (null, `NOT_FOUND`, exactly like a
+/// missing one) by anyone else.
+#[tokio::test]
+async fn continuity_signals_through_entities_follow_the_signal_rules() {
+    let app = TestApp::spawn().await;
+    let query = r#"query($r: [_Any!]!) { _entities(representations: $r) {
+        ... on ContinuitySignal { id status description } } }"#;
+    let rep = json!([{"__typename": "ContinuitySignal", "id": SIGNAL_UTRECHT_OPEN.to_string()}]);
+    for (label, caller) in [("provider A", provider_a()), ("insurer X", insurer_x())] {
+        let resp = app.graphql(query).var("r", rep.clone()).as_caller(&caller).send().await;
+        let entity = &resp.body["data"]["_entities"][0];
+        assert_eq!(entity["id"], SIGNAL_UTRECHT_OPEN.to_string(), "{label}: {:#}", resp.body);
+        assert!(entity["description"].is_string(), "{label} reads it in full: {:#}", resp.body);
+    }
+    let resp = app.graphql(query).var("r", rep.clone()).as_caller(&chair()).send().await;
+    let entity = &resp.body["data"]["_entities"][0];
+    assert_eq!(entity["status"], "OPEN", "the chair sees id and status: {:#}", resp.body);
+    assert!(entity["description"].is_null(), "not the description: {:#}", resp.body);
+    for (label, caller) in [
+        ("provider B", provider_b()),
+        ("insurer Y", insurer_y()),
+        ("patient organisation", patient_org()),
+        ("national table before escalation", national_table()),
+    ] {
+        let resp = app.graphql(query).var("r", rep.clone()).as_caller(&caller).send().await;
+        assert!(resp.body["data"]["_entities"][0].is_null(), "{label}: {:#}", resp.body);
+        assert_eq!(entity_error_codes(&resp, None), ["NOT_FOUND"], "{label}: exactly like a missing signal");
+    }
+}
