@@ -110,6 +110,10 @@ pub mod scopes {
     /// caller's scopes to [`super::default_scopes`] of its kind, none of which holds it, and it is
     /// not in [`ALL`], so `ggzhub token issue` refuses it.
     pub const REGISTER_RESOLVE: &str = "register:resolve";
+    /// The gateway's own scope for delivering webhooks (the region subgraph's `claimWebhooks`
+    /// and `reportWebhook`, which hand out signing secrets). Never granted to an organisation,
+    /// like [`REGISTER_RESOLVE`].
+    pub const WEBHOOKS_DELIVER: &str = "webhooks:deliver";
     /// Every scope an organisation can hold, in a stable order.
     pub const ALL: [&str; 9] = [
         PICTURE_READ,

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateRegister),
             Box::new(AddWaitingMonthIndex),
             Box::new(AddSignalEvents),
+            Box::new(CreateWebhooks),
         ]
     }
 
@@ -573,5 +574,56 @@ impl MigrationTrait for AddSignalEvents {
             m.alter_table(Table::alter().table("continuity_signals").drop_column(column).to_owned()).await?;
         }
         m.drop_table(Table::drop().table("outbox").to_owned()).await
+    }
+}
+
+/// Webhooks (issue 19, [`crate::webhook`]): registrations with their delivery state (lease,
+/// position, failures).
+struct CreateWebhooks;
+
+impl MigrationName for CreateWebhooks {
+    fn name(&self) -> &str {
+        "m0007_webhooks"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateWebhooks {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("webhooks")
+                .col(string("id").primary_key())
+                .col(string("organisation_id"))
+                .col(string("registered_by"))
+                .col(text("scopes"))
+                .col(text("url"))
+                .col(string_null("description"))
+                .col(text("query"))
+                .col(string_null("operation_name"))
+                .col(json("variables"))
+                .col(string("secret"))
+                .col(string("status"))
+                .col(text_null("disabled_reason"))
+                .col(integer("failures"))
+                .col(text_null("last_error"))
+                .col(timestamp_with_time_zone_null("last_attempt_at"))
+                .col(timestamp_with_time_zone_null("last_delivered_at"))
+                .col(big_integer_null("cursor"))
+                .col(string_null("lease_holder"))
+                .col(timestamp_with_time_zone_null("lease_until"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("webhooks_org_fk", "webhooks", "organisation_id", "organisations", "id"))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "webhooks_org_idx", "webhooks", &["organisation_id"], false).await?;
+        index(m, "webhooks_status_idx", "webhooks", &["status", "lease_until"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("webhooks").to_owned()).await
     }
 }

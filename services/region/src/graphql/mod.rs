@@ -6,6 +6,7 @@ pub mod query;
 pub mod register;
 pub mod subscription;
 pub mod types;
+pub mod webhook;
 
 use async_graphql::{MergedObject, Schema};
 use ggzhub_kit::graphql::{subgraph_schema_with_subscriptions, subgraph_sdl_with_subscriptions};
@@ -18,13 +19,13 @@ pub use subscription::SubscriptionRoot;
 /// times, continuity signals, the audit log and the register.
 #[derive(MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, register::RegisterQuery);
+pub struct QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery);
 
 /// Mutations of the region subgraph; each is audited, and those changing a versioned record
 /// name the version they expect.
 #[derive(MergedObject)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::Mutation, register::RegisterMutation);
+pub struct MutationRoot(mutation::Mutation, register::RegisterMutation, webhook::WebhookMutation);
 
 /// The schema type.
 pub type RegionSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -54,8 +55,8 @@ pub fn sdl() -> String {
 
 fn roots() -> (QueryRoot, MutationRoot) {
     (
-        QueryRoot(query::Query, register::RegisterQuery),
-        MutationRoot(mutation::Mutation::default(), register::RegisterMutation),
+        QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery),
+        MutationRoot(mutation::Mutation::default(), register::RegisterMutation, webhook::WebhookMutation),
     )
 }
 

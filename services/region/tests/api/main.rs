@@ -22,3 +22,4 @@ mod signals;
 mod totals;
 mod validation;
 mod waiting_times;
+mod webhooks;
