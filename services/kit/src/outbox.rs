@@ -8,6 +8,10 @@
 //! meanwhile are delivered when it returns. A crash between publishing and marking publishes the
 //! row again, which the bus stores once (the event id is `<subgraph>:<row id>`). Several replicas
 //! of one subgraph may relay the same table for the same reason.
+//!
+//! Published rows are kept as long as the stream keeps events ([`KEEP_PUBLISHED`], the JetStream
+//! stream's retention) for inspection, then the relay deletes them ([`prune`], at most once an
+//! hour per relay), so the table does not grow without end.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,6 +35,20 @@ const BATCH: u64 = 100;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A relay looks for rows at least this often, also without being told (another replica's rows).
 const POLL: Duration = Duration::from_secs(2);
+/// How long a published row is kept: as long as the stream keeps the event.
+pub const KEEP_PUBLISHED: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How often a relay prunes.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes the rows published before `before`; returns how many.
+pub async fn prune(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let delete = Query::delete()
+        .from_table(Alias::new(TABLE))
+        .and_where(Expr::col(Alias::new("published_at")).is_not_null())
+        .and_where(Expr::col(Alias::new("published_at")).lt(before))
+        .to_owned();
+    Ok(db.execute(&delete).await?.rows_affected())
+}
 
 /// Creates the outbox table (for a service's migration).
 pub async fn create_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
@@ -125,7 +143,17 @@ pub fn spawn_relay(db: DatabaseConnection, bus: Arc<dyn EventBus>, subgraph: &st
     let subgraph = subgraph.to_owned();
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
+            if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                pruned_at = Some(std::time::Instant::now());
+                let before = Utc::now() - chrono::Duration::from_std(KEEP_PUBLISHED).unwrap_or_default();
+                match prune(&db, before).await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(subgraph, deleted, "pruned published outbox rows"),
+                    Err(error) => tracing::warn!(subgraph, %error, "pruning the outbox failed; trying again later"),
+                }
+            }
             match relay_once(&db, bus.as_ref(), &subgraph).await {
                 Ok(published) => {
                     backoff = Duration::from_millis(100);
@@ -247,6 +275,42 @@ mod tests {
         }
         assert_eq!(unpublished(&test.db).await, 0);
         assert!(bus.replay(2).await.expect("replay").is_empty(), "nothing else was published");
+    }
+
+    #[tokio::test]
+    async fn published_rows_are_pruned_after_the_streams_retention_and_unpublished_never() {
+        let test = outbox_db().await;
+        for n in 0..3 {
+            record(&test.db, "signalEvents", &scope("UTR"), &serde_json::json!({ "n": n }), Utc::now())
+                .await
+                .expect("recorded");
+        }
+        let old = Utc::now() - chrono::Duration::days(8);
+        let recent = Utc::now() - chrono::Duration::days(1);
+        for (id, at) in [(1, old), (2, recent)] {
+            let mark = Query::update()
+                .table(Alias::new(TABLE))
+                .value(Alias::new("published_at"), at)
+                .and_where(Expr::col(Alias::new("id")).eq(id))
+                .to_owned();
+            test.db.execute(&mark).await.expect("marked");
+        }
+        let before = Utc::now() - chrono::Duration::from_std(KEEP_PUBLISHED).expect("a duration");
+        assert_eq!(prune(&test.db, before).await.expect("pruned"), 1);
+        let select = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new(TABLE))
+            .order_by(Alias::new("id"), Order::Asc)
+            .to_owned();
+        let ids: Vec<i64> = test
+            .db
+            .query_all(&select)
+            .await
+            .expect("rows")
+            .iter()
+            .map(|r| r.try_get::<i64>("", "id").expect("an id"))
+            .collect();
+        assert_eq!(ids, [2, 3], "the recent published row and the unpublished one stay");
     }
 
     #[tokio::test]
