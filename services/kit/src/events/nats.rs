@@ -1,8 +1,10 @@
 //! The event bus on NATS JetStream: one stream (`GGZHUB_EVENTS`, subjects `ggzhub.events.>`),
 //! file storage, kept for [`RETENTION`]; duplicates (the same [`Event::id`] as `Nats-Msg-Id`)
 //! dropped by the server within [`DUPLICATE_WINDOW`]. Each process reads the stream with one
-//! ordered consumer from the moment it connects and fans the events out to its listeners; a
-//! replay reads the stream from a sequence with a consumer of its own.
+//! ordered consumer from the moment it connects and fans the events out to its listeners, keeping
+//! the last [`LIVE_BUFFER`] of them in memory; a replay within those is answered from memory
+//! (a gateway replica that takes over hundreds of reconnecting clients at once does not ask the
+//! server for each), an older one reads the stream from a sequence with a consumer of its own.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,11 +27,38 @@ const REPLAY_STEP: Duration = Duration::from_secs(5);
 
 pub struct NatsBus {
     context: jetstream::Context,
+    /// The events handed on most recently, and from where they cover the stream.
+    recent: Arc<std::sync::Mutex<Recent>>,
     /// The last position the reader handed on (or the stream's end when it connected).
     head: Arc<std::sync::atomic::AtomicU64>,
     live: broadcast::Sender<Arc<Delivered>>,
     url: String,
     reader: tokio::task::JoinHandle<()>,
+}
+
+/// The last events handed on: every stored event after `after` up to the head (unreadable ones
+/// left out, as a replay from the server leaves them out).
+struct Recent {
+    after: u64,
+    events: std::collections::VecDeque<Arc<Delivered>>,
+}
+
+impl Recent {
+    fn push(&mut self, delivered: Arc<Delivered>) {
+        if self.events.len() == LIVE_BUFFER
+            && let Some(dropped) = self.events.pop_front()
+        {
+            self.after = dropped.seq;
+        }
+        self.events.push_back(delivered);
+    }
+
+    /// The events after `after`, if they are all here and there is at least one (at or past the
+    /// last event handed on, the server says whether it stores more).
+    fn after(&self, after: u64) -> Option<Vec<Arc<Delivered>>> {
+        let last = self.events.back()?.seq;
+        (after >= self.after && after < last).then(|| self.events.iter().filter(|d| d.seq > after).cloned().collect())
+    }
 }
 
 impl Drop for NatsBus {
@@ -72,8 +101,9 @@ impl NatsBus {
         let start = stream.get_info().await.map_err(unavailable)?.state.last_sequence;
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let head = Arc::new(std::sync::atomic::AtomicU64::new(start));
-        let reader = tokio::spawn(read_live(stream, start, live.clone(), head.clone()));
-        Ok(Arc::new(Self { context, head, live, url: redact(url), reader }))
+        let recent = Arc::new(std::sync::Mutex::new(Recent { after: start, events: Default::default() }));
+        let reader = tokio::spawn(read_live(stream, start, live.clone(), head.clone(), recent.clone()));
+        Ok(Arc::new(Self { context, recent, head, live, url: redact(url), reader }))
     }
 }
 
@@ -84,12 +114,17 @@ async fn read_live(
     mut after: u64,
     live: broadcast::Sender<Arc<Delivered>>,
     head: Arc<std::sync::atomic::AtomicU64>,
+    recent: Arc<std::sync::Mutex<Recent>>,
 ) {
     loop {
         match read_from(&stream, after, None, |delivered| {
             after = delivered.seq;
+            let delivered = Arc::new(delivered);
+            // Kept before it is sent: a listener that subscribed, then replays, finds it in one
+            // of the two (and drops the copy by its position).
+            recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(delivered.clone());
             head.store(after, std::sync::atomic::Ordering::Release);
-            let _ = live.send(Arc::new(delivered));
+            let _ = live.send(delivered);
             true
         })
         .await
@@ -175,6 +210,11 @@ impl EventBus for NatsBus {
 
     fn replay(&self, after: u64) -> BoxFuture<'_, Result<Vec<Arc<Delivered>>, BusError>> {
         Box::pin(async move {
+            // Recent enough: from memory, up to the last event handed on (later ones reach a
+            // listener live).
+            if let Some(missed) = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).after(after) {
+                return Ok(missed);
+            }
             let stream = self.context.get_stream(STREAM).await.map_err(unavailable)?;
             let state = stream.get_info().await.map_err(unavailable)?.state;
             if after >= state.last_sequence {
@@ -202,5 +242,48 @@ impl EventBus for NatsBus {
 
     fn describe(&self) -> String {
         format!("NATS JetStream at {} (stream {STREAM})", self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivered(seq: u64) -> Arc<Delivered> {
+        Arc::new(Delivered {
+            seq,
+            event: Event {
+                id: format!("t:{seq}"),
+                subgraph: "t".into(),
+                field: "f".into(),
+                scope: Default::default(),
+                audience: None,
+                payload: serde_json::Value::Null,
+                occurred_at: chrono::Utc::now(),
+            },
+        })
+    }
+
+    fn seqs(events: &[Arc<Delivered>]) -> Vec<u64> {
+        events.iter().map(|d| d.seq).collect()
+    }
+
+    #[test]
+    fn recent_events_answer_a_replay_only_when_they_cover_it() {
+        let mut recent = Recent { after: 10, events: Default::default() };
+        assert!(recent.after(10).is_none(), "nothing handed on yet: ask the server");
+        for seq in 11..=15 {
+            recent.push(delivered(seq));
+        }
+        assert_eq!(recent.after(12).map(|e| seqs(&e)), Some(vec![13, 14, 15]));
+        assert_eq!(recent.after(10).map(|e| seqs(&e)), Some(vec![11, 12, 13, 14, 15]));
+        assert!(recent.after(9).is_none(), "older than what is kept");
+        assert!(recent.after(15).is_none(), "at the end: the server may hold more");
+        for seq in 16..(16 + LIVE_BUFFER as u64) {
+            recent.push(delivered(seq));
+        }
+        assert_eq!(recent.events.len(), LIVE_BUFFER);
+        assert!(recent.after(14).is_none(), "dropped from memory");
+        assert_eq!(recent.after(20).map(|e| e.len()), Some(LIVE_BUFFER - 5));
     }
 }
