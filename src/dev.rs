@@ -55,6 +55,12 @@ pub struct DevArgs {
     /// Events between the subgraphs and the gateway: in this process by default.
     #[command(flatten)]
     events: crate::cli::EventsArgs,
+    /// Failed webhook deliveries in a row after which a webhook is disabled.
+    #[arg(long, env = "GGZHUB_DEV_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8)]
+    webhook_max_attempts: u32,
+    /// Milliseconds before a failed webhook delivery is retried (doubled after each failure).
+    #[arg(long, env = "GGZHUB_DEV_WEBHOOK_BACKOFF_MS", default_value_t = 1000)]
+    webhook_backoff_ms: u64,
 }
 
 async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -254,9 +260,32 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         signer: Some(key.signer()),
         allow_anonymous: false,
     };
+    let identity = Arc::new(identity);
+    // Webhooks, delivered from the shared event log; in development to any address, over plain
+    // http too (a receiver on localhost), with a claim every second.
+    ggzhub_gateway::webhooks::spawn(ggzhub_gateway::webhooks::Deliverer {
+        gateway: gateway.clone(),
+        identity: identity.clone(),
+        bus: bus.clone(),
+        store: Arc::new(ggzhub_gateway::webhooks::WebhookStore::subgraph(
+            format!("http://{region_addr}/graphql"),
+            Service::Region.name(),
+            key.signer(),
+            ggzhub_kit::tls::ExtraCa::default().client(|b| b.timeout(Duration::from_secs(5)))?,
+        )),
+        trusted_documents: Default::default(),
+        options: ggzhub_gateway::webhooks::WebhookOptions {
+            poll_interval_secs: 1,
+            max_attempts: args.webhook_max_attempts,
+            backoff_initial_ms: args.webhook_backoff_ms,
+            allow_http: true,
+            allow_private_targets: true,
+            ..Default::default()
+        },
+    })?;
     let gateway_app = ggzhub_gateway::http::server::app(
         gateway,
-        Arc::new(identity),
+        identity,
         ggzhub_gateway::http::HttpOptions {
             graphiql: true,
             csrf_prevention: true,

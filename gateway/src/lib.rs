@@ -42,3 +42,4 @@ pub mod subgraph;
 pub mod subscription;
 pub mod supergraph;
 pub mod watch;
+pub mod webhooks;

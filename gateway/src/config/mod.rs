@@ -31,6 +31,7 @@ pub struct GatewayConfig {
     pub public: crate::admission::public::PublicConfig,
     pub events: EventsConfig,
     pub subscriptions: crate::subscription::SubscriptionOptions,
+    pub webhooks: crate::webhooks::WebhookOptions,
 }
 
 /// `[events]`: where the subgraphs' events come from (see [`crate::subscription`]).

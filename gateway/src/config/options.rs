@@ -75,6 +75,18 @@ impl GatewayConfig {
             (Some(_), Some(signer)) => Some(Arc::new(config.register(signer.clone())?)),
             _ => None,
         };
+        // Webhooks are kept beside the register (the region subgraph), and delivered only by a
+        // gateway that verifies organisations.
+        let webhooks = match (&register, &signer) {
+            (Some(_), Some(signer)) if config.webhooks.enabled => {
+                let (url, name, client) = config.register_endpoint()?;
+                Some((
+                    Arc::new(crate::webhooks::WebhookStore::subgraph(url, &name, signer.clone(), client)),
+                    config.webhooks.clone(),
+                ))
+            }
+            _ => None,
+        };
         let public = if auth.public_anonymous {
             Some(Arc::new(config.public.load().context("public access ([public])")?))
         } else {
@@ -122,12 +134,22 @@ impl GatewayConfig {
                 request_timeout: Duration::from_secs(config.server.request_timeout_secs.max(1)),
             },
             identity: Identity { verifier, register, signer, allow_anonymous: auth.allow_anonymous },
+            webhooks,
         })
     }
 
     /// The register the gateway resolves organisations with (`[auth.register]`): the configured
     /// URL, else the register subgraph's URL from `[subgraphs] urls`, else from the supergraph file.
     fn register(&self, signer: ggzhub_kit::TokenSigner) -> anyhow::Result<Register> {
+        let options = &self.auth.register;
+        let (url, name, client) = self.register_endpoint()?;
+        tracing::info!(%url, cache_ttl_secs = options.cache_ttl_secs, "organisations are resolved through the register");
+        Register::subgraph(url, &name, signer, Duration::from_secs(options.cache_ttl_secs), client)
+            .context("[auth.register]")
+    }
+
+    /// The register subgraph's URL, name and a client for it.
+    fn register_endpoint(&self) -> anyhow::Result<(String, String, reqwest::Client)> {
         let options = &self.auth.register;
         let name = &options.subgraph;
         let url = match (&options.url, self.subgraphs.urls.get(name)) {
@@ -146,8 +168,6 @@ impl GatewayConfig {
         let client = ggzhub_kit::tls::ExtraCa::load(self.subgraphs.ca_file.as_deref())
             .context("[subgraphs] ca_file")?
             .client(|b| b.timeout(timeout))?;
-        tracing::info!(%url, cache_ttl_secs = options.cache_ttl_secs, "organisations are resolved through the register");
-        Register::subgraph(url, name, signer, Duration::from_secs(options.cache_ttl_secs), client)
-            .context("[auth.register]")
+        Ok((url, name.clone(), client))
     }
 }

@@ -22,6 +22,9 @@ pub struct ServeOptions {
     pub http: HttpOptions,
     pub limits: HttpLimits,
     pub identity: Identity,
+    /// Webhook delivery ([`crate::webhooks`]): the register's webhook store and `[webhooks]`;
+    /// `None` delivers none.
+    pub webhooks: Option<(Arc<crate::webhooks::WebhookStore>, crate::webhooks::WebhookOptions)>,
 }
 
 /// Builds the gateway's HTTP application for an engine and identity.
@@ -53,7 +56,23 @@ pub async fn run(
         verifier.spawn_refresh();
     }
     options.http.trusted_documents.spawn_watch();
-    let app = app(gateway, Arc::new(options.identity), options.http, options.limits);
+    let identity = Arc::new(options.identity);
+    if let Some((store, webhooks)) = options.webhooks {
+        match options.http.subscriptions.bus() {
+            Ok(bus) => {
+                crate::webhooks::spawn(crate::webhooks::Deliverer {
+                    gateway: gateway.clone(),
+                    identity: identity.clone(),
+                    bus,
+                    store,
+                    trusted_documents: options.http.trusted_documents.clone(),
+                    options: webhooks,
+                })?;
+            }
+            Err(_) => tracing::info!("no event stream ([events] nats_url): this gateway delivers no webhooks"),
+        }
+    }
+    let app = app(gateway, identity, options.http, options.limits);
     serve(listener, app, shutdown).await?;
     Ok(())
 }

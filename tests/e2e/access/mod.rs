@@ -351,3 +351,4 @@ mod national_table;
 mod overviews;
 mod regions_and_offers;
 mod waiting_times_and_signals;
+mod webhooks;
