@@ -442,6 +442,10 @@ impl Run<'_> {
                         tracing::warn!(webhook = %self.claim.id, %error, "the event stream cannot be read now; retrying at the next claim");
                         return Stop::Quiet;
                     }
+                    // A first delivery looking back further than the stream keeps: from its end.
+                    Err(BusError::Expired(_) | BusError::TooFarBehind(_)) if self.after_created.is_some() => {
+                        self.handled = bus.head();
+                    }
                     Err(error) => {
                         return Stop::Disable(format!(
                             "the events after position {} can no longer be read ({error}); delete the webhook and register it again",
@@ -534,6 +538,9 @@ impl Run<'_> {
                     Err(Failure::Gone) => {
                         return Err(Stop::Disable("the target answered 410 Gone: it wants no more deliveries".into()));
                     }
+                    Err(Failure::Refused(reason)) => {
+                        return Err(Stop::Disable(format!("{reason}; register an allowed URL")));
+                    }
                     Err(Failure::Retry(error)) => {
                         self.failures += 1;
                         let max = self.shared.deliverer.options.max_attempts.max(1);
@@ -593,7 +600,7 @@ impl Run<'_> {
         let options = &self.shared.deliverer.options;
         let url =
             reqwest::Url::parse(&self.claim.url).map_err(|e| Failure::Retry(format!("the URL is not valid: {e}")))?;
-        check_target(&url, options).map_err(Failure::Retry)?;
+        check_target(&url, options).map_err(Failure::Refused)?;
         let timestamp = Utc::now().timestamp();
         let signature = self
             .signer
@@ -635,6 +642,8 @@ impl Run<'_> {
 enum Failure {
     /// 410 Gone: disable at once.
     Gone,
+    /// A URL this gateway may not deliver to: disable at once.
+    Refused(String),
     /// Anything else: retry.
     Retry(String),
 }

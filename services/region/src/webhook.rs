@@ -23,7 +23,7 @@
 use chrono::{DateTime, Utc};
 use ggzhub_kit::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder as _};
 
 /// Most webhooks one organisation may have.
 pub const MAX_PER_ORGANISATION: usize = 10;
@@ -189,9 +189,10 @@ pub fn new_secret() -> String {
     format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key))
 }
 
-/// Takes (or renews) the lease of every enabled webhook that is free, expired, or already
-/// `holder`'s, up to `limit`, until `lease_secs` from now, and returns them. One conditional
-/// update per webhook: two replicas claiming at once never both get one.
+/// Renews the leases `holder` holds and takes those of enabled webhooks that are free or expired,
+/// until `lease_secs` from now, and returns what `holder` then holds (up to `limit`). One
+/// statement renews; one conditional update per webhook takes: two replicas claiming at once
+/// never both get one.
 pub async fn claim<C: ConnectionTrait>(
     conn: &C,
     holder: &str,
@@ -213,29 +214,42 @@ pub async fn claim<C: ConnectionTrait>(
             .add(stored::Column::LeaseHolder.eq(holder))
     };
     use sea_orm::QuerySelect as _;
-    let candidates = stored::Entity::find()
-        .filter(stored::Column::Status.eq(WebhookStatus::Enabled.as_str()))
-        .filter(takeable())
-        .limit(Ord::min(limit, MAX_CLAIM))
+    let limit = Ord::min(limit, MAX_CLAIM);
+    // Renew what `holder` holds in one statement, then take free or expired ones one by one
+    // (a conditional update each: two replicas never both get one).
+    stored::Entity::update_many()
+        .col_expr(stored::Column::LeaseUntil, Expr::value(until))
+        .filter(webhook_enabled())
+        .filter(stored::Column::LeaseHolder.eq(holder))
+        .exec(conn)
+        .await?;
+    let free = stored::Entity::find()
+        .filter(webhook_enabled())
+        .filter(Condition::any().add(stored::Column::LeaseHolder.is_null()).add(stored::Column::LeaseUntil.lt(now)))
+        .limit(limit)
         .all(conn)
         .await?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for mut candidate in candidates {
-        let taken = stored::Entity::update_many()
+    for candidate in free {
+        stored::Entity::update_many()
             .col_expr(stored::Column::LeaseHolder, Expr::value(holder))
             .col_expr(stored::Column::LeaseUntil, Expr::value(until))
             .filter(stored::Column::Id.eq(&candidate.id))
-            .filter(stored::Column::Status.eq(WebhookStatus::Enabled.as_str()))
+            .filter(webhook_enabled())
             .filter(takeable())
             .exec(conn)
             .await?;
-        if taken.rows_affected == 1 {
-            candidate.lease_holder = Some(holder.to_owned());
-            candidate.lease_until = Some(until);
-            claimed.push(candidate);
-        }
     }
-    Ok(claimed)
+    Ok(stored::Entity::find()
+        .filter(webhook_enabled())
+        .filter(stored::Column::LeaseHolder.eq(holder))
+        .order_by_asc(stored::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+fn webhook_enabled() -> Condition {
+    Condition::all().add(stored::Column::Status.eq(WebhookStatus::Enabled.as_str()))
 }
 
 /// What the gateway reports after handling events of a webhook.
