@@ -53,7 +53,7 @@ def handler(secret: str):
             if msg_id not in seen:
                 seen.add(msg_id)
                 event = json.loads(body)
-                print(json.dumps({"verified": True, "webhookId": msg_id, **event}), flush=True)
+                print(json.dumps({"verified": True, "messageId": msg_id, **event}), flush=True)
             self.send_response(204)
             self.end_headers()
 
