@@ -292,6 +292,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             // Development: no trusted documents, and a rate limit that only a runaway loop meets.
             trusted_documents: Default::default(),
             rate_limit: ggzhub_gateway::admission::ratelimit::RateLimitOptions { per_second: 1000, burst: 2000 },
+            shared_rate_limit: None,
             batching: Default::default(),
             // The dashboard signs in with the development identity provider.
             dashboard: ggzhub_gateway::http::dashboard::DashboardOptions {

@@ -343,17 +343,41 @@ pub struct RateLimitConfig {
     pub per_org_per_second: u32,
     /// Requests an organisation may make at once; 0 means `per_org_per_second`.
     pub burst: u32,
+    /// Redis shared by the replicas (`redis://host:6379`); without it each replica limits on its
+    /// own.
+    pub redis_url: Option<String>,
+    /// Milliseconds to wait for Redis before a request is counted locally.
+    pub redis_timeout_ms: u64,
+    /// Prefix of the limiter's keys in Redis.
+    pub redis_key_prefix: String,
 }
 
 impl RateLimitConfig {
     pub fn options(&self) -> crate::admission::ratelimit::RateLimitOptions {
         crate::admission::ratelimit::RateLimitOptions { per_second: self.per_org_per_second, burst: self.burst }
     }
+
+    /// The limiter shared through Redis, when `redis_url` is set.
+    pub fn shared(&self) -> anyhow::Result<Option<std::sync::Arc<crate::admission::shared::SharedRateLimit>>> {
+        let Some(url) = &self.redis_url else { return Ok(None) };
+        let redis = crate::admission::shared::RedisOptions {
+            url: url.clone(),
+            timeout: std::time::Duration::from_millis(self.redis_timeout_ms.max(1)),
+            key_prefix: self.redis_key_prefix.clone(),
+        };
+        Ok(Some(std::sync::Arc::new(crate::admission::shared::SharedRateLimit::new(self.options(), redis)?)))
+    }
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        Self { per_org_per_second: 50, burst: 100 }
+        Self {
+            per_org_per_second: 50,
+            burst: 100,
+            redis_url: None,
+            redis_timeout_ms: 50,
+            redis_key_prefix: "ggzhub:ratelimit:".into(),
+        }
     }
 }
 

@@ -120,6 +120,7 @@ impl GatewayConfig {
                     config.trusted_documents.load().context("loading the trusted documents ([trusted_documents])")?,
                 ),
                 rate_limit: config.rate_limit.options(),
+                shared_rate_limit: config.rate_limit.shared()?,
                 batching: config.server.batching,
                 dashboard: config.dashboard_options(),
                 public,

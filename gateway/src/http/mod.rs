@@ -42,6 +42,9 @@ pub struct HttpOptions {
     pub trusted_documents: Arc<crate::admission::trusted::TrustedDocuments>,
     /// Requests per second and burst per organisation (off by default).
     pub rate_limit: crate::admission::ratelimit::RateLimitOptions,
+    /// The same limit shared by every replica through Redis (`[rate_limit] redis_url`; `None`:
+    /// each replica limits on its own, the default).
+    pub shared_rate_limit: Option<Arc<crate::admission::shared::SharedRateLimit>>,
     /// Several operations in one POST (off by default).
     pub batching: BatchingOptions,
     /// The dashboard at `/` (on by default; see [`crate::http::dashboard`]).
@@ -69,6 +72,7 @@ impl Default for HttpOptions {
             csrf_prevention: true,
             trusted_documents: Arc::default(),
             rate_limit: crate::admission::ratelimit::RateLimitOptions::OFF,
+            shared_rate_limit: None,
             batching: BatchingOptions::default(),
             dashboard: crate::http::dashboard::DashboardOptions::default(),
             public: None,
@@ -476,7 +480,11 @@ pub(crate) async fn admit_caller(
     }
     // Per organisation (anonymous callers share one bucket), before any work on the operation.
     let org = claims.as_ref().map(|claims| claims.org);
-    if let Err(limited) = state.rate_limiter.check(org) {
+    let limited = match &state.options.shared_rate_limit {
+        Some(shared) => shared.check(org).await,
+        None => state.rate_limiter.check(org),
+    };
+    if let Err(limited) = limited {
         tracing::debug!(org = ?org, retry_after_secs = limited.retry_after_secs(), "rate limited");
         return Err(Refused {
             kind: GatewayError::RateLimited,
