@@ -214,6 +214,10 @@ pub struct ServeGatewayArgs {
     /// Replace a subgraph's URL from the supergraph: `name=url`, repeatable.
     #[arg(long = "subgraph-url", value_parser = parse_subgraph_url)]
     pub subgraph_urls: Vec<(String, String)>,
+    /// Address of the metrics listener (`GET /metrics`, Prometheus text; `[metrics] listen`,
+    /// default 127.0.0.1:9464).
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 fn parse_subgraph_url(s: &str) -> Result<(String, String), String> {
@@ -248,6 +252,9 @@ impl ServeGatewayArgs {
             config.auth.data_dir = dir.clone();
         }
         config.subgraphs.urls.extend(self.subgraph_urls.iter().cloned());
+        if let Some(listen) = self.metrics_listen {
+            config.metrics.listen = Some(listen);
+        }
         Ok(config)
     }
 

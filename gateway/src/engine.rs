@@ -644,8 +644,10 @@ impl Gateway {
             && cached.operation_name == request.operation_name
             && cached.public == public
         {
+            crate::metrics::instruments().plan_cache.add(1, &[opentelemetry::KeyValue::new("result", "hit")]);
             return cached;
         }
+        crate::metrics::instruments().plan_cache.add(1, &[opentelemetry::KeyValue::new("result", "miss")]);
         let cached = Arc::new(Cached {
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),

@@ -35,6 +35,7 @@ pub mod error;
 pub mod execute;
 pub mod http;
 pub mod json;
+pub mod metrics;
 pub mod pipeline;
 pub mod plan;
 pub mod respond;

@@ -30,36 +30,56 @@ struct Span {
 struct Receiver {
     endpoint: String,
     spans: Arc<Mutex<Vec<Span>>>,
+    /// Bytes of each OTLP metrics export received.
+    metrics: Arc<Mutex<Vec<usize>>>,
 }
 
 impl Receiver {
     async fn start() -> Self {
-        let (app, spans) = Self::app();
+        let (app, spans, metrics) = Self::app();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { endpoint, spans }
+        Self { endpoint, spans, metrics }
     }
 
     /// The receiver over HTTPS, with a certificate from `pki`'s CA.
     async fn start_https(pki: &ggzhub_kit::tls::testing::TestPki) -> Self {
-        let (app, spans) = Self::app();
-        Self { endpoint: pki.serve(app).await, spans }
+        let (app, spans, metrics) = Self::app();
+        Self { endpoint: pki.serve(app).await, spans, metrics }
     }
 
-    fn app() -> (axum::Router, Arc<Mutex<Vec<Span>>>) {
+    #[allow(clippy::type_complexity)]
+    fn app() -> (axum::Router, Arc<Mutex<Vec<Span>>>, Arc<Mutex<Vec<usize>>>) {
         let spans = Arc::new(Mutex::new(Vec::new()));
         let store = spans.clone();
-        let app = axum::Router::new().route(
-            "/v1/traces",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
-                assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/x-protobuf"));
-                let request = ExportTraceServiceRequest::decode(body).expect("an OTLP protobuf export request");
-                store.lock().expect("lock").extend(flatten(request));
-                ""
-            }),
-        );
-        (app, spans)
+        let metrics = Arc::new(Mutex::new(Vec::new()));
+        let exports = metrics.clone();
+        let app = axum::Router::new()
+            .route(
+                "/v1/metrics",
+                axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+                    assert_eq!(
+                        headers.get("content-type").and_then(|v| v.to_str().ok()),
+                        Some("application/x-protobuf")
+                    );
+                    exports.lock().expect("lock").push(body.len());
+                    ""
+                }),
+            )
+            .route(
+                "/v1/traces",
+                axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+                    assert_eq!(
+                        headers.get("content-type").and_then(|v| v.to_str().ok()),
+                        Some("application/x-protobuf")
+                    );
+                    let request = ExportTraceServiceRequest::decode(body).expect("an OTLP protobuf export request");
+                    store.lock().expect("lock").extend(flatten(request));
+                    ""
+                }),
+            );
+        (app, spans, metrics)
     }
 
     /// Waits (at most a minute) until the received spans satisfy `done`.
@@ -134,8 +154,9 @@ impl Process {
         let mut child = command
             .env("RUST_LOG", "info")
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-            // Export every 200 ms instead of every 5 s.
+            // Export every 200 ms instead of every 5 s; metrics every second instead of every minute.
             .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+            .env("OTEL_METRIC_EXPORT_INTERVAL", "1000")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -246,10 +267,14 @@ async fn one_request_through_the_gateway_and_two_subgraph_processes_is_one_expor
     let (national, national_url) =
         Process::start(&args(&["serve", "national-table", "--region-url", &region_url]), &dir, endpoint);
     let supergraph = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/supergraph.graphql");
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
+    let metrics_listen = format!("127.0.0.1:{metrics_port}");
     let (gateway, gateway_url) = Process::start(
         &args(&[
             "serve",
             "gateway",
+            "--metrics-listen",
+            &metrics_listen,
             "--supergraph",
             supergraph.to_str().expect("utf-8 path"),
             "--subgraph-url",
@@ -312,8 +337,48 @@ async fn one_request_through_the_gateway_and_two_subgraph_processes_is_one_expor
         assert_eq!(span.trace_id, trace_id, "a child of a span in the trace is in the trace: {span:#?}");
     }
 
+    // Issue 20: the gateway's metrics, on their own listener as Prometheus text, and over OTLP.
+    let http = reqwest::Client::new();
+    let refused = http.post(&gateway_url).json(&serde_json::json!({ "query": "{ regions { code } }" })).send().await;
+    assert_eq!(refused.expect("the gateway answers").status(), 401, "without a token");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let wanted = [
+        "http_server_request_duration_seconds_count{",
+        "ggzhub_organisation_kind=\"NATIONAL_TABLE\"",
+        "ggzhub_subgraph_request_duration_seconds_count{",
+        "subgraph_name=\"national-table\"",
+        "ggzhub_gateway_refusals_total{error_code=\"UNAUTHENTICATED\"} 1",
+        "ggzhub_query_plan_cache_total{",
+        "# TYPE http_server_active_requests gauge",
+    ];
+    let text = loop {
+        let text = http
+            .get(format!("http://{metrics_listen}/metrics"))
+            .send()
+            .await
+            .expect("the metrics listener answers")
+            .text()
+            .await
+            .expect("text");
+        if wanted.iter().all(|w| text.contains(w)) {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "metrics missing one of {wanted:?} within a minute:\n{text}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(text.contains("ggzhub_outcome=\"ok\""), "{text}");
+    let on_graphql_port = http.get(gateway_url.replace("/graphql", "/metrics")).send().await.expect("answers");
+    let page = on_graphql_port.text().await.expect("text");
+    assert!(!page.contains("http_server_request_duration"), "metrics are not on the GraphQL port: {page}");
+    while receiver.metrics.lock().expect("lock").is_empty() {
+        assert!(Instant::now() < deadline, "no OTLP metrics export within a minute");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
     for process in [gateway, national, region] {
-        let (status, logs) = process.stop();
+        // Off the runtime thread: the receiver keeps answering the exports of processes still
+        // running (and the last ones of the one stopping).
+        let (status, logs) = tokio::task::spawn_blocking(move || process.stop()).await.expect("stopped");
         assert!(status.success(), "clean exit on SIGTERM: {status}; {logs:#?}");
         assert!(
             !logs.iter().any(|l| l.contains("panicked") || l.contains("spans were lost")),

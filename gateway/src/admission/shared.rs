@@ -164,6 +164,7 @@ impl SharedRateLimit {
 
     fn locally(&self, org: Option<Uuid>, reason: &str) -> Result<(), Limited> {
         let local = self.stats.local.fetch_add(1, Ordering::Relaxed) + 1;
+        crate::metrics::instruments().rate_limit_local.add(1, &[]);
         let mut warned = self.warned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
             *warned = Some(Instant::now());

@@ -32,6 +32,7 @@ pub struct GatewayConfig {
     pub events: EventsConfig,
     pub subscriptions: crate::subscription::SubscriptionOptions,
     pub webhooks: crate::webhooks::WebhookOptions,
+    pub metrics: MetricsConfig,
 }
 
 /// `[events]`: where the subgraphs' events come from (see [`crate::subscription`]).
@@ -56,6 +57,21 @@ impl EventsConfig {
                 Ok(Some(bus))
             }
         }
+    }
+}
+
+/// `[metrics]`: where Prometheus reads the gateway's metrics (see [`crate::metrics`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the metrics listener (`GET /metrics`), apart from the GraphQL port; `None`
+    /// serves none (metrics are still exported over OTLP when configured).
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 9464))) }
     }
 }
 

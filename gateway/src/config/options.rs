@@ -136,6 +136,7 @@ impl GatewayConfig {
             },
             identity: Identity { verifier, register, signer, allow_anonymous: auth.allow_anonymous },
             webhooks,
+            metrics_listen: config.metrics.listen,
         })
     }
 

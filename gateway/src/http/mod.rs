@@ -209,6 +209,11 @@ fn refuse(kind: GatewayError, media: MediaType, message: impl Into<String>) -> R
 /// the media type (405, 415, 401...); of the engine's, a GET mutation's and a gateway without a
 /// supergraph keep theirs too.
 fn respond(media: MediaType, response: GraphqlResponse, http_level: bool) -> Response {
+    if response.data.is_none()
+        && let Some(code) = response.errors.first().and_then(GraphqlError::code)
+    {
+        crate::metrics::refused(code);
+    }
     let keeps_status = |status: u16| {
         [GatewayError::MethodNotAllowed, GatewayError::NotReady].iter().any(|kind| kind.status().as_u16() == status)
     };
@@ -418,11 +423,22 @@ struct Incoming<'a> {
 /// then the engine runs it with a [`RequestContext`].
 async fn run(incoming: Incoming<'_>, mut request: GraphqlRequest, persisted: Option<String>) -> Response {
     let Incoming { state, peer, headers, media, .. } = incoming;
+    let meter = crate::metrics::RequestMeter::start(match incoming.transport {
+        Transport::Post => "POST",
+        Transport::Get => "GET",
+    });
+    let operation = request.operation_name.clone();
     let authorization = headers.get(header::AUTHORIZATION);
-    match admit_caller(state, peer, headers, authorization, &mut request, persisted.as_deref()).await {
-        Ok((key, caller)) => admit_and_run(incoming, request, key, caller).await,
-        Err(refused) => refused.into_response(media),
-    }
+    let (response, kind) =
+        match admit_caller(state, peer, headers, authorization, &mut request, persisted.as_deref()).await {
+            Ok((key, caller)) => {
+                let kind = caller.kind_label();
+                (admit_and_run(incoming, request, key, caller).await, kind)
+            }
+            Err(refused) => (refused.into_response(media), "unknown"),
+        };
+    meter.finish(operation.as_deref(), kind, response.status().as_u16());
+    response
 }
 
 /// Why [`admit_caller`] refused a request.
@@ -523,6 +539,15 @@ pub(crate) struct CallerOf {
 }
 
 impl CallerOf {
+    /// The caller's organisation kind as a metric label (`public`, `anonymous` without a token).
+    pub fn kind_label(&self) -> &'static str {
+        match (&self.claims, self.public) {
+            (Some(claims), _) => claims.org_kind.as_str(),
+            (None, true) => "public",
+            (None, false) => "anonymous",
+        }
+    }
+
     pub fn headers(self, identity: &Identity, traceparent: Option<HeaderValue>) -> CallerHeaders<'_> {
         if self.public {
             identity.for_public_caller(traceparent)

@@ -25,6 +25,8 @@ pub struct ServeOptions {
     /// Webhook delivery ([`crate::webhooks`]): the register's webhook store and `[webhooks]`;
     /// `None` delivers none.
     pub webhooks: Option<(Arc<crate::webhooks::WebhookStore>, crate::webhooks::WebhookOptions)>,
+    /// Where `GET /metrics` is served (`[metrics] listen`); `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Builds the gateway's HTTP application for an engine and identity.
@@ -41,6 +43,15 @@ pub async fn run(
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Metrics first: instruments are created on first use and must find the provider.
+    let metrics = ggzhub_kit::metrics::init("ggzhub-gateway")?;
+    if let Some(addr) = options.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics listener {addr}"))?;
+        tracing::info!(metrics = %format!("http://{}/metrics", listener.local_addr()?), "metrics listener");
+        metrics.serve(listener);
+    }
     let gateway = Arc::new(Gateway::try_new(options.engine)?);
     let sdl = std::fs::read_to_string(&options.supergraph)
         .with_context(|| format!("reading the supergraph {}", options.supergraph.display()))?;

@@ -165,11 +165,36 @@ impl SubgraphClient {
         headers: &OutgoingHeaders,
         retry: Retry,
     ) -> Result<SubgraphResponse, FetchFailure> {
-        self.resilience.call(service, retry, || self.attempt(service, url, body.clone(), headers)).await
+        let started = std::time::Instant::now();
+        let result = self.resilience.call(service, retry, || self.attempt(service, url, body.clone(), headers)).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(FetchFailure::Timeout { .. }) => "timeout",
+            Err(FetchFailure::Unreachable { .. }) => "unreachable",
+            Err(FetchFailure::Status { .. }) => "status",
+            Err(FetchFailure::Invalid { .. }) => "invalid",
+            Err(FetchFailure::CircuitOpen { .. }) => "circuit_open",
+            Err(_) => "other",
+        };
+        crate::metrics::subgraph_fetch(service, started.elapsed(), outcome);
+        result
     }
 
     /// One HTTP request: the answer with its status, or why there is none.
     async fn attempt(&self, service: &str, url: &str, body: Bytes, headers: &OutgoingHeaders) -> Attempt {
+        let attempt = self.attempt_once(service, url, body, headers).await;
+        crate::metrics::subgraph_attempt(
+            service,
+            match &attempt {
+                Ok((status, _)) if (200..300).contains(status) => "ok",
+                Ok(_) => "status",
+                Err(_) => "failed",
+            },
+        );
+        attempt
+    }
+
+    async fn attempt_once(&self, service: &str, url: &str, body: Bytes, headers: &OutgoingHeaders) -> Attempt {
         let request = match self.urls.get(url) {
             Some(parsed) => self.http.post(parsed),
             None => self.http.post(url),

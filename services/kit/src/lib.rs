@@ -20,6 +20,7 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "graphql")]
 pub mod graphql;
+pub mod metrics;
 #[cfg(feature = "db")]
 pub mod migration;
 #[cfg(feature = "db")]

@@ -197,6 +197,38 @@ fn otlp_exporter(
     Ok(builder.build()?)
 }
 
+/// The OTLP/HTTP metric exporter, when `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the exporter reads the endpoint, headers and timeout
+/// from the environment; the CA from `OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE` /
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`).
+pub fn otlp_metric_exporter() -> anyhow::Result<Option<opentelemetry_otlp::MetricExporter>> {
+    use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
+    let env = env_var;
+    if env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT")).is_none() {
+        return Ok(None);
+    }
+    let first = |vars: [&str; 2]| vars.into_iter().find_map(env);
+    let certificate = first(["OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"]);
+    let ca = crate::tls::ExtraCa::load(certificate.as_deref().map(std::path::Path::new))
+        .context("OTEL_EXPORTER_OTLP_CERTIFICATE")?;
+    let timeout = first(["OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"])
+        .and_then(|ms| ms.trim().parse().ok())
+        .map_or(opentelemetry_otlp::OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, Duration::from_millis);
+    // A blocking client starts a runtime of its own: build it off any Tokio runtime thread.
+    let client = std::thread::Builder::new()
+        .name("ggzhub-otel-client".into())
+        .spawn(move || ca.blocking_client(|b| b.timeout(timeout)))?
+        .join()
+        .map_err(|_| anyhow::anyhow!("building the OTLP HTTP client panicked"))??;
+    Ok(Some(
+        opentelemetry_otlp::MetricExporter::builder()
+            .with_http()
+            .with_http_client(client)
+            .with_timeout(timeout)
+            .build()?,
+    ))
+}
+
 /// A tracer provider exporting in batches to `exporter` from the SDK's own thread, tagged with
 /// `service.name`, holding at most `max_queue` spans for export (more are dropped and counted).
 pub fn tracer_provider(

@@ -1,0 +1,159 @@
+//! The gateway's instruments (issue 20), recorded through the global meter that
+//! [`ggzhub_kit::metrics::init`] installs (no-ops without it), read on the metrics listener
+//! (`[metrics] listen`) as Prometheus text and exported over OTLP when configured.
+//!
+//! Names follow OpenTelemetry's HTTP semantic conventions where they apply
+//! (`http.server.request.duration`, `http.server.active_requests`, `http.request.method`,
+//! `http.response.status_code`); the hub's own are under `ggzhub.`.
+//!
+//! Instruments are created on first use, after the provider is installed at start-up.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram, UpDownCounter};
+
+/// Latency buckets in seconds: 1 ms to 10 s.
+const BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+pub struct Instruments {
+    pub request_duration: Histogram<f64>,
+    pub active_requests: UpDownCounter<i64>,
+    pub refusals: Counter<u64>,
+    pub subgraph_duration: Histogram<f64>,
+    pub subgraph_attempts: Counter<u64>,
+    pub plan_cache: Counter<u64>,
+    pub rate_limit_local: Counter<u64>,
+}
+
+static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
+    let meter = ggzhub_kit::metrics::meter();
+    Instruments {
+        request_duration: meter
+            .f64_histogram("http.server.request.duration")
+            .with_unit("s")
+            .with_description("GraphQL requests at the gateway, by operation name, organisation kind and outcome")
+            .with_boundaries(BUCKETS.to_vec())
+            .build(),
+        active_requests: meter
+            .i64_up_down_counter("http.server.active_requests")
+            .with_description("GraphQL requests being handled")
+            .build(),
+        refusals: meter
+            .u64_counter("ggzhub.gateway.refusals")
+            .with_description("Requests refused before or instead of execution, by error code (RATE_LIMITED, COST_LIMIT_EXCEEDED, OVERLOADED, …)")
+            .build(),
+        subgraph_duration: meter
+            .f64_histogram("ggzhub.subgraph.request.duration")
+            .with_unit("s")
+            .with_description("Subgraph fetches (retries included), by subgraph and outcome")
+            .with_boundaries(BUCKETS.to_vec())
+            .build(),
+        subgraph_attempts: meter
+            .u64_counter("ggzhub.subgraph.attempts")
+            .with_description("HTTP requests to subgraphs (first tries and retries), by subgraph and result")
+            .build(),
+        plan_cache: meter
+            .u64_counter("ggzhub.query_plan.cache")
+            .with_description("Operations prepared, by whether the query-plan cache held them (hit or miss)")
+            .build(),
+        rate_limit_local: meter
+            .u64_counter("ggzhub.rate_limit.local_fallback")
+            .with_description("Requests counted by the replica's own limiter because the shared one (Redis) could not be reached")
+            .build(),
+    }
+});
+
+/// The instruments.
+pub fn instruments() -> &'static Instruments {
+    &INSTRUMENTS
+}
+
+/// A request being handled: counted in `http.server.active_requests` until [`RequestMeter::finish`]
+/// (or drop) records its duration.
+pub struct RequestMeter {
+    started: std::time::Instant,
+    method: &'static str,
+    done: bool,
+}
+
+impl RequestMeter {
+    pub fn start(method: &'static str) -> Self {
+        instruments().active_requests.add(1, &[KeyValue::new("http.request.method", method)]);
+        Self { started: std::time::Instant::now(), method, done: false }
+    }
+
+    /// Records the request with its operation name (`None`: anonymous or unknown), the caller's
+    /// organisation kind and the HTTP status.
+    pub fn finish(mut self, operation: Option<&str>, org_kind: &str, status: u16) {
+        self.done = true;
+        instruments().active_requests.add(-1, &[KeyValue::new("http.request.method", self.method)]);
+        let outcome = match status {
+            200..=299 => "ok",
+            400..=499 => "refused",
+            _ => "failed",
+        };
+        instruments().request_duration.record(
+            self.started.elapsed().as_secs_f64(),
+            &[
+                KeyValue::new("http.request.method", self.method),
+                KeyValue::new("http.response.status_code", i64::from(status)),
+                KeyValue::new("graphql.operation.name", operation_label(operation)),
+                KeyValue::new("ggzhub.organisation.kind", org_kind.to_owned()),
+                KeyValue::new("ggzhub.outcome", outcome),
+            ],
+        );
+    }
+}
+
+impl Drop for RequestMeter {
+    fn drop(&mut self) {
+        if !self.done {
+            instruments().active_requests.add(-1, &[KeyValue::new("http.request.method", self.method)]);
+        }
+    }
+}
+
+/// The operation name as a label: names are chosen by clients, so only plain names of at most 64
+/// characters are kept (others count as `other`), and none as `anonymous`.
+fn operation_label(name: Option<&str>) -> String {
+    match name {
+        None | Some("") => "anonymous".into(),
+        Some(name) if name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => name.into(),
+        Some(_) => "other".into(),
+    }
+}
+
+/// Records one subgraph fetch.
+pub fn subgraph_fetch(subgraph: &str, elapsed: Duration, outcome: &'static str) {
+    instruments().subgraph_duration.record(
+        elapsed.as_secs_f64(),
+        &[KeyValue::new("subgraph.name", subgraph.to_owned()), KeyValue::new("ggzhub.outcome", outcome)],
+    );
+}
+
+/// Records one HTTP request to a subgraph.
+pub fn subgraph_attempt(subgraph: &str, result: &'static str) {
+    instruments()
+        .subgraph_attempts
+        .add(1, &[KeyValue::new("subgraph.name", subgraph.to_owned()), KeyValue::new("result", result)]);
+}
+
+/// Counts a response without data by its (first) error code.
+pub fn refused(code: &str) {
+    instruments().refusals.add(1, &[KeyValue::new("error.code", code.to_owned())]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_bounded_labels() {
+        assert_eq!(operation_label(Some("RegionPicture")), "RegionPicture");
+        assert_eq!(operation_label(None), "anonymous");
+        assert_eq!(operation_label(Some("a b")), "other");
+        assert_eq!(operation_label(Some(&"x".repeat(65))), "other");
+    }
+}
