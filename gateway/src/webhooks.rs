@@ -52,6 +52,9 @@ use crate::auth::identity::Identity;
 use crate::context::{GraphqlRequest, RequestContext, Transport};
 use crate::engine::{Gateway, GraphqlResponse, Subscription};
 
+/// Events read per page when a webhook catches up.
+const CATCH_UP_PAGE: usize = 1000;
+
 /// `[webhooks]` in `gateway.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -87,9 +90,9 @@ impl Default for WebhookOptions {
             enabled: true,
             poll_interval_secs: 5,
             lease_secs: 30,
-            max_attempts: 8,
+            max_attempts: 15,
             backoff_initial_ms: 1000,
-            backoff_max_secs: 300,
+            backoff_max_secs: 3600,
             timeout_secs: 10,
             max_payload_bytes: 256 * 1024,
             allow_http: false,
@@ -244,7 +247,21 @@ async fn claim_loop(shared: Arc<Shared>) {
     let lease = Duration::from_secs(options.lease_secs.max(options.poll_interval_secs * 2).max(2));
     let mut running: HashMap<String, (Claim, tokio::task::JoinHandle<()>)> = HashMap::new();
     tracing::info!(holder = %shared.holder, "delivering webhooks");
+    let mut supergraph = shared.deliverer.gateway.supergraph_sdl();
     loop {
+        // A new supergraph (another schema, other access rules): every webhook is prepared again.
+        let current = shared.deliverer.gateway.supergraph_sdl();
+        let changed = match (&supergraph, &current) {
+            (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
+            (None, None) => false,
+            _ => true,
+        };
+        if changed {
+            for (_, (_, task)) in running.drain() {
+                task.abort();
+            }
+            supergraph = current;
+        }
         match shared.deliverer.store.claim(&shared.holder, lease, 1000).await {
             Ok(claims) => {
                 // A webhook no longer held (deleted, disabled, taken over) or changed stops; a
@@ -290,19 +307,63 @@ fn claims_of(claim: &Claim, kind: OrgKind) -> InternalClaims {
         org_kind: kind,
         regions: claim.regions.clone(),
         roles: claim.roles.clone(),
-        scope: crate::auth::register::granted_scopes(kind, &claim.scopes).join(" "),
+        // Only what the registering token held and the kind may hold: an empty list grants
+        // nothing (unlike a token naming no hub scope, which gets its kind's).
+        scope: ggzhub_kit::token::default_scopes(kind)
+            .iter()
+            .filter(|s| claim.scopes.iter().any(|c| c == *s))
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
+
+/// The codes that say the operation itself is refused for this organisation (disable the
+/// webhook): anything else (a subgraph down, a token-signing blip, the hub overloaded) passes.
+const LASTING: [&str; 18] = [
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "OPERATION_NOT_FOUND",
+    "BAD_REQUEST",
+    "BAD_USER_INPUT",
+    "FORBIDDEN",
+    "UNAUTHORIZED_FIELD_OR_TYPE",
+    "INTROSPECTION_DISABLED",
+    "MAX_DEPTH_LIMIT",
+    "MAX_ALIASES_LIMIT",
+    "MAX_ROOT_FIELDS_LIMIT",
+    "MAX_DIRECTIVES_LIMIT",
+    "MAX_SELECTIONS_LIMIT",
+    "COST_ESTIMATED_TOO_EXPENSIVE",
+    "QUERY_PLANNING_FAILED",
+    "PERSISTED_QUERY_NOT_IN_LIST",
+    "PERSISTED_QUERY_NOT_FOUND",
+    "NOT_FOUND",
+];
 
 /// Whether a refusal of the operation is the operation's fault (disable the webhook) rather
 /// than a passing state of the hub (try again later).
 fn lasting(response: &GraphqlResponse) -> bool {
-    !response.errors.iter().any(|e| {
+    !response.errors.is_empty() && response.errors.iter().all(|e| e.code().is_some_and(|c| LASTING.contains(&c)))
+}
+
+/// Whether an answer to an event holds an error of a passing state of the hub (a subgraph down
+/// or its circuit open): not sent, the event is resolved again later.
+fn transient(response: &GraphqlResponse) -> bool {
+    response.errors.iter().any(|e| {
         matches!(
             e.code(),
-            Some("SUBGRAPH_UNAVAILABLE" | "NOT_READY" | "EVENTS_UNAVAILABLE" | "INTERNAL" | "OVERLOADED")
+            Some(
+                "SUBGRAPH_UNAVAILABLE"
+                    | "SUBGRAPH_INVALID_RESPONSE"
+                    | "DOWNSTREAM_SERVICE_ERROR"
+                    | "NOT_READY"
+                    | "OVERLOADED"
+                    | "INTERNAL"
+                    | "UNAUTHENTICATED"
+            )
         )
-    }) && response.status < 500
+    })
 }
 
 fn messages(response: &GraphqlResponse) -> String {
@@ -427,23 +488,19 @@ impl Run<'_> {
         let mut flush = tokio::time::interval(Duration::from_secs(2));
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut catch_up = true;
+        let mut first = self.after_created.is_some();
         loop {
             if catch_up {
                 catch_up = false;
-                match bus.replay(self.handled).await {
-                    Ok(missed) => {
-                        for delivered in missed {
-                            if let Err(stop) = self.handle(&delivered).await {
-                                return stop;
-                            }
-                        }
-                    }
+                match self.catch_up(bus.as_ref()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(stop)) => return stop,
                     Err(BusError::Unavailable(error)) => {
                         tracing::warn!(webhook = %self.claim.id, %error, "the event stream cannot be read now; retrying at the next claim");
                         return Stop::Quiet;
                     }
                     // A first delivery looking back further than the stream keeps: from its end.
-                    Err(BusError::Expired(_) | BusError::TooFarBehind(_)) if self.after_created.is_some() => {
+                    Err(BusError::Expired(_) | BusError::TooFarBehind(_)) if first => {
                         self.handled = bus.head();
                     }
                     Err(error) => {
@@ -453,6 +510,9 @@ impl Run<'_> {
                         ));
                     }
                 }
+                // Only the first catch-up of a new webhook skips what occurred before it.
+                first = false;
+                self.after_created = None;
             }
             tokio::select! {
                 received = live.recv() => match received {
@@ -472,6 +532,23 @@ impl Run<'_> {
                         return Stop::Quiet;
                     }
                 }
+            }
+        }
+    }
+
+    /// Reads the stream after the handled position in pages (as far behind as the stream keeps,
+    /// unlike a client's replay) and handles each event.
+    async fn catch_up(&mut self, bus: &dyn EventBus) -> Result<Result<(), Stop>, BusError> {
+        loop {
+            let page = bus.replay_page(self.handled, CATCH_UP_PAGE).await?;
+            let full = page.len() >= CATCH_UP_PAGE;
+            for delivered in page {
+                if let Err(stop) = self.handle(&delivered).await {
+                    return Ok(Err(stop));
+                }
+            }
+            if !full {
+                return Ok(Ok(()));
             }
         }
     }
@@ -511,14 +588,7 @@ impl Run<'_> {
                 .audience
                 .as_ref()
                 .is_none_or(|a| a.admits(&self.claims.org.to_string(), self.claims.org_kind.as_str()));
-        let answer = if for_it {
-            let d = &self.shared.deliverer;
-            let caller = d.identity.for_caller(Some(self.claims.clone()), None);
-            let event = serde_json::to_vec(delivered).unwrap_or_default();
-            d.gateway.run_event(self.subscription, &caller, &event).await
-        } else {
-            None
-        };
+        let answer = if for_it { self.resolve(delivered).await? } else { None };
         if let Some(answer) = answer {
             let body = self.payload(delivered, &answer);
             let message_id = format!("{}_{}", self.claim.id, delivered.event.id);
@@ -561,6 +631,31 @@ impl Run<'_> {
         }
         self.handled = delivered.seq;
         Ok(())
+    }
+
+    /// Runs the subscription for one event as the organisation; while the hub cannot resolve it
+    /// (a subgraph down, its circuit open), waits with backoff and tries again: such an answer is
+    /// never sent, and the position does not move past the event.
+    async fn resolve(&mut self, delivered: &Delivered) -> Result<Option<GraphqlResponse>, Stop> {
+        let event = serde_json::to_vec(delivered).unwrap_or_default();
+        let mut tries = 0u32;
+        loop {
+            let d = &self.shared.deliverer;
+            let caller = d.identity.for_caller(Some(self.claims.clone()), None);
+            let answer = d.gateway.run_event(self.subscription, &caller, &event).await;
+            match answer {
+                Some(answer) if transient(&answer) => {
+                    tries += 1;
+                    let error = format!("event {} cannot be resolved now: {}", delivered.seq, messages(&answer));
+                    tracing::info!(webhook = %self.claim.id, %error, "webhook event waits for the hub");
+                    if tries == 1 && !self.report(Report { error: Some(error), ..Report::default() }).await {
+                        return Err(Stop::Quiet);
+                    }
+                    tokio::time::sleep(self.shared.deliverer.options.backoff(tries.min(8))).await;
+                }
+                answer => return Ok(answer),
+            }
+        }
     }
 
     /// The JSON POSTed for one answer.
@@ -691,7 +786,19 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            let first = segments[0];
+            // Addresses that embed or reach IPv4 ones (IPv4-compatible ::a.b.c.d, NAT64
+            // 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32) and the old
+            // site-local fec0::/10: not public.
+            if segments[..6] == [0; 6]
+                || (first == 0x64 && segments[1] == 0xff9b)
+                || first == 0x2002
+                || (first == 0x2001 && segments[1] == 0)
+                || (first & 0xffc0) == 0xfec0
+            {
+                return false;
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -710,10 +817,14 @@ impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = found.iter().copied().filter(|a| is_public(a.ip())).collect();
+            // One message whether the name is unknown or resolves only to addresses of the hub's
+            // own network: the answer tells nothing about internal names.
+            let public: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map(|found| found.filter(|a| is_public(a.ip())).collect())
+                .unwrap_or_default();
             if public.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
+                return Err(format!("no public address found for {host}").into());
             }
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         })
@@ -774,6 +885,54 @@ mod tests {
         assert!(check_target(&url("https://[::1]/hook"), &strict).is_err());
         let dev = WebhookOptions { allow_http: true, allow_private_targets: true, ..WebhookOptions::default() };
         assert!(check_target(&url("http://127.0.0.1:9/hook"), &dev).is_ok());
+    }
+
+    fn claim(scopes: &[&str]) -> Claim {
+        Claim {
+            id: "w".into(),
+            organisation_id: Uuid::nil(),
+            kind: "MUNICIPALITY".into(),
+            regions: vec![],
+            roles: vec![],
+            subject: "s".into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            url: "https://partner.example/".into(),
+            query: "subscription { a }".into(),
+            operation_name: None,
+            variables: Value::Null,
+            secret: "whsec_AAAA".into(),
+            cursor: None,
+            created_at: Utc::now(),
+            failures: 0,
+        }
+    }
+
+    #[test]
+    fn a_webhook_never_gets_more_scopes_than_the_token_that_registered_it() {
+        assert_eq!(claims_of(&claim(&[]), OrgKind::Municipality).scope, "", "none stays none");
+        assert_eq!(claims_of(&claim(&["signals:write"]), OrgKind::Municipality).scope, "", "not the kind's");
+        assert_eq!(claims_of(&claim(&["picture:read", "admin"]), OrgKind::Municipality).scope, "picture:read");
+    }
+
+    #[test]
+    fn only_the_operations_own_faults_disable_a_webhook() {
+        let response = |codes: &[&str]| GraphqlResponse {
+            errors: codes
+                .iter()
+                .map(|c| {
+                    crate::error::GraphqlError::new("x", crate::error::GatewayError::BadRequest)
+                        .with_extension("code", *c)
+                })
+                .collect(),
+            data: None,
+            status: 400,
+        };
+        assert!(lasting(&response(&["GRAPHQL_VALIDATION_FAILED"])));
+        assert!(lasting(&response(&["FORBIDDEN"])));
+        assert!(!lasting(&response(&["SUBGRAPH_UNAVAILABLE"])));
+        assert!(!lasting(&response(&["FORBIDDEN", "UNAUTHENTICATED"])));
+        assert!(transient(&response(&["SUBGRAPH_UNAVAILABLE"])));
+        assert!(!transient(&response(&["FORBIDDEN"])));
     }
 
     #[test]

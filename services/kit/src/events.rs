@@ -124,6 +124,10 @@ pub trait EventBus: Send + Sync + 'static {
     /// The events after `after`, in order, up to the last one stored when called.
     fn replay(&self, after: u64) -> BoxFuture<'_, Result<Vec<Arc<Delivered>>, BusError>>;
 
+    /// At most `limit` events after `after`, in order: a consumer that catches up page by page,
+    /// however far behind, as long as the stream still keeps the events (no [`MAX_REPLAY`]).
+    fn replay_page(&self, after: u64, limit: usize) -> BoxFuture<'_, Result<Vec<Arc<Delivered>>, BusError>>;
+
     /// The position of the last event this process knows the stream holds (0: none yet). A new
     /// listener that takes it before [`live`](Self::live) misses nothing after it.
     fn head(&self) -> u64;
@@ -218,6 +222,17 @@ impl EventBus for LocalBus {
         })
     }
 
+    fn replay_page(&self, after: u64, limit: usize) -> BoxFuture<'_, Result<Vec<Arc<Delivered>>, BusError>> {
+        Box::pin(async move {
+            let state = self.lock();
+            let first_kept = state.events.front().map_or(state.next, |d| d.seq);
+            if after + 1 < first_kept && after < state.next - 1 {
+                return Err(BusError::Expired(after));
+            }
+            Ok(state.events.iter().filter(|d| d.seq > after).take(limit).cloned().collect())
+        })
+    }
+
     fn head(&self) -> u64 {
         self.lock().next - 1
     }
@@ -237,6 +252,29 @@ pub mod testing;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_page_reads_past_the_replay_limit_and_stops_at_its_size() {
+        let bus = LocalBus::new(MAX_REPLAY + 100);
+        for n in 0..(MAX_REPLAY + 50) {
+            let event = Event {
+                id: format!("t:{n}"),
+                subgraph: "t".into(),
+                field: "f".into(),
+                scope: BTreeMap::new(),
+                audience: None,
+                payload: serde_json::Value::Null,
+                occurred_at: chrono::Utc::now(),
+            };
+            bus.publish(&event).await.expect("published");
+        }
+        assert!(matches!(bus.replay(0).await, Err(BusError::TooFarBehind(0))));
+        let page = bus.replay_page(0, 1000).await.expect("a page");
+        assert_eq!((page.len(), page[0].seq, page[999].seq), (1000, 1, 1000));
+        let last = bus.replay_page((MAX_REPLAY + 40) as u64, 1000).await.expect("the last page");
+        assert_eq!(last.len(), 10);
+        assert!(bus.replay_page((MAX_REPLAY + 50) as u64, 1000).await.expect("nothing").is_empty());
+    }
 
     fn event(id: &str, region: &str) -> Event {
         Event {

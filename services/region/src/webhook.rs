@@ -190,7 +190,7 @@ pub fn new_secret() -> String {
 }
 
 /// Renews the leases `holder` holds and takes those of enabled webhooks that are free or expired,
-/// until `lease_secs` from now, and returns what `holder` then holds (up to `limit`). One
+/// until `lease_secs` from now, up to `limit` held in all, and returns everything it holds. One
 /// statement renews; one conditional update per webhook takes: two replicas claiming at once
 /// never both get one.
 pub async fn claim<C: ConnectionTrait>(
@@ -213,20 +213,25 @@ pub async fn claim<C: ConnectionTrait>(
             .add(stored::Column::LeaseUntil.lt(now))
             .add(stored::Column::LeaseHolder.eq(holder))
     };
-    use sea_orm::QuerySelect as _;
+    use sea_orm::{PaginatorTrait as _, QuerySelect as _};
     let limit = Ord::min(limit, MAX_CLAIM);
     // Renew what `holder` holds in one statement, then take free or expired ones one by one
-    // (a conditional update each: two replicas never both get one).
+    // (a conditional update each: two replicas never both get one), up to `limit` held in all.
     stored::Entity::update_many()
         .col_expr(stored::Column::LeaseUntil, Expr::value(until))
         .filter(webhook_enabled())
         .filter(stored::Column::LeaseHolder.eq(holder))
         .exec(conn)
         .await?;
+    let held = stored::Entity::find()
+        .filter(webhook_enabled())
+        .filter(stored::Column::LeaseHolder.eq(holder))
+        .count(conn)
+        .await?;
     let free = stored::Entity::find()
         .filter(webhook_enabled())
         .filter(Condition::any().add(stored::Column::LeaseHolder.is_null()).add(stored::Column::LeaseUntil.lt(now)))
-        .limit(limit)
+        .limit(limit.saturating_sub(held))
         .all(conn)
         .await?;
     for candidate in free {
@@ -239,11 +244,11 @@ pub async fn claim<C: ConnectionTrait>(
             .exec(conn)
             .await?;
     }
+    // Everything held (a smaller limit than before never strands a held webhook undelivered).
     Ok(stored::Entity::find()
         .filter(webhook_enabled())
         .filter(stored::Column::LeaseHolder.eq(holder))
         .order_by_asc(stored::Column::Id)
-        .limit(limit)
         .all(conn)
         .await?)
 }

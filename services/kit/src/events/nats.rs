@@ -236,6 +236,32 @@ impl EventBus for NatsBus {
         })
     }
 
+    fn replay_page(&self, after: u64, limit: usize) -> BoxFuture<'_, Result<Vec<Arc<Delivered>>, BusError>> {
+        Box::pin(async move {
+            if let Some(mut missed) = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).after(after)
+            {
+                missed.truncate(limit);
+                return Ok(missed);
+            }
+            let stream = self.context.get_stream(STREAM).await.map_err(unavailable)?;
+            let state = stream.get_info().await.map_err(unavailable)?.state;
+            if after >= state.last_sequence || limit == 0 {
+                return Ok(Vec::new());
+            }
+            if after + 1 < state.first_sequence {
+                return Err(BusError::Expired(after));
+            }
+            let until = state.last_sequence.min(after.saturating_add(limit as u64));
+            let mut page = Vec::new();
+            read_from(&stream, after, Some(until), |delivered| {
+                page.push(Arc::new(delivered));
+                page.len() < limit
+            })
+            .await?;
+            Ok(page)
+        })
+    }
+
     fn head(&self) -> u64 {
         self.head.load(std::sync::atomic::Ordering::Acquire)
     }

@@ -188,9 +188,9 @@ pub struct WebhookMutation;
 impl WebhookMutation {
     /// Registers a webhook of the caller's organisation (at most 10): the hub runs `query` for
     /// every event as the organisation, with the scopes of this request's token, and POSTs each
-    /// answer to `url`, signed (Standard Webhooks). Events from now on are delivered; a failed
-    /// delivery is retried with backoff, and after repeated failure the webhook is disabled with
-    /// the reason in `disabledReason`.
+    /// answer to `url`, signed (Standard Webhooks). Events that occur after the registration are
+    /// delivered, in order; a failed delivery is retried with backoff, and after repeated failure
+    /// the webhook is disabled with the reason in `disabledReason`.
     #[graphql(tag = "public")]
     async fn register_webhook(&self, ctx: &Context<'_>, input: RegisterWebhookInput) -> Result<WebhookRegistration> {
         let c = caller(ctx)?;
@@ -255,7 +255,8 @@ impl WebhookMutation {
     }
 
     /// Re-enables a disabled webhook of the caller's organisation: delivery resumes from where it
-    /// stopped (nothing after its `lastEventId` is skipped), its failures reset.
+    /// stopped (nothing after its `lastEventId` is skipped, as long as the event stream keeps the
+    /// events: 7 days), its failures reset.
     #[graphql(tag = "public")]
     async fn enable_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<Webhook> {
         let c = caller(ctx)?;
@@ -313,6 +314,23 @@ impl WebhookMutation {
                 let Some(org) = organisation::Entity::find_by_id(m.organisation_id.clone()).one(conn).await? else {
                     continue;
                 };
+                // An organisation no identity provider may speak for any more (the operator
+                // unbound them) has withdrawn access: its webhooks stop too.
+                let bound = crate::register::binding::Entity::find()
+                    .filter(crate::register::binding::Column::OrganisationId.eq(&org.id))
+                    .count(conn)
+                    .await?;
+                if bound == 0 {
+                    let reason = "the organisation has no identity provider bound in the register any more: its webhooks stop with its access";
+                    hooks::report(
+                        conn,
+                        &m.id,
+                        &holder,
+                        hooks::Report { disable: Some(reason.into()), ..hooks::Report::default() },
+                    )
+                    .await?;
+                    continue;
+                }
                 let Some(kind) = ggzhub_kit::OrgKind::parse(&org.kind) else { continue };
                 let (regions, roles) = crate::register::seats(conn, &org.id).await?;
                 out.push(WebhookClaim {

@@ -15,6 +15,9 @@ const DELETE: &str = "mutation($id: ID!) { deleteWebhook(id: $id) }";
 const CLAIM: &str = "mutation($holder: String!) { claimWebhooks(holder: $holder, leaseSeconds: 30, limit: 100) { id organisationId kind regions roles scopes url secret cursor } }";
 const REPORT: &str = "mutation($id: ID!, $holder: String!, $cursor: String, $delivered: Boolean!, $error: String, $disable: String) { reportWebhook(id: $id, holder: $holder, cursor: $cursor, delivered: $delivered, error: $error, disable: $disable) }";
 const OP: &str = "subscription($region: ID) { signalEvents(region: $region) { kind } }";
+const ADD_ID: &str = r#"mutation($org: ID!) { addOrganisationIdentifier(organisationId: $org, scheme: URA, value: "90000001") { organisationId } }"#;
+const BIND: &str = r#"mutation($org: ID!) { bindIdentityProvider(organisationId: $org, issuer: "https://sso.provider-a.example", scheme: URA) { organisationId } }"#;
+const UNBIND: &str = r#"mutation($org: ID!) { unbindIdentityProvider(organisationId: $org, issuer: "https://sso.provider-a.example", scheme: URA) { organisationId } }"#;
 
 fn gateway() -> ggzhub_kit::testing::TestCaller {
     operator().with_scopes(&[ggzhub_kit::token::scopes::WEBHOOKS_DELIVER])
@@ -88,6 +91,11 @@ async fn organisations_manage_only_their_own_webhooks() {
 #[tokio::test]
 async fn only_the_gateway_claims_and_a_lease_has_one_holder() {
     let app = TestApp::spawn().await;
+    // Provider A's tokens come from its own identity provider (bound in the register).
+    for query in [ADD_ID, BIND] {
+        let resp = app.graphql(query).var("org", PROVIDER_A).as_caller(&operator()).send().await;
+        assert!(resp.data().is_object(), "{query}");
+    }
     let (id, secret) = register(&app, &provider_a(), "https://planning.provider-a.example/hooks").await;
 
     // Organisations (the operator included) cannot claim: the secret is the gateway's to read.
@@ -168,4 +176,18 @@ async fn only_the_gateway_claims_and_a_lease_has_one_holder() {
     let taken = app.graphql(CLAIM).var("holder", "replica-2").as_caller(&gateway()).send().await;
     assert_eq!(claimed(taken.data()), vec![id.clone()], "the disabled webhook's lease was released");
     assert_eq!(taken.data()["claimWebhooks"][0]["cursor"], "7");
+
+    // Access withdrawn: once no identity provider may speak for Provider A, its webhooks stop,
+    // disabled with the reason.
+    let resp = app.graphql(UNBIND).var("org", PROVIDER_A).as_caller(&operator()).send().await;
+    assert!(resp.data().is_object());
+    let none = app.graphql(CLAIM).var("holder", "replica-2").as_caller(&gateway()).send().await;
+    assert!(claimed(none.data()).is_empty(), "{}", none.data());
+    let listed = app.graphql(LIST).as_caller(&provider_a()).send().await;
+    assert_eq!(listed.data()["webhooks"][0]["status"], "DISABLED");
+    assert!(
+        listed.data()["webhooks"][0]["disabledReason"].as_str().is_some_and(|r| r.contains("identity provider")),
+        "{}",
+        listed.data()
+    );
 }
