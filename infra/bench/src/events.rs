@@ -75,6 +75,8 @@ struct Org {
 #[derive(Default)]
 struct Received {
     events: Vec<(String, String, f64)>,
+    /// When each of `events` was committed (its `occurredAt`), for the breakdown by time.
+    occurred: Vec<chrono::DateTime<chrono::Utc>>,
     /// Event ids received, to count duplicates.
     ids: Vec<u64>,
     reconnects: usize,
@@ -84,6 +86,9 @@ struct Subscriber {
     org: Org,
     region: Option<String>,
     received: Mutex<Received>,
+    /// Over WebSocket (else SSE), and which replica it starts on: for the breakdown.
+    websocket: bool,
+    first: usize,
 }
 
 /// A gateway replica on a runtime of its own; dropping the runtime kills it.
@@ -153,12 +158,12 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
         } else {
             Some(org.regions[(i / readers.len() / 2) % org.regions.len()].clone())
         };
-        let subscriber = Arc::new(Subscriber { org, region, received: Mutex::default() });
+        let websocket = i % 2 == 1;
+        let first = (i / 2) % 2;
+        let subscriber = Arc::new(Subscriber { org, region, received: Mutex::default(), websocket, first });
         subscribers.push(subscriber.clone());
         let token = tokens[&subscriber.org.id].clone();
         let (urls, ready) = (urls.clone(), ready.clone());
-        let websocket = i % 2 == 1;
-        let first = (i / 2) % 2;
         tokio::spawn(async move { subscribe(subscriber, token, urls, first, websocket, ready).await });
     }
     let started = Instant::now();
@@ -220,6 +225,10 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     let raised_ids: HashMap<&str, &str> = raised.iter().map(|(s, o)| (s.as_str(), o.as_str())).collect();
     let (mut expected, mut delivered, mut lost, mut unauthorized, mut duplicates, mut reconnects) = (0, 0, 0, 0, 0, 0);
     let mut latencies = Vec::new();
+    // (seconds since the first commit, SSE or WebSocket, first replica) → latencies.
+    let mut breakdown: Vec<(f64, bool, usize, f64)> = Vec::new();
+    let first_commit =
+        subscribers.iter().filter_map(|s| s.received.lock().ok().and_then(|r| r.occurred.iter().min().copied())).min();
     for s in &subscribers {
         let received = s.received.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
         reconnects += received.reconnects;
@@ -227,12 +236,16 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
         duplicates += received.ids.len() - unique.len();
         let got: HashSet<&str> =
             received.events.iter().filter(|(_, kind, _)| kind == "RAISED").map(|(id, _, _)| id.as_str()).collect();
-        for (id, kind, latency) in &received.events {
+        for (n, (id, kind, latency)) in received.events.iter().enumerate() {
             if kind != "RAISED" || !raised_ids.contains_key(id.as_str()) {
                 continue;
             }
             delivered += 1;
             latencies.push(*latency);
+            if let (Some(at), Some(start)) = (received.occurred.get(n), first_commit) {
+                let secs = (*at - start).num_milliseconds() as f64 / 1000.0;
+                breakdown.push((secs, s.websocket, s.first, *latency));
+            }
             let offer = raised_ids[id.as_str()];
             if !allowed(&s.org, offer, &offer_region, &coordinating, &contracted) {
                 unauthorized += 1;
@@ -265,6 +278,27 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
         crate::hub::percentile(&latencies, 95.0),
         crate::hub::percentile(&latencies, 99.0),
         latencies.last().copied().unwrap_or(0.0)
+    );
+    // Where the latency comes from: by 5-second window of the commit, by transport and by the
+    // replica a subscriber started on.
+    let p95_of = |pick: &dyn Fn(&(f64, bool, usize, f64)) -> bool| {
+        let mut l: Vec<f64> = breakdown.iter().filter(|b| pick(b)).map(|b| b.3).collect();
+        l.sort_by(f64::total_cmp);
+        (l.len(), crate::hub::percentile(&l, 95.0))
+    };
+    let windows: Vec<String> = (0..7)
+        .map(|w| {
+            let (n, p95) = p95_of(&|b| b.0 >= f64::from(w) * 5.0 && b.0 < f64::from(w + 1) * 5.0);
+            format!("{}-{} s: {p95:.0} ms ({n})", w * 5, (w + 1) * 5)
+        })
+        .collect();
+    println!("events: p95 by commit time: {}", windows.join(", "));
+    let (sse_n, sse) = p95_of(&|b| !b.1);
+    let (ws_n, ws) = p95_of(&|b| b.1);
+    let (r0_n, r0) = p95_of(&|b| b.2 == 0);
+    let (r1_n, r1) = p95_of(&|b| b.2 == 1);
+    println!(
+        "events: p95 over SSE {sse:.1} ms ({sse_n}), over WebSocket {ws:.1} ms ({ws_n}); started on replica 0 {r0:.1} ms ({r0_n}), on replica 1 {r1:.1} ms ({r1_n})"
     );
     println!(
         "events: lost {lost} (goal 0), delivered to an organisation not allowed {unauthorized} (goal 0), duplicates {duplicates}, reconnects after the kill {reconnects}"
@@ -339,6 +373,7 @@ fn record(subscriber: &Subscriber, payload: &Value, last: &mut Option<u64>) {
             (chrono::Utc::now() - occurred.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0) as f64 / 1000.0;
         if let Ok(mut r) = subscriber.received.lock() {
             r.ids.push(id);
+            r.occurred.push(occurred.with_timezone(&chrono::Utc));
             r.events.push((
                 event["signal"]["id"].as_str().unwrap_or_default().to_owned(),
                 event["kind"].as_str().unwrap_or_default().to_owned(),
