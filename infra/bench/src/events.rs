@@ -71,6 +71,10 @@ struct Org {
     regions: Vec<String>,
 }
 
+/// One delivery for the breakdown: seconds since the first commit, over WebSocket, the replica
+/// its subscriber started on, latency in ms.
+type Sample = (f64, bool, usize, f64);
+
 /// What one subscriber received: (signal id, kind) → arrival latency in ms.
 #[derive(Default)]
 struct Received {
@@ -226,7 +230,7 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     let (mut expected, mut delivered, mut lost, mut unauthorized, mut duplicates, mut reconnects) = (0, 0, 0, 0, 0, 0);
     let mut latencies = Vec::new();
     // (seconds since the first commit, SSE or WebSocket, first replica) → latencies.
-    let mut breakdown: Vec<(f64, bool, usize, f64)> = Vec::new();
+    let mut breakdown: Vec<Sample> = Vec::new();
     let first_commit =
         subscribers.iter().filter_map(|s| s.received.lock().ok().and_then(|r| r.occurred.iter().min().copied())).min();
     for s in &subscribers {
@@ -281,7 +285,7 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     );
     // Where the latency comes from: by 5-second window of the commit, by transport and by the
     // replica a subscriber started on.
-    let p95_of = |pick: &dyn Fn(&(f64, bool, usize, f64)) -> bool| {
+    let p95_of = |pick: &dyn Fn(&Sample) -> bool| {
         let mut l: Vec<f64> = breakdown.iter().filter(|b| pick(b)).map(|b| b.3).collect();
         l.sort_by(f64::total_cmp);
         (l.len(), crate::hub::percentile(&l, 95.0))
