@@ -399,7 +399,12 @@ async fn deliver(shared: Arc<Shared>, claim: Claim) {
         return;
     }
     let context = RequestContext { request: &request, transport: Transport::Post, caller: &caller };
-    let subscription = match d.gateway.subscribe(&context) {
+    // Prepared as a subscription, then checked by the owning subgraph (the probe).
+    let prepared = match d.gateway.subscribe(&context) {
+        Ok(subscription) => d.gateway.probe(&subscription, &caller).await.map(|()| subscription),
+        Err(response) => Err(response),
+    };
+    let subscription = match prepared {
         Ok(subscription) => subscription,
         Err(response) if lasting(&response) => {
             disable(format!("the operation is refused: {}", messages(&response))).await;
@@ -410,17 +415,6 @@ async fn deliver(shared: Arc<Shared>, claim: Claim) {
             return;
         }
     };
-    match d.gateway.probe(&subscription, &caller).await {
-        Ok(()) => {}
-        Err(response) if lasting(&response) => {
-            disable(format!("the operation is refused: {}", messages(&response))).await;
-            return;
-        }
-        Err(response) => {
-            tracing::info!(webhook = %claim.id, errors = %messages(&response), "webhook not started yet");
-            return;
-        }
-    }
     let mut run = Run {
         shared: shared.clone(),
         claim: &claim,

@@ -168,27 +168,13 @@ pub fn otlp_tracer_provider(service_name: &str, endpoint: Option<&str>) -> anyho
     Ok(tracer_provider(&name, exporter, max_queue))
 }
 
-/// The OTLP/HTTP exporter with our own blocking reqwest client: it trusts the OS store plus the
-/// CA file in `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE` / `OTEL_EXPORTER_OTLP_CERTIFICATE`, and
-/// times out after `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT` ms (10 s).
+/// The OTLP/HTTP exporter with our own blocking reqwest client ([`otlp_client`]).
 fn otlp_exporter(
     endpoint: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<opentelemetry_otlp::SpanExporter> {
     use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
-    let first = |vars: [&str; 2]| vars.into_iter().find_map(env);
-    let certificate = first(["OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"]);
-    let ca = crate::tls::ExtraCa::load(certificate.as_deref().map(std::path::Path::new))
-        .context("OTEL_EXPORTER_OTLP_CERTIFICATE")?;
-    let timeout = first(["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"])
-        .and_then(|ms| ms.trim().parse().ok())
-        .map_or(opentelemetry_otlp::OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, Duration::from_millis);
-    // A blocking client starts a runtime of its own: build it off any Tokio runtime thread.
-    let client = std::thread::Builder::new()
-        .name("ggzhub-otel-client".into())
-        .spawn(move || ca.blocking_client(|b| b.timeout(timeout)))?
-        .join()
-        .map_err(|_| anyhow::anyhow!("building the OTLP HTTP client panicked"))??;
+    let (client, timeout) = otlp_client("TRACES", env)?;
     let mut builder =
         opentelemetry_otlp::SpanExporter::builder().with_http().with_http_client(client).with_timeout(timeout);
     if let Some(endpoint) = endpoint {
@@ -197,21 +183,21 @@ fn otlp_exporter(
     Ok(builder.build()?)
 }
 
-/// The OTLP/HTTP metric exporter, when `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the exporter reads the endpoint, headers and timeout
-/// from the environment; the CA from `OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE` /
-/// `OTEL_EXPORTER_OTLP_CERTIFICATE`).
-pub fn otlp_metric_exporter() -> anyhow::Result<Option<opentelemetry_otlp::MetricExporter>> {
-    use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
-    let env = env_var;
-    if env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT")).is_none() {
-        return Ok(None);
-    }
-    let first = |vars: [&str; 2]| vars.into_iter().find_map(env);
-    let certificate = first(["OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"]);
+/// The blocking reqwest client of the OTLP exporter of `signal` (`TRACES`, `METRICS`): it trusts
+/// the OS store plus the CA file in `OTEL_EXPORTER_OTLP_<signal>_CERTIFICATE` /
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`, and times out after `OTEL_EXPORTER_OTLP_<signal>_TIMEOUT` /
+/// `OTEL_EXPORTER_OTLP_TIMEOUT` ms (10 s); with that timeout.
+fn otlp_client(
+    signal: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<(reqwest::blocking::Client, Duration)> {
+    let first = |name: &str| {
+        env(&format!("OTEL_EXPORTER_OTLP_{signal}_{name}")).or_else(|| env(&format!("OTEL_EXPORTER_OTLP_{name}")))
+    };
+    let certificate = first("CERTIFICATE");
     let ca = crate::tls::ExtraCa::load(certificate.as_deref().map(std::path::Path::new))
         .context("OTEL_EXPORTER_OTLP_CERTIFICATE")?;
-    let timeout = first(["OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"])
+    let timeout = first("TIMEOUT")
         .and_then(|ms| ms.trim().parse().ok())
         .map_or(opentelemetry_otlp::OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, Duration::from_millis);
     // A blocking client starts a runtime of its own: build it off any Tokio runtime thread.
@@ -220,6 +206,18 @@ pub fn otlp_metric_exporter() -> anyhow::Result<Option<opentelemetry_otlp::Metri
         .spawn(move || ca.blocking_client(|b| b.timeout(timeout)))?
         .join()
         .map_err(|_| anyhow::anyhow!("building the OTLP HTTP client panicked"))??;
+    Ok((client, timeout))
+}
+
+/// The OTLP/HTTP metric exporter, when `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the exporter reads the endpoint and headers from the
+/// environment; the client as for traces, [`otlp_client`]).
+pub fn otlp_metric_exporter() -> anyhow::Result<Option<opentelemetry_otlp::MetricExporter>> {
+    use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
+    if env_var("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").or_else(|| env_var("OTEL_EXPORTER_OTLP_ENDPOINT")).is_none() {
+        return Ok(None);
+    }
+    let (client, timeout) = otlp_client("METRICS", &env_var)?;
     Ok(Some(
         opentelemetry_otlp::MetricExporter::builder()
             .with_http()
