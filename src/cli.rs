@@ -293,6 +293,11 @@ struct ServeArgs {
     ca_file: Option<PathBuf>,
     #[command(flatten)]
     events: EventsArgs,
+    /// Address of the metrics listener (`GET /metrics`, Prometheus text), apart from the GraphQL
+    /// port (default 127.0.0.1:9465 for region, :9466 for national-table, :9467 for contracting;
+    /// the gateway's is :9464).
+    #[arg(long, env = "GGZHUB_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 /// Where events (continuity signals, offer status, escalations) travel between the subgraphs'
@@ -531,6 +536,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     None
                 }
             };
+            let _metrics = serve_metrics(Service::Region, &args.serve, 9465).await?;
             let (db, verifier, listener) = prepare(Service::Region, &args.serve, 4001).await?;
             let events = ggzhub_region::app::Events {
                 bus: args.serve.events.bus().await?,
@@ -541,6 +547,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { service: ServeCommand::NationalTable(args) } => {
             let _telemetry = ggzhub_kit::telemetry::init(ggzhub_national_table::SERVICE_NAME, cli.log_format)?;
+            let _metrics = serve_metrics(Service::NationalTable, &args.serve, 9466).await?;
             let (db, verifier, listener) = prepare(Service::NationalTable, &args.serve, 4002).await?;
             let signer = signing_key(args.token_signing_key.as_deref(), &args.serve.db.data_dir)?;
             tracing::info!(region = %args.region_url, "references are checked with the region subgraph");
@@ -552,6 +559,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { service: ServeCommand::Contracting(args) } => {
             let _telemetry = ggzhub_kit::telemetry::init(ggzhub_contracting::SERVICE_NAME, cli.log_format)?;
+            let _metrics = serve_metrics(Service::Contracting, &args.serve, 9467).await?;
             let (db, verifier, listener) = prepare(Service::Contracting, &args.serve, 4003).await?;
             let signer = signing_key(args.token_signing_key.as_deref(), &args.serve.db.data_dir)?;
             let ca = args.serve.extra_ca()?;
@@ -664,6 +672,27 @@ fn limits(args: &ServeArgs) -> HttpLimits {
     HttpLimits { body_limit: args.body_limit, ..HttpLimits::default() }
 }
 
+/// Installs the metrics of `service` and serves them on their own listener (issue 20): before
+/// anything records, so that every instrument finds the provider.
+async fn serve_metrics(
+    service: Service,
+    args: &ServeArgs,
+    default_port: u16,
+) -> anyhow::Result<ggzhub_kit::metrics::Metrics> {
+    let metrics = ggzhub_kit::metrics::init(match service {
+        Service::Region => ggzhub_region::SERVICE_NAME,
+        Service::NationalTable => ggzhub_national_table::SERVICE_NAME,
+        Service::Contracting => ggzhub_contracting::SERVICE_NAME,
+    })?;
+    let listen = args.metrics_listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding the metrics listener {listen} (--metrics-listen)"))?;
+    tracing::info!(metrics = %format!("http://{}/metrics", listener.local_addr()?), service = service.name(), "metrics listener");
+    metrics.serve(listener);
+    Ok(metrics)
+}
+
 async fn prepare(
     service: Service,
     args: &ServeArgs,
@@ -671,7 +700,8 @@ async fn prepare(
 ) -> anyhow::Result<(DatabaseConnection, Arc<TokenVerifier>, tokio::net::TcpListener)> {
     let cfg = args.db.config(service)?;
     tracing::info!(db = ?cfg, service = service.name(), "connecting");
-    let db = connect(&cfg).await?;
+    let mut db = connect(&cfg).await?;
+    ggzhub_kit::db::instrument(&mut db, service.name());
     if !args.skip_migrations {
         service.migrate(&db).await?;
     }

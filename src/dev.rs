@@ -61,6 +61,10 @@ pub struct DevArgs {
     /// Milliseconds before a failed webhook delivery is retried (doubled after each failure).
     #[arg(long, env = "GGZHUB_DEV_WEBHOOK_BACKOFF_MS", default_value_t = 1000)]
     webhook_backoff_ms: u64,
+    /// Serve the metrics of the whole hub (`GET /metrics`, Prometheus text) on this address, e.g.
+    /// 127.0.0.1:9464. Off by default; over OTLP they go whenever `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    #[arg(long, env = "GGZHUB_DEV_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -80,22 +84,35 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let key = SigningKey::load_or_create(&dev_key_path(&args.data_dir))?;
     let issuer_key = SigningKey::load_or_create(&dev_issuer_key_path(&args.data_dir))?;
 
+    // Metrics before anything records: the subgraphs' series carry their service's name.
+    let metrics = ggzhub_kit::metrics::init("ggzhub-dev")?;
+    if let Some(addr) = args.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics listener {addr} (--metrics-listen)"))?;
+        tracing::info!(metrics = %format!("http://{}/metrics", listener.local_addr()?), "metrics listener");
+        metrics.serve(listener);
+    }
+
     // One event bus for the subgraphs' outboxes and the gateway's subscriptions.
     let bus = args.events.bus().await?;
-    let region_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::Region.name()))).await?;
+    let mut region_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::Region.name()))).await?;
+    ggzhub_kit::db::instrument(&mut region_db, Service::Region.name());
     Service::Region.migrate(&region_db).await?;
     let report = ggzhub_region::seed::seed(&region_db, &ggzhub_region::seed::Source::Demo).await?;
     if report.loaded {
         tracing::info!(regions = report.regions, offers = report.offers, "loaded region demo data (fictitious)");
     }
-    let national_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::NationalTable.name()))).await?;
+    let mut national_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::NationalTable.name()))).await?;
+    ggzhub_kit::db::instrument(&mut national_db, Service::NationalTable.name());
     Service::NationalTable.migrate(&national_db).await?;
     if let Some(n) = ggzhub_national_table::seed::seed(&national_db, &ggzhub_national_table::seed::Source::Demo).await?
     {
         tracing::info!(escalations = n, "loaded national-table demo data (fictitious)");
     }
 
-    let contracting_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::Contracting.name()))).await?;
+    let mut contracting_db = connect(&DbConfig::new(sqlite_url(&args.data_dir, Service::Contracting.name()))).await?;
+    ggzhub_kit::db::instrument(&mut contracting_db, Service::Contracting.name());
     Service::Contracting.migrate(&contracting_db).await?;
     if let Some(n) = ggzhub_contracting::seed::seed(&contracting_db, &ggzhub_contracting::seed::Source::Demo).await? {
         tracing::info!(contracts = n, "loaded contracting demo data (fictitious)");
@@ -204,6 +221,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             .collect(),
         ..Default::default()
     }));
+    ggzhub_gateway::metrics::observe_circuits(gateway.resilience());
     match &args.supergraph {
         Some(path) => {
             let sdl = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -236,6 +236,11 @@ impl Gateway {
         self.runtime.load().is_some()
     }
 
+    /// The subgraphs' retry budgets and circuit breakers.
+    pub fn resilience(&self) -> &Arc<crate::subgraph::resilience::Resilience> {
+        self.client.resilience()
+    }
+
     /// The current supergraph's SDL, if one is loaded.
     pub fn supergraph_sdl(&self) -> Option<Arc<str>> {
         self.runtime.load().as_ref().map(|r| r.supergraph.sdl.clone())

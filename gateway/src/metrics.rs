@@ -14,8 +14,7 @@ use std::time::Duration;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram, UpDownCounter};
 
-/// Latency buckets in seconds: 1 ms to 10 s.
-const BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+use ggzhub_kit::metrics::DURATION_BUCKETS as BUCKETS;
 
 pub struct Instruments {
     pub request_duration: Histogram<f64>,
@@ -30,16 +29,9 @@ pub struct Instruments {
 static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
     let meter = ggzhub_kit::metrics::meter();
     Instruments {
-        request_duration: meter
-            .f64_histogram("http.server.request.duration")
-            .with_unit("s")
-            .with_description("GraphQL requests at the gateway, by operation name, organisation kind and outcome")
-            .with_boundaries(BUCKETS.to_vec())
-            .build(),
-        active_requests: meter
-            .i64_up_down_counter("http.server.active_requests")
-            .with_description("GraphQL requests being handled")
-            .build(),
+        // The gateway's requests carry the operation name, organisation kind and outcome.
+        request_duration: ggzhub_kit::metrics::request_duration_histogram(),
+        active_requests: ggzhub_kit::metrics::active_requests_counter(),
         refusals: meter
             .u64_counter("ggzhub.gateway.refusals")
             .with_description("Requests refused before or instead of execution, by error code (RATE_LIMITED, COST_LIMIT_EXCEEDED, OVERLOADED, …)")
@@ -138,6 +130,30 @@ pub fn subgraph_attempt(subgraph: &str, result: &'static str) {
     instruments()
         .subgraph_attempts
         .add(1, &[KeyValue::new("subgraph.name", subgraph.to_owned()), KeyValue::new("result", result)]);
+}
+
+/// Reports each subgraph's circuit breaker as `ggzhub.subgraph.circuit.state` (0 closed,
+/// 1 half-open: the open time is over and a trial call decides, 2 open: calls fail at once), read
+/// when metrics are collected, for as long as `resilience` lives.
+pub fn observe_circuits(resilience: &std::sync::Arc<crate::subgraph::resilience::Resilience>) {
+    use crate::subgraph::resilience::CircuitState;
+    let resilience = std::sync::Arc::downgrade(resilience);
+    // The registration lives as long as the meter provider; the handle need not be kept.
+    let _gauge = ggzhub_kit::metrics::meter()
+        .i64_observable_gauge("ggzhub.subgraph.circuit.state")
+        .with_description("Circuit breaker of each subgraph: 0 closed, 1 half-open (a trial call decides), 2 open (calls fail at once)")
+        .with_callback(move |observer| {
+            let Some(resilience) = resilience.upgrade() else { return };
+            for (subgraph, state) in resilience.circuits() {
+                let value = match state {
+                    CircuitState::Closed => 0,
+                    CircuitState::HalfOpen => 1,
+                    CircuitState::Open => 2,
+                };
+                observer.observe(value, &[KeyValue::new("subgraph.name", subgraph)]);
+            }
+        })
+        .build();
 }
 
 /// Counts a response without data by its (first) error code.

@@ -263,12 +263,20 @@ async fn one_request_through_the_gateway_and_two_subgraph_processes_is_one_expor
     let endpoint = receiver.endpoint.as_str();
     let common = ["--listen", "127.0.0.1:0", "--dev-key", "--data-dir", data_dir];
     let args = |first: &[&str]| -> Vec<String> { first.iter().chain(&common).map(|s| (*s).to_owned()).collect() };
-    let (region, region_url) = Process::start(&args(&["serve", "region"]), &dir, endpoint);
-    let (national, national_url) =
-        Process::start(&args(&["serve", "national-table", "--region-url", &region_url]), &dir, endpoint);
+    let free_address = || {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
+        format!("127.0.0.1:{port}")
+    };
+    let (region_metrics, national_metrics) = (free_address(), free_address());
+    let (region, region_url) =
+        Process::start(&args(&["serve", "region", "--metrics-listen", &region_metrics]), &dir, endpoint);
+    let (national, national_url) = Process::start(
+        &args(&["serve", "national-table", "--region-url", &region_url, "--metrics-listen", &national_metrics]),
+        &dir,
+        endpoint,
+    );
     let supergraph = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/supergraph.graphql");
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
-    let metrics_listen = format!("127.0.0.1:{metrics_port}");
+    let metrics_listen = free_address();
     let (gateway, gateway_url) = Process::start(
         &args(&[
             "serve",
@@ -337,35 +345,81 @@ async fn one_request_through_the_gateway_and_two_subgraph_processes_is_one_expor
         assert_eq!(span.trace_id, trace_id, "a child of a span in the trace is in the trace: {span:#?}");
     }
 
-    // Issue 20: the gateway's metrics, on their own listener as Prometheus text, and over OTLP.
+    // Issue 20: each service's metrics, on its own listener as Prometheus text, and over OTLP.
     let http = reqwest::Client::new();
     let refused = http.post(&gateway_url).json(&serde_json::json!({ "query": "{ regions { code } }" })).send().await;
     assert_eq!(refused.expect("the gateway answers").status(), 401, "without a token");
+    // A resolver error in the region subgraph, counted there by its code.
+    let bad: Value = http
+        .post(&gateway_url)
+        .bearer_auth(organisation_token(&dir))
+        .json(&json!({ "query": r#"{ region(code: "no such region!") { name } }"# }))
+        .send()
+        .await
+        .expect("the gateway answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad:#}");
     let deadline = Instant::now() + Duration::from_secs(60);
-    let wanted = [
-        "http_server_request_duration_seconds_count{",
-        "ggzhub_organisation_kind=\"NATIONAL_TABLE\"",
-        "ggzhub_subgraph_request_duration_seconds_count{",
-        "subgraph_name=\"national-table\"",
-        "ggzhub_gateway_refusals_total{error_code=\"UNAUTHENTICATED\"} 1",
-        "ggzhub_query_plan_cache_total{",
-        "# TYPE http_server_active_requests gauge",
-    ];
-    let text = loop {
-        let text = http
-            .get(format!("http://{metrics_listen}/metrics"))
-            .send()
-            .await
-            .expect("the metrics listener answers")
-            .text()
-            .await
-            .expect("text");
-        if wanted.iter().all(|w| text.contains(w)) {
-            break text;
+    let scrape = |address: String, wanted: Vec<&'static str>| {
+        let http = http.clone();
+        async move {
+            loop {
+                let text = http
+                    .get(format!("http://{address}/metrics"))
+                    .send()
+                    .await
+                    .expect("the metrics listener answers")
+                    .text()
+                    .await
+                    .expect("text");
+                if wanted.iter().all(|w| text.contains(w)) {
+                    break text;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{address}: metrics missing one of {wanted:?} within a minute:\n{text}"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
         }
-        assert!(Instant::now() < deadline, "metrics missing one of {wanted:?} within a minute:\n{text}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
     };
+    for (address, service) in [(region_metrics, "region"), (national_metrics, "national-table")] {
+        let wanted: Vec<&'static str> = match service {
+            "region" => vec![
+                "http_server_request_duration_seconds_count{ggzhub_service=\"region\",http_request_method=\"POST\",http_response_status_code=\"200\",http_route=\"/graphql\"}",
+                "ggzhub_graphql_errors_total{error_code=\"BAD_USER_INPUT\",ggzhub_service=\"region\"} 1",
+                "db_client_operation_duration_seconds_count{db_operation_name=\"SELECT\",db_system_name=\"sqlite\",ggzhub_service=\"region\"}",
+                "db_client_connection_count{db_client_connection_pool_name=\"region\",db_client_connection_state=\"used\"}",
+                "db_client_connection_max{db_client_connection_pool_name=\"region\"} 1",
+                "# TYPE http_server_active_requests gauge",
+            ],
+            _ => vec![
+                "http_server_request_duration_seconds_count{ggzhub_service=\"national-table\",http_request_method=\"POST\",http_response_status_code=\"200\",http_route=\"/graphql\"}",
+                "db_client_operation_duration_seconds_count{db_operation_name=\"SELECT\",db_system_name=\"sqlite\",ggzhub_service=\"national-table\"}",
+                "db_client_connection_max{db_client_connection_pool_name=\"national-table\"} 1",
+            ],
+        };
+        let text = scrape(address, wanted).await;
+        // One process, one service: no other service's series.
+        let other = if service == "region" { "national-table" } else { "region" };
+        assert!(!text.contains(&format!("ggzhub_service=\"{other}\"")), "{service} reports only itself:\n{text}");
+    }
+    let text = scrape(
+        metrics_listen,
+        vec![
+            "http_server_request_duration_seconds_count{",
+            "ggzhub_organisation_kind=\"NATIONAL_TABLE\"",
+            "ggzhub_subgraph_request_duration_seconds_count{",
+            "subgraph_name=\"national-table\"",
+            "ggzhub_gateway_refusals_total{error_code=\"UNAUTHENTICATED\"} 1",
+            "ggzhub_query_plan_cache_total{",
+            "# TYPE http_server_active_requests gauge",
+            "ggzhub_subgraph_circuit_state{subgraph_name=\"region\"} 0",
+        ],
+    )
+    .await;
     assert!(text.contains("ggzhub_outcome=\"ok\""), "{text}");
     let on_graphql_port = http.get(gateway_url.replace("/graphql", "/metrics")).send().await.expect("answers");
     let page = on_graphql_port.text().await.expect("text");

@@ -53,6 +53,7 @@ pub async fn run(
         metrics.serve(listener);
     }
     let gateway = Arc::new(Gateway::try_new(options.engine)?);
+    crate::metrics::observe_circuits(gateway.resilience());
     let sdl = std::fs::read_to_string(&options.supergraph)
         .with_context(|| format!("reading the supergraph {}", options.supergraph.display()))?;
     gateway.load_supergraph(&sdl).with_context(|| format!("loading {}", options.supergraph.display()))?;

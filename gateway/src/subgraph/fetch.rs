@@ -108,7 +108,7 @@ impl SubgraphClient {
     }
 
     /// The retry budgets and circuit breakers of this client.
-    pub fn resilience(&self) -> &Resilience {
+    pub fn resilience(&self) -> &Arc<Resilience> {
         &self.resilience
     }
 

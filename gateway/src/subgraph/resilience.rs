@@ -260,6 +260,12 @@ impl Resilience {
         Duration::from_micros(half + draw % (full - half + 1))
     }
 
+    /// The breaker's state of every subgraph called so far.
+    pub fn circuits(&self) -> Vec<(String, CircuitState)> {
+        let now = self.now();
+        self.subgraphs.load().iter().map(|(name, health)| (name.clone(), health.breaker.state(now))).collect()
+    }
+
     /// The breaker's state of a subgraph, for tests and diagnostics.
     pub fn circuit(&self, service: &str) -> CircuitState {
         self.health(service).breaker.state(self.now())

@@ -55,12 +55,12 @@ pub fn router_at(
     let state =
         AppState { schema: schema_at(db.clone(), owners.clone(), today), db: db.clone(), verifier, owners, today };
     let routes = Router::new().route("/graphql", post(graphql)).with_state(state);
-    ggzhub_kit::server::wrap(routes, db, limits)
+    ggzhub_kit::server::wrap(crate::AUDIENCE, routes, db, limits)
 }
 
 async fn graphql(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
     let asking = caller.clone();
-    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req, batches| {
+    ggzhub_kit::graphql::execute(crate::AUDIENCE, &state.schema, caller, &headers, body, |req, batches| {
         req.data(Loaders::new(&state.db, batches, state.owners.region.clone(), asking, state.today))
     })
     .await

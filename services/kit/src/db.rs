@@ -131,6 +131,87 @@ fn is_identifier(s: &str) -> bool {
     !s.is_empty() && s.len() <= 63 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Records the metrics of `db` as `service`'s (issue 20): each statement's duration in
+/// `db.client.operation.duration` (by `db.operation.name`, the statement's first keyword, and
+/// `error.type` when it failed), and the pool's connections in `db.client.connection.count` (by
+/// `db.client.connection.state`, `idle` or `used`) beside `db.client.connection.max`: used
+/// against max is the pool's saturation. Call before the connection is cloned (clones made
+/// earlier do not record) and after [`crate::metrics::init`].
+pub fn instrument(db: &mut DatabaseConnection, service: &'static str) {
+    use opentelemetry::KeyValue;
+    let backend = db.get_database_backend();
+    let system = match backend {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other_sql",
+    };
+    let duration = crate::metrics::service_instruments().db_duration.clone();
+    db.set_metric_callback(move |info| {
+        let mut attributes = vec![
+            KeyValue::new("ggzhub.service", service),
+            KeyValue::new("db.system.name", system),
+            KeyValue::new("db.operation.name", operation_name(&info.statement.sql)),
+        ];
+        if info.failed {
+            // sea-orm says only that it failed; `_OTHER` is the conventions' value for that.
+            attributes.push(KeyValue::new("error.type", "_OTHER"));
+        }
+        duration.record(info.elapsed.as_secs_f64(), &attributes);
+    });
+    // (size, idle, max) of the pool, read when metrics are collected.
+    let pool: Box<dyn Fn() -> (u32, usize, u32) + Send + Sync> = match backend {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool().clone();
+            Box::new(move || (pool.size(), pool.num_idle(), pool.options().get_max_connections()))
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool().clone();
+            Box::new(move || (pool.size(), pool.num_idle(), pool.options().get_max_connections()))
+        }
+        _ => return,
+    };
+    let pool = std::sync::Arc::new(pool);
+    let read = pool.clone();
+    let meter = crate::metrics::meter();
+    // The registrations live as long as the meter provider; the handles need not be kept.
+    let _count = meter
+        .i64_observable_up_down_counter("db.client.connection.count")
+        .with_unit("{connection}")
+        .with_description("Connections of the database pool, by state (idle or used)")
+        .with_callback(move |observer| {
+            let (size, idle, _) = read();
+            let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+            let used = i64::from(size) - idle;
+            for (state, value) in [("idle", idle), ("used", used.max(0))] {
+                observer.observe(
+                    value,
+                    &[
+                        KeyValue::new("db.client.connection.pool.name", service),
+                        KeyValue::new("db.client.connection.state", state),
+                    ],
+                );
+            }
+        })
+        .build();
+    let _max = meter
+        .i64_observable_up_down_counter("db.client.connection.max")
+        .with_unit("{connection}")
+        .with_description("Most connections the database pool opens")
+        .with_callback(move |observer| {
+            let (_, _, max) = pool();
+            observer.observe(i64::from(max), &[KeyValue::new("db.client.connection.pool.name", service)]);
+        })
+        .build();
+}
+
+/// The operation of a SQL statement, a bounded label: its first keyword when it is a common one.
+fn operation_name(sql: &str) -> &'static str {
+    let word = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    const KNOWN: [&str; 10] =
+        ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"];
+    KNOWN.into_iter().find(|k| k.eq_ignore_ascii_case(word)).unwrap_or("_OTHER")
+}
+
 /// Readiness: one round trip to the database.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     let backend = db.get_database_backend();
@@ -150,6 +231,15 @@ mod tests {
             "postgres://h/db?user=u&password=***&sslmode=require"
         );
         assert_eq!(redact_url("sqlite://data/region.db?mode=rwc"), "sqlite://data/region.db?mode=rwc");
+    }
+
+    #[test]
+    fn operations_are_bounded_labels() {
+        assert_eq!(operation_name("SELECT \"a\" FROM t"), "SELECT");
+        assert_eq!(operation_name("  insert into t values (1)"), "INSERT");
+        assert_eq!(operation_name("WITH x AS (SELECT 1) SELECT * FROM x"), "WITH");
+        assert_eq!(operation_name("PRAGMA foreign_keys = ON"), "_OTHER");
+        assert_eq!(operation_name(""), "_OTHER");
     }
 
     #[tokio::test]

@@ -132,10 +132,12 @@ macro_rules! record_meta {
     };
 }
 
-/// Executes one GraphQL request body for `caller` against `schema`.
-/// `decorate` adds per-request data (such as DataLoaders made with the request's [`Batches`],
-/// whose loads run inside the execution with every key of one pass in one batch) to the request.
+/// Executes one GraphQL request body for `caller` against `schema` of `service` (its name, for
+/// the error metrics). `decorate` adds per-request data (such as DataLoaders made with the
+/// request's [`Batches`], whose loads run inside the execution with every key of one pass in one
+/// batch) to the request.
 pub async fn execute<E: async_graphql::Executor>(
+    service: &'static str,
     schema: &E,
     caller: Caller,
     headers: &HeaderMap,
@@ -193,6 +195,7 @@ pub async fn execute<E: async_graphql::Executor>(
     };
     fill_error_nulls(&mut response.data, &response.errors);
     ensure_codes(&mut response.errors);
+    crate::metrics::graphql_errors(service, response.errors.iter().filter_map(error_code));
     let mut http = axum::Json(response).into_response();
     http.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     http
@@ -254,6 +257,15 @@ pub fn ensure_codes(errors: &mut [async_graphql::ServerError]) {
             ErrorCode::Internal
         };
         err.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+    }
+}
+
+/// The `extensions.code` of `error` (every answered error has one: [`ensure_codes`]).
+fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code),
+        async_graphql::Value::Enum(code) => Some(code.as_str()),
+        _ => None,
     }
 }
 

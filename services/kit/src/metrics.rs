@@ -16,10 +16,11 @@
 //! both readers.
 
 use std::fmt::Write as _;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram, UpDownCounter};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
@@ -28,9 +29,126 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 /// How often the Prometheus text is rendered.
 pub const RENDER_INTERVAL: Duration = Duration::from_secs(5);
 
+/// Latency buckets in seconds (1 ms to 10 s) of every duration histogram of the hub.
+pub const DURATION_BUCKETS: [f64; 14] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
 /// The meter of the hub's instruments.
 pub fn meter() -> opentelemetry::metrics::Meter {
     opentelemetry::global::meter("ggzhub")
+}
+
+/// `http.server.request.duration`, as every service records it: one definition, so that services
+/// sharing a process (`ggzhub dev`) record into one instrument.
+pub fn request_duration_histogram() -> Histogram<f64> {
+    meter()
+        .f64_histogram("http.server.request.duration")
+        .with_unit("s")
+        .with_description("Duration of HTTP server requests")
+        .with_boundaries(DURATION_BUCKETS.to_vec())
+        .build()
+}
+
+/// `http.server.active_requests`, as every service records it.
+pub fn active_requests_counter() -> UpDownCounter<i64> {
+    meter().i64_up_down_counter("http.server.active_requests").with_description("HTTP requests being handled").build()
+}
+
+/// A subgraph's own instruments (the gateway has its own in `ggzhub_gateway::metrics`). Every
+/// series carries `ggzhub.service` (`region`, `national-table`, `contracting`), so that the
+/// subgraphs of one process (`ggzhub dev`) stay apart.
+pub struct ServiceInstruments {
+    pub request_duration: Histogram<f64>,
+    pub active_requests: UpDownCounter<i64>,
+    /// GraphQL errors answered, by `error.code`.
+    pub graphql_errors: Counter<u64>,
+    /// SQL statements, by operation and outcome (`db.client.operation.duration`).
+    pub db_duration: Histogram<f64>,
+}
+
+static SERVICE_INSTRUMENTS: LazyLock<ServiceInstruments> = LazyLock::new(|| {
+    let meter = meter();
+    ServiceInstruments {
+        request_duration: request_duration_histogram(),
+        active_requests: active_requests_counter(),
+        graphql_errors: meter
+            .u64_counter("ggzhub.graphql.errors")
+            .with_description("GraphQL errors a subgraph answered, by error code (extensions.code)")
+            .build(),
+        db_duration: meter
+            .f64_histogram("db.client.operation.duration")
+            .with_unit("s")
+            .with_description("Duration of SQL statements, by operation (SELECT, INSERT, …) and outcome")
+            .with_boundaries(DURATION_BUCKETS.to_vec())
+            .build(),
+    }
+});
+
+/// The subgraphs' instruments (created on first use: after [`init`], or no-ops).
+pub fn service_instruments() -> &'static ServiceInstruments {
+    &SERVICE_INSTRUMENTS
+}
+
+/// Middleware of a subgraph's routes: `http.server.request.duration` and
+/// `http.server.active_requests` by route, method and status. The route is one of the service's
+/// own paths or `other`, so that probing random paths adds no series.
+pub async fn track_request(
+    axum::extract::State(service): axum::extract::State<&'static str>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route: &'static str = match request.uri().path() {
+        "/graphql" => "/graphql",
+        "/health/live" => "/health/live",
+        "/health/ready" => "/health/ready",
+        _ => "other",
+    };
+    let method = match *request.method() {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::POST => "POST",
+        _ => "_OTHER",
+    };
+    let instruments = service_instruments();
+    let active = [
+        KeyValue::new("ggzhub.service", service),
+        KeyValue::new("http.request.method", method),
+        KeyValue::new("http.route", route),
+    ];
+    instruments.active_requests.add(1, &active);
+    // Decremented on drop too: a request whose client went away is no longer in flight.
+    let guard = ActiveGuard { counter: &instruments.active_requests, attributes: &active };
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    drop(guard);
+    instruments.request_duration.record(
+        started.elapsed().as_secs_f64(),
+        &[
+            KeyValue::new("ggzhub.service", service),
+            KeyValue::new("http.request.method", method),
+            KeyValue::new("http.route", route),
+            KeyValue::new("http.response.status_code", i64::from(response.status().as_u16())),
+        ],
+    );
+    response
+}
+
+struct ActiveGuard<'a> {
+    counter: &'a UpDownCounter<i64>,
+    attributes: &'a [KeyValue],
+}
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        self.counter.add(-1, self.attributes);
+    }
+}
+
+/// Counts the errors of one GraphQL answer of `service`, by code.
+pub fn graphql_errors<'a>(service: &'static str, codes: impl IntoIterator<Item = &'a str>) {
+    let counter = &service_instruments().graphql_errors;
+    for code in codes {
+        counter.add(1, &[KeyValue::new("ggzhub.service", service), KeyValue::new("error.code", code.to_owned())]);
+    }
 }
 
 /// The installed provider and the latest Prometheus text.
@@ -149,6 +267,9 @@ fn labels<'a>(attributes: impl Iterator<Item = &'a KeyValue>, extra: Option<(&st
             format!("{key}=\"{}\"", escape(&kv.value.to_string()))
         })
         .collect();
+    // The SDK keeps the order attributes were first given in; sorted, one series always reads
+    // the same.
+    parts.sort_unstable();
     if let Some((key, value)) = extra {
         parts.push(format!("{key}=\"{value}\""));
     }

@@ -60,12 +60,15 @@ impl Default for HttpLimits {
     }
 }
 
-/// Wraps a service's routes with the health endpoints and the shared layers.
+/// Wraps the routes of `service` (its name: `region`, …) with the health endpoints, the shared
+/// layers and its request metrics ([`crate::metrics::track_request`], outermost: timeouts and
+/// panics are counted with their status).
 #[cfg(feature = "db")]
-pub fn wrap(routes: Router, db: DatabaseConnection, limits: HttpLimits) -> Router {
+pub fn wrap(service: &'static str, routes: Router, db: DatabaseConnection, limits: HttpLimits) -> Router {
     let health =
         Router::new().route("/health/live", get(|| async { "ok" })).route("/health/ready", get(ready)).with_state(db);
     layers(routes.merge(health), limits)
+        .layer(axum::middleware::from_fn_with_state(service, crate::metrics::track_request))
 }
 
 /// The shared layers alone (body limit, timeout, panic catching, trace spans, request ids), for

@@ -34,7 +34,7 @@ async fn incoming_traceparent_continues_the_trace() {
     let (provider, exporter) = spans();
 
     let db = connect(&DbConfig::new("sqlite::memory:")).await.expect("db");
-    let app = wrap(Router::new().route("/ping", get(|| async { "pong" })), db, HttpLimits::default());
+    let app = wrap("test", Router::new().route("/ping", get(|| async { "pong" })), db, HttpLimits::default());
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent_id = "00f067aa0ba902b7";
     let resp = app
@@ -65,7 +65,7 @@ async fn incoming_traceparent_continues_the_trace() {
 #[tokio::test]
 async fn health_endpoints_answer_and_ready_checks_the_database() {
     let db = connect(&DbConfig::new("sqlite::memory:")).await.expect("db");
-    let app = wrap(Router::new(), db.clone(), HttpLimits::default());
+    let app = wrap("test", Router::new(), db.clone(), HttpLimits::default());
     let live = app.clone().oneshot(Request::get("/health/live").body(Body::empty()).expect("req")).await.expect("runs");
     assert_eq!(live.status(), 200);
     let ready =
@@ -80,6 +80,7 @@ async fn health_endpoints_answer_and_ready_checks_the_database() {
 async fn oversized_bodies_are_refused() {
     let db = connect(&DbConfig::new("sqlite::memory:")).await.expect("db");
     let app = wrap(
+        "test",
         Router::new()
             .route("/echo", axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() })),
         db,

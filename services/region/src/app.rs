@@ -111,12 +111,12 @@ fn router_with_schema(
 ) -> Router {
     let state = AppState { schema, db: db.clone(), verifier, contracting };
     let routes = Router::new().route("/graphql", post(graphql)).with_state(state);
-    ggzhub_kit::server::wrap(routes, db, limits)
+    ggzhub_kit::server::wrap(crate::AUDIENCE, routes, db, limits)
 }
 
 async fn graphql(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
     let contracted = ContractedOffersCache::new(state.contracting.clone());
-    ggzhub_kit::graphql::execute(&state.schema, caller, &headers, body, |req, batches| {
+    ggzhub_kit::graphql::execute(crate::AUDIENCE, &state.schema, caller, &headers, body, |req, batches| {
         req.data(Loaders::new(&state.db, batches)).data(contracted)
     })
     .await
