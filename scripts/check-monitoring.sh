@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The monitoring in infra/ (issue 20): Prometheus's alert rules checked and unit-tested with
 # promtool (Debian's `prometheus` package, installed when missing), and every PromQL expression of
-# the Grafana dashboard parsed by promtool too.
+# each Grafana dashboard parsed by promtool too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v promtool >/dev/null 2>&1; then
@@ -14,20 +14,22 @@ fi
 promtool --version | head -1
 promtool check rules infra/prometheus/alerts.yml
 (cd infra/prometheus && promtool test rules alerts.test.yml)
-# The dashboard's queries, as a rule file promtool can check (Grafana's $variables replaced by
+# Each dashboard's queries, as a rule file promtool can check (Grafana's $variables replaced by
 # values Prometheus accepts).
 rules="$(mktemp --suffix .yml)"
 trap 'rm -f "$rules"' EXIT
-python3 - infra/grafana/ggzhub-gateway.json "$rules" <<'PY'
+for dashboard in infra/grafana/*.json; do
+  python3 - "$dashboard" "$rules" <<'PY'
 import json, sys
 dashboard = json.load(open(sys.argv[1]))
 exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
-assert exprs, "the dashboard has no queries"
+assert exprs, f"{sys.argv[1]} has no queries"
 with open(sys.argv[2], "w") as out:
     out.write("groups:\n  - name: dashboard\n    rules:\n")
     for i, expr in enumerate(exprs):
-        expr = expr.replace("$__rate_interval", "5m").replace('"$job"', '"ggzhub-gateway"')
+        expr = expr.replace("$__rate_interval", "5m").replace('"$job"', '"ggzhub"')
         out.write(f"      - record: dashboard:query{i}\n        expr: {json.dumps(expr)}\n")
-print(f"{len(exprs)} dashboard queries")
+print(f"{sys.argv[1]}: {len(exprs)} queries")
 PY
-promtool check rules "$rules"
+  promtool check rules "$rules"
+done
