@@ -67,7 +67,7 @@ python="$venv/bin/python"
 # A current kubectl, when there is one, renders too: both must give the same objects.
 kubectl_new=""
 if command -v kubectl >/dev/null 2>&1; then
-  kustomize_version="$(kubectl version --client -o json 2>/dev/null | "$python" -c 'import json, sys; print(json.load(sys.stdin).get("kustomizeVersion", ""))' || true)"
+  kustomize_version="$(kubectl version --client -o json 2>/dev/null | "$python" -c 'import json, sys; print(json.load(sys.stdin).get("kustomizeVersion", ""))' 2>/dev/null || true)"
   case "$kustomize_version" in
     v4.* | v5.*) kubectl_new="$(command -v kubectl)"; echo "also rendering with $kubectl_new (kustomize $kustomize_version)" ;;
     *) echo "no kubectl with kustomize v4 or v5 on PATH: rendering with kustomize v2.0.3 only" ;;
