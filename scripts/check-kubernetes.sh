@@ -32,12 +32,12 @@ if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi
 kubectl_v2="$cache/kubernetes-client/usr/bin/kubectl"
 if [ ! -x "$kubectl_v2" ]; then
   echo "fetching Debian's kubernetes-client into $cache"
-  # apt's sandbox user writes the download.
-  chmod 0777 "$work"
-  if ! (cd "$work" && apt-get download -qq kubernetes-client); then
+  # As ourselves: apt's sandbox user could not write into our temporary directory.
+  download() { (cd "$work" && apt-get -qq -o APT::Sandbox::User="$(id -un)" download kubernetes-client); }
+  if ! download; then
     # No or stale package lists (a fresh machine): update them once and try again.
     $sudo apt-get update -qq
-    (cd "$work" && apt-get download -qq kubernetes-client)
+    download
   fi
   rm -rf "$cache/kubernetes-client.partial" "$cache/kubernetes-client"
   dpkg-deb -x "$work"/kubernetes-client_*.deb "$cache/kubernetes-client.partial"
