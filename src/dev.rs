@@ -65,6 +65,10 @@ pub struct DevArgs {
     /// 127.0.0.1:9464. Off by default; over OTLP they go whenever `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
     #[arg(long, env = "GGZHUB_DEV_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
+    /// Let a browser app served from this origin call the gateway (CORS, `[cors]
+    /// allowed_origins`), e.g. http://localhost:5173; repeatable. None by default.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
 }
 
 async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -338,6 +342,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                 Some(bus.clone()),
                 Default::default(),
             )),
+            cors: ggzhub_gateway::http::cors::CorsConfig {
+                allowed_origins: args.cors_origins.clone(),
+                ..Default::default()
+            }
+            .layer()
+            .context("--cors-origin")?,
         },
         HttpLimits::default(),
     );

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -298,6 +299,58 @@ test('Vroegsignalering: acknowledge a signal, and a stale version gives a clear 
     await page.getByText(/net door iemand anders gewijzigd/).waitFor();
   } finally {
     await context.close();
+  }
+});
+
+test('a partner web app on another origin calls the hub with a token (CORS); an origin not allowed cannot read the answer', async () => {
+  assert.ok(env.partnerPorts && env.gatewayUrl, 'this test needs the hub the harness starts (not DASHBOARD_URL)');
+  // A partner's page: a blank HTML document on its own origin, nothing from the hub.
+  const servePage = (port) =>
+    new Promise((resolveListen) => {
+      const server = createServer((req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><html lang="nl"><title>Planningssysteem</title><h1>Partner</h1></html>');
+      });
+      server.listen(port, '127.0.0.1', () => resolveListen(server));
+    });
+  const allowed = await servePage(env.partnerPorts.allowed);
+  const refused = await servePage(env.partnerPorts.refused);
+  const call = async (port) => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${port}/`);
+      return await page.evaluate(
+        async ({ gateway, bearer }) => {
+          try {
+            const response = await fetch(`${gateway}/graphql`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ query: '{ regions(first: 2) { nodes { name } } }' }),
+            });
+            return { status: response.status, requestId: response.headers.get('x-request-id'), body: await response.json() };
+          } catch (error) {
+            return { error: String(error) };
+          }
+        },
+        { gateway: env.gatewayUrl, bearer: token('INSURER').token },
+      );
+    } finally {
+      await page.close();
+    }
+  };
+  try {
+    const ok = await call(env.partnerPorts.allowed);
+    assert.equal(ok.error, undefined, JSON.stringify(ok));
+    assert.equal(ok.status, 200, JSON.stringify(ok));
+    assert.equal(ok.body.errors, undefined, JSON.stringify(ok.body));
+    assert.ok(ok.body.data.regions.nodes.length > 0, JSON.stringify(ok.body));
+    assert.ok(ok.requestId, 'X-Request-Id is readable by the allowed origin');
+    const blocked = await call(env.partnerPorts.refused);
+    assert.equal(blocked.status, undefined, JSON.stringify(blocked));
+    assert.match(blocked.error, /TypeError|Failed to fetch/, JSON.stringify(blocked));
+  } finally {
+    allowed.close();
+    refused.close();
   }
 });
 

@@ -1,4 +1,5 @@
-// Test harness: a real hub (`ggzhub dev` on ports 4100-4105, fresh data directory) and, when the hub does
+// Test harness: a real hub (`ggzhub dev` on ports 4100-4105, fresh data directory; 4106 is the origin it lets call
+// it with CORS, 4106 and 4107 are served by the CORS test) and, when the hub does
 // not serve the dashboard itself yet, a small static server for dist/ on 4104 with the gateway's
 // headers (CSP from /work/notes/dashboard-contract.md) and /graphql proxied to the hub.
 // Environment:
@@ -123,6 +124,8 @@ export async function startEnvironment() {
     '--national-table-port', String(base + 2),
     '--contracting-port', String(base + 3),
     '--issuer-port', String(base + 5),
+    // A partner's web app on another origin (the CORS test serves a page there; base + 7 is not allowed).
+    '--cors-origin', `http://127.0.0.1:${base + 6}`,
   ];
   const hub = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } });
   let output = '';
@@ -165,6 +168,7 @@ export async function startEnvironment() {
   return {
     baseUrl,
     gatewayUrl,
+    partnerPorts: { allowed: base + 6, refused: base + 7 },
     issuer: configuredIssuer,
     tokens,
     servesDashboard: !server,

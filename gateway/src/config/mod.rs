@@ -33,6 +33,7 @@ pub struct GatewayConfig {
     pub subscriptions: crate::subscription::SubscriptionOptions,
     pub webhooks: crate::webhooks::WebhookOptions,
     pub metrics: MetricsConfig,
+    pub cors: crate::http::cors::CorsConfig,
 }
 
 /// `[events]`: where the subgraphs' events come from (see [`crate::subscription`]).

@@ -129,6 +129,7 @@ impl GatewayConfig {
                     config.events.bus().await?,
                     config.subscriptions,
                 )),
+                cors: config.cors.layer()?,
             },
             limits: HttpLimits {
                 body_limit: config.server.body_limit,

@@ -1,6 +1,7 @@
 //! GraphQL over HTTP: POST with JSON, GET for queries, both response media types with the
 //! spec's status codes, GraphiQL for browsers in development, and the health endpoints.
 
+pub mod cors;
 pub mod dashboard;
 pub mod server;
 pub mod stream;
@@ -61,11 +62,13 @@ pub struct HttpOptions {
     /// Subscriptions: the event bus they read and their limits (`[events]`, `[subscriptions]`;
     /// without a bus they are refused with `EVENTS_UNAVAILABLE`).
     pub subscriptions: Arc<crate::subscription::Subscriptions>,
+    /// CORS for partners' browser apps (`[cors]`; `None`: off, the default; see [`cors`]).
+    pub cors: Option<tower_http::cors::CorsLayer>,
 }
 
 impl Default for HttpOptions {
-    /// No GraphiQL, CSRF prevention on, trusted documents, rate limiting and public access off,
-    /// the dashboard on, admission control with gateway.toml's defaults.
+    /// No GraphiQL, CSRF prevention on, trusted documents, rate limiting, public access and CORS
+    /// off, the dashboard on, admission control with gateway.toml's defaults.
     fn default() -> Self {
         Self {
             graphiql: false,
@@ -78,6 +81,7 @@ impl Default for HttpOptions {
             public: None,
             admission: Arc::default(),
             subscriptions: Arc::default(),
+            cors: None,
         }
     }
 }

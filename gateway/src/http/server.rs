@@ -31,11 +31,18 @@ pub struct ServeOptions {
 
 /// Builds the gateway's HTTP application for an engine and identity.
 pub fn app(gateway: Arc<Gateway>, identity: Arc<Identity>, http: HttpOptions, limits: HttpLimits) -> axum::Router {
+    let cors = http.cors.clone();
     let routes = crate::http::router(AppState::new(gateway, identity, http));
     // The body limit counts decompressed bytes and refuses with a GraphQL error, so the gateway
     // brings its own instead of the shared one.
     let routes = crate::http::body_layers(routes, limits.body_limit);
-    ggzhub_kit::server::layers_without_body_limit(routes, limits)
+    let app = ggzhub_kit::server::layers_without_body_limit(routes, limits);
+    // Outermost: a preflight is answered before anything else looks at it, and every answer
+    // (refusals and timeouts included) carries the CORS headers a browser needs to read it.
+    match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    }
 }
 
 /// Loads the supergraph (refusing to start on a broken one), then serves until `shutdown`.

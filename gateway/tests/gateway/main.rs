@@ -15,6 +15,7 @@ mod clients;
 mod compose;
 mod config;
 mod contract;
+mod cors;
 mod dashboard;
 mod federation;
 mod http;
