@@ -113,6 +113,8 @@ struct Prepared {
     /// A list is sized by a variable: the cost is estimated per request, with the variables
     /// (otherwise it was checked once, here).
     cost_after_variables: bool,
+    /// The deprecated fields and arguments it uses ([`crate::pipeline::deprecated`]).
+    deprecated: Vec<String>,
 }
 
 /// A cache entry: the request text it was made for (a hash match is checked against it) and the
@@ -294,6 +296,9 @@ impl Gateway {
             Ok(prepared) => prepared,
             Err(failure) => return GraphqlResponse::failure(failure.clone()),
         };
+        if !prepared.deprecated.is_empty() {
+            crate::metrics::deprecated_usage(&prepared.deprecated, ctx.caller.organisation());
+        }
         if ctx.transport == Transport::Get && prepared.operation_type != OperationType::Query {
             return GraphqlResponse::failure(RequestFailure::refuse(
                 GatewayError::MethodNotAllowed,
@@ -513,6 +518,9 @@ impl Gateway {
         let public = runtime.supergraph.public_schema.is_some() && ctx.caller.public_only();
         let cached = self.prepare(&runtime, ctx.request, public);
         let prepared = cached.outcome.as_ref().map_err(|failure| GraphqlResponse::failure(failure.clone()))?;
+        if !prepared.deprecated.is_empty() {
+            crate::metrics::deprecated_usage(&prepared.deprecated, ctx.caller.organisation());
+        }
         if prepared.operation_type != OperationType::Subscription {
             return Err(GraphqlResponse::failure(RequestFailure::refuse(
                 GatewayError::BadRequest,
@@ -705,7 +713,8 @@ impl Gateway {
         if let Some(plan) = &plan {
             tracing::debug!(%plan, "query plan");
         }
-        Ok(Prepared { document, operation_type, plan, has_introspection, cost_after_variables })
+        let deprecated = crate::pipeline::deprecated::used(&document, op);
+        Ok(Prepared { document, operation_type, plan, has_introspection, cost_after_variables, deprecated })
     }
 }
 

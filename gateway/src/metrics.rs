@@ -24,6 +24,7 @@ pub struct Instruments {
     pub subgraph_attempts: Counter<u64>,
     pub plan_cache: Counter<u64>,
     pub rate_limit_local: Counter<u64>,
+    pub deprecated_usage: Counter<u64>,
 }
 
 static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
@@ -53,6 +54,10 @@ static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
         rate_limit_local: meter
             .u64_counter("ggzhub.rate_limit.local_fallback")
             .with_description("Requests counted by the replica's own limiter because the shared one (Redis) could not be reached")
+            .build(),
+        deprecated_usage: meter
+            .u64_counter("ggzhub.graphql.deprecated.usage")
+            .with_description("Requests that use a deprecated field or argument, by field and organisation: whom to tell before removing it")
             .build(),
     }
 });
@@ -154,6 +159,25 @@ pub fn observe_circuits(resilience: &std::sync::Arc<crate::subgraph::resilience:
             }
         })
         .build();
+}
+
+/// Counts one request's use of each of `fields` (deprecated) by the caller's organisation (its
+/// id and kind; `anonymous` without one).
+pub fn deprecated_usage(fields: &[String], organisation: Option<(uuid::Uuid, ggzhub_kit::OrgKind)>) {
+    let (org, kind) = match organisation {
+        Some((org, kind)) => (org.to_string(), kind.as_str()),
+        None => ("anonymous".to_owned(), "ANONYMOUS"),
+    };
+    for field in fields {
+        instruments().deprecated_usage.add(
+            1,
+            &[
+                KeyValue::new("graphql.field.path", field.clone()),
+                KeyValue::new("ggzhub.organisation.id", org.clone()),
+                KeyValue::new("ggzhub.organisation.kind", kind),
+            ],
+        );
+    }
 }
 
 /// Counts a response without data by its (first) error code.

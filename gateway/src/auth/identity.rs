@@ -160,6 +160,10 @@ impl SubgraphHeaders for CallerHeaders<'_> {
         self.claims.as_ref().is_none_or(|claims| PUBLIC_KINDS.contains(&claims.org_kind))
     }
 
+    fn organisation(&self) -> Option<(uuid::Uuid, ggzhub_kit::OrgKind)> {
+        self.claims.as_ref().map(|claims| (claims.org, claims.org_kind))
+    }
+
     fn access(&self) -> crate::pipeline::authz::Access {
         self.claims.as_ref().map(crate::pipeline::authz::Access::from_claims).unwrap_or_default()
     }

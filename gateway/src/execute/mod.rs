@@ -43,6 +43,11 @@ pub trait SubgraphHeaders: Send + Sync {
     fn public_only(&self) -> bool {
         !self.access().authenticated
     }
+
+    /// The caller's organisation and its kind, for metrics; `None` is anonymous.
+    fn organisation(&self) -> Option<(uuid::Uuid, ggzhub_kit::OrgKind)> {
+        None
+    }
 }
 
 impl SubgraphHeaders for OutgoingHeaders {

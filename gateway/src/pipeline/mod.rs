@@ -11,6 +11,7 @@ use crate::error::GatewayError;
 
 pub mod authz;
 pub mod cost;
+pub mod deprecated;
 pub mod limits;
 pub mod operation;
 pub mod parse;
