@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(ggzhub_kit::audit::CreateAuditLog),
             Box::new(CreateContractingTables),
             Box::new(CreateOfferPlaces),
+            Box::new(ggzhub_kit::changes::CreateChangeLog),
         ]
     }
 

@@ -63,8 +63,9 @@ pub async fn record<C: ConnectionTrait>(
         change: Set(change),
     }
     .insert(conn)
-    .await
-    .map(|_| ())
+    .await?;
+    // Every audited change is in the change feed too; a deletion is a tombstone there.
+    crate::changes::record(conn, entity, entity_id, matches!(action, "delete" | "remove")).await
 }
 
 /// One audit-log entry as a caller sees it (shared by every subgraph, so `@shareable`).

@@ -13,6 +13,8 @@ pub mod audit;
 pub mod batch;
 pub mod caller;
 #[cfg(feature = "db")]
+pub mod changes;
+#[cfg(feature = "db")]
 pub mod db;
 #[cfg(feature = "graphql")]
 pub mod domain;

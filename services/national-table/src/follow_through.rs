@@ -306,6 +306,7 @@ async fn open(db: &DatabaseConnection, d: &Delivered, new: &NewEscalation) -> Re
     }
     .insert(&txn)
     .await?;
+    ggzhub_kit::changes::record(&txn, "Escalation", &model.id, false).await?;
     store_position(&txn, d).await?;
     txn.commit().await?;
     Ok(Some(model))

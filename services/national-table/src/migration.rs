@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateNationalTables),
             Box::new(UniqueNationalMeasurement),
             Box::new(EscalationEvents),
+            Box::new(ggzhub_kit::changes::CreateChangeLog),
         ]
     }
 

@@ -172,6 +172,7 @@ pub async fn sweep_overdue(db: &DatabaseConnection) -> Result<usize, DbErr> {
                 .await?;
             if claimed.rows_affected == 1 {
                 record_signal(&txn, SignalEventKind::Overdue, &s, s.acknowledgement_deadline).await?;
+                ggzhub_kit::changes::record(&txn, "ContinuitySignal", &s.id, false).await?;
                 emitted += 1;
             }
             txn.commit().await?;

@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(AddWaitingMonthIndex),
             Box::new(AddSignalEvents),
             Box::new(CreateWebhooks),
+            Box::new(ggzhub_kit::changes::CreateChangeLog),
         ]
     }
 

@@ -92,6 +92,60 @@ impl Query {
         Ok(connection(&page, rows, total, |m| m.id.clone(), Escalation))
     }
 
+    /// The escalation feed's position now (issue 22): take it before reading everything with
+    /// `escalations`, then ask `escalationChanges(since:)` with it, and afterwards with each
+    /// answer's `next`: nothing committed after it is missed. (Positions of this feed are not
+    /// those of `changeFeedPosition`, which the region subgraph keeps.)
+    #[graphql(tag = "public")]
+    async fn escalation_feed_position(&self, ctx: &Context<'_>) -> Result<String> {
+        access::read(caller(ctx)?).gql()?;
+        Ok(api(ggzhub_kit::changes::position(db(ctx)?).await)?.encode())
+    }
+
+    /// Escalations raised or moved along since `since`, in commit order, each once per page with
+    /// its state now, only those `escalations` shows the caller; at most `first` (1–500, default
+    /// 100) changes per page.
+    #[graphql(tag = "public")]
+    async fn escalation_changes(
+        &self,
+        ctx: &Context<'_>,
+        since: String,
+        first: Option<i32>,
+    ) -> Result<EscalationChanges> {
+        let c = caller(ctx)?;
+        access::escalation_filter(c).gql()?;
+        let after = ggzhub_kit::changes::Cursor::decode(&since).map_err(ApiError::bad_input).gql()?;
+        let first = first.unwrap_or(100);
+        if !(1..=500).contains(&first) {
+            return Err(ApiError::bad_input(format!("first must be between 1 and 500, not {first}"))).gql();
+        }
+        let read = api(ggzhub_kit::changes::since(db(ctx)?, "Escalation", after, first as u64).await)?;
+        let has_more = read.len() == first as usize;
+        let next = read.last().map_or(after, |c| c.cursor).encode();
+        let ids: Vec<String> = read.iter().map(|c| c.entity_id.clone()).collect();
+        let mut found: std::collections::HashMap<String, escalation::Model> =
+            api(escalation::Entity::find().filter(escalation::Column::Id.is_in(ids)).all(db(ctx)?).await)?
+                .into_iter()
+                .map(|m| (m.id.clone(), m))
+                .collect();
+        // Each escalation once, at its last change in the page; escalations are never deleted,
+        // and one the caller may not see is left out as if it did not exist.
+        let mut last = std::collections::HashMap::new();
+        for (i, change) in read.iter().enumerate() {
+            last.insert(change.entity_id.clone(), i);
+        }
+        let mut changes = Vec::new();
+        for (i, change) in read.into_iter().enumerate() {
+            if last.get(&change.entity_id) != Some(&i) {
+                continue;
+            }
+            if let Some(node) = found.remove(&change.entity_id).and_then(|m| visible(c, m)) {
+                changes.push(EscalationChange { id: ID(change.entity_id), node, cursor: change.cursor.encode() });
+            }
+        }
+        Ok(EscalationChanges { changes, next, has_more })
+    }
+
     /// The supra-regional (national crucial) offer list, optionally only HS-8 offers or those
     /// serving one region.
     #[graphql(tag = "public")]

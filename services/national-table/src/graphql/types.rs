@@ -557,3 +557,31 @@ impl NationalKpi {
 pub(crate) fn visible(c: &Caller, e: escalation::Model) -> Option<Escalation> {
     (access::escalation_view(c, &e) != EscalationView::None).then_some(Escalation(e))
 }
+
+/// One changed escalation (issue 22's incremental sync).
+#[derive(async_graphql::SimpleObject)]
+pub struct EscalationChange {
+    /// The escalation's id.
+    #[graphql(tag = "public")]
+    pub id: async_graphql::ID,
+    /// The escalation as it is now (as `escalation(id:)` shows it to the caller).
+    #[graphql(tag = "public")]
+    pub node: Escalation,
+    /// This change's place in the feed.
+    #[graphql(tag = "public")]
+    pub cursor: String,
+}
+
+/// A page of the escalation feed.
+#[derive(async_graphql::SimpleObject)]
+pub struct EscalationChanges {
+    /// The changed escalations, in the order of their last change in this page, each once.
+    #[graphql(tag = "public")]
+    pub changes: Vec<EscalationChange>,
+    /// Pass as `since` next time, also when `changes` is empty.
+    #[graphql(tag = "public")]
+    pub next: String,
+    /// More changes are ready now: ask again at once with `next`.
+    #[graphql(tag = "public")]
+    pub has_more: bool,
+}

@@ -7,6 +7,7 @@ mod helpers;
 
 mod audit_log;
 mod auth;
+mod changes;
 mod concurrency;
 mod dataloader;
 mod entities;

@@ -1,5 +1,6 @@
 //! The region subgraph's GraphQL schema (Apollo Federation v2 via async-graphql).
 
+pub mod changes;
 pub mod mutation;
 pub mod picture;
 pub mod query;
@@ -19,7 +20,7 @@ pub use subscription::SubscriptionRoot;
 /// times, continuity signals, the audit log and the register.
 #[derive(MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery);
+pub struct QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery, changes::ChangesQuery);
 
 /// Mutations of the region subgraph; each is audited, and those changing a versioned record
 /// name the version they expect.
@@ -55,7 +56,7 @@ pub fn sdl() -> String {
 
 fn roots() -> (QueryRoot, MutationRoot) {
     (
-        QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery),
+        QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery, changes::ChangesQuery),
         MutationRoot(mutation::Mutation::default(), register::RegisterMutation, webhook::WebhookMutation),
     )
 }

@@ -31,6 +31,50 @@ fn check_region_code(code: &str) -> Result<()> {
     }
 }
 
+/// Which continuity signals `c` may list (see `Query::continuity_signals`), and the offers it
+/// contracts (an insurer's; asked of the contracting subgraph once per request).
+pub(crate) async fn visible_signals(
+    ctx: &Context<'_>,
+    c: &ggzhub_kit::Caller,
+) -> Result<(Condition, std::sync::Arc<std::collections::BTreeSet<String>>)> {
+    let db = db(ctx)?;
+    let chaired: Vec<String> = c.roles.iter().filter_map(|r| r.strip_prefix("chair:")).map(str::to_owned).collect();
+    let mut visible = Condition::any();
+    // Offers the calling insurer contracts: asked of the contracting subgraph (once per
+    // request, empty when it cannot be asked) — anyone else contracts nothing.
+    let mut contracted: std::sync::Arc<std::collections::BTreeSet<String>> = Default::default();
+    match c.kind {
+        OrgKind::Provider => visible = visible.add(signal::Column::ProviderId.eq(c.org.to_string())),
+        OrgKind::Insurer => {
+            let coordinated: Vec<String> = api(region::Entity::find()
+                .filter(region::Column::CoordinatingInsurerId.eq(c.org.to_string()))
+                .all(db)
+                .await)?
+            .into_iter()
+            .map(|r| r.code)
+            .collect();
+            visible = visible.add(signal::Column::RegionCode.is_in(coordinated));
+            if let Some(cache) = ctx.data_opt::<ContractedOffersCache>() {
+                contracted = cache.offer_ids(db, c).await.gql()?;
+            }
+            if !contracted.is_empty() {
+                visible = visible.add(signal::Column::OfferId.is_in(contracted.iter().cloned()));
+            }
+        }
+        OrgKind::NationalTable => visible = visible.add(signal::Column::Status.eq(SignalStatus::Escalated.as_str())),
+        _ => {
+            return Err(ApiError::forbidden(
+                    "continuity signals are visible to their provider, the coordinating insurer, insurers contracting the offer and (once escalated) the national table; others see counts per region",
+                ))
+                .gql();
+        }
+    }
+    if matches!(c.kind, OrgKind::Provider | OrgKind::Insurer) && !chaired.is_empty() {
+        visible = visible.add(signal::Column::RegionCode.is_in(chaired));
+    }
+    Ok((visible, contracted))
+}
+
 /// Queries of the region subgraph: regions, organisations, care offers, overviews, waiting
 /// times, continuity signals and the audit log.
 #[Object(name = "RegionQuery")]
@@ -258,42 +302,7 @@ impl Query {
         access::read(c).gql()?;
         let page = Page::new(first, after).gql()?;
         let db = db(ctx)?;
-        let chaired: Vec<String> = c.roles.iter().filter_map(|r| r.strip_prefix("chair:")).map(str::to_owned).collect();
-        let mut visible = Condition::any();
-        // Offers the calling insurer contracts: asked of the contracting subgraph (once per
-        // request, empty when it cannot be asked) — anyone else contracts nothing.
-        let mut contracted: std::sync::Arc<std::collections::BTreeSet<String>> = Default::default();
-        match c.kind {
-            OrgKind::Provider => visible = visible.add(signal::Column::ProviderId.eq(c.org.to_string())),
-            OrgKind::Insurer => {
-                let coordinated: Vec<String> = api(region::Entity::find()
-                    .filter(region::Column::CoordinatingInsurerId.eq(c.org.to_string()))
-                    .all(db)
-                    .await)?
-                .into_iter()
-                .map(|r| r.code)
-                .collect();
-                visible = visible.add(signal::Column::RegionCode.is_in(coordinated));
-                if let Some(cache) = ctx.data_opt::<ContractedOffersCache>() {
-                    contracted = cache.offer_ids(db, c).await.gql()?;
-                }
-                if !contracted.is_empty() {
-                    visible = visible.add(signal::Column::OfferId.is_in(contracted.iter().cloned()));
-                }
-            }
-            OrgKind::NationalTable => {
-                visible = visible.add(signal::Column::Status.eq(SignalStatus::Escalated.as_str()))
-            }
-            _ => {
-                return Err(ApiError::forbidden(
-                    "continuity signals are visible to their provider, the coordinating insurer, insurers contracting the offer and (once escalated) the national table; others see counts per region",
-                ))
-                .gql();
-            }
-        }
-        if matches!(c.kind, OrgKind::Provider | OrgKind::Insurer) && !chaired.is_empty() {
-            visible = visible.add(signal::Column::RegionCode.is_in(chaired));
-        }
+        let (visible, contracted) = visible_signals(ctx, c).await?;
         let mut cond = Condition::all().add(visible);
         if let Some(r) = region {
             check_region_code(&r)?;
