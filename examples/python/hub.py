@@ -36,7 +36,9 @@ def client_credentials_token(token_endpoint: str, client: dict) -> str:
     )
     body = response.json()
     if not response.ok or "access_token" not in body:
-        raise RuntimeError(f"no token for {client['client_id']}: {body.get('error')} {body.get('error_description', '')}")
+        raise RuntimeError(
+            f"no token for {client['client_id']}: {body.get('error')} {body.get('error_description', '')}"
+        )
     return body["access_token"]
 
 
@@ -78,5 +80,7 @@ def refused_items(error: TransportQueryError) -> list:
 def describe(error: Exception) -> str:
     """One line for a failure: each GraphQL error's code and message."""
     if isinstance(error, TransportQueryError) and error.errors:
-        return "; ".join(f"{(e.get('extensions') or {}).get('code', 'ERROR')}: {e.get('message')}" for e in error.errors)
+        return "; ".join(
+            f"{(e.get('extensions') or {}).get('code', 'ERROR')}: {e.get('message')}" for e in error.errors
+        )
     return f"{type(error).__name__}: {error}"

@@ -81,15 +81,32 @@ WAITING_TIME_REPORT_CHANGES = gql("""
 
 def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GGZHUB_DATA_DIR"),
-                        help="ggzhub dev's data directory, with demo-clients.json (or GGZHUB_DATA_DIR)")
-    parser.add_argument("--gateway", default=os.environ.get("GGZHUB_GATEWAY"),
-                        help="the gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql (or GGZHUB_GATEWAY)")
-    parser.add_argument("--provider", help="the demo provider to sync as, by organisation name or client id (default: the first)")
-    parser.add_argument("--month", default=next_month(), help="the month to report waiting times for (default: next month)")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("GGZHUB_DATA_DIR"),
+        help="ggzhub dev's data directory, with demo-clients.json (or GGZHUB_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--gateway",
+        default=os.environ.get("GGZHUB_GATEWAY"),
+        help="the gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql (or GGZHUB_GATEWAY)",
+    )
+    parser.add_argument(
+        "--provider",
+        help="the demo provider to sync as, by organisation name or client id (default: the first)",
+    )
+    parser.add_argument(
+        "--month", default=next_month(), help="the month to report waiting times for (default: next month)"
+    )
     args = parser.parse_args()
-    missing = [name for name, value in [("--data-dir (or GGZHUB_DATA_DIR)", args.data_dir),
-                                        ("--gateway (or GGZHUB_GATEWAY)", args.gateway)] if not value]
+    missing = [
+        name
+        for name, value in [
+            ("--data-dir (or GGZHUB_DATA_DIR)", args.data_dir),
+            ("--gateway (or GGZHUB_GATEWAY)", args.gateway),
+        ]
+        if not value
+    ]
     if missing:
         parser.error("missing " + " and ".join(missing))
     return args
@@ -107,7 +124,11 @@ def step(text: str) -> None:
 def demo_client(demo: dict, kind: str, name_or_id: str | None = None) -> dict:
     """A demo client by kind and organisation name (or client id)."""
     for client in demo["clients"]:
-        if client["kind"] == kind and client["client_secret"] and name_or_id in (None, client["organisation"], client["client_id"]):
+        if (
+            client["kind"] == kind
+            and client["client_secret"]
+            and name_or_id in (None, client["organisation"], client["client_id"])
+        ):
             return client
     raise RuntimeError(f"no {kind} client{f' for {name_or_id}' if name_or_id else ''} in demo-clients.json")
 
@@ -135,7 +156,9 @@ def main() -> None:
     if not me["organisation"] or me["kind"] != "PROVIDER":
         raise RuntimeError(f"{provider_client['client_id']} is not a provider: {me}")
     provider_id, provider_name = me["organisation"]["id"], me["organisation"]["name"]
-    print(f"{provider_client['client_id']}: {provider_name} ({me['kind']}), regions {', '.join(me['regions'])}")
+    print(
+        f"{provider_client['client_id']}: {provider_name} ({me['kind']}), regions {', '.join(me['regions'])}"
+    )
 
     step("2. First sync: the feed position, then all of our care offers")
     # Take the position *before* reading everything: nothing committed after it is missed.
@@ -150,11 +173,13 @@ def main() -> None:
         after = page["pageInfo"]["endCursor"]
     print(f"{len(offers)} offers in {pages} page(s); cursor kept: {cursor}")
     # We work in the region of our first offer that is not closed.
-    offer = next((o for o in offers.values() if o["status"] != "CLOSED" and o["region"]["code"] in me["regions"]), None)
+    offer = next(
+        (o for o in offers.values() if o["status"] != "CLOSED" and o["region"]["code"] in me["regions"]), None
+    )
     if offer is None:
         raise RuntimeError(f"{provider_name} has no open care offer in its regions")
     region = offer["region"]["code"]
-    print(f"region {region}; the offer we will change: \"{offer['unitName']}\" (version {offer['version']})")
+    print(f'region {region}; the offer we will change: "{offer["unitName"]}" (version {offer["version"]})')
 
     step(f"   A token for the coordinating insurer of {region}")
     region_info = provider.execute(COORDINATING_INSURER, region=region)["region"]
@@ -170,14 +195,18 @@ def main() -> None:
     groups = [g["code"] for g in provider.execute(DIAGNOSIS_GROUPS)["diagnosisGroups"]]
     reports = [
         {
-            "providerId": provider_id, "regionCode": region, "location": location,
-            "diagnosisGroup": group, "month": args.month,
+            "providerId": provider_id,
+            "regionCode": region,
+            "location": location,
+            "diagnosisGroup": group,
+            "month": args.month,
             # Figures of the example; a planning system takes them from its own records.
-            "registrationToIntakeWeeks": 2 + (l + g) % 5, "intakeToTreatmentWeeks": 3 + g % 4,
-            "waitingCount": 12 + 3 * g,
+            "registrationToIntakeWeeks": 2 + (i + j) % 5,
+            "intakeToTreatmentWeeks": 3 + j % 4,
+            "waitingCount": 12 + 3 * j,
         }
-        for l, location in enumerate(locations)
-        for g, group in enumerate(groups)
+        for i, location in enumerate(locations)
+        for j, group in enumerate(groups)
     ]
     try:
         reported = provider.execute(REPORT_WAITING_TIMES, reports=reports)["reportWaitingTimes"]
@@ -188,19 +217,29 @@ def main() -> None:
             print(f"refused ({error_code(e)}), nothing stored:", file=sys.stderr)
             for item in refused_items(e):
                 r = reports[item["index"]]
-                print(f"  report {item['index']} ({r['location']}, {r['diagnosisGroup']}, {r['month']}) "
-                      f"{item.get('field') or ''}: {item['reason']} [{item.get('code', '')}]", file=sys.stderr)
+                print(
+                    f"  report {item['index']} ({r['location']}, {r['diagnosisGroup']}, {r['month']}) "
+                    f"{item.get('field') or ''}: {item['reason']} [{item.get('code', '')}]",
+                    file=sys.stderr,
+                )
         raise
     print(f"{len(reported)} reports stored ({len(locations)} location(s) × {len(groups)} diagnosis groups)")
 
     step("4. A change on a stale version: CONFLICT, read again, retry")
     base = offer["unitName"].split(" · ")[0]
     # Someone else (a colleague in the dashboard) renames the offer after we read it ...
-    provider.execute(UPDATE_UNIT_NAME, id=offer["id"], expectedVersion=offer["version"], unitName=f"{base} · renamed elsewhere")
+    provider.execute(
+        UPDATE_UNIT_NAME,
+        id=offer["id"],
+        expectedVersion=offer["version"],
+        unitName=f"{base} · renamed elsewhere",
+    )
     # ... so our change, made on the version we read, is refused with CONFLICT.
     our_name = f"{base} · synced {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
     try:
-        provider.execute(UPDATE_UNIT_NAME, id=offer["id"], expectedVersion=offer["version"], unitName=our_name)
+        provider.execute(
+            UPDATE_UNIT_NAME, id=offer["id"], expectedVersion=offer["version"], unitName=our_name
+        )
         raise RuntimeError("expected CONFLICT for a stale version")
     except TransportQueryError as e:
         if error_code(e) != "CONFLICT":
@@ -208,9 +247,12 @@ def main() -> None:
         print(f"version {offer['version']} is stale: {error_code(e)}")
         # Read the offer again, apply our change to what is there now, and send it once more.
         current = provider.execute(CARE_OFFER, id=offer["id"])["careOffer"]
-        updated = provider.execute(UPDATE_UNIT_NAME, id=current["id"], expectedVersion=current["version"],
-                                   unitName=our_name)["updateCareOffer"]
-    print(f"retried on version {current['version']}: \"{updated['unitName']}\" is version {updated['version']}")
+        updated = provider.execute(
+            UPDATE_UNIT_NAME, id=current["id"], expectedVersion=current["version"], unitName=our_name
+        )["updateCareOffer"]
+        print(
+            f'retried on version {current["version"]}: "{updated["unitName"]}" is version {updated["version"]}'
+        )
 
     step(f"5. The insurer acknowledges an open continuity signal in {region}")
     open_signals = insurer.execute(OPEN_SIGNALS, region=region)["continuitySignals"]["nodes"]
@@ -218,22 +260,33 @@ def main() -> None:
         signal = open_signals[0]
     else:
         # None open: the provider raises one on its offer (an early warning; no personal data).
-        signal = provider.execute(RAISE_SIGNAL, input={
-            "offerId": offer["id"], "kind": "STAFFING", "severity": "MEDIUM",
-            "description": "Two vacancies for nurses from next month.",
-        })["raiseContinuitySignal"]
+        signal = provider.execute(
+            RAISE_SIGNAL,
+            input={
+                "offerId": offer["id"],
+                "kind": "STAFFING",
+                "severity": "MEDIUM",
+                "description": "Two vacancies for nurses from next month.",
+            },
+        )["raiseContinuitySignal"]
         print(f"none open: {provider_name} raised one")
     acknowledged = insurer.execute(
-        ACKNOWLEDGE_SIGNAL, id=signal["id"], expectedVersion=signal["version"],
+        ACKNOWLEDGE_SIGNAL,
+        id=signal["id"],
+        expectedVersion=signal["version"],
         response="Discussed at the regional table this week; we look for capacity nearby.",
     )["acknowledgeContinuitySignal"]
-    print(f"signal on \"{signal['offer']['unitName']}\" ({signal['offer']['provider']['name']}): "
-          f"{acknowledged['status']}, version {acknowledged['version']}")
+    print(
+        f'signal on "{signal["offer"]["unitName"]}" ({signal["offer"]["provider"]["name"]}): '
+        f"{acknowledged['status']}, version {acknowledged['version']}"
+    )
 
     step("6. Next sync: what changed since the kept cursor")
     # Each type's feed has its own `next`: keep one cursor per type for the sync after this one.
     offer_changes, offer_cursor = read_feed(provider, CARE_OFFER_CHANGES, "careOfferChanges", cursor)
-    report_changes, report_cursor = read_feed(provider, WAITING_TIME_REPORT_CHANGES, "waitingTimeReportChanges", cursor)
+    report_changes, report_cursor = read_feed(
+        provider, WAITING_TIME_REPORT_CHANGES, "waitingTimeReportChanges", cursor
+    )
     # Apply them to our copy: a change holds the record as it is now; a tombstone removes it.
     arrivals: dict[str, int] = {}
     for change in offer_changes:
@@ -244,8 +297,10 @@ def main() -> None:
             offers[change["id"]] = change["node"]
     for change in report_changes:
         arrivals[change["id"]] = arrivals.get(change["id"], 0) + 1
-    print(f"careOfferChanges: {len(offer_changes)} (cursor kept: {offer_cursor}), "
-          f"waitingTimeReportChanges: {len(report_changes)} (cursor kept: {report_cursor})")
+    print(
+        f"careOfferChanges: {len(offer_changes)} (cursor kept: {offer_cursor}), "
+        f"waitingTimeReportChanges: {len(report_changes)} (cursor kept: {report_cursor})"
+    )
 
     problems = []
     if arrivals.get(offer["id"]) != 1:
@@ -260,9 +315,11 @@ def main() -> None:
     print(f"our offer arrived once (version {updated['version']}), each of our {len(reported)} reports once")
 
     step("Summary")
-    print(f"{provider_name} in {region}: read {pages} page(s) of offers, reported {len(reported)} waiting times "
-          f"for {args.month}, changed an offer after a CONFLICT, {insurer_org['name']} acknowledged a signal, "
-          f"the next sync brought {len(offer_changes)} offer and {len(report_changes)} report change(s).")
+    print(
+        f"{provider_name} in {region}: read {pages} page(s) of offers, reported {len(reported)} waiting times "
+        f"for {args.month}, changed an offer after a CONFLICT, {insurer_org['name']} acknowledged a signal, "
+        f"the next sync brought {len(offer_changes)} offer and {len(report_changes)} report change(s)."
+    )
 
 
 if __name__ == "__main__":

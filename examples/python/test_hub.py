@@ -13,7 +13,11 @@ from gql.transport.exceptions import TransportConnectionFailed, TransportQueryEr
 from hub import Hub, error_code, refused_items
 
 ME = gql("query Me { me { kind } }")
-RATE_LIMITED = (429, {"Retry-After": "1"}, {"errors": [{"message": "too many requests", "extensions": {"code": "RATE_LIMITED"}}]})
+RATE_LIMITED = (
+    429,
+    {"Retry-After": "1"},
+    {"errors": [{"message": "too many requests", "extensions": {"code": "RATE_LIMITED"}}]},
+)
 OK = (200, {}, {"data": {"me": {"kind": "PROVIDER"}}})
 
 
@@ -29,10 +33,18 @@ class Server:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 server.received.append((self.headers["Authorization"], json.loads(body)))
-                status, headers, answer = server.answers.pop(0) if server.answers else (500, {}, {"errors": [{"message": "no answer left"}]})
+                status, headers, answer = (
+                    server.answers.pop(0)
+                    if server.answers
+                    else (500, {}, {"errors": [{"message": "no answer left"}]})
+                )
                 data = json.dumps(answer).encode()
                 self.send_response(status)
-                for name, value in {"Content-Type": "application/json", "Content-Length": str(len(data)), **headers}.items():
+                for name, value in {
+                    "Content-Type": "application/json",
+                    "Content-Length": str(len(data)),
+                    **headers,
+                }.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
@@ -71,25 +83,50 @@ class HubTest(unittest.TestCase):
         self.assertLess(waited, 3)
 
     def test_a_503_that_persists_fails_after_the_last_attempt(self):
-        overloaded = (503, {"Retry-After": "0"}, {"errors": [{"message": "busy", "extensions": {"code": "OVERLOADED"}}]})
+        overloaded = (
+            503,
+            {"Retry-After": "0"},
+            {"errors": [{"message": "busy", "extensions": {"code": "OVERLOADED"}}]},
+        )
         self.server.serve(*[overloaded] * 5)
         with self.assertRaises(TransportConnectionFailed):
             Hub(self.server.url, "tok", attempts=3).execute(ME)
         self.assertEqual(len(self.server.received), 3, "three attempts in all")
 
     def test_other_statuses_are_not_tried_again(self):
-        self.server.serve((500, {}, {"errors": [{"message": "boom", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}), OK)
+        self.server.serve(
+            (500, {}, {"errors": [{"message": "boom", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}), OK
+        )
         with self.assertRaises(TransportQueryError) as caught:
             Hub(self.server.url, "tok").execute(ME)
         self.assertEqual(error_code(caught.exception), "INTERNAL_SERVER_ERROR")
         self.assertEqual(len(self.server.received), 1)
 
     def test_a_refused_bulk_write_gives_its_code_and_items(self):
-        items = [{"index": 3, "field": "month", "code": "BAD_USER_INPUT", "reason": 'month must look like 2026-09, got "2026-13"'}]
-        self.server.serve((200, {}, {"data": None, "errors": [{
-            "message": "1 of 4 waiting-time reports refused", "path": ["reportWaitingTimes"],
-            "extensions": {"code": "BAD_USER_INPUT", "items": items},
-        }]}))
+        items = [
+            {
+                "index": 3,
+                "field": "month",
+                "code": "BAD_USER_INPUT",
+                "reason": 'month must look like 2026-09, got "2026-13"',
+            }
+        ]
+        self.server.serve(
+            (
+                200,
+                {},
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": "1 of 4 waiting-time reports refused",
+                            "path": ["reportWaitingTimes"],
+                            "extensions": {"code": "BAD_USER_INPUT", "items": items},
+                        }
+                    ],
+                },
+            )
+        )
         with self.assertRaises(TransportQueryError) as caught:
             Hub(self.server.url, "tok").execute(ME)
         self.assertEqual(error_code(caught.exception), "BAD_USER_INPUT")

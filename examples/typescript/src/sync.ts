@@ -147,8 +147,8 @@ async function main() {
   } catch (e) {
     // All or nothing: when any report is refused, none is stored, and `extensions.items` says
     // which and why. Fix those (a report that exists already: correctWaitingTime) and send again.
-    const items = e instanceof HubError ? e.errors[0]?.extensions?.items : undefined;
-    if (items) {
+    const items = e instanceof HubError ? (e.errors[0]?.extensions?.items ?? []) : [];
+    if (items.length) {
       console.error(`refused (${(e as HubError).code}), nothing stored:`);
       for (const item of items) {
         const r = reports[item.index];
@@ -180,8 +180,8 @@ async function main() {
       expectedVersion: current.version,
       unitName: ourName,
     }));
+    console.log(`retried on version ${current.version}: "${updated.unitName}" is version ${updated.version}`);
   }
-  console.log(`retried on version ${updated.version - 1}: "${updated.unitName}" is version ${updated.version}`);
 
   step(`5. The insurer acknowledges an open continuity signal in ${region}`);
   let [signal] = (await insurer.execute(op.OpenSignals, { region })).continuitySignals.nodes;
