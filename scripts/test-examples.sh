@@ -71,8 +71,9 @@ if [ ! -f "$venv/.installed" ]; then
   touch "$venv/.installed"
 fi
 
+# Two records a page, so that every paged read (offers, both change feeds) takes several pages.
 echo "== Python example: sync as the first demo provider"
-(cd examples/python && "$venv/bin/python" sync.py) || fail "the Python example"
+(cd examples/python && "$venv/bin/python" sync.py --page-size 2) || fail "the Python example"
 
 # TypeScript: the locked packages, the API schema and typed operations generated, type-checked
 # and compiled by tsc.
@@ -80,7 +81,7 @@ echo "== TypeScript example: npm ci, codegen, tsc"
 (cd examples/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) \
   || fail "building the TypeScript example"
 echo "== TypeScript example: sync as another provider (GGZ Dinkeldal)"
-(cd examples/typescript && node dist/src/sync.js --provider "GGZ Dinkeldal") || fail "the TypeScript example"
+(cd examples/typescript && node dist/src/sync.js --provider "GGZ Dinkeldal" --page-size 2) || fail "the TypeScript example"
 
 echo "== Python example: unit tests"
 (cd examples/python && "$venv/bin/python" -m unittest -v) || fail "the Python unit tests"

@@ -32,8 +32,8 @@ COORDINATING_INSURER = gql(
 )
 CHANGE_FEED_POSITION = gql("query ChangeFeedPosition { changeFeedPosition }")
 PROVIDER_OFFERS = gql(f"""
-    query ProviderOffers($providerId: ID!, $after: String) {{
-      careOffers(providerId: $providerId, first: 100, after: $after) {{
+    query ProviderOffers($providerId: ID!, $first: Int!, $after: String) {{
+      careOffers(providerId: $providerId, first: $first, after: $after) {{
         nodes {{ {OFFER_FIELDS} }}
         pageInfo {{ hasNextPage endCursor }}
       }}
@@ -62,16 +62,16 @@ ACKNOWLEDGE_SIGNAL = gql("""
       }
     }""")
 CARE_OFFER_CHANGES = gql(f"""
-    query CareOfferChanges($since: String!) {{
-      careOfferChanges(since: $since, first: 100) {{
+    query CareOfferChanges($since: String!, $first: Int!) {{
+      careOfferChanges(since: $since, first: $first) {{
         changes {{ id tombstone node {{ {OFFER_FIELDS} }} }}
         next
         hasMore
       }}
     }}""")
 WAITING_TIME_REPORT_CHANGES = gql("""
-    query WaitingTimeReportChanges($since: String!) {
-      waitingTimeReportChanges(since: $since, first: 100) {
+    query WaitingTimeReportChanges($since: String!, $first: Int!) {
+      waitingTimeReportChanges(since: $since, first: $first) {
         changes { id tombstone node { id location diagnosisGroup month version } }
         next
         hasMore
@@ -98,6 +98,13 @@ def options() -> argparse.Namespace:
     parser.add_argument(
         "--month", default=next_month(), help="the month to report waiting times for (default: next month)"
     )
+    parser.add_argument(
+        "--page-size",
+        type=page_size,
+        default=100,
+        metavar="N",
+        help="records per page when reading lists and changes (default: 100, the most a list gives)",
+    )
     args = parser.parse_args()
     missing = [
         name
@@ -110,6 +117,12 @@ def options() -> argparse.Namespace:
     if missing:
         parser.error("missing " + " and ".join(missing))
     return args
+
+
+def page_size(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError("must be 1 to 100")
+    return int(text)
 
 
 def next_month() -> str:
@@ -133,11 +146,11 @@ def demo_client(demo: dict, kind: str, name_or_id: str | None = None) -> dict:
     raise RuntimeError(f"no {kind} client{f' for {name_or_id}' if name_or_id else ''} in demo-clients.json")
 
 
-def read_feed(hub: Hub, query, field: str, since: str) -> tuple[list, str]:
+def read_feed(hub: Hub, query, field: str, since: str, page_size: int) -> tuple[list, str]:
     """Reads a change feed from `since` to its end, page by page; returns the changes and the cursor to keep."""
     changes, cursor = [], since
     while True:
-        page = hub.execute(query, since=cursor)[field]
+        page = hub.execute(query, since=cursor, first=page_size)[field]
         changes += page["changes"]
         cursor = page["next"]  # keep it, also when the page brought no changes
         if not page["hasMore"]:
@@ -165,7 +178,9 @@ def main() -> None:
     cursor = provider.execute(CHANGE_FEED_POSITION)["changeFeedPosition"]
     offers, pages, after = {}, 0, None
     while True:
-        page = provider.execute(PROVIDER_OFFERS, providerId=provider_id, after=after)["careOffers"]
+        page = provider.execute(PROVIDER_OFFERS, providerId=provider_id, first=args.page_size, after=after)[
+            "careOffers"
+        ]
         pages += 1
         offers.update((offer["id"], offer) for offer in page["nodes"])
         if not page["pageInfo"]["hasNextPage"]:
@@ -283,9 +298,11 @@ def main() -> None:
 
     step("6. Next sync: what changed since the kept cursor")
     # Each type's feed has its own `next`: keep one cursor per type for the sync after this one.
-    offer_changes, offer_cursor = read_feed(provider, CARE_OFFER_CHANGES, "careOfferChanges", cursor)
+    offer_changes, offer_cursor = read_feed(
+        provider, CARE_OFFER_CHANGES, "careOfferChanges", cursor, args.page_size
+    )
     report_changes, report_cursor = read_feed(
-        provider, WAITING_TIME_REPORT_CHANGES, "waitingTimeReportChanges", cursor
+        provider, WAITING_TIME_REPORT_CHANGES, "waitingTimeReportChanges", cursor, args.page_size
     )
     # Apply them to our copy: a change holds the record as it is now; a tombstone removes it.
     arrivals: dict[str, int] = {}

@@ -21,8 +21,8 @@ export const ChangeFeedPosition = graphql(`
 `);
 
 export const ProviderOffers = graphql(`
-  query ProviderOffers($providerId: ID!, $after: String) {
-    careOffers(providerId: $providerId, first: 100, after: $after) {
+  query ProviderOffers($providerId: ID!, $first: Int!, $after: String) {
+    careOffers(providerId: $providerId, first: $first, after: $after) {
       nodes { id unitName location status version region { code } }
       pageInfo { hasNextPage endCursor }
     }
@@ -78,8 +78,8 @@ export const AcknowledgeSignal = graphql(`
 `);
 
 export const CareOfferChanges = graphql(`
-  query CareOfferChanges($since: String!) {
-    careOfferChanges(since: $since, first: 100) {
+  query CareOfferChanges($since: String!, $first: Int!) {
+    careOfferChanges(since: $since, first: $first) {
       changes { id tombstone node { id unitName location status version region { code } } }
       next
       hasMore
@@ -88,8 +88,8 @@ export const CareOfferChanges = graphql(`
 `);
 
 export const WaitingTimeReportChanges = graphql(`
-  query WaitingTimeReportChanges($since: String!) {
-    waitingTimeReportChanges(since: $since, first: 100) {
+  query WaitingTimeReportChanges($since: String!, $first: Int!) {
+    waitingTimeReportChanges(since: $since, first: $first) {
       changes { id tombstone node { id location diagnosisGroup month version } }
       next
       hasMore

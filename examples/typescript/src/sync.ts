@@ -15,11 +15,12 @@ import { Hub, HubError, clientCredentialsToken, readDemoClients, type DemoClient
 import type { ProviderOffersQuery, WaitingTimeInput } from './gql/graphql.js';
 import * as op from './operations.js';
 
-const USAGE = `usage: node dist/src/sync.js --data-dir DIR --gateway URL [--provider NAME|CLIENT_ID] [--month YYYY-MM]
+const USAGE = `usage: node dist/src/sync.js --data-dir DIR --gateway URL [--provider NAME|CLIENT_ID] [--month YYYY-MM] [--page-size N]
   --data-dir  ggzhub dev's data directory, with demo-clients.json (or GGZHUB_DATA_DIR)
   --gateway   the gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql (or GGZHUB_GATEWAY)
   --provider  the demo provider to sync as, by organisation name or client id (default: the first)
-  --month     the month to report waiting times for (default: next month)`;
+  --month     the month to report waiting times for (default: next month)
+  --page-size records per page when reading lists and changes (default: 100, the most a list gives)`;
 
 /** A care offer as our copy keeps it. */
 type Offer = ProviderOffersQuery['careOffers']['nodes'][number];
@@ -29,6 +30,7 @@ interface Options {
   gateway: string;
   provider?: string;
   month: string;
+  pageSize: number;
 }
 
 function options(): Options {
@@ -38,6 +40,7 @@ function options(): Options {
       gateway: { type: 'string' },
       provider: { type: 'string' },
       month: { type: 'string' },
+      'page-size': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -49,7 +52,9 @@ function options(): Options {
   const gateway = values.gateway ?? process.env.GGZHUB_GATEWAY;
   const missing = [!dataDir && '--data-dir (or GGZHUB_DATA_DIR)', !gateway && '--gateway (or GGZHUB_GATEWAY)'].filter(Boolean);
   if (!dataDir || !gateway) throw new UsageError(`missing ${missing.join(' and ')}\n${USAGE}`);
-  return { dataDir, gateway, provider: values.provider, month: values.month ?? nextMonth() };
+  const pageSize = Number(values['page-size'] ?? 100);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw new UsageError(`--page-size must be 1 to 100\n${USAGE}`);
+  return { dataDir, gateway, provider: values.provider, month: values.month ?? nextMonth(), pageSize };
 }
 
 class UsageError extends Error {}
@@ -104,7 +109,7 @@ async function main() {
   const offers = new Map<string, Offer>();
   let pages = 0;
   for (let after: string | null = null; ; ) {
-    const { careOffers: page }: ProviderOffersQuery = await provider.execute(op.ProviderOffers, { providerId, after });
+    const { careOffers: page }: ProviderOffersQuery = await provider.execute(op.ProviderOffers, { providerId, first: opts.pageSize, after });
     pages++;
     for (const offer of page.nodes) offers.set(offer.id, offer);
     if (!page.pageInfo.hasNextPage) break;
@@ -201,8 +206,8 @@ async function main() {
 
   step('6. Next sync: what changed since the kept cursor');
   // Each type's feed has its own `next`: keep one cursor per type for the sync after this one.
-  const offerFeed = await readFeed(async (since) => (await provider.execute(op.CareOfferChanges, { since })).careOfferChanges, cursor);
-  const reportFeed = await readFeed(async (since) => (await provider.execute(op.WaitingTimeReportChanges, { since })).waitingTimeReportChanges, cursor);
+  const offerFeed = await readFeed(async (since) => (await provider.execute(op.CareOfferChanges, { since, first: opts.pageSize })).careOfferChanges, cursor);
+  const reportFeed = await readFeed(async (since) => (await provider.execute(op.WaitingTimeReportChanges, { since, first: opts.pageSize })).waitingTimeReportChanges, cursor);
   // Apply them to our copy: a change holds the record as it is now; a tombstone removes it.
   const arrivals = new Map<string, number>();
   for (const change of offerFeed.changes) {
