@@ -9,10 +9,30 @@ import requests
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 # The statuses after which the hub says how long to wait: RATE_LIMITED and OVERLOADED. Both
 # mean the hub did not run the operation, so a mutation is safe to send again.
 RETRY_STATUSES = (429, 503)
+
+
+def retry_policy(attempts: int) -> Retry:
+    """Try again after a 429 or 503, as many seconds later as its Retry-After says, at most
+    `attempts` tries in all (urllib3's Retry). Nothing else is tried again: a request whose
+    connection failed or whose answer was lost may have been applied."""
+    return Retry(
+        total=attempts - 1,
+        status=attempts - 1,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,  # POST too: after a 429 or 503 the hub did not run the operation
+        respect_retry_after_header=True,
+        backoff_factor=0.5,  # only when an answer has no Retry-After
+        connect=False,
+        read=False,
+        other=False,
+        raise_on_status=False,  # after the last try, its answer: an error with its code
+    )
 
 
 def read_demo_clients(data_dir: str) -> dict:
@@ -46,17 +66,13 @@ class Hub:
     """The hub's GraphQL endpoint, called as one organisation (its bearer token)."""
 
     def __init__(self, url: str, token: str, attempts: int = 4):
-        # gql's requests transport tries again after a 429 or 503, as many seconds later as the
-        # answer's Retry-After says (urllib3's Retry), at most `attempts` tries in all. Other
-        # statuses are never retried: a mutation that failed otherwise may have been applied.
-        transport = RequestsHTTPTransport(
-            url=url,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-            retries=attempts - 1,
-            retry_status_forcelist=RETRY_STATUSES,
-        )
+        transport = RequestsHTTPTransport(url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
         self.session = Client(transport=transport).connect_sync()
+        # The transport's requests session is ours to configure: it retries as `retry_policy` says.
+        # (gql's own `retries=` would also send a request again whose answer was lost.)
+        adapter = HTTPAdapter(max_retries=retry_policy(attempts))
+        transport.session.mount("http://", adapter)
+        transport.session.mount("https://", adapter)
 
     def execute(self, request: GraphQLRequest, **variables: Any) -> dict:
         """Runs one operation (made with `gql(...)`) and returns its data. An answer with errors

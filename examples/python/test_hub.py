@@ -19,10 +19,12 @@ RATE_LIMITED = (
     {"errors": [{"message": "too many requests", "extensions": {"code": "RATE_LIMITED"}}]},
 )
 OK = (200, {}, {"data": {"me": {"kind": "PROVIDER"}}})
+DROP = None  # close the connection without an answer
 
 
 class Server:
-    """Answers each POST with the next of `answers` (status, headers, body) and keeps what it was sent."""
+    """Answers each POST with the next of `answers` (status, headers, body; or DROP) and keeps what
+    it was sent."""
 
     def __init__(self):
         self.answers: list = []
@@ -33,11 +35,15 @@ class Server:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 server.received.append((self.headers["Authorization"], json.loads(body)))
-                status, headers, answer = (
+                next_answer = (
                     server.answers.pop(0)
                     if server.answers
                     else (500, {}, {"errors": [{"message": "no answer left"}]})
                 )
+                if next_answer is DROP:
+                    self.close_connection = True
+                    return
+                status, headers, answer = next_answer
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 for name, value in {
@@ -82,16 +88,24 @@ class HubTest(unittest.TestCase):
         self.assertGreaterEqual(waited, 0.95, "Retry-After said 1 second")
         self.assertLess(waited, 3)
 
-    def test_a_503_that_persists_fails_after_the_last_attempt(self):
+    def test_a_503_that_persists_fails_with_its_code_after_the_last_attempt(self):
         overloaded = (
             503,
             {"Retry-After": "0"},
             {"errors": [{"message": "busy", "extensions": {"code": "OVERLOADED"}}]},
         )
         self.server.serve(*[overloaded] * 5)
-        with self.assertRaises(TransportConnectionFailed):
+        with self.assertRaises(TransportQueryError) as caught:
             Hub(self.server.url, "tok", attempts=3).execute(ME)
+        self.assertEqual(error_code(caught.exception), "OVERLOADED")
         self.assertEqual(len(self.server.received), 3, "three attempts in all")
+
+    def test_a_lost_answer_is_not_tried_again(self):
+        # The request arrived (and a mutation may have been applied), the answer did not.
+        self.server.serve(DROP, OK)
+        with self.assertRaises(TransportConnectionFailed):
+            Hub(self.server.url, "tok").execute(ME)
+        self.assertEqual(len(self.server.received), 1)
 
     def test_other_statuses_are_not_tried_again(self):
         self.server.serve(

@@ -7,7 +7,9 @@ import { after, before, test } from 'node:test';
 import { Hub, HubError, fetchWithRetry, retryAfterSeconds } from '../src/hub.js';
 import { Me } from '../src/operations.js';
 
-type Answer = { status: number; headers?: Record<string, string>; body: unknown };
+type Reply = { status: number; headers?: Record<string, string>; body: unknown };
+const DROP = 'close the connection without an answer';
+type Answer = Reply | typeof DROP;
 
 // The server answers each request with the next of `answers` and keeps what it was sent.
 let answers: Answer[] = [];
@@ -20,6 +22,7 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     received.push(body);
     tokens.push(req.headers.authorization);
     const answer = answers.shift() ?? { status: 500, body: { errors: [{ message: 'no answer left' }] } };
+    if (answer === DROP) return void req.socket.destroy();
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(JSON.stringify(answer.body));
   });
@@ -38,7 +41,7 @@ function serve(...next: Answer[]) {
   tokens.length = 0;
 }
 
-const rateLimited: Answer = {
+const rateLimited: Reply = {
   status: 429,
   headers: { 'retry-after': '1' },
   body: { errors: [{ message: 'too many requests', extensions: { code: 'RATE_LIMITED' } }] },
@@ -59,7 +62,7 @@ test('a 429 is tried again after Retry-After seconds, then the answer is returne
 });
 
 test('a 503 that persists is returned after the last attempt', async () => {
-  const overloaded: Answer = { status: 503, headers: { 'retry-after': '0' }, body: { errors: [{ message: 'busy', extensions: { code: 'OVERLOADED' } }] } };
+  const overloaded: Reply = { status: 503, headers: { 'retry-after': '0' }, body: { errors: [{ message: 'busy', extensions: { code: 'OVERLOADED' } }] } };
   serve(overloaded, overloaded, overloaded, overloaded);
   const response = await fetchWithRetry(url, { method: 'POST', body: '{}' }, { attempts: 3 });
   assert.equal(response.status, 503);
@@ -77,6 +80,12 @@ test('other statuses are not tried again', async () => {
   serve({ status: 401, body: { errors: [{ message: 'no token', extensions: { code: 'UNAUTHENTICATED' } }] } });
   const response = await fetchWithRetry(url, { method: 'POST', body: '{}' });
   assert.equal(response.status, 401);
+  assert.equal(received.length, 1);
+});
+
+test('a lost answer is not tried again: the request may have been applied', async () => {
+  serve(DROP, { status: 200, body: { data: { ok: true } } });
+  await assert.rejects(fetchWithRetry(url, { method: 'POST', body: '{}' }));
   assert.equal(received.length, 1);
 });
 
