@@ -304,6 +304,7 @@ impl Default for SubgraphErrorPolicy {
                 ErrorCode::NotFound,
                 ErrorCode::Conflict,
                 ErrorCode::Unauthenticated,
+                ErrorCode::DatabaseUnavailable,
             ]
             .into_iter()
             .map(|code| code.as_str().to_owned())

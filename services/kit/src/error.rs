@@ -21,6 +21,9 @@ pub enum ErrorCode {
     Conflict,
     /// Another subgraph this one must ask (to check a reference) could not be reached.
     SubgraphUnavailable,
+    /// The subgraph's own database cannot be reached right now (restarting, overloaded, network):
+    /// nothing was changed; try again shortly.
+    DatabaseUnavailable,
     /// Something failed on our side; details are in the logs only.
     Internal,
 }
@@ -35,6 +38,7 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
             Self::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
+            Self::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -48,7 +52,7 @@ impl ErrorCode {
             Self::BadUserInput => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
-            Self::SubgraphUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SubgraphUnavailable | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +86,9 @@ pub enum ApiError {
     /// See [`ErrorCode::SubgraphUnavailable`].
     #[error("{0}")]
     SubgraphUnavailable(String),
+    /// See [`ErrorCode::DatabaseUnavailable`]; the cause is logged.
+    #[error("the database cannot be reached right now; nothing was changed, try again shortly")]
+    DatabaseUnavailable(#[source] anyhow::Error),
     /// See [`ErrorCode::Internal`]; the source is logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -118,6 +125,7 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::SubgraphUnavailable(_) => ErrorCode::SubgraphUnavailable,
+            Self::DatabaseUnavailable(_) => ErrorCode::DatabaseUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -125,8 +133,34 @@ impl ApiError {
 
 #[cfg(feature = "db")]
 impl From<sea_orm::DbErr> for ApiError {
+    /// A database that cannot be reached (no connection from the pool in time, a connection
+    /// refused, reset or closed) is `DATABASE_UNAVAILABLE`, so that callers know to try again;
+    /// any other database error is ours (`INTERNAL`).
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.into())
+        if is_unreachable(&err) { Self::DatabaseUnavailable(err.into()) } else { Self::Internal(err.into()) }
+    }
+}
+
+/// Whether `err` says the database could not be reached (rather than refusing a statement).
+#[cfg(feature = "db")]
+pub fn is_unreachable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                **e,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Tls(_)
+            )
+        }
+        DbErr::Conn(_) => true,
+        _ => false,
     }
 }
 
@@ -134,7 +168,7 @@ impl From<sea_orm::DbErr> for ApiError {
 impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     fn from(err: sea_orm::TransactionError<ApiError>) -> Self {
         match err {
-            sea_orm::TransactionError::Connection(db) => Self::Internal(db.into()),
+            sea_orm::TransactionError::Connection(db) => db.into(),
             sea_orm::TransactionError::Transaction(api) => api,
         }
     }
@@ -144,9 +178,13 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
 impl async_graphql::ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         let code = self.code();
-        if let ApiError::Internal(cause) = self {
+        match self {
             // Log the whole chain here; the client only ever sees "internal error".
-            tracing::error!(error = format!("{cause:#}"), "internal error in resolver");
+            ApiError::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "internal error in resolver"),
+            ApiError::DatabaseUnavailable(cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "the database cannot be reached")
+            }
+            _ => {}
         }
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| ext.set("code", code.as_str()))
     }
@@ -195,5 +233,34 @@ mod tests {
         assert_eq!(err.message, "unknown region code xx");
         let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
         assert_eq!(ext["code"], "BAD_USER_INPUT");
+    }
+}
+
+#[cfg(all(test, feature = "db"))]
+mod db_tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_database_unavailable_and_other_failures_are_internal() {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+        use std::sync::Arc;
+        for unreachable in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            DbErr::Query(RuntimeErr::SqlxError(Arc::new(sqlx::Error::PoolTimedOut))),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            ))))),
+        ] {
+            let error = ApiError::from(unreachable);
+            assert_eq!(error.code(), ErrorCode::DatabaseUnavailable);
+            assert_eq!(error.code().http_status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+            assert!(error.to_string().contains("try again"), "{error}");
+        }
+        for ours in
+            [DbErr::Query(RuntimeErr::SqlxError(Arc::new(sqlx::Error::RowNotFound))), DbErr::Custom("a bug".into())]
+        {
+            assert_eq!(ApiError::from(ours).code(), ErrorCode::Internal);
+        }
     }
 }
