@@ -325,7 +325,14 @@ class Postgres:
         self.pg_bin = pg_bin
         self.port = port
         self.procs = procs
-        self.user = "postgres" if os.geteuid() == 0 else None
+        # PostgreSQL refuses to run as root: then as `postgres` (Debian's server packages make it).
+        self.user = None
+        if os.geteuid() == 0:
+            import pwd
+            try:
+                self.user = pwd.getpwnam("postgres").pw_name
+            except KeyError:
+                self.user = "nobody"
         psql = os.path.join(pg_bin, "psql")
         self.psql = psql if os.path.exists(psql) else shutil.which("psql")
 
@@ -840,9 +847,9 @@ class Hub:
         for sub in ("logs", "keys", "idp", "data"):
             os.makedirs(os.path.join(self.work, sub), exist_ok=True)
         os.chmod(os.path.join(self.work, "keys"), 0o700)
-        ports = free_ports(11)
-        self.ports = dict(zip(["pg", "region", "national-table", "contracting", "gw1", "gw2", "gw1-metrics",
-                               "gw2-metrics", "haproxy", "haproxy-stats", "spare"], ports))
+        names = ["pg", "region", "national-table", "contracting", "gw1", "gw2", "gw1-metrics", "gw2-metrics",
+                 "haproxy", "haproxy-stats"]
+        self.ports = dict(zip(names, free_ports(len(names))))
         self.procs = Processes(self.work)
         self.pg = Postgres(self.work, args.pg_bin, self.ports["pg"], self.procs)
         self.run_id = uuid.uuid4().hex[:8]
@@ -1142,8 +1149,8 @@ listen stats
             time.sleep(0.02)
         t_exit = now() if code is not None else None
         held_records = [f.result(timeout=60) for f in held]
-        t_down = self.watch.first("gw1", "DOWN", t_fault)
         self.sleep(a.one_replica_secs)
+        t_down = self.watch.first("gw1", "DOWN", t_fault)
         self.procs.start("gw1")
         t_recovered = self.watch.wait("gw1", "UP", 30)
         self.sleep(a.after_secs)
@@ -1198,8 +1205,8 @@ listen stats
         self.procs.signal("gw2", signal.SIGKILL)
         code = self.procs.wait_exit("gw2", 10)
         held_records = [f.result(timeout=60) for f in held]
-        t_down = self.watch.first("gw2", "DOWN", t_fault)
         self.sleep(a.one_replica_secs)
+        t_down = self.watch.first("gw2", "DOWN", t_fault)
         self.procs.start("gw2")
         t_recovered = self.watch.wait("gw2", "UP", 30)
         self.sleep(a.after_secs)
@@ -1520,7 +1527,9 @@ def main() -> int:
     parser.add_argument("--subgraphs", default="national-table,contracting",
                         help="the subgraphs killed and restarted, one case each (default national-table,contracting; "
                              "not region: it also holds the register every request is resolved against)")
-    parser.add_argument("--subgraph-down-secs", type=float, default=20)
+    parser.add_argument("--subgraph-down-secs", type=float, default=15,
+                        help="how long a killed subgraph stays down (default 15: its circuit breaker, open for 10 s, "
+                             "has failed one trial and is open again when it returns)")
     parser.add_argument("--pg-down-secs", type=float, default=30,
                         help="how long PostgreSQL stays down (default 30: longer than the gateway's 30 s register cache)")
     parser.add_argument("--before-secs", type=float, default=8, help="steady load before each fault")

@@ -70,7 +70,7 @@ cleanup() {
   # PostgreSQL first, by its own tool (an immediate shutdown, as after a crash)...
   if [ -f "$work/pg/data/postmaster.pid" ]; then
     local pg_ctl=("$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate -w -t 20 stop)
-    if [ "$(id -u)" = "0" ]; then runuser -u postgres -- "${pg_ctl[@]}" >/dev/null 2>&1 || true
+    if [ "$(id -u)" = "0" ]; then runuser -u "$(stat -c %U "$work/pg/data")" -- "${pg_ctl[@]}" >/dev/null 2>&1 || true
     else "${pg_ctl[@]}" >/dev/null 2>&1 || true; fi
   fi
   # ... then every process of this run still alive (only if its command line names the work
