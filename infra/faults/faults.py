@@ -848,7 +848,7 @@ class Hub:
             os.makedirs(os.path.join(self.work, sub), exist_ok=True)
         os.chmod(os.path.join(self.work, "keys"), 0o700)
         names = ["pg", "region", "national-table", "contracting", "gw1", "gw2", "gw1-metrics", "gw2-metrics",
-                 "haproxy", "haproxy-stats"]
+                 "haproxy", "haproxy-stats", "region-metrics", "national-table-metrics", "contracting-metrics"]
         self.ports = dict(zip(names, free_ports(len(names))))
         self.procs = Processes(self.work)
         self.pg = Postgres(self.work, args.pg_bin, self.ports["pg"], self.procs)
@@ -911,17 +911,26 @@ class Hub:
         sub = {s: self.url(s) for s in SUBGRAPHS}
         common = ["--token-public-key", self.internal_pub, "--token-signing-key", self.internal_key,
                   "--max-connections", str(self.args.db_pool)]
-        self.procs.add("region", [self.bin, "--log-format", "json", "serve", "region",
+        # Subgraphs with a metrics listener of their own (newer builds; default ports 9465-9467) get
+        # a free port each, so that nothing else on the machine is in the way.
+        metrics = "--metrics-listen" in run([self.bin, "serve", "region", "--help"], env=env).stdout
+
+        def metrics_args(service: str) -> list[str]:
+            return ["--metrics-listen", f"127.0.0.1:{self.ports[service + '-metrics']}"] if metrics else []
+
+        self.procs.add("region", [self.bin, "--log-format", "json", "serve", "region", *metrics_args("region"),
                                   "--listen", f"127.0.0.1:{self.ports['region']}",
                                   "--database-url", self.pg.url(DATABASES["region"]),
                                   "--contracting-url", sub["contracting"], *common],
                        env, self.url("region", "/health/ready"))
         self.procs.add("national-table", [self.bin, "--log-format", "json", "serve", "national-table",
+                                          *metrics_args("national-table"),
                                           "--listen", f"127.0.0.1:{self.ports['national-table']}",
                                           "--database-url", self.pg.url(DATABASES["national-table"]),
                                           "--region-url", sub["region"], *common],
                        env, self.url("national-table", "/health/ready"))
         self.procs.add("contracting", [self.bin, "--log-format", "json", "serve", "contracting",
+                                       *metrics_args("contracting"),
                                        "--listen", f"127.0.0.1:{self.ports['contracting']}",
                                        "--database-url", self.pg.url(DATABASES["contracting"]),
                                        "--region-url", sub["region"], "--national-table-url", sub["national-table"],
@@ -1025,11 +1034,34 @@ listen stats
         say(f"steady load started: {self.args.query_rps}/s queries, {self.args.mutation_rps}/s mutations "
             f"(addMeasure, createCareOffer alternately) through HAProxy")
 
+    def write_data(self) -> None:
+        """Every request and every resource sample of the run as CSV (kept with --keep-logs)."""
+        import csv
+        if self.load:
+            with open(os.path.join(self.work, "logs", "requests.csv"), "w", newline="") as f:
+                out = csv.writer(f)
+                out.writerow(["t_sent", "t_answered", "kind", "target", "status", "outcome", "served_by", "detail"])
+                for r in self.load.all():
+                    out.writerow([f"{r.t0:.3f}", "" if r.t1 is None else f"{r.t1:.3f}", r.kind, r.target,
+                                  r.status or "", r.outcome, r.served_by or "", r.detail])
+        if not self.sampler:
+            return
+        with open(os.path.join(self.work, "logs", "samples.csv"), "w") as f:
+            f.write("t_secs,process,pid,rss_kb,fds,pg_connections\n")
+            for sample in self.sampler.between(0, math.inf):
+                for name, (pid, rss, fds) in sorted(sample.procs.items()):
+                    f.write(f"{sample.t:.1f},{name},{pid},{rss},{fds},"
+                            f"{'' if sample.pg_connections is None else sample.pg_connections}\n")
+
     def shutdown(self) -> None:
         if self.load:
             self.load.stop_event.set()
         if self.sampler:
             self.sampler.stop_event.set()
+            try:
+                self.write_data()
+            except OSError as error:
+                print(f"writing requests.csv and samples.csv: {error}", file=sys.stderr)
         if self.watch:
             self.watch.stop_event.set()
         self.procs.stop_all()
@@ -1496,6 +1528,10 @@ listen stats
             result.figure(f"{name}: RSS after warm-up → end (peak), fds",
                           f"{rss0 / 1024:.1f} → {rss1 / 1024:.1f} MB ({growth:+.1f} %, peak {peak / 1024:.1f}), "
                           f"{fd0} → {fd1}")
+            # The shape in between: RSS at each fifth of the soak after the warm-up.
+            points = [samples[min(len(samples) - 1, round(i * (len(samples) - 1) / 5))] for i in range(6)]
+            result.figure(f"{name}: RSS at each fifth (MB)", " → ".join(
+                f"{p.procs[name][1] / 1024:.1f}" for p in points if name in p.procs))
             if growth > a.rss_growth_percent:
                 grew.append(f"{name} RSS {growth:+.1f} %")
             if fd1 > fd0 + a.fd_slack:
@@ -1506,7 +1542,7 @@ listen stats
         result.figure("PostgreSQL connections after warm-up → end (max)", f"{conn0} → {conn1} (max {conn_max})")
         if conn1 > conn0 + a.conn_slack:
             grew.append(f"PostgreSQL connections {conn0} → {conn1}")
-        result.figure("samples", f"{len(samples)}, every {a.sample_secs:.0f} s")
+        result.figure("samples", f"{len(samples)}, every {a.sample_secs:.0f} s (the run's in logs/samples.csv with --keep-logs)")
         result.check("0 failed requests", not failed, "; ".join(r.detail for r in failed[:3]))
         result.check(f"RSS flat (≤ {a.rss_growth_percent:.0f} % after warm-up), no fd or connection growth "
                      f"(slack {a.fd_slack} fds, {a.conn_slack} connections)", not grew, "; ".join(grew))
