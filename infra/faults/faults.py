@@ -168,7 +168,6 @@ class Proc:
     ready_url: str | None
     popen: subprocess.Popen | None = None
     starts: int = 0
-    log_offset: int = 0  # where the current incarnation's log begins
 
 
 class Processes:
@@ -178,7 +177,6 @@ class Processes:
     def __init__(self, work: str):
         self.work = work
         self.procs: dict[str, Proc] = {}
-        self.lock = threading.Lock()
 
     def add(self, name, cmd, env, ready_url=None) -> Proc:
         proc = Proc(name, cmd, env, os.path.join(self.work, "logs", f"{name}.log"), ready_url)
@@ -190,7 +188,6 @@ class Processes:
         if proc.popen is not None and proc.popen.poll() is None:
             raise SetupError(f"{name} is already running")
         log = open(proc.log_path, "ab")
-        proc.log_offset = log.tell()
         if proc.starts:
             log.write(f"\n==== restarted at {now():.1f}s ====\n".encode())
             log.flush()
@@ -264,12 +261,11 @@ class Processes:
             except Exception as error:  # noqa: BLE001 - cleanup goes on
                 print(f"stopping {name}: {error}", file=sys.stderr)
 
-    def log_text(self, name: str, current_only: bool = False) -> str:
+    def log_text(self, name: str) -> str:
+        """The process's log, every start of it (restarts are marked in it)."""
         proc = self.procs[name]
         try:
             with open(proc.log_path, "rb") as f:
-                if current_only:
-                    f.seek(proc.log_offset)
                 return f.read().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""
