@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod audit;
 mod auth;
+mod bulk;
 mod concurrency;
 mod contracted;
 mod dataloader;
