@@ -190,6 +190,67 @@ impl async_graphql::ErrorExtensions for ApiError {
     }
 }
 
+/// The extension of a batch mutation's error that lists each refused item: `extensions.items`,
+/// `[{index, field, code, reason}]` (see [`ItemRefusal`]). Its reasons are written for callers
+/// like a message, so the gateway passes it on wherever it passes the message on.
+pub const ITEMS_EXTENSION: &str = "items";
+
+/// One refused item of a batch mutation (which stores all its items or none): its position in
+/// the input list, the input field the refusal is about (`None`: the item as a whole, e.g. its
+/// key is taken) and the refusal as the mutation for one item would have made it.
+#[derive(Debug)]
+pub struct ItemRefusal {
+    /// Position in the input list, from 0.
+    pub index: usize,
+    /// The item's input field the refusal is about, if it is about one field.
+    pub field: Option<&'static str>,
+    /// The refusal; its message is the item's `reason`, its code the item's `code`.
+    pub error: ApiError,
+}
+
+impl ItemRefusal {
+    /// The code of a whole batch refused for `refused` (not empty): the items' code when they all
+    /// share it (every item `FORBIDDEN`, say), `BAD_USER_INPUT` when they differ.
+    pub fn batch_code(refused: &[ItemRefusal]) -> ErrorCode {
+        let mut codes = refused.iter().map(|r| r.error.code());
+        match codes.next() {
+            Some(first) if codes.all(|c| c == first) => first,
+            _ => ErrorCode::BadUserInput,
+        }
+    }
+
+    /// The entry of this refusal in `extensions.items`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "index": self.index,
+            "field": self.field,
+            "code": self.error.code().as_str(),
+            "reason": self.error.to_string(),
+        })
+    }
+}
+
+/// The one error of a batch mutation that stored nothing because `refused` (at least one, in
+/// index order) of its `total` items of `what` were refused: code [`ItemRefusal::batch_code`],
+/// `extensions.items` listing every refused item, and a message that counts them and names the
+/// first.
+#[cfg(feature = "graphql")]
+pub fn items_refused(what: &str, total: usize, refused: &[ItemRefusal]) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    let code = ItemRefusal::batch_code(refused);
+    let first = refused.first().map_or_else(String::new, |r| match r.field {
+        Some(field) => format!("; the first: item {} ({field}): {}", r.index, r.error),
+        None => format!("; the first: item {}: {}", r.index, r.error),
+    });
+    let message = format!("{} of {total} {what} refused, so none was stored{first}", refused.len());
+    let items = serde_json::Value::Array(refused.iter().map(ItemRefusal::to_json).collect());
+    let items = async_graphql::Value::from_json(items).unwrap_or(async_graphql::Value::Null);
+    async_graphql::Error::new(message).extend_with(|_, ext| {
+        ext.set("code", code.as_str());
+        ext.set(ITEMS_EXTENSION, items.clone());
+    })
+}
+
 /// Turns an [`ApiResult`] into a GraphQL result carrying `extensions.code`.
 #[cfg(feature = "graphql")]
 pub trait GqlResultExt<T> {
@@ -224,6 +285,33 @@ mod tests {
         assert_eq!(err.message, "internal error");
         let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
         assert_eq!(ext["code"], "INTERNAL");
+    }
+
+    #[test]
+    fn a_refused_batch_lists_every_item_and_names_the_first() {
+        let refused = [
+            ItemRefusal { index: 1, field: Some("month"), error: ApiError::bad_input("month must look like 2026-09") },
+            ItemRefusal { index: 4, field: None, error: ApiError::conflict("a report for that key exists") },
+        ];
+        let err = items_refused("reports", 5, &refused);
+        assert_eq!(
+            err.message,
+            "2 of 5 reports refused, so none was stored; the first: item 1 (month): month must look like 2026-09"
+        );
+        let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
+        assert_eq!(ext["code"], "BAD_USER_INPUT", "mixed codes");
+        assert_eq!(
+            ext["items"],
+            serde_json::json!([
+                {"index": 1, "field": "month", "code": "BAD_USER_INPUT", "reason": "month must look like 2026-09"},
+                {"index": 4, "field": null, "code": "CONFLICT", "reason": "a report for that key exists"},
+            ])
+        );
+        let forbidden = [
+            ItemRefusal { index: 0, field: Some("providerId"), error: ApiError::forbidden("not yours") },
+            ItemRefusal { index: 2, field: Some("regionCode"), error: ApiError::forbidden("not your region") },
+        ];
+        assert_eq!(ItemRefusal::batch_code(&forbidden), ErrorCode::Forbidden, "one code shared by all");
     }
 
     #[test]
