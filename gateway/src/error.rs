@@ -285,7 +285,9 @@ pub struct GraphqlError {
 /// Which subgraph error messages reach clients: those with a code in `exposed_codes` (the
 /// codes our subgraphs use for messages written for callers); others become
 /// [`REDACTED`] with their code kept. Extensions other than `code` and `serviceName` are
-/// dropped unless `extensions` is set.
+/// dropped unless `extensions` is set, except a batch mutation's list of refused items
+/// (`extensions.items`, [`ggzhub_kit::error::ITEMS_EXTENSION`]): its reasons are messages
+/// written for callers, so it stays wherever the message stays.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubgraphErrorPolicy {
     pub exposed_codes: Vec<String>,
@@ -304,6 +306,7 @@ impl Default for SubgraphErrorPolicy {
                 ErrorCode::NotFound,
                 ErrorCode::Conflict,
                 ErrorCode::Unauthenticated,
+                ErrorCode::DatabaseUnavailable,
             ]
             .into_iter()
             .map(|code| code.as_str().to_owned())
@@ -320,11 +323,16 @@ impl SubgraphErrorPolicy {
             return;
         }
         let code = error.extensions.get("code").and_then(JsonValue::as_str).unwrap_or("").to_owned();
-        if !self.exposed_codes.contains(&code) {
+        let exposed = self.exposed_codes.contains(&code);
+        if !exposed {
             error.message = REDACTED.to_owned();
         }
         if !self.extensions {
-            error.extensions.retain(|key, _| key.as_str() == "code" || key.as_str() == "serviceName");
+            error.extensions.retain(|key, _| {
+                key.as_str() == "code"
+                    || key.as_str() == "serviceName"
+                    || (exposed && key.as_str() == ggzhub_kit::error::ITEMS_EXTENSION)
+            });
         }
     }
 }
@@ -365,6 +373,37 @@ impl GraphqlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_mutations_refused_items_pass_where_its_message_passes() {
+        let error = |code: &str| GraphqlError {
+            message: "2 of 5 waiting-time reports refused".to_owned(),
+            locations: Vec::new(),
+            path: None,
+            extensions: serde_json::from_value(serde_json::json!({
+                "code": code, "items": [{"index": 1, "field": "month", "code": code, "reason": "bad month"}],
+                "stacktrace": ["db.rs:42"]
+            }))
+            .expect("a JSON object"),
+            from_subgraph: true,
+        };
+        let policy = SubgraphErrorPolicy::default();
+        let mut exposed = error("BAD_USER_INPUT");
+        policy.apply(&mut exposed);
+        assert_eq!(exposed.message, "2 of 5 waiting-time reports refused");
+        assert_eq!(
+            serde_json::to_value(&exposed.extensions).expect("serializes"),
+            serde_json::json!({"code": "BAD_USER_INPUT",
+                "items": [{"index": 1, "field": "month", "code": "BAD_USER_INPUT", "reason": "bad month"}]})
+        );
+        let mut redacted = error("INTERNAL");
+        policy.apply(&mut redacted);
+        assert_eq!(redacted.message, REDACTED);
+        assert_eq!(
+            serde_json::to_value(&redacted.extensions).expect("serializes"),
+            serde_json::json!({"code": "INTERNAL"})
+        );
+    }
 
     /// The table as clients see it: code string and status of every entry. A change here is a
     /// change of the gateway's API.

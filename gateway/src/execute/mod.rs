@@ -222,7 +222,18 @@ impl<'a> Executor<'a> {
     fn merge_root(&self, fetch: &FetchNode, result: Result<Arc<SubgraphResponse>, GraphqlError>) {
         let mut state = self.lock();
         match result {
-            Err(error) => state.errors.push(error),
+            // The fields this fetch was to answer are null: the error names each of them (the
+            // spec's `path`), so a client tells "unknown now" from a real null.
+            Err(error) => {
+                let keys = root_response_keys(&fetch.operation.document.operation.selection_set);
+                if keys.is_empty() {
+                    state.errors.push(error);
+                } else {
+                    for key in keys {
+                        state.errors.push(error.clone().with_path(vec![PathSegment::Key(key)]));
+                    }
+                }
+            }
             Ok(response) => {
                 let service = fetch.service_name.as_str();
                 for error in &response.errors {
@@ -354,9 +365,16 @@ impl<'a> Executor<'a> {
             Err(error) => {
                 let mut paths: Vec<&Position<'_>> = built.iter().flat_map(|b| &b.targets).map(|(p, _)| p).collect();
                 paths.dedup();
-                match paths.as_slice() {
-                    [only] => state.errors.push(error.with_path(response_path(only))),
-                    _ => state.errors.push(error),
+                // One error per entity whose fields are missing, at its path (the first
+                // MAX_ENTITY_ERRORS; the rest are counted in one more error without a path).
+                for path in paths.iter().take(MAX_ENTITY_ERRORS) {
+                    state.errors.push(error.clone().with_path(response_path(path)));
+                }
+                if paths.len() > MAX_ENTITY_ERRORS {
+                    let rest = paths.len() - MAX_ENTITY_ERRORS;
+                    let mut more = error;
+                    more.message = format!("{} (and {rest} more entities)", more.message);
+                    state.errors.push(more);
                 }
                 return;
             }
@@ -428,6 +446,34 @@ enum Step<'p> {
 
 /// The concrete position of one entity in the data.
 type Position<'p> = Vec<Step<'p>>;
+
+/// Most errors one failed entity fetch adds, one per entity; the rest are counted in one more.
+const MAX_ENTITY_ERRORS: usize = 100;
+
+/// The response keys of a root fetch's top-level fields (`__typename` aside), through inline
+/// fragments at the root.
+fn root_response_keys(set: &PlanSelectionSet) -> Vec<String> {
+    let mut keys = Vec::new();
+    for item in &set.items {
+        match item {
+            PlanSelectionItem::Field(field) if field.name != "__typename" => {
+                let key = field.alias.clone().unwrap_or_else(|| field.name.clone());
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            PlanSelectionItem::InlineFragment(inline) => {
+                for key in root_response_keys(&inline.selections) {
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    keys
+}
 
 fn response_path(position: &[Step<'_>]) -> Vec<PathSegment> {
     position

@@ -274,9 +274,24 @@ async fn a_down_or_slow_subgraph_gives_partial_data_and_an_error() {
             json!({ "topProducts": [{ "name": "Table", "inStock": null }, { "name": "Chair", "inStock": null }] }),
             "{label}: {body}"
         );
-        assert_eq!(value["errors"][0]["extensions"]["code"], "SUBGRAPH_UNAVAILABLE", "{label}");
-        assert_eq!(value["errors"][0]["extensions"]["serviceName"], "inventory", "{label}");
+        // One error per product whose `inStock` is missing, at its path: a client tells a field
+        // unknown now from a null (F1 of infra/RELIABILITY.md).
+        let errors = value["errors"].as_array().expect("errors");
+        let paths: Vec<&Value> = errors.iter().map(|e| &e["path"]).collect();
+        assert_eq!(paths, [&json!(["topProducts", 0]), &json!(["topProducts", 1])], "{label}: {body}");
+        for error in errors {
+            assert_eq!(error["extensions"]["code"], "SUBGRAPH_UNAVAILABLE", "{label}");
+            assert_eq!(error["extensions"]["serviceName"], "inventory", "{label}");
+        }
     }
+    // A root field whose subgraph is down: its error names it.
+    let gw = gateway(&[&products, &inventory], Duration::from_secs(5), &[("products", dead_url().await)]);
+    let (body, _) = run(&gw, "{ top: topProducts { name } }", json!({})).await;
+    let value: Value = serde_json::from_str(&body).expect("json");
+    // `topProducts` is non-null: its null takes `data` with it.
+    assert_eq!(value["data"], Value::Null, "{body}");
+    assert_eq!(value["errors"][0]["path"], json!(["top"]), "{body}");
+    assert_eq!(value["errors"][0]["extensions"]["code"], "SUBGRAPH_UNAVAILABLE", "{body}");
 }
 
 #[tokio::test]

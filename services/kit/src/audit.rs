@@ -52,6 +52,45 @@ pub async fn record<C: ConnectionTrait>(
     action: &str,
     change: serde_json::Value,
 ) -> Result<(), sea_orm::DbErr> {
+    row(caller, entity, entity_id, action, change).insert(conn).await?;
+    // Every audited change is in the change feed too; a deletion is a tombstone there.
+    crate::changes::record(conn, entity, entity_id, is_removal(action)).await
+}
+
+/// Whether an audited `action` removes its record (a tombstone in the change feed).
+fn is_removal(action: &str) -> bool {
+    matches!(action, "delete" | "remove")
+}
+
+/// Columns of an audit entry: bind parameters per entry in [`record_many`]'s one statement.
+pub const COLUMNS: usize = 8;
+
+/// Writes the audit entries of a batch change on `conn` in one statement (pass the change's
+/// transaction): for each `(entity_id, change)` the entry [`record`] would write with `entity`
+/// and `action`. [`COLUMNS`] bind parameters per entry: keep batches within the database's limit
+/// (PostgreSQL 65535, SQLite 32766).
+pub async fn record_many<C, I>(
+    conn: &C,
+    caller: &Caller,
+    entity: &str,
+    action: &str,
+    changes: I,
+) -> Result<(), sea_orm::DbErr>
+where
+    C: ConnectionTrait,
+    I: IntoIterator<Item = (String, serde_json::Value)>,
+{
+    let (ids, rows): (Vec<String>, Vec<entry::ActiveModel>) =
+        changes.into_iter().map(|(id, change)| (id.clone(), row(caller, entity, &id, action, change))).unzip();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    entry::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    crate::changes::record_many(conn, entity, &ids, is_removal(action)).await
+}
+
+/// One audit entry, stamped now with a new time-ordered id.
+fn row(caller: &Caller, entity: &str, entity_id: &str, action: &str, change: serde_json::Value) -> entry::ActiveModel {
     entry::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         at: Set(chrono::Utc::now()),
@@ -62,10 +101,6 @@ pub async fn record<C: ConnectionTrait>(
         action: Set(action.to_owned()),
         change: Set(change),
     }
-    .insert(conn)
-    .await?;
-    // Every audited change is in the change feed too; a deletion is a tombstone there.
-    crate::changes::record(conn, entity, entity_id, matches!(action, "delete" | "remove")).await
 }
 
 /// One audit-log entry as a caller sees it (shared by every subgraph, so `@shareable`).

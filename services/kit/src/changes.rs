@@ -80,6 +80,43 @@ pub async fn record<C: ConnectionTrait>(conn: &C, entity: &str, entity_id: &str,
     conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.map(|_| ())
 }
 
+/// Records a change of each of `entity_ids` in one statement (a batch change's; 4 bind
+/// parameters each).
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    entity: &str,
+    entity_ids: &[String],
+    removed: bool,
+) -> Result<(), DbErr> {
+    if entity_ids.is_empty() {
+        return Ok(());
+    }
+    let backend = conn.get_database_backend();
+    let now = chrono::Utc::now();
+    let mut sql = String::from("INSERT INTO change_log (txid, entity, entity_id, removed, at) VALUES ");
+    let mut values: Vec<Value> = Vec::with_capacity(entity_ids.len() * 4);
+    for (i, id) in entity_ids.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        match backend {
+            DbBackend::Postgres => {
+                let n = i * 4;
+                sql.push_str(&format!(
+                    "(pg_current_xact_id()::text::bigint, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                ));
+            }
+            _ => sql.push_str("(0, ?, ?, ?, ?)"),
+        }
+        values.extend([entity.into(), id.as_str().into(), removed.into(), now.into()]);
+    }
+    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.map(|_| ())
+}
+
 /// The changes of `entity` after `after`, at most `limit`, in feed order.
 pub async fn since<C: ConnectionTrait>(
     conn: &C,

@@ -21,6 +21,9 @@ pub enum ErrorCode {
     Conflict,
     /// Another subgraph this one must ask (to check a reference) could not be reached.
     SubgraphUnavailable,
+    /// The subgraph's own database cannot be reached right now (restarting, overloaded, network):
+    /// nothing was changed; try again shortly.
+    DatabaseUnavailable,
     /// Something failed on our side; details are in the logs only.
     Internal,
 }
@@ -35,6 +38,7 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
             Self::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
+            Self::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -48,7 +52,7 @@ impl ErrorCode {
             Self::BadUserInput => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
-            Self::SubgraphUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SubgraphUnavailable | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +86,9 @@ pub enum ApiError {
     /// See [`ErrorCode::SubgraphUnavailable`].
     #[error("{0}")]
     SubgraphUnavailable(String),
+    /// See [`ErrorCode::DatabaseUnavailable`]; the cause is logged.
+    #[error("the database cannot be reached right now; nothing was changed, try again shortly")]
+    DatabaseUnavailable(#[source] anyhow::Error),
     /// See [`ErrorCode::Internal`]; the source is logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -118,6 +125,7 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::SubgraphUnavailable(_) => ErrorCode::SubgraphUnavailable,
+            Self::DatabaseUnavailable(_) => ErrorCode::DatabaseUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -125,8 +133,34 @@ impl ApiError {
 
 #[cfg(feature = "db")]
 impl From<sea_orm::DbErr> for ApiError {
+    /// A database that cannot be reached (no connection from the pool in time, a connection
+    /// refused, reset or closed) is `DATABASE_UNAVAILABLE`, so that callers know to try again;
+    /// any other database error is ours (`INTERNAL`).
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.into())
+        if is_unreachable(&err) { Self::DatabaseUnavailable(err.into()) } else { Self::Internal(err.into()) }
+    }
+}
+
+/// Whether `err` says the database could not be reached (rather than refusing a statement).
+#[cfg(feature = "db")]
+pub fn is_unreachable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                **e,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Tls(_)
+            )
+        }
+        DbErr::Conn(_) => true,
+        _ => false,
     }
 }
 
@@ -134,7 +168,7 @@ impl From<sea_orm::DbErr> for ApiError {
 impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     fn from(err: sea_orm::TransactionError<ApiError>) -> Self {
         match err {
-            sea_orm::TransactionError::Connection(db) => Self::Internal(db.into()),
+            sea_orm::TransactionError::Connection(db) => db.into(),
             sea_orm::TransactionError::Transaction(api) => api,
         }
     }
@@ -144,12 +178,77 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
 impl async_graphql::ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         let code = self.code();
-        if let ApiError::Internal(cause) = self {
+        match self {
             // Log the whole chain here; the client only ever sees "internal error".
-            tracing::error!(error = format!("{cause:#}"), "internal error in resolver");
+            ApiError::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "internal error in resolver"),
+            ApiError::DatabaseUnavailable(cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "the database cannot be reached")
+            }
+            _ => {}
         }
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| ext.set("code", code.as_str()))
     }
+}
+
+/// The extension of a batch mutation's error that lists each refused item: `extensions.items`,
+/// `[{index, field, code, reason}]` (see [`ItemRefusal`]). Its reasons are written for callers
+/// like a message, so the gateway passes it on wherever it passes the message on.
+pub const ITEMS_EXTENSION: &str = "items";
+
+/// One refused item of a batch mutation (which stores all its items or none): its position in
+/// the input list, the input field the refusal is about (`None`: the item as a whole, e.g. its
+/// key is taken) and the refusal as the mutation for one item would have made it.
+#[derive(Debug)]
+pub struct ItemRefusal {
+    /// Position in the input list, from 0.
+    pub index: usize,
+    /// The item's input field the refusal is about, if it is about one field.
+    pub field: Option<&'static str>,
+    /// The refusal; its message is the item's `reason`, its code the item's `code`.
+    pub error: ApiError,
+}
+
+impl ItemRefusal {
+    /// The code of a whole batch refused for `refused` (not empty): the items' code when they all
+    /// share it (every item `FORBIDDEN`, say), `BAD_USER_INPUT` when they differ.
+    pub fn batch_code(refused: &[ItemRefusal]) -> ErrorCode {
+        let mut codes = refused.iter().map(|r| r.error.code());
+        match codes.next() {
+            Some(first) if codes.all(|c| c == first) => first,
+            _ => ErrorCode::BadUserInput,
+        }
+    }
+
+    /// The entry of this refusal in `extensions.items`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "index": self.index,
+            "field": self.field,
+            "code": self.error.code().as_str(),
+            "reason": self.error.to_string(),
+        })
+    }
+}
+
+/// The one error of a batch mutation that stored nothing because `refused` (at least one, in
+/// index order) of its `total` items of `what` were refused: code [`ItemRefusal::batch_code`],
+/// `extensions.items` listing every refused item, and a message that counts them and names the
+/// first.
+#[cfg(feature = "graphql")]
+pub fn items_refused(what: &str, total: usize, refused: &[ItemRefusal]) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    let code = ItemRefusal::batch_code(refused);
+    let first = refused.first().map_or_else(String::new, |r| match r.field {
+        Some(field) => format!("; the first: item {} ({field}): {}", r.index, r.error),
+        None => format!("; the first: item {}: {}", r.index, r.error),
+    });
+    let message = format!("{} of {total} {what} refused, so none was stored{first}", refused.len());
+    let items = serde_json::Value::Array(refused.iter().map(ItemRefusal::to_json).collect());
+    let items = async_graphql::Value::from_json(items).unwrap_or(async_graphql::Value::Null);
+    async_graphql::Error::new(message).extend_with(|_, ext| {
+        ext.set("code", code.as_str());
+        ext.set(ITEMS_EXTENSION, items.clone());
+    })
 }
 
 /// Turns an [`ApiResult`] into a GraphQL result carrying `extensions.code`.
@@ -189,11 +288,67 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_batch_lists_every_item_and_names_the_first() {
+        let refused = [
+            ItemRefusal { index: 1, field: Some("month"), error: ApiError::bad_input("month must look like 2026-09") },
+            ItemRefusal { index: 4, field: None, error: ApiError::conflict("a report for that key exists") },
+        ];
+        let err = items_refused("reports", 5, &refused);
+        assert_eq!(
+            err.message,
+            "2 of 5 reports refused, so none was stored; the first: item 1 (month): month must look like 2026-09"
+        );
+        let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
+        assert_eq!(ext["code"], "BAD_USER_INPUT", "mixed codes");
+        assert_eq!(
+            ext["items"],
+            serde_json::json!([
+                {"index": 1, "field": "month", "code": "BAD_USER_INPUT", "reason": "month must look like 2026-09"},
+                {"index": 4, "field": null, "code": "CONFLICT", "reason": "a report for that key exists"},
+            ])
+        );
+        let forbidden = [
+            ItemRefusal { index: 0, field: Some("providerId"), error: ApiError::forbidden("not yours") },
+            ItemRefusal { index: 2, field: Some("regionCode"), error: ApiError::forbidden("not your region") },
+        ];
+        assert_eq!(ItemRefusal::batch_code(&forbidden), ErrorCode::Forbidden, "one code shared by all");
+    }
+
+    #[test]
     fn user_errors_keep_their_message_and_code() {
         use async_graphql::ErrorExtensions as _;
         let err = ApiError::bad_input("unknown region code xx").extend();
         assert_eq!(err.message, "unknown region code xx");
         let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
         assert_eq!(ext["code"], "BAD_USER_INPUT");
+    }
+}
+
+#[cfg(all(test, feature = "db"))]
+mod db_tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_database_unavailable_and_other_failures_are_internal() {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+        use std::sync::Arc;
+        for unreachable in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            DbErr::Query(RuntimeErr::SqlxError(Arc::new(sqlx::Error::PoolTimedOut))),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            ))))),
+        ] {
+            let error = ApiError::from(unreachable);
+            assert_eq!(error.code(), ErrorCode::DatabaseUnavailable);
+            assert_eq!(error.code().http_status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+            assert!(error.to_string().contains("try again"), "{error}");
+        }
+        for ours in
+            [DbErr::Query(RuntimeErr::SqlxError(Arc::new(sqlx::Error::RowNotFound))), DbErr::Custom("a bug".into())]
+        {
+            assert_eq!(ApiError::from(ours).code(), ErrorCode::Internal);
+        }
     }
 }

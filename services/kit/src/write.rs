@@ -86,6 +86,17 @@ pub async fn audit<C: ConnectionTrait>(
     Ok(audit::record(conn, caller, entity, id, action, change).await?)
 }
 
+/// Records the audit entries of a batch change on `conn` in one statement, each as [`audit`]
+/// would (pass the change's transaction): for each `(id, change)` one entry of `entity` and
+/// `action`.
+pub async fn audit_many<C, I>(conn: &C, caller: &Caller, entity: &str, action: &str, changes: I) -> ApiResult<()>
+where
+    C: ConnectionTrait,
+    I: IntoIterator<Item = (String, serde_json::Value)>,
+{
+    Ok(audit::record_many(conn, caller, entity, action, changes).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

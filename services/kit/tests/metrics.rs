@@ -86,12 +86,11 @@ async fn a_service_reports_its_requests_statements_pool_and_errors() {
     assert_eq!(value("ggzhub_graphql_errors_total{error_code=\"FORBIDDEN\",ggzhub_service=\"region\"}"), 2.0);
     assert_eq!(value("ggzhub_graphql_errors_total{error_code=\"INTERNAL\",ggzhub_service=\"region\"}"), 1.0);
     assert_eq!(value("db_client_connection_max{db_client_connection_pool_name=\"region\"}"), f64::from(max));
-    assert_eq!(
-        value(
-            "db_client_connection_count{db_client_connection_pool_name=\"region\",db_client_connection_state=\"used\"}"
-        ),
-        1.0,
-        "{text}"
+    // The transaction holds one; the pool may still be handing back the connection of the
+    // failed statement (PostgreSQL), so at least one and at most the pool.
+    let used = value(
+        "db_client_connection_count{db_client_connection_pool_name=\"region\",db_client_connection_state=\"used\"}",
     );
+    assert!((1.0..=f64::from(max)).contains(&used), "{used} used:\n{text}");
     assert!(text.contains("# TYPE db_client_operation_duration_seconds histogram"), "{text}");
 }

@@ -59,12 +59,18 @@ pub fn read_waiting_times(c: &Caller) -> ApiResult<()> {
 
 /// Providers report their own waiting times.
 pub fn write_own_waiting_times(c: &Caller, provider_id: &str) -> ApiResult<()> {
-    c.require_kind(&[OrgKind::Provider], "report waiting times")?;
-    c.require_scope(scopes::OFFERS_WRITE)?;
+    waiting_time_reporter(c)?;
     if c.org.to_string() != provider_id {
         return Err(ApiError::forbidden("a provider may report only its own waiting times"));
     }
     Ok(())
+}
+
+/// Reporting waiting times at all: providers with `offers:write` (whose reports must then each be
+/// their own, [`write_own_waiting_times`]). Checked once for a whole batch of reports.
+pub fn waiting_time_reporter(c: &Caller) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider], "report waiting times")?;
+    c.require_scope(scopes::OFFERS_WRITE)
 }
 
 /// Whether `c` may read `s` in full. `coordinating_insurer` is that of the signal's region;

@@ -203,7 +203,33 @@ pub async fn waiting_time_reported<C: ConnectionTrait>(conn: &C, report: &waitin
         .filter(waiting_history::Column::SupersededAt.is_null())
         .exec(conn)
         .await?;
-    waiting_history::ActiveModel {
+    insert_waiting_history(conn, std::slice::from_ref(report), now).await
+}
+
+/// Columns of a waiting-time history row: bind parameters per report in the insert of
+/// [`new_waiting_times_reported`].
+pub const WAITING_HISTORY_COLUMNS: usize = 11;
+
+/// Records the figures of reports just created, as [`waiting_time_reported`] records each (a new
+/// report has no earlier version to supersede): one multi-row `INSERT` whatever their number,
+/// [`WAITING_HISTORY_COLUMNS`] bind parameters per report. Inside the change's transaction.
+pub async fn new_waiting_times_reported<C: ConnectionTrait>(
+    conn: &C,
+    reports: &[waiting_time::Model],
+) -> Result<(), DbErr> {
+    insert_waiting_history(conn, reports, Utc::now()).await
+}
+
+/// The current version of each of `reports`, recorded at `now`, in one statement.
+async fn insert_waiting_history<C: ConnectionTrait>(
+    conn: &C,
+    reports: &[waiting_time::Model],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if reports.is_empty() {
+        return Ok(());
+    }
+    let rows = reports.iter().map(|report| waiting_history::ActiveModel {
         report_id: Set(report.id.clone()),
         provider_id: Set(report.provider_id.clone()),
         region_code: Set(report.region_code.clone()),
@@ -216,9 +242,8 @@ pub async fn waiting_time_reported<C: ConnectionTrait>(conn: &C, report: &waitin
         recorded_at: Set(now),
         superseded_at: Set(None),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    });
+    waiting_history::Entity::insert_many(rows).exec_without_returning(conn).await?;
     Ok(())
 }
 

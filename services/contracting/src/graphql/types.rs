@@ -27,6 +27,7 @@ pub(crate) fn load_err(e: crate::loader::LoadError) -> async_graphql::Error {
     use async_graphql::ErrorExtensions as _;
     match e.as_ref() {
         ApiError::SubgraphUnavailable(m) => ApiError::SubgraphUnavailable(m.clone()).extend(),
+        ApiError::DatabaseUnavailable(cause) => ApiError::DatabaseUnavailable(anyhow::anyhow!("{cause:#}")).extend(),
         other => ApiError::internal(anyhow::anyhow!("{other}")).extend(),
     }
 }

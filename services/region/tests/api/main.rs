@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod audit;
 mod auth;
+mod bulk;
 mod changes;
 mod concurrency;
 mod contracted;
