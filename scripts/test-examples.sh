@@ -73,7 +73,17 @@ fi
 
 # Two records a page, so that every paged read (offers, both change feeds) takes several pages.
 echo "== Python example: sync as the first demo provider"
-(cd examples/python && "$venv/bin/python" sync.py --page-size 2) || fail "the Python example"
+(cd examples/python && "$venv/bin/python" sync.py --page-size 2 --month 2030-01) || fail "the Python example"
+
+# The same month again: every report exists, so the bulk write is refused whole, each report named.
+echo "== Python example again, the same month: refused, each report named"
+if (cd examples/python && "$venv/bin/python" sync.py --month 2030-01 >"$work/again.log" 2>&1); then
+  cat "$work/again.log"
+  fail "reports of a month already reported were accepted"
+fi
+grep -A3 'refused (CONFLICT), nothing stored:' "$work/again.log" || { cat "$work/again.log"; fail "no refused reports printed"; }
+grep -q '^  report 0 (.*): .* \[CONFLICT\]$' "$work/again.log" \
+  || { cat "$work/again.log"; fail "report 0 not named as refused"; }
 
 # TypeScript: the locked packages, the API schema and typed operations generated, type-checked
 # and compiled by tsc.

@@ -232,9 +232,10 @@ def main() -> None:
             print(f"refused ({error_code(e)}), nothing stored:", file=sys.stderr)
             for item in refused_items(e):
                 r = reports[item["index"]]
+                field = f", field {item['field']}" if item.get("field") else ""
                 print(
-                    f"  report {item['index']} ({r['location']}, {r['diagnosisGroup']}, {r['month']}) "
-                    f"{item.get('field') or ''}: {item['reason']} [{item.get('code', '')}]",
+                    f"  report {item['index']} ({r['location']}, {r['diagnosisGroup']}, {r['month']}){field}: "
+                    f"{item['reason']} [{item.get('code', '')}]",
                     file=sys.stderr,
                 )
         raise

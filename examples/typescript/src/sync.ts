@@ -157,7 +157,8 @@ async function main() {
       console.error(`refused (${(e as HubError).code}), nothing stored:`);
       for (const item of items) {
         const r = reports[item.index];
-        console.error(`  report ${item.index} (${r?.location}, ${r?.diagnosisGroup}, ${r?.month}) ${item.field ?? ''}: ${item.reason} [${item.code ?? ''}]`);
+        const field = item.field ? `, field ${item.field}` : '';
+        console.error(`  report ${item.index} (${r?.location}, ${r?.diagnosisGroup}, ${r?.month})${field}: ${item.reason} [${item.code ?? ''}]`);
       }
     }
     throw e;
