@@ -141,6 +141,19 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+#[cfg(feature = "db")]
+impl ApiError {
+    /// A database error shared by the callers of one batched load (`Arc<DbErr>`): as
+    /// [`From<DbErr>`](#impl-From<DbErr>-for-ApiError) maps an owned one.
+    pub fn from_shared_db(err: &sea_orm::DbErr) -> Self {
+        if is_unreachable(err) {
+            Self::DatabaseUnavailable(anyhow::anyhow!("{err}"))
+        } else {
+            Self::Internal(anyhow::anyhow!("{err}"))
+        }
+    }
+}
+
 /// Whether `err` says the database could not be reached (rather than refusing a statement).
 #[cfg(feature = "db")]
 pub fn is_unreachable(err: &sea_orm::DbErr) -> bool {

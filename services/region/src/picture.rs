@@ -733,7 +733,8 @@ impl PictureLoaders {
     }
 }
 
-/// Shared by the GraphQL layer: loader errors as `INTERNAL`.
+/// Shared by the GraphQL layer: loader errors as `INTERNAL` (`DATABASE_UNAVAILABLE` when the
+/// database cannot be reached).
 pub fn load_error(e: Arc<DbErr>) -> ggzhub_kit::ApiError {
-    ggzhub_kit::ApiError::internal(anyhow::anyhow!("{e}"))
+    ggzhub_kit::ApiError::from_shared_db(&e)
 }

@@ -28,11 +28,7 @@ pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
 pub(crate) fn load_err(e: crate::loader::LoadError) -> async_graphql::Error {
     use async_graphql::ErrorExtensions as _;
     // A database that cannot be reached is DATABASE_UNAVAILABLE here too, as for direct queries.
-    if ggzhub_kit::error::is_unreachable(&e) {
-        ApiError::DatabaseUnavailable(anyhow::anyhow!("{e}")).extend()
-    } else {
-        ApiError::internal(anyhow::anyhow!("{e}")).extend()
-    }
+    ApiError::from_shared_db(&e).extend()
 }
 
 pub(crate) fn json_strings(v: &serde_json::Value) -> Vec<String> {

@@ -31,11 +31,7 @@ pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
 pub(crate) fn load_err(e: crate::loader::LoadError) -> async_graphql::Error {
     use async_graphql::ErrorExtensions as _;
     // A database that cannot be reached is DATABASE_UNAVAILABLE here too, as for direct queries.
-    if ggzhub_kit::error::is_unreachable(&e) {
-        ApiError::DatabaseUnavailable(anyhow::anyhow!("{e}")).extend()
-    } else {
-        ApiError::internal(anyhow::anyhow!("{e}")).extend()
-    }
+    ApiError::from_shared_db(&e).extend()
 }
 
 /// A stored value that does not parse: our fault, reported as INTERNAL.
@@ -209,7 +205,7 @@ pub(crate) async fn offer_page(
     let total = TotalCount::new(move || {
         let (counts, key) = (counts.clone(), count_key.clone());
         Box::pin(async move {
-            let n = counts.load_one(key).await.map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+            let n = counts.load_one(key).await.map_err(|e| ApiError::from_shared_db(&e))?;
             Ok(n.unwrap_or(0))
         })
     });
