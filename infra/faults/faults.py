@@ -15,6 +15,7 @@ Standard library only (Python >= 3.11). run.sh makes the work directory and remo
 from __future__ import annotations
 
 import argparse
+import collections
 import concurrent.futures
 import http.client
 import json
@@ -441,7 +442,7 @@ def classify_query(body: dict) -> tuple[str, str, list[str]]:
     return "ok", "", []
 
 
-UNAVAILABLE_CODES = {"SUBGRAPH_UNAVAILABLE", "SERVICE_UNAVAILABLE", "OVERLOADED"}
+UNAVAILABLE_CODES = {"SUBGRAPH_UNAVAILABLE", "DATABASE_UNAVAILABLE", "SERVICE_UNAVAILABLE", "OVERLOADED"}
 
 
 def says_unavailable(r: Record) -> bool:
@@ -1447,9 +1448,10 @@ listen stats
                       ", ".join(f"{k} ×{n}" for k, n in sorted(statuses.items(), key=lambda kv: -kv[1])))
         unclear = [r for r in down_failed if not says_unavailable(r)]
         result.check("with a clear error: each failed answer says the hub (or a part) is unavailable, for now "
-                     "(HTTP 503, SUBGRAPH_UNAVAILABLE, OVERLOADED, or a message saying so), not INTERNAL",
+                     "(HTTP 503, SUBGRAPH_UNAVAILABLE, DATABASE_UNAVAILABLE, OVERLOADED, or a message saying so), not INTERNAL",
                      not unclear, f"{len(unclear)} of {len(down_failed)} unclear"
-                     + (f", e.g. HTTP {unclear[0].status}: {unclear[0].detail[:110]}" if unclear else ""))
+                     + (f", e.g. HTTP {unclear[0].status}: {unclear[0].detail[:110]}" if unclear else "")
+                     + (f"; by codes: {collections.Counter(tuple(r.codes) for r in unclear).most_common(3)}" if unclear else ""))
         result.check("every service reconnected on its own (readiness 200, same processes)",
                      len(ready_again) == len(SUBGRAPHS) and self.procs.running() == pids,
                      f"pids before {pids}, after {self.procs.running()}")

@@ -163,14 +163,20 @@ pub fn is_unreachable(err: &sea_orm::DbErr) -> bool {
         DbErr::Conn(RuntimeErr::SqlxError(e))
         | DbErr::Exec(RuntimeErr::SqlxError(e))
         | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            matches!(
-                **e,
+            match &**e {
                 sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::WorkerCrashed
-                    | sqlx::Error::Tls(_)
-            )
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Tls(_) => true,
+                // The server going away under a statement: SQLSTATE class 08 (connection
+                // exception) and 57P01–57P03 (terminated by a shutdown, crash shutdown, cannot
+                // connect now — PostgreSQL stopping or starting).
+                sqlx::Error::Database(db) => db
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")),
+                _ => false,
+            }
         }
         DbErr::Conn(_) => true,
         _ => false,
