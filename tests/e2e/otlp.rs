@@ -275,6 +275,21 @@ async fn one_request_through_the_gateway_and_two_subgraph_processes_is_one_expor
         &dir,
         endpoint,
     );
+    let contracting_metrics = free_address();
+    let (contracting, contracting_url) = Process::start(
+        &args(&[
+            "serve",
+            "contracting",
+            "--region-url",
+            &region_url,
+            "--national-table-url",
+            &national_url,
+            "--metrics-listen",
+            &contracting_metrics,
+        ]),
+        &dir,
+        endpoint,
+    );
     let supergraph = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/supergraph.graphql");
     let metrics_listen = free_address();
     let (gateway, gateway_url) = Process::start(
@@ -385,6 +400,19 @@ async fn one_request_through_the_gateway_and_two_subgraph_processes_is_one_expor
             }
         }
     };
+    // Contracting: its readiness probe (a statement on its database) is a request it counts.
+    let ready = http.get(contracting_url.replace("/graphql", "/health/ready")).send().await.expect("answers");
+    assert_eq!(ready.status(), 200);
+    let text = scrape(
+        contracting_metrics,
+        vec![
+            "http_server_request_duration_seconds_count{ggzhub_service=\"contracting\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/health/ready\"}",
+            "db_client_operation_duration_seconds_count{db_operation_name=\"SELECT\",db_system_name=\"sqlite\",ggzhub_service=\"contracting\"}",
+            "db_client_connection_max{db_client_connection_pool_name=\"contracting\"} 1",
+        ],
+    )
+    .await;
+    assert!(!text.contains("ggzhub_service=\"region\""), "contracting reports only itself:\n{text}");
     for (address, service) in [(region_metrics, "region"), (national_metrics, "national-table")] {
         let wanted: Vec<&'static str> = match service {
             "region" => vec![
@@ -429,7 +457,7 @@ async fn one_request_through_the_gateway_and_two_subgraph_processes_is_one_expor
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
-    for process in [gateway, national, region] {
+    for process in [gateway, contracting, national, region] {
         // Off the runtime thread: the receiver keeps answering the exports of processes still
         // running (and the last ones of the one stopping).
         let (status, logs) = tokio::task::spawn_blocking(move || process.stop()).await.expect("stopped");
