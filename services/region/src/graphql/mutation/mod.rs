@@ -9,12 +9,17 @@ mod overviews;
 mod regions;
 mod signals;
 mod waiting_times;
+// Issue 21 item 4: regional care forms and planned offers.
+mod care_forms;
+mod planned;
 
 use async_graphql::MergedObject;
 
+pub use care_forms::{AddRegionalCareFormInput, CareFormMutation};
 pub use offers::{CapacityInput, CreateCareOfferInput, IntakePauseInput, OfferMutation, UpdateCareOfferInput};
 pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrganisationInput};
 pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};
+pub use planned::{PlanCareOfferInput, PlanningMutation, RealisePlannedOfferInput};
 pub use regions::{CreateRegionInput, MapTileInput, RegionMutation, UpdateRegionInput};
 pub use signals::{ACKNOWLEDGEMENT_DAYS, RaiseSignalInput, SignalMutation, UpdateSignalInput};
 pub use waiting_times::{WaitingTimeCorrection, WaitingTimeInput, WaitingTimeMutation};
@@ -32,4 +37,6 @@ pub struct Mutation(
     WaitingTimeMutation,
     SignalMutation,
     OverviewMutation,
+    CareFormMutation,
+    PlanningMutation,
 );
