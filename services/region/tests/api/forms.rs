@@ -653,3 +653,43 @@ async fn inclusion_criteria_are_public_but_capacity_is_not() {
         .await;
     assert_eq!(resp.error_code_at(&["careOffer", "capacity"]).as_deref(), Some("FORBIDDEN"));
 }
+
+#[tokio::test]
+async fn a_planned_offer_shows_its_draft_overview_only_to_those_who_read_the_draft() {
+    let app = TestApp::spawn().await;
+    let mut input = plan_input();
+    input["overviewId"] = json!(OVERVIEW_DRAFT.to_string());
+    let resp = app.graphql(PLAN).var("input", input).as_caller(&chair()).send().await;
+    let id = resp.data()["planCareOffer"]["id"].as_str().expect("id").to_owned();
+    let query = r#"query($id: ID!) { plannedOffer(id: $id) { id status overview { id status } } }"#;
+    for (who, caller) in all_personas() {
+        let resp = app.graphql(query).var("id", &id).as_caller(&caller).send().await;
+        let reads_draft = matches!(
+            who,
+            "provider A"
+                | "provider C"
+                | "chair"
+                | "insurer X"
+                | "national table"
+                | "municipality"
+                | "patient organisation"
+                | "patient organisation 2"
+        );
+        let expected =
+            if reads_draft { json!({"id": OVERVIEW_DRAFT.to_string(), "status": "DRAFT"}) } else { Value::Null };
+        assert_eq!(resp.data()["plannedOffer"]["overview"], expected, "{who}");
+        assert_eq!(resp.data()["plannedOffer"]["status"], "PLANNED", "{who}");
+    }
+    let unknown = app.graphql(query).var("id", Uuid::from_u128(7).to_string()).as_caller(&patient_org()).send().await;
+    assert_eq!(unknown.data()["plannedOffer"], Value::Null);
+    // Filters: by region, category and status.
+    let filtered = |region: &str, status: &str| {
+        format!(
+            r#"query {{ plannedOffers(region: "{region}", category: CLINICAL, status: {status}) {{ totalCount }} }}"#
+        )
+    };
+    for (region, status, n) in [("utrecht", "PLANNED", 1), ("utrecht", "REALISED", 0), ("amsterdam", "PLANNED", 0)] {
+        let resp = app.graphql(&filtered(region, status)).as_caller(&patient_org()).send().await;
+        assert_eq!(resp.data()["plannedOffers"]["totalCount"], n, "{region} {status}");
+    }
+}
