@@ -15,6 +15,8 @@ pub mod picture;
 pub mod register;
 pub mod seed;
 pub mod seed_history;
+pub mod seed_waiting_plan;
+pub mod waiting_plan;
 pub mod webhook;
 
 /// The audience of internal tokens for this subgraph.

@@ -8,6 +8,7 @@ mod organisations;
 mod overviews;
 mod regions;
 mod signals;
+mod waiting_plan;
 mod waiting_times;
 
 use async_graphql::MergedObject;
@@ -17,6 +18,7 @@ pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrg
 pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};
 pub use regions::{CreateRegionInput, MapTileInput, RegionMutation, UpdateRegionInput};
 pub use signals::{ACKNOWLEDGEMENT_DAYS, RaiseSignalInput, SignalMutation, UpdateSignalInput};
+pub use waiting_plan::{IntakeOutlookInput, UniqueWaitingCountInput, WaitingPlanMutation};
 pub use waiting_times::{WaitingTimeCorrection, WaitingTimeInput, WaitingTimeMutation};
 
 /// The region subgraph's mutations; each names the version it expects and is audited.
@@ -32,4 +34,5 @@ pub struct Mutation(
     WaitingTimeMutation,
     SignalMutation,
     OverviewMutation,
+    WaitingPlanMutation,
 );
