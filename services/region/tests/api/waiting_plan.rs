@@ -644,3 +644,62 @@ async fn statements_per_request_do_not_grow_with_regions_reports_offers_or_count
     );
     assert_eq!(small, large, "statement count grew with the data ({small} → {large})");
 }
+
+// ---- Demo data -------------------------------------------------------------------------------
+
+/// What the demo generator adds for the Actieplan, without ids and times.
+async fn demo_plan(
+    db: &sea_orm::DatabaseConnection,
+) -> (Vec<(String, String, i32, String)>, Vec<(String, String)>, Vec<(String, bool, Option<f64>)>, usize) {
+    use ggzhub_region::entity::{intake_outlook, region_waiting_count, transfer_lead, waiting_time};
+    use sea_orm::EntityTrait as _;
+    let mut counts: Vec<_> = region_waiting_count::Entity::find()
+        .all(db)
+        .await
+        .expect("counts")
+        .into_iter()
+        .map(|c| (c.region_code, c.month, c.people_waiting, c.supplier_id))
+        .collect();
+    counts.sort();
+    let mut leads: Vec<_> = transfer_lead::Entity::find()
+        .all(db)
+        .await
+        .expect("leads")
+        .into_iter()
+        .map(|l| (l.region_code, l.provider_id))
+        .collect();
+    leads.sort();
+    let mut outlooks: Vec<_> = intake_outlook::Entity::find()
+        .all(db)
+        .await
+        .expect("outlooks")
+        .into_iter()
+        .map(|o| (o.offer_id, o.intake_possible_now, o.expected_wait_weeks))
+        .collect();
+    outlooks.sort_by(|a, b| a.0.cmp(&b.0));
+    let reports = waiting_time::Entity::find().all(db).await.expect("reports");
+    let with_flows = reports.iter().filter(|r| r.intakes.is_some() && r.treatment_starts <= r.intakes).count();
+    assert_eq!(with_flows, reports.len(), "every demo report has intakes and at most as many treatment starts");
+    (counts, leads, outlooks, with_flows)
+}
+
+#[tokio::test]
+async fn the_demo_generator_fills_the_actieplan_parts_deterministically() {
+    use ggzhub_region::seed::{Source, seed};
+    use sea_orm_migration::MigratorTrait as _;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let db = ggzhub_kit::testing::TestDb::new().await;
+        ggzhub_region::migration::Migrator::up(&db.db, None).await.expect("migrations run");
+        assert!(seed(&db.db, &Source::Demo).await.expect("demo seeds").loaded);
+        seen.push(demo_plan(&db.db).await);
+    }
+    let (counts, leads, outlooks, reports) = &seen[0];
+    let regions: std::collections::BTreeSet<&str> = counts.iter().map(|c| c.0.as_str()).collect();
+    assert!(regions.len() >= 10, "unique counts in the regions with reports: {regions:?}");
+    assert_eq!(counts.len(), regions.len() * 6, "the last six months of each");
+    assert!(!leads.is_empty() && leads.len() < 31, "a confirmed lead in some regions: {}", leads.len());
+    assert!(outlooks.iter().any(|o| o.1) && outlooks.iter().any(|o| !o.1), "outlooks both ways");
+    assert!(*reports > 0);
+    assert_eq!(seen[0], seen[1], "the same demo data twice");
+}
