@@ -194,16 +194,22 @@ impl Region {
         super::waiting_plan::region_unique_waiting(ctx, &self.0.code, month).await
     }
     /// The region's lead provider for the transfer mechanism (overdrachtsmechanisme): the hub's
-    /// proposal and the regional table's confirmation. Everyone but the hub operator reads it.
+    /// proposal and the regional table's confirmation. Everyone but the hub operator reads it
+    /// (`null` with `FORBIDDEN` for the operator).
     #[graphql(tag = "public")]
-    async fn transfer_lead(&self, ctx: &Context<'_>) -> Result<super::waiting_plan::TransferLead> {
-        super::waiting_plan::region_transfer_lead(ctx, &self.0.code).await
+    async fn transfer_lead(&self, ctx: &Context<'_>) -> Result<Option<super::waiting_plan::TransferLead>> {
+        super::waiting_plan::region_transfer_lead(ctx, &self.0.code).await.map(Some)
     }
     /// Where the Treeknorm was exceeded most in `quarter` (`YYYY-Qn`), from the waiting-time
-    /// reports of its three months. Public (everyone but the hub operator).
+    /// reports of its three months. Public (everyone but the hub operator: `null` with
+    /// `FORBIDDEN`).
     #[graphql(tag = "public")]
-    async fn hotspot_report(&self, ctx: &Context<'_>, quarter: String) -> Result<super::waiting_plan::HotspotReport> {
-        super::waiting_plan::region_hotspot_report(ctx, &self.0.code, &quarter).await
+    async fn hotspot_report(
+        &self,
+        ctx: &Context<'_>,
+        quarter: String,
+    ) -> Result<Option<super::waiting_plan::HotspotReport>> {
+        super::waiting_plan::region_hotspot_report(ctx, &self.0.code, &quarter).await.map(Some)
     }
     /// Version for optimistic concurrency.
     #[graphql(tag = "public")]
