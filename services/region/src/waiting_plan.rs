@@ -472,4 +472,35 @@ mod tests {
         assert_eq!(h.worst[0].total_weeks(), 18.0);
         assert_eq!(h.worst.len(), 4);
     }
+    fn caller(kind: ggzhub_kit::OrgKind, org: u128, regions: &[&str], roles: &[&str]) -> ggzhub_kit::Caller {
+        ggzhub_kit::Caller {
+            org: uuid::Uuid::from_u128(org),
+            kind,
+            subject: "test".into(),
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            scopes: ggzhub_kit::token::default_scopes(kind).iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// The access predicates of the Actieplan parts (`crate::access`), cell by cell.
+    #[test]
+    fn unique_counts_come_from_the_national_table_or_the_coordinating_insurer_and_the_chair_confirms_the_lead() {
+        use crate::access::{confirm_transfer_lead, supply_unique_waiting};
+        use ggzhub_kit::OrgKind::*;
+        let insurer = caller(Insurer, 0x1a, &["utrecht"], &[]);
+        let coordinating = Some(uuid::Uuid::from_u128(0x1a).to_string());
+        assert!(supply_unique_waiting(&insurer, "utrecht", coordinating.as_deref()).is_ok());
+        assert!(supply_unique_waiting(&insurer, "utrecht", Some("someone-else")).is_err());
+        assert!(supply_unique_waiting(&caller(NationalTable, 0x4a, &[], &[]), "utrecht", None).is_ok());
+        for kind in [Provider, PatientOrganisation, Municipality, HubOperator] {
+            let c = caller(kind, 0xa1, &["utrecht"], &["chair:utrecht"]);
+            assert!(supply_unique_waiting(&c, "utrecht", coordinating.as_deref()).is_err(), "{kind:?}");
+        }
+        assert!(confirm_transfer_lead(&caller(Provider, 0xc1, &["utrecht"], &["chair:utrecht"]), "utrecht").is_ok());
+        assert!(confirm_transfer_lead(&caller(Insurer, 0x1a, &["utrecht"], &["chair:utrecht"]), "utrecht").is_ok());
+        assert!(confirm_transfer_lead(&caller(Provider, 0xc1, &["utrecht"], &["chair:utrecht"]), "amsterdam").is_err());
+        assert!(confirm_transfer_lead(&caller(Provider, 0xa1, &["utrecht"], &[]), "utrecht").is_err());
+        assert!(confirm_transfer_lead(&caller(NationalTable, 0x4a, &[], &["chair:utrecht"]), "utrecht").is_err());
+    }
 }
