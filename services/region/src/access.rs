@@ -317,3 +317,31 @@ pub fn realise_planned_offer(c: &Caller, region: &str, intended_provider: Option
     }
     Ok(())
 }
+/// Supplying a region's unique count of people waiting at all: the national table (scope
+/// `national:write`) or an insurer (scope `overview:write`; which region, [`supply_unique_waiting`]
+/// decides). Checked before the region is looked up, so others are refused alike for every region.
+pub fn unique_waiting_supplier(c: &Caller) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::NationalTable, OrgKind::Insurer], "supply unique counts of people waiting")?;
+    match c.kind {
+        OrgKind::NationalTable => c.require_scope(scopes::NATIONAL_WRITE),
+        _ => c.require_scope(scopes::OVERVIEW_WRITE),
+    }
+}
+
+/// A region's unique count of people waiting (Actieplan Wachttijden): a trusted source only — the
+/// national table for any region, or the region's coordinating insurer for its own region (it
+/// holds its insured's waiting lists). Providers cannot: each sees only its own waiting list.
+pub fn supply_unique_waiting(c: &Caller, region: &str, coordinating_insurer: Option<&str>) -> ApiResult<()> {
+    unique_waiting_supplier(c)?;
+    if c.kind == OrgKind::Insurer && coordinating_insurer != Some(c.org.to_string().as_str()) {
+        return Err(ApiError::forbidden(format!(
+            "only the coordinating insurer of region {region} or the national table supplies its unique count of people waiting"
+        )));
+    }
+    Ok(())
+}
+
+/// Confirming a region's transfer lead (overdrachtsmechanisme): the regional table, i.e. its chair.
+pub fn confirm_transfer_lead(c: &Caller, region: &str) -> ApiResult<()> {
+    chair(c, region, "confirm the transfer lead")
+}

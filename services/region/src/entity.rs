@@ -232,6 +232,10 @@ pub mod waiting_time {
         pub treatment_weeks: f64,
         /// Number of people waiting.
         pub waiting_count: i32,
+        /// Intakes in the month (people); `None` when not reported.
+        pub intakes: Option<i32>,
+        /// Treatment starts in the month (people); `None` when not reported.
+        pub treatment_starts: Option<i32>,
         /// Version.
         pub version: i32,
         /// Created at.
@@ -424,6 +428,117 @@ pub mod planned_offer {
         pub realised_offer_id: Option<String>,
         /// Why the chair withdrew it (no personal data).
         pub withdrawal_reason: Option<String>,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Actieplan Wachttijden (issue 21 item 2): a supplied unique count of people waiting per region
+/// and month (each person counted once, however many providers they wait at).
+pub mod region_waiting_count {
+    use sea_orm::entity::prelude::*;
+
+    /// One region's unique count of people waiting in one month.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "region_waiting_counts")]
+    pub struct Model {
+        /// Id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Region.
+        pub region_code: String,
+        /// Month, `YYYY-MM`.
+        pub month: String,
+        /// People waiting, each counted once.
+        pub people_waiting: i32,
+        /// The organisation that supplied (or last corrected) the count.
+        pub supplier_id: String,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Actieplan Wachttijden: the lead provider of a region's transfer mechanism
+/// (overdrachtsmechanisme), as the regional table confirmed it.
+pub mod transfer_lead {
+    use sea_orm::entity::prelude::*;
+
+    /// A region's confirmed transfer lead.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "transfer_leads")]
+    pub struct Model {
+        /// Region (one lead per region).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region_code: String,
+        /// The lead provider.
+        pub provider_id: String,
+        /// When the chair confirmed it.
+        pub confirmed_at: ChronoDateTimeUtc,
+        /// The confirming organisation (the region's chair).
+        pub confirmed_by: String,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Actieplan Wachttijden: per care offer, whether an intake is possible now and the expected
+/// wait, for referrers.
+pub mod intake_outlook {
+    use sea_orm::entity::prelude::*;
+
+    /// An offer's intake outlook as its provider set it.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "offer_intake_outlooks")]
+    pub struct Model {
+        /// The care offer (one outlook per offer).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub offer_id: String,
+        /// Whether an intake is possible now, as the provider set it.
+        pub intake_possible_now: bool,
+        /// Expected wait until intake, in weeks.
+        pub expected_wait_weeks: Option<f64>,
         /// Version.
         pub version: i32,
         /// Created at.

@@ -16,6 +16,8 @@ pub mod register;
 pub mod seed;
 pub mod seed_history;
 pub mod seed_planning;
+pub mod seed_waiting_plan;
+pub mod waiting_plan;
 pub mod webhook;
 
 /// The audience of internal tokens for this subgraph.

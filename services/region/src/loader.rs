@@ -42,6 +42,8 @@ pub struct Loaders {
     pub offer_counts: Arc<DataLoader<OfferCounts>>,
     /// Aggregates of the national picture, per region.
     pub picture: crate::picture::PictureLoaders,
+    /// The Actieplan Wachttijden's loaders (unique counts, transfer leads, hotspots, outlooks).
+    pub waiting_plan: crate::waiting_plan::WaitingPlanLoaders,
 }
 
 impl Loaders {
@@ -61,6 +63,7 @@ impl Loaders {
             patient_inputs: batches.loader(PatientInputs { db: db.clone() }),
             offer_counts: Arc::new(batches.loader(OfferCounts { db: db.clone() })),
             picture: crate::picture::PictureLoaders::new(&db, batches),
+            waiting_plan: crate::waiting_plan::WaitingPlanLoaders::new(&db, batches),
             categories: batches.loader(CategoriesPresent { db }),
         }
     }

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateWebhooks),
             Box::new(ggzhub_kit::changes::CreateChangeLog),
             Box::new(AddRegionalFormsAndPlannedOffers),
+            Box::new(WaitingPlan),
         ]
     }
 
@@ -704,6 +705,106 @@ impl MigrationTrait for AddRegionalFormsAndPlannedOffers {
         m.drop_index(Index::drop().name("care_forms_region_idx").table("care_forms").to_owned()).await?;
         for column in ["motivation", "region_code"] {
             m.alter_table(Table::alter().table("care_forms").drop_column(column).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Waiting times as the Actieplan Wachttijden asks (issue 21 item 2): monthly intakes and
+/// treatment starts on the reports (nullable: partners that do not send them break nothing), a
+/// supplied unique count of people waiting per region and month, the confirmed transfer lead per
+/// region, and per offer whether an intake is possible now.
+struct WaitingPlan;
+
+impl MigrationName for WaitingPlan {
+    fn name(&self) -> &str {
+        "m2026_12_06_waiting_plan"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for WaitingPlan {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One alteration per statement: SQLite's builder allows no more.
+        for column in ["intakes", "treatment_starts"] {
+            m.alter_table(Table::alter().table("waiting_time_reports").add_column(integer_null(column)).to_owned())
+                .await?;
+        }
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("region_waiting_counts")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("region_code", 40))
+                    .col(string_len("month", 7))
+                    .col(integer("people_waiting"))
+                    .col(string_len("supplier_id", 36))
+                    .foreign_key(&mut fk(
+                        "region_waiting_region_fk",
+                        "region_waiting_counts",
+                        "region_code",
+                        "regions",
+                        "code",
+                    ))
+                    .foreign_key(&mut fk(
+                        "region_waiting_supplier_fk",
+                        "region_waiting_counts",
+                        "supplier_id",
+                        "organisations",
+                        "id",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await?;
+        index(m, "region_waiting_uq", "region_waiting_counts", &["region_code", "month"], true).await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("transfer_leads")
+                    .col(string_len("region_code", 40).primary_key())
+                    .col(string_len("provider_id", 36))
+                    .col(timestamp_with_time_zone("confirmed_at"))
+                    .col(string_len("confirmed_by", 36))
+                    .foreign_key(&mut fk("transfer_lead_region_fk", "transfer_leads", "region_code", "regions", "code"))
+                    .foreign_key(&mut fk(
+                        "transfer_lead_provider_fk",
+                        "transfer_leads",
+                        "provider_id",
+                        "organisations",
+                        "id",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("offer_intake_outlooks")
+                    .col(string_len("offer_id", 36).primary_key())
+                    .col(boolean("intake_possible_now"))
+                    .col(double_null("expected_wait_weeks"))
+                    .foreign_key(&mut fk(
+                        "intake_outlook_offer_fk",
+                        "offer_intake_outlooks",
+                        "offer_id",
+                        "care_offers",
+                        "id",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["offer_intake_outlooks", "transfer_leads", "region_waiting_counts"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        for column in ["treatment_starts", "intakes"] {
+            m.alter_table(Table::alter().table("waiting_time_reports").drop_column(column).to_owned()).await?;
         }
         Ok(())
     }

@@ -359,6 +359,13 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
                     .or_else(|| provider_region.get(w.provider_id.as_str()).map(|s| (*s).to_owned()))
                     .with_context(|| format!("waiting time of {} at {}: no region", w.provider_id, w.location))?;
                 let (version, created_at, updated_at, _, _) = meta!();
+                let (intakes, treatment_starts) = crate::seed_waiting_plan::flows(
+                    &w.provider_id,
+                    &w.location,
+                    &w.diagnosis_group,
+                    &w.month,
+                    w.waiting_count,
+                );
                 Ok(waiting_time::ActiveModel {
                     id: Set(ggzhub_kit::write::new_id()),
                     provider_id: Set(w.provider_id.clone()),
@@ -369,6 +376,8 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
                     registration_weeks: Set(w.registration_to_intake_weeks),
                     treatment_weeks: Set(w.intake_to_treatment_weeks),
                     waiting_count: Set(w.waiting_count),
+                    intakes: Set(intakes),
+                    treatment_starts: Set(treatment_starts),
                     version,
                     created_at,
                     updated_at,
@@ -458,6 +467,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
     crate::seed_planning::generate(&txn, &chairs, &by, now)
         .await
         .context("generating demo regional care forms, planned offers and patient input")?;
+    crate::seed_waiting_plan::generate(&txn, now).await.context("generating the Actieplan Wachttijden demo data")?;
     txn.commit().await?;
     crate::register::seed_register(db, &orgs, ggzhub_kit::token::DEV_ISSUER).await?;
     Ok(SeedReport {

@@ -172,6 +172,13 @@ pub async fn waiting_times<C: ConnectionTrait>(
             m.registration_weeks = (reg * 10.0).round() / 10.0;
             m.treatment_weeks = (treat * 10.0).round() / 10.0;
             m.waiting_count = ((f64::from(r.waiting_count) * (0.7 + rng.unit() * 0.6)).round() as i32).max(0);
+            (m.intakes, m.treatment_starts) = crate::seed_waiting_plan::flows(
+                &m.provider_id,
+                &m.location,
+                &m.diagnosis_group,
+                &m.month,
+                m.waiting_count,
+            );
             added.push(m);
         }
     }

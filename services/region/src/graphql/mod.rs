@@ -8,6 +8,7 @@ pub mod query;
 pub mod register;
 pub mod subscription;
 pub mod types;
+pub mod waiting_plan;
 pub mod webhook;
 
 use async_graphql::{MergedObject, Schema};

@@ -181,6 +181,36 @@ impl Region {
     ) -> Result<Vec<OfferTrendPoint>> {
         pic::region_offer_trend(ctx, &self.0.code, &from, &to, interval, category).await
     }
+    /// Unieke wachtenden: the region's supplied count of people waiting in `month` (default: the
+    /// latest month with a count), each person counted once; `null` when none was supplied.
+    /// Everyone but the hub operator reads it; from 1 to 9 it is "fewer than 10" to all but the
+    /// supplier.
+    #[graphql(tag = "public")]
+    async fn unique_people_waiting(
+        &self,
+        ctx: &Context<'_>,
+        month: Option<String>,
+    ) -> Result<Option<super::waiting_plan::UniqueWaitingCount>> {
+        super::waiting_plan::region_unique_waiting(ctx, &self.0.code, month).await
+    }
+    /// The region's lead provider for the transfer mechanism (overdrachtsmechanisme): the hub's
+    /// proposal and the regional table's confirmation. Everyone but the hub operator reads it
+    /// (`null` with `FORBIDDEN` for the operator).
+    #[graphql(tag = "public")]
+    async fn transfer_lead(&self, ctx: &Context<'_>) -> Result<Option<super::waiting_plan::TransferLead>> {
+        super::waiting_plan::region_transfer_lead(ctx, &self.0.code).await.map(Some)
+    }
+    /// Where the Treeknorm was exceeded most in `quarter` (`YYYY-Qn`), from the waiting-time
+    /// reports of its three months. Public (everyone but the hub operator: `null` with
+    /// `FORBIDDEN`).
+    #[graphql(tag = "public")]
+    async fn hotspot_report(
+        &self,
+        ctx: &Context<'_>,
+        quarter: String,
+    ) -> Result<Option<super::waiting_plan::HotspotReport>> {
+        super::waiting_plan::region_hotspot_report(ctx, &self.0.code, &quarter).await.map(Some)
+    }
     /// Version for optimistic concurrency.
     #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
@@ -442,6 +472,14 @@ impl CareOffer {
         access::read_inclusion_criteria(caller(ctx)?).gql()?;
         Ok(self.0.inclusion_criteria.clone())
     }
+    /// For referrers: whether an intake is possible now and the expected wait in weeks, as the
+    /// provider set it (`setIntakeOutlook`); "not possible now" while an intake pause is active
+    /// or the offer is closed. `null` when never set and nothing forces it. Public: referrers
+    /// such as GPs are not in the hub.
+    #[graphql(tag = "public")]
+    async fn intake_outlook(&self, ctx: &Context<'_>) -> Result<Option<super::waiting_plan::IntakeOutlook>> {
+        super::waiting_plan::offer_intake_outlook(ctx, &self.0).await
+    }
     /// Version for optimistic concurrency.
     #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
@@ -549,6 +587,18 @@ impl WaitingTimeReport {
     async fn waiting_count(&self, ctx: &Context<'_>) -> Result<PeopleCount> {
         let supplier = caller(ctx)?.org.to_string() == self.model.provider_id;
         Ok(PeopleCount::shown(self.model.waiting_count, supplier))
+    }
+    /// Intakes in the month (people; `null` when not reported). From 1 to 9 it is shown as
+    /// "fewer than 10" to everyone but the reporting provider.
+    async fn intakes(&self, ctx: &Context<'_>) -> Result<Option<PeopleCount>> {
+        let supplier = caller(ctx)?.org.to_string() == self.model.provider_id;
+        Ok(self.model.intakes.map(|n| PeopleCount::shown(n, supplier)))
+    }
+    /// Treatment starts in the month (people; `null` when not reported). From 1 to 9 it is shown
+    /// as "fewer than 10" to everyone but the reporting provider.
+    async fn treatment_starts(&self, ctx: &Context<'_>) -> Result<Option<PeopleCount>> {
+        let supplier = caller(ctx)?.org.to_string() == self.model.provider_id;
+        Ok(self.model.treatment_starts.map(|n| PeopleCount::shown(n, supplier)))
     }
     /// Registration to treatment, in weeks.
     async fn total_weeks(&self) -> f64 {

@@ -624,6 +624,9 @@ async fn insert_fixture(db: &DatabaseConnection) {
             registration_weeks: Set(registration),
             treatment_weeks: Set(treatment),
             waiting_count: Set(count),
+            // Intakes and treatment starts on the report within the norm only (5: a small cell).
+            intakes: Set((id == WAIT_WITHIN_NORM).then_some(12)),
+            treatment_starts: Set((id == WAIT_WITHIN_NORM).then_some(5)),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

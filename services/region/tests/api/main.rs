@@ -24,5 +24,6 @@ mod register;
 mod signals;
 mod totals;
 mod validation;
+mod waiting_plan;
 mod waiting_times;
 mod webhooks;

@@ -103,6 +103,8 @@ async fn generate(app: &TestApp, seed: u64, n: usize, reports: usize) {
             registration_weeks: Set(rng.below(100) as f64 / 10.0),
             treatment_weeks: Set(rng.below(160) as f64 / 10.0),
             waiting_count: Set(rng.below(200) as i32),
+            intakes: Set(None),
+            treatment_starts: Set(None),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

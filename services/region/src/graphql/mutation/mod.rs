@@ -8,6 +8,7 @@ mod organisations;
 mod overviews;
 mod regions;
 mod signals;
+mod waiting_plan;
 mod waiting_times;
 // Issue 21 item 4: regional care forms and planned offers.
 mod care_forms;
@@ -22,6 +23,7 @@ pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInp
 pub use planned::{PlanCareOfferInput, PlanningMutation, RealisePlannedOfferInput};
 pub use regions::{CreateRegionInput, MapTileInput, RegionMutation, UpdateRegionInput};
 pub use signals::{ACKNOWLEDGEMENT_DAYS, RaiseSignalInput, SignalMutation, UpdateSignalInput};
+pub use waiting_plan::{IntakeOutlookInput, UniqueWaitingCountInput, WaitingPlanMutation};
 pub use waiting_times::{WaitingTimeCorrection, WaitingTimeInput, WaitingTimeMutation};
 
 /// The region subgraph's mutations; each names the version it expects and is audited.
@@ -39,4 +41,5 @@ pub struct Mutation(
     OverviewMutation,
     CareFormMutation,
     PlanningMutation,
+    WaitingPlanMutation,
 );

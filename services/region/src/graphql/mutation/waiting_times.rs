@@ -28,7 +28,7 @@ use crate::history;
 pub const MAX_REPORTS_PER_CALL: usize = 500;
 
 /// Columns of a waiting-time report: bind parameters per report in the batch's insert.
-const REPORT_COLUMNS: usize = 14;
+const REPORT_COLUMNS: usize = 16;
 
 // A full batch's largest statements stay within the bind parameters a statement may have:
 // SQLite's 32766 (since 3.32; sqlx bundles 3.51) is the lower limit, PostgreSQL's is 65535.
@@ -56,6 +56,10 @@ pub struct WaitingTimeInput {
     pub intake_to_treatment_weeks: f64,
     /// People waiting.
     pub waiting_count: i32,
+    /// Intakes in the month (people, 0–100000; optional: leave out when not counted).
+    pub intakes: Option<i32>,
+    /// Treatment starts in the month (people, 0–100000; optional: leave out when not counted).
+    pub treatment_starts: Option<i32>,
 }
 
 /// Corrected figures of a waiting-time report.
@@ -67,7 +71,14 @@ pub struct WaitingTimeCorrection {
     pub intake_to_treatment_weeks: f64,
     /// People waiting.
     pub waiting_count: i32,
+    /// Intakes in the month (people, 0–100000); left as they are when absent.
+    pub intakes: Option<i32>,
+    /// Treatment starts in the month (people, 0–100000); left as they are when absent.
+    pub treatment_starts: Option<i32>,
 }
+
+/// Most intakes or treatment starts one report may give for a month.
+pub const MAX_MONTHLY_FLOW: i32 = 100_000;
 
 /// Mutations of waiting-time reports.
 #[derive(Default)]
@@ -136,6 +147,8 @@ impl WaitingTimeMutation {
             v::weeks("registrationToIntakeWeeks", input.registration_to_intake_weeks)?;
             v::weeks("intakeToTreatmentWeeks", input.intake_to_treatment_weeks)?;
             v::count("waitingCount", Some(input.waiting_count), 1_000_000)?;
+            v::count("intakes", input.intakes, MAX_MONTHLY_FLOW)?;
+            v::count("treatmentStarts", input.treatment_starts, MAX_MONTHLY_FLOW)?;
             let txn = begin(ctx).await?;
             let current = waiting_time::Entity::find_by_id(id.clone()).one(&txn).await?.ok_or_else(|| ApiError::not_found(format!("no waiting-time report with id {id}")))?;
             access::write_own_waiting_times(c, &current.provider_id)?;
@@ -144,13 +157,15 @@ impl WaitingTimeMutation {
                 registration_weeks: Set(input.registration_to_intake_weeks),
                 treatment_weeks: Set(input.intake_to_treatment_weeks),
                 waiting_count: Set(input.waiting_count),
+                intakes: input.intakes.map_or(sea_orm::ActiveValue::NotSet, |n| Set(Some(n))),
+                treatment_starts: input.treatment_starts.map_or(sea_orm::ActiveValue::NotSet, |n| Set(Some(n))),
                 version: Set(expected_version + 1),
                 updated_at: Set(Utc::now()),
                 updated_by: Set(c.org.to_string()),
                 ..Default::default()
             };
             update_guarded(&txn, active, waiting_time::Column::Id, &id, waiting_time::Column::Version, expected_version).await?;
-            audit(&txn, c, "WaitingTimeReport", &id, "correct", json!({"registrationWeeks": input.registration_to_intake_weeks, "treatmentWeeks": input.intake_to_treatment_weeks, "waitingCount": input.waiting_count})).await?;
+            audit(&txn, c, "WaitingTimeReport", &id, "correct", json!({"registrationWeeks": input.registration_to_intake_weeks, "treatmentWeeks": input.intake_to_treatment_weeks, "waitingCount": input.waiting_count, "intakes": input.intakes, "treatmentStarts": input.treatment_starts})).await?;
             let model = waiting_time::Entity::find_by_id(id.clone()).one(&txn).await?.ok_or_else(|| ApiError::not_found(id.clone()))?;
             history::waiting_time_reported(&txn, &model).await?;
             txn.commit().await?;
@@ -206,6 +221,8 @@ fn check(c: &Caller, input: &WaitingTimeInput) -> Result<Checked, Refusal> {
         .map_err(at("registrationToIntakeWeeks"))?;
     v::weeks("intakeToTreatmentWeeks", input.intake_to_treatment_weeks).map_err(at("intakeToTreatmentWeeks"))?;
     v::count("waitingCount", Some(input.waiting_count), 1_000_000).map_err(at("waitingCount"))?;
+    v::count("intakes", input.intakes, MAX_MONTHLY_FLOW).map_err(at("intakes"))?;
+    v::count("treatmentStarts", input.treatment_starts, MAX_MONTHLY_FLOW).map_err(at("treatmentStarts"))?;
     if !c.is_participant(&input.region_code) {
         return Err((
             Some("regionCode"),
@@ -374,6 +391,8 @@ async fn store(
                 registration_weeks: input.registration_to_intake_weeks,
                 treatment_weeks: input.intake_to_treatment_weeks,
                 waiting_count: input.waiting_count,
+                intakes: input.intakes,
+                treatment_starts: input.treatment_starts,
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -408,7 +427,7 @@ async fn store(
         reports.iter().map(|m| {
             (
                 m.id.clone(),
-                json!({"month": m.month, "diagnosisGroup": m.diagnosis_group, "registrationWeeks": m.registration_weeks, "treatmentWeeks": m.treatment_weeks, "waitingCount": m.waiting_count}),
+                json!({"month": m.month, "diagnosisGroup": m.diagnosis_group, "registrationWeeks": m.registration_weeks, "treatmentWeeks": m.treatment_weeks, "waitingCount": m.waiting_count, "intakes": m.intakes, "treatmentStarts": m.treatment_starts}),
             )
         }),
     )
