@@ -276,3 +276,15 @@ pub fn national_capacity(c: &Caller) -> ApiResult<()> {
         ))
     }
 }
+
+/// Care-use figures (issue 21) are imported by the national table (scope `national:write`) or
+/// the hub operator (scope `admin`), stored with the importing organisation as their supplier.
+pub fn import_care_use(c: &Caller) -> ApiResult<()> {
+    match c.kind {
+        OrgKind::NationalTable => c.require_scope(scopes::NATIONAL_WRITE),
+        OrgKind::HubOperator => c.require_scope(scopes::ADMIN),
+        _ => Err(ApiError::forbidden(
+            "care-use figures are imported by the national table (scope national:write) or the hub operator (scope admin)",
+        )),
+    }
+}

@@ -1,5 +1,6 @@
 //! The region subgraph's GraphQL schema (Apollo Federation v2 via async-graphql).
 
+pub mod care_use;
 pub mod changes;
 pub mod mutation;
 pub mod picture;
@@ -20,7 +21,13 @@ pub use subscription::SubscriptionRoot;
 /// times, continuity signals, the audit log and the register.
 #[derive(MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery, changes::ChangesQuery);
+pub struct QueryRoot(
+    query::Query,
+    register::RegisterQuery,
+    webhook::WebhookQuery,
+    changes::ChangesQuery,
+    care_use::CareUseQuery,
+);
 
 /// Mutations of the region subgraph; each is audited, and those changing a versioned record
 /// name the version they expect.
@@ -56,7 +63,13 @@ pub fn sdl() -> String {
 
 fn roots() -> (QueryRoot, MutationRoot) {
     (
-        QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery, changes::ChangesQuery),
+        QueryRoot(
+            query::Query,
+            register::RegisterQuery,
+            webhook::WebhookQuery,
+            changes::ChangesQuery,
+            care_use::CareUseQuery,
+        ),
         MutationRoot(mutation::Mutation::default(), register::RegisterMutation, webhook::WebhookMutation),
     )
 }

@@ -2,6 +2,7 @@
 //! the caller, validates its input, compares `expectedVersion` (stale → `CONFLICT`) and writes an
 //! audit entry in the same transaction as the change ([`ggzhub_kit::write`]).
 
+mod care_use;
 mod common;
 mod offers;
 mod organisations;
@@ -12,6 +13,7 @@ mod waiting_times;
 
 use async_graphql::MergedObject;
 
+pub use care_use::CareUseMutation;
 pub use offers::{CapacityInput, CreateCareOfferInput, IntakePauseInput, OfferMutation, UpdateCareOfferInput};
 pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrganisationInput};
 pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};
@@ -32,4 +34,5 @@ pub struct Mutation(
     WaitingTimeMutation,
     SignalMutation,
     OverviewMutation,
+    CareUseMutation,
 );
