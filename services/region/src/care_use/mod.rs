@@ -551,19 +551,31 @@ async fn store<C: ConnectionTrait>(
 /// supplier as the organisation that acted, with subject `ggzhub import care-use`.
 pub async fn import_csv(db: &DatabaseConnection, supplier: &str, text: &str) -> Result<ImportReport, ImportError> {
     let txn = db.begin().await?;
-    let kind = supplier_kind(&txn, supplier).await?;
-    let org = uuid::Uuid::parse_str(supplier).map_err(|_| ApiError::bad_input("supplier is not a valid id"))?;
-    let actor = Caller {
-        org,
-        kind,
-        subject: "ggzhub import care-use".to_owned(),
-        regions: Default::default(),
-        roles: Default::default(),
-        scopes: Default::default(),
-    };
-    let report = import(&txn, &actor, supplier, text).await?;
-    txn.commit().await?;
-    Ok(report)
+    let imported = async {
+        let kind = supplier_kind(&txn, supplier).await?;
+        let org = uuid::Uuid::parse_str(supplier).map_err(|_| ApiError::bad_input("supplier is not a valid id"))?;
+        let actor = Caller {
+            org,
+            kind,
+            subject: "ggzhub import care-use".to_owned(),
+            regions: Default::default(),
+            roles: Default::default(),
+            scopes: Default::default(),
+        };
+        import(&txn, &actor, supplier, text).await
+    }
+    .await;
+    match imported {
+        Ok(report) => {
+            txn.commit().await?;
+            Ok(report)
+        }
+        Err(e) => {
+            // Rolled back here rather than on drop, so the connection is free at once.
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
 }
 
 /// The IZA regions of the demo data: code, name and the care-office regions each overlaps

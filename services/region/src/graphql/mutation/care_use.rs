@@ -79,8 +79,13 @@ impl CareUseMutation {
                 committed(ctx);
                 Ok(report.into())
             }
-            Err(ImportError::Api(e)) => Err(e.extend()),
-            Err(ImportError::Lines(lines)) => Err(refused(&csv, lines)),
+            Err(e) => {
+                txn.rollback().await.map_err(ApiError::from).gql()?;
+                match e {
+                    ImportError::Api(e) => Err(e.extend()),
+                    ImportError::Lines(lines) => Err(refused(&csv, lines)),
+                }
+            }
         }
     }
 
