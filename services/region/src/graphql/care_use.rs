@@ -137,7 +137,8 @@ impl CareUseFlow {
         CareCategory::parse(&self.model.category).ok_or_else(|| stored("category"))
     }
     /// Care-office region where the people live.
-    async fn from_region_code(&self) -> &str {
+    #[graphql(name = "fromRegionCode")]
+    async fn home_region_code(&self) -> &str {
         &self.model.from_region
     }
     /// Care-office region where they were treated.
@@ -145,7 +146,8 @@ impl CareUseFlow {
         &self.model.to_region
     }
     /// Region where the people live.
-    async fn from_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+    #[graphql(name = "fromRegion")]
+    async fn home_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         Ok(loaders(ctx)?.regions.load_one(self.model.from_region.clone()).await.map_err(load_err)?.map(Region))
     }
     /// Region where they were treated.
