@@ -7,12 +7,38 @@ use std::collections::{BTreeSet, HashMap};
 use async_graphql::dataloader::{DataLoader, Loader};
 use ggzhub_kit::batch::Batches;
 use sea_orm::Condition;
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait as _, Query as SqlQuery, SelectStatement, UnionType};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::FlowDirection;
 use crate::domain::{CareCategory, OfferStatus};
 use crate::entity::{care_offer, care_use_figure, care_use_flow, region_overlap};
 use crate::loader::LoadError;
+
+/// Offers listed under the regions `owners` (one derived table, column `owner_code`): each offer
+/// located in one of them under that region, and each offer located in a care-office region
+/// under every IZA region of `owners` that overlaps it. What `Region.offers` pages and counts
+/// (crate::loader), so an IZA region lists the offers of the care-office regions it overlaps.
+pub fn offers_by_owner(owners: &[String]) -> SelectStatement {
+    let offers = || Alias::new("care_offers");
+    let overlaps = || Alias::new("region_overlaps");
+    let mut own = SqlQuery::select();
+    own.column(Asterisk)
+        .expr_as(Expr::col("region_code"), "owner_code")
+        .from(offers())
+        .and_where(Expr::col("region_code").is_in(owners.iter().cloned()));
+    let mut via = SqlQuery::select();
+    via.column((offers(), Asterisk))
+        .expr_as(Expr::col((overlaps(), Alias::new("iza_code"))), "owner_code")
+        .from(offers())
+        .inner_join(
+            overlaps(),
+            Expr::col((overlaps(), Alias::new("care_office_code"))).equals((offers(), Alias::new("region_code"))),
+        )
+        .and_where(Expr::col((overlaps(), Alias::new("iza_code"))).is_in(owners.iter().cloned()));
+    own.union(UnionType::All, via);
+    own
+}
 
 /// The loaders of one request.
 pub struct CareUseLoaders {

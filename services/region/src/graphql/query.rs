@@ -153,7 +153,8 @@ impl Query {
         Ok(loaders(ctx)?.offers.load_one(id.0).await.map_err(load_err)?.map(CareOffer))
     }
 
-    /// Care offers filtered by region, provider, category and status.
+    /// Care offers filtered by region, provider, category and status; an IZA `region` also
+    /// lists the offers located in the care-office regions it overlaps.
     #[allow(clippy::too_many_arguments)]
     #[graphql(tag = "public")]
     async fn care_offers(
@@ -237,7 +238,8 @@ impl Query {
     }
 
     /// Waiting times in a region, optionally for one month or diagnosis group, or only those
-    /// exceeding the Treeknorm.
+    /// exceeding the Treeknorm; an IZA `region` also lists the reports of the care-office regions
+    /// it overlaps.
     #[allow(clippy::too_many_arguments)]
     #[graphql(tag = "public")]
     async fn waiting_times(

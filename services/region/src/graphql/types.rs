@@ -100,7 +100,8 @@ impl Region {
         let Some(id) = &self.0.coordinating_insurer_id else { return Ok(None) };
         Ok(loaders(ctx)?.organisations.load_one(id.clone()).await.map_err(load_err)?.map(Organisation))
     }
-    /// Care offers located in this region, by category and status.
+    /// Care offers located in this region, by category and status; for an IZA region also those
+    /// located in the care-office regions it overlaps (`overlaps`).
     #[graphql(tag = "public")]
     async fn offers(
         &self,

@@ -419,6 +419,23 @@ async fn an_iza_region_answers_for_the_care_office_regions_it_overlaps() {
         .await;
     let data = &offers.data()["careOffers"];
     assert_eq!(data["totalCount"], 3, "two located in utrecht and one in groningen: {data:#}");
+    // The same through the region: its offers are paged and counted over the overlapped regions.
+    let nested = app
+        .graphql(
+            r#"{ region(code: "utrecht") {
+                all: offers(first: 2) { totalCount pageInfo { hasNextPage endCursor } nodes { id } }
+                clinical: offers(category: CLINICAL, first: 10) { totalCount nodes { unitName region { code } } } }
+              groningen: region(code: "groningen") { offers(first: 10) { totalCount } } }"#,
+        )
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    let data = nested.data();
+    assert_eq!(data["region"]["all"]["totalCount"], 3, "{data:#}");
+    assert_eq!(data["region"]["all"]["pageInfo"]["hasNextPage"], true, "{data:#}");
+    assert_eq!(data["region"]["clinical"]["totalCount"], 1, "{data:#}");
+    assert_eq!(data["region"]["clinical"]["nodes"][0]["region"]["code"], "groningen", "{data:#}");
+    assert_eq!(data["groningen"]["offers"]["totalCount"], 1, "a care-office region lists its own: {data:#}");
     let waits = app
         .graphql(r#"{ waitingTimes(region: "utrecht", first: 50) { totalCount } }"#)
         .as_caller(&patient_org())
