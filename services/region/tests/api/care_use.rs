@@ -512,5 +512,10 @@ async fn care_use_lists_load_with_a_constant_number_of_statements() {
     println!(
         "regions → overlaps, careUse, careUseFlows; careUse; careUseFlows: {small:?} then {large:?} SQL statements"
     );
-    assert_eq!(small, large, "statement count grew with the number of regions and figures ({small:?} → {large:?})");
+    // The regions list's loaders (overlaps, figures, flows, then the regions and suppliers they
+    // name) may share a batch or not depending on which statement answers first, so its count
+    // can differ by one between runs; it never depends on the data: at most 11 for any number of
+    // regions and figures. The national lists are exact.
+    assert!(small[0] <= 11 && large[0] <= 11, "regions list: {small:?} → {large:?}");
+    assert_eq!(small[1..], large[1..], "statement count grew with the number of figures ({small:?} → {large:?})");
 }
