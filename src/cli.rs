@@ -1,4 +1,4 @@
-//! Command-line interface: `dev`, `serve`, `migrate`, `seed`, `schema export`, `token`.
+//! Command-line interface: `dev`, `serve`, `migrate`, `seed`, `import care-use`, `schema export`, `token`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -40,6 +40,11 @@ enum Command {
     Migrate(MigrateArgs),
     /// Load seed data into a service's empty database and exit.
     Seed(SeedArgs),
+    /// Import figures from a trusted source into the region database and exit.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Schema files.
     Schema {
         #[command(subcommand)]
@@ -406,6 +411,30 @@ struct SeedArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import demand and care-use figures (people in care, new referrals, people treated outside
+    /// their own region) per care-office region, category and quarter from a CSV file in the
+    /// format of docs/care-use.md. Every line is checked; a file with any error stores nothing
+    /// and the command exits non-zero listing each line number and reason. Importing a quarter
+    /// again replaces the supplier's figures of that quarter (audited).
+    CareUse(CareUseImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct CareUseImportArgs {
+    /// The CSV file (header `period,region,category,people_in_care,new_referrals,treated_in_region`).
+    #[arg(long)]
+    from: PathBuf,
+    /// Hub id of the organisation that supplied the figures: an existing NATIONAL_TABLE or
+    /// HUB_OPERATOR organisation. It is stored with each figure (a supplier sees its own counts
+    /// from 1 to 9 exactly; everyone else "fewer than 10") and named in the audit log.
+    #[arg(long)]
+    supplier: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
 enum SchemaCommand {
     /// Write each subgraph's SDL to `<dir>/<name>.graphql`.
     Export {
@@ -591,6 +620,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = connect(&args.db.config(args.service)?).await?;
             args.service.migrate(&db).await?;
             seed(args.service, &db, args.from.as_deref()).await
+        }
+        Command::Import { command: ImportCommand::CareUse(args) } => {
+            let _telemetry = ggzhub_kit::telemetry::init("ggzhub-import", cli.log_format)?;
+            let text =
+                std::fs::read_to_string(&args.from).with_context(|| format!("reading {}", args.from.display()))?;
+            let db = connect(&args.db.config(Service::Region)?).await?;
+            Service::Region.migrate(&db).await?;
+            let report = ggzhub_region::care_use::import_csv(&db, &args.supplier, &text)
+                .await
+                .with_context(|| format!("importing {}", args.from.display()))?;
+            println!(
+                "imported {} region figures and {} flows for {} (replaced {} earlier figures)",
+                report.figures,
+                report.flows,
+                report.periods.join(", "),
+                report.replaced
+            );
+            Ok(())
         }
         Command::Schema { command: SchemaCommand::Export { dir } } => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -58,8 +58,15 @@ async fn dev_hub_serves_demo_data_and_enforces_the_access_matrix() {
         .collect();
     assert_eq!(codes, ["FORBIDDEN"], "{detail:#}");
 
-    // The public schema draws the country: every demo region on its own tile of the map.
-    let map = hub.gql(&patient_org, "{ regions(first: 100) { nodes { code tile { row column } } } }", json!({})).await;
+    // The public schema draws the country: every demo care-office region on its own tile of the
+    // map (the demo IZA regions have no tiles).
+    let map = hub
+        .gql(
+            &patient_org,
+            "{ regions(kind: CARE_OFFICE, first: 100) { nodes { code tile { row column } } } }",
+            json!({}),
+        )
+        .await;
     let regions = map["data"]["regions"]["nodes"].as_array().expect("regions").clone();
     assert_eq!(regions.len(), 31, "{map:#}");
     let tiles: std::collections::HashSet<String> = regions.iter().map(|r| r["tile"].to_string()).collect();

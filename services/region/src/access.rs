@@ -317,6 +317,7 @@ pub fn realise_planned_offer(c: &Caller, region: &str, intended_provider: Option
     }
     Ok(())
 }
+
 /// Supplying a region's unique count of people waiting at all: the national table (scope
 /// `national:write`) or an insurer (scope `overview:write`; which region, [`supply_unique_waiting`]
 /// decides). Checked before the region is looked up, so others are refused alike for every region.
@@ -344,4 +345,16 @@ pub fn supply_unique_waiting(c: &Caller, region: &str, coordinating_insurer: Opt
 /// Confirming a region's transfer lead (overdrachtsmechanisme): the regional table, i.e. its chair.
 pub fn confirm_transfer_lead(c: &Caller, region: &str) -> ApiResult<()> {
     chair(c, region, "confirm the transfer lead")
+}
+
+/// Care-use figures (issue 21) are imported by the national table (scope `national:write`) or
+/// the hub operator (scope `admin`), stored with the importing organisation as their supplier.
+pub fn import_care_use(c: &Caller) -> ApiResult<()> {
+    match c.kind {
+        OrgKind::NationalTable => c.require_scope(scopes::NATIONAL_WRITE),
+        OrgKind::HubOperator => c.require_scope(scopes::ADMIN),
+        _ => Err(ApiError::forbidden(
+            "care-use figures are imported by the national table (scope national:write) or the hub operator (scope admin)",
+        )),
+    }
 }

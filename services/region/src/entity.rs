@@ -557,3 +557,106 @@ pub mod intake_outlook {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Demand and care-use figures (issue 21): counts of people per care-office region, category
+/// and quarter, as a trusted source supplied them.
+pub mod care_use_figure {
+    use sea_orm::entity::prelude::*;
+
+    /// People in care and new referrals of one region, category and quarter, from one supplier.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_use_figures")]
+    pub struct Model {
+        /// Id (UUID v7).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The organisation that supplied the figure (national table or hub operator).
+        pub supplier_id: String,
+        /// Quarter, `YYYY-Qn`.
+        pub period: String,
+        /// Care-office region where the people live.
+        pub region_code: String,
+        /// Category of crucial care.
+        pub category: String,
+        /// People in care during the quarter.
+        pub people_in_care: i32,
+        /// New referrals during the quarter.
+        pub new_referrals: i32,
+        /// When the figure was imported.
+        pub imported_at: ChronoDateTimeUtc,
+        /// Organisation of the caller (or CLI run) that imported it.
+        pub imported_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// People treated outside their own region (issue 21): flows home region → region of treatment.
+pub mod care_use_flow {
+    use sea_orm::entity::prelude::*;
+
+    /// People living in `from_region` treated in `to_region`, per category and quarter.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_use_flows")]
+    pub struct Model {
+        /// Id (UUID v7).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The organisation that supplied the figure.
+        pub supplier_id: String,
+        /// Quarter, `YYYY-Qn`.
+        pub period: String,
+        /// Care-office region where the people live.
+        pub from_region: String,
+        /// Care-office region where they were treated.
+        pub to_region: String,
+        /// Category of crucial care.
+        pub category: String,
+        /// People in care.
+        pub people_in_care: i32,
+        /// New referrals.
+        pub new_referrals: i32,
+        /// When the figure was imported.
+        pub imported_at: ChronoDateTimeUtc,
+        /// Organisation of the caller (or CLI run) that imported it.
+        pub imported_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Which care-office regions an IZA region overlaps (issue 21, hub operator).
+pub mod region_overlap {
+    use sea_orm::entity::prelude::*;
+
+    /// An IZA region overlapping a care-office region.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "region_overlaps")]
+    pub struct Model {
+        /// Id (UUID v7).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The IZA region.
+        pub iza_code: String,
+        /// The care-office region it overlaps.
+        pub care_office_code: String,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

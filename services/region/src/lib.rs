@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod app;
+pub mod care_use;
 pub mod contracted;
 pub mod domain;
 pub mod entity;

@@ -44,6 +44,8 @@ pub struct Loaders {
     pub picture: crate::picture::PictureLoaders,
     /// The Actieplan Wachttijden's loaders (unique counts, transfer leads, hotspots, outlooks).
     pub waiting_plan: crate::waiting_plan::WaitingPlanLoaders,
+    /// Care use, flows, IZA overlaps and IZA offer pages (issue 21).
+    pub care_use: crate::care_use::loader::CareUseLoaders,
 }
 
 impl Loaders {
@@ -64,6 +66,7 @@ impl Loaders {
             offer_counts: Arc::new(batches.loader(OfferCounts { db: db.clone() })),
             picture: crate::picture::PictureLoaders::new(&db, batches),
             waiting_plan: crate::waiting_plan::WaitingPlanLoaders::new(&db, batches),
+            care_use: crate::care_use::loader::CareUseLoaders::new(&db, batches),
             categories: batches.loader(CategoriesPresent { db }),
         }
     }
@@ -232,13 +235,20 @@ impl Loader<OfferPageKey> for OfferPages {
                 members.iter().filter_map(|k| k.category.map(|c| c.as_str())).collect();
             categories.sort_unstable();
             categories.dedup();
-            let partition = if group.by_category { format!("{column}, category") } else { column.to_owned() };
+            let owner_column = if group.by_region { OWNER_COLUMN } else { column };
+            let partition =
+                if group.by_category { format!("{owner_column}, category") } else { owner_column.to_owned() };
             let mut inner = Query::select();
             inner
                 .column(Asterisk)
-                .expr_as(Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY id)")), "rn")
-                .from("care_offers")
-                .and_where(Expr::col(column).is_in(owners));
+                .expr_as(Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY id)")), "rn");
+            if group.by_region {
+                // Each offer under the region it is located in and under every IZA region asked
+                // for that overlaps that region (issue 21: an IZA region answers for them).
+                inner.from_subquery(crate::care_use::loader::offers_by_owner(&owners), Alias::new("owned"));
+            } else {
+                inner.from("care_offers").and_where(Expr::col(column).is_in(owners));
+            }
             if group.by_category {
                 // With several owners and categories this reads every combination of them; the
                 // pages no key asked for are dropped below (at most `limit` rows each).
@@ -257,10 +267,12 @@ impl Loader<OfferPageKey> for OfferPages {
                 .and_where(Expr::col("rn").lte(group.limit as i64))
                 .order_by("id", sea_orm::Order::Asc);
             let stmt = self.db.get_database_backend().build(&outer);
-            let rows = care_offer::Entity::find().from_raw_sql(stmt).all(&self.db).await?;
-            for row in rows {
+            let rows = sea_orm::ConnectionTrait::query_all_raw(&self.db, stmt).await?;
+            for raw in rows {
+                use sea_orm::FromQueryResult as _;
+                let row = care_offer::Model::from_query_result(&raw, "")?;
                 let owner = if group.by_region {
-                    OfferOwner::Region(row.region_code.clone())
+                    OfferOwner::Region(raw.try_get::<String>("", OWNER_COLUMN)?)
                 } else {
                     OfferOwner::Provider(row.provider_id.clone())
                 };
@@ -280,6 +292,10 @@ impl Loader<OfferPageKey> for OfferPages {
         Ok(out)
     }
 }
+
+/// The column of [`crate::care_use::loader::offers_by_owner`] naming the region an offer is
+/// listed under.
+const OWNER_COLUMN: &str = "owner_code";
 
 /// Which offers a count covers: owner and filters of an offer list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -325,7 +341,33 @@ impl Loader<OfferCountKey> for OfferCounts {
             owners.dedup();
             categories.sort_unstable();
             categories.dedup();
-            let column = if by_region { care_offer::Column::RegionCode } else { care_offer::Column::ProviderId };
+            if by_region {
+                // Counted as the pages list them: under the region they are located in and under
+                // every IZA region asked for that overlaps it.
+                let mut q = Query::select();
+                q.expr_as(Expr::col(OWNER_COLUMN), "owner")
+                    .from_subquery(crate::care_use::loader::offers_by_owner(&owners), Alias::new("owned"))
+                    .group_by_col(OWNER_COLUMN);
+                if by_category {
+                    q.column("category").and_where(Expr::col("category").is_in(categories)).group_by_col("category");
+                } else {
+                    q.expr_as(Expr::val(""), "category");
+                }
+                q.expr_as(Expr::col(Asterisk).count(), "n");
+                if let Some(s) = status {
+                    q.and_where(Expr::col("status").eq(s.as_str()));
+                }
+                let stmt = self.db.get_database_backend().build(&q);
+                for r in <Row as sea_orm::FromQueryResult>::find_by_statement(stmt).all(&self.db).await? {
+                    let category = if by_category { CareCategory::parse(&r.category) } else { None };
+                    let key = OfferCountKey { owner: OfferOwner::Region(r.owner), category, status };
+                    if let Some(n) = out.get_mut(&key) {
+                        *n = u64::try_from(r.n).unwrap_or(0);
+                    }
+                }
+                continue;
+            }
+            let column = care_offer::Column::ProviderId;
             let mut q = care_offer::Entity::find().select_only().column_as(column, "owner");
             q = if by_category {
                 q.column_as(care_offer::Column::Category, "category")
@@ -340,7 +382,7 @@ impl Loader<OfferCountKey> for OfferCounts {
                 q = q.filter(care_offer::Column::Status.eq(s.as_str()));
             }
             for r in q.into_model::<Row>().all(&self.db).await? {
-                let owner = if by_region { OfferOwner::Region(r.owner) } else { OfferOwner::Provider(r.owner) };
+                let owner = OfferOwner::Provider(r.owner);
                 let category = if by_category { CareCategory::parse(&r.category) } else { None };
                 let key = OfferCountKey { owner, category, status };
                 // Combinations no key asked for (several owners and categories) are dropped.

@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(ggzhub_kit::changes::CreateChangeLog),
             Box::new(AddRegionalFormsAndPlannedOffers),
             Box::new(WaitingPlan),
+            Box::new(CreateCareUse),
         ]
     }
 
@@ -805,6 +806,96 @@ impl MigrationTrait for WaitingPlan {
         }
         for column in ["treatment_starts", "intakes"] {
             m.alter_table(Table::alter().table("waiting_time_reports").drop_column(column).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Issue 21 items 1 and 6: demand and care-use figures per care-office region, category and
+/// quarter as a trusted source supplied them (`care_use_figures`), people treated outside their
+/// own region (`care_use_flows`, home region → region of treatment), and which care-office
+/// regions each IZA region overlaps (`region_overlaps`). See [`crate::care_use`].
+struct CreateCareUse;
+
+impl MigrationName for CreateCareUse {
+    fn name(&self) -> &str {
+        "m2026_12_06_care_use"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateCareUse {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("care_use_figures")
+                .col(string_len("id", 36).primary_key())
+                .col(string_len("supplier_id", 36))
+                .col(string_len("period", 7))
+                .col(string_len("region_code", 40))
+                .col(string_len("category", 32))
+                .col(integer("people_in_care"))
+                .col(integer("new_referrals"))
+                .col(timestamp_with_time_zone("imported_at"))
+                .col(string_len("imported_by", 36))
+                .foreign_key(&mut fk("care_use_supplier_fk", "care_use_figures", "supplier_id", "organisations", "id"))
+                .foreign_key(&mut fk("care_use_region_fk", "care_use_figures", "region_code", "regions", "code"))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "care_use_key_uq", "care_use_figures", &["supplier_id", "period", "region_code", "category"], true)
+            .await?;
+        index(m, "care_use_period_idx", "care_use_figures", &["period", "region_code"], false).await?;
+        m.create_table(
+            Table::create()
+                .table("care_use_flows")
+                .col(string_len("id", 36).primary_key())
+                .col(string_len("supplier_id", 36))
+                .col(string_len("period", 7))
+                .col(string_len("from_region", 40))
+                .col(string_len("to_region", 40))
+                .col(string_len("category", 32))
+                .col(integer("people_in_care"))
+                .col(integer("new_referrals"))
+                .col(timestamp_with_time_zone("imported_at"))
+                .col(string_len("imported_by", 36))
+                .foreign_key(&mut fk("care_flow_supplier_fk", "care_use_flows", "supplier_id", "organisations", "id"))
+                .foreign_key(&mut fk("care_flow_from_fk", "care_use_flows", "from_region", "regions", "code"))
+                .foreign_key(&mut fk("care_flow_to_fk", "care_use_flows", "to_region", "regions", "code"))
+                .to_owned(),
+        )
+        .await?;
+        index(
+            m,
+            "care_flow_key_uq",
+            "care_use_flows",
+            &["supplier_id", "period", "from_region", "to_region", "category"],
+            true,
+        )
+        .await?;
+        index(m, "care_flow_from_idx", "care_use_flows", &["period", "from_region"], false).await?;
+        index(m, "care_flow_to_idx", "care_use_flows", &["period", "to_region"], false).await?;
+        m.create_table(
+            Table::create()
+                .table("region_overlaps")
+                .col(string_len("id", 36).primary_key())
+                .col(string_len("iza_code", 40))
+                .col(string_len("care_office_code", 40))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(string_len("created_by", 36))
+                .foreign_key(&mut fk("overlap_iza_fk", "region_overlaps", "iza_code", "regions", "code"))
+                .foreign_key(&mut fk("overlap_office_fk", "region_overlaps", "care_office_code", "regions", "code"))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "overlap_pair_uq", "region_overlaps", &["iza_code", "care_office_code"], true).await?;
+        index(m, "overlap_office_idx", "region_overlaps", &["care_office_code"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["region_overlaps", "care_use_flows", "care_use_figures"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
     }

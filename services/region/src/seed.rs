@@ -468,6 +468,18 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
         .await
         .context("generating demo regional care forms, planned offers and patient input")?;
     crate::seed_waiting_plan::generate(&txn, now).await.context("generating the Actieplan Wachttijden demo data")?;
+    // Issue 21: IZA regions overlapping the care-office regions, and care-use figures of the
+    // care-office regions supplied by the national table.
+    let care_office: Vec<(String, Vec<String>)> = regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::CareOffice)
+        .map(|r| (r.code.clone(), r.neighbours.clone()))
+        .collect();
+    if let Some(table) = orgs.iter().find(|o| o.kind == ggzhub_kit::OrgKind::NationalTable) {
+        crate::care_use::seed_demo(&txn, &care_office, &table.id, &by, now.date_naive())
+            .await
+            .context("generating demo IZA regions and care use")?;
+    }
     txn.commit().await?;
     crate::register::seed_register(db, &orgs, ggzhub_kit::token::DEV_ISSUER).await?;
     Ok(SeedReport {

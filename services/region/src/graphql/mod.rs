@@ -1,5 +1,6 @@
 //! The region subgraph's GraphQL schema (Apollo Federation v2 via async-graphql).
 
+pub mod care_use;
 pub mod changes;
 pub mod mutation;
 pub mod picture;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     webhook::WebhookQuery,
     changes::ChangesQuery,
     planning::PlanningQuery,
+    care_use::CareUseQuery,
 );
 
 /// Mutations of the region subgraph; each is audited, and those changing a versioned record
@@ -70,6 +72,7 @@ fn roots() -> (QueryRoot, MutationRoot) {
             webhook::WebhookQuery,
             changes::ChangesQuery,
             planning::PlanningQuery,
+            care_use::CareUseQuery,
         ),
         MutationRoot(mutation::Mutation::default(), register::RegisterMutation, webhook::WebhookMutation),
     )

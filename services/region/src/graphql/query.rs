@@ -153,7 +153,8 @@ impl Query {
         Ok(loaders(ctx)?.offers.load_one(id.0).await.map_err(load_err)?.map(CareOffer))
     }
 
-    /// Care offers filtered by region, provider, category and status.
+    /// Care offers filtered by region, provider, category and status; an IZA `region` also
+    /// lists the offers located in the care-office regions it overlaps.
     #[allow(clippy::too_many_arguments)]
     #[graphql(tag = "public")]
     async fn care_offers(
@@ -172,7 +173,8 @@ impl Query {
         let mut cond = Condition::all();
         if let Some(r) = region {
             check_region_code(&r)?;
-            cond = cond.add(care_offer::Column::RegionCode.eq(r));
+            // An IZA region: also the offers located in the care-office regions it overlaps.
+            cond = cond.add(super::care_use::in_region_or_overlapped(care_offer::Column::RegionCode, &r));
         }
         if let Some(p) = provider_id {
             cond = cond.add(care_offer::Column::ProviderId.eq(p.0));
@@ -249,7 +251,8 @@ impl Query {
     }
 
     /// Waiting times in a region, optionally for one month or diagnosis group, or only those
-    /// exceeding the Treeknorm.
+    /// exceeding the Treeknorm; an IZA `region` also lists the reports of the care-office regions
+    /// it overlaps.
     #[allow(clippy::too_many_arguments)]
     #[graphql(tag = "public")]
     async fn waiting_times(
@@ -265,7 +268,9 @@ impl Query {
         access::read_waiting_times(caller(ctx)?).gql()?;
         check_region_code(&region)?;
         let page = Page::new(first, after).gql()?;
-        let mut cond = Condition::all().add(waiting_time::Column::RegionCode.eq(region));
+        // An IZA region: also the reports of the care-office regions it overlaps.
+        let mut cond =
+            Condition::all().add(super::care_use::in_region_or_overlapped(waiting_time::Column::RegionCode, &region));
         if let Some(m) = month {
             ggzhub_kit::validate::month(&m).gql()?;
             cond = cond.add(waiting_time::Column::Month.eq(m));

@@ -100,7 +100,8 @@ impl Region {
         let Some(id) = &self.0.coordinating_insurer_id else { return Ok(None) };
         Ok(loaders(ctx)?.organisations.load_one(id.clone()).await.map_err(load_err)?.map(Organisation))
     }
-    /// Care offers located in this region, by category and status.
+    /// Care offers located in this region, by category and status; for an IZA region also those
+    /// located in the care-office regions it overlaps (`overlaps`).
     #[graphql(tag = "public")]
     async fn offers(
         &self,
@@ -220,6 +221,40 @@ impl Region {
     #[graphql(tag = "public")]
     async fn meta(&self) -> RecordMeta {
         meta!(self.0)
+    }
+    /// The regions of the other kind this region overlaps: for an IZA region the care-office
+    /// regions it overlaps, for a care-office region the IZA regions overlapping it (set by the
+    /// hub operator with `setRegionOverlaps`). Public.
+    #[graphql(tag = "public")]
+    async fn overlaps(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
+        super::care_use::region_overlaps(ctx, &self.0.code).await
+    }
+    /// Demand and care use (people in care, new referrals) per category in `period` (a quarter
+    /// `YYYY-Qn`; default: the latest quarter with figures in the country), one figure per
+    /// supplier; an IZA region sums the care-office regions it overlaps (see `CareUseFigure`).
+    /// Public; counts from 1 to 9 are "fewer than 10" to everyone but the supplier.
+    #[graphql(tag = "public")]
+    async fn care_use(
+        &self,
+        ctx: &Context<'_>,
+        period: Option<String>,
+        category: Option<CareCategory>,
+    ) -> Result<Vec<super::care_use::CareUseFigure>> {
+        super::care_use::region_care_use(ctx, &self.0.code, period, category).await
+    }
+    /// People treated outside their own region: flows out of this region (`OUTGOING`, its people
+    /// treated elsewhere) or into it (`INCOMING`) in `period` (default: the latest quarter with
+    /// figures). An IZA region answers for the care-office regions it overlaps, without the flows
+    /// between them. Public; small cells as in `careUse`.
+    #[graphql(tag = "public")]
+    async fn care_use_flows(
+        &self,
+        ctx: &Context<'_>,
+        period: Option<String>,
+        category: Option<CareCategory>,
+        #[graphql(default_with = "crate::care_use::FlowDirection::Outgoing")] direction: crate::care_use::FlowDirection,
+    ) -> Result<Vec<super::care_use::CareUseFlow>> {
+        super::care_use::region_care_use_flows(ctx, &self.0.code, period, category, direction).await
     }
 }
 

@@ -7,6 +7,7 @@ mod admin;
 mod audit;
 mod auth;
 mod bulk;
+mod care_use;
 mod changes;
 mod concurrency;
 mod contracted;

@@ -2,6 +2,7 @@
 //! the caller, validates its input, compares `expectedVersion` (stale → `CONFLICT`) and writes an
 //! audit entry in the same transaction as the change ([`ggzhub_kit::write`]).
 
+mod care_use;
 mod common;
 mod offers;
 mod organisations;
@@ -17,6 +18,7 @@ mod planned;
 use async_graphql::MergedObject;
 
 pub use care_forms::{AddRegionalCareFormInput, CareFormMutation};
+pub use care_use::CareUseMutation;
 pub use offers::{CapacityInput, CreateCareOfferInput, IntakePauseInput, OfferMutation, UpdateCareOfferInput};
 pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrganisationInput};
 pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};
@@ -42,4 +44,5 @@ pub struct Mutation(
     CareFormMutation,
     PlanningMutation,
     WaitingPlanMutation,
+    CareUseMutation,
 );
