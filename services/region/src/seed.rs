@@ -467,7 +467,9 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
     crate::seed_planning::generate(&txn, &chairs, &by, now)
         .await
         .context("generating demo regional care forms, planned offers and patient input")?;
-    crate::seed_waiting_plan::generate(&txn, now).await.context("generating the Actieplan Wachttijden demo data")?;
+    crate::seed_waiting_plan::generate(&txn, &chairs, now)
+        .await
+        .context("generating the Actieplan Wachttijden demo data")?;
     txn.commit().await?;
     crate::register::seed_register(db, &orgs, ggzhub_kit::token::DEV_ISSUER).await?;
     Ok(SeedReport {

@@ -648,9 +648,16 @@ async fn statements_per_request_do_not_grow_with_regions_reports_offers_or_count
 // ---- Demo data -------------------------------------------------------------------------------
 
 /// What the demo generator adds for the Actieplan, without ids and times.
-async fn demo_plan(
-    db: &sea_orm::DatabaseConnection,
-) -> (Vec<(String, String, i32, String)>, Vec<(String, String)>, Vec<(String, bool, Option<f64>)>, usize) {
+/// Unique counts (region, month, people, supplier, id), confirmed leads (region, provider,
+/// confirmed by), outlooks (offer, possible now, weeks) and the reports with flows.
+type DemoPlan = (
+    Vec<(String, String, i32, String, String)>,
+    Vec<(String, String, String)>,
+    Vec<(String, bool, Option<f64>)>,
+    usize,
+);
+
+async fn demo_plan(db: &sea_orm::DatabaseConnection) -> DemoPlan {
     use ggzhub_region::entity::{intake_outlook, region_waiting_count, transfer_lead, waiting_time};
     use sea_orm::EntityTrait as _;
     let mut counts: Vec<_> = region_waiting_count::Entity::find()
@@ -658,7 +665,7 @@ async fn demo_plan(
         .await
         .expect("counts")
         .into_iter()
-        .map(|c| (c.region_code, c.month, c.people_waiting, c.supplier_id))
+        .map(|c| (c.region_code, c.month, c.people_waiting, c.supplier_id, c.id))
         .collect();
     counts.sort();
     let mut leads: Vec<_> = transfer_lead::Entity::find()
@@ -666,7 +673,7 @@ async fn demo_plan(
         .await
         .expect("leads")
         .into_iter()
-        .map(|l| (l.region_code, l.provider_id))
+        .map(|l| (l.region_code, l.provider_id, l.confirmed_by))
         .collect();
     leads.sort();
     let mut outlooks: Vec<_> = intake_outlook::Entity::find()
@@ -701,5 +708,11 @@ async fn the_demo_generator_fills_the_actieplan_parts_deterministically() {
     assert!(!leads.is_empty() && leads.len() < 31, "a confirmed lead in some regions: {}", leads.len());
     assert!(outlooks.iter().any(|o| o.1) && outlooks.iter().any(|o| !o.1), "outlooks both ways");
     assert!(*reports > 0);
-    assert_eq!(seen[0], seen[1], "the same demo data twice");
+    assert_eq!(seen[0], seen[1], "the same demo data twice, ids included");
+    // A lead is confirmed by its region's chair, as `confirmTransferLead` requires.
+    let orgs = ggzhub_region::seed::organisations(&Source::Demo).expect("demo organisations");
+    for (region, _, confirmed_by) in leads {
+        let chair = orgs.iter().find(|o| o.demo_roles.contains(&format!("chair:{region}"))).expect("a chair");
+        assert_eq!(confirmed_by, &chair.id, "{region}");
+    }
 }
