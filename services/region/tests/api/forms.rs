@@ -693,3 +693,37 @@ async fn a_planned_offer_shows_its_draft_overview_only_to_those_who_read_the_dra
         assert_eq!(resp.data()["plannedOffers"]["totalCount"], n, "{region} {status}");
     }
 }
+
+// ---- review fixes (issue 21) --------------------------------------------------------------------
+
+#[tokio::test]
+async fn planned_is_refused_as_a_care_offer_status_filter() {
+    let app = TestApp::spawn().await;
+    let queries = [
+        ("careOffers", r#"query { careOffers(status: PLANNED) { totalCount } }"#),
+        ("region", r#"query { region(code: "utrecht") { offers(status: PLANNED) { totalCount } } }"#),
+    ];
+    for (field, query) in queries {
+        let resp = app.graphql(query).as_caller(&patient_org()).send().await;
+        let message = resp.expect_error("BAD_USER_INPUT");
+        assert!(message.contains("plannedOffers"), "{field}: {message}");
+    }
+    let query = r#"query($id: ID!) { organisation(id: $id) { careOffers(status: PLANNED) { totalCount } } }"#;
+    let resp = app.graphql(query).var("id", PROVIDER_A.to_string()).as_caller(&provider_a()).send().await;
+    assert!(resp.expect_error("BAD_USER_INPUT").contains("plannedOffers"));
+    // The other statuses still filter.
+    let resp =
+        app.graphql(r#"query { careOffers(status: SECURED) { totalCount } }"#).as_caller(&provider_a()).send().await;
+    assert!(resp.data()["careOffers"]["totalCount"].as_i64().is_some());
+}
+
+#[tokio::test]
+async fn a_planned_offer_is_found_by_any_spelling_of_its_id() {
+    let app = TestApp::spawn().await;
+    let id = plan(&app).await;
+    let query = r#"query($id: ID!) { plannedOffer(id: $id) { id } }"#;
+    let resp = app.graphql(query).var("id", id.to_uppercase()).as_caller(&patient_org()).send().await;
+    assert_eq!(resp.data()["plannedOffer"]["id"], json!(id));
+    let resp = app.graphql(query).var("id", "not-an-id").as_caller(&patient_org()).send().await;
+    assert!(resp.expect_error("BAD_USER_INPUT").contains("not a valid id"));
+}
