@@ -727,3 +727,60 @@ async fn a_planned_offer_is_found_by_any_spelling_of_its_id() {
     let resp = app.graphql(query).var("id", "not-an-id").as_caller(&patient_org()).send().await;
     assert!(resp.expect_error("BAD_USER_INPUT").contains("not a valid id"));
 }
+
+const FEED_POSITION: &str = "query { changeFeedPosition }";
+const OVERVIEW_FEED: &str = r#"query($since: String!) { regionalOverviewChanges(since: $since) {
+    changes { id } next } }"#;
+
+/// The overviews changed after `since`, once the feed has passed them (on PostgreSQL the feed
+/// holds back changes while an older transaction of the cluster runs).
+async fn overview_changes_since(app: &TestApp, since: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let resp = app.graphql(OVERVIEW_FEED).var("since", since).as_caller(&chair()).send().await;
+        let page = resp.data()["regionalOverviewChanges"].clone();
+        if page["next"] != since {
+            return page["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .map(|c| c["id"].as_str().expect("an id").to_owned())
+                .collect();
+        }
+        assert!(std::time::Instant::now() < deadline, "the feed did not move within 30 s: {page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn feed_position(app: &TestApp) -> String {
+    let resp = app.graphql(FEED_POSITION).as_caller(&chair()).send().await;
+    resp.data()["changeFeedPosition"].as_str().expect("cursor").to_owned()
+}
+
+#[tokio::test]
+async fn patient_input_moves_its_overview_in_the_change_feed() {
+    let app = TestApp::spawn().await;
+    let since = feed_position(&app).await;
+    let resp = app
+        .graphql(SUBMIT)
+        .var("year", PUBLISHED_YEAR)
+        .var("text", "Members wait long for the crisis line.")
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    let input = resp.data()["submitPatientInput"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(overview_changes_since(&app, &since).await, vec![OVERVIEW_PUBLISHED.to_string()]);
+
+    let since = feed_position(&app).await;
+    let resp = app
+        .graphql(UPDATE_INPUT)
+        .var("id", &input)
+        .var("v", 1)
+        .var("text", "For the table only.")
+        .var("internal", true)
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    assert_eq!(resp.data()["updatePatientInput"]["internal"], true);
+    assert_eq!(overview_changes_since(&app, &since).await, vec![OVERVIEW_PUBLISHED.to_string()]);
+}
