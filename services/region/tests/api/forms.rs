@@ -784,3 +784,22 @@ async fn patient_input_moves_its_overview_in_the_change_feed() {
     assert_eq!(resp.data()["updatePatientInput"]["internal"], true);
     assert_eq!(overview_changes_since(&app, &since).await, vec![OVERVIEW_PUBLISHED.to_string()]);
 }
+
+#[tokio::test]
+async fn patient_input_given_before_the_internal_flag_stays_internal_on_upgrade() {
+    use ggzhub_region::entity::patient_input;
+    use ggzhub_region::migration::Migrator;
+    use ggzhub_region::seed::{Source, seed};
+    use sea_orm::EntityTrait as _;
+    use sea_orm_migration::MigratorTrait as _;
+    let db = ggzhub_kit::testing::TestDb::new().await;
+    Migrator::up(&db.db, None).await.expect("migrations run");
+    assert!(seed(&db.db, &Source::Demo).await.expect("demo seeds").loaded);
+    // Back to before m2026_12_06_forms (it and the one after it), with the demo's input kept,
+    // then up again as an upgrade would.
+    Migrator::down(&db.db, Some(2)).await.expect("migrations roll back");
+    Migrator::up(&db.db, None).await.expect("migrations run again");
+    let inputs = patient_input::Entity::find().all(&db.db).await.expect("inputs");
+    assert!(!inputs.is_empty(), "the demo has patient input");
+    assert!(inputs.iter().all(|i| i.internal), "existing input must not become public on upgrade");
+}
