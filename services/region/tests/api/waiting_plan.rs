@@ -716,3 +716,75 @@ async fn the_demo_generator_fills_the_actieplan_parts_deterministically() {
         assert_eq!(confirmed_by, &chair.id, "{region}");
     }
 }
+
+// ---- review fix: small cells must not leak from sums by subtraction ---------------------------
+
+fn suppressed() -> Value {
+    json!({"exact": null, "fewerThan": null, "label": "suppressed (includes counts below 10)"})
+}
+
+async fn report_count(app: &TestApp, caller: &TestCaller, provider: uuid::Uuid, month: &str, location: &str, n: i64) {
+    let mut input = report(provider, month, location);
+    input["waitingCount"] = json!(n);
+    app.graphql(REPORT).var("input", &input).as_caller(caller).send().await.data();
+}
+
+#[tokio::test]
+async fn a_transfer_lead_excess_with_a_small_cell_is_exact_only_to_the_provider() {
+    let app = TestApp::spawn().await;
+    // Provider C, 2026-02: 12 + 4 people over the norm. An exact 16 would reveal the 4 to
+    // everyone who reads the public report of 12.
+    report_count(&app, &provider_c(), PROVIDER_C, "2026-02", "Amersfoort", 12).await;
+    report_count(&app, &provider_c(), PROVIDER_C, "2026-02", "Zeist", 4).await;
+    for (who, caller) in others() {
+        let resp = app.graphql(LEAD).as_caller(&caller).send().await;
+        let proposed = &resp.data()["region"]["transferLead"]["proposed"];
+        // The proposal itself still rests on the true excess.
+        assert_eq!(proposed["providerId"], PROVIDER_C.to_string(), "{who}");
+        assert_eq!(proposed["reportsOverNorm"], 2, "{who}");
+        let own = who == "provider C" || who == "chair";
+        assert_eq!(proposed["excess"], if own { exact(16) } else { suppressed() }, "{who}");
+    }
+}
+
+#[tokio::test]
+async fn a_hotspot_line_with_someone_elses_small_cell_is_suppressed() {
+    let app = TestApp::spawn().await;
+    // 2026-Q2, DEPRESSION: provider A 40 people over the norm, provider C 5 (a small cell).
+    report_count(&app, &provider_a(), PROVIDER_A, "2026-04", "Amersfoort", 40).await;
+    report_count(&app, &provider_c(), PROVIDER_C, "2026-04", "Amersfoort", 5).await;
+    let (a, c) = (PROVIDER_A.to_string(), PROVIDER_C.to_string());
+    for (who, caller) in others() {
+        let resp = app.graphql(HOTSPOTS).var("q", "2026-Q2").as_caller(&caller).send().await;
+        let report = &resp.data()["region"]["hotspotReport"];
+        let group = &report["diagnosisGroups"][0];
+        assert_eq!(group["diagnosisGroup"], "DEPRESSION", "{who}");
+        // 45 = 40 + 5 would reveal C's 5 to everyone but C; C's own small cell is the only one
+        // in it (A's 40 is shown anyway), so C sees the sum.
+        let c_itself = who == "provider C" || who == "chair";
+        let expected =
+            if c_itself { json!({"exact": 45, "fewerThan": null}) } else { json!({"exact": null, "fewerThan": null}) };
+        assert_eq!(group["peopleWaitingOverNorm"], expected, "{who}");
+        let location = |provider: &str| {
+            report["locations"]
+                .as_array()
+                .expect("locations")
+                .iter()
+                .find(|l| l["providerId"] == provider)
+                .unwrap_or_else(|| panic!("{who}: {provider}"))["peopleWaitingOverNorm"]
+                .clone()
+        };
+        // A location's line has only its provider's cells: each sees its own exactly.
+        assert_eq!(location(&a), json!({"exact": 40, "fewerThan": null}), "{who}");
+        let own_c =
+            if c_itself { json!({"exact": 5, "fewerThan": null}) } else { json!({"exact": null, "fewerThan": 10}) };
+        assert_eq!(location(&c), own_c, "{who}");
+    }
+    let query = r#"query { region(code: "utrecht") { hotspotReport(quarter: "2026-Q2") {
+        diagnosisGroups { peopleWaitingOverNorm { label } } } } }"#;
+    let resp = app.graphql(query).as_caller(&patient_org()).send().await;
+    assert_eq!(
+        resp.data()["region"]["hotspotReport"]["diagnosisGroups"][0]["peopleWaitingOverNorm"]["label"],
+        "suppressed (includes counts below 10)"
+    );
+}
