@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use ggzhub_kit::batch::Batches;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use ggzhub_kit::people::{PeopleCount, is_small_cell};
 
@@ -348,27 +348,65 @@ impl Loader<(String, Quarter)> for QuarterRows {
     }
 }
 
-/// Loads every supplied unique count of the regions asked for (one statement), newest month
-/// first; the GraphQL layer picks the month asked for.
+/// Loads the supplied unique count of (region, month) keys, a month of `None` meaning the
+/// region's latest month: one statement for all keys, matching only the rows asked for (the
+/// months named, and each region's latest through a grouped subquery).
 pub struct UniqueCounts {
     db: DatabaseConnection,
 }
 
-impl Loader<String> for UniqueCounts {
-    type Value = Vec<region_waiting_count::Model>;
+impl Loader<(String, Option<String>)> for UniqueCounts {
+    type Value = region_waiting_count::Model;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[(String, Option<String>)],
+    ) -> Result<HashMap<(String, Option<String>), Self::Value>, Self::Error> {
         use region_waiting_count::Column as C;
-        let rows = region_waiting_count::Entity::find()
-            .filter(C::RegionCode.is_in(keys.iter().cloned()))
-            .order_by_desc(C::Month)
-            .all(&self.db)
-            .await?;
-        let mut out: HashMap<String, Self::Value> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+        let mut wanted = Condition::any();
+        let mut by_month: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        let mut latest: BTreeSet<&str> = BTreeSet::new();
+        for (region, month) in keys {
+            match month {
+                Some(m) => {
+                    by_month.entry(m).or_default().insert(region);
+                }
+                None => {
+                    latest.insert(region);
+                }
+            }
+        }
+        for (month, regions) in &by_month {
+            wanted = wanted.add(C::Month.eq(*month).and(C::RegionCode.is_in(regions.iter().copied())));
+        }
+        if !latest.is_empty() {
+            let latest_months = Query::select()
+                .column(C::RegionCode)
+                .expr(Expr::col(C::Month).max())
+                .from(region_waiting_count::Entity)
+                .and_where(C::RegionCode.is_in(latest.iter().copied()))
+                .group_by_col(C::RegionCode)
+                .to_owned();
+            wanted =
+                wanted.add(Expr::tuple([Expr::col(C::RegionCode), Expr::col(C::Month)]).in_subquery(latest_months));
+        }
+        let rows = region_waiting_count::Entity::find().filter(wanted).all(&self.db).await?;
+        let mut out = HashMap::new();
         for r in rows {
-            if let Some(list) = out.get_mut(&r.region_code) {
-                list.push(r);
+            let named = (r.region_code.clone(), Some(r.month.clone()));
+            if keys.contains(&named) {
+                out.insert(named, r.clone());
+            }
+            if latest.contains(r.region_code.as_str()) {
+                // Only the latest month's row of such a region matched the subquery, unless the
+                // same region was also asked for an older month by name.
+                let key = (r.region_code.clone(), None);
+                let newer = out.get(&key).is_some_and(|o: &region_waiting_count::Model| o.month > r.month);
+                if !newer {
+                    out.insert(key, r);
+                }
             }
         }
         Ok(out)
@@ -417,7 +455,7 @@ pub struct WaitingPlanLoaders {
     pub latest_rows: DataLoader<LatestMonthRows>,
     /// Report rows per (region, quarter) (hotspot reports).
     pub quarter_rows: DataLoader<QuarterRows>,
-    /// Supplied unique counts per region.
+    /// Supplied unique count per (region, month; `None`: the latest).
     pub unique_counts: DataLoader<UniqueCounts>,
     /// Confirmed transfer leads per region.
     pub confirmed_leads: DataLoader<ConfirmedLeads>,

@@ -77,13 +77,8 @@ pub(crate) async fn region_unique_waiting(
     if let Some(m) = &month {
         ggzhub_kit::validate::month(m).gql()?;
     }
-    let all = loaders(ctx)?.waiting_plan.unique_counts.load_one(code.to_owned()).await.map_err(load_err)?;
-    // Newest month first.
-    Ok(all
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| month.as_ref().is_none_or(|m| &c.month == m))
-        .map(UniqueWaitingCount))
+    let found = loaders(ctx)?.waiting_plan.unique_counts.load_one((code.to_owned(), month)).await.map_err(load_err)?;
+    Ok(found.map(UniqueWaitingCount))
 }
 
 /// The hub's proposal for a region's transfer lead.

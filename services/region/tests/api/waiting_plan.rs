@@ -788,3 +788,31 @@ async fn a_hotspot_line_with_someone_elses_small_cell_is_suppressed() {
         "suppressed (includes counts below 10)"
     );
 }
+
+#[tokio::test]
+async fn unique_counts_of_named_and_latest_months_load_together_in_one_statement() {
+    let app = TestApp::spawn().await;
+    for (region, month, people, supplier) in [
+        ("utrecht", "2026-01", 110, insurer_x()),
+        ("utrecht", "2026-02", 120, insurer_x()),
+        ("utrecht", "2026-03", 130, insurer_x()),
+        ("amsterdam", "2026-01", 210, insurer_y()),
+    ] {
+        app.graphql(SUPPLY).var("input", supply(region, month, people, None)).as_caller(&supplier).send().await.data();
+    }
+    let query = r#"query { u: region(code: "utrecht") {
+        latest: uniquePeopleWaiting { month peopleWaiting { exact } }
+        feb: uniquePeopleWaiting(month: "2026-02") { month peopleWaiting { exact } }
+        none: uniquePeopleWaiting(month: "2025-12") { month } }
+      a: region(code: "amsterdam") { latest: uniquePeopleWaiting { month peopleWaiting { exact } }
+        jan: uniquePeopleWaiting(month: "2026-01") { month } } }"#;
+    let resp = app.graphql(query).as_caller(&national_table()).send().await;
+    assert_eq!(
+        resp.data().clone(),
+        json!({
+            "u": {"latest": {"month": "2026-03", "peopleWaiting": {"exact": 130}},
+                  "feb": {"month": "2026-02", "peopleWaiting": {"exact": 120}}, "none": null},
+            "a": {"latest": {"month": "2026-01", "peopleWaiting": {"exact": 210}}, "jan": {"month": "2026-01"}}
+        })
+    );
+}
