@@ -654,6 +654,9 @@ impl MigrationTrait for AddRegionalFormsAndPlannedOffers {
         index(m, "care_forms_region_idx", "care_forms", &["region_code", "code"], false).await?;
         m.alter_table(Table::alter().table("patient_inputs").add_column(boolean("internal").default(false)).to_owned())
             .await?;
+        // Input given before it could be marked internal was given for the table only: it stays
+        // internal on upgrade, and its author publishes it with `updatePatientInput`.
+        m.get_connection().execute_unprepared("UPDATE patient_inputs SET internal = TRUE").await?;
         m.create_table(
             with_meta(
                 Table::create()

@@ -467,7 +467,9 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
     crate::seed_planning::generate(&txn, &chairs, &by, now)
         .await
         .context("generating demo regional care forms, planned offers and patient input")?;
-    crate::seed_waiting_plan::generate(&txn, now).await.context("generating the Actieplan Wachttijden demo data")?;
+    crate::seed_waiting_plan::generate(&txn, &chairs, now)
+        .await
+        .context("generating the Actieplan Wachttijden demo data")?;
     // Issue 21: IZA regions overlapping the care-office regions, and care-use figures of the
     // care-office regions supplied by the national table.
     let care_office: Vec<(String, Vec<String>)> = regions

@@ -35,9 +35,25 @@ pub fn flows(provider_id: &str, location: &str, group: &str, month: &str, waitin
     (Some(intakes.max(0)), Some(starts.max(0)))
 }
 
+/// A record id derived from `key` (a UUID with the version 4 layout, its bits from the demo
+/// seed), so that two demo runs give the same ids.
+pub fn demo_id(key: &str) -> String {
+    let mut rng = Rng::new(PLAN_SEED, &format!("id|{key}"));
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+    bytes[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
 /// Adds the unique counts, transfer leads and intake outlooks (the reports' flows are set when
-/// they are inserted). Run after the demo history, so every month has its reports.
-pub async fn generate<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// they are inserted). Run after the demo history, so every month has its reports. `chairs` are
+/// the demo register's (region, chairing organisation): a transfer lead is confirmed by its
+/// region's chair, so only regions with one get a confirmed lead.
+pub async fn generate<C: ConnectionTrait>(
+    conn: &C,
+    chairs: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let regions = region::Entity::find().order_by_asc(region::Column::Code).all(conn).await?;
     let national = organisation::Entity::find()
         .filter(organisation::Column::Kind.eq(ggzhub_kit::OrgKind::NationalTable.as_str()))
@@ -61,7 +77,7 @@ pub async fn generate<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Resul
                 // People waiting at several providers are counted once: 75–90% of the sum.
                 let unique = (sum as f64 * (0.75 + rng.unit() * 0.15)).round() as i32;
                 counts.push(region_waiting_count::Model {
-                    id: ggzhub_kit::write::new_id(),
+                    id: demo_id(&format!("unique|{}|{month}", reg.code)),
                     region_code: reg.code.clone(),
                     month: (*month).to_owned(),
                     people_waiting: unique,
@@ -75,7 +91,8 @@ pub async fn generate<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Resul
             }
         }
         let mut rng = Rng::new(PLAN_SEED, &format!("lead|{}", reg.code));
-        let (Some(chair), true) = (reg.coordinating_insurer_id.clone(), rng.below(2) == 0) else { continue };
+        let chair = chairs.iter().find(|(r, _)| *r == reg.code).map(|(_, o)| o.clone());
+        let (Some(chair), true) = (chair, rng.below(2) == 0) else { continue };
         let latest: Vec<ReportRow> =
             months.values().next_back().map(|rows| rows.iter().map(|r| report_row(r)).collect()).unwrap_or_default();
         if let Some(p) = propose(&latest) {
@@ -148,6 +165,14 @@ fn report_row(r: &waiting_time::Model) -> ReportRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_ids_are_stable_valid_and_distinct() {
+        let a = demo_id("unique|utrecht|2026-07");
+        assert_eq!(a, demo_id("unique|utrecht|2026-07"));
+        assert_ne!(a, demo_id("unique|utrecht|2026-08"));
+        assert_eq!(ggzhub_kit::validate::id("id", &a).ok(), Some(a));
+    }
 
     #[test]
     fn flows_are_deterministic_and_plausible() {

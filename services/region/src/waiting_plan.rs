@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use ggzhub_kit::batch::Batches;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use ggzhub_kit::people::{PeopleCount, is_small_cell};
 
 use crate::domain::{TREEKNORM_INTAKE_WEEKS, TREEKNORM_TOTAL_WEEKS, TREEKNORM_TREATMENT_WEEKS};
 use crate::entity::{intake_outlook, region_waiting_count, transfer_lead, waiting_time};
@@ -104,6 +106,25 @@ impl std::fmt::Display for Quarter {
     }
 }
 
+/// The label of a sum of people that includes a small cell (1 to 9) supplied by someone else.
+pub const SUPPRESSED_LABEL: &str = "suppressed (includes counts below 10)";
+
+/// A sum of counts of people as shown to a caller. A small cell (1 to 9) would leak by
+/// subtraction from an exact sum (an excess of 16 = 12 + 4 reveals the 4), so the sum is shown
+/// exactly only when every cell in it is 0, 10 or more, or supplied by the caller:
+/// `foreign_small_cell` says whether one is not. Then a sum from 1 to 9 reads "fewer than 10"
+/// like a small cell, and a larger one is suppressed: `exact` and `fewerThan` `null`, label
+/// [`SUPPRESSED_LABEL`].
+pub fn sum_shown(total: i32, foreign_small_cell: bool) -> PeopleCount {
+    if !foreign_small_cell {
+        PeopleCount::shown(total, true)
+    } else if ggzhub_kit::people::is_small_cell(total) {
+        PeopleCount::shown(total, false)
+    } else {
+        PeopleCount { exact: None, fewer_than: None, label: SUPPRESSED_LABEL.to_owned() }
+    }
+}
+
 /// The hub's proposal of a region's transfer lead, as numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Proposal {
@@ -115,6 +136,9 @@ pub struct Proposal {
     pub excess: i32,
     /// The provider's reports over the Treeknorm in that month.
     pub reports_over_norm: i32,
+    /// Whether a report in `excess` has from 1 to 9 people waiting (a small cell of the
+    /// provider's: the excess is then shown exactly only to the provider).
+    pub small_cells: bool,
 }
 
 /// The proposal from the reports of one region's latest month: per provider, the people waiting
@@ -124,10 +148,14 @@ pub struct Proposal {
 pub fn propose(latest_month_rows: &[ReportRow]) -> Option<Proposal> {
     let month = latest_month_rows.iter().map(|r| r.month.as_str()).max()?;
     let mut per_provider: BTreeMap<&str, (i64, i32)> = BTreeMap::new();
+    let mut small: BTreeSet<&str> = BTreeSet::new();
     for r in latest_month_rows.iter().filter(|r| r.month == month && r.over()) {
         let e = per_provider.entry(&r.provider_id).or_default();
         e.0 += i64::from(r.waiting_count);
         e.1 += 1;
+        if is_small_cell(r.waiting_count) {
+            small.insert(&r.provider_id);
+        }
     }
     // BTreeMap iterates by provider id: `max_by` keeps the last of equals, so compare the id
     // reversed to keep the smallest.
@@ -139,6 +167,7 @@ pub fn propose(latest_month_rows: &[ReportRow]) -> Option<Proposal> {
         month: month.to_owned(),
         excess: i32::try_from(excess).unwrap_or(i32::MAX),
         reports_over_norm: reports,
+        small_cells: small.contains(provider),
     })
 }
 
@@ -156,8 +185,9 @@ pub struct HotspotLine {
     /// The largest number of people waiting at reports over the Treeknorm in one month of the
     /// quarter (people are not summed over months: the same person waits in several).
     pub peak_people_over_norm: i32,
-    /// Providers whose reports make up `peak_people_over_norm`'s month (who may see it exactly).
-    pub peak_suppliers: BTreeSet<String>,
+    /// Providers that supplied a small cell (1 to 9 people) to `peak_people_over_norm`'s month:
+    /// the peak is shown exactly only to a caller that is the only one of them (or when none).
+    pub peak_small_suppliers: BTreeSet<String>,
     /// The longest total wait (registration to treatment) in weeks in the quarter.
     pub worst_total_weeks: f64,
 }
@@ -186,7 +216,9 @@ pub fn hotspots(rows: &[ReportRow]) -> Hotspots {
         for r in of {
             let e = per_month.entry(&r.month).or_default();
             e.0 = e.0.saturating_add(r.waiting_count);
-            e.1.insert(r.provider_id.clone());
+            if is_small_cell(r.waiting_count) {
+                e.1.insert(r.provider_id.clone());
+            }
         }
         // The peak month; of equal peaks the earliest.
         let (peak, suppliers) = per_month
@@ -198,7 +230,7 @@ pub fn hotspots(rows: &[ReportRow]) -> Hotspots {
             months_over_norm: i32::try_from(per_month.len()).unwrap_or(i32::MAX),
             reports_over_norm: i32::try_from(of.len()).unwrap_or(i32::MAX),
             peak_people_over_norm: peak,
-            peak_suppliers: suppliers,
+            peak_small_suppliers: suppliers,
             worst_total_weeks: of.iter().map(|r| r.total_weeks()).fold(0.0, f64::max),
         }
     };
@@ -316,27 +348,65 @@ impl Loader<(String, Quarter)> for QuarterRows {
     }
 }
 
-/// Loads every supplied unique count of the regions asked for (one statement), newest month
-/// first; the GraphQL layer picks the month asked for.
+/// Loads the supplied unique count of (region, month) keys, a month of `None` meaning the
+/// region's latest month: one statement for all keys, matching only the rows asked for (the
+/// months named, and each region's latest through a grouped subquery).
 pub struct UniqueCounts {
     db: DatabaseConnection,
 }
 
-impl Loader<String> for UniqueCounts {
-    type Value = Vec<region_waiting_count::Model>;
+impl Loader<(String, Option<String>)> for UniqueCounts {
+    type Value = region_waiting_count::Model;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[(String, Option<String>)],
+    ) -> Result<HashMap<(String, Option<String>), Self::Value>, Self::Error> {
         use region_waiting_count::Column as C;
-        let rows = region_waiting_count::Entity::find()
-            .filter(C::RegionCode.is_in(keys.iter().cloned()))
-            .order_by_desc(C::Month)
-            .all(&self.db)
-            .await?;
-        let mut out: HashMap<String, Self::Value> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+        let mut wanted = Condition::any();
+        let mut by_month: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        let mut latest: BTreeSet<&str> = BTreeSet::new();
+        for (region, month) in keys {
+            match month {
+                Some(m) => {
+                    by_month.entry(m).or_default().insert(region);
+                }
+                None => {
+                    latest.insert(region);
+                }
+            }
+        }
+        for (month, regions) in &by_month {
+            wanted = wanted.add(C::Month.eq(*month).and(C::RegionCode.is_in(regions.iter().copied())));
+        }
+        if !latest.is_empty() {
+            let latest_months = Query::select()
+                .column(C::RegionCode)
+                .expr(Expr::col(C::Month).max())
+                .from(region_waiting_count::Entity)
+                .and_where(C::RegionCode.is_in(latest.iter().copied()))
+                .group_by_col(C::RegionCode)
+                .to_owned();
+            wanted =
+                wanted.add(Expr::tuple([Expr::col(C::RegionCode), Expr::col(C::Month)]).in_subquery(latest_months));
+        }
+        let rows = region_waiting_count::Entity::find().filter(wanted).all(&self.db).await?;
+        let mut out = HashMap::new();
         for r in rows {
-            if let Some(list) = out.get_mut(&r.region_code) {
-                list.push(r);
+            let named = (r.region_code.clone(), Some(r.month.clone()));
+            if keys.contains(&named) {
+                out.insert(named, r.clone());
+            }
+            if latest.contains(r.region_code.as_str()) {
+                // Only the latest month's row of such a region matched the subquery, unless the
+                // same region was also asked for an older month by name.
+                let key = (r.region_code.clone(), None);
+                let newer = out.get(&key).is_some_and(|o: &region_waiting_count::Model| o.month > r.month);
+                if !newer {
+                    out.insert(key, r);
+                }
             }
         }
         Ok(out)
@@ -385,7 +455,7 @@ pub struct WaitingPlanLoaders {
     pub latest_rows: DataLoader<LatestMonthRows>,
     /// Report rows per (region, quarter) (hotspot reports).
     pub quarter_rows: DataLoader<QuarterRows>,
-    /// Supplied unique counts per region.
+    /// Supplied unique count per (region, month; `None`: the latest).
     pub unique_counts: DataLoader<UniqueCounts>,
     /// Confirmed transfer leads per region.
     pub confirmed_leads: DataLoader<ConfirmedLeads>,
@@ -421,6 +491,16 @@ mod tests {
             treatment_weeks: treat,
             waiting_count: n,
         }
+    }
+
+    #[test]
+    fn a_sum_with_someone_elses_small_cell_is_not_shown_exactly() {
+        // 12 + 4 = 16 would reveal the 4 to anyone who knows the 12.
+        let suppressed = sum_shown(16, true);
+        assert_eq!(suppressed, PeopleCount { exact: None, fewer_than: None, label: SUPPRESSED_LABEL.into() });
+        assert_eq!(sum_shown(16, false).exact, Some(16));
+        assert_eq!(sum_shown(7, true), PeopleCount::shown(7, false));
+        assert_eq!(sum_shown(0, false).exact, Some(0));
     }
 
     #[test]
@@ -467,7 +547,9 @@ mod tests {
         let groups: Vec<(&str, i32, i32)> =
             h.groups.iter().map(|g| (g.key.as_str(), g.months_over_norm, g.peak_people_over_norm)).collect();
         assert_eq!(groups, [("ADHD", 2, 45), ("ANXIETY", 1, 100)]);
-        assert_eq!(h.groups[0].peak_suppliers.iter().collect::<Vec<_>>(), ["a", "b"]);
+        // ADHD's peak month 2026-02: a's 40 and b's 5, a small cell of b's.
+        assert_eq!(h.groups[0].peak_small_suppliers.iter().collect::<Vec<_>>(), ["b"]);
+        assert!(h.locations.iter().all(|l| l.key != "a" || l.peak_small_suppliers.is_empty()));
         assert_eq!((h.locations[0].key.as_str(), h.locations[0].peak_people_over_norm), ("b", 100));
         assert_eq!(h.worst[0].total_weeks(), 18.0);
         assert_eq!(h.worst.len(), 4);

@@ -151,12 +151,14 @@ impl PlanningQuery {
         Ok(connection(&page, rows, total, |m| m.id.clone(), PlannedOffer))
     }
 
-    /// One planned offer by id; `null` when unknown.
+    /// One planned offer by id (any spelling of the UUID, as the mutations take it); `null` when
+    /// unknown, `BAD_USER_INPUT` when not an id.
     #[graphql(tag = "public")]
     async fn planned_offer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PlannedOffer>> {
         access::read(caller(ctx)?).gql()?;
+        let id = ggzhub_kit::validate::id("id", &id).gql()?;
         let db = ctx.data::<DatabaseConnection>()?;
-        let found = planned_offer::Entity::find_by_id(id.0).one(db).await.map_err(ggzhub_kit::ApiError::from).gql()?;
+        let found = planned_offer::Entity::find_by_id(id).one(db).await.map_err(ggzhub_kit::ApiError::from).gql()?;
         Ok(found.map(PlannedOffer))
     }
 }

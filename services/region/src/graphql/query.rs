@@ -169,6 +169,7 @@ impl Query {
         after: Option<String>,
     ) -> Result<PublicConnection<CareOffer>> {
         access::read(caller(ctx)?).gql()?;
+        refuse_planned_filter(status)?;
         let page = Page::new(first, after).gql()?;
         let mut cond = Condition::all();
         if let Some(r) = region {

@@ -265,6 +265,7 @@ pub(crate) async fn offer_page(
     status: Option<OfferStatus>,
     page: Page,
 ) -> Result<PublicConnection<CareOffer>> {
+    refuse_planned_filter(status)?;
     let counts = loaders(ctx)?.offer_counts.clone();
     let count_key = crate::loader::OfferCountKey { owner: owner.clone(), category, status };
     let total = TotalCount::new(move || {
@@ -277,6 +278,18 @@ pub(crate) async fn offer_page(
     let key = OfferPageKey { owner, category, status, limit: page.limit(), after: page.after.clone() };
     let rows = loaders(ctx)?.offer_pages.load_one(key).await.map_err(load_err)?.unwrap_or_default();
     Ok(connection(&page, rows, total, |m| m.id.clone(), CareOffer))
+}
+
+/// `BAD_USER_INPUT` for the status filter `PLANNED`: no care offer has it (a planned offer is a
+/// `PlannedOffer`), so the filter would silently return nothing.
+pub(crate) fn refuse_planned_filter(status: Option<OfferStatus>) -> Result<()> {
+    if status == Some(OfferStatus::Planned) {
+        return Err(ApiError::bad_input(
+            "no care offer has status PLANNED: planned offers are listed by plannedOffers",
+        ))
+        .gql();
+    }
+    Ok(())
 }
 
 /// Counts of continuity signals in a region.

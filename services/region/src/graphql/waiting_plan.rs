@@ -77,13 +77,8 @@ pub(crate) async fn region_unique_waiting(
     if let Some(m) = &month {
         ggzhub_kit::validate::month(m).gql()?;
     }
-    let all = loaders(ctx)?.waiting_plan.unique_counts.load_one(code.to_owned()).await.map_err(load_err)?;
-    // Newest month first.
-    Ok(all
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| month.as_ref().is_none_or(|m| &c.month == m))
-        .map(UniqueWaitingCount))
+    let found = loaders(ctx)?.waiting_plan.unique_counts.load_one((code.to_owned(), month)).await.map_err(load_err)?;
+    Ok(found.map(UniqueWaitingCount))
 }
 
 /// The hub's proposal for a region's transfer lead.
@@ -110,11 +105,14 @@ impl TransferLeadProposal {
     async fn month(&self) -> &str {
         &self.proposal.month
     }
-    /// People waiting at the provider's reports over the Treeknorm in that month. From 1 to 9 it
-    /// is shown as "fewer than 10" to everyone but the provider itself.
+    /// People waiting at the provider's reports over the Treeknorm in that month. Exact to the
+    /// provider itself; to everyone else exact only when no report in it has from 1 to 9 people
+    /// waiting (a small cell would leak by subtraction): otherwise "fewer than 10" when the excess
+    /// is below 10, else suppressed (`exact` and `fewerThan` `null`, label "suppressed (includes
+    /// counts below 10)"). The proposal is still made on the true excess.
     async fn excess(&self, ctx: &Context<'_>) -> Result<PeopleCount> {
         let supplier = caller(ctx)?.org.to_string() == self.proposal.provider_id;
-        Ok(PeopleCount::shown(self.proposal.excess, supplier))
+        Ok(plan::sum_shown(self.proposal.excess, self.proposal.small_cells && !supplier))
     }
     /// The provider's reports over the Treeknorm in that month (reports, not people).
     async fn reports_over_norm(&self) -> i32 {
@@ -200,8 +198,10 @@ pub struct DiagnosisGroupHotspot {
     /// Reports (provider location × month) of the group over the Treeknorm.
     pub reports_over_norm: i32,
     /// People waiting at the group's reports over the Treeknorm in the quarter's worst month (not
-    /// summed over months: the same people wait in several). From 1 to 9 it is "fewer than 10"
-    /// to all but a provider that supplied every report of that month.
+    /// summed over months: the same people wait in several). A sum over reports: exact only when
+    /// every report in it has 0 or 10 or more people waiting or is the caller's own; otherwise
+    /// "fewer than 10" when below 10, else suppressed (`exact` and `fewerThan` `null`, label
+    /// "suppressed (includes counts below 10)").
     pub people_waiting_over_norm: PeopleCount,
     /// The longest total wait (registration to treatment) over the Treeknorm, in weeks.
     pub worst_total_weeks: f64,
@@ -220,7 +220,9 @@ pub struct LocationHotspot {
     /// Reports (diagnosis group × month) at the location over the Treeknorm.
     pub reports_over_norm: i32,
     /// People waiting at the location's reports over the Treeknorm in the quarter's worst month.
-    /// From 1 to 9 it is "fewer than 10" to all but the provider itself.
+    /// Exact to the provider itself; to others exact only when no report in it has from 1 to 9
+    /// people waiting, otherwise "fewer than 10" when below 10, else suppressed (`exact` and
+    /// `fewerThan` `null`, label "suppressed (includes counts below 10)").
     pub people_waiting_over_norm: PeopleCount,
     /// The longest total wait over the Treeknorm at the location, in weeks.
     pub worst_total_weeks: f64,
@@ -270,9 +272,11 @@ pub struct HotspotReport {
     pub worst_waits: Vec<WorstWait>,
 }
 
+/// A hotspot line's peak as shown to `caller_org`: exact unless a report in it with from 1 to 9
+/// people waiting was supplied by another organisation.
 fn peak(line: &HotspotLine, caller_org: &str) -> PeopleCount {
-    let supplier = line.peak_suppliers.len() == 1 && line.peak_suppliers.contains(caller_org);
-    PeopleCount::shown(line.peak_people_over_norm, supplier)
+    let foreign_small_cell = line.peak_small_suppliers.iter().any(|p| p != caller_org);
+    plan::sum_shown(line.peak_people_over_norm, foreign_small_cell)
 }
 
 /// `Region.hotspotReport`.

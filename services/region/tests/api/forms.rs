@@ -693,3 +693,113 @@ async fn a_planned_offer_shows_its_draft_overview_only_to_those_who_read_the_dra
         assert_eq!(resp.data()["plannedOffers"]["totalCount"], n, "{region} {status}");
     }
 }
+
+// ---- review fixes (issue 21) --------------------------------------------------------------------
+
+#[tokio::test]
+async fn planned_is_refused_as_a_care_offer_status_filter() {
+    let app = TestApp::spawn().await;
+    let queries = [
+        ("careOffers", r#"query { careOffers(status: PLANNED) { totalCount } }"#),
+        ("region", r#"query { region(code: "utrecht") { offers(status: PLANNED) { totalCount } } }"#),
+    ];
+    for (field, query) in queries {
+        let resp = app.graphql(query).as_caller(&patient_org()).send().await;
+        let message = resp.expect_error("BAD_USER_INPUT");
+        assert!(message.contains("plannedOffers"), "{field}: {message}");
+    }
+    let query = r#"query($id: ID!) { organisation(id: $id) { careOffers(status: PLANNED) { totalCount } } }"#;
+    let resp = app.graphql(query).var("id", PROVIDER_A.to_string()).as_caller(&provider_a()).send().await;
+    assert!(resp.expect_error("BAD_USER_INPUT").contains("plannedOffers"));
+    // The other statuses still filter.
+    let resp =
+        app.graphql(r#"query { careOffers(status: SECURED) { totalCount } }"#).as_caller(&provider_a()).send().await;
+    assert!(resp.data()["careOffers"]["totalCount"].as_i64().is_some());
+}
+
+#[tokio::test]
+async fn a_planned_offer_is_found_by_any_spelling_of_its_id() {
+    let app = TestApp::spawn().await;
+    let id = plan(&app).await;
+    let query = r#"query($id: ID!) { plannedOffer(id: $id) { id } }"#;
+    let resp = app.graphql(query).var("id", id.to_uppercase()).as_caller(&patient_org()).send().await;
+    assert_eq!(resp.data()["plannedOffer"]["id"], json!(id));
+    let resp = app.graphql(query).var("id", "not-an-id").as_caller(&patient_org()).send().await;
+    assert!(resp.expect_error("BAD_USER_INPUT").contains("not a valid id"));
+}
+
+const FEED_POSITION: &str = "query { changeFeedPosition }";
+const OVERVIEW_FEED: &str = r#"query($since: String!) { regionalOverviewChanges(since: $since) {
+    changes { id } next } }"#;
+
+/// The overviews changed after `since`, once the feed has passed them (on PostgreSQL the feed
+/// holds back changes while an older transaction of the cluster runs).
+async fn overview_changes_since(app: &TestApp, since: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let resp = app.graphql(OVERVIEW_FEED).var("since", since).as_caller(&chair()).send().await;
+        let page = resp.data()["regionalOverviewChanges"].clone();
+        if page["next"] != since {
+            return page["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .map(|c| c["id"].as_str().expect("an id").to_owned())
+                .collect();
+        }
+        assert!(std::time::Instant::now() < deadline, "the feed did not move within 30 s: {page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn feed_position(app: &TestApp) -> String {
+    let resp = app.graphql(FEED_POSITION).as_caller(&chair()).send().await;
+    resp.data()["changeFeedPosition"].as_str().expect("cursor").to_owned()
+}
+
+#[tokio::test]
+async fn patient_input_moves_its_overview_in_the_change_feed() {
+    let app = TestApp::spawn().await;
+    let since = feed_position(&app).await;
+    let resp = app
+        .graphql(SUBMIT)
+        .var("year", PUBLISHED_YEAR)
+        .var("text", "Members wait long for the crisis line.")
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    let input = resp.data()["submitPatientInput"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(overview_changes_since(&app, &since).await, vec![OVERVIEW_PUBLISHED.to_string()]);
+
+    let since = feed_position(&app).await;
+    let resp = app
+        .graphql(UPDATE_INPUT)
+        .var("id", &input)
+        .var("v", 1)
+        .var("text", "For the table only.")
+        .var("internal", true)
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    assert_eq!(resp.data()["updatePatientInput"]["internal"], true);
+    assert_eq!(overview_changes_since(&app, &since).await, vec![OVERVIEW_PUBLISHED.to_string()]);
+}
+
+#[tokio::test]
+async fn patient_input_given_before_the_internal_flag_stays_internal_on_upgrade() {
+    use ggzhub_region::entity::patient_input;
+    use ggzhub_region::migration::Migrator;
+    use ggzhub_region::seed::{Source, seed};
+    use sea_orm::EntityTrait as _;
+    use sea_orm_migration::MigratorTrait as _;
+    let db = ggzhub_kit::testing::TestDb::new().await;
+    Migrator::up(&db.db, None).await.expect("migrations run");
+    assert!(seed(&db.db, &Source::Demo).await.expect("demo seeds").loaded);
+    // Back to before m2026_12_06_forms (it and the one after it), with the demo's input kept,
+    // then up again as an upgrade would.
+    Migrator::down(&db.db, Some(2)).await.expect("migrations roll back");
+    Migrator::up(&db.db, None).await.expect("migrations run again");
+    let inputs = patient_input::Entity::find().all(&db.db).await.expect("inputs");
+    assert!(!inputs.is_empty(), "the demo has patient input");
+    assert!(inputs.iter().all(|i| i.internal), "existing input must not become public on upgrade");
+}

@@ -648,9 +648,16 @@ async fn statements_per_request_do_not_grow_with_regions_reports_offers_or_count
 // ---- Demo data -------------------------------------------------------------------------------
 
 /// What the demo generator adds for the Actieplan, without ids and times.
-async fn demo_plan(
-    db: &sea_orm::DatabaseConnection,
-) -> (Vec<(String, String, i32, String)>, Vec<(String, String)>, Vec<(String, bool, Option<f64>)>, usize) {
+/// Unique counts (region, month, people, supplier, id), confirmed leads (region, provider,
+/// confirmed by), outlooks (offer, possible now, weeks) and the reports with flows.
+type DemoPlan = (
+    Vec<(String, String, i32, String, String)>,
+    Vec<(String, String, String)>,
+    Vec<(String, bool, Option<f64>)>,
+    usize,
+);
+
+async fn demo_plan(db: &sea_orm::DatabaseConnection) -> DemoPlan {
     use ggzhub_region::entity::{intake_outlook, region_waiting_count, transfer_lead, waiting_time};
     use sea_orm::EntityTrait as _;
     let mut counts: Vec<_> = region_waiting_count::Entity::find()
@@ -658,7 +665,7 @@ async fn demo_plan(
         .await
         .expect("counts")
         .into_iter()
-        .map(|c| (c.region_code, c.month, c.people_waiting, c.supplier_id))
+        .map(|c| (c.region_code, c.month, c.people_waiting, c.supplier_id, c.id))
         .collect();
     counts.sort();
     let mut leads: Vec<_> = transfer_lead::Entity::find()
@@ -666,7 +673,7 @@ async fn demo_plan(
         .await
         .expect("leads")
         .into_iter()
-        .map(|l| (l.region_code, l.provider_id))
+        .map(|l| (l.region_code, l.provider_id, l.confirmed_by))
         .collect();
     leads.sort();
     let mut outlooks: Vec<_> = intake_outlook::Entity::find()
@@ -701,5 +708,111 @@ async fn the_demo_generator_fills_the_actieplan_parts_deterministically() {
     assert!(!leads.is_empty() && leads.len() < 31, "a confirmed lead in some regions: {}", leads.len());
     assert!(outlooks.iter().any(|o| o.1) && outlooks.iter().any(|o| !o.1), "outlooks both ways");
     assert!(*reports > 0);
-    assert_eq!(seen[0], seen[1], "the same demo data twice");
+    assert_eq!(seen[0], seen[1], "the same demo data twice, ids included");
+    // A lead is confirmed by its region's chair, as `confirmTransferLead` requires.
+    let orgs = ggzhub_region::seed::organisations(&Source::Demo).expect("demo organisations");
+    for (region, _, confirmed_by) in leads {
+        let chair = orgs.iter().find(|o| o.demo_roles.contains(&format!("chair:{region}"))).expect("a chair");
+        assert_eq!(confirmed_by, &chair.id, "{region}");
+    }
+}
+
+// ---- review fix: small cells must not leak from sums by subtraction ---------------------------
+
+fn suppressed() -> Value {
+    json!({"exact": null, "fewerThan": null, "label": "suppressed (includes counts below 10)"})
+}
+
+async fn report_count(app: &TestApp, caller: &TestCaller, provider: uuid::Uuid, month: &str, location: &str, n: i64) {
+    let mut input = report(provider, month, location);
+    input["waitingCount"] = json!(n);
+    app.graphql(REPORT).var("input", &input).as_caller(caller).send().await.data();
+}
+
+#[tokio::test]
+async fn a_transfer_lead_excess_with_a_small_cell_is_exact_only_to_the_provider() {
+    let app = TestApp::spawn().await;
+    // Provider C, 2026-02: 12 + 4 people over the norm. An exact 16 would reveal the 4 to
+    // everyone who reads the public report of 12.
+    report_count(&app, &provider_c(), PROVIDER_C, "2026-02", "Amersfoort", 12).await;
+    report_count(&app, &provider_c(), PROVIDER_C, "2026-02", "Zeist", 4).await;
+    for (who, caller) in others() {
+        let resp = app.graphql(LEAD).as_caller(&caller).send().await;
+        let proposed = &resp.data()["region"]["transferLead"]["proposed"];
+        // The proposal itself still rests on the true excess.
+        assert_eq!(proposed["providerId"], PROVIDER_C.to_string(), "{who}");
+        assert_eq!(proposed["reportsOverNorm"], 2, "{who}");
+        let own = who == "provider C" || who == "chair";
+        assert_eq!(proposed["excess"], if own { exact(16) } else { suppressed() }, "{who}");
+    }
+}
+
+#[tokio::test]
+async fn a_hotspot_line_with_someone_elses_small_cell_is_suppressed() {
+    let app = TestApp::spawn().await;
+    // 2026-Q2, DEPRESSION: provider A 40 people over the norm, provider C 5 (a small cell).
+    report_count(&app, &provider_a(), PROVIDER_A, "2026-04", "Amersfoort", 40).await;
+    report_count(&app, &provider_c(), PROVIDER_C, "2026-04", "Amersfoort", 5).await;
+    let (a, c) = (PROVIDER_A.to_string(), PROVIDER_C.to_string());
+    for (who, caller) in others() {
+        let resp = app.graphql(HOTSPOTS).var("q", "2026-Q2").as_caller(&caller).send().await;
+        let report = &resp.data()["region"]["hotspotReport"];
+        let group = &report["diagnosisGroups"][0];
+        assert_eq!(group["diagnosisGroup"], "DEPRESSION", "{who}");
+        // 45 = 40 + 5 would reveal C's 5 to everyone but C; C's own small cell is the only one
+        // in it (A's 40 is shown anyway), so C sees the sum.
+        let c_itself = who == "provider C" || who == "chair";
+        let expected =
+            if c_itself { json!({"exact": 45, "fewerThan": null}) } else { json!({"exact": null, "fewerThan": null}) };
+        assert_eq!(group["peopleWaitingOverNorm"], expected, "{who}");
+        let location = |provider: &str| {
+            report["locations"]
+                .as_array()
+                .expect("locations")
+                .iter()
+                .find(|l| l["providerId"] == provider)
+                .unwrap_or_else(|| panic!("{who}: {provider}"))["peopleWaitingOverNorm"]
+                .clone()
+        };
+        // A location's line has only its provider's cells: each sees its own exactly.
+        assert_eq!(location(&a), json!({"exact": 40, "fewerThan": null}), "{who}");
+        let own_c =
+            if c_itself { json!({"exact": 5, "fewerThan": null}) } else { json!({"exact": null, "fewerThan": 10}) };
+        assert_eq!(location(&c), own_c, "{who}");
+    }
+    let query = r#"query { region(code: "utrecht") { hotspotReport(quarter: "2026-Q2") {
+        diagnosisGroups { peopleWaitingOverNorm { label } } } } }"#;
+    let resp = app.graphql(query).as_caller(&patient_org()).send().await;
+    assert_eq!(
+        resp.data()["region"]["hotspotReport"]["diagnosisGroups"][0]["peopleWaitingOverNorm"]["label"],
+        "suppressed (includes counts below 10)"
+    );
+}
+
+#[tokio::test]
+async fn unique_counts_of_named_and_latest_months_load_together_in_one_statement() {
+    let app = TestApp::spawn().await;
+    for (region, month, people, supplier) in [
+        ("utrecht", "2026-01", 110, insurer_x()),
+        ("utrecht", "2026-02", 120, insurer_x()),
+        ("utrecht", "2026-03", 130, insurer_x()),
+        ("amsterdam", "2026-01", 210, insurer_y()),
+    ] {
+        app.graphql(SUPPLY).var("input", supply(region, month, people, None)).as_caller(&supplier).send().await.data();
+    }
+    let query = r#"query { u: region(code: "utrecht") {
+        latest: uniquePeopleWaiting { month peopleWaiting { exact } }
+        feb: uniquePeopleWaiting(month: "2026-02") { month peopleWaiting { exact } }
+        none: uniquePeopleWaiting(month: "2025-12") { month } }
+      a: region(code: "amsterdam") { latest: uniquePeopleWaiting { month peopleWaiting { exact } }
+        jan: uniquePeopleWaiting(month: "2026-01") { month } } }"#;
+    let resp = app.graphql(query).as_caller(&national_table()).send().await;
+    assert_eq!(
+        resp.data().clone(),
+        json!({
+            "u": {"latest": {"month": "2026-03", "peopleWaiting": {"exact": 130}},
+                  "feb": {"month": "2026-02", "peopleWaiting": {"exact": 120}}, "none": null},
+            "a": {"latest": {"month": "2026-01", "peopleWaiting": {"exact": 210}}, "jan": {"month": "2026-01"}}
+        })
+    );
 }

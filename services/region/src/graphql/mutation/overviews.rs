@@ -311,6 +311,8 @@ impl OverviewMutation {
                 json!({"overviewId": o.id, "internal": model.internal}),
             )
             .await?;
+            // The change feed serves patient input nested in its overview: the overview changed.
+            ggzhub_kit::changes::record(&txn, "RegionalOverview", &o.id, false).await?;
             txn.commit().await?;
             Ok(PatientInput(model))
         }
@@ -362,6 +364,8 @@ impl OverviewMutation {
             )
             .await?;
             audit(&txn, c, "PatientInput", &id, "update", json!({"internal": internal})).await?;
+            // The change feed serves patient input nested in its overview: the overview changed.
+            ggzhub_kit::changes::record(&txn, "RegionalOverview", &current.overview_id, false).await?;
             let model = patient_input::Entity::find_by_id(id.clone()).one(&txn).await?.ok_or_else(missing)?;
             txn.commit().await?;
             Ok(PatientInput(model))
