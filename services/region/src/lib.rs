@@ -16,6 +16,8 @@ pub mod register;
 pub mod seed;
 pub mod seed_history;
 pub mod webhook;
+// Issue 21 item 3: the closing process and regional actions.
+pub mod closing;
 
 /// The audience of internal tokens for this subgraph.
 pub const AUDIENCE: &str = "region";

@@ -42,6 +42,8 @@ pub struct Loaders {
     pub offer_counts: Arc<DataLoader<OfferCounts>>,
     /// Aggregates of the national picture, per region.
     pub picture: crate::picture::PictureLoaders,
+    /// Status notes, closure rules, announced closures and regional actions.
+    pub closing: crate::closing::ClosingLoaders,
 }
 
 impl Loaders {
@@ -61,6 +63,7 @@ impl Loaders {
             patient_inputs: batches.loader(PatientInputs { db: db.clone() }),
             offer_counts: Arc::new(batches.loader(OfferCounts { db: db.clone() })),
             picture: crate::picture::PictureLoaders::new(&db, batches),
+            closing: crate::closing::ClosingLoaders::new(&db, batches),
             categories: batches.loader(CategoriesPresent { db }),
         }
     }

@@ -1,6 +1,7 @@
 //! The region subgraph's GraphQL schema (Apollo Federation v2 via async-graphql).
 
 pub mod changes;
+pub mod closing;
 pub mod mutation;
 pub mod picture;
 pub mod query;

@@ -25,3 +25,5 @@ mod totals;
 mod validation;
 mod waiting_times;
 mod webhooks;
+// Issue 21 item 3, issue 22 item 4.
+mod closing;

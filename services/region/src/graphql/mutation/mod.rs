@@ -3,12 +3,16 @@
 //! audit entry in the same transaction as the change ([`ggzhub_kit::write`]).
 
 mod common;
+// Issue 21 item 3 and issue 22 item 4: the closing process, causes, bulk status updates.
+mod closing;
 mod offers;
 mod organisations;
 mod overviews;
 mod regions;
 mod signals;
 mod waiting_times;
+// Issue 21 item 3: regional actions.
+mod actions;
 
 use async_graphql::MergedObject;
 
@@ -17,6 +21,8 @@ pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrg
 pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};
 pub use regions::{CreateRegionInput, MapTileInput, RegionMutation, UpdateRegionInput};
 pub use signals::{ACKNOWLEDGEMENT_DAYS, RaiseSignalInput, SignalMutation, UpdateSignalInput};
+pub use actions::{ActionMutation, CreateRegionalActionInput, UpdateRegionalActionInput};
+pub use closing::{ClosingMutation, OfferStatusUpdate, StatusCauseInput};
 pub use waiting_times::{WaitingTimeCorrection, WaitingTimeInput, WaitingTimeMutation};
 
 /// The region subgraph's mutations; each names the version it expects and is audited.
@@ -32,4 +38,6 @@ pub struct Mutation(
     WaitingTimeMutation,
     SignalMutation,
     OverviewMutation,
+    ClosingMutation,
+    ActionMutation,
 );
