@@ -18,6 +18,7 @@ pub mod seed_history;
 pub mod webhook;
 // Issue 21 item 3: the closing process and regional actions.
 pub mod closing;
+pub mod seed_closing;
 
 /// The audience of internal tokens for this subgraph.
 pub const AUDIENCE: &str = "region";

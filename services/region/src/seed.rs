@@ -446,6 +446,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
         }
     }
     crate::seed_history::generate(&txn, now.date_naive()).await.context("generating demo history")?;
+    crate::seed_closing::generate(&txn, now.date_naive(), &by).await.context("generating demo actions and closures")?;
     txn.commit().await?;
     crate::register::seed_register(db, &orgs, ggzhub_kit::token::DEV_ISSUER).await?;
     Ok(SeedReport {

@@ -587,3 +587,88 @@ async fn the_new_lists_load_in_a_constant_number_of_statements() {
     assert_eq!((n, n2), (1, 13));
     assert_eq!(small, large, "statement count grew with the data ({small} → {large})");
 }
+
+#[tokio::test]
+async fn the_demo_data_has_causes_an_announced_closure_and_actions() {
+    use ggzhub_kit::testing::TestDb;
+    use ggzhub_region::entity::{care_offer, offer_status_note, regional_action, signal};
+    use ggzhub_region::migration::Migrator;
+    use ggzhub_region::seed::{Source, seed};
+    use sea_orm::EntityTrait as _;
+    use sea_orm_migration::MigratorTrait as _;
+    let db = TestDb::new().await;
+    Migrator::up(&db.db, None).await.expect("migrations run");
+    assert!(seed(&db.db, &Source::Demo).await.expect("demo seeds").loaded);
+    let offers = care_offer::Entity::find().all(&db.db).await.expect("offers");
+    let notes = offer_status_note::Entity::find().all(&db.db).await.expect("notes");
+    let pressed = offers.iter().filter(|o| o.status == "UNDER_PRESSURE" || o.status == "CLOSING").count();
+    assert_eq!(notes.len(), pressed, "a cause for every offer under pressure or closing");
+    assert!(notes.iter().all(|n| n.cause_kind.is_some()));
+    let announced: Vec<_> = notes.iter().filter(|n| n.planned_closing_date.is_some()).collect();
+    assert_eq!(announced.len(), 1);
+    let signal_id = announced[0].closure_signal_id.clone().expect("the closure's signal");
+    let s = signal::Entity::find_by_id(signal_id).one(&db.db).await.expect("signal").expect("exists");
+    assert_eq!((s.kind.as_str(), s.offer_id.as_str()), ("CLOSURE", announced[0].offer_id.as_str()));
+    let actions = regional_action::Entity::find().all(&db.db).await.expect("actions");
+    let today = Utc::now().date_naive();
+    assert!(actions.len() >= 6, "{} actions", actions.len());
+    assert!(actions.iter().any(|a| ggzhub_region::closing::action_overdue(a, today)));
+    assert!(actions.iter().any(|a| !ggzhub_region::closing::action_overdue(a, today)));
+    // Deterministic: a second database seeded the same way holds the same actions.
+    let again = TestDb::new().await;
+    Migrator::up(&again.db, None).await.expect("migrations run");
+    seed(&again.db, &Source::Demo).await.expect("demo seeds");
+    let key = |a: &regional_action::Model| (a.id.clone(), a.title.clone(), a.owner_id.clone(), a.due_date, a.status.clone());
+    let mut first: Vec<_> = actions.iter().map(key).collect();
+    let mut second: Vec<_> =
+        regional_action::Entity::find().all(&again.db).await.expect("actions").iter().map(key).collect();
+    first.sort();
+    second.sort();
+    assert_eq!(first, second);
+}
+
+/// 500 offer status changes: one `updateOfferStatuses` call against 500 `updateCareOffer` calls,
+/// over HTTP with the same token.
+#[tokio::test]
+#[ignore = "a benchmark: prints figures, asserts nothing about time"]
+async fn bench_500_status_updates_in_bulk_against_one_call_each() {
+    use std::time::Instant;
+    let app = TestApp::spawn().await;
+    let mut offers = Vec::new();
+    for i in 0..500 {
+        offers.push(app.insert_offer(PROVIDER_A, "utrecht", "FACT", &format!("FACT {i:03}")).await);
+    }
+    let token = app.server.token(&provider_a());
+    let post = |body: Value| {
+        let request = app.server.client().post(app.server.url("/graphql")).bearer_auth(&token).json(&body).send();
+        async move {
+            let resp = request.await.expect("reaches the service");
+            let body: Value = resp.json().await.expect("JSON");
+            assert!(body.get("errors").is_none(), "{body:#}");
+        }
+    };
+    let single = r#"mutation($id: ID!) { updateCareOffer(id: $id, expectedVersion: 1, input: { status: UNDER_PRESSURE,
+        statusCause: { kind: STAFFING, text: "Personeelstekort" } }) { id } }"#;
+    let started = Instant::now();
+    for id in &offers {
+        post(json!({"query": single, "variables": {"id": id}})).await;
+    }
+    let one_each = started.elapsed();
+    let items: Vec<Value> = offers
+        .iter()
+        .map(|id| json!({"id": id, "expectedVersion": 2, "status": "SECURED"}))
+        .collect();
+    let started = Instant::now();
+    post(json!({"query": "mutation($items: [OfferStatusUpdate!]!) { updateOfferStatuses(items: $items) { id } }",
+        "variables": {"items": items}}))
+    .await;
+    let in_bulk = started.elapsed();
+    let backend =
+        if std::env::var("DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
+    println!(
+        "500 offer status changes on {backend}: {:.0} ms with 500 updateCareOffer calls, {:.0} ms with 1 updateOfferStatuses call: {:.1}× faster",
+        one_each.as_secs_f64() * 1e3,
+        in_bulk.as_secs_f64() * 1e3,
+        one_each.as_secs_f64() / in_bulk.as_secs_f64()
+    );
+}
