@@ -9,7 +9,10 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::{DateTime, NaiveDate, Utc};
 use ggzhub_kit::batch::Batches;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use crate::domain::OfferStatus;
 use crate::entity::{care_offer, offer_status_note, overview, region_closure_rule, regional_action};
@@ -121,7 +124,9 @@ impl Loader<String> for AnnouncedClosures {
             }
         }
         for list in out.values_mut() {
-            list.sort_by(|a, b| (a.0.planned_closing_date, &a.0.offer_id).cmp(&(b.0.planned_closing_date, &b.0.offer_id)));
+            list.sort_by(|a, b| {
+                (a.0.planned_closing_date, &a.0.offer_id).cmp(&(b.0.planned_closing_date, &b.0.offer_id))
+            });
         }
         Ok(out)
     }
@@ -196,7 +201,10 @@ pub fn action_overdue(a: &regional_action::Model, today: NaiveDate) -> bool {
 }
 
 /// A region's notice period in weeks: its agreed rule, or the default.
-pub async fn notice_weeks<C: ConnectionTrait>(conn: &C, region: &str) -> Result<(i32, Option<region_closure_rule::Model>), DbErr> {
+pub async fn notice_weeks<C: ConnectionTrait>(
+    conn: &C,
+    region: &str,
+) -> Result<(i32, Option<region_closure_rule::Model>), DbErr> {
     let rule = region_closure_rule::Entity::find_by_id(region.to_owned()).one(conn).await?;
     Ok((rule.as_ref().map_or(DEFAULT_CLOSURE_NOTICE_WEEKS, |r| r.notice_weeks), rule))
 }

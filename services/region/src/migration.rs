@@ -657,7 +657,13 @@ impl MigrationTrait for CreateClosingProcess {
                 .col(string_len_null("closure_signal_id", 36))
                 .col(timestamp_with_time_zone("recorded_at"))
                 .col(string_len("recorded_by", 36))
-                .foreign_key(&mut fk("status_notes_offer_fk", "care_offer_status_notes", "offer_id", "care_offers", "id"))
+                .foreign_key(&mut fk(
+                    "status_notes_offer_fk",
+                    "care_offer_status_notes",
+                    "offer_id",
+                    "care_offers",
+                    "id",
+                ))
                 .to_owned(),
         )
         .await?;

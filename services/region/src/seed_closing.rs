@@ -5,11 +5,15 @@
 //! overdue). Dates are relative to `today`, like the demo history's.
 
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
-use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel as _, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel as _, QueryOrder,
+};
 
 use crate::closing::replace_notes;
 use crate::domain::{OfferStatus, Severity, SignalKind, SignalStatus};
-use crate::entity::{care_offer, offer_status_note, organisation, overview, region, region_closure_rule, regional_action, signal};
+use crate::entity::{
+    care_offer, offer_status_note, organisation, overview, region, region_closure_rule, regional_action, signal,
+};
 
 const CAUSES: [(SignalKind, &str); 5] = [
     (SignalKind::Staffing, "Structureel tekort aan verpleegkundigen en psychiaters"),
@@ -20,10 +24,22 @@ const CAUSES: [(SignalKind, &str); 5] = [
 ];
 
 const ACTIONS: [(&str, &str); 4] = [
-    ("Afspraken over opvang bij sluiting", "Aanbieders en zorgverzekeraars spreken af wie de zorg overneemt als een cruciaal aanbod sluit."),
-    ("Regionale wachtlijstaanpak", "Gezamenlijke aanpak van de wachttijden boven de Treeknorm, met een regionale regiehouder."),
-    ("Extra capaciteit outreachende zorg", "Verkennen van een extra FACT-team in het deel van de regio met de langste wachttijden."),
-    ("Personeel delen tussen aanbieders", "Afspraken over het inzetten van personeel bij elkaars crisisdiensten in vakantieperiodes."),
+    (
+        "Afspraken over opvang bij sluiting",
+        "Aanbieders en zorgverzekeraars spreken af wie de zorg overneemt als een cruciaal aanbod sluit.",
+    ),
+    (
+        "Regionale wachtlijstaanpak",
+        "Gezamenlijke aanpak van de wachttijden boven de Treeknorm, met een regionale regiehouder.",
+    ),
+    (
+        "Extra capaciteit outreachende zorg",
+        "Verkennen van een extra FACT-team in het deel van de regio met de langste wachttijden.",
+    ),
+    (
+        "Personeel delen tussen aanbieders",
+        "Afspraken over het inzetten van personeel bij elkaars crisisdiensten in vakantieperiodes.",
+    ),
 ];
 
 /// Fills the demo's closing process and actions (inside the seeding transaction).
@@ -69,7 +85,9 @@ pub async fn generate<C: ConnectionTrait>(conn: &C, today: NaiveDate, by: &str) 
                 acknowledgement_deadline: raised_at + Duration::days(crate::graphql::mutation::ACKNOWLEDGEMENT_DAYS),
                 acknowledged_at: Some(raised_at + Duration::days(3)),
                 acknowledged_by: None,
-                response: Some("Besproken aan de regionale tafel; overname door een andere aanbieder wordt verkend.".into()),
+                response: Some(
+                    "Besproken aan de regionale tafel; overname door een andere aanbieder wordt verkend.".into(),
+                ),
                 overdue_emitted_at: None,
                 version: 2,
                 created_at: raised_at,

@@ -100,7 +100,9 @@ impl ClosureRules {
     /// The rules of `region` as stored, or the default.
     pub fn of(region: &str, rule: Option<region_closure_rule::Model>) -> Self {
         match rule {
-            Some(r) => Self { region_code: r.region_code, notice_weeks: r.notice_weeks, is_default: false, version: r.version },
+            Some(r) => {
+                Self { region_code: r.region_code, notice_weeks: r.notice_weeks, is_default: false, version: r.version }
+            }
             None => Self {
                 region_code: region.to_owned(),
                 notice_weeks: DEFAULT_CLOSURE_NOTICE_WEEKS,
@@ -173,7 +175,12 @@ impl RegionalAction {
     }
     /// The overview it arises from.
     async fn overview(&self, ctx: &Context<'_>) -> Result<Option<RegionalOverview>> {
-        Ok(loaders(ctx)?.overviews.load_one(self.model.overview_id.clone()).await.map_err(load_err)?.map(RegionalOverview))
+        Ok(loaders(ctx)?
+            .overviews
+            .load_one(self.model.overview_id.clone())
+            .await
+            .map_err(load_err)?
+            .map(RegionalOverview))
     }
     /// Title (no personal data).
     async fn title(&self) -> &str {

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const RULES: &str = r#"query { region(code: "utrecht") { closureRules { regionCode noticeWeeks isDefault version } } }"#;
+const RULES: &str =
+    r#"query { region(code: "utrecht") { closureRules { regionCode noticeWeeks isDefault version } } }"#;
 const SET_NOTICE: &str = r#"mutation($w: Int!, $v: Int!) { setClosureNoticeWeeks(regionCode: "utrecht", weeks: $w, expectedVersion: $v) {
     regionCode noticeWeeks isDefault version } }"#;
 const ANNOUNCE: &str = r#"mutation($id: ID!, $v: Int!, $d: NaiveDate!, $text: String!) {
@@ -16,8 +17,7 @@ const ANNOUNCE: &str = r#"mutation($id: ID!, $v: Int!, $d: NaiveDate!, $text: St
 const CLOSE: &str = "mutation($id: ID!, $v: Int!) { closeCareOffer(id: $id, expectedVersion: $v) { status version } }";
 const WITHDRAW: &str = r#"mutation($id: ID!, $v: Int!) { withdrawOfferClosure(id: $id, expectedVersion: $v, status: SECURED) {
     status version plannedClosingDate statusCause { status } } }"#;
-const OFFER_CLOSING: &str =
-    "query($id: ID!) { careOffer(id: $id) { status version plannedClosingDate statusCause { status given kind text } } }";
+const OFFER_CLOSING: &str = "query($id: ID!) { careOffer(id: $id) { status version plannedClosingDate statusCause { status given kind text } } }";
 const BULK: &str = r#"mutation($items: [OfferStatusUpdate!]!) { updateOfferStatuses(items: $items) {
     id status version statusCause { status given kind text } } }"#;
 const CREATE_ACTION: &str = r#"mutation($o: ID!, $owner: ID!, $due: NaiveDate!, $d: String!) { createRegionalAction(input: {
@@ -86,7 +86,11 @@ async fn the_closing_process_from_announcement_to_closure() {
     assert_eq!(closure[0]["status"], "OPEN");
     let outbox: Vec<Value> = app.outbox().await.into_iter().map(|r| r.payload).collect();
     assert!(outbox.iter().any(|p| p["kind"] == "RAISED"), "{outbox:?}");
-    assert!(outbox.contains(&json!({"offerId": OFFER_A_CRISIS.to_string(), "previousStatus": "SECURED", "status": "CLOSING"})));
+    assert!(
+        outbox.contains(
+            &json!({"offerId": OFFER_A_CRISIS.to_string(), "previousStatus": "SECURED", "status": "CLOSING"})
+        )
+    );
 
     // Visible at the regional table, and its date to everyone (the cause only to the table).
     let table = app
@@ -105,7 +109,8 @@ async fn the_closing_process_from_announcement_to_closure() {
     assert_eq!(public.error_code_at(&["careOffer", "statusCause"]).as_deref(), Some("FORBIDDEN"));
 
     // Not before the planned date.
-    let early = app.graphql(CLOSE).var("id", OFFER_A_CRISIS.to_string()).var("v", 2).as_caller(&provider_a()).send().await;
+    let early =
+        app.graphql(CLOSE).var("id", OFFER_A_CRISIS.to_string()).var("v", 2).as_caller(&provider_a()).send().await;
     assert_refused(&early, "closeCareOffer", "BAD_USER_INPUT");
     assert!(early.expect_error("BAD_USER_INPUT").contains(&planned), "{:#}", early.body);
     // A second announcement is refused while one stands.
@@ -113,7 +118,8 @@ async fn the_closing_process_from_announcement_to_closure() {
     assert_refused(&again, "announceOfferClosure", "BAD_USER_INPUT");
 
     // Withdrawn: back to SECURED, the closure signal resolved.
-    let back = app.graphql(WITHDRAW).var("id", OFFER_A_CRISIS.to_string()).var("v", 2).as_caller(&provider_a()).send().await;
+    let back =
+        app.graphql(WITHDRAW).var("id", OFFER_A_CRISIS.to_string()).var("v", 2).as_caller(&provider_a()).send().await;
     assert_eq!(
         back.data()["withdrawOfferClosure"],
         json!({"status": "SECURED", "version": 3, "plannedClosingDate": null, "statusCause": null})
@@ -141,19 +147,25 @@ async fn the_closing_process_from_announcement_to_closure() {
     );
     let today = in_days(0);
     announce(&app, OFFER_A_CRISIS, 3, &today).await.data();
-    let closed = app.graphql(CLOSE).var("id", OFFER_A_CRISIS.to_string()).var("v", 4).as_caller(&provider_a()).send().await;
+    let closed =
+        app.graphql(CLOSE).var("id", OFFER_A_CRISIS.to_string()).var("v", 4).as_caller(&provider_a()).send().await;
     assert_eq!(closed.data()["closeCareOffer"], json!({"status": "CLOSED", "version": 5}));
     let after = app.graphql(OFFER_CLOSING).var("id", OFFER_A_CRISIS.to_string()).as_caller(&insurer_x()).send().await;
     assert_eq!(after.data()["careOffer"]["statusCause"]["status"], "CLOSING", "the closing cause stays readable");
     assert_eq!(after.data()["careOffer"]["plannedClosingDate"], Value::Null);
-    let gone = app.graphql(r#"query { region(code: "utrecht") { announcedClosures { plannedDate } } }"#).as_caller(&insurer_x()).send().await;
+    let gone = app
+        .graphql(r#"query { region(code: "utrecht") { announcedClosures { plannedDate } } }"#)
+        .as_caller(&insurer_x())
+        .send()
+        .await;
     assert_eq!(gone.data()["region"]["announcedClosures"], json!([]));
 }
 
 #[tokio::test]
 async fn closing_without_an_announcement_is_refused_with_a_clear_message() {
     let app = TestApp::spawn().await;
-    let resp = app.graphql(CLOSE).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
+    let resp =
+        app.graphql(CLOSE).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
     assert_refused(&resp, "closeCareOffer", "BAD_USER_INPUT");
     assert!(resp.expect_error("BAD_USER_INPUT").contains("announceOfferClosure"), "{:#}", resp.body);
     assert_eq!(app.offer(OFFER_A_CRISIS).await["status"], "SECURED");
@@ -178,7 +190,8 @@ async fn only_the_owning_provider_announces_and_withdraws() {
             .send()
             .await;
         assert_refused(&resp, "announceOfferClosure", "FORBIDDEN");
-        let resp = app.graphql(WITHDRAW).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&caller).send().await;
+        let resp =
+            app.graphql(WITHDRAW).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&caller).send().await;
         assert_refused(&resp, "withdrawOfferClosure", "FORBIDDEN");
     }
     assert_eq!(app.offer(OFFER_A_CRISIS).await, before);
@@ -213,7 +226,8 @@ async fn announcing_checks_versions_input_and_state() {
     let unknown = announce(&app, uuid::Uuid::now_v7(), 1, &in_days(100)).await;
     assert_refused(&unknown, "announceOfferClosure", "NOT_FOUND");
     // Withdrawing what is not closing, or to a closing status, or without a required cause.
-    let resp = app.graphql(WITHDRAW).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
+    let resp =
+        app.graphql(WITHDRAW).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
     assert_refused(&resp, "withdrawOfferClosure", "BAD_USER_INPUT");
     let to_pressure = r#"mutation($id: ID!) { withdrawOfferClosure(id: $id, expectedVersion: 1, status: UNDER_PRESSURE) { status } }"#;
     let resp = app.graphql(to_pressure).var("id", OFFER_A_CRISIS.to_string()).as_caller(&provider_a()).send().await;
@@ -364,7 +378,9 @@ async fn bulk_status_updates_are_all_or_nothing_naming_each_refused_item() {
     assert!(resp.body["data"]["updateOfferStatuses"].is_null(), "{:#}", resp.body);
     let got: Vec<(u64, Value, String)> = items_of(&resp)
         .iter()
-        .map(|i| (i["index"].as_u64().expect("index"), i["field"].clone(), i["code"].as_str().expect("code").to_owned()))
+        .map(|i| {
+            (i["index"].as_u64().expect("index"), i["field"].clone(), i["code"].as_str().expect("code").to_owned())
+        })
         .collect();
     assert_eq!(
         got,
@@ -422,7 +438,12 @@ async fn the_statements_per_status_batch_do_not_grow_with_the_batch() {
     assert_eq!(small, large, "statements grew with the batch ({small} → {large})");
 }
 
-async fn create_action(app: &TestApp, caller: &ggzhub_kit::testing::TestCaller, overview: impl ToString, due: &str) -> ggzhub_kit::testing::GraphqlResponse {
+async fn create_action(
+    app: &TestApp,
+    caller: &ggzhub_kit::testing::TestCaller,
+    overview: impl ToString,
+    due: &str,
+) -> ggzhub_kit::testing::GraphqlResponse {
     app.graphql(CREATE_ACTION)
         .var("o", overview.to_string())
         .var("owner", INSURER_X.to_string())
@@ -508,7 +529,10 @@ async fn only_participants_create_actions_with_an_owner_at_the_table() {
         .send()
         .await;
     resp.expect_personal_data_refused("createRegionalAction", "description", "a.devries@gmail.com", "e-mail address");
-    assert_eq!(app.graphql(REGION_ACTIONS).as_caller(&provider_a()).send().await.data()["region"]["actions"]["totalCount"], 0);
+    assert_eq!(
+        app.graphql(REGION_ACTIONS).as_caller(&provider_a()).send().await.data()["region"]["actions"]["totalCount"],
+        0
+    );
 }
 
 #[tokio::test]
@@ -519,7 +543,9 @@ async fn creator_and_chair_change_actions_and_the_owner_its_status() {
     let update = |caller: ggzhub_kit::testing::TestCaller, v: i32, input: Value| {
         let app = &app;
         let id = id.clone();
-        async move { app.graphql(UPDATE_ACTION).var("id", id).var("v", v).var("input", input).as_caller(&caller).send().await }
+        async move {
+            app.graphql(UPDATE_ACTION).var("id", id).var("v", v).var("input", input).as_caller(&caller).send().await
+        }
     };
     // The owner (insurer X) sets its status, and only that.
     let resp = update(insurer_x(), 1, json!({"status": "IN_PROGRESS"})).await;
@@ -618,7 +644,8 @@ async fn the_demo_data_has_causes_an_announced_closure_and_actions() {
     let again = TestDb::new().await;
     Migrator::up(&again.db, None).await.expect("migrations run");
     seed(&again.db, &Source::Demo).await.expect("demo seeds");
-    let key = |a: &regional_action::Model| (a.id.clone(), a.title.clone(), a.owner_id.clone(), a.due_date, a.status.clone());
+    let key =
+        |a: &regional_action::Model| (a.id.clone(), a.title.clone(), a.owner_id.clone(), a.due_date, a.status.clone());
     let mut first: Vec<_> = actions.iter().map(key).collect();
     let mut second: Vec<_> =
         regional_action::Entity::find().all(&again.db).await.expect("actions").iter().map(key).collect();
@@ -654,10 +681,8 @@ async fn bench_500_status_updates_in_bulk_against_one_call_each() {
         post(json!({"query": single, "variables": {"id": id}})).await;
     }
     let one_each = started.elapsed();
-    let items: Vec<Value> = offers
-        .iter()
-        .map(|id| json!({"id": id, "expectedVersion": 2, "status": "SECURED"}))
-        .collect();
+    let items: Vec<Value> =
+        offers.iter().map(|id| json!({"id": id, "expectedVersion": 2, "status": "SECURED"})).collect();
     let started = Instant::now();
     post(json!({"query": "mutation($items: [OfferStatusUpdate!]!) { updateOfferStatuses(items: $items) { id } }",
         "variables": {"items": items}}))

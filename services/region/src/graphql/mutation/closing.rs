@@ -392,9 +392,17 @@ impl ClosingMutation {
                 updated_by: Set(c.org.to_string()),
                 ..Default::default()
             };
-            update_guarded(&txn, active, care_offer::Column::Id, &current.id, care_offer::Column::Version, expected_version)
-                .await?;
-            let notes = if status == OfferStatus::UnderPressure { vec![note(&current, status, cause, c)] } else { vec![] };
+            update_guarded(
+                &txn,
+                active,
+                care_offer::Column::Id,
+                &current.id,
+                care_offer::Column::Version,
+                expected_version,
+            )
+            .await?;
+            let notes =
+                if status == OfferStatus::UnderPressure { vec![note(&current, status, cause, c)] } else { vec![] };
             store::replace_notes(&txn, std::slice::from_ref(&current.id), notes).await?;
             if let Some(sid) = existing.and_then(|n| n.closure_signal_id) {
                 resolve_closure_signal(&txn, c, &sid).await?;
@@ -455,8 +463,15 @@ async fn resolve_closure_signal<C: ConnectionTrait>(conn: &C, c: &Caller, id: &s
     }
     let model = signal::Entity::find_by_id(id.to_owned()).one(conn).await?.ok_or_else(|| ApiError::not_found(id))?;
     history::signal_event(conn, &model, &c.org.to_string()).await?;
-    audit(conn, c, "ContinuitySignal", id, "resolved", json!({"from": s.status, "to": "RESOLVED", "closureWithdrawn": true}))
-        .await?;
+    audit(
+        conn,
+        c,
+        "ContinuitySignal",
+        id,
+        "resolved",
+        json!({"from": s.status, "to": "RESOLVED", "closureWithdrawn": true}),
+    )
+    .await?;
     events::record_signal(conn, SignalEventKind::Resolved, &model, now).await?;
     Ok(())
 }
@@ -492,7 +507,9 @@ fn check_item(item: &OfferStatusUpdate) -> Result<Checked, (Option<&'static str>
         (OfferStatus::Closing, _) => {
             return Err((
                 Some("status"),
-                ApiError::bad_input("CLOSING is set by announceOfferClosure, with a planned date and the region's notice period"),
+                ApiError::bad_input(
+                    "CLOSING is set by announceOfferClosure, with a planned date and the region's notice period",
+                ),
             ));
         }
         (OfferStatus::Closed, _) => {
@@ -527,7 +544,9 @@ async fn bulk(ctx: &Context<'_>, c: &Caller, items: &[OfferStatusUpdate]) -> Res
                     refused.push(ItemRefusal {
                         index,
                         field: Some("id"),
-                        error: ApiError::bad_input(format!("the same offer as item {first}: one update per offer and call")),
+                        error: ApiError::bad_input(format!(
+                            "the same offer as item {first}: one update per offer and call"
+                        )),
                     });
                 } else {
                     seen.insert(ok.id.clone(), index);
@@ -593,8 +612,7 @@ async fn bulk(ctx: &Context<'_>, c: &Caller, items: &[OfferStatusUpdate]) -> Res
         .into_iter()
         .map(|o| (o.id.clone(), o))
         .collect();
-    let in_order: Vec<care_offer::Model> =
-        checked.iter().filter_map(|(_, ok)| stored.get(&ok.id).cloned()).collect();
+    let in_order: Vec<care_offer::Model> = checked.iter().filter_map(|(_, ok)| stored.get(&ok.id).cloned()).collect();
     store::offers_changed(&txn, &in_order).await?;
     let notes: Vec<offer_status_note::Model> = checked
         .iter()
@@ -603,10 +621,8 @@ async fn bulk(ctx: &Context<'_>, c: &Caller, items: &[OfferStatusUpdate]) -> Res
         .collect();
     let all_ids: Vec<String> = checked.iter().map(|(_, ok)| ok.id.clone()).collect();
     store::replace_notes(&txn, &all_ids, notes).await?;
-    let events: Vec<(&care_offer::Model, String)> = in_order
-        .iter()
-        .filter_map(|o| current.get(&o.id).map(|before| (o, before.status.clone())))
-        .collect();
+    let events: Vec<(&care_offer::Model, String)> =
+        in_order.iter().filter_map(|o| current.get(&o.id).map(|before| (o, before.status.clone()))).collect();
     store::record_status_events(&txn, &events, now).await?;
     audit_many(
         &txn,

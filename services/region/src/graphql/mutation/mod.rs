@@ -16,13 +16,13 @@ mod actions;
 
 use async_graphql::MergedObject;
 
+pub use actions::{ActionMutation, CreateRegionalActionInput, UpdateRegionalActionInput};
+pub use closing::{ClosingMutation, OfferStatusUpdate, StatusCauseInput};
 pub use offers::{CapacityInput, CreateCareOfferInput, IntakePauseInput, OfferMutation, UpdateCareOfferInput};
 pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrganisationInput};
 pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};
 pub use regions::{CreateRegionInput, MapTileInput, RegionMutation, UpdateRegionInput};
 pub use signals::{ACKNOWLEDGEMENT_DAYS, RaiseSignalInput, SignalMutation, UpdateSignalInput};
-pub use actions::{ActionMutation, CreateRegionalActionInput, UpdateRegionalActionInput};
-pub use closing::{ClosingMutation, OfferStatusUpdate, StatusCauseInput};
 pub use waiting_times::{WaitingTimeCorrection, WaitingTimeInput, WaitingTimeMutation};
 
 /// The region subgraph's mutations; each names the version it expects and is audited.
