@@ -217,7 +217,7 @@ impl RegionalAction {
 }
 
 /// A page of the actions of `scope` that the caller may read, with `status` and `overdue` as
-/// given, in id order (oldest first). One statement for every region's or overview's list in the
+/// given, in id order (oldest first); `null` with `FORBIDDEN` for the hub operator. One statement for every region's or overview's list in the
 /// request.
 pub async fn action_page(
     ctx: &Context<'_>,
@@ -226,7 +226,7 @@ pub async fn action_page(
     overdue: Option<bool>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<PublicConnection<RegionalAction>> {
+) -> Result<Option<PublicConnection<RegionalAction>>> {
     let c = caller(ctx)?;
     access::read_overviews(c).gql()?;
     let page = Page::new(first, after).gql()?;
@@ -252,5 +252,5 @@ pub async fn action_page(
         .filter(|a| page.after.as_ref().is_none_or(|after| &a.id > after))
         .take(page.limit() as usize)
         .collect();
-    Ok(connection(&page, rows, total, |a| a.id.clone(), |model| RegionalAction { model }))
+    Ok(Some(connection(&page, rows, total, |a| a.id.clone(), |model| RegionalAction { model })))
 }

@@ -202,7 +202,7 @@ impl Region {
         overdue: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PublicConnection<super::closing::RegionalAction>> {
+    ) -> Result<Option<PublicConnection<super::closing::RegionalAction>>> {
         let scope = crate::closing::ActionScope::Region(self.0.code.clone());
         super::closing::action_page(ctx, scope, status, overdue, first, after).await
     }
@@ -811,7 +811,7 @@ impl RegionalOverview {
         overdue: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PublicConnection<super::closing::RegionalAction>> {
+    ) -> Result<Option<PublicConnection<super::closing::RegionalAction>>> {
         let scope = crate::closing::ActionScope::Overview(self.0.id.clone());
         super::closing::action_page(ctx, scope, status, overdue, first, after).await
     }

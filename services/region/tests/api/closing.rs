@@ -483,6 +483,7 @@ async fn participants_record_actions_that_follow_their_overviews_visibility() {
     }
     let resp = app.graphql(REGION_ACTIONS).as_caller(&operator()).send().await;
     assert_eq!(resp.error_code_at(&["region", "actions"]).as_deref(), Some("FORBIDDEN"), "{:#}", resp.body);
+    assert!(resp.body["data"]["region"]["actions"].is_null(), "{:#}", resp.body);
     // Filters.
     let overdue = app.graphql(REGION_ACTIONS).var("o", true).as_caller(&provider_a()).send().await;
     assert_eq!(overdue.data()["region"]["actions"]["nodes"][0]["id"], draft_action["id"]);
