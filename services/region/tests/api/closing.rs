@@ -471,7 +471,17 @@ async fn participants_record_actions_that_follow_their_overviews_visibility() {
         ("insurer X", insurer_x(), 2),
         ("municipality", municipality(), 2),
         ("national table", national_table(), 2),
-        ("patient org", patient_org(), 1),
+        // A patient organisation of another region (whether one at the table reads drafts is
+        // the overview's rule, which actions follow).
+        (
+            "patient org elsewhere",
+            ggzhub_kit::testing::TestCaller::new(
+                ggzhub_kit::OrgKind::PatientOrganisation,
+                PATIENT_ORG_2,
+                &["amsterdam"],
+            ),
+            1,
+        ),
         ("provider B", provider_b(), 1),
     ] {
         let resp = app.graphql(REGION_ACTIONS).as_caller(&caller).send().await;

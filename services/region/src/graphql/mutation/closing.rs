@@ -526,6 +526,17 @@ fn check_item(item: &OfferStatusUpdate) -> Result<Checked, (Option<&'static str>
             return Err((Some("cause"), ApiError::bad_input("cause is given only with UNDER_PRESSURE, not SECURED")));
         }
         (OfferStatus::Secured, None) => None,
+        // Statuses added later (e.g. for planned offers) are not set here either.
+        #[allow(unreachable_patterns)]
+        (other, _) => {
+            return Err((
+                Some("status"),
+                ApiError::bad_input(format!(
+                    "{} is not set by updateOfferStatuses: only SECURED and UNDER_PRESSURE are",
+                    other.as_str()
+                )),
+            ));
+        }
     };
     Ok(Checked { id, expected_version: item.expected_version, status: item.status, cause })
 }
