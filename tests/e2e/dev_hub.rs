@@ -44,9 +44,11 @@ async fn dev_hub_serves_demo_data_and_enforces_the_access_matrix() {
     assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused:#}");
     assert!(refused["data"].is_null() || refused["data"]["updateCareOffer"].is_null());
 
-    // A patient organisation reads public fields and gets FORBIDDEN on confidential ones.
+    // A patient organisation reads public fields (inclusion criteria too since issue 21) and gets
+    // FORBIDDEN on confidential ones.
     let detail = hub.gql(&patient_org, OFFER_DETAIL, json!({ "id": offer_id })).await;
     assert_eq!(detail["data"]["careOffer"]["unitName"], "E2E-team");
+    assert!(detail["data"]["careOffer"]["inclusionCriteria"].is_string(), "{detail:#}");
     assert!(detail["data"]["careOffer"]["capacity"].is_null());
     let codes: Vec<&str> = detail["errors"]
         .as_array()
@@ -54,7 +56,7 @@ async fn dev_hub_serves_demo_data_and_enforces_the_access_matrix() {
         .iter()
         .map(|e| e["extensions"]["code"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(codes, ["FORBIDDEN", "FORBIDDEN"], "{detail:#}");
+    assert_eq!(codes, ["FORBIDDEN"], "{detail:#}");
 
     // The public schema draws the country: every demo region on its own tile of the map.
     let map = hub.gql(&patient_org, "{ regions(first: 100) { nodes { code tile { row column } } } }", json!({})).await;

@@ -5,7 +5,7 @@ use ggzhub_kit::token::scopes;
 use ggzhub_kit::{ApiError, ApiResult, Caller, OrgKind};
 
 use crate::domain::{OverviewStatus, SignalStatus};
-use crate::entity::{care_offer, overview, signal};
+use crate::entity::{care_offer, overview, patient_input, signal};
 
 /// Every read needs `picture:read`.
 pub fn read(c: &Caller) -> ApiResult<()> {
@@ -18,8 +18,9 @@ pub fn administer(c: &Caller) -> ApiResult<()> {
     c.require_scope(scopes::ADMIN)
 }
 
-/// Capacity detail and inclusion criteria: the offer's own provider, providers and insurers at
-/// the offer's regional table, and the national table.
+/// Capacity detail: the offer's own provider, providers and insurers at the offer's regional
+/// table, and the national table. (Inclusion criteria are wider since issue 21:
+/// [`read_inclusion_criteria`].)
 pub fn can_see_offer_detail(c: &Caller, offer: &care_offer::Model) -> bool {
     match c.kind {
         OrgKind::Provider => c.org.to_string() == offer.provider_id || c.is_participant(&offer.region_code),
@@ -34,7 +35,7 @@ pub fn offer_detail(c: &Caller, offer: &care_offer::Model) -> ApiResult<()> {
     if can_see_offer_detail(c, offer) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("capacity detail and inclusion criteria are visible to the region's participants only"))
+        Err(ApiError::forbidden("capacity detail is visible to the region's participants only"))
     }
 }
 
@@ -149,7 +150,9 @@ pub fn overview_view(c: &Caller, o: &overview::Model) -> OverviewView {
     match c.kind {
         OrgKind::Provider | OrgKind::Insurer if participant => OverviewView::Full,
         OrgKind::NationalTable => OverviewView::Full,
-        OrgKind::Municipality if participant => OverviewView::Draft,
+        // Issue 21: patient organisations read the drafts of the regions they take part in, as
+        // municipalities at the table do (the confidential notes stay with the participants).
+        OrgKind::Municipality | OrgKind::PatientOrganisation if participant => OverviewView::Draft,
         OrgKind::HubOperator => OverviewView::None,
         _ if published => OverviewView::Public,
         _ => OverviewView::None,
@@ -218,16 +221,14 @@ fn chair(c: &Caller, region: &str, what: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Which patient inputs a caller reads: all (`None`), or only its own organisation's.
-pub fn patient_input_filter(c: &Caller) -> ApiResult<Option<String>> {
-    read(c)?;
-    match c.kind {
-        OrgKind::Provider | OrgKind::Insurer | OrgKind::NationalTable => Ok(None),
-        OrgKind::PatientOrganisation => Ok(Some(c.org.to_string())),
-        OrgKind::Municipality | OrgKind::HubOperator => {
-            Err(ApiError::forbidden("patient input is visible to providers, insurers and the national table"))
-        }
-    }
+/// Whether `c` reads patient input `i` on overview `o` (which it may already see). Input is
+/// published with the overview unless its author marked it internal (issue 21): internal input
+/// stays with those who read the confidential notes (providers and insurers at the table, the
+/// national table) and its author; everyone who sees the overview reads the rest.
+pub fn can_see_patient_input(c: &Caller, o: &overview::Model, i: &patient_input::Model) -> bool {
+    let view = overview_view(c, o);
+    view >= OverviewView::Public
+        && (!i.internal || view == OverviewView::Full || c.org.to_string() == i.organisation_id)
 }
 
 /// Patient organisations write input on overviews of regions they take part in.
@@ -275,6 +276,46 @@ pub fn national_capacity(c: &Caller) -> ApiResult<()> {
             "national capacity totals are visible to the national table only; participants read their regions' totals",
         ))
     }
+}
+
+/// Inclusion criteria of care offers (issue 21): the remedy against exclusion, so public —
+/// patient organisations, municipalities and the public read them, and every provider as a
+/// referrer, as do insurers and the national table. Only the hub operator, which reads no offer
+/// detail, is refused.
+pub fn read_inclusion_criteria(c: &Caller) -> ApiResult<()> {
+    read(c)?;
+    if c.kind == OrgKind::HubOperator {
+        return Err(ApiError::forbidden("the hub operator does not read inclusion criteria"));
+    }
+    Ok(())
+}
+
+/// Adding a care form to the national list for one region (issue 21): the region's chair.
+pub fn add_regional_care_form(c: &Caller, region: &str) -> ApiResult<()> {
+    chair(c, region, "add care forms for the region")
+}
+
+/// Planning a new offer for a region, or withdrawing one (issue 21): the region's chair.
+pub fn plan_offer(c: &Caller, region: &str) -> ApiResult<()> {
+    chair(c, region, "plan or withdraw offers for the region")
+}
+
+/// Realising a planned offer (issue 21): a provider with `offers:write` taking part in the
+/// region, and the intended provider when the region named one.
+pub fn realise_planned_offer(c: &Caller, region: &str, intended_provider: Option<&str>) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider], "realise planned offers")?;
+    c.require_scope(scopes::OFFERS_WRITE)?;
+    if !c.is_participant(region) {
+        return Err(ApiError::forbidden(format!(
+            "a provider realises planned offers only in regions it takes part in, not {region}"
+        )));
+    }
+    if let Some(p) = intended_provider
+        && p != c.org.to_string()
+    {
+        return Err(ApiError::forbidden("the region intends another provider to realise this planned offer"));
+    }
+    Ok(())
 }
 
 /// Setting a region's closure rules (its notice period): the region's chair.

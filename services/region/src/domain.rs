@@ -26,6 +26,10 @@ string_enum! {
         Closing => "CLOSING",
         /// No longer available.
         Closed => "CLOSED",
+        /// Planned: a new offer the region's table decided it needs, before it exists. It lives
+        /// as a `PlannedOffer` (issue 21) until a provider realises it into a `CareOffer`; no
+        /// `CareOffer` carries this status, it appears in `offerCounts` only, never as supply.
+        Planned => "PLANNED",
     }
 }
 
@@ -92,6 +96,18 @@ string_enum! {
         Draft => "DRAFT",
         /// Published by the region's chair; the public part is readable by all.
         Published => "PUBLISHED",
+    }
+}
+
+string_enum! {
+    /// Lifecycle of a planned offer (issue 21).
+    PlannedOfferStatus {
+        /// Decided by the region's table, not yet realised.
+        Planned => "PLANNED",
+        /// A provider realised it: `PlannedOffer.realisedOffer` is the care offer.
+        Realised => "REALISED",
+        /// The region's chair withdrew it.
+        Withdrawn => "WITHDRAWN",
     }
 }
 

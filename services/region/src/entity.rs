@@ -104,6 +104,10 @@ pub mod care_form {
         pub name: String,
         /// Description.
         pub description: String,
+        /// The region whose own form it is (issue 21); `None` for the national list.
+        pub region_code: Option<String>,
+        /// Why the region added it (regional forms only; no personal data).
+        pub motivation: Option<String>,
     }
 
     /// Relations.
@@ -366,6 +370,60 @@ pub mod patient_input {
         pub organisation_id: String,
         /// The input (no personal data).
         pub text: String,
+        /// Kept internal: not published with the overview (issue 21).
+        pub internal: bool,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Planned offers (issue 21): new care a region's table decided it needs, before it exists.
+pub mod planned_offer {
+    use sea_orm::entity::prelude::*;
+
+    /// A planned offer.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "planned_offers")]
+    pub struct Model {
+        /// Id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Region that plans it.
+        pub region_code: String,
+        /// Category.
+        pub category: String,
+        /// Care form code (national, or the region's own).
+        pub care_form: String,
+        /// Working name of the department or team.
+        pub unit_name: String,
+        /// Intended town, if known.
+        pub location: Option<String>,
+        /// The provider the region intends to realise it, if chosen.
+        pub intended_provider_id: Option<String>,
+        /// The regional overview it arises from, if any.
+        pub overview_id: Option<String>,
+        /// Why the region needs it (no personal data).
+        pub motivation: String,
+        /// `PLANNED`, `REALISED` or `WITHDRAWN`.
+        pub status: String,
+        /// The care offer that realised it.
+        pub realised_offer_id: Option<String>,
+        /// Why the chair withdrew it (no personal data).
+        pub withdrawal_reason: Option<String>,
         /// Version.
         pub version: i32,
         /// Created at.

@@ -15,6 +15,7 @@ pub mod picture;
 pub mod register;
 pub mod seed;
 pub mod seed_history;
+pub mod seed_planning;
 pub mod webhook;
 // Issue 21 item 3: the closing process and regional actions.
 pub mod closing;

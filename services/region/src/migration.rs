@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(AddSignalEvents),
             Box::new(CreateWebhooks),
             Box::new(ggzhub_kit::changes::CreateChangeLog),
+            Box::new(AddRegionalFormsAndPlannedOffers),
             Box::new(CreateClosingProcess),
         ]
     }
@@ -627,6 +628,85 @@ impl MigrationTrait for CreateWebhooks {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("webhooks").to_owned()).await
+    }
+}
+
+/// Issue 21 items 4 and 5: a region's own care forms (`care_forms.region_code`, `motivation`),
+/// planned offers, and patient input kept internal.
+struct AddRegionalFormsAndPlannedOffers;
+
+impl MigrationName for AddRegionalFormsAndPlannedOffers {
+    fn name(&self) -> &str {
+        "m2026_12_06_forms"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for AddRegionalFormsAndPlannedOffers {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One alteration per statement: SQLite's builder allows no more. SQLite cannot add a
+        // foreign key to an existing table; the mutation checks the region exists.
+        m.alter_table(Table::alter().table("care_forms").add_column(string_len_null("region_code", 40)).to_owned())
+            .await?;
+        m.alter_table(Table::alter().table("care_forms").add_column(text_null("motivation")).to_owned()).await?;
+        index(m, "care_forms_region_idx", "care_forms", &["region_code", "code"], false).await?;
+        m.alter_table(Table::alter().table("patient_inputs").add_column(boolean("internal").default(false)).to_owned())
+            .await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("planned_offers")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("region_code", 40))
+                    .col(string_len("category", 32))
+                    .col(string_len("care_form", 64))
+                    .col(string_len("unit_name", 200))
+                    .col(string_len_null("location", 200))
+                    .col(string_len_null("intended_provider_id", 36))
+                    .col(string_len_null("overview_id", 36))
+                    .col(text("motivation"))
+                    .col(string_len("status", 32))
+                    .col(string_len_null("realised_offer_id", 36))
+                    .col(text_null("withdrawal_reason"))
+                    .foreign_key(&mut fk("planned_region_fk", "planned_offers", "region_code", "regions", "code"))
+                    .foreign_key(&mut fk("planned_form_fk", "planned_offers", "care_form", "care_forms", "code"))
+                    .foreign_key(&mut fk(
+                        "planned_provider_fk",
+                        "planned_offers",
+                        "intended_provider_id",
+                        "organisations",
+                        "id",
+                    ))
+                    .foreign_key(&mut fk(
+                        "planned_overview_fk",
+                        "planned_offers",
+                        "overview_id",
+                        "regional_overviews",
+                        "id",
+                    ))
+                    .foreign_key(&mut fk(
+                        "planned_offer_fk",
+                        "planned_offers",
+                        "realised_offer_id",
+                        "care_offers",
+                        "id",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await?;
+        index(m, "planned_region_idx", "planned_offers", &["region_code", "id"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("planned_offers").to_owned()).await?;
+        m.alter_table(Table::alter().table("patient_inputs").drop_column("internal").to_owned()).await?;
+        m.drop_index(Index::drop().name("care_forms_region_idx").table("care_forms").to_owned()).await?;
+        for column in ["motivation", "region_code"] {
+            m.alter_table(Table::alter().table("care_forms").drop_column(column).to_owned()).await?;
+        }
+        Ok(())
     }
 }
 

@@ -246,7 +246,8 @@ fn status(s: &str) -> Result<OfferStatus, DbErr> {
     OfferStatus::parse(s).ok_or_else(|| DbErr::Custom(format!("invalid stored status {s}")))
 }
 
-/// Care offers per (category, status), nationally or per region.
+/// Care offers per (category, status), nationally or per region, and the planned offers not yet
+/// realised or withdrawn as status `PLANNED` (issue 21: planned, never existing supply).
 pub async fn offer_counts<C: ConnectionTrait>(
     conn: &C,
     regions: Option<&[String]>,
@@ -261,8 +262,11 @@ pub async fn offer_counts<C: ConnectionTrait>(
     let mut values = Vec::new();
     let s = scope("region_code", regions, &mut values);
     let sql = format!(
-        "SELECT {key} AS scope, category, status, COUNT(*) AS n FROM care_offers WHERE 1 = 1{filter} \
-         GROUP BY {group}category, status ORDER BY category, status",
+        // Planned offers (issue 21) count as status PLANNED, beside the care offers' statuses.
+        "SELECT {key} AS scope, category, status, COUNT(*) AS n FROM (\
+         SELECT region_code, category, status FROM care_offers UNION ALL \
+         SELECT region_code, category, 'PLANNED' AS status FROM planned_offers WHERE status = 'PLANNED'\
+         ) o WHERE 1 = 1{filter} GROUP BY {group}category, status ORDER BY category, status",
         key = s.key,
         filter = s.filter,
         group = s.group

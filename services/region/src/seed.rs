@@ -296,6 +296,8 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
         category: Set(f.category.as_str().to_owned()),
         name: Set(f.name.clone()),
         description: Set(f.description.clone()),
+        region_code: Set(None),
+        motivation: Set(None),
     }))
     .exec(&txn)
     .await
@@ -434,6 +436,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
                 overview_id: Set(o.id.clone()),
                 organisation_id: Set(i.organisation_id.clone()),
                 text: Set(i.text.clone()),
+                internal: Set(false),
                 version,
                 created_at,
                 updated_at,
@@ -447,6 +450,15 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
     }
     crate::seed_history::generate(&txn, now.date_naive()).await.context("generating demo history")?;
     crate::seed_closing::generate(&txn, now.date_naive(), &by).await.context("generating demo actions and closures")?;
+    let chairs: Vec<(String, String)> = orgs
+        .iter()
+        .flat_map(|o| {
+            o.demo_roles.iter().filter_map(|r| r.strip_prefix("chair:")).map(|r| (r.to_owned(), o.id.clone()))
+        })
+        .collect();
+    crate::seed_planning::generate(&txn, &chairs, &by, now)
+        .await
+        .context("generating demo regional care forms, planned offers and patient input")?;
     txn.commit().await?;
     crate::register::seed_register(db, &orgs, ggzhub_kit::token::DEV_ISSUER).await?;
     Ok(SeedReport {

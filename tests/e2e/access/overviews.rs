@@ -29,6 +29,9 @@ const UPDATE_INPUT: &str = r#"mutation($id: ID!, $v: Int!, $text: String!) {
     updatePatientInput(id: $id, expectedVersion: $v, text: $text) { id version text }
 }"#;
 
+/// The demo's internal patient input on utrecht's 2026 overview (services/region/src/seed_planning.rs).
+const DEMO_INTERNAL_INPUT: &str = "78712206-1052-5435-aabd-d8dba78dac9d";
+
 #[tokio::test]
 async fn access_matrix_overviews_chairs_and_patient_input() {
     let hub = Hub::start();
@@ -103,7 +106,9 @@ async fn access_matrix_overviews_chairs_and_patient_input() {
     }
     // A draft is answered exactly as a year without an overview (2031), so its existence shows
     // to no one who may not read it.
-    let no_draft = [(PROVIDER, &noorderlicht), (INSURER, &wadkust), (PATIENT, &cast.patient)];
+    // (Issue 21: a patient organisation at the utrecht table reads its drafts; one elsewhere
+    // does not.)
+    let no_draft = [(PROVIDER, &noorderlicht), (INSURER, &wadkust), (PATIENT, &wad_en_veen)];
     for (column, who) in no_draft {
         let missing = hub.gql(who, OVERVIEW_Q, json!({ "r": "utrecht", "y": 2031 })).await;
         let body = hub.gql(who, OVERVIEW_Q, utrecht_2027.clone()).await;
@@ -122,6 +127,21 @@ async fn access_matrix_overviews_chairs_and_patient_input() {
             &body,
         );
     }
+    let body = hub.gql(&cast.patient, OVERVIEW_Q, utrecht_2027.clone()).await;
+    cells.check(
+        (OVERVIEW_DRAFT, PATIENT),
+        clean(&body) && at(&body, "/regionalOverview/status") == "DRAFT",
+        "a patient organisation at the table reads the draft (issue 21)",
+        &body,
+    );
+    let body = hub.gql(&cast.patient, OVERVIEW_NOTES, utrecht_2027.clone()).await;
+    cells.check(
+        (OVERVIEW_DRAFT, PATIENT),
+        (forbidden(&body, "/regionalOverview/confidentialNotes") || not_in_schema(&body, "confidentialNotes"))
+            && !body.to_string().contains("Concept, niet delen"),
+        "but not the draft's confidential notes",
+        &body,
+    );
     let body = hub.gql(&cast.operator, OVERVIEW_Q, utrecht_2027.clone()).await;
     cells.check(
         (OVERVIEW_DRAFT, OPERATOR),
@@ -327,17 +347,38 @@ async fn access_matrix_overviews_chairs_and_patient_input() {
         (PATIENT_INPUT, PATIENT),
         clean(&body)
             && inputs.iter().any(|i| i["id"] == input.as_str() && i["text"] == text)
-            && inputs.iter().all(|i| i["organisation"]["id"] == STEMKRACHT),
-        "reads its own input (unchanged by the other organisation), and only its own",
+            && inputs.iter().any(|i| i["id"] == DEMO_INTERNAL_INPUT),
+        "reads its own input (unchanged by the other organisation), its internal input too",
         &body,
     );
+    // Issue 21: input is published with the overview unless marked internal; internal input
+    // stays with the region's providers and insurers, the national table and its author.
     let body = hub.gql(&wad_en_veen, INPUTS_Q, utrecht_2026.clone()).await;
+    let inputs = list(&body, "/regionalOverview/patientInputs");
     cells.check(
         (PATIENT_INPUT, PATIENT),
-        clean(&body) && list(&body, "/regionalOverview/patientInputs").is_empty(),
-        "another patient organisation reads none of it",
+        clean(&body)
+            && inputs.iter().any(|i| i["id"] == input.as_str())
+            && inputs.iter().all(|i| i["id"] != DEMO_INTERNAL_INPUT),
+        "another patient organisation reads the published input, not the internal one",
         &body,
     );
+    for (column, who, sees) in [
+        (PROVIDER, &cast.provider, true),
+        (INSURER, &cast.insurer, true),
+        (NATIONAL, &cast.national, true),
+        (PROVIDER, &noorderlicht, false),
+        (INSURER, &wadkust, false),
+    ] {
+        let body = hub.gql(who, INPUTS_Q, utrecht_2026.clone()).await;
+        let inputs = list(&body, "/regionalOverview/patientInputs");
+        cells.check(
+            (PATIENT_INPUT, column),
+            clean(&body) && inputs.iter().any(|i| i["id"] == DEMO_INTERNAL_INPUT) == sees,
+            if sees { "reads internal input at its table" } else { "reads no internal input of another table" },
+            &body,
+        );
+    }
     let body = hub.gql(&wad_en_veen, INPUTS_Q, json!({ "r": "groningen", "y": 2026 })).await;
     let inputs = list(&body, "/regionalOverview/patientInputs");
     cells.check(

@@ -170,7 +170,9 @@ async fn access_matrix_care_offers() {
     }
 
     // (care offer: capacity detail, inclusion criteria): the offer's region's providers and
-    // insurers and the national table read them; nobody else.
+    // insurers and the national table read the capacity; nobody else. Inclusion criteria are
+    // public since issue 21 (schema/ACCESS.md): every provider as a referrer, insurers, patient
+    // organisations and the public read them; only the hub operator is refused.
     let sees_detail = |body: &Value| {
         clean(body)
             && at(body, "/careOffer/capacity/places") == 210
@@ -187,6 +189,20 @@ async fn access_matrix_care_offers() {
         let body = hub.gql(who, OFFER_DETAIL_Q, json!({ "id": FACT_NIEUWEGEIN })).await;
         cells.check((OFFER_DETAIL, column), sees_detail(&body), what, &body);
     }
+    let criteria_q = "query($id: ID!) { careOffer(id: $id) { unitName inclusionCriteria } }";
+    for (column, who, whom) in [
+        (PROVIDER, &noorderlicht, "a provider from another region (a referrer)"),
+        (INSURER, &wadkust, "an insurer from another region"),
+        (PATIENT, &cast.patient, "a patient organisation"),
+    ] {
+        let body = hub.gql(who, criteria_q, json!({ "id": FACT_NIEUWEGEIN })).await;
+        cells.check(
+            (OFFER_DETAIL, column),
+            clean(&body) && starts(&body, "/careOffer/inclusionCriteria", "Mensen met een EPA"),
+            &format!("inclusion criteria are public: {whom} reads them"),
+            &body,
+        );
+    }
     let refused_detail: [(&str, &Org, &str); 4] = [
         (PROVIDER, &noorderlicht, "a provider from another region"),
         (INSURER, &wadkust, "an insurer from another region"),
@@ -194,33 +210,40 @@ async fn access_matrix_care_offers() {
         (OPERATOR, &cast.operator, "the hub operator"),
     ];
     for (column, who, whom) in refused_detail {
+        let operator = column == OPERATOR;
         let body = hub.gql(who, OFFER_DETAIL_Q, json!({ "id": FACT_NIEUWEGEIN })).await;
         cells.check(
             (OFFER_DETAIL, column),
             (at(&body, "/careOffer/unitName") == "FACT-team Nieuwegein Oost"
                 && forbidden(&body, "/careOffer/capacity")
-                && forbidden(&body, "/careOffer/inclusionCriteria"))
-                || (column == PATIENT && not_in_schema(&body, "capacity") && not_in_schema(&body, "inclusionCriteria")),
-            &format!("capacity and inclusion criteria are null + FORBIDDEN for {whom}"),
+                && (if operator {
+                    forbidden(&body, "/careOffer/inclusionCriteria")
+                } else {
+                    starts(&body, "/careOffer/inclusionCriteria", "Mensen met een EPA")
+                }))
+                || (column == PATIENT && not_in_schema(&body, "capacity")),
+            &format!("capacity is null + FORBIDDEN for {whom} (inclusion criteria too for the operator only)"),
             &body,
         );
         // Asking again under other names does not help.
         let body = hub.gql(who, OFFER_DETAIL_ALIASES, json!({ "id": FACT_NIEUWEGEIN })).await;
-        let every_alias =
-            ["/careOffer/a", "/careOffer/b", "/careOffer/c", "/careOffer/d", "/first/capacity", "/second/capacity"]
-                .into_iter()
-                .all(|p| forbidden(&body, p));
+        let refused_aliases: &[&str] = if operator {
+            &["/careOffer/a", "/careOffer/b", "/careOffer/c", "/careOffer/d", "/first/capacity", "/second/capacity"]
+        } else {
+            &["/careOffer/a", "/careOffer/b", "/first/capacity", "/second/capacity"]
+        };
+        let every_alias = refused_aliases.iter().all(|p| forbidden(&body, p));
         cells.check(
             (OFFER_DETAIL, column),
             (every_alias && at(&body, "/second/unitName") == "FACT-team Nieuwegein Oost")
-                || (column == PATIENT && not_in_schema(&body, "capacity") && not_in_schema(&body, "inclusionCriteria")),
-            &format!("every alias of capacity / inclusionCriteria is null + FORBIDDEN for {whom}"),
+                || (column == PATIENT && not_in_schema(&body, "capacity")),
+            &format!("every alias of capacity (and for the operator inclusionCriteria) is null + FORBIDDEN for {whom}"),
             &body,
         );
         cells.check(
             (OFFER_DETAIL, column),
-            !body.to_string().contains("210") && !body.to_string().contains("Mensen met een EPA"),
-            &format!("no capacity figure or criterion appears anywhere in the answer to {whom}"),
+            !body.to_string().contains("210") && (!operator || !body.to_string().contains("Mensen met een EPA")),
+            &format!("no capacity figure (nor, for the operator, criterion) appears anywhere in the answer to {whom}"),
             &body,
         );
     }

@@ -4,6 +4,7 @@ pub mod changes;
 pub mod closing;
 pub mod mutation;
 pub mod picture;
+pub mod planning;
 pub mod query;
 pub mod register;
 pub mod subscription;
@@ -21,7 +22,13 @@ pub use subscription::SubscriptionRoot;
 /// times, continuity signals, the audit log and the register.
 #[derive(MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery, changes::ChangesQuery);
+pub struct QueryRoot(
+    query::Query,
+    register::RegisterQuery,
+    webhook::WebhookQuery,
+    changes::ChangesQuery,
+    planning::PlanningQuery,
+);
 
 /// Mutations of the region subgraph; each is audited, and those changing a versioned record
 /// name the version they expect.
@@ -57,7 +64,13 @@ pub fn sdl() -> String {
 
 fn roots() -> (QueryRoot, MutationRoot) {
     (
-        QueryRoot(query::Query, register::RegisterQuery, webhook::WebhookQuery, changes::ChangesQuery),
+        QueryRoot(
+            query::Query,
+            register::RegisterQuery,
+            webhook::WebhookQuery,
+            changes::ChangesQuery,
+            planning::PlanningQuery,
+        ),
         MutationRoot(mutation::Mutation::default(), register::RegisterMutation, webhook::WebhookMutation),
     )
 }

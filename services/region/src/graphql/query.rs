@@ -199,14 +199,27 @@ impl Query {
         Ok(connection(&page, rows, total, |m| m.id.clone(), CareOffer))
     }
 
-    /// The care forms (code list), optionally of one category.
+    /// The care forms (code list), optionally of one category: the national list, plus, when
+    /// `region` is given, that region's own forms (added by its chair with a motivation) — the
+    /// forms an offer in that region may use.
     #[graphql(tag = "public")]
-    async fn care_forms(&self, ctx: &Context<'_>, category: Option<CareCategory>) -> Result<Vec<CareForm>> {
+    async fn care_forms(
+        &self,
+        ctx: &Context<'_>,
+        category: Option<CareCategory>,
+        region: Option<String>,
+    ) -> Result<Vec<CareForm>> {
         access::read(caller(ctx)?).gql()?;
         let mut q = care_form::Entity::find().order_by_asc(care_form::Column::Code);
         if let Some(c) = category {
             q = q.filter(care_form::Column::Category.eq(c.as_str()));
         }
+        let mut whose = Condition::any().add(care_form::Column::RegionCode.is_null());
+        if let Some(r) = region {
+            check_region_code(&r)?;
+            whose = whose.add(care_form::Column::RegionCode.eq(r));
+        }
+        q = q.filter(whose);
         Ok(api(q.all(db(ctx)?).await)?.into_iter().map(CareForm).collect())
     }
 

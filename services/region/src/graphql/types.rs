@@ -459,9 +459,12 @@ impl CareOffer {
         access::offer_detail(caller(ctx)?, &self.0).gql()?;
         Ok(Some(Capacity { beds: self.0.beds, places: self.0.places, teams: self.0.teams, fte: self.0.fte }))
     }
-    /// Inclusion criteria (region participants and the national table only; no personal data).
+    /// Inclusion criteria (no personal data): public since issue 21, as the remedy against
+    /// exclusion — patient organisations, municipalities, the public and every provider as a
+    /// referrer read them (not the hub operator: `null` with `FORBIDDEN`).
+    #[graphql(tag = "public")]
     async fn inclusion_criteria(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        access::offer_detail(caller(ctx)?, &self.0).gql()?;
+        access::read_inclusion_criteria(caller(ctx)?).gql()?;
         Ok(self.0.inclusion_criteria.clone())
     }
     /// Why the offer is `UNDER_PRESSURE` or `CLOSING` (or closed): the cause given with the status
@@ -508,6 +511,17 @@ impl CareForm {
     /// Description.
     async fn description(&self) -> &str {
         &self.0.description
+    }
+    /// The region whose own form this is (added by its chair, issue 21); `null` for the forms
+    /// of the national list. An offer in a region may use the national forms and its region's own.
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let Some(code) = &self.0.region_code else { return Ok(None) };
+        Ok(loaders(ctx)?.regions.load_one(code.clone()).await.map_err(load_err)?.map(Region))
+    }
+    /// Why the region added this form (regional forms only; no personal data); `null` for the
+    /// national list.
+    async fn motivation(&self) -> Option<&str> {
+        self.0.motivation.as_deref()
     }
 }
 
@@ -782,19 +796,16 @@ impl RegionalOverview {
         access::require_overview(caller(ctx)?, &self.0, OverviewView::Full).gql()?;
         Ok(Some(self.0.confidential_notes.clone()))
     }
-    /// Patient organisations' input (providers, insurers and the national table read all; a patient
-    /// organisation reads its own).
+    /// Patient organisations' input, published with the overview: everyone who reads the
+    /// overview reads the input not marked internal; internal input only the region's providers
+    /// and insurers, the national table and its author read (issue 21).
     #[graphql(tag = "public")]
     async fn patient_inputs(&self, ctx: &Context<'_>) -> Result<Option<Vec<PatientInput>>> {
-        let only = access::patient_input_filter(caller(ctx)?).gql()?;
+        let c = caller(ctx)?;
+        access::read(c).gql()?;
         let rows =
             loaders(ctx)?.patient_inputs.load_one(self.0.id.clone()).await.map_err(load_err)?.unwrap_or_default();
-        Ok(Some(
-            rows.into_iter()
-                .filter(|r| only.as_ref().is_none_or(|org| &r.organisation_id == org))
-                .map(PatientInput)
-                .collect(),
-        ))
+        Ok(Some(rows.into_iter().filter(|r| access::can_see_patient_input(c, &self.0, r)).map(PatientInput).collect()))
     }
     /// When it was published.
     #[graphql(tag = "public")]
@@ -858,6 +869,11 @@ impl PatientInput {
     /// The input (no personal data).
     async fn text(&self) -> &str {
         &self.0.text
+    }
+    /// Kept internal by its author: not published with the overview, read only by the region's
+    /// providers and insurers, the national table and the author (issue 21).
+    async fn internal(&self) -> bool {
+        self.0.internal
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {

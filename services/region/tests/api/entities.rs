@@ -77,7 +77,10 @@ async fn participant_reads_capacity_through_entities() {
 async fn draft_overview_through_entities_answers_like_a_missing_one_for_non_participants() {
     let app = TestApp::spawn().await;
     let missing = uuid::Uuid::from_u128(0x0e_99_99);
-    for caller in [insurer_y(), patient_org(), provider_b()] {
+    // A patient organisation elsewhere (one at the utrecht table reads its drafts, issue 21).
+    let patient_org_elsewhere =
+        ggzhub_kit::testing::TestCaller::new(ggzhub_kit::OrgKind::PatientOrganisation, PATIENT_ORG, &["amsterdam"]);
+    for caller in [insurer_y(), patient_org_elsewhere, provider_b()] {
         let resp =
             app.graphql(ENTITIES).var("r", json!([overview_rep(OVERVIEW_DRAFT)])).as_caller(&caller).send().await;
         assert_eq!(resp.body["data"]["_entities"], json!([null]), "no part of a draft leaks: {:#}", resp.body);

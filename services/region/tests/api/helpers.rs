@@ -484,6 +484,8 @@ async fn insert_fixture(db: &DatabaseConnection) {
             category: Set(category.to_owned()),
             name: Set(name.to_owned()),
             description: Set(format!("{name} (test fixture)")),
+            region_code: Set(None),
+            motivation: Set(None),
         }
         .insert(db)
         .await
@@ -563,6 +565,7 @@ async fn insert_fixture(db: &DatabaseConnection) {
             overview_id: Set(OVERVIEW_PUBLISHED.to_string()),
             organisation_id: Set(org.to_string()),
             text: Set(text.to_owned()),
+            internal: Set(false),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

@@ -14,6 +14,7 @@ mod dataloader;
 mod demo_history;
 mod entities;
 mod events;
+mod forms;
 mod hardening;
 mod offers;
 mod overviews;

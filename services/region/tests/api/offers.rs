@@ -45,10 +45,16 @@ async fn assert_detail_forbidden(app: &TestApp, caller: &TestCaller, offer: impl
     assert!(data["unitName"].is_string(), "public fields stay readable: {:#}", resp.body);
     // Present as null (GraphQL spec §6.4.4), not left out.
     assert_eq!(data.get("capacity"), Some(&Value::Null), "{:#}", resp.body);
-    assert_eq!(data.get("inclusionCriteria"), Some(&Value::Null), "{:#}", resp.body);
     assert_eq!(resp.error_code_at(&["careOffer", "capacity"]).as_deref(), Some("FORBIDDEN"), "{:#}", resp.body);
-    assert_eq!(resp.error_code_at(&["careOffer", "inclusionCriteria"]).as_deref(), Some("FORBIDDEN"));
-    assert_eq!(resp.error_codes().len(), 2, "{:#}", resp.body);
+    // Inclusion criteria are public since issue 21 (only the hub operator reads no offer detail).
+    if caller.kind == ggzhub_kit::OrgKind::HubOperator {
+        assert_eq!(data.get("inclusionCriteria"), Some(&Value::Null), "{:#}", resp.body);
+        assert_eq!(resp.error_code_at(&["careOffer", "inclusionCriteria"]).as_deref(), Some("FORBIDDEN"));
+        assert_eq!(resp.error_codes().len(), 2, "{:#}", resp.body);
+    } else {
+        assert!(data["inclusionCriteria"].is_string(), "{:#}", resp.body);
+        assert_eq!(resp.error_codes().len(), 1, "{:#}", resp.body);
+    }
 }
 
 // ---- public fields -------------------------------------------------------------------------

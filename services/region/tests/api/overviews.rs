@@ -74,9 +74,20 @@ async fn missing_overview_is_null() {
 }
 
 #[tokio::test]
-async fn draft_is_hidden_from_patient_org() {
+async fn patient_org_at_the_table_reads_draft_but_not_confidential_notes() {
+    // Issue 21: patient organisations read the drafts of the regions they take part in.
     let app = TestApp::spawn().await;
-    assert_draft_hidden(&app, &patient_org()).await;
+    assert_reads_draft(&app, &patient_org()).await;
+    let resp = app.graphql(WITH_NOTES).var("year", DRAFT_YEAR).as_caller(&patient_org()).send().await;
+    assert!(resp.body["data"]["regionalOverview"]["confidentialNotes"].is_null());
+    assert_eq!(resp.error_code_at(&["regionalOverview", "confidentialNotes"]).as_deref(), Some("FORBIDDEN"));
+}
+
+#[tokio::test]
+async fn draft_is_hidden_from_patient_org_elsewhere() {
+    let app = TestApp::spawn().await;
+    let elsewhere = TestCaller::new(ggzhub_kit::OrgKind::PatientOrganisation, PATIENT_ORG, &["amsterdam"]);
+    assert_draft_hidden(&app, &elsewhere).await;
 }
 
 #[tokio::test]
@@ -311,12 +322,17 @@ async fn providers_insurers_and_national_table_read_all_patient_inputs() {
 }
 
 #[tokio::test]
-async fn patient_org_reads_only_its_own_input() {
+async fn patient_orgs_read_the_published_input_of_others_too() {
+    // Issue 21: input not marked internal is published with the overview (see forms.rs for
+    // internal input).
     let app = TestApp::spawn().await;
-    let resp = app.graphql(INPUTS).var("year", PUBLISHED_YEAR).as_caller(&patient_org()).send().await;
-    assert_eq!(ids(&resp.data()["regionalOverview"]["patientInputs"]), id_list(&[INPUT_PATIENT_ORG]));
-    let resp = app.graphql(INPUTS).var("year", PUBLISHED_YEAR).as_caller(&patient_org_2()).send().await;
-    assert_eq!(ids(&resp.data()["regionalOverview"]["patientInputs"]), id_list(&[INPUT_PATIENT_ORG_2]));
+    for caller in [patient_org(), patient_org_2()] {
+        let resp = app.graphql(INPUTS).var("year", PUBLISHED_YEAR).as_caller(&caller).send().await;
+        assert_eq!(
+            ids(&resp.data()["regionalOverview"]["patientInputs"]),
+            id_list(&[INPUT_PATIENT_ORG, INPUT_PATIENT_ORG_2])
+        );
+    }
 }
 
 #[tokio::test]

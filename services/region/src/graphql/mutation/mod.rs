@@ -18,9 +18,15 @@ use async_graphql::MergedObject;
 
 pub use actions::{ActionMutation, CreateRegionalActionInput, UpdateRegionalActionInput};
 pub use closing::{ClosingMutation, OfferStatusUpdate, StatusCauseInput};
+// Issue 21 item 4: regional care forms and planned offers.
+mod care_forms;
+mod planned;
+
+pub use care_forms::{AddRegionalCareFormInput, CareFormMutation};
 pub use offers::{CapacityInput, CreateCareOfferInput, IntakePauseInput, OfferMutation, UpdateCareOfferInput};
 pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrganisationInput};
 pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};
+pub use planned::{PlanCareOfferInput, PlanningMutation, RealisePlannedOfferInput};
 pub use regions::{CreateRegionInput, MapTileInput, RegionMutation, UpdateRegionInput};
 pub use signals::{ACKNOWLEDGEMENT_DAYS, RaiseSignalInput, SignalMutation, UpdateSignalInput};
 pub use waiting_times::{WaitingTimeCorrection, WaitingTimeInput, WaitingTimeMutation};
@@ -40,4 +46,6 @@ pub struct Mutation(
     OverviewMutation,
     ClosingMutation,
     ActionMutation,
+    CareFormMutation,
+    PlanningMutation,
 );

@@ -47,7 +47,7 @@ pub struct CreateCareOfferInput {
     pub capacity: Option<CapacityInput>,
     /// Availability.
     pub availability: Availability,
-    /// Status (default `SECURED`).
+    /// Status (default `SECURED`; not `CLOSED`, not `PLANNED`).
     pub status: Option<OfferStatus>,
     /// Supra-regional function.
     pub supra_regional: Option<bool>,
@@ -70,7 +70,7 @@ pub struct UpdateCareOfferInput {
     pub capacity: Option<CapacityInput>,
     /// Availability.
     pub availability: Option<Availability>,
-    /// Status (use `closeCareOffer` to close).
+    /// Status (use `closeCareOffer` to close; not `PLANNED`).
     pub status: Option<OfferStatus>,
     /// Supra-regional function.
     pub supra_regional: Option<bool>,
@@ -95,7 +95,7 @@ pub struct IntakePauseInput {
     pub reason: String,
 }
 
-fn capacity(input: &CapacityInput) -> ApiResult<()> {
+pub(super) fn capacity(input: &CapacityInput) -> ApiResult<()> {
     v::count("capacity.beds", input.beds, 10_000)?;
     v::count("capacity.places", input.places, 10_000)?;
     v::count("capacity.teams", input.teams, 1_000)?;
@@ -107,8 +107,19 @@ fn capacity(input: &CapacityInput) -> ApiResult<()> {
     Ok(())
 }
 
-async fn care_form_of<C: ConnectionTrait>(conn: &C, code: &str, category: &str) -> ApiResult<()> {
+/// Checks care form `code` exists, is of `category`, and is a national form or `region`'s own
+/// (issue 21).
+pub(super) async fn care_form_of<C: ConnectionTrait>(
+    conn: &C,
+    code: &str,
+    category: &str,
+    region: &str,
+) -> ApiResult<()> {
     match care_form::Entity::find_by_id(code.to_owned()).one(conn).await? {
+        Some(f) if f.region_code.as_deref().is_some_and(|r| r != region) => Err(ApiError::bad_input(format!(
+            "care form {code} is region {}'s own; an offer in region {region} may use the national forms and {region}'s own",
+            f.region_code.as_deref().unwrap_or_default()
+        ))),
         Some(f) if f.category == category => Ok(()),
         Some(f) => {
             Err(ApiError::bad_input(format!("care form {code} belongs to category {}, not {category}", f.category)))
@@ -116,6 +127,10 @@ async fn care_form_of<C: ConnectionTrait>(conn: &C, code: &str, category: &str) 
         None => Err(ApiError::bad_input(format!("unknown care form {}", v::shown(code)))),
     }
 }
+
+/// Why no care offer takes status `PLANNED` (issue 21).
+pub(super) const PLANNED_BY_THE_REGION: &str =
+    "PLANNED is for offers a region plans (planCareOffer by its chair), not a care offer's status";
 
 /// Mutations of care offers.
 #[derive(Default)]
@@ -137,6 +152,9 @@ impl OfferMutation {
             if input.status == Some(OfferStatus::Closed) {
                 return Err(ApiError::bad_input("a new care offer cannot start CLOSED"));
             }
+            if input.status == Some(OfferStatus::Planned) {
+                return Err(ApiError::bad_input(PLANNED_BY_THE_REGION));
+            }
             let txn = begin(ctx).await?;
             if !c.is_participant(&input.region_code) {
                 return Err(ApiError::forbidden(format!("a provider creates offers only in regions it takes part in, not {}", input.region_code)));
@@ -148,7 +166,7 @@ impl OfferMutation {
                     served.push(r);
                 }
             }
-            care_form_of(&txn, &input.care_form, input.category.as_str()).await?;
+            care_form_of(&txn, &input.care_form, input.category.as_str(), &input.region_code).await?;
             let now = Utc::now();
             let model = care_offer::ActiveModel {
                 id: Set(new_id()),
@@ -215,7 +233,7 @@ impl OfferMutation {
             };
             let mut change = json!({});
             if let Some(f) = &input.care_form {
-                care_form_of(&txn, f, &current.category).await?;
+                care_form_of(&txn, f, &current.category, &current.region_code).await?;
                 change["careForm"] = json!(f);
                 active.care_form = Set(f.clone());
             }
@@ -245,6 +263,9 @@ impl OfferMutation {
             if let Some(s) = input.status {
                 if s == OfferStatus::Closed {
                     return Err(ApiError::bad_input("use closeCareOffer to close an offer"));
+                }
+                if s == OfferStatus::Planned {
+                    return Err(ApiError::bad_input(PLANNED_BY_THE_REGION));
                 }
                 if current.status == OfferStatus::Closed.as_str() {
                     return Err(ApiError::bad_input("a closed offer cannot be reopened; create a new offer"));

@@ -259,7 +259,9 @@ impl OverviewMutation {
     }
 
     /// Adds a patient organisation's input to a region's overview of a year (regions the
-    /// organisation takes part in).
+    /// organisation takes part in). The input is published with the overview unless `internal`
+    /// (default `false`): internal input is read only by the region's providers and insurers,
+    /// the national table and the author.
     #[graphql(tag = "public")]
     async fn submit_patient_input(
         &self,
@@ -267,6 +269,7 @@ impl OverviewMutation {
         region_code: String,
         year: i32,
         text: String,
+        internal: Option<bool>,
     ) -> Result<PatientInput> {
         let c = caller(ctx)?;
         async {
@@ -290,6 +293,7 @@ impl OverviewMutation {
                 overview_id: Set(o.id.clone()),
                 organisation_id: Set(c.org.to_string()),
                 text: Set(text),
+                internal: Set(internal.unwrap_or(false)),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -298,7 +302,15 @@ impl OverviewMutation {
             }
             .insert(&txn)
             .await?;
-            audit(&txn, c, "PatientInput", &model.id, "create", json!({"overviewId": o.id})).await?;
+            audit(
+                &txn,
+                c,
+                "PatientInput",
+                &model.id,
+                "create",
+                json!({"overviewId": o.id, "internal": model.internal}),
+            )
+            .await?;
             txn.commit().await?;
             Ok(PatientInput(model))
         }
@@ -306,7 +318,8 @@ impl OverviewMutation {
         .gql()
     }
 
-    /// Changes the caller's own patient input.
+    /// Changes the caller's own patient input; `internal` given changes whether it is kept
+    /// internal (omitted: unchanged).
     #[graphql(tag = "public")]
     async fn update_patient_input(
         &self,
@@ -314,6 +327,7 @@ impl OverviewMutation {
         id: ID,
         expected_version: i32,
         text: String,
+        internal: Option<bool>,
     ) -> Result<PatientInput> {
         let c = caller(ctx)?;
         async {
@@ -328,13 +342,16 @@ impl OverviewMutation {
                 return Err(missing());
             }
             check_version("patient input", &id, current.version, expected_version)?;
-            let active = patient_input::ActiveModel {
+            let mut active = patient_input::ActiveModel {
                 text: Set(text),
                 version: Set(expected_version + 1),
                 updated_at: Set(Utc::now()),
                 updated_by: Set(c.org.to_string()),
                 ..Default::default()
             };
+            if let Some(i) = internal {
+                active.internal = Set(i);
+            }
             update_guarded(
                 &txn,
                 active,
@@ -344,7 +361,7 @@ impl OverviewMutation {
                 expected_version,
             )
             .await?;
-            audit(&txn, c, "PatientInput", &id, "update", json!({})).await?;
+            audit(&txn, c, "PatientInput", &id, "update", json!({"internal": internal})).await?;
             let model = patient_input::Entity::find_by_id(id.clone()).one(&txn).await?.ok_or_else(missing)?;
             txn.commit().await?;
             Ok(PatientInput(model))

@@ -1,0 +1,695 @@
+//! Issue 21 items 4 and 5: regional care forms (the region's chair adds them with a motivation;
+//! offers use the national forms and their region's own), planned offers (the chair plans and
+//! withdraws, a provider realises; counted as PLANNED, never as supply), and the patient
+//! organisations' part (drafts of their regions, input published unless internal, inclusion
+//! criteria public).
+
+use ggzhub_kit::OrgKind;
+use ggzhub_kit::testing::TestCaller;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const ADD_FORM: &str = r#"mutation($input: AddRegionalCareFormInput!) { addRegionalCareForm(input: $input) {
+    code category name motivation region { code } } }"#;
+const FORMS: &str = r#"query($region: String) { careForms(region: $region) { code region { code } motivation } }"#;
+const CREATE_OFFER: &str =
+    r#"mutation($input: CreateCareOfferInput!) { createCareOffer(input: $input) { id status careForm { code } } }"#;
+const UPDATE_OFFER: &str = r#"mutation($id: ID!, $v: Int!, $input: UpdateCareOfferInput!) {
+    updateCareOffer(id: $id, expectedVersion: $v, input: $input) { id status careForm { code } } }"#;
+const PLAN: &str = r#"mutation($input: PlanCareOfferInput!) { planCareOffer(input: $input) {
+    id status version regionCode category unitName motivation careForm { code }
+    intendedProvider { id } overview { id } realisedOffer { id } } }"#;
+const REALISE: &str = r#"mutation($id: ID!, $v: Int!, $input: RealisePlannedOfferInput!) {
+    realisePlannedOffer(id: $id, expectedVersion: $v, input: $input) {
+    id status version realisedOffer { id status unitName location provider { id } careForm { code } capacity { beds } } } }"#;
+const WITHDRAW: &str = r#"mutation($id: ID!, $v: Int!, $reason: String!) {
+    withdrawPlannedOffer(id: $id, expectedVersion: $v, reason: $reason) { id status version withdrawalReason } }"#;
+const COUNTS: &str = r#"query { region(code: "utrecht") { missingCategories offerCounts { category status count }
+    capacity { category beds } } nationalPicture { offerCounts { category status count } } }"#;
+
+fn insurer_chair() -> TestCaller {
+    insurer_x().with_role("chair:utrecht")
+}
+
+fn amsterdam_chair() -> TestCaller {
+    provider_b().with_role("chair:amsterdam")
+}
+
+fn form_input(region: &str, code: &str) -> Value {
+    json!({"regionCode": region, "code": code, "category": "OUTREACH", "name": "FACT voor jongvolwassenen",
+           "description": "Outreach for young adults.",
+           "motivation": "Young adults fall between the youth and adult FACT teams."})
+}
+
+fn plan_input() -> Value {
+    json!({"regionCode": "utrecht", "category": "CLINICAL", "careForm": "CLINICAL_ADMISSION",
+           "unitName": "Opnameafdeling Utrecht-West", "location": "Utrecht",
+           "intendedProviderId": PROVIDER_A.to_string(), "overviewId": OVERVIEW_PUBLISHED.to_string(),
+           "motivation": "The overview found no admission ward in the region."})
+}
+
+fn offer_input(region: &str, form: &str) -> Value {
+    json!({"regionCode": region, "category": "OUTREACH", "careForm": form, "unitName": "FACT Jong",
+           "location": "Utrecht", "availability": "OFFICE_HOURS"})
+}
+
+/// The error message of a refusal with `code` at the root field `field`.
+#[track_caller]
+fn refused(resp: &ggzhub_kit::testing::GraphqlResponse, field: &str, code: &str) -> String {
+    assert_refused(resp, field, code);
+    resp.expect_error(code)
+}
+
+async fn plan(app: &TestApp) -> String {
+    let resp = app.graphql(PLAN).var("input", plan_input()).as_caller(&chair()).send().await;
+    resp.data()["planCareOffer"]["id"].as_str().expect("id").to_owned()
+}
+
+// ---- regional care forms ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn chair_adds_a_care_form_listed_for_its_region_only() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .graphql(ADD_FORM)
+        .var("input", form_input("utrecht", "UTRECHT_YOUNG_FACT"))
+        .as_caller(&chair())
+        .send()
+        .await;
+    assert_eq!(
+        resp.data()["addRegionalCareForm"],
+        json!({"code": "UTRECHT_YOUNG_FACT", "category": "OUTREACH", "name": "FACT voor jongvolwassenen",
+               "motivation": "Young adults fall between the youth and adult FACT teams.", "region": {"code": "utrecht"}})
+    );
+    let audit = app.audit_log(&chair()).await;
+    assert_eq!(audit.len(), 1, "{audit:#?}");
+    assert_eq!(
+        (audit[0]["entity"].as_str(), audit[0]["entityId"].as_str()),
+        (Some("CareForm"), Some("UTRECHT_YOUNG_FACT"))
+    );
+
+    let codes = |v: &Value| -> Vec<String> {
+        v["careForms"].as_array().expect("forms").iter().map(|f| f["code"].as_str().expect("code").to_owned()).collect()
+    };
+    // Public like the national list: every reader, the patient organisation too.
+    for caller in [patient_org(), provider_b(), municipality(), national_table()] {
+        let national = app.graphql(FORMS).as_caller(&caller).send().await;
+        assert_eq!(codes(national.data()), ["CLINICAL_ADMISSION", "CRISIS_SERVICE", "FACT", "HIC"]);
+        assert!(national.data()["careForms"].as_array().expect("forms").iter().all(|f| f["region"].is_null()));
+        let utrecht = app.graphql(FORMS).var("region", "utrecht").as_caller(&caller).send().await;
+        assert_eq!(
+            codes(utrecht.data()),
+            ["CLINICAL_ADMISSION", "CRISIS_SERVICE", "FACT", "HIC", "UTRECHT_YOUNG_FACT"]
+        );
+        let own = &utrecht.data()["careForms"][4];
+        assert_eq!(own["region"]["code"], "utrecht");
+        assert_eq!(own["motivation"], "Young adults fall between the youth and adult FACT teams.");
+        let amsterdam = app.graphql(FORMS).var("region", "amsterdam").as_caller(&caller).send().await;
+        assert_eq!(codes(amsterdam.data()).len(), 4);
+    }
+}
+
+#[tokio::test]
+async fn only_the_regions_chair_adds_care_forms() {
+    let app = TestApp::spawn().await;
+    for (who, caller) in all_personas().into_iter().filter(|(w, _)| *w != "chair") {
+        let resp =
+            app.graphql(ADD_FORM).var("input", form_input("utrecht", "UTRECHT_X")).as_caller(&caller).send().await;
+        assert_refused(&resp, "addRegionalCareForm", "FORBIDDEN");
+        assert_eq!(app.audit_count().await, 0, "{who}");
+    }
+    // A chair of another region adds none for utrecht.
+    let resp = app
+        .graphql(ADD_FORM)
+        .var("input", form_input("utrecht", "UTRECHT_X"))
+        .as_caller(&amsterdam_chair())
+        .send()
+        .await;
+    let msg = refused(&resp, "addRegionalCareForm", "FORBIDDEN");
+    assert!(msg.contains("only the chair of region utrecht"), "{msg}");
+    // An insurer chairing the table may.
+    let resp =
+        app.graphql(ADD_FORM).var("input", form_input("utrecht", "UTRECHT_X")).as_caller(&insurer_chair()).send().await;
+    assert_eq!(resp.data()["addRegionalCareForm"]["code"], "UTRECHT_X");
+}
+
+#[tokio::test]
+async fn regional_care_form_input_is_checked() {
+    let app = TestApp::spawn().await;
+    let cases: Vec<(Value, &str)> = vec![
+        (form_input("utrecht", "FACT"), "care form code FACT is already in use"),
+        (form_input("utrecht", "lower_case"), "code must be 2–64 capitals"),
+        (
+            json!({"regionCode": "utrecht", "code": "UTRECHT_Y", "category": "OUTREACH", "name": "X", "motivation": "  "}),
+            "motivation must not be empty",
+        ),
+        (
+            json!({"regionCode": "utrecht", "code": "UTRECHT_Y", "category": "OUTREACH", "name": "", "motivation": "Needed."}),
+            "name must not be empty",
+        ),
+        (
+            json!({"regionCode": "utrecht", "code": "UTRECHT_Y", "category": "OUTREACH", "name": "X", "motivation": "m".repeat(2001)}),
+            "motivation",
+        ),
+    ];
+    for (input, expected) in cases {
+        let resp = app.graphql(ADD_FORM).var("input", input).as_caller(&chair()).send().await;
+        let msg = refused(&resp, "addRegionalCareForm", "BAD_USER_INPUT");
+        assert!(msg.contains(expected), "{msg} should contain {expected}");
+    }
+    // A second regional form with the same code is refused too.
+    app.graphql(ADD_FORM).var("input", form_input("utrecht", "UTRECHT_Y")).as_caller(&chair()).send().await.data();
+    let resp = app.graphql(ADD_FORM).var("input", form_input("utrecht", "UTRECHT_Y")).as_caller(&chair()).send().await;
+    assert!(refused(&resp, "addRegionalCareForm", "BAD_USER_INPUT").contains("already in use"));
+    // The motivation goes through the personal-data guard.
+    let sample = "Contact jan.jansen@example.org about this.";
+    let mut input = form_input("utrecht", "UTRECHT_Z");
+    input["motivation"] = json!(sample);
+    let resp = app.graphql(ADD_FORM).var("input", input).as_caller(&chair()).send().await;
+    resp.expect_personal_data_refused("addRegionalCareForm", "motivation", sample, "e-mail");
+    // An unknown region (chaired in a token, absent from the hub) is bad input.
+    let ghost = provider_c().with_role("chair:nowhere");
+    let resp = app.graphql(ADD_FORM).var("input", form_input("nowhere", "NOWHERE_X")).as_caller(&ghost).send().await;
+    assert!(refused(&resp, "addRegionalCareForm", "BAD_USER_INPUT").contains("unknown region code nowhere"));
+}
+
+#[tokio::test]
+async fn offers_use_the_national_forms_and_their_regions_own_only() {
+    let app = TestApp::spawn().await;
+    app.graphql(ADD_FORM)
+        .var("input", form_input("utrecht", "UTRECHT_YOUNG_FACT"))
+        .as_caller(&chair())
+        .send()
+        .await
+        .data();
+    // In utrecht: allowed.
+    let resp = app
+        .graphql(CREATE_OFFER)
+        .var("input", offer_input("utrecht", "UTRECHT_YOUNG_FACT"))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert_eq!(resp.data()["createCareOffer"]["careForm"]["code"], "UTRECHT_YOUNG_FACT");
+    // In amsterdam: refused, on create and on update.
+    let resp = app
+        .graphql(CREATE_OFFER)
+        .var("input", offer_input("amsterdam", "UTRECHT_YOUNG_FACT"))
+        .as_caller(&provider_b())
+        .send()
+        .await;
+    let msg = refused(&resp, "createCareOffer", "BAD_USER_INPUT");
+    assert_eq!(
+        msg,
+        "care form UTRECHT_YOUNG_FACT is region utrecht's own; an offer in region amsterdam may use the national forms and amsterdam's own"
+    );
+    let amsterdam_form = json!({"regionCode": "amsterdam", "code": "AMSTERDAM_NIGHT_FACT", "category": "ACUTE",
+                                 "name": "Nacht-FACT", "motivation": "Night outreach in the city centre."});
+    app.graphql(ADD_FORM).var("input", amsterdam_form).as_caller(&amsterdam_chair()).send().await.data();
+    let offer = app.offer(OFFER_B_HIC).await;
+    let resp = app
+        .graphql(UPDATE_OFFER)
+        .var("id", OFFER_B_HIC.to_string())
+        .var("v", offer["version"].clone())
+        .var("input", json!({"careForm": "AMSTERDAM_NIGHT_FACT"}))
+        .as_caller(&provider_b())
+        .send()
+        .await;
+    assert_eq!(resp.data()["updateCareOffer"]["careForm"]["code"], "AMSTERDAM_NIGHT_FACT");
+    let fact_version = app.offer(OFFER_A_FACT).await["version"].clone();
+    let resp = app
+        .graphql(UPDATE_OFFER)
+        .var("id", OFFER_A_FACT.to_string())
+        .var("v", fact_version)
+        .var("input", json!({"careForm": "AMSTERDAM_NIGHT_FACT"}))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert!(refused(&resp, "updateCareOffer", "BAD_USER_INPUT").contains("is region amsterdam's own"));
+}
+
+// ---- planned offers --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_planned_offer_counts_as_planned_never_as_supply() {
+    let app = TestApp::spawn().await;
+    let before = app.graphql(COUNTS).as_caller(&national_table()).send().await.data().clone();
+    assert!(before["region"]["missingCategories"].as_array().expect("list").contains(&json!("CLINICAL")));
+    let resp = app.graphql(PLAN).var("input", plan_input()).as_caller(&chair()).send().await;
+    let planned = &resp.data()["planCareOffer"];
+    assert_eq!(planned["status"], "PLANNED");
+    assert_eq!(planned["version"], 1);
+    assert_eq!(planned["intendedProvider"]["id"], PROVIDER_A.to_string());
+    assert_eq!(planned["overview"]["id"], OVERVIEW_PUBLISHED.to_string());
+    assert!(planned["realisedOffer"].is_null());
+    let after = app.graphql(COUNTS).as_caller(&national_table()).send().await.data().clone();
+    // Still missing, same capacity; the counts gain exactly one PLANNED entry.
+    assert_eq!(after["region"]["missingCategories"], before["region"]["missingCategories"]);
+    assert_eq!(after["region"]["capacity"], before["region"]["capacity"]);
+    let planned_count = json!({"category": "CLINICAL", "status": "PLANNED", "count": 1});
+    for path in [["region", "offerCounts"], ["nationalPicture", "offerCounts"]] {
+        let mut was = before[path[0]][path[1]].as_array().expect("counts").clone();
+        let now = after[path[0]][path[1]].as_array().expect("counts").clone();
+        assert!(now.contains(&planned_count), "{now:?}");
+        was.push(planned_count.clone());
+        assert_eq!(now.len(), was.len());
+        assert!(was.iter().all(|c| now.contains(c)), "{path:?}: {now:?}");
+    }
+    // Public: the patient organisation reads it in the list and the counts.
+    let list = app
+        .graphql(r#"query { plannedOffers(region: "utrecht") { totalCount nodes { status unitName motivation region { code } } } }"#)
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    assert_eq!(
+        list.data()["plannedOffers"],
+        json!({"totalCount": 1, "nodes": [{"status": "PLANNED", "unitName": "Opnameafdeling Utrecht-West",
+               "motivation": "The overview found no admission ward in the region.", "region": {"code": "utrecht"}}]})
+    );
+    let audit = app.audit_log(&chair()).await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!((audit[0]["entity"].as_str(), audit[0]["action"].as_str()), (Some("PlannedOffer"), Some("plan")));
+}
+
+#[tokio::test]
+async fn only_the_regions_chair_plans_offers() {
+    let app = TestApp::spawn().await;
+    for (who, caller) in all_personas().into_iter().filter(|(w, _)| *w != "chair") {
+        let resp = app.graphql(PLAN).var("input", plan_input()).as_caller(&caller).send().await;
+        assert_refused(&resp, "planCareOffer", "FORBIDDEN");
+        assert_eq!(app.audit_count().await, 0, "{who}");
+    }
+    let resp = app.graphql(PLAN).var("input", plan_input()).as_caller(&amsterdam_chair()).send().await;
+    assert_refused(&resp, "planCareOffer", "FORBIDDEN");
+    let resp = app.graphql(PLAN).var("input", plan_input()).as_caller(&insurer_chair()).send().await;
+    assert_eq!(resp.data()["planCareOffer"]["status"], "PLANNED");
+}
+
+#[tokio::test]
+async fn planned_offer_input_is_checked() {
+    let app = TestApp::spawn().await;
+    app.graphql(ADD_FORM)
+        .var(
+            "input",
+            json!({"regionCode": "amsterdam", "code": "AMSTERDAM_WARD", "category": "CLINICAL",
+                              "name": "Wijkkliniek", "motivation": "Needed."}),
+        )
+        .as_caller(&amsterdam_chair())
+        .send()
+        .await
+        .data();
+    let unknown = Uuid::from_u128(0xdead).to_string();
+    let cases: Vec<(&str, Value, String)> = vec![
+        ("careForm", json!("NOPE"), "unknown care form \"NOPE\"".into()),
+        ("careForm", json!("FACT"), "care form FACT belongs to category OUTREACH, not CLINICAL".into()),
+        ("careForm", json!("AMSTERDAM_WARD"), "is region amsterdam's own".into()),
+        ("intendedProviderId", json!(PROVIDER_B.to_string()), "does not take part in region utrecht".into()),
+        ("intendedProviderId", json!(INSURER_X.to_string()), "is not a provider".into()),
+        ("intendedProviderId", json!(unknown), "unknown organisation".into()),
+        ("overviewId", json!(unknown), "unknown regional overview".into()),
+        ("motivation", json!(""), "motivation must not be empty".into()),
+        ("unitName", json!(" "), "unitName must not be empty".into()),
+    ];
+    for (field, value, expected) in cases {
+        let mut input = plan_input();
+        input[field] = value;
+        let resp = app.graphql(PLAN).var("input", input).as_caller(&chair()).send().await;
+        let msg = refused(&resp, "planCareOffer", "BAD_USER_INPUT");
+        assert!(msg.contains(&expected), "{field}: {msg} should contain {expected}");
+    }
+    let sample = "Cliënt geboren 12-03-1985 wacht sinds maart";
+    let mut input = plan_input();
+    input["motivation"] = json!(sample);
+    let resp = app.graphql(PLAN).var("input", input).as_caller(&chair()).send().await;
+    resp.expect_personal_data_refused("planCareOffer", "motivation", sample, "date of birth");
+    assert_eq!(app.audit_count().await, 1, "only the amsterdam form was written");
+}
+
+#[tokio::test]
+async fn the_intended_provider_realises_a_planned_offer() {
+    let app = TestApp::spawn().await;
+    let id = plan(&app).await;
+    let input = json!({"location": "Utrecht", "availability": "TWENTY_FOUR_SEVEN", "capacity": {"beds": 12},
+                       "inclusionCriteria": "Adults with severe psychiatric disorders."});
+    // Everyone but the intended provider is refused (provider C takes part in utrecht, but the
+    // region named provider A).
+    for (who, caller) in all_personas().into_iter().filter(|(w, _)| *w != "provider A") {
+        let resp = app.graphql(REALISE).var("id", &id).var("v", 1).var("input", &input).as_caller(&caller).send().await;
+        assert_refused(&resp, "realisePlannedOffer", "FORBIDDEN");
+        assert_eq!(app.audit_count().await, 1, "{who}");
+    }
+    let resp =
+        app.graphql(REALISE).var("id", &id).var("v", 7).var("input", &input).as_caller(&provider_a()).send().await;
+    assert!(refused(&resp, "realisePlannedOffer", "CONFLICT").contains("is at version 1, not 7"));
+    let resp = app
+        .graphql(REALISE)
+        .var("id", &id)
+        .var("v", 1)
+        .var("input", json!({"availability": "OFFICE_HOURS", "capacity": {"beds": -1}}))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert!(refused(&resp, "realisePlannedOffer", "BAD_USER_INPUT").contains("capacity.beds"));
+    let resp =
+        app.graphql(REALISE).var("id", &id).var("v", 1).var("input", &input).as_caller(&provider_a()).send().await;
+    let realised = &resp.data()["realisePlannedOffer"];
+    assert_eq!(realised["status"], "REALISED");
+    assert_eq!(realised["version"], 2);
+    assert_eq!(
+        realised["realisedOffer"],
+        json!({"id": realised["realisedOffer"]["id"], "status": "SECURED", "unitName": "Opnameafdeling Utrecht-West",
+               "location": "Utrecht", "provider": {"id": PROVIDER_A.to_string()},
+               "careForm": {"code": "CLINICAL_ADMISSION"}, "capacity": {"beds": 12}})
+    );
+    // Now supply, no longer planned.
+    let counts = app.graphql(COUNTS).as_caller(&national_table()).send().await;
+    let region = &counts.data()["region"];
+    assert!(!region["missingCategories"].as_array().expect("list").contains(&json!("CLINICAL")));
+    assert!(
+        region["offerCounts"]
+            .as_array()
+            .expect("counts")
+            .contains(&json!({"category": "CLINICAL", "status": "SECURED", "count": 1}))
+    );
+    assert!(!region["offerCounts"].to_string().contains("PLANNED"));
+    // Once realised, it cannot be realised or withdrawn again.
+    let resp =
+        app.graphql(REALISE).var("id", &id).var("v", 2).var("input", &input).as_caller(&provider_a()).send().await;
+    assert!(refused(&resp, "realisePlannedOffer", "BAD_USER_INPUT").contains("is already REALISED"));
+    let resp =
+        app.graphql(WITHDRAW).var("id", &id).var("v", 2).var("reason", "Not needed.").as_caller(&chair()).send().await;
+    assert!(refused(&resp, "withdrawPlannedOffer", "BAD_USER_INPUT").contains("is already REALISED"));
+    let resp = app
+        .graphql(REALISE)
+        .var("id", Uuid::from_u128(9).to_string())
+        .var("v", 1)
+        .var("input", &input)
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert_refused(&resp, "realisePlannedOffer", "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn any_provider_of_the_region_realises_an_offer_planned_without_one() {
+    let app = TestApp::spawn().await;
+    let mut input = plan_input();
+    input["intendedProviderId"] = Value::Null;
+    input["location"] = Value::Null;
+    let resp = app.graphql(PLAN).var("input", input).as_caller(&chair()).send().await;
+    let id = resp.data()["planCareOffer"]["id"].as_str().expect("id").to_owned();
+    // Provider B does not take part in utrecht.
+    let realise = json!({"availability": "OFFICE_HOURS"});
+    let resp =
+        app.graphql(REALISE).var("id", &id).var("v", 1).var("input", &realise).as_caller(&provider_b()).send().await;
+    assert_refused(&resp, "realisePlannedOffer", "FORBIDDEN");
+    // No location was planned: the provider must give one.
+    let resp =
+        app.graphql(REALISE).var("id", &id).var("v", 1).var("input", &realise).as_caller(&provider_c()).send().await;
+    assert!(refused(&resp, "realisePlannedOffer", "BAD_USER_INPUT").contains("location must be given"));
+    let realise = json!({"availability": "OFFICE_HOURS", "location": "Zeist"});
+    let resp =
+        app.graphql(REALISE).var("id", &id).var("v", 1).var("input", &realise).as_caller(&provider_c()).send().await;
+    assert_eq!(resp.data()["realisePlannedOffer"]["realisedOffer"]["provider"]["id"], PROVIDER_C.to_string());
+}
+
+#[tokio::test]
+async fn the_chair_withdraws_a_planned_offer() {
+    let app = TestApp::spawn().await;
+    let id = plan(&app).await;
+    for (who, caller) in all_personas().into_iter().filter(|(w, _)| *w != "chair") {
+        let resp = app
+            .graphql(WITHDRAW)
+            .var("id", &id)
+            .var("v", 1)
+            .var("reason", "No longer needed.")
+            .as_caller(&caller)
+            .send()
+            .await;
+        assert_refused(&resp, "withdrawPlannedOffer", "FORBIDDEN");
+        assert_eq!(app.audit_count().await, 1, "{who}");
+    }
+    let resp = app.graphql(WITHDRAW).var("id", &id).var("v", 1).var("reason", "").as_caller(&chair()).send().await;
+    assert!(refused(&resp, "withdrawPlannedOffer", "BAD_USER_INPUT").contains("reason must not be empty"));
+    let resp = app
+        .graphql(WITHDRAW)
+        .var("id", &id)
+        .var("v", 3)
+        .var("reason", "No longer needed.")
+        .as_caller(&chair())
+        .send()
+        .await;
+    assert_refused(&resp, "withdrawPlannedOffer", "CONFLICT");
+    let resp = app
+        .graphql(WITHDRAW)
+        .var("id", &id)
+        .var("v", 1)
+        .var("reason", "A neighbour covers it.")
+        .as_caller(&chair())
+        .send()
+        .await;
+    assert_eq!(
+        resp.data()["withdrawPlannedOffer"],
+        json!({"id": id, "status": "WITHDRAWN", "version": 2, "withdrawalReason": "A neighbour covers it."})
+    );
+    let counts = app.graphql(COUNTS).as_caller(&national_table()).send().await;
+    assert!(!counts.data().to_string().contains("PLANNED"), "a withdrawn offer is not counted");
+    let resp =
+        app.graphql(WITHDRAW).var("id", &id).var("v", 2).var("reason", "Again.").as_caller(&chair()).send().await;
+    assert!(refused(&resp, "withdrawPlannedOffer", "BAD_USER_INPUT").contains("is already WITHDRAWN"));
+}
+
+#[tokio::test]
+async fn no_care_offer_takes_status_planned() {
+    let app = TestApp::spawn().await;
+    let mut input = offer_input("utrecht", "FACT");
+    input["status"] = json!("PLANNED");
+    let resp = app.graphql(CREATE_OFFER).var("input", input).as_caller(&provider_a()).send().await;
+    assert!(refused(&resp, "createCareOffer", "BAD_USER_INPUT").contains("planCareOffer"));
+    let fact_version = app.offer(OFFER_A_FACT).await["version"].clone();
+    let resp = app
+        .graphql(UPDATE_OFFER)
+        .var("id", OFFER_A_FACT.to_string())
+        .var("v", fact_version)
+        .var("input", json!({"status": "PLANNED"}))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert!(refused(&resp, "updateCareOffer", "BAD_USER_INPUT").contains("planCareOffer"));
+    assert_eq!(app.offer(OFFER_A_FACT).await["status"], "UNDER_PRESSURE");
+}
+
+/// `n` regional care forms and `n` planned offers in utrecht.
+async fn add_planned(app: &TestApp, n: usize, tag: &str) {
+    for i in 0..n {
+        let code = format!("UTRECHT_{tag}_{i}");
+        app.graphql(ADD_FORM).var("input", form_input("utrecht", &code)).as_caller(&chair()).send().await.data();
+        let mut input = plan_input();
+        input["unitName"] = json!(format!("Afdeling {tag} {i}"));
+        app.graphql(PLAN).var("input", input).as_caller(&chair()).send().await.data();
+    }
+}
+
+#[tokio::test]
+async fn planned_offers_and_regional_forms_load_in_a_constant_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let list = r#"query { plannedOffers(first: 100) { totalCount nodes { id region { name } careForm { name region { code } }
+        intendedProvider { name } overview { year } realisedOffer { unitName } } }
+        careForms(region: "utrecht") { code region { name } } }"#;
+    add_planned(&app, 2, "A").await;
+    let before = app.statement_count();
+    let resp = app.graphql(list).as_caller(&patient_org()).send().await;
+    assert_eq!(resp.data()["plannedOffers"]["totalCount"], 2);
+    let small = app.statement_count() - before;
+    add_planned(&app, 6, "B").await;
+    let before = app.statement_count();
+    let resp = app.graphql(list).as_caller(&patient_org()).send().await;
+    assert_eq!(resp.data()["plannedOffers"]["totalCount"], 8);
+    let large = app.statement_count() - before;
+    // Loaders may split one batch over two rounds on a slow machine, never grow per row.
+    assert!(large <= small, "statements grew with the number of planned offers ({small} → {large})");
+    // Page, count, regions, care forms, organisations, overviews, care forms list.
+    assert!(large <= 8, "expected at most 8 statements, got {large}");
+}
+
+// ---- patient organisations --------------------------------------------------------------------
+
+const DRAFT: &str =
+    r#"query($year: Int!) { regionalOverview(region: "utrecht", year: $year) { id status publicSummary } }"#;
+const NOTES: &str = r#"query($year: Int!) { regionalOverview(region: "utrecht", year: $year) { confidentialNotes } }"#;
+const SUBMIT: &str = r#"mutation($year: Int!, $text: String!, $internal: Boolean) {
+    submitPatientInput(regionCode: "utrecht", year: $year, text: $text, internal: $internal) { id internal version } }"#;
+const UPDATE_INPUT: &str = r#"mutation($id: ID!, $v: Int!, $text: String!, $internal: Boolean) {
+    updatePatientInput(id: $id, expectedVersion: $v, text: $text, internal: $internal) { id internal version text } }"#;
+const INPUTS: &str =
+    r#"query($year: Int!) { regionalOverview(region: "utrecht", year: $year) { patientInputs { id internal } } }"#;
+
+fn patient_org_elsewhere() -> TestCaller {
+    TestCaller::new(OrgKind::PatientOrganisation, Uuid::from_u128(0x2c), &["amsterdam"])
+}
+
+#[tokio::test]
+async fn patient_organisations_read_the_drafts_of_their_regions_but_not_the_notes() {
+    let app = TestApp::spawn().await;
+    for caller in [patient_org(), patient_org_2()] {
+        let resp = app.graphql(DRAFT).var("year", DRAFT_YEAR).as_caller(&caller).send().await;
+        assert_eq!(
+            resp.data()["regionalOverview"],
+            json!({"id": OVERVIEW_DRAFT.to_string(), "status": "DRAFT", "publicSummary": DRAFT_SUMMARY})
+        );
+        for year in [DRAFT_YEAR, PUBLISHED_YEAR] {
+            let resp = app.graphql(NOTES).var("year", year).as_caller(&caller).send().await;
+            assert_eq!(resp.error_code_at(&["regionalOverview", "confidentialNotes"]).as_deref(), Some("FORBIDDEN"));
+        }
+    }
+    // Not in utrecht: the draft stays hidden, exactly like a missing one.
+    let resp = app.graphql(DRAFT).var("year", DRAFT_YEAR).as_caller(&patient_org_elsewhere()).send().await;
+    assert_eq!(resp.body, json!({"data": {"regionalOverview": null}}));
+    // And they give input on the draft.
+    let resp = app
+        .graphql(SUBMIT)
+        .var("year", DRAFT_YEAR)
+        .var("text", "Name the evening gap.")
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    assert_eq!(resp.data()["submitPatientInput"]["internal"], false);
+}
+
+#[tokio::test]
+async fn internal_input_stays_with_the_table_the_national_table_and_its_author() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .graphql(SUBMIT)
+        .var("year", PUBLISHED_YEAR)
+        .var("text", "For the table only: members avoid the crisis line.")
+        .var("internal", true)
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    let internal = resp.data()["submitPatientInput"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(resp.data()["submitPatientInput"]["internal"], true);
+    let public = vec![INPUT_PATIENT_ORG.to_string(), INPUT_PATIENT_ORG_2.to_string()];
+    let mut all = public.clone();
+    all.push(internal.clone());
+    all.sort();
+    for (who, caller) in all_personas().into_iter().filter(|(w, _)| *w != "hub operator") {
+        let resp = app.graphql(INPUTS).var("year", PUBLISHED_YEAR).as_caller(&caller).send().await;
+        let seen = ids(&resp.data()["regionalOverview"]["patientInputs"]);
+        let sees_internal = matches!(
+            who,
+            "provider A" | "provider C" | "chair" | "insurer X" | "national table" | "patient organisation"
+        );
+        assert_eq!(seen, if sees_internal { all.clone() } else { public.clone() }, "{who}");
+    }
+    // The public (no sign-in) reads as a patient organisation without regions: published input only.
+    let resp = app.graphql(INPUTS).var("year", PUBLISHED_YEAR).as_caller(&patient_org_elsewhere()).send().await;
+    assert_eq!(ids(&resp.data()["regionalOverview"]["patientInputs"]), public);
+
+    // The author publishes it after all; a stale version is a conflict; another organisation
+    // does not find it.
+    let resp = app
+        .graphql(UPDATE_INPUT)
+        .var("id", &internal)
+        .var("v", 5)
+        .var("text", "x")
+        .var("internal", false)
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    assert_refused(&resp, "updatePatientInput", "CONFLICT");
+    let resp = app
+        .graphql(UPDATE_INPUT)
+        .var("id", &internal)
+        .var("v", 1)
+        .var("text", "x")
+        .as_caller(&patient_org_2())
+        .send()
+        .await;
+    assert_refused(&resp, "updatePatientInput", "NOT_FOUND");
+    let resp = app
+        .graphql(UPDATE_INPUT)
+        .var("id", &internal)
+        .var("v", 1)
+        .var("text", "Members avoid the crisis line's waiting queue.")
+        .var("internal", false)
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    assert_eq!(resp.data()["updatePatientInput"]["internal"], false);
+    let resp = app.graphql(INPUTS).var("year", PUBLISHED_YEAR).as_caller(&municipality()).send().await;
+    assert_eq!(ids(&resp.data()["regionalOverview"]["patientInputs"]), all);
+    // Omitting `internal` leaves it as it is.
+    let resp = app
+        .graphql(UPDATE_INPUT)
+        .var("id", &internal)
+        .var("v", 2)
+        .var("text", "Still public.")
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    assert_eq!(resp.data()["updatePatientInput"]["internal"], false);
+}
+
+#[tokio::test]
+async fn inclusion_criteria_are_public_but_capacity_is_not() {
+    let app = TestApp::spawn().await;
+    let query = r#"query($id: ID!) { careOffer(id: $id) { inclusionCriteria } }"#;
+    let expected = app.offer(OFFER_B_HIC).await["inclusionCriteria"].clone();
+    for (who, caller) in
+        all_personas().into_iter().filter(|(w, _)| *w != "hub operator").chain([("elsewhere", patient_org_elsewhere())])
+    {
+        let resp = app.graphql(query).var("id", OFFER_B_HIC.to_string()).as_caller(&caller).send().await;
+        assert_eq!(resp.data()["careOffer"]["inclusionCriteria"], expected, "{who}");
+    }
+    let resp = app.graphql(query).var("id", OFFER_B_HIC.to_string()).as_caller(&operator()).send().await;
+    assert_eq!(resp.error_code_at(&["careOffer", "inclusionCriteria"]).as_deref(), Some("FORBIDDEN"));
+    let resp = app
+        .graphql(r#"query($id: ID!) { careOffer(id: $id) { capacity { beds } } }"#)
+        .var("id", OFFER_B_HIC.to_string())
+        .as_caller(&patient_org())
+        .send()
+        .await;
+    assert_eq!(resp.error_code_at(&["careOffer", "capacity"]).as_deref(), Some("FORBIDDEN"));
+}
+
+#[tokio::test]
+async fn a_planned_offer_shows_its_draft_overview_only_to_those_who_read_the_draft() {
+    let app = TestApp::spawn().await;
+    let mut input = plan_input();
+    input["overviewId"] = json!(OVERVIEW_DRAFT.to_string());
+    let resp = app.graphql(PLAN).var("input", input).as_caller(&chair()).send().await;
+    let id = resp.data()["planCareOffer"]["id"].as_str().expect("id").to_owned();
+    let query = r#"query($id: ID!) { plannedOffer(id: $id) { id status overview { id status } } }"#;
+    for (who, caller) in all_personas() {
+        let resp = app.graphql(query).var("id", &id).as_caller(&caller).send().await;
+        let reads_draft = matches!(
+            who,
+            "provider A"
+                | "provider C"
+                | "chair"
+                | "insurer X"
+                | "national table"
+                | "municipality"
+                | "patient organisation"
+                | "patient organisation 2"
+        );
+        let expected =
+            if reads_draft { json!({"id": OVERVIEW_DRAFT.to_string(), "status": "DRAFT"}) } else { Value::Null };
+        assert_eq!(resp.data()["plannedOffer"]["overview"], expected, "{who}");
+        assert_eq!(resp.data()["plannedOffer"]["status"], "PLANNED", "{who}");
+    }
+    let unknown = app.graphql(query).var("id", Uuid::from_u128(7).to_string()).as_caller(&patient_org()).send().await;
+    assert_eq!(unknown.data()["plannedOffer"], Value::Null);
+    // Filters: by region, category and status.
+    let filtered = |region: &str, status: &str| {
+        format!(
+            r#"query {{ plannedOffers(region: "{region}", category: CLINICAL, status: {status}) {{ totalCount }} }}"#
+        )
+    };
+    for (region, status, n) in [("utrecht", "PLANNED", 1), ("utrecht", "REALISED", 0), ("amsterdam", "PLANNED", 0)] {
+        let resp = app.graphql(&filtered(region, status)).as_caller(&patient_org()).send().await;
+        assert_eq!(resp.data()["plannedOffers"]["totalCount"], n, "{region} {status}");
+    }
+}
