@@ -358,3 +358,40 @@ pub fn import_care_use(c: &Caller) -> ApiResult<()> {
         )),
     }
 }
+
+/// Setting a region's closure rules (its notice period): the region's chair.
+pub fn set_closure_rules(c: &Caller, region: &str) -> ApiResult<()> {
+    chair(c, region, "set the region's closure rules")
+}
+
+/// Who reads a regional action: whoever may read the overview it arises from (participants and
+/// the national table always, municipalities at the table drafts too, patient organisations, other
+/// organisations and the public once the overview is published; never the hub operator).
+pub fn can_see_action(c: &Caller, o: &overview::Model) -> bool {
+    overview_visible(c, o)
+}
+
+/// Who changes a regional action, and how much of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionChange {
+    /// Every field (the region's chair, and the organisation that created the action).
+    All,
+    /// Its status only (the owner organisation).
+    StatusOnly,
+}
+
+/// What `c` may change of an action of `region` created by `created_by` and owned by `owner`:
+/// `FORBIDDEN` for anyone but the region's chair, the creator (still at the table) and the owner.
+pub fn change_action(c: &Caller, region: &str, created_by: &str, owner: &str) -> ApiResult<ActionChange> {
+    overview_writer(c)?;
+    let me = c.org.to_string();
+    if c.is_chair(region) || (me == created_by && c.is_participant(region)) {
+        Ok(ActionChange::All)
+    } else if me == owner {
+        Ok(ActionChange::StatusOnly)
+    } else {
+        Err(ApiError::forbidden(format!(
+            "a regional action of {region} is changed by the region's chair and the organisation that created it; its owner changes its status"
+        )))
+    }
+}

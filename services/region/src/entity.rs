@@ -660,3 +660,119 @@ pub mod region_overlap {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Why an offer has its status (issue 21): the cause recorded with its last change to
+/// `UNDER_PRESSURE` or `CLOSING`, and an announced closure's planned date. One row per offer,
+/// replaced at every status change.
+pub mod offer_status_note {
+    use sea_orm::entity::prelude::*;
+
+    /// The cause and closure plan of one offer's current status.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_offer_status_notes")]
+    pub struct Model {
+        /// The offer (one row per offer).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub offer_id: String,
+        /// The offer's region (copied; offers never change region).
+        pub region_code: String,
+        /// The status this note belongs to.
+        pub status: String,
+        /// Cause kind (a `SignalKind` wire name); `None`: not given.
+        pub cause_kind: Option<String>,
+        /// Cause text (no personal data); `None`: not given.
+        pub cause_text: Option<String>,
+        /// Planned closing date of an announced closure.
+        pub planned_closing_date: Option<ChronoDate>,
+        /// When the closure was announced.
+        pub announced_at: Option<ChronoDateTimeUtc>,
+        /// The continuity signal raised with the announcement.
+        pub closure_signal_id: Option<String>,
+        /// When this note was recorded.
+        pub recorded_at: ChronoDateTimeUtc,
+        /// Recording organisation.
+        pub recorded_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A region's agreed rules for closing crucial offers (issue 21): the notice period.
+pub mod region_closure_rule {
+    use sea_orm::entity::prelude::*;
+
+    /// One region's closure rules; absent: the default notice period.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "region_closure_rules")]
+    pub struct Model {
+        /// Region.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region_code: String,
+        /// Weeks between announcing a closure and its planned date, at least.
+        pub notice_weeks: i32,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Regional actions and agreements arising from a regional overview (issue 21).
+pub mod regional_action {
+    use sea_orm::entity::prelude::*;
+
+    /// One action with an owner and a due date.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "regional_actions")]
+    pub struct Model {
+        /// Id (UUID v7).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Region (the overview's).
+        pub region_code: String,
+        /// The overview it arises from.
+        pub overview_id: String,
+        /// Title (no personal data).
+        pub title: String,
+        /// Description (no personal data).
+        pub description: String,
+        /// Owning organisation (a provider or insurer at the region's table).
+        pub owner_id: String,
+        /// Due date.
+        pub due_date: ChronoDate,
+        /// `OPEN`, `IN_PROGRESS`, `DONE` or `CANCELLED`.
+        pub status: String,
+        /// Version.
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation.
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

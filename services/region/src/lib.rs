@@ -20,6 +20,9 @@ pub mod seed_planning;
 pub mod seed_waiting_plan;
 pub mod waiting_plan;
 pub mod webhook;
+// Issue 21 item 3: the closing process and regional actions.
+pub mod closing;
+pub mod seed_closing;
 
 /// The audience of internal tokens for this subgraph.
 pub const AUDIENCE: &str = "region";

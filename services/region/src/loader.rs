@@ -46,6 +46,8 @@ pub struct Loaders {
     pub waiting_plan: crate::waiting_plan::WaitingPlanLoaders,
     /// Care use, flows, IZA overlaps and IZA offer pages (issue 21).
     pub care_use: crate::care_use::loader::CareUseLoaders,
+    /// Status notes, closure rules, announced closures and regional actions.
+    pub closing: crate::closing::ClosingLoaders,
 }
 
 impl Loaders {
@@ -67,6 +69,7 @@ impl Loaders {
             picture: crate::picture::PictureLoaders::new(&db, batches),
             waiting_plan: crate::waiting_plan::WaitingPlanLoaders::new(&db, batches),
             care_use: crate::care_use::loader::CareUseLoaders::new(&db, batches),
+            closing: crate::closing::ClosingLoaders::new(&db, batches),
             categories: batches.loader(CategoriesPresent { db }),
         }
     }

@@ -24,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(AddRegionalFormsAndPlannedOffers),
             Box::new(WaitingPlan),
             Box::new(CreateCareUse),
+            Box::new(CreateClosingProcess),
         ]
     }
 
@@ -898,6 +899,98 @@ impl MigrationTrait for CreateCareUse {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in ["region_overlaps", "care_use_flows", "care_use_figures"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Issue 21 item 3: causes of offers' status, announced closures, regions' closure rules and
+/// regional actions.
+struct CreateClosingProcess;
+
+impl MigrationName for CreateClosingProcess {
+    fn name(&self) -> &str {
+        "m2026_12_06_closing_process"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateClosingProcess {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("care_offer_status_notes")
+                .col(string_len("offer_id", 36).primary_key())
+                .col(string_len("region_code", 40))
+                .col(string_len("status", 32))
+                .col(string_len_null("cause_kind", 32))
+                .col(text_null("cause_text"))
+                .col(date_null("planned_closing_date"))
+                .col(timestamp_with_time_zone_null("announced_at"))
+                .col(string_len_null("closure_signal_id", 36))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .col(string_len("recorded_by", 36))
+                .foreign_key(&mut fk(
+                    "status_notes_offer_fk",
+                    "care_offer_status_notes",
+                    "offer_id",
+                    "care_offers",
+                    "id",
+                ))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "status_notes_region_idx", "care_offer_status_notes", &["region_code", "status"], false).await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("region_closure_rules")
+                    .col(string_len("region_code", 40).primary_key())
+                    .col(integer("notice_weeks"))
+                    .foreign_key(&mut fk(
+                        "closure_rules_region_fk",
+                        "region_closure_rules",
+                        "region_code",
+                        "regions",
+                        "code",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("regional_actions")
+                    .col(string_len("id", 36).primary_key())
+                    .col(string_len("region_code", 40))
+                    .col(string_len("overview_id", 36))
+                    .col(string_len("title", 200))
+                    .col(text("description"))
+                    .col(string_len("owner_id", 36))
+                    .col(date("due_date"))
+                    .col(string_len("status", 32))
+                    .foreign_key(&mut fk("actions_region_fk", "regional_actions", "region_code", "regions", "code"))
+                    .foreign_key(&mut fk(
+                        "actions_overview_fk",
+                        "regional_actions",
+                        "overview_id",
+                        "regional_overviews",
+                        "id",
+                    ))
+                    .foreign_key(&mut fk("actions_owner_fk", "regional_actions", "owner_id", "organisations", "id")),
+            )
+            .to_owned(),
+        )
+        .await?;
+        index(m, "actions_region_idx", "regional_actions", &["region_code", "id"], false).await?;
+        index(m, "actions_overview_idx", "regional_actions", &["overview_id", "id"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["regional_actions", "region_closure_rules", "care_offer_status_notes"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

@@ -458,6 +458,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
         }
     }
     crate::seed_history::generate(&txn, now.date_naive()).await.context("generating demo history")?;
+    crate::seed_closing::generate(&txn, now.date_naive(), &by).await.context("generating demo actions and closures")?;
     let chairs: Vec<(String, String)> = orgs
         .iter()
         .flat_map(|o| {

@@ -69,6 +69,9 @@ const SIGNAL_ZEELAND: &str = "7831c984-96dc-599b-ab9f-6d1ea5b2f708";
 const SIGNAL_FRIESLAND: &str = "810af838-ca74-5b9b-82fe-a45e18496839";
 /// Noorderlicht, groningen, ACKNOWLEDGED (housing); its offer is contracted by Eikenhof.
 const SIGNAL_NOORDERLICHT: &str = "e1c014ca-ae2f-58e3-bc3c-2c8e9c780296";
+/// The CLOSURE signal of the demo's one announced closure, in 't Gooi (issue 21,
+/// `services/region/src/seed_closing.rs`); the utrecht insurer coordinates 't Gooi too.
+const SIGNAL_DEMO_CLOSURE: &str = "0c105ed0-0000-0000-0000-000000000001";
 
 // Escalations.
 

@@ -44,6 +44,11 @@ const SET_PAUSE: &str = r#"mutation($id: ID!, $v: Int!) {
 }"#;
 const CLOSE_OFFER: &str =
     "mutation($id: ID!, $v: Int!) { closeCareOffer(id: $id, expectedVersion: $v) { id version status } }";
+/// Closing is a process (issue 21): announced with a planned date beyond the region's notice
+/// period, closed from that date on.
+const ANNOUNCE_CLOSURE: &str = r#"mutation($id: ID!, $v: Int!) {
+    announceOfferClosure(id: $id, expectedVersion: $v, plannedDate: "2099-12-31", cause: { kind: FINANCE, text: "E2E: geen contract" }) { id version status plannedClosingDate }
+}"#;
 
 pub(super) fn entities_query(typename: &str, id: &str, selection: &str) -> String {
     format!(
@@ -294,11 +299,20 @@ async fn access_matrix_care_offers() {
         "sets an intake pause on its own offer",
         &body,
     );
-    let body = hub.gql(&cast.provider, CLOSE_OFFER, json!({ "id": new_offer, "v": 3 })).await;
+    let body = hub.gql(&cast.provider, ANNOUNCE_CLOSURE, json!({ "id": new_offer, "v": 3 })).await;
     cells.check(
         (OFFER_WRITE, PROVIDER),
-        clean(&body) && at(&body, "/closeCareOffer/status") == "CLOSED",
-        "closes its own offer",
+        clean(&body)
+            && at(&body, "/announceOfferClosure/status") == "CLOSING"
+            && at(&body, "/announceOfferClosure/plannedClosingDate") == "2099-12-31",
+        "announces the closure of its own offer",
+        &body,
+    );
+    let body = hub.gql(&cast.provider, CLOSE_OFFER, json!({ "id": new_offer, "v": 4 })).await;
+    cells.check(
+        (OFFER_WRITE, PROVIDER),
+        refused(&body, "/closeCareOffer", "BAD_USER_INPUT"),
+        "closes its own offer only from the announced date",
         &body,
     );
     let body = hub.gql(&cast.provider, CREATE_OFFER, json!({ "region": "groningen" })).await;

@@ -225,7 +225,9 @@ async fn access_matrix_continuity_signals() {
     let body = hub.gql(&cast.insurer, SIGNALS_Q, json!({})).await;
     let mut seen = ids(&body, "/continuitySignals/nodes");
     seen.sort();
-    let mut utrecht = vec![SIGNAL_KR_FACT, SIGNAL_KR_HIC, SIGNAL_EEMLAND];
+    // Its regions are utrecht and 't Gooi, where the demo's one announced closure raised its
+    // CLOSURE signal (issue 21; services/region/src/seed_closing.rs).
+    let mut utrecht = vec![SIGNAL_KR_FACT, SIGNAL_KR_HIC, SIGNAL_EEMLAND, SIGNAL_DEMO_CLOSURE];
     utrecht.sort();
     cells.check(
         (SIGNALS, INSURER),

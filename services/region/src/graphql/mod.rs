@@ -2,6 +2,7 @@
 
 pub mod care_use;
 pub mod changes;
+pub mod closing;
 pub mod mutation;
 pub mod picture;
 pub mod planning;

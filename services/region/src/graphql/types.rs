@@ -212,6 +212,31 @@ impl Region {
     ) -> Result<Option<super::waiting_plan::HotspotReport>> {
         super::waiting_plan::region_hotspot_report(ctx, &self.0.code, &quarter).await.map(Some)
     }
+    /// The region's agreed rules for closing crucial offers (its notice period). Public.
+    #[graphql(tag = "public")]
+    async fn closure_rules(&self, ctx: &Context<'_>) -> Result<super::closing::ClosureRules> {
+        super::closing::region_closure_rules(ctx, &self.0.code).await
+    }
+    /// Crucial offers of this region announced to close, soonest first (public, like status).
+    #[graphql(tag = "public")]
+    async fn announced_closures(&self, ctx: &Context<'_>) -> Result<Vec<super::closing::AnnouncedClosure>> {
+        super::closing::region_announced_closures(ctx, &self.0.code).await
+    }
+    /// Regional actions and agreements of all this region's overviews that the caller may read
+    /// (those of published overviews for everyone; of drafts for the table), by `status` and
+    /// `overdue`.
+    #[graphql(tag = "public")]
+    async fn actions(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<super::closing::ActionStatus>,
+        overdue: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Option<PublicConnection<super::closing::RegionalAction>>> {
+        let scope = crate::closing::ActionScope::Region(self.0.code.clone());
+        super::closing::action_page(ctx, scope, status, overdue, first, after).await
+    }
     /// Version for optimistic concurrency.
     #[graphql(tag = "public")]
     async fn version(&self) -> i32 {
@@ -527,6 +552,17 @@ impl CareOffer {
     #[graphql(tag = "public")]
     async fn intake_outlook(&self, ctx: &Context<'_>) -> Result<Option<super::waiting_plan::IntakeOutlook>> {
         super::waiting_plan::offer_intake_outlook(ctx, &self.0).await
+    }
+    /// Why the offer is `UNDER_PRESSURE` or `CLOSING` (or closed): the cause given with the status
+    /// change (region participants and the national table only, like capacity).
+    async fn status_cause(&self, ctx: &Context<'_>) -> Result<Option<super::closing::StatusCause>> {
+        super::closing::offer_status_cause(ctx, &self.0).await
+    }
+    /// Planned closing date of a `CLOSING` offer whose closure was announced (public, like
+    /// status); `null` otherwise.
+    #[graphql(tag = "public")]
+    async fn planned_closing_date(&self, ctx: &Context<'_>) -> Result<Option<chrono::NaiveDate>> {
+        super::closing::offer_planned_closing_date(ctx, &self.0).await
     }
     /// Version for optimistic concurrency.
     #[graphql(tag = "public")]
@@ -873,6 +909,25 @@ impl RegionalOverview {
     #[graphql(tag = "public")]
     async fn published_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.published_at
+    }
+    /// Actions and agreements arising from this overview, by `status` and `overdue` (readable by
+    /// whoever reads the overview).
+    #[graphql(tag = "public")]
+    async fn actions(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<super::closing::ActionStatus>,
+        overdue: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Option<PublicConnection<super::closing::RegionalAction>>> {
+        let scope = crate::closing::ActionScope::Overview(self.0.id.clone());
+        super::closing::action_page(ctx, scope, status, overdue, first, after).await
+    }
+    /// The region's crucial offers announced to close, soonest first: on the table's agenda.
+    #[graphql(tag = "public")]
+    async fn announced_closures(&self, ctx: &Context<'_>) -> Result<Vec<super::closing::AnnouncedClosure>> {
+        super::closing::region_announced_closures(ctx, &self.0.region_code).await
     }
     /// Version for optimistic concurrency.
     #[graphql(tag = "public")]

@@ -74,6 +74,7 @@ async fn national_table_and_operator_read_the_whole_audit_log() {
 #[tokio::test]
 async fn each_successful_mutation_writes_one_audit_entry() {
     let app = TestApp::spawn().await;
+    app.closure_due(OFFER_A_FACT).await;
     let steps: Vec<(ggzhub_kit::testing::TestCaller, &str, serde_json::Value, &str, &str)> = vec![
         (
             provider_a(),

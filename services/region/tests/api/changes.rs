@@ -98,6 +98,7 @@ async fn changes_after_the_position_each_once_with_their_state_now() {
 #[tokio::test]
 async fn a_closed_offer_is_a_tombstone_with_its_final_state() {
     let app = TestApp::spawn().await;
+    app.closure_due(OFFER_A_FACT).await;
     let since = position(&app, &insurer_x()).await;
     let resp = app.graphql(CLOSE).var("id", OFFER_A_FACT).var("v", 1).as_caller(&provider_a()).send().await;
     assert_eq!(resp.data()["closeCareOffer"]["status"], "CLOSED");

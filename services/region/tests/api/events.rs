@@ -146,6 +146,7 @@ async fn offer_status_changes_are_recorded_only_when_the_status_changes() {
     // Refused: provider B closing A's offer.
     let resp = app.graphql(CLOSE_OFFER).var("id", &offer).var("v", 4).as_caller(&provider_b()).send().await;
     assert_refused(&resp, "closeCareOffer", "FORBIDDEN");
+    app.closure_due(&offer).await;
     app.graphql(CLOSE_OFFER).var("id", &offer).var("v", 4).as_caller(&provider_a()).send().await.data();
     let created = app.graphql(CREATE_OFFER).as_caller(&provider_a()).send().await;
     let new_id = created.data()["createCareOffer"]["id"].as_str().expect("created").to_owned();
@@ -156,7 +157,8 @@ async fn offer_status_changes_are_recorded_only_when_the_status_changes() {
         payloads,
         vec![
             json!({"offerId": offer, "previousStatus": "SECURED", "status": "UNDER_PRESSURE"}),
-            json!({"offerId": offer, "previousStatus": "UNDER_PRESSURE", "status": "CLOSED"}),
+            // Made CLOSING directly (as an announced closure whose date has come), without an event.
+            json!({"offerId": offer, "previousStatus": "CLOSING", "status": "CLOSED"}),
             json!({"offerId": new_id, "previousStatus": null, "status": "UNDER_PRESSURE"}),
         ]
     );
@@ -214,6 +216,7 @@ async fn the_relay_publishes_in_order_marks_rows_and_a_republished_row_is_kept_o
 
     let id = raise(&app, OFFER_A_CRISIS).await;
     app.graphql(UPDATE).var("id", &id).var("v", 1).as_caller(&provider_a()).send().await.data();
+    app.closure_due(OFFER_B_HIC).await;
     app.graphql(CLOSE_OFFER)
         .var("id", OFFER_B_HIC.to_string())
         .var("v", 1)
@@ -343,6 +346,7 @@ async fn an_offer_status_change_reaches_every_organisation_of_the_region_subscri
     let bus = LocalBus::new(1000);
     let app = TestApp::spawn_with_events(bus.clone()).await;
     wait_for_events(&bus, 1).await; // the fixture's OVERDUE
+    app.closure_due(OFFER_A_FACT).await;
     app.graphql(CLOSE_OFFER)
         .var("id", OFFER_A_FACT.to_string())
         .var("v", 1)
@@ -354,7 +358,7 @@ async fn an_offer_status_change_reaches_every_organisation_of_the_region_subscri
     for (label, caller) in all_personas() {
         let resp = app.deliver(&caller, OFFER_STATUS, json!({"region": "utrecht"}), &closed).await;
         let event = &resp.data()["offerStatusChanges"];
-        assert_eq!(event["previousStatus"], "UNDER_PRESSURE", "{label}: {:#}", resp.body);
+        assert_eq!(event["previousStatus"], "CLOSING", "{label}: {:#}", resp.body);
         assert_eq!(event["status"], "CLOSED", "{label}");
         assert_eq!(event["offer"]["id"], OFFER_A_FACT.to_string(), "{label}");
         assert_eq!(event["offer"]["status"], "CLOSED", "{label}");

@@ -795,9 +795,15 @@ async fn patient_input_given_before_the_internal_flag_stays_internal_on_upgrade(
     let db = ggzhub_kit::testing::TestDb::new().await;
     Migrator::up(&db.db, None).await.expect("migrations run");
     assert!(seed(&db.db, &Source::Demo).await.expect("demo seeds").loaded);
-    // Back to before m2026_12_06_forms (it and the one after it), with the demo's input kept,
+    // Back to before m2026_12_06_forms (it and every one after it), with the demo's input kept,
     // then up again as an upgrade would.
-    Migrator::down(&db.db, Some(2)).await.expect("migrations roll back");
+    let steps = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m2026_12_06_forms")
+        .expect("the forms migration is in the list")
+        + 1;
+    Migrator::down(&db.db, Some(steps as u32)).await.expect("migrations roll back");
     Migrator::up(&db.db, None).await.expect("migrations run again");
     let inputs = patient_input::Entity::find().all(&db.db).await.expect("inputs");
     assert!(!inputs.is_empty(), "the demo has patient input");

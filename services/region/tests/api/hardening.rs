@@ -118,6 +118,7 @@ async fn covered_by_neighbour_must_be_a_neighbour() {
 async fn no_signal_on_a_closed_offer_and_no_edits_after_closing() {
     let app = TestApp::spawn().await;
     let close = "mutation($id: ID!) { closeCareOffer(id: $id, expectedVersion: 1) { status version } }";
+    app.closure_due(OFFER_A_CRISIS).await;
     let resp = app.graphql(close).var("id", OFFER_A_CRISIS.to_string()).as_caller(&provider_a()).send().await;
     assert_eq!(resp.data()["closeCareOffer"]["status"], "CLOSED");
     let raise = r#"mutation($id: ID!) { raiseContinuitySignal(input: { offerId: $id, kind: STAFFING, severity: HIGH, description: "Te weinig personeel" }) { id } }"#;

@@ -676,3 +676,39 @@ fn offer_row(
         updated_by: Set(provider.to_string()),
     }
 }
+
+// Issue 21 item 3: the closing process.
+impl TestApp {
+    /// Makes `offer`'s closure announced and due today, directly in the database (bypassing the
+    /// region's notice period): status `CLOSING` with today as planned date, version unchanged,
+    /// so that `closeCareOffer` with the version read before closes it.
+    pub async fn closure_due(&self, offer: impl ToString) {
+        use ggzhub_region::entity::offer_status_note;
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+        let id = offer.to_string();
+        let db = &self.db.db;
+        let row = care_offer::Entity::find_by_id(id.clone()).one(db).await.expect("offer reads").expect("offer exists");
+        care_offer::Entity::update_many()
+            .col_expr(care_offer::Column::Status, Expr::value("CLOSING"))
+            .filter(care_offer::Column::Id.eq(id.clone()))
+            .exec(db)
+            .await
+            .expect("offer updates");
+        offer_status_note::Entity::delete_by_id(id.clone()).exec(db).await.expect("note deletes");
+        offer_status_note::ActiveModel {
+            offer_id: Set(id),
+            region_code: Set(row.region_code),
+            status: Set("CLOSING".into()),
+            cause_kind: Set(Some("FINANCE".into())),
+            cause_text: Set(Some("Geen contract voor volgend jaar".into())),
+            planned_closing_date: Set(Some(Utc::now().date_naive())),
+            announced_at: Set(Some(Utc::now())),
+            closure_signal_id: Set(None),
+            recorded_at: Set(Utc::now()),
+            recorded_by: Set(row.provider_id),
+        }
+        .insert(db)
+        .await
+        .expect("note inserts");
+    }
+}

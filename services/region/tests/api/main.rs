@@ -28,3 +28,5 @@ mod validation;
 mod waiting_plan;
 mod waiting_times;
 mod webhooks;
+// Issue 21 item 3, issue 22 item 4.
+mod closing;

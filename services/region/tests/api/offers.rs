@@ -312,6 +312,7 @@ async fn insurer_cannot_update_offer() {
 #[tokio::test]
 async fn provider_closes_own_offer() {
     let app = TestApp::spawn().await;
+    app.closure_due(OFFER_A_CRISIS).await;
     let resp = app.graphql(CLOSE).var("id", OFFER_A_CRISIS).var("v", 1).as_caller(&provider_a()).send().await;
     assert_eq!(resp.data()["closeCareOffer"], json!({"status": "CLOSED", "version": 2}));
     let again = app.graphql(CLOSE).var("id", OFFER_A_CRISIS).var("v", 2).as_caller(&provider_a()).send().await;

@@ -4,6 +4,8 @@
 
 mod care_use;
 mod common;
+// Issue 21 item 3 and issue 22 item 4: the closing process, causes, bulk status updates.
+mod closing;
 mod offers;
 mod organisations;
 mod overviews;
@@ -11,11 +13,16 @@ mod regions;
 mod signals;
 mod waiting_plan;
 mod waiting_times;
+// Issue 21 item 3: regional actions.
+mod actions;
+
+use async_graphql::MergedObject;
+
+pub use actions::{ActionMutation, CreateRegionalActionInput, UpdateRegionalActionInput};
+pub use closing::{ClosingMutation, OfferStatusUpdate, StatusCauseInput};
 // Issue 21 item 4: regional care forms and planned offers.
 mod care_forms;
 mod planned;
-
-use async_graphql::MergedObject;
 
 pub use care_forms::{AddRegionalCareFormInput, CareFormMutation};
 pub use care_use::CareUseMutation;
@@ -41,6 +48,8 @@ pub struct Mutation(
     WaitingTimeMutation,
     SignalMutation,
     OverviewMutation,
+    ClosingMutation,
+    ActionMutation,
     CareFormMutation,
     PlanningMutation,
     WaitingPlanMutation,

@@ -78,6 +78,10 @@ pub struct UpdateCareOfferInput {
     pub regions_served: Option<Vec<String>>,
     /// Inclusion criteria.
     pub inclusion_criteria: Option<String>,
+    /// Why the status changes to `UNDER_PRESSURE` or `CLOSING` (optional here: recorded as not
+    /// given when omitted); alone it replaces the cause of the current status. Closing goes
+    /// through `announceOfferClosure`.
+    pub status_cause: Option<super::closing::StatusCauseInput>,
 }
 
 /// An intake pause (aanmeldpauze).
@@ -213,6 +217,7 @@ impl OfferMutation {
     ) -> Result<CareOffer> {
         let c = caller(ctx)?;
         async {
+            let status_cause = super::closing::check_update_cause(input.status_cause.as_ref())?;
             let txn = begin(ctx).await?;
             let current = load_offer(&txn, &id).await?;
             access::write_own_offer(c, &current.provider_id)?;
@@ -296,6 +301,10 @@ impl OfferMutation {
                 expected_version,
             )
             .await?;
+            if let Some((kind, _)) = &status_cause {
+                change["statusCause"] = json!(kind);
+            }
+            super::closing::note_status_change(&txn, c, &current, input.status, status_cause).await?;
             audit(&txn, c, "CareOffer", &current.id, "update", change).await?;
             commit_offer_change(ctx, txn, &current, &id).await
         }
@@ -303,7 +312,9 @@ impl OfferMutation {
         .gql()
     }
 
-    /// Closes one of the caller's own care offers (status `CLOSED`).
+    /// Closes one of the caller's own care offers (status `CLOSED`) whose closure was announced
+    /// (`announceOfferClosure`) once its planned date has come; before that date, or without an
+    /// announcement, `BAD_USER_INPUT` naming the planned date.
     async fn close_care_offer(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<CareOffer> {
         let c = caller(ctx)?;
         async {
@@ -314,6 +325,7 @@ impl OfferMutation {
             if current.status == OfferStatus::Closed.as_str() {
                 return Err(ApiError::bad_input(format!("care offer {} is already closed", current.id)));
             }
+            super::closing::closure_due(&txn, &current).await?;
             let active = care_offer::ActiveModel {
                 status: Set(OfferStatus::Closed.as_str().to_owned()),
                 version: Set(expected_version + 1),
@@ -436,7 +448,7 @@ impl OfferMutation {
 
 /// Ends a change of an existing offer: its history row from the stored state, its status event
 /// when the status changed from `before`'s, then the commit.
-async fn commit_offer_change(
+pub(super) async fn commit_offer_change(
     ctx: &Context<'_>,
     txn: DatabaseTransaction,
     before: &care_offer::Model,
