@@ -78,7 +78,7 @@ pub async fn generate<C: ConnectionTrait>(conn: &C, today: NaiveDate, by: &str) 
                 region_code: o.region_code.clone(),
                 kind: SignalKind::Closure.as_str().to_owned(),
                 severity: Severity::High.as_str().to_owned(),
-                description: format!("Closure announced for {planned} ({}): {text}", kind.as_str()),
+                description: format!("Closure announced for {planned} ({}); the cause is on the offer", kind.as_str()),
                 expected_date: Some(planned),
                 status: SignalStatus::Acknowledged.as_str().to_owned(),
                 raised_at,

@@ -11,8 +11,8 @@ use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait as _, Query as SqlQuer
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::FlowDirection;
-use crate::domain::{CareCategory, OfferStatus};
-use crate::entity::{care_offer, care_use_figure, care_use_flow, region_overlap};
+use crate::domain::CareCategory;
+use crate::entity::{care_use_figure, care_use_flow, region_overlap};
 use crate::loader::LoadError;
 
 /// Offers listed under the regions `owners` (one derived table, column `owner_code`): each offer
@@ -48,8 +48,6 @@ pub struct CareUseLoaders {
     pub flows: DataLoader<Flows>,
     /// The regions of the other kind a region overlaps.
     pub overlaps: DataLoader<Overlaps>,
-    /// Pages of the offers located in the care-office regions an IZA region overlaps.
-    pub iza_offers: DataLoader<IzaOffers>,
 }
 
 impl CareUseLoaders {
@@ -59,7 +57,6 @@ impl CareUseLoaders {
             figures: batches.loader(Figures { db: db.clone() }),
             flows: batches.loader(Flows { db: db.clone() }),
             overlaps: batches.loader(Overlaps { db: db.clone() }),
-            iza_offers: batches.loader(IzaOffers { db: db.clone() }),
         }
     }
 }
@@ -275,68 +272,6 @@ impl Loader<String> for Overlaps {
             if let Some(v) = out.get_mut(&r.care_office_code) {
                 v.push(r.iza_code);
             }
-        }
-        Ok(out)
-    }
-}
-
-/// One page of the offers of an IZA region: those located in the care-office regions it
-/// overlaps.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct IzaOfferKey {
-    /// The IZA region.
-    pub region: String,
-    /// Only this category.
-    pub category: Option<CareCategory>,
-    /// Only this status.
-    pub status: Option<OfferStatus>,
-    /// Rows to fetch (page size + 1).
-    pub limit: u64,
-    /// Offers with ids after this one.
-    pub after: Option<String>,
-}
-
-/// Loads [`IzaOfferKey`]s with their total: the overlaps and the offers of every overlapped
-/// region (two statements for any number of IZA regions), paged here.
-pub struct IzaOffers {
-    db: DatabaseConnection,
-}
-
-impl Loader<IzaOfferKey> for IzaOffers {
-    type Value = (u64, Vec<care_offer::Model>);
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[IzaOfferKey]) -> Result<HashMap<IzaOfferKey, Self::Value>, LoadError> {
-        let overlaps = overlapped(&self.db, keys.iter().map(|k| k.region.clone())).await?;
-        let regions: BTreeSet<String> = overlaps.values().flatten().cloned().collect();
-        let mut q = care_offer::Entity::find().filter(care_offer::Column::RegionCode.is_in(regions.clone()));
-        // Only the categories and statuses some key asks for (all when one asks for all).
-        if keys.iter().all(|k| k.category.is_some()) {
-            q = q
-                .filter(care_offer::Column::Category.is_in(keys.iter().filter_map(|k| k.category.map(|c| c.as_str()))));
-        }
-        if keys.iter().all(|k| k.status.is_some()) {
-            q = q.filter(care_offer::Column::Status.is_in(keys.iter().filter_map(|k| k.status.map(|s| s.as_str()))));
-        }
-        let rows =
-            if regions.is_empty() { Vec::new() } else { q.order_by_asc(care_offer::Column::Id).all(&self.db).await? };
-        let mut out = HashMap::new();
-        for k in keys {
-            let parts = overlaps.get(&k.region).cloned().unwrap_or_default();
-            let matching: Vec<&care_offer::Model> = rows
-                .iter()
-                .filter(|o| parts.contains(&o.region_code))
-                .filter(|o| k.category.is_none_or(|c| c.as_str() == o.category))
-                .filter(|o| k.status.is_none_or(|s| s.as_str() == o.status))
-                .collect();
-            let total = matching.len() as u64;
-            let page = matching
-                .into_iter()
-                .filter(|o| k.after.as_ref().is_none_or(|a| &o.id > a))
-                .take(usize::try_from(k.limit).unwrap_or(usize::MAX))
-                .cloned()
-                .collect();
-            out.insert(k.clone(), (total, page));
         }
         Ok(out)
     }

@@ -74,6 +74,17 @@ impl CareUseFigure {
     }
 }
 
+impl CareUseFigure {
+    /// `count` as this caller sees it: an IZA sum made of left-out parts only is no 0 but unknown.
+    fn shown(&self, count: i32) -> PeopleCount {
+        if self.parts.is_empty() && self.left_out > 0 {
+            PeopleCount { exact: None, fewer_than: None, label: crate::waiting_plan::SUPPRESSED_LABEL.to_owned() }
+        } else {
+            PeopleCount::shown(count, self.supplied_by_caller)
+        }
+    }
+}
+
 /// Demand and care use of a region, category and quarter (see the type's rules).
 #[Object(tag = "public")]
 impl CareUseFigure {
@@ -98,12 +109,15 @@ impl CareUseFigure {
         Ok(loaders(ctx)?.organisations.load_one(self.supplier_id.clone()).await.map_err(load_err)?.map(Organisation))
     }
     /// People living in the region who were in care during the quarter.
+    /// An IZA region's sum whose every part was left out reads "suppressed" (`exact` `null`),
+    /// never 0.
     async fn people_in_care(&self) -> PeopleCount {
-        PeopleCount::shown(self.people_in_care, self.supplied_by_caller)
+        self.shown(self.people_in_care)
     }
-    /// New referrals (aanmeldingen) of people living in the region during the quarter.
+    /// New referrals (aanmeldingen) of people living in the region during the quarter; as
+    /// `peopleInCare` for an IZA region's sum whose every part was left out.
     async fn new_referrals(&self) -> PeopleCount {
-        PeopleCount::shown(self.new_referrals, self.supplied_by_caller)
+        self.shown(self.new_referrals)
     }
     /// The care-office regions whose figures these are (for an IZA region: those it overlaps and
     /// that have a figure).

@@ -396,8 +396,10 @@ async fn an_iza_region_answers_for_the_care_office_regions_it_overlaps() {
             assert_eq!(hospital["peopleInCare"]["exact"], 7);
             assert_eq!(secure["figuresLeftOut"], 0);
         } else {
-            // drenthe SECURE has 4 new referrals: the figure is left out, the sum is 0.
-            assert_eq!(secure["peopleInCare"]["exact"], 0);
+            // drenthe SECURE has 4 new referrals: the figure is left out, and a sum of nothing
+            // but left-out parts reads "suppressed", never 0 people.
+            assert_eq!(secure["peopleInCare"]["exact"], Value::Null);
+            assert_eq!(secure["peopleInCare"]["label"], "suppressed (includes counts below 10)");
             assert_eq!(secure["figuresLeftOut"], 1);
             assert_eq!(secure["careOfficeRegions"], json!([]));
             assert_eq!(hospital["figuresLeftOut"], 1);
@@ -518,4 +520,15 @@ async fn care_use_lists_load_with_a_constant_number_of_statements() {
     // regions and figures. The national lists are exact.
     assert!(small[0] <= 11 && large[0] <= 11, "regions list: {small:?} → {large:?}");
     assert_eq!(small[1..], large[1..], "statement count grew with the number of figures ({small:?} → {large:?})");
+}
+
+/// A period with a multi-byte character is refused as bad input, not a panic (the check slices
+/// by byte).
+#[tokio::test]
+async fn a_period_with_a_multibyte_character_is_bad_input() {
+    let app = app_with_example_regions().await;
+    for period in ["202€3", "2€26-Q1"] {
+        let resp = app.graphql(NATIONAL_LIST).var("period", period).as_caller(&provider_a()).send().await;
+        assert_eq!(resp.error_codes(), vec!["BAD_USER_INPUT".to_owned()], "{period}: {:#}", resp.body);
+    }
 }

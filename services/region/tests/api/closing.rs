@@ -622,8 +622,9 @@ async fn the_new_lists_load_in_a_constant_number_of_statements() {
     let (large, n2) = statements_for_lists(&app).await;
     println!("regions → actions, announced closures, causes: {small} SQL statements for {n} actions, {large} for {n2}");
     assert_eq!((n, n2), (1, 13));
-    // Loaders may split one batch over two rounds on a loaded machine, never grow per row.
-    assert!(large <= small, "statement count grew with the data ({small} → {large})");
+    // Loaders may split one batch over two rounds on a loaded machine (their window is a timer,
+    // issue 18), so either run may take a statement or two more; a load per row would add twelve.
+    assert!(large <= small + 2, "statement count grew with the data ({small} → {large})");
 }
 
 #[tokio::test]

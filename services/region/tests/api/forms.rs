@@ -507,10 +507,12 @@ async fn planned_offers_and_regional_forms_load_in_a_constant_number_of_statemen
     let resp = app.graphql(list).as_caller(&patient_org()).send().await;
     assert_eq!(resp.data()["plannedOffers"]["totalCount"], 8);
     let large = app.statement_count() - before;
-    // Loaders may split one batch over two rounds on a slow machine, never grow per row.
-    assert!(large <= small, "statements grew with the number of planned offers ({small} → {large})");
-    // Page, count, regions, care forms, organisations, overviews, care forms list.
-    assert!(large <= 8, "expected at most 8 statements, got {large}");
+    // Loaders may split one batch over two rounds on a slow machine (their window is a timer,
+    // issue 18), so either run may take a statement or two more; a load per planned offer would
+    // add at least six (one per added offer) for each nested field.
+    assert!(large <= small + 2, "statements grew with the number of planned offers ({small} → {large})");
+    // Page, count, regions, care forms, organisations, overviews, care forms list; plus a split.
+    assert!(large <= 10, "expected at most 10 statements, got {large}");
 }
 
 // ---- patient organisations --------------------------------------------------------------------

@@ -399,3 +399,28 @@ async fn changing_an_unknown_offer_is_not_found() {
         app.graphql(CLOSE).var("id", uuid::Uuid::from_u128(0xdead)).var("v", 1).as_caller(&provider_a()).send().await;
     assert_refused(&resp, "closeCareOffer", "NOT_FOUND");
 }
+
+/// Closing is a process (issue 21): an offer becomes CLOSING only by `announceOfferClosure`, so
+/// neither a new offer nor `updateCareOffer` may set it, and the offer stays as it was.
+#[tokio::test]
+async fn closing_is_only_announced_never_set_directly() {
+    let app = TestApp::spawn().await;
+    let before = app.offer(OFFER_A_CRISIS).await;
+    let resp = app
+        .graphql(UPDATE)
+        .var("id", OFFER_A_CRISIS)
+        .var("v", 1)
+        .var("input", json!({"status": "CLOSING"}))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert_refused(&resp, "updateCareOffer", "BAD_USER_INPUT");
+    assert!(resp.body.to_string().contains("announceOfferClosure"), "{:#}", resp.body);
+    assert_eq!(app.offer(OFFER_A_CRISIS).await, before);
+
+    let mut input = new_offer();
+    input["status"] = json!("CLOSING");
+    let resp = app.graphql(CREATE).var("input", input).as_caller(&provider_a()).send().await;
+    assert_refused(&resp, "createCareOffer", "BAD_USER_INPUT");
+    assert!(resp.body.to_string().contains("announceOfferClosure"), "{:#}", resp.body);
+}

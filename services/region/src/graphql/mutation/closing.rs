@@ -296,7 +296,9 @@ impl ClosingMutation {
                 region_code: Set(current.region_code.clone()),
                 kind: Set(SignalKind::Closure.as_str().to_owned()),
                 severity: Set(Severity::High.as_str().to_owned()),
-                description: Set(format!("Closure announced for {planned_date} ({kind}): {text}")),
+                // Only the date and the kind: the cause's text is read where capacity is (the region's
+                // participants), while the signal also reaches insurers contracting the offer.
+                description: Set(format!("Closure announced for {planned_date} ({kind}); the cause is on the offer")),
                 expected_date: Set(Some(planned_date)),
                 status: Set(SignalStatus::Open.as_str().to_owned()),
                 raised_at: Set(now),

@@ -132,6 +132,11 @@ pub(super) async fn care_form_of<C: ConnectionTrait>(
 pub(super) const PLANNED_BY_THE_REGION: &str =
     "PLANNED is for offers a region plans (planCareOffer by its chair), not a care offer's status";
 
+/// Closing a crucial offer is a process (issue 21): CLOSING only through `announceOfferClosure`,
+/// with a planned date, the region's notice period and a continuity signal.
+pub(super) const CLOSING_BY_ANNOUNCEMENT: &str = "an offer becomes CLOSING only by announceOfferClosure \
+     (a planned date at least the region's notice period away, with a cause and a continuity signal)";
+
 /// Mutations of care offers.
 #[derive(Default)]
 pub struct OfferMutation;
@@ -154,6 +159,9 @@ impl OfferMutation {
             }
             if input.status == Some(OfferStatus::Planned) {
                 return Err(ApiError::bad_input(PLANNED_BY_THE_REGION));
+            }
+            if input.status == Some(OfferStatus::Closing) {
+                return Err(ApiError::bad_input(CLOSING_BY_ANNOUNCEMENT));
             }
             let txn = begin(ctx).await?;
             if !c.is_participant(&input.region_code) {
@@ -269,6 +277,9 @@ impl OfferMutation {
                 }
                 if current.status == OfferStatus::Closed.as_str() {
                     return Err(ApiError::bad_input("a closed offer cannot be reopened; create a new offer"));
+                }
+                if s == OfferStatus::Closing && current.status != OfferStatus::Closing.as_str() {
+                    return Err(ApiError::bad_input(CLOSING_BY_ANNOUNCEMENT));
                 }
                 change["status"] = json!(s.as_str());
                 active.status = Set(s.as_str().to_owned());
