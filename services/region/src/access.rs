@@ -253,14 +253,19 @@ pub fn audit_scope(c: &Caller) -> ApiResult<Option<String>> {
 }
 
 /// Capacity totals of one region (the national picture): capacity is offer detail, so the
-/// region's participants (providers and insurers at its table) and the national table.
-pub fn region_capacity(c: &Caller, region: &str) -> ApiResult<()> {
+/// region's participants (providers and insurers at its table) and the national table. An IZA
+/// region's totals also sum the offers of the care-office regions it overlaps (`overlapped`), so
+/// a provider or insurer reads them only when it takes part in the IZA region and in every one
+/// of those: no more capacity detail through an IZA region than through its parts.
+pub fn region_capacity(c: &Caller, region: &str, overlapped: &[String]) -> ApiResult<()> {
     read(c)?;
+    let everywhere = c.is_participant(region) && overlapped.iter().all(|r| c.is_participant(r));
     match c.kind {
-        OrgKind::Provider | OrgKind::Insurer if c.is_participant(region) => Ok(()),
+        OrgKind::Provider | OrgKind::Insurer if everywhere => Ok(()),
         OrgKind::NationalTable => Ok(()),
         _ => Err(ApiError::forbidden(
-            "capacity totals of a region are visible to its participants and the national table only",
+            "capacity totals of a region are visible to its participants and the national table only \
+             (of an IZA region: to those taking part in it and in every care-office region it overlaps)",
         )),
     }
 }
@@ -393,5 +398,41 @@ pub fn change_action(c: &Caller, region: &str, created_by: &str, owner: &str) ->
         Err(ApiError::forbidden(format!(
             "a regional action of {region} is changed by the region's chair and the organisation that created it; its owner changes its status"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(kind: OrgKind, regions: &[&str]) -> Caller {
+        Caller {
+            org: uuid::Uuid::from_u128(0x1a),
+            kind,
+            subject: "test".into(),
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+            roles: Default::default(),
+            scopes: ggzhub_kit::token::default_scopes(kind).iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// An IZA region's capacity sums its care-office regions' offers: only those taking part in
+    /// the IZA region and all of them read it (issue 21 item 6).
+    #[test]
+    fn iza_capacity_needs_every_overlapped_region() {
+        let parts = ["groningen".to_owned(), "drenthe".to_owned()];
+        for kind in [OrgKind::Provider, OrgKind::Insurer] {
+            assert!(
+                region_capacity(&caller(kind, &["iza-noord", "groningen", "drenthe"]), "iza-noord", &parts).is_ok()
+            );
+            assert!(region_capacity(&caller(kind, &["iza-noord", "groningen"]), "iza-noord", &parts).is_err());
+            assert!(region_capacity(&caller(kind, &["groningen", "drenthe"]), "iza-noord", &parts).is_err());
+            assert!(region_capacity(&caller(kind, &["groningen"]), "groningen", &[]).is_ok());
+        }
+        assert!(region_capacity(&caller(OrgKind::NationalTable, &[]), "iza-noord", &parts).is_ok());
+        for kind in [OrgKind::PatientOrganisation, OrgKind::Municipality, OrgKind::HubOperator] {
+            let all = caller(kind, &["iza-noord", "groningen", "drenthe"]);
+            assert!(region_capacity(&all, "iza-noord", &parts).is_err(), "{kind:?}");
+        }
     }
 }

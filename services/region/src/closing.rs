@@ -92,7 +92,8 @@ impl Loader<String> for ClosureRules {
 }
 
 /// The announced closures of regions: the offers located there that are `CLOSING` with a
-/// planned date, each with its note, by planned date.
+/// planned date, each with its note, by planned date; for an IZA region also those located in the
+/// care-office regions it overlaps, each once. Two statements for any number of regions.
 pub struct AnnouncedClosures {
     db: DatabaseConnection,
 }
@@ -106,22 +107,25 @@ impl Loader<String> for AnnouncedClosures {
             .from(offer_status_note::Column::OfferId)
             .to(care_offer::Column::Id)
             .into();
+        let overlaps = crate::care_use::loader::overlapped(&self.db, keys.iter().cloned()).await?;
+        let answering: Vec<(&String, Vec<String>)> =
+            keys.iter().map(|k| (k, crate::care_use::loader::answering(&overlaps, k))).collect();
+        let all: std::collections::BTreeSet<String> =
+            answering.iter().flat_map(|(_, codes)| codes.iter().cloned()).collect();
         let rows = offer_status_note::Entity::find()
             .select_also(care_offer::Entity)
             .join(JoinType::InnerJoin, offer)
-            .filter(offer_status_note::Column::RegionCode.is_in(keys.iter().cloned()))
+            .filter(offer_status_note::Column::RegionCode.is_in(all))
             .filter(offer_status_note::Column::Status.eq(OfferStatus::Closing.as_str()))
             .filter(offer_status_note::Column::PlannedClosingDate.is_not_null())
             .filter(care_offer::Column::Status.eq(OfferStatus::Closing.as_str()))
             .all(&self.db)
             .await?;
-        let mut out: HashMap<String, Self::Value> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for (note, offer) in rows {
-            if let Some(offer) = offer
-                && let Some(list) = out.get_mut(&note.region_code)
-            {
-                list.push((note, offer));
-            }
+        let rows: Vec<_> = rows.into_iter().filter_map(|(note, offer)| Some((note, offer?))).collect();
+        let mut out: HashMap<String, Self::Value> = HashMap::new();
+        for (key, codes) in answering {
+            let mine = rows.iter().filter(|(note, _)| codes.contains(&note.region_code)).cloned();
+            out.insert(key.clone(), mine.collect());
         }
         for list in out.values_mut() {
             list.sort_by(|a, b| {

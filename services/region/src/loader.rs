@@ -475,7 +475,9 @@ impl Loader<String> for PatientInputs {
 }
 
 /// Categories for which a region has offer that is not closed: located in the region, or a
-/// supra-regional offer elsewhere that serves it. Two statements for any number of regions.
+/// supra-regional offer elsewhere that serves it; for an IZA region, in or serving the region
+/// itself or any care-office region it overlaps (the union). Three statements for any number of
+/// regions (their overlaps, the local offers, the supra-regional offers).
 pub struct CategoriesPresent {
     db: DatabaseConnection,
 }
@@ -495,13 +497,26 @@ impl Loader<String> for CategoriesPresent {
             category: String,
             regions_served: serde_json::Value,
         }
+        let overlaps = crate::care_use::loader::overlapped(&self.db, keys.iter().cloned()).await?;
+        // Each key with the regions that answer for it: itself and, for an IZA region, the
+        // care-office regions it overlaps.
+        let answering: Vec<(&String, Vec<&str>)> = keys
+            .iter()
+            .map(|k| {
+                let mut codes = vec![k.as_str()];
+                codes.extend(overlaps.get(k).into_iter().flatten().map(String::as_str));
+                (k, codes)
+            })
+            .collect();
+        let all: std::collections::BTreeSet<String> =
+            answering.iter().flat_map(|(_, codes)| codes.iter().map(|c| (*c).to_owned())).collect();
         let open = care_offer::Column::Status.ne(OfferStatus::Closed.as_str());
         let local = care_offer::Entity::find()
             .select_only()
             .column(care_offer::Column::RegionCode)
             .column(care_offer::Column::Category)
             .distinct()
-            .filter(care_offer::Column::RegionCode.is_in(keys.iter().cloned()))
+            .filter(care_offer::Column::RegionCode.is_in(all))
             .filter(open.clone())
             .into_model::<Local>()
             .all(&self.db)
@@ -515,20 +530,25 @@ impl Loader<String> for CategoriesPresent {
             .into_model::<Served>()
             .all(&self.db)
             .await?;
-        let mut out: HashMap<String, Self::Value> = keys.iter().map(|k| (k.clone(), Default::default())).collect();
-        for row in local {
-            if let (Some(set), Some(c)) = (out.get_mut(&row.region_code), CareCategory::parse(&row.category)) {
-                set.insert(c);
+        // Categories present per region code, then per key over the regions answering for it.
+        let mut present: HashMap<&str, Self::Value> = HashMap::new();
+        for row in &local {
+            if let Some(c) = CareCategory::parse(&row.category) {
+                present.entry(row.region_code.as_str()).or_default().insert(c);
             }
         }
-        for row in served {
+        for row in &served {
             let Some(c) = CareCategory::parse(&row.category) else { continue };
             for code in row.regions_served.as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
-                if let Some(set) = out.get_mut(code) {
-                    set.insert(c);
-                }
+                present.entry(code).or_default().insert(c);
             }
         }
-        Ok(out)
+        Ok(answering
+            .into_iter()
+            .map(|(k, codes)| {
+                let set = codes.iter().filter_map(|c| present.get(c)).flatten().copied().collect();
+                (k.clone(), set)
+            })
+            .collect())
     }
 }

@@ -2,7 +2,8 @@
 //! and a recursive CTE of periods; the same SQL runs on SQLite and PostgreSQL). Each function
 //! answers nationally (`regions: None`, under the key [`NATIONAL`]) or for many regions at once
 //! (one statement for all of them), so that per-region fields of a request batch into one
-//! statement per aggregate ([`PictureLoaders`]).
+//! statement per aggregate ([`PictureLoaders`]). An IZA region's figures take in the rows of the
+//! care-office regions it overlaps, in the same statement (see `scope`).
 
 use ggzhub_kit::batch::Batches;
 use std::collections::HashMap;
@@ -208,23 +209,34 @@ fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
 }
 
 /// Nationally or for some regions: the key column, its `GROUP BY`/`PARTITION BY` prefix and
-/// the `AND region_code IN (…)` filter.
+/// the `FROM` item the rows come from.
 struct Scope {
     key: String,
     group: String,
-    filter: String,
+    from: String,
 }
 
-fn scope(column: &str, regions: Option<&[String]>, values: &mut Vec<Value>) -> Scope {
+/// The rows of `table` (a table name or a parenthesised subquery with a `region_code` column) as
+/// `alias`: nationally all of them under the key [`NATIONAL`]; for some regions each row under
+/// its own region if asked for, and under every IZA region asked for that overlaps its region
+/// (issue 21: an IZA region answers for the care-office regions it overlaps). The key is then
+/// `alias.owner_code`. A row reaches an IZA region once however it is reached: the overlaps are
+/// unique per (IZA region, care-office region), and a row has one region.
+fn scope(table: &str, alias: &str, regions: Option<&[String]>, values: &mut Vec<Value>) -> Scope {
     match regions {
-        None => Scope { key: format!("'{NATIONAL}'"), group: String::new(), filter: String::new() },
+        None => Scope { key: format!("'{NATIONAL}'"), group: String::new(), from: format!("{table} {alias}") },
         Some(codes) => {
             let marks = if codes.is_empty() { "NULL".to_owned() } else { vec!["?"; codes.len()].join(", ") };
             values.extend(codes.iter().map(|c| Value::from(c.clone())));
+            values.extend(codes.iter().map(|c| Value::from(c.clone())));
             Scope {
-                key: column.to_owned(),
-                group: format!("{column}, "),
-                filter: format!(" AND {column} IN ({marks})"),
+                key: format!("{alias}.owner_code"),
+                group: format!("{alias}.owner_code, "),
+                from: format!(
+                    "(SELECT x.*, x.region_code AS owner_code FROM {table} x WHERE x.region_code IN ({marks}) \
+                     UNION ALL SELECT x.*, ov.iza_code AS owner_code FROM {table} x \
+                     JOIN region_overlaps ov ON ov.care_office_code = x.region_code WHERE ov.iza_code IN ({marks})) {alias}"
+                ),
             }
         }
     }
@@ -260,15 +272,15 @@ pub async fn offer_counts<C: ConnectionTrait>(
         n: i64,
     }
     let mut values = Vec::new();
-    let s = scope("region_code", regions, &mut values);
+    // Planned offers (issue 21) count as status PLANNED, beside the care offers' statuses.
+    let offers = "(SELECT region_code, category, status FROM care_offers UNION ALL \
+                  SELECT region_code, category, 'PLANNED' AS status FROM planned_offers WHERE status = 'PLANNED')";
+    let s = scope(offers, "o", regions, &mut values);
     let sql = format!(
-        // Planned offers (issue 21) count as status PLANNED, beside the care offers' statuses.
-        "SELECT {key} AS scope, category, status, COUNT(*) AS n FROM (\
-         SELECT region_code, category, status FROM care_offers UNION ALL \
-         SELECT region_code, category, 'PLANNED' AS status FROM planned_offers WHERE status = 'PLANNED'\
-         ) o WHERE 1 = 1{filter} GROUP BY {group}category, status ORDER BY category, status",
+        "SELECT {key} AS scope, o.category AS category, o.status AS status, COUNT(*) AS n FROM {from} \
+         GROUP BY {group}o.category, o.status ORDER BY o.category, o.status",
         key = s.key,
-        filter = s.filter,
+        from = s.from,
         group = s.group
     );
     let mut out: HashMap<String, Vec<OfferCount>> = HashMap::new();
@@ -296,14 +308,16 @@ pub async fn capacity<C: ConnectionTrait>(
         teams: i64,
         fte: f64,
     }
-    let mut values = vec![Value::from(OfferStatus::Closed.as_str())];
-    let s = scope("region_code", regions, &mut values);
+    let mut values = Vec::new();
+    let s = scope("care_offers", "o", regions, &mut values);
+    values.push(Value::from(OfferStatus::Closed.as_str()));
     let sql = format!(
-        "SELECT {key} AS scope, category, COALESCE(SUM(beds), 0) AS beds, COALESCE(SUM(places), 0) AS places, \
-         COALESCE(SUM(teams), 0) AS teams, CAST(COALESCE(SUM(fte), 0) AS DOUBLE PRECISION) AS fte \
-         FROM care_offers WHERE status <> ?{filter} GROUP BY {group}category ORDER BY category",
+        "SELECT {key} AS scope, o.category AS category, COALESCE(SUM(o.beds), 0) AS beds, \
+         COALESCE(SUM(o.places), 0) AS places, COALESCE(SUM(o.teams), 0) AS teams, \
+         CAST(COALESCE(SUM(o.fte), 0) AS DOUBLE PRECISION) AS fte \
+         FROM {from} WHERE o.status <> ? GROUP BY {group}o.category ORDER BY o.category",
         key = s.key,
-        filter = s.filter,
+        from = s.from,
         group = s.group
     );
     let mut out: HashMap<String, Vec<CapacityTotal>> = HashMap::new();
@@ -331,15 +345,16 @@ pub async fn active_intake_pauses<C: ConnectionTrait>(
         category: String,
         n: i64,
     }
-    let mut values = vec![Value::from(OfferStatus::Closed.as_str()), Value::from(today), Value::from(today)];
-    let s = scope("region_code", regions, &mut values);
+    let mut values = Vec::new();
+    let s = scope("care_offers", "o", regions, &mut values);
+    values.extend([Value::from(OfferStatus::Closed.as_str()), Value::from(today), Value::from(today)]);
     let sql = format!(
-        "SELECT {key} AS scope, category, COUNT(*) AS n FROM care_offers WHERE status <> ? \
-         AND intake_pause_from IS NOT NULL AND intake_pause_from <= ? \
-         AND (intake_pause_until IS NULL OR intake_pause_until >= ?){filter} \
-         GROUP BY {group}category ORDER BY category",
+        "SELECT {key} AS scope, o.category AS category, COUNT(*) AS n FROM {from} WHERE o.status <> ? \
+         AND o.intake_pause_from IS NOT NULL AND o.intake_pause_from <= ? \
+         AND (o.intake_pause_until IS NULL OR o.intake_pause_until >= ?) \
+         GROUP BY {group}o.category ORDER BY o.category",
         key = s.key,
-        filter = s.filter,
+        from = s.from,
         group = s.group
     );
     let mut out: HashMap<String, Vec<CategoryCount>> = HashMap::new();
@@ -374,7 +389,7 @@ pub async fn signal_counts_at<C: ConnectionTrait>(
         overdue: i64,
     }
     let mut values = vec![Value::from(now)];
-    let s = scope("region_code", regions, &mut values);
+    let s = scope("continuity_signals", "s", regions, &mut values);
     let sql = format!(
         "SELECT {key} AS scope, \
          COALESCE(SUM(CASE WHEN status = 'OPEN' THEN 1 ELSE 0 END), 0) AS open, \
@@ -382,10 +397,10 @@ pub async fn signal_counts_at<C: ConnectionTrait>(
          COALESCE(SUM(CASE WHEN status = 'ESCALATED' THEN 1 ELSE 0 END), 0) AS escalated, \
          COALESCE(SUM(CASE WHEN status = 'RESOLVED' THEN 1 ELSE 0 END), 0) AS resolved, \
          COALESCE(SUM(CASE WHEN status = 'OPEN' AND acknowledgement_deadline < ? THEN 1 ELSE 0 END), 0) AS overdue \
-         FROM continuity_signals WHERE 1 = 1{filter}{group_by}",
+         FROM {from}{group_by}",
         key = s.key,
-        filter = s.filter,
-        group_by = if s.group.is_empty() { String::new() } else { " GROUP BY region_code".to_owned() }
+        from = s.from,
+        group_by = if s.group.is_empty() { String::new() } else { format!(" GROUP BY {}", s.key) }
     );
     let mut out = HashMap::new();
     for r in rows::<Row, _>(conn, &sql, values).await? {
@@ -451,6 +466,7 @@ pub async fn waiting_figures<C: ConnectionTrait>(
         p90_weeks: f64,
     }
     let mut values = Vec::new();
+    let s = scope("waiting_time_reports", "r", regions, &mut values);
     let month_sql = match month {
         Some(m) => {
             values.push(Value::from(m.to_owned()));
@@ -458,19 +474,18 @@ pub async fn waiting_figures<C: ConnectionTrait>(
         }
         None => "(SELECT MAX(month) FROM waiting_time_reports)".to_owned(),
     };
-    let s = scope("r.region_code", regions, &mut values);
     let sql = format!(
         "WITH w AS (SELECT {key} AS scope, r.diagnosis_group AS diagnosis_group, r.month AS month, \
          r.registration_weeks + r.treatment_weeks AS total, CASE WHEN {over} THEN 1 ELSE 0 END AS over_norm, \
          ROW_NUMBER() OVER (PARTITION BY {group}r.diagnosis_group ORDER BY r.registration_weeks + r.treatment_weeks) AS rn, \
          COUNT(*) OVER (PARTITION BY {group}r.diagnosis_group) AS n \
-         FROM waiting_time_reports r WHERE r.month = {month_sql}{filter}) \
+         FROM {from} WHERE r.month = {month_sql}) \
          SELECT scope, diagnosis_group, month, {figures} FROM w GROUP BY scope, diagnosis_group, month \
          ORDER BY diagnosis_group",
         key = s.key,
         over = over_sql(),
         group = s.group,
-        filter = s.filter,
+        from = s.from,
         figures = figure_columns(),
     );
     let mut out: HashMap<String, Vec<WaitingTimeFigure>> = HashMap::new();
@@ -517,7 +532,7 @@ pub async fn offer_trend<C: ConnectionTrait>(
     let mut values = Vec::new();
     let cte = periods.cte(&mut values);
     let mut branch = |column: &str, sign: &str, extra: &str| {
-        let s = scope("h.region_code", regions, &mut values);
+        let s = scope("care_offer_history", "h", regions, &mut values);
         let mut category_filter = String::new();
         if let Some(c) = only {
             category_filter = " AND h.category = ?".to_owned();
@@ -526,9 +541,9 @@ pub async fn offer_trend<C: ConnectionTrait>(
         let month = month_sql(column);
         format!(
             "SELECT {key} AS scope, h.status AS status, {month} AS m, {sign}COUNT(*) AS d \
-             FROM care_offer_history h WHERE 1 = 1{extra}{filter}{category_filter} GROUP BY {group}h.status, {month}",
+             FROM {from} WHERE 1 = 1{extra}{category_filter} GROUP BY {group}h.status, {month}",
             key = s.key,
-            filter = s.filter,
+            from = s.from,
             group = s.group,
         )
     };
@@ -574,7 +589,12 @@ pub async fn waiting_trend<C: ConnectionTrait>(
     let mut values = vec![Value::from(month_label(first)), Value::from(month_label(periods.last + step))];
     let mut filter = String::new();
     if let Some(r) = region {
-        filter.push_str(" AND r.region_code = ?");
+        // An IZA region: also the reports of the care-office regions it overlaps.
+        filter.push_str(
+            " AND (r.region_code = ? OR r.region_code IN \
+             (SELECT care_office_code FROM region_overlaps WHERE iza_code = ?))",
+        );
+        values.push(Value::from(r.to_owned()));
         values.push(Value::from(r.to_owned()));
     }
     if let Some(g) = diagnosis_group {

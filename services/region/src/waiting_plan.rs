@@ -313,7 +313,9 @@ impl Loader<String> for LatestMonthRows {
     }
 }
 
-/// Loads the report rows of (region, quarter) keys: one statement per quarter asked for.
+/// Loads the report rows of (region, quarter) keys: one statement for the regions' overlaps and
+/// one per quarter asked for. An IZA region gets the rows of the care-office regions it overlaps
+/// too, each row once.
 pub struct QuarterRows {
     db: DatabaseConnection,
 }
@@ -324,9 +326,10 @@ impl Loader<(String, Quarter)> for QuarterRows {
 
     async fn load(&self, keys: &[(String, Quarter)]) -> Result<HashMap<(String, Quarter), Self::Value>, Self::Error> {
         use waiting_time::Column as W;
-        let mut by_quarter: HashMap<Quarter, Vec<String>> = HashMap::new();
+        let overlaps = crate::care_use::loader::overlapped(&self.db, keys.iter().map(|(r, _)| r.clone())).await?;
+        let mut by_quarter: HashMap<Quarter, BTreeSet<String>> = HashMap::new();
         for (region, quarter) in keys {
-            by_quarter.entry(*quarter).or_default().push(region.clone());
+            by_quarter.entry(*quarter).or_default().extend(crate::care_use::loader::answering(&overlaps, region));
         }
         let mut out: HashMap<(String, Quarter), Vec<ReportRow>> =
             keys.iter().map(|k| (k.clone(), Vec::new())).collect();
@@ -338,10 +341,10 @@ impl Loader<(String, Quarter)> for QuarterRows {
                 .into_model::<ReportRow>()
                 .all(&self.db)
                 .await?;
-            for r in rows {
-                if let Some(list) = out.get_mut(&(r.region_code.clone(), quarter)) {
-                    list.push(r);
-                }
+            for (region, q) in keys.iter().filter(|(_, q)| *q == quarter) {
+                let codes = crate::care_use::loader::answering(&overlaps, region);
+                let mine = rows.iter().filter(|r| codes.contains(&r.region_code)).cloned();
+                out.entry((region.clone(), *q)).or_default().extend(mine);
             }
         }
         Ok(out)

@@ -63,7 +63,7 @@ impl CareUseLoaders {
 
 /// The care-office regions each of `codes` overlaps, for those that are IZA regions with
 /// overlaps (one statement). A code missing from the answer stands for itself.
-async fn overlapped(
+pub(crate) async fn overlapped(
     db: &DatabaseConnection,
     codes: impl IntoIterator<Item = String>,
 ) -> Result<HashMap<String, Vec<String>>, sea_orm::DbErr> {
@@ -78,6 +78,16 @@ async fn overlapped(
         out.entry(r.iza_code).or_default().push(r.care_office_code);
     }
     Ok(out)
+}
+
+/// The regions whose rows (offers, reports, notes) answer for `code`: the region itself and, for
+/// an IZA region, the care-office regions it overlaps (`overlaps` from [`overlapped`]). Unlike
+/// care-use figures, which only care-office regions have, these rows may also be stored under an
+/// IZA region's own code.
+pub(crate) fn answering(overlaps: &HashMap<String, Vec<String>>, code: &str) -> Vec<String> {
+    let mut codes = vec![code.to_owned()];
+    codes.extend(overlaps.get(code).into_iter().flatten().cloned());
+    codes
 }
 
 /// The regions whose figures answer for `code`: the care-office regions it overlaps when it is

@@ -1,7 +1,8 @@
 //! The national picture (issue 14) in GraphQL: `Query.nationalPicture` and the resolvers of the
 //! aggregate fields on `Region`. Figures come from [`crate::picture`]; access per DOMAIN.md:
 //! offer counts, intake pauses and waiting-time figures are public, signal counts go to
-//! everyone but the hub operator, capacity totals to those who read capacity detail.
+//! everyone but the hub operator, capacity totals to those who read capacity detail. An IZA
+//! region answers with the care-office regions it overlaps (issue 21 item 6).
 
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
@@ -132,7 +133,7 @@ impl NationalPicture {
 
     /// Care offers per status at the end of each period from `from` to `to` (months
     /// `YYYY-MM`, at most 240 months apart), from the offers' history: nationally, or in one
-    /// region, or of one category.
+    /// region (an IZA region: with the care-office regions it overlaps), or of one category.
     #[graphql(tag = "public")]
     async fn offer_trend(
         &self,
@@ -152,7 +153,8 @@ impl NationalPicture {
     }
 
     /// Waiting times per period from `from` to `to` over all reports (of one region and/or
-    /// diagnosis group if given); periods without reports are left out. `null` with
+    /// diagnosis group if given; an IZA region with the care-office regions it overlaps);
+    /// periods without reports are left out. `null` with
     /// `FORBIDDEN` for the hub operator.
     #[graphql(tag = "public")]
     async fn waiting_time_trend(
@@ -194,9 +196,13 @@ pub(crate) async fn region_offer_counts(ctx: &Context<'_>, code: &str) -> Result
     Ok(load(loaders(ctx)?.picture.offer_counts.load_one(code.to_owned()).await)?.unwrap_or_default())
 }
 
-/// `Region.capacity`.
-pub(crate) async fn region_capacity(ctx: &Context<'_>, code: &str) -> Result<Option<Vec<CapacityTotal>>> {
-    access::region_capacity(caller(ctx)?, code).gql()?;
+/// `Region.capacity`; `overlapped`: the care-office regions an IZA region answers for.
+pub(crate) async fn region_capacity(
+    ctx: &Context<'_>,
+    code: &str,
+    overlapped: &[String],
+) -> Result<Option<Vec<CapacityTotal>>> {
+    access::region_capacity(caller(ctx)?, code, overlapped).gql()?;
     Ok(Some(load(loaders(ctx)?.picture.capacity.load_one(code.to_owned()).await)?.unwrap_or_default()))
 }
 

@@ -51,6 +51,19 @@ use ggzhub_kit::record_meta as meta;
 /// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
 pub struct Region(pub region::Model);
 
+impl Region {
+    /// The care-office regions this region answers for besides itself: for an IZA region those
+    /// it overlaps (batched with the other regions of the request), for a care-office region
+    /// none.
+    async fn answers_for(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        if self.0.kind != RegionKind::Iza.as_str() {
+            return Ok(Vec::new());
+        }
+        let found = loaders(ctx)?.care_use.overlaps.load_one(self.0.code.clone()).await.map_err(load_err)?;
+        Ok(found.unwrap_or_default())
+    }
+}
+
 /// A region's tile on a schematic map of the Netherlands: one square per region, laid out so that
 /// a Dutch reader recognises the country (Groningen top right, Zeeland bottom left, Limburg bottom
 /// right) and neighbours touch where the grid allows. Schematic, not geography: no boundaries,
@@ -65,6 +78,12 @@ pub struct MapTile {
 }
 
 /// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
+///
+/// The picture of an IZA region (offers, counts, capacity, intake pauses, signal counts, waiting
+/// times, trends, missing categories, hotspots, announced closures) answers for the region itself
+/// and the care-office regions it overlaps (`overlaps`), each offer, report or signal once; an
+/// offer in a care-office region overlapped by two IZA regions counts in both. What a caller may
+/// read is the same as for a care-office region, never more than through the parts.
 #[Object]
 impl Region {
     /// Region code (kebab-case), e.g. `utrecht`.
@@ -125,9 +144,10 @@ impl Region {
         Ok(found.filter(|o| access::overview_visible(c, o)).map(RegionalOverview))
     }
     /// Categories of crucial care for which this region has no available offer: none located
-    /// here and no supra-regional offer serving it (closed offers do not count). The national
-    /// table's first question; `Region.supraRegionalCoverage` (national-table subgraph) says what
-    /// listed national offer covers them.
+    /// here and no supra-regional offer serving it (closed offers do not count). An IZA region
+    /// misses a category only when none of the care-office regions it overlaps has it either
+    /// (the union). The national table's first question; `Region.supraRegionalCoverage`
+    /// (national-table subgraph) says what listed national offer covers them.
     #[graphql(tag = "public")]
     async fn missing_categories(&self, ctx: &Context<'_>) -> Result<Vec<CareCategory>> {
         access::read(caller(ctx)?).gql()?;
@@ -135,7 +155,8 @@ impl Region {
             loaders(ctx)?.categories.load_one(self.0.code.clone()).await.map_err(load_err)?.unwrap_or_default();
         Ok(CareCategory::ALL.iter().copied().filter(|c| !present.contains(c)).collect())
     }
-    /// Continuity-signal counts (everyone but the hub operator; details are restricted).
+    /// Continuity-signal counts (everyone but the hub operator; details are restricted); for an
+    /// IZA region, of the signals in it and in the care-office regions it overlaps, each once.
     #[graphql(tag = "public")]
     async fn signal_counts(&self, ctx: &Context<'_>) -> Result<Option<SignalCounts>> {
         access::read_signal_counts(caller(ctx)?).gql()?;
@@ -143,23 +164,29 @@ impl Region {
         Ok(Some(SignalCounts::from(counts.unwrap_or_default())))
     }
     /// Care offers located in this region per category and status (only combinations with
-    /// offers).
+    /// offers); for an IZA region also those located in the care-office regions it overlaps,
+    /// each once.
     #[graphql(tag = "public")]
     async fn offer_counts(&self, ctx: &Context<'_>) -> Result<Vec<OfferCount>> {
         pic::region_offer_counts(ctx, &self.0.code).await
     }
     /// Capacity of this region's offers that are not closed, per category: for the region's
-    /// participants and the national table; `null` with `FORBIDDEN` for others.
+    /// participants and the national table; `null` with `FORBIDDEN` for others. An IZA region
+    /// sums the offers of the care-office regions it overlaps too, and a provider or insurer reads
+    /// it only when it takes part in the IZA region and in every one of those.
     async fn capacity(&self, ctx: &Context<'_>) -> Result<Option<Vec<CapacityTotal>>> {
-        pic::region_capacity(ctx, &self.0.code).await
+        let overlapped = self.answers_for(ctx).await?;
+        pic::region_capacity(ctx, &self.0.code, &overlapped).await
     }
-    /// Offers (not closed) in this region with an intake pause active today, per category.
+    /// Offers (not closed) in this region with an intake pause active today, per category (an
+    /// IZA region: with the care-office regions it overlaps).
     #[graphql(tag = "public")]
     async fn active_intake_pauses(&self, ctx: &Context<'_>) -> Result<Vec<CategoryCount>> {
         pic::region_intake_pauses(ctx, &self.0.code).await
     }
     /// Waiting times in this region per diagnosis group for `month` (default: the latest month
-    /// with reports in the country) against the Treeknorm; `null` with `FORBIDDEN` for the hub
+    /// with reports in the country) against the Treeknorm (an IZA region: over the reports of the
+    /// care-office regions it overlaps too, each once); `null` with `FORBIDDEN` for the hub
     /// operator.
     #[graphql(tag = "public")]
     async fn waiting_time_figures(
@@ -170,7 +197,8 @@ impl Region {
         pic::region_waiting(ctx, &self.0.code, month).await
     }
     /// This region's care offers per status at the end of each period (see
-    /// `NationalPicture.offerTrend`).
+    /// `NationalPicture.offerTrend`); an IZA region counts the offers located in the care-office
+    /// regions it overlaps too (by where each offer was located at the time).
     #[graphql(tag = "public")]
     async fn offer_trend(
         &self,
@@ -185,7 +213,8 @@ impl Region {
     /// Unieke wachtenden: the region's supplied count of people waiting in `month` (default: the
     /// latest month with a count), each person counted once; `null` when none was supplied.
     /// Everyone but the hub operator reads it; from 1 to 9 it is "fewer than 10" to all but the
-    /// supplier.
+    /// supplier. Supplied per region: an IZA region reads only a count supplied for itself, never
+    /// a sum of its care-office regions' counts (a person waiting in two would count twice).
     #[graphql(tag = "public")]
     async fn unique_people_waiting(
         &self,
@@ -196,13 +225,20 @@ impl Region {
     }
     /// The region's lead provider for the transfer mechanism (overdrachtsmechanisme): the hub's
     /// proposal and the regional table's confirmation. Everyone but the hub operator reads it
-    /// (`null` with `FORBIDDEN` for the operator).
+    /// (`null` with `FORBIDDEN` for the operator). A lead is chosen per care-office region: an
+    /// IZA region that overlaps care-office regions answers `null` (read `overlaps { transferLead
+    /// }`); an IZA region without overlaps answers for itself.
     #[graphql(tag = "public")]
     async fn transfer_lead(&self, ctx: &Context<'_>) -> Result<Option<super::waiting_plan::TransferLead>> {
+        access::read_waiting_times(caller(ctx)?).gql()?;
+        if !self.answers_for(ctx).await?.is_empty() {
+            return Ok(None);
+        }
         super::waiting_plan::region_transfer_lead(ctx, &self.0.code).await.map(Some)
     }
     /// Where the Treeknorm was exceeded most in `quarter` (`YYYY-Qn`), from the waiting-time
-    /// reports of its three months. Public (everyone but the hub operator: `null` with
+    /// reports of its three months (an IZA region: with the reports of the care-office regions it
+    /// overlaps, each once; people counts follow the same small-cell rules). Public (everyone but the hub operator: `null` with
     /// `FORBIDDEN`).
     #[graphql(tag = "public")]
     async fn hotspot_report(
@@ -217,7 +253,8 @@ impl Region {
     async fn closure_rules(&self, ctx: &Context<'_>) -> Result<super::closing::ClosureRules> {
         super::closing::region_closure_rules(ctx, &self.0.code).await
     }
-    /// Crucial offers of this region announced to close, soonest first (public, like status).
+    /// Crucial offers of this region announced to close, soonest first (public, like status); an
+    /// IZA region lists those of the care-office regions it overlaps too.
     #[graphql(tag = "public")]
     async fn announced_closures(&self, ctx: &Context<'_>) -> Result<Vec<super::closing::AnnouncedClosure>> {
         super::closing::region_announced_closures(ctx, &self.0.code).await

@@ -10,14 +10,14 @@ use ggzhub_kit::write::{audit, begin, check_version, lost_race, new_id, update_g
 use ggzhub_kit::{ApiError, ApiResult, GqlResultExt as _, OrgKind};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _,
-    QueryFilter,
+    PaginatorTrait as _, QueryFilter,
 };
 use serde_json::json;
 
 use super::common::{committed, load_offer};
 use crate::access;
 use crate::domain::OfferStatus;
-use crate::entity::{intake_outlook, organisation, region, region_waiting_count, transfer_lead};
+use crate::entity::{intake_outlook, organisation, region, region_overlap, region_waiting_count, transfer_lead};
 use crate::graphql::types::{CareOffer, caller};
 use crate::graphql::waiting_plan::{TransferLead, UniqueWaitingCount, pause_active, region_transfer_lead};
 
@@ -179,7 +179,8 @@ impl WaitingPlanMutation {
     /// region's chair only (scope `overview:write`), with the hub's proposal
     /// (`Region.transferLead.proposed`) or another provider taking part in the region. The first
     /// confirmation leaves `expectedVersion` out; a later one names the confirmed lead's version
-    /// (stale → `CONFLICT`). Audited.
+    /// (stale → `CONFLICT`). A lead is chosen per care-office region: an IZA region that overlaps
+    /// care-office regions is refused (`BAD_USER_INPUT`). Audited.
     async fn confirm_transfer_lead(
         &self,
         ctx: &Context<'_>,
@@ -194,6 +195,19 @@ impl WaitingPlanMutation {
             let provider = v::id("providerId", &provider_id)?;
             let txn = begin(ctx).await?;
             let r = region_row(&txn, "regionCode", &region_code).await?;
+            // A lead is chosen per care-office region: an IZA region answered through the
+            // care-office regions it overlaps shows none (`Region.transferLead` is null).
+            let overlapped = region_overlap::Entity::find()
+                .filter(region_overlap::Column::IzaCode.eq(r.code.clone()))
+                .count(&txn)
+                .await?;
+            if overlapped > 0 {
+                return Err(ApiError::bad_input(format!(
+                    "regionCode: {} is an IZA region that overlaps care-office regions: confirm the transfer lead \
+                     of each care-office region",
+                    r.code
+                )));
+            }
             let org = organisation::Entity::find_by_id(provider.clone())
                 .one(&txn)
                 .await?
