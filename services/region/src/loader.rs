@@ -500,16 +500,10 @@ impl Loader<String> for CategoriesPresent {
         let overlaps = crate::care_use::loader::overlapped(&self.db, keys.iter().cloned()).await?;
         // Each key with the regions that answer for it: itself and, for an IZA region, the
         // care-office regions it overlaps.
-        let answering: Vec<(&String, Vec<&str>)> = keys
-            .iter()
-            .map(|k| {
-                let mut codes = vec![k.as_str()];
-                codes.extend(overlaps.get(k).into_iter().flatten().map(String::as_str));
-                (k, codes)
-            })
-            .collect();
+        let answering: Vec<(&String, Vec<String>)> =
+            keys.iter().map(|k| (k, crate::care_use::loader::answering(&overlaps, k))).collect();
         let all: std::collections::BTreeSet<String> =
-            answering.iter().flat_map(|(_, codes)| codes.iter().map(|c| (*c).to_owned())).collect();
+            answering.iter().flat_map(|(_, codes)| codes.iter().cloned()).collect();
         let open = care_offer::Column::Status.ne(OfferStatus::Closed.as_str());
         let local = care_offer::Entity::find()
             .select_only()
@@ -546,7 +540,7 @@ impl Loader<String> for CategoriesPresent {
         Ok(answering
             .into_iter()
             .map(|(k, codes)| {
-                let set = codes.iter().filter_map(|c| present.get(c)).flatten().copied().collect();
+                let set = codes.iter().filter_map(|c| present.get(c.as_str())).flatten().copied().collect();
                 (k.clone(), set)
             })
             .collect())
