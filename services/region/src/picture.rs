@@ -728,7 +728,7 @@ impl PictureLoaders {
             intake_pauses: batches.loader(PerRegion {
                 db: db.clone(),
                 run: |db, keys| {
-                    Box::pin(async move { active_intake_pauses(&db, Some(&keys), Utc::now().date_naive()).await })
+                    Box::pin(async move { active_intake_pauses(&db, Some(&keys), ggzhub_kit::calendar::today()).await })
                 },
             }),
             waiting: batches.loader(WaitingPerRegion { db: db.clone() }),

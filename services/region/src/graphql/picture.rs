@@ -93,7 +93,7 @@ impl NationalPicture {
     #[graphql(tag = "public")]
     async fn active_intake_pauses(&self, ctx: &Context<'_>) -> Result<Vec<CategoryCount>> {
         access::read(caller(ctx)?).gql()?;
-        let today = Utc::now().date_naive();
+        let today = ggzhub_kit::calendar::today();
         Ok(national(picture::active_intake_pauses(db(ctx)?, None, today).await.map_err(internal)?))
     }
 

@@ -2,7 +2,7 @@
 //! crucial offer as a process (notice period, announcement with its continuity signal, closing
 //! on the planned date, withdrawal) and bulk status updates.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -29,7 +29,7 @@ const REGION_ACTIONS: &str = r#"query($s: ActionStatus, $o: Boolean) { region(co
     actions(status: $s, overdue: $o, first: 50) { totalCount nodes { id title status overdue } } } }"#;
 
 fn in_days(days: i64) -> String {
-    (Utc::now().date_naive() + Duration::days(days)).to_string()
+    (ggzhub_kit::calendar::today() + Duration::days(days)).to_string()
 }
 
 fn items_of(resp: &ggzhub_kit::testing::GraphqlResponse) -> Vec<Value> {
@@ -649,7 +649,7 @@ async fn the_demo_data_has_causes_an_announced_closure_and_actions() {
     let s = signal::Entity::find_by_id(signal_id).one(&db.db).await.expect("signal").expect("exists");
     assert_eq!((s.kind.as_str(), s.offer_id.as_str()), ("CLOSURE", announced[0].offer_id.as_str()));
     let actions = regional_action::Entity::find().all(&db.db).await.expect("actions");
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
     assert!(actions.len() >= 6, "{} actions", actions.len());
     assert!(actions.iter().any(|a| ggzhub_region::closing::action_overdue(a, today)));
     assert!(actions.iter().any(|a| !ggzhub_region::closing::action_overdue(a, today)));

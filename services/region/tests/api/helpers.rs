@@ -701,7 +701,7 @@ impl TestApp {
             status: Set("CLOSING".into()),
             cause_kind: Set(Some("FINANCE".into())),
             cause_text: Set(Some("Geen contract voor volgend jaar".into())),
-            planned_closing_date: Set(Some(Utc::now().date_naive())),
+            planned_closing_date: Set(Some(ggzhub_kit::calendar::today())),
             announced_at: Set(Some(Utc::now())),
             closure_signal_id: Set(None),
             recorded_at: Set(Utc::now()),

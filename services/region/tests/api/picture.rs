@@ -25,7 +25,7 @@ const REGIONS: [&str; 3] = ["utrecht", "amsterdam", "groningen"];
 async fn generate(app: &TestApp, seed: u64, n: usize, reports: usize) {
     let db = &app.db.db;
     let mut rng = Rng::new(seed, "picture");
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
     let start = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date");
     let span = (today - start).num_days() as u64;
     for i in 0..n {
@@ -189,7 +189,7 @@ async fn aggregates_equal_the_figures_computed_from_the_rows() {
     let offers = care_offer::Entity::find().all(db).await.expect("offers");
     let reports = waiting_time::Entity::find().all(db).await.expect("reports");
     let signals = signal::Entity::find().all(db).await.expect("signals");
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
     let month = "2026-02";
     let resp = app.graphql(PICTURE).var("month", month).as_caller(&national_table()).send().await;
     assert!(resp.body["errors"].is_null(), "{:#}", resp.body);
