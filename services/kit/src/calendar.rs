@@ -23,6 +23,32 @@ pub fn today() -> NaiveDate {
     today_in_netherlands(Utc::now())
 }
 
+/// Where a service takes "now" from for calendar dates (in its schema's data): the system clock,
+/// or a fixed instant (tests pin New Year's Eve or a DST switch through the whole API).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock.
+    #[default]
+    System,
+    /// A fixed instant (tests).
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    /// The instant now.
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Self::System => Utc::now(),
+            Self::Fixed(t) => t,
+        }
+    }
+
+    /// Today in the Netherlands.
+    pub fn today(self) -> NaiveDate {
+        today_in_netherlands(self.now())
+    }
+}
+
 /// The month of `date`, `YYYY-MM`.
 pub fn month_of(date: NaiveDate) -> String {
     format!("{:04}-{:02}", date.year(), date.month())
