@@ -282,7 +282,7 @@ pub async fn offers_changed<C: ConnectionTrait>(conn: &C, offers: &[care_offer::
     if offers.is_empty() {
         return Ok(());
     }
-    let on = history::day(Utc::now().date_naive());
+    let on = history::day(ggzhub_kit::calendar::today());
     offer_history::Entity::update_many()
         .col_expr(offer_history::Column::ValidTo, Expr::value(on.clone()))
         .filter(offer_history::Column::OfferId.is_in(offers.iter().map(|o| o.id.clone())))
