@@ -531,7 +531,8 @@ async fn coordinating_insurers(db: &DatabaseConnection) -> anyhow::Result<HashMa
 
 /// (insurer, offer) for every offer an agreed contract covers this year.
 async fn contracted_offers(db: &DatabaseConnection) -> anyhow::Result<HashSet<(String, String)>> {
-    let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    // The contract year as contracting counts it: the Dutch calendar year.
+    let year = ggzhub_kit::calendar::year_in_netherlands(chrono::Utc::now());
     let sql = format!(
         "SELECT c.insurer_id, o.offer_id FROM contracts c JOIN contract_offers o ON o.contract_id = c.id \
          WHERE c.status = 'AGREED' AND c.first_year <= {year} AND c.last_year >= {year}"

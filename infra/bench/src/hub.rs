@@ -281,7 +281,7 @@ pub async fn load_and_serve(
     dedupe: bool,
     admission: ggzhub_gateway::admission::capacity::AdmissionOptions,
 ) -> anyhow::Result<Setup> {
-    let today = chrono::Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
 
     // Seed files, migrations, data through the services' seed functions.
     let started = Instant::now();

@@ -449,7 +449,7 @@ mod tests {
             waiting_groups_per_provider: 2,
             signals_per_provider: 2,
         };
-        let today = chrono::Utc::now().date_naive();
+        let today = ggzhub_kit::calendar::today();
         let generated = write(&dir, volume, today).expect("writes");
         assert_eq!(generated.waiting_reports, generated.providers * 2);
         assert_eq!(generated.signals, generated.providers * 2);

@@ -11,6 +11,7 @@
 pub mod audit;
 #[cfg(feature = "graphql")]
 pub mod batch;
+pub mod calendar;
 pub mod caller;
 #[cfg(feature = "db")]
 pub mod changes;

@@ -13,9 +13,10 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Qu
 use crate::domain::{EscalationStatus, KPI_YEARS, KpiDirection, MeasureStatus};
 use crate::entity::{escalation, kpi, measure, measurement};
 
-/// Today's date, the one place "overdue" takes it from.
+/// Today's date in the Netherlands, the one place "overdue" takes it from (a measure's due date
+/// is a Dutch calendar date: [`ggzhub_kit::calendar`]).
 pub fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    ggzhub_kit::calendar::today()
 }
 
 /// Which escalations a caller may count: the same ones it may list (`Query.escalations`).

@@ -61,6 +61,16 @@ pub fn router_with_contracting(
     router_with_schema(schema(db.clone()), db, verifier, contracting, limits)
 }
 
+/// Like [`router`], with the calendar's "now" taken from `clock` (tests pin the instant).
+pub fn router_at(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    limits: HttpLimits,
+    clock: ggzhub_kit::calendar::Clock,
+) -> Router {
+    router_with_schema(crate::graphql::schema_at(db.clone(), clock), db, verifier, None, limits)
+}
+
 /// How the region subgraph takes part in events (issue 19).
 #[derive(Clone)]
 pub struct Events {

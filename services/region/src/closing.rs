@@ -204,6 +204,24 @@ pub fn action_overdue(a: &regional_action::Model, today: NaiveDate) -> bool {
     a.due_date < today && (a.status == "OPEN" || a.status == "IN_PROGRESS")
 }
 
+/// Whether action `a` is overdue at the instant `now`: its due date is a Dutch calendar date, so
+/// it has passed once the day after it has begun in the Netherlands (not in UTC).
+pub fn action_overdue_at(a: &regional_action::Model, now: DateTime<Utc>) -> bool {
+    action_overdue(a, ggzhub_kit::calendar::today_in_netherlands(now))
+}
+
+/// The earliest planned closing date an announcement made at `now` may name: today in the
+/// Netherlands plus the region's notice period.
+pub fn earliest_closing_date(now: DateTime<Utc>, notice_weeks: i32) -> NaiveDate {
+    ggzhub_kit::calendar::today_in_netherlands(now) + chrono::Duration::weeks(i64::from(notice_weeks))
+}
+
+/// Whether a closure planned for `planned` may be carried out at `now`: from the start of that
+/// day in the Netherlands on.
+pub fn closing_date_has_come(planned: NaiveDate, now: DateTime<Utc>) -> bool {
+    planned <= ggzhub_kit::calendar::today_in_netherlands(now)
+}
+
 /// A region's notice period in weeks: its agreed rule, or the default.
 pub async fn notice_weeks<C: ConnectionTrait>(
     conn: &C,
@@ -268,7 +286,7 @@ pub async fn offers_changed<C: ConnectionTrait>(conn: &C, offers: &[care_offer::
     if offers.is_empty() {
         return Ok(());
     }
-    let on = history::day(Utc::now().date_naive());
+    let on = history::day(ggzhub_kit::calendar::today());
     offer_history::Entity::update_many()
         .col_expr(offer_history::Column::ValidTo, Expr::value(on.clone()))
         .filter(offer_history::Column::OfferId.is_in(offers.iter().map(|o| o.id.clone())))
@@ -308,4 +326,71 @@ pub async fn record_status_events<C: ConnectionTrait>(
         ]);
     }
     conn.execute(&insert).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("an instant").with_timezone(&Utc)
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a date")
+    }
+
+    fn action(due: NaiveDate, status: &str) -> regional_action::Model {
+        let t = at("2026-11-01T10:00:00Z");
+        regional_action::Model {
+            id: "a-1".into(),
+            region_code: "utrecht".into(),
+            overview_id: "ov-1".into(),
+            title: "t".into(),
+            description: "d".into(),
+            owner_id: "o".into(),
+            due_date: due,
+            status: status.into(),
+            version: 1,
+            created_at: t,
+            updated_at: t,
+            created_by: "o".into(),
+            updated_by: "o".into(),
+        }
+    }
+
+    #[test]
+    fn the_notice_period_counts_from_the_dutch_date() {
+        // 23:30 UTC on New Year's Eve is already 1 January 2027 in the Netherlands: 4 weeks on
+        // is 29 January, not the 28th that the UTC date would give.
+        let now = at("2026-12-31T23:30:00Z");
+        assert_eq!(earliest_closing_date(now, 4), date(2027, 1, 29));
+        assert_eq!(earliest_closing_date(at("2026-12-31T22:59:00Z"), 4), date(2027, 1, 28));
+        // Summer time: 22:15 UTC on 30 June is 1 July.
+        assert_eq!(earliest_closing_date(at("2026-06-30T22:15:00Z"), 13), date(2026, 9, 30));
+        assert_eq!(earliest_closing_date(at("2026-06-30T21:45:00Z"), 13), date(2026, 9, 29));
+    }
+
+    #[test]
+    fn a_closure_is_due_from_dutch_midnight_of_its_planned_date() {
+        let planned = date(2027, 1, 1);
+        assert!(!closing_date_has_come(planned, at("2026-12-31T22:59:00Z")));
+        assert!(closing_date_has_come(planned, at("2026-12-31T23:00:00Z")));
+        // On the day summer time starts (29 March 2026), Dutch midnight was 23:00 UTC the day before.
+        assert!(closing_date_has_come(date(2026, 3, 29), at("2026-03-28T23:00:00Z")));
+        assert!(!closing_date_has_come(date(2026, 3, 30), at("2026-03-29T21:59:00Z")));
+        assert!(closing_date_has_come(date(2026, 3, 30), at("2026-03-29T22:00:00Z")));
+    }
+
+    #[test]
+    fn an_action_is_overdue_once_the_dutch_day_after_its_due_date_has_begun() {
+        let open = action(date(2026, 10, 25), "OPEN");
+        // Summer time ends on 25 October 2026 at 01:00 UTC: Dutch midnight of the 26th is 23:00 UTC.
+        assert!(!action_overdue_at(&open, at("2026-10-25T22:30:00Z")));
+        assert!(action_overdue_at(&open, at("2026-10-25T23:00:00Z")));
+        assert!(!action_overdue_at(&action(date(2026, 10, 25), "DONE"), at("2026-10-27T12:00:00Z")));
+        let new_year = action(date(2026, 12, 31), "IN_PROGRESS");
+        assert!(action_overdue_at(&new_year, at("2026-12-31T23:30:00Z")));
+        assert!(!action_overdue_at(&new_year, at("2026-12-31T22:30:00Z")));
+    }
 }

@@ -153,8 +153,8 @@ impl ContractedOffersCache {
         let Some(client) = &self.client else { return Ok(Arc::default()) };
         self.offers
             .get_or_try_init(|| async {
-                use chrono::Datelike as _;
-                let year = chrono::Utc::now().year();
+                // The contract year is the Dutch calendar year (contracting's "this year" too).
+                let year = ggzhub_kit::calendar::year_in_netherlands(chrono::Utc::now());
                 let contracted = match client.contracted_offers(caller, year).await {
                     Ok(c) => c,
                     Err(e) => {

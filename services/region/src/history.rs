@@ -144,10 +144,11 @@ pub fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// Records `offer`'s state as of `on`: closes the open history row (if any) and opens a new one.
-/// Call after every change to an offer (creation included), inside the change's transaction.
+/// Records `offer`'s state as of today (the Dutch date): closes the open history row (if any) and
+/// opens a new one. Call after every change to an offer (creation included), inside the change's
+/// transaction.
 pub async fn offer_changed<C: ConnectionTrait>(conn: &C, offer: &care_offer::Model) -> Result<(), DbErr> {
-    offer_state_on(conn, offer, Utc::now().date_naive()).await
+    offer_state_on(conn, offer, ggzhub_kit::calendar::today()).await
 }
 
 /// As [`offer_changed`], with the day of the change given (the demo generator writes past days).

@@ -88,12 +88,42 @@ pub struct CapacityTotal {
     pub fte: f64,
 }
 
+/// A sum of counts of people over waiting-time reports, before it is shown to a caller: the
+/// total, and who supplied the reports in it with a small cell (from 1 to 9), as far as needed
+/// to tell whether someone other than the caller did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeopleSum {
+    /// The sum.
+    pub total: i64,
+    /// How many providers supplied a report in the sum with a count from 1 to 9.
+    pub small_cell_suppliers: i64,
+    /// One of them (the smallest id); the only one when `small_cell_suppliers` is 1.
+    pub small_cell_supplier: Option<String>,
+}
+
+impl PeopleSum {
+    /// From a figures row's sum and small-cell columns; `None` when no report carried the count.
+    fn of(total: Option<i64>, small_cell_suppliers: i64, small_cell_supplier: Option<String>) -> Option<Self> {
+        total.map(|total| Self { total, small_cell_suppliers, small_cell_supplier })
+    }
+
+    /// The sum as shown to the organisation `caller_org`, by the rule of sums of people
+    /// ([`crate::waiting_plan::sum_shown`]): exact when every report in it has 0 or 10 or more
+    /// or was supplied by the caller; otherwise "fewer than 10" when the sum is below 10, else
+    /// suppressed.
+    pub fn shown(&self, caller_org: &str) -> ggzhub_kit::people::PeopleCount {
+        let foreign_small_cell = self.small_cell_suppliers > 1
+            || (self.small_cell_suppliers == 1 && self.small_cell_supplier.as_deref() != Some(caller_org));
+        crate::waiting_plan::sum_shown(i32::try_from(self.total).unwrap_or(i32::MAX), foreign_small_cell)
+    }
+}
+
 /// Waiting times of one diagnosis group (hoofddiagnosegroep) in one month against the
-/// Treeknorm: counts of reports, never of people. Weeks are a report's total wait
-/// (registration to intake plus intake to treatment); median and p90 interpolate between
-/// reports, as `PERCENTILE_CONT` does.
+/// Treeknorm: counts of reports, and the sums of the intakes and treatment starts the reports
+/// gave. Weeks are a report's total wait (registration to intake plus intake to treatment);
+/// median and p90 interpolate between reports, as `PERCENTILE_CONT` does.
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
-#[graphql(tag = "public")]
+#[graphql(tag = "public", complex)]
 pub struct WaitingTimeFigure {
     /// Diagnosis group code.
     pub diagnosis_group: String,
@@ -109,6 +139,12 @@ pub struct WaitingTimeFigure {
     pub median_weeks: f64,
     /// 90th percentile of the total wait in weeks.
     pub p90_weeks: f64,
+    /// Intakes of the reports that gave them (`None`: none did).
+    #[graphql(skip)]
+    pub intakes: Option<PeopleSum>,
+    /// Treatment starts of the reports that gave them (`None`: none did).
+    #[graphql(skip)]
+    pub treatment_starts: Option<PeopleSum>,
 }
 
 /// Number of care offers with one status at the end of a period, from the offers' history.
@@ -127,9 +163,9 @@ pub struct OfferTrendPoint {
 }
 
 /// Waiting times of all reports for the months of one period (periods without reports are left
-/// out). Weeks as in `WaitingTimeFigure`.
+/// out). Weeks, intakes and treatment starts as in `WaitingTimeFigure`.
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
-#[graphql(tag = "public")]
+#[graphql(tag = "public", complex)]
 pub struct WaitingTimeTrendPoint {
     /// First month of the period (`YYYY-MM`).
     pub period: String,
@@ -143,6 +179,12 @@ pub struct WaitingTimeTrendPoint {
     pub median_weeks: f64,
     /// 90th percentile of the total wait in weeks.
     pub p90_weeks: f64,
+    /// Intakes of the period's reports that gave them (`None`: none did).
+    #[graphql(skip)]
+    pub intakes: Option<PeopleSum>,
+    /// Treatment starts of the period's reports that gave them (`None`: none did).
+    #[graphql(skip)]
+    pub treatment_starts: Option<PeopleSum>,
 }
 
 /// A month `YYYY-MM` (validated) as a month number (`year * 12 + month - 1`).
@@ -437,13 +479,30 @@ fn quantile_sql(k: i32, d: i32) -> String {
     )
 }
 
-/// Figures shared by [`waiting_figures`] and [`waiting_trend`].
+/// Figures shared by [`waiting_figures`] and [`waiting_trend`], over rows with the columns
+/// `total`, `over_norm`, `rn`, `n`, `provider_id`, `intakes` and `treatment_starts`.
 fn figure_columns() -> String {
     format!(
         "COUNT(*) AS reports, SUM(over_norm) AS over_treeknorm, \
-         CAST(SUM(over_norm) AS DOUBLE PRECISION) / COUNT(*) AS share, {} AS median_weeks, {} AS p90_weeks",
+         CAST(SUM(over_norm) AS DOUBLE PRECISION) / COUNT(*) AS share, {} AS median_weeks, {} AS p90_weeks, {}, {}",
         quantile_sql(1, 2),
-        quantile_sql(9, 10)
+        quantile_sql(9, 10),
+        people_sum_sql("intakes"),
+        people_sum_sql("treatment_starts"),
+    )
+}
+
+/// A sum of a count of people over reports (`NULL` when no report gave it), with the number of
+/// providers that gave a small cell (1 to 9) in it and the smallest of their ids: enough to tell
+/// any caller whether the sum holds someone else's small cell ([`PeopleSum::shown`]).
+fn people_sum_sql(column: &str) -> String {
+    let small = format!(
+        "CASE WHEN {column} BETWEEN 1 AND {} THEN provider_id END",
+        ggzhub_kit::people::SMALL_CELL_THRESHOLD - 1
+    );
+    format!(
+        "CAST(SUM({column}) AS BIGINT) AS {column}, COUNT(DISTINCT {small}) AS {column}_small_suppliers, \
+         MIN({small}) AS {column}_small_supplier"
     )
 }
 
@@ -464,6 +523,12 @@ pub async fn waiting_figures<C: ConnectionTrait>(
         share: f64,
         median_weeks: f64,
         p90_weeks: f64,
+        intakes: Option<i64>,
+        intakes_small_suppliers: i64,
+        intakes_small_supplier: Option<String>,
+        treatment_starts: Option<i64>,
+        treatment_starts_small_suppliers: i64,
+        treatment_starts_small_supplier: Option<String>,
     }
     let mut values = Vec::new();
     let s = scope("waiting_time_reports", "r", regions, &mut values);
@@ -477,6 +542,7 @@ pub async fn waiting_figures<C: ConnectionTrait>(
     let sql = format!(
         "WITH w AS (SELECT {key} AS scope, r.diagnosis_group AS diagnosis_group, r.month AS month, \
          r.registration_weeks + r.treatment_weeks AS total, CASE WHEN {over} THEN 1 ELSE 0 END AS over_norm, \
+         r.provider_id AS provider_id, r.intakes AS intakes, r.treatment_starts AS treatment_starts, \
          ROW_NUMBER() OVER (PARTITION BY {group}r.diagnosis_group ORDER BY r.registration_weeks + r.treatment_weeks) AS rn, \
          COUNT(*) OVER (PARTITION BY {group}r.diagnosis_group) AS n \
          FROM {from} WHERE r.month = {month_sql}) \
@@ -498,6 +564,12 @@ pub async fn waiting_figures<C: ConnectionTrait>(
             share_over_treeknorm: r.share,
             median_weeks: r.median_weeks,
             p90_weeks: r.p90_weeks,
+            intakes: PeopleSum::of(r.intakes, r.intakes_small_suppliers, r.intakes_small_supplier),
+            treatment_starts: PeopleSum::of(
+                r.treatment_starts,
+                r.treatment_starts_small_suppliers,
+                r.treatment_starts_small_supplier,
+            ),
         });
     }
     Ok(out)
@@ -584,6 +656,12 @@ pub async fn waiting_trend<C: ConnectionTrait>(
         share: f64,
         median_weeks: f64,
         p90_weeks: f64,
+        intakes: Option<i64>,
+        intakes_small_suppliers: i64,
+        intakes_small_supplier: Option<String>,
+        treatment_starts: Option<i64>,
+        treatment_starts_small_suppliers: i64,
+        treatment_starts_small_supplier: Option<String>,
     }
     let (first, step) = (periods.first, periods.step);
     let mut values = vec![Value::from(month_label(first)), Value::from(month_label(periods.last + step))];
@@ -603,9 +681,10 @@ pub async fn waiting_trend<C: ConnectionTrait>(
     }
     let sql = format!(
         "WITH x AS (SELECT {first} + (({month} - {first}) / {step}) * {step} AS idx, \
-         r.registration_weeks + r.treatment_weeks AS total, CASE WHEN {over} THEN 1 ELSE 0 END AS over_norm \
+         r.registration_weeks + r.treatment_weeks AS total, CASE WHEN {over} THEN 1 ELSE 0 END AS over_norm, \
+         r.provider_id AS provider_id, r.intakes AS intakes, r.treatment_starts AS treatment_starts \
          FROM waiting_time_reports r WHERE r.month >= ? AND r.month < ?{filter}), \
-         w AS (SELECT idx, total, over_norm, ROW_NUMBER() OVER (PARTITION BY idx ORDER BY total) AS rn, \
+         w AS (SELECT idx, total, over_norm, provider_id, intakes, treatment_starts, ROW_NUMBER() OVER (PARTITION BY idx ORDER BY total) AS rn, \
          COUNT(*) OVER (PARTITION BY idx) AS n FROM x) \
          SELECT CAST(idx AS INTEGER) AS idx, {figures} FROM w GROUP BY idx ORDER BY idx",
         month = month_sql("r.month"),
@@ -622,6 +701,12 @@ pub async fn waiting_trend<C: ConnectionTrait>(
             share_over_treeknorm: r.share,
             median_weeks: r.median_weeks,
             p90_weeks: r.p90_weeks,
+            intakes: PeopleSum::of(r.intakes, r.intakes_small_suppliers, r.intakes_small_supplier),
+            treatment_starts: PeopleSum::of(
+                r.treatment_starts,
+                r.treatment_starts_small_suppliers,
+                r.treatment_starts_small_supplier,
+            ),
         })
         .collect())
 }
@@ -748,7 +833,7 @@ impl PictureLoaders {
             intake_pauses: batches.loader(PerRegion {
                 db: db.clone(),
                 run: |db, keys| {
-                    Box::pin(async move { active_intake_pauses(&db, Some(&keys), Utc::now().date_naive()).await })
+                    Box::pin(async move { active_intake_pauses(&db, Some(&keys), ggzhub_kit::calendar::today()).await })
                 },
             }),
             waiting: batches.loader(WaitingPerRegion { db: db.clone() }),

@@ -457,8 +457,10 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
             .context("inserting patient input")?;
         }
     }
-    crate::seed_history::generate(&txn, now.date_naive()).await.context("generating demo history")?;
-    crate::seed_closing::generate(&txn, now.date_naive(), &by).await.context("generating demo actions and closures")?;
+    // The demo's dates are relative to today in the Netherlands (the hub's calendar dates are Dutch).
+    let today = ggzhub_kit::calendar::today_in_netherlands(now);
+    crate::seed_history::generate(&txn, today).await.context("generating demo history")?;
+    crate::seed_closing::generate(&txn, today, &by).await.context("generating demo actions and closures")?;
     let chairs: Vec<(String, String)> = orgs
         .iter()
         .flat_map(|o| {
@@ -479,7 +481,7 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
         .map(|r| (r.code.clone(), r.neighbours.clone()))
         .collect();
     if let Some(table) = orgs.iter().find(|o| o.kind == ggzhub_kit::OrgKind::NationalTable) {
-        crate::care_use::seed_demo(&txn, &care_office, &table.id, &by, now.date_naive())
+        crate::care_use::seed_demo(&txn, &care_office, &table.id, &by, today)
             .await
             .context("generating demo IZA regions and care use")?;
     }

@@ -4,7 +4,7 @@
 //! continuity signal, agreed notice periods in a few regions, and two actions per overview (some
 //! overdue). Dates are relative to `today`, like the demo history's.
 
-use chrono::{Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel as _, QueryOrder,
 };
@@ -70,7 +70,7 @@ pub async fn generate<C: ConnectionTrait>(conn: &C, today: NaiveDate, by: &str) 
         if !announced && o.status == OfferStatus::Closing.as_str() {
             announced = true;
             let planned = today + Duration::weeks(20);
-            let raised_at = (today - Duration::days(10)).and_time(NaiveTime::MIN).and_utc();
+            let raised_at = ggzhub_kit::calendar::start_of_day(today - Duration::days(10));
             let s = signal::Model {
                 id: uuid::Uuid::from_u128(0x0c10_5ed0_0000_0000_0000_0000_0000_0001).to_string(),
                 offer_id: o.id.clone(),

@@ -120,7 +120,7 @@ pub async fn generate<C: ConnectionTrait>(
             .await?;
     }
     let offers = care_offer::Entity::find().order_by_asc(care_offer::Column::Id).all(conn).await?;
-    let today = now.date_naive();
+    let today = ggzhub_kit::calendar::today_in_netherlands(now);
     let mut outlooks = Vec::new();
     for o in offers.iter().filter(|o| o.status != OfferStatus::Closed.as_str()) {
         let mut rng = Rng::new(PLAN_SEED, &format!("outlook|{}", o.id));

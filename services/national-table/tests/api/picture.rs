@@ -122,7 +122,7 @@ async fn insert_measure(app: &TestApp, m: &Msr, escalation: &str) {
 /// test running over midnight counts the same).
 async fn generate(app: &TestApp, seed: u64, n: usize) -> Generated {
     let mut rng = Rng::new(seed);
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
     let mut g = Generated { escalations: vec![], measures: vec![] };
     for i in 0..n {
         let e = Esc {
@@ -177,7 +177,7 @@ fn expected_counts(g: &Generated, caller: &TestCaller, kind: &str, region: Optio
 }
 
 fn overdue(m: &Msr) -> bool {
-    ["PLANNED", "IN_PROGRESS"].contains(&m.status.as_str()) && m.due < Utc::now().date_naive()
+    ["PLANNED", "IN_PROGRESS"].contains(&m.status.as_str()) && m.due < ggzhub_kit::calendar::today()
 }
 
 /// Rows sorted the way the test compares them (region, category, status).

@@ -165,10 +165,9 @@ pub fn period(field: &str, value: &str) -> ggzhub_kit::ApiResult<()> {
     }
 }
 
-/// The quarter `date` falls in, `YYYY-Qn`.
+/// The quarter `date` falls in, `YYYY-Qn` (of a Dutch date: [`ggzhub_kit::calendar`]).
 pub fn quarter_of(date: chrono::NaiveDate) -> String {
-    use chrono::Datelike as _;
-    format!("{}-Q{}", date.year(), (date.month() - 1) / 3 + 1)
+    ggzhub_kit::calendar::quarter_of(date)
 }
 
 /// The quarter before `period` (a valid `YYYY-Qn`).

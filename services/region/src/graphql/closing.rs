@@ -10,10 +10,12 @@ use ggzhub_kit::page::{Page, PublicConnection, TotalCount, connection};
 use ggzhub_kit::{GqlResultExt as _, string_enum};
 
 use crate::access;
-use crate::closing::{ActionScope, DEFAULT_CLOSURE_NOTICE_WEEKS, action_overdue};
+use crate::closing::{ActionScope, DEFAULT_CLOSURE_NOTICE_WEEKS, action_overdue, action_overdue_at};
 use crate::domain::{OfferStatus, SignalKind};
 use crate::entity::{care_offer, offer_status_note, overview, region_closure_rule, regional_action};
-use crate::graphql::types::{CareOffer, Organisation, RecordMeta, RegionalOverview, caller, load_err, loaders, stored};
+use crate::graphql::types::{
+    CareOffer, Organisation, RecordMeta, RegionalOverview, caller, clock, load_err, loaders, stored,
+};
 
 string_enum! {
     /// Lifecycle of a regional action.
@@ -202,9 +204,10 @@ impl RegionalAction {
     async fn status(&self) -> Result<ActionStatus> {
         ActionStatus::parse(&self.model.status).ok_or_else(|| stored("action status"))
     }
-    /// Past its due date and neither done nor cancelled.
-    async fn overdue(&self) -> bool {
-        action_overdue(&self.model, Utc::now().date_naive())
+    /// Past its due date and neither done nor cancelled. The due date is a Dutch calendar date:
+    /// the action is overdue once the next day has begun in the Netherlands (Europe/Amsterdam).
+    async fn overdue(&self, ctx: &Context<'_>) -> bool {
+        action_overdue_at(&self.model, clock(ctx).now())
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
@@ -230,7 +233,7 @@ pub async fn action_page(
     let c = caller(ctx)?;
     access::read_overviews(c).gql()?;
     let page = Page::new(first, after).gql()?;
-    let today = Utc::now().date_naive();
+    let today = clock(ctx).today();
     let rows: Vec<regional_action::Model> = loaders(ctx)?
         .closing
         .actions

@@ -55,6 +55,17 @@ pub fn schema_with_outbox(db: DatabaseConnection, outbox: Outbox) -> RegionSchem
     subgraph_schema_with_subscriptions(query, mutation, SubscriptionRoot).data(db).data(outbox).finish()
 }
 
+/// Like [`schema`], with the calendar's "now" taken from `clock` (tests pin the instant: the
+/// closure notice period, closing on the planned date and overdue actions follow it).
+pub fn schema_at(db: DatabaseConnection, clock: ggzhub_kit::calendar::Clock) -> RegionSchema {
+    let (query, mutation) = roots();
+    subgraph_schema_with_subscriptions(query, mutation, SubscriptionRoot)
+        .data(db)
+        .data(Outbox::detached())
+        .data(clock)
+        .finish()
+}
+
 /// The subgraph SDL as composition sees it (what `ggzhub schema export` writes), with the public
 /// subscription field (`offerStatusChanges`: offers' status is public) tagged for the gateway's
 /// public contract ([`ggzhub_kit::graphql::tag_public_field`]; its type `OfferStatusEvent` is

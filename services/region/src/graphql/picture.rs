@@ -6,6 +6,7 @@
 
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
+use ggzhub_kit::people::PeopleCount;
 use ggzhub_kit::{ApiError, ApiResult, GqlResultExt as _};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -94,7 +95,7 @@ impl NationalPicture {
     #[graphql(tag = "public")]
     async fn active_intake_pauses(&self, ctx: &Context<'_>) -> Result<Vec<CategoryCount>> {
         access::read(caller(ctx)?).gql()?;
-        let today = Utc::now().date_naive();
+        let today = ggzhub_kit::calendar::today();
         Ok(national(picture::active_intake_pauses(db(ctx)?, None, today).await.map_err(internal)?))
     }
 
@@ -176,6 +177,52 @@ impl NationalPicture {
             .await
             .map_err(internal)?;
         Ok(Some(found))
+    }
+}
+
+/// An intake or treatment-start sum of waiting-time figures as the caller may see it.
+fn flow_shown(ctx: &Context<'_>, sum: Option<&picture::PeopleSum>) -> Result<Option<PeopleCount>> {
+    let org = caller(ctx)?.org.to_string();
+    Ok(sum.map(|s| s.shown(&org)))
+}
+
+#[async_graphql::ComplexObject]
+impl WaitingTimeFigure {
+    /// Aanmeldingen in zorg genomen: intakes in the month, summed over the reports of the group
+    /// that gave them (a report's `intakes`); `null` when no report gave them (not 0). A sum of
+    /// counts of people: exact only when every report in it has 0 or 10 or more intakes or was
+    /// supplied by the caller; otherwise "fewer than 10" when the sum is below 10, else
+    /// suppressed (`exact` and `fewerThan` `null`, label "suppressed (includes counts below
+    /// 10)").
+    async fn intakes(&self, ctx: &Context<'_>) -> Result<Option<PeopleCount>> {
+        flow_shown(ctx, self.intakes.as_ref())
+    }
+
+    /// Starts of treatment in the month, summed over the reports of the group that gave them (a
+    /// report's `treatmentStarts`); `null` when no report gave them (not 0). Shown by the same
+    /// rule as `intakes`.
+    async fn treatment_starts(&self, ctx: &Context<'_>) -> Result<Option<PeopleCount>> {
+        flow_shown(ctx, self.treatment_starts.as_ref())
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl WaitingTimeTrendPoint {
+    /// Intakes in the period's months, summed over the reports that gave them (intakes are a
+    /// monthly flow, so months add up); `null` when no report in the period gave them (not 0).
+    /// A sum of counts of people: exact only when every report in it has 0 or 10 or more intakes
+    /// or was supplied by the caller; otherwise "fewer than 10" when the sum is below 10, else
+    /// suppressed (`exact` and `fewerThan` `null`, label "suppressed (includes counts below
+    /// 10)").
+    async fn intakes(&self, ctx: &Context<'_>) -> Result<Option<PeopleCount>> {
+        flow_shown(ctx, self.intakes.as_ref())
+    }
+
+    /// Starts of treatment in the period's months, summed over the reports that gave them;
+    /// `null` when no report in the period gave them (not 0). Shown by the same rule as
+    /// `intakes`.
+    async fn treatment_starts(&self, ctx: &Context<'_>) -> Result<Option<PeopleCount>> {
+        flow_shown(ctx, self.treatment_starts.as_ref())
     }
 }
 

@@ -24,6 +24,11 @@ pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<&'a Caller> {
     ctx.data::<Caller>()
 }
 
+/// Where "now" comes from for calendar dates: the schema's clock (tests pin it), else the system's.
+pub(crate) fn clock(ctx: &Context<'_>) -> ggzhub_kit::calendar::Clock {
+    ctx.data_opt::<ggzhub_kit::calendar::Clock>().copied().unwrap_or_default()
+}
+
 pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
     ctx.data::<Loaders>()
 }

@@ -371,7 +371,7 @@ pub struct IntakeOutlook {
     pub version: i32,
 }
 
-/// Whether `offer`'s intake pause is active on `today`.
+/// Whether `offer`'s intake pause is active on `today` (a Dutch date: the pause's dates are).
 pub fn pause_active(offer: &care_offer::Model, today: chrono::NaiveDate) -> bool {
     offer.intake_pause_from.is_some_and(|from| from <= today && offer.intake_pause_until.is_none_or(|u| today <= u))
 }
@@ -380,7 +380,7 @@ pub fn pause_active(offer: &care_offer::Model, today: chrono::NaiveDate) -> bool
 pub fn shown_outlook(offer: &care_offer::Model, set: Option<&intake_outlook::Model>) -> Option<IntakeOutlook> {
     let forced = if offer.status == OfferStatus::Closed.as_str() {
         Some(IntakeOutlookSource::Closed)
-    } else if pause_active(offer, Utc::now().date_naive()) {
+    } else if pause_active(offer, ggzhub_kit::calendar::today()) {
         Some(IntakeOutlookSource::IntakePause)
     } else {
         None

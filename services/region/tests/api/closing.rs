@@ -2,7 +2,7 @@
 //! crucial offer as a process (notice period, announcement with its continuity signal, closing
 //! on the planned date, withdrawal) and bulk status updates.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -29,7 +29,7 @@ const REGION_ACTIONS: &str = r#"query($s: ActionStatus, $o: Boolean) { region(co
     actions(status: $s, overdue: $o, first: 50) { totalCount nodes { id title status overdue } } } }"#;
 
 fn in_days(days: i64) -> String {
-    (Utc::now().date_naive() + Duration::days(days)).to_string()
+    (ggzhub_kit::calendar::today() + Duration::days(days)).to_string()
 }
 
 fn items_of(resp: &ggzhub_kit::testing::GraphqlResponse) -> Vec<Value> {
@@ -649,7 +649,7 @@ async fn the_demo_data_has_causes_an_announced_closure_and_actions() {
     let s = signal::Entity::find_by_id(signal_id).one(&db.db).await.expect("signal").expect("exists");
     assert_eq!((s.kind.as_str(), s.offer_id.as_str()), ("CLOSURE", announced[0].offer_id.as_str()));
     let actions = regional_action::Entity::find().all(&db.db).await.expect("actions");
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
     assert!(actions.len() >= 6, "{} actions", actions.len());
     assert!(actions.iter().any(|a| ggzhub_region::closing::action_overdue(a, today)));
     assert!(actions.iter().any(|a| !ggzhub_region::closing::action_overdue(a, today)));
@@ -709,4 +709,47 @@ async fn bench_500_status_updates_in_bulk_against_one_call_each() {
         in_bulk.as_secs_f64() * 1e3,
         one_each.as_secs_f64() / in_bulk.as_secs_f64()
     );
+}
+
+/// The API at a pinned instant: 23:30 UTC on New Year's Eve 2026 is already 1 January 2027 in
+/// the Netherlands, and the notice period, closing on the planned date and overdue actions
+/// follow the Dutch date.
+#[tokio::test]
+async fn the_closing_dates_follow_the_dutch_calendar_at_new_years_eve() {
+    use ggzhub_kit::calendar::Clock;
+    let at = |s: &str| Clock::Fixed(chrono::DateTime::parse_from_rfc3339(s).expect("instant").to_utc());
+    let app = TestApp::spawn_at(at("2026-12-31T23:30:00Z")).await;
+    // Default notice of 13 weeks from 1 January 2027: 2 April 2027, not 1 April (the UTC date's).
+    let too_soon = announce(&app, OFFER_A_CRISIS, 1, "2027-04-01").await;
+    assert_refused(&too_soon, "announceOfferClosure", "BAD_USER_INPUT");
+    let message = too_soon.body["errors"][0]["message"].as_str().expect("message");
+    assert!(message.contains("earliest closing date is 2027-04-02"), "{message}");
+    let announced = announce(&app, OFFER_A_CRISIS, 1, "2027-04-02").await;
+    assert!(announced.body["errors"].is_null(), "{:#}", announced.body);
+
+    // A closure planned for 1 January 2027 may be carried out: it is that day in the Netherlands.
+    app.closure_planned(OFFER_A_FACT, chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("date")).await;
+    let closed =
+        app.graphql(CLOSE).var("id", OFFER_A_FACT.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
+    assert!(closed.body["errors"].is_null(), "{:#}", closed.body);
+    assert_eq!(closed.data()["closeCareOffer"]["status"], "CLOSED");
+
+    // An action due on 31 December is overdue; one due on 1 January is not yet.
+    let due_yesterday = create_action(&app, &provider_a(), OVERVIEW_DRAFT, "2026-12-31").await;
+    assert_eq!(due_yesterday.data()["createRegionalAction"]["overdue"], true, "{:#}", due_yesterday.body);
+    let due_today = create_action(&app, &provider_a(), OVERVIEW_DRAFT, "2027-01-01").await;
+    assert_eq!(due_today.data()["createRegionalAction"]["overdue"], false);
+    let overdue = app.graphql(REGION_ACTIONS).var("o", true).as_caller(&provider_a()).send().await;
+    let nodes = overdue.data()["region"]["actions"]["nodes"].as_array().cloned().expect("nodes");
+    assert_eq!(nodes.len(), 1, "{nodes:#?}");
+    assert_eq!(nodes[0]["id"], due_yesterday.data()["createRegionalAction"]["id"]);
+
+    // An hour earlier (22:30 UTC, still 31 December in the Netherlands) the same closure is not due.
+    let before = TestApp::spawn_at(at("2026-12-31T22:30:00Z")).await;
+    before.closure_planned(OFFER_A_FACT, chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("date")).await;
+    let early =
+        before.graphql(CLOSE).var("id", OFFER_A_FACT.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
+    assert_refused(&early, "closeCareOffer", "BAD_USER_INPUT");
+    let message = early.body["errors"][0]["message"].as_str().expect("message");
+    assert!(message.contains("today is 2026-12-31 in the Netherlands"), "{message}");
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike as _, Utc};
+use chrono::Datelike as _;
 use ggzhub_kit::testing::TestDb;
 use ggzhub_region::entity::{care_offer, waiting_time};
 use ggzhub_region::history::{offer_history, signal_history, waiting_history};
@@ -34,7 +34,7 @@ async fn states(db: &TestDb) -> BTreeSet<(String, String, String)> {
 #[tokio::test]
 async fn demo_history_spans_24_months_and_ends_in_the_current_state() {
     let db = seeded().await;
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
     let start = format!("{}", ggzhub_region::seed_history::months_back(today, 23).format("%Y-%m-%d"));
     let offers = care_offer::Entity::find().all(&db.db).await.expect("offers");
     let history = offer_history::Entity::find().all(&db.db).await.expect("history");

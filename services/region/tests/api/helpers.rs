@@ -171,6 +171,18 @@ impl TestApp {
         Self::spawn_with(Arc::new(SigningKey::generate()), None, Some(bus)).await
     }
 
+    /// Like [`spawn`](Self::spawn), with the calendar's "now" pinned by `clock`.
+    pub async fn spawn_at(clock: ggzhub_kit::calendar::Clock) -> Self {
+        let key = Arc::new(SigningKey::generate());
+        let db = TestDb::new().await;
+        Migrator::up(&db.db, None).await.expect("migrations run");
+        insert_fixture(&db.db).await;
+        let verifier = Arc::new(key.verifier(ggzhub_region::AUDIENCE));
+        let app = ggzhub_region::app::router_at(db.db.clone(), verifier, HttpLimits::default(), clock);
+        let server = TestServer::start(app, key, ggzhub_region::AUDIENCE).await;
+        Self { server, db }
+    }
+
     /// The general form: contracting asked at `contracting_url`, events published to `bus`.
     pub async fn spawn_with(
         key: Arc<SigningKey>,
@@ -683,6 +695,12 @@ impl TestApp {
     /// region's notice period): status `CLOSING` with today as planned date, version unchanged,
     /// so that `closeCareOffer` with the version read before closes it.
     pub async fn closure_due(&self, offer: impl ToString) {
+        self.closure_planned(offer, ggzhub_kit::calendar::today()).await;
+    }
+
+    /// Makes `offer`'s closure announced for `date`, directly in the database (bypassing the
+    /// region's notice period), version unchanged.
+    pub async fn closure_planned(&self, offer: impl ToString, date: chrono::NaiveDate) {
         use ggzhub_region::entity::offer_status_note;
         use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
         let id = offer.to_string();
@@ -701,7 +719,7 @@ impl TestApp {
             status: Set("CLOSING".into()),
             cause_kind: Set(Some("FINANCE".into())),
             cause_text: Set(Some("Geen contract voor volgend jaar".into())),
-            planned_closing_date: Set(Some(Utc::now().date_naive())),
+            planned_closing_date: Set(Some(date)),
             announced_at: Set(Some(Utc::now())),
             closure_signal_id: Set(None),
             recorded_at: Set(Utc::now()),

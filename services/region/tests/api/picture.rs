@@ -32,7 +32,7 @@ async fn generate_in(app: &TestApp, seed: u64, n: usize, reports: usize, regions
     let db = &app.db.db;
     let pick = |rng: &mut Rng| regions[rng.below(regions.len() as u64) as usize];
     let mut rng = Rng::new(seed, "picture");
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
     let start = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date");
     let span = (today - start).num_days() as u64;
     for i in 0..n {
@@ -100,6 +100,14 @@ async fn generate_in(app: &TestApp, seed: u64, n: usize, reports: usize, regions
         let provider = [PROVIDER_A, PROVIDER_B][rng.below(2) as usize];
         let month = format!("2026-{:02}", 1 + rng.below(4));
         let now = Utc::now();
+        // Intakes and treatment starts: often not given, sometimes a small cell (1 to 9).
+        let flow = |rng: &mut Rng| match rng.below(10) {
+            0..=2 => None,
+            3 => Some(1 + rng.below(9) as i32),
+            4 => Some(0),
+            _ => Some(10 + rng.below(60) as i32),
+        };
+        let (intakes, treatment_starts) = (flow(&mut rng), flow(&mut rng));
         waiting_time::ActiveModel {
             id: Set(Uuid::now_v7().to_string()),
             provider_id: Set(provider.to_string()),
@@ -110,8 +118,8 @@ async fn generate_in(app: &TestApp, seed: u64, n: usize, reports: usize, regions
             registration_weeks: Set(rng.below(100) as f64 / 10.0),
             treatment_weeks: Set(rng.below(160) as f64 / 10.0),
             waiting_count: Set(rng.below(200) as i32),
-            intakes: Set(None),
-            treatment_starts: Set(None),
+            intakes: Set(intakes),
+            treatment_starts: Set(treatment_starts),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -135,8 +143,28 @@ fn over(r: &waiting_time::Model) -> bool {
     r.registration_weeks > 4.0 || r.treatment_weeks > 10.0 || r.registration_weeks + r.treatment_weeks > 14.0
 }
 
-/// Reports, over the norm, share, median and p90 of `rows`.
-fn figures(rows: &[&waiting_time::Model]) -> Value {
+/// A sum of a count of people over `rows` as `caller` sees it (computed here, independently of
+/// the service): `null` when no row gave it; exact when no row in it holds a count from 1 to 9
+/// of another organisation's; else "fewer than 10" below 10, else suppressed.
+fn people_sum(rows: &[&waiting_time::Model], count: fn(&waiting_time::Model) -> Option<i32>, caller: Uuid) -> Value {
+    let given: Vec<(i32, &str)> = rows.iter().filter_map(|r| count(r).map(|n| (n, r.provider_id.as_str()))).collect();
+    if given.is_empty() {
+        return Value::Null;
+    }
+    let total: i32 = given.iter().map(|(n, _)| n).sum();
+    let foreign_small = given.iter().any(|(n, p)| (1..10).contains(n) && *p != caller.to_string());
+    if !foreign_small {
+        json!({"exact": total, "fewerThan": null, "label": total.to_string()})
+    } else if total < 10 {
+        json!({"exact": null, "fewerThan": 10, "label": "fewer than 10"})
+    } else {
+        json!({"exact": null, "fewerThan": null, "label": "suppressed (includes counts below 10)"})
+    }
+}
+
+/// Reports, over the norm, share, median and p90 of `rows`, and their intakes and treatment
+/// starts as `caller` sees them.
+fn figures(rows: &[&waiting_time::Model], caller: Uuid) -> Value {
     let mut totals: Vec<f64> = rows.iter().map(|r| r.registration_weeks + r.treatment_weeks).collect();
     totals.sort_by(f64::total_cmp);
     let over = rows.iter().filter(|r| over(r)).count();
@@ -146,6 +174,8 @@ fn figures(rows: &[&waiting_time::Model]) -> Value {
         "shareOverTreeknorm": over as f64 / rows.len() as f64,
         "medianWeeks": quantile(&totals, 0.5),
         "p90Weeks": quantile(&totals, 0.9),
+        "intakes": people_sum(rows, |r| r.intakes, caller),
+        "treatmentStarts": people_sum(rows, |r| r.treatment_starts, caller),
     })
 }
 
@@ -182,10 +212,12 @@ const PICTURE: &str = r#"query($month: String) { nationalPicture {
     capacity { category beds places teams fte }
     activeIntakePauses { category count }
     signalCounts { open acknowledged escalated resolved overdue }
-    waitingTimes(month: $month) { diagnosisGroup month reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks }
+    waitingTimes(month: $month) { diagnosisGroup month reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks
+        intakes { exact fewerThan label } treatmentStarts { exact fewerThan label } }
     regions { code offerCounts { category status count } capacity { category beds places teams fte }
         activeIntakePauses { category count } signalCounts { open overdue }
-        waitingTimeFigures(month: $month) { diagnosisGroup month reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks } }
+        waitingTimeFigures(month: $month) { diagnosisGroup month reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks
+            intakes { exact fewerThan label } treatmentStarts { exact fewerThan label } } }
 } }"#;
 
 #[tokio::test]
@@ -196,7 +228,7 @@ async fn aggregates_equal_the_figures_computed_from_the_rows() {
     let offers = care_offer::Entity::find().all(db).await.expect("offers");
     let reports = waiting_time::Entity::find().all(db).await.expect("reports");
     let signals = signal::Entity::find().all(db).await.expect("signals");
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today();
     let month = "2026-02";
     let resp = app.graphql(PICTURE).var("month", month).as_caller(&national_table()).send().await;
     assert!(resp.body["errors"].is_null(), "{:#}", resp.body);
@@ -230,7 +262,7 @@ async fn aggregates_equal_the_figures_computed_from_the_rows() {
         let waiting: Vec<Value> = by_group
             .iter()
             .map(|(g, rows)| {
-                let mut f = figures(rows);
+                let mut f = figures(rows, NATIONAL_TABLE);
                 f["diagnosisGroup"] = json!(g);
                 f["month"] = json!(month);
                 f
@@ -330,7 +362,8 @@ async fn trends_equal_the_figures_computed_from_the_history() {
         all: offerTrend(from: "2025-02", to: "2026-11", interval: $i) { period category status count }
         one: offerTrend(from: "2025-02", to: "2026-11", interval: $i, category: $c, region: $r) { period category status count }
         waiting: waitingTimeTrend(from: "2025-11", to: "2026-05", interval: $i, region: $r, diagnosisGroup: $g) {
-            period reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks }
+            period reports overTreeknorm shareOverTreeknorm medianWeeks p90Weeks
+            intakes { exact fewerThan label } treatmentStarts { exact fewerThan label } }
         regions { code offerTrend(from: "2025-02", to: "2026-11", interval: $i, category: $c) { period status count } }
     } }"#;
     for (interval, step) in [("MONTH", 1), ("QUARTER", 3), ("YEAR", 12)] {
@@ -372,7 +405,7 @@ async fn trends_equal_the_figures_computed_from_the_history() {
                 })
                 .collect();
             if !rows.is_empty() {
-                let mut f = figures(&rows);
+                let mut f = figures(&rows, PATIENT_ORG);
                 f["period"] = json!(from);
                 want.push(f);
             }
@@ -590,10 +623,12 @@ async fn statements_of_the_national_picture_do_not_grow_with_regions_or_offers()
     let app = TestApp::spawn().await;
     let query = r#"query { nationalPicture {
         offerCounts { count } capacity { beds } activeIntakePauses { count } signalCounts { open overdue }
-        waitingTimes { reports medianWeeks } offerTrend(from: "2025-01", to: "2026-12") { count }
-        waitingTimeTrend(from: "2025-01", to: "2026-12") { reports }
+        waitingTimes { reports medianWeeks intakes { exact label } treatmentStarts { exact label } }
+        offerTrend(from: "2025-01", to: "2026-12") { count }
+        waitingTimeTrend(from: "2025-01", to: "2026-12") { reports intakes { exact } treatmentStarts { exact } }
         regions { code tile { row } missingCategories offerCounts { count } capacity { beds }
-            activeIntakePauses { count } signalCounts { open overdue } waitingTimeFigures { reports }
+            activeIntakePauses { count } signalCounts { open overdue }
+            waitingTimeFigures { reports intakes { exact label } treatmentStarts { label } }
             offerTrend(from: "2025-01", to: "2026-12", interval: QUARTER) { count }
             hotspotReport(quarter: "2026-Q1") { reports } announcedClosures { offer { id } }
             transferLead { proposed { providerId } }
@@ -922,5 +957,132 @@ async fn an_iza_regions_picture_is_the_union_of_the_care_office_regions_it_overl
         if !readable {
             assert_eq!(code.as_deref(), Some("FORBIDDEN"));
         }
+    }
+}
+
+/// Inserts one waiting-time report with the given intakes and treatment starts.
+async fn report_flows(
+    app: &TestApp,
+    provider: Uuid,
+    region: &str,
+    group: &str,
+    month: &str,
+    intakes: Option<i32>,
+    treatment_starts: Option<i32>,
+) {
+    let now = Utc::now();
+    waiting_time::ActiveModel {
+        id: Set(Uuid::now_v7().to_string()),
+        provider_id: Set(provider.to_string()),
+        region_code: Set(region.to_owned()),
+        location: Set(format!("Locatie {}", Uuid::now_v7())),
+        diagnosis_group: Set(group.to_owned()),
+        month: Set(month.to_owned()),
+        registration_weeks: Set(3.0),
+        treatment_weeks: Set(5.0),
+        waiting_count: Set(40),
+        intakes: Set(intakes),
+        treatment_starts: Set(treatment_starts),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        created_by: Set(provider.to_string()),
+        updated_by: Set(provider.to_string()),
+    }
+    .insert(&app.db.db)
+    .await
+    .expect("report inserts");
+}
+
+fn exact(n: i32) -> Value {
+    json!({"exact": n, "fewerThan": null, "label": n.to_string()})
+}
+
+fn fewer_than_10() -> Value {
+    json!({"exact": null, "fewerThan": 10, "label": "fewer than 10"})
+}
+
+fn suppressed() -> Value {
+    json!({"exact": null, "fewerThan": null, "label": "suppressed (includes counts below 10)"})
+}
+
+#[tokio::test]
+async fn intakes_and_treatment_starts_are_summed_and_a_foreign_small_cell_is_never_given_away() {
+    let app = TestApp::spawn().await;
+    // 2024-03, utrecht: DEPRESSION 12 + 20 intakes (no small cell), starts only from A (10).
+    report_flows(&app, PROVIDER_A, "utrecht", "DEPRESSION", "2024-03", Some(12), Some(10)).await;
+    report_flows(&app, PROVIDER_B, "utrecht", "DEPRESSION", "2024-03", Some(20), None).await;
+    // ANXIETY: A's small cell of 4 beside B's 15 (19: exact only to A); nobody gave starts.
+    report_flows(&app, PROVIDER_A, "utrecht", "ANXIETY", "2024-03", Some(4), None).await;
+    report_flows(&app, PROVIDER_B, "utrecht", "ANXIETY", "2024-03", Some(15), None).await;
+    // amsterdam: DEPRESSION 3 (A) + 2 (B) intakes, 0 starts; ANXIETY gave none at all.
+    report_flows(&app, PROVIDER_A, "amsterdam", "DEPRESSION", "2024-03", Some(3), Some(0)).await;
+    report_flows(&app, PROVIDER_B, "amsterdam", "DEPRESSION", "2024-03", Some(2), Some(0)).await;
+    report_flows(&app, PROVIDER_B, "amsterdam", "ANXIETY", "2024-03", None, None).await;
+    // 2024-02, utrecht DEPRESSION: B's 30 intakes and 9 starts (a small cell of B's).
+    report_flows(&app, PROVIDER_B, "utrecht", "DEPRESSION", "2024-02", Some(30), Some(9)).await;
+
+    let query = r#"query { nationalPicture {
+        waitingTimes(month: "2024-03") { diagnosisGroup intakes { exact fewerThan label } treatmentStarts { exact fewerThan label } }
+        trend: waitingTimeTrend(from: "2024-01", to: "2024-06", interval: QUARTER, region: "utrecht") {
+            period reports intakes { exact fewerThan label } treatmentStarts { exact fewerThan label } }
+        monthly: waitingTimeTrend(from: "2024-02", to: "2024-03", region: "utrecht", diagnosisGroup: "DEPRESSION") {
+            period intakes { exact fewerThan label } treatmentStarts { exact fewerThan label } }
+        regions { code waitingTimeFigures(month: "2024-03") {
+            diagnosisGroup intakes { exact fewerThan label } treatmentStarts { exact fewerThan label } } }
+    } }"#;
+    let flows = |v: &Value| -> BTreeMap<String, (Value, Value)> {
+        v.as_array()
+            .expect("figures")
+            .iter()
+            .map(|f| {
+                (
+                    f["diagnosisGroup"].as_str().expect("group").to_owned(),
+                    (f["intakes"].clone(), f["treatmentStarts"].clone()),
+                )
+            })
+            .collect()
+    };
+    for (who, caller, anxiety_intakes, trend_starts) in [
+        ("provider A (supplied the 4)", provider_a(), exact(19), suppressed()),
+        ("provider B (supplied the 9)", provider_b(), suppressed(), exact(19)),
+        ("national table", national_table(), suppressed(), suppressed()),
+        ("patient organisation", patient_org(), suppressed(), suppressed()),
+    ] {
+        let resp = app.graphql(query).as_caller(&caller).send().await;
+        assert!(resp.body["errors"].is_null(), "{who}: {:#}", resp.body);
+        let p = &resp.data()["nationalPicture"];
+        let national = flows(&p["waitingTimes"]);
+        // 12 + 20 + 3 + 2: A's 3 and B's 2 are small cells, someone else's for every caller.
+        assert_eq!(national["DEPRESSION"], (suppressed(), exact(10)), "{who}");
+        assert_eq!(national["ANXIETY"], (anxiety_intakes.clone(), Value::Null), "{who}: no report gave starts");
+        let regions: BTreeMap<&str, &Value> =
+            p["regions"].as_array().expect("regions").iter().map(|r| (r["code"].as_str().expect("code"), r)).collect();
+        let utrecht = flows(&regions["utrecht"]["waitingTimeFigures"]);
+        assert_eq!(utrecht["DEPRESSION"], (exact(32), exact(10)), "{who}");
+        assert_eq!(utrecht["ANXIETY"], national["ANXIETY"], "{who}");
+        let amsterdam = flows(&regions["amsterdam"]["waitingTimeFigures"]);
+        assert_eq!(amsterdam["DEPRESSION"], (fewer_than_10(), exact(0)), "{who}: 5 holds someone else's small cell");
+        assert_eq!(amsterdam["ANXIETY"], (Value::Null, Value::Null), "{who}: null, not 0");
+        assert!(flows(&regions["groningen"]["waitingTimeFigures"]).is_empty(), "{who}");
+        // Q1 2024 in utrecht: intakes 12 + 20 + 4 + 15 + 30 = 81, starts 10 + 9 = 19.
+        let trend = p["trend"].as_array().expect("trend");
+        assert_eq!(trend.len(), 1, "{who}: periods without reports are left out");
+        assert_eq!((&trend[0]["period"], &trend[0]["reports"]), (&json!("2024-01"), &json!(5)));
+        let q1_intakes = if who.starts_with("provider A") { exact(81) } else { suppressed() };
+        assert_eq!(trend[0]["intakes"], q1_intakes, "{who}");
+        assert_eq!(trend[0]["treatmentStarts"], trend_starts, "{who}");
+        let monthly: Vec<(&Value, &Value, &Value)> = p["monthly"]
+            .as_array()
+            .expect("monthly")
+            .iter()
+            .map(|m| (&m["period"], &m["intakes"], &m["treatmentStarts"]))
+            .collect();
+        let feb_starts = if who.starts_with("provider B") { exact(9) } else { fewer_than_10() };
+        assert_eq!(
+            monthly,
+            [(&json!("2024-02"), &exact(30), &feb_starts), (&json!("2024-03"), &exact(32), &exact(10))],
+            "{who}"
+        );
     }
 }

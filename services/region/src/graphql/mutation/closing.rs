@@ -132,20 +132,24 @@ pub(super) async fn note_status_change<C: ConnectionTrait>(
 
 /// `closeCareOffer` closes only an offer whose closure was announced and whose planned date has
 /// come: `BAD_USER_INPUT` naming the planned date otherwise.
-pub(super) async fn closure_due<C: ConnectionTrait>(conn: &C, offer: &care_offer::Model) -> ApiResult<()> {
+pub(super) async fn closure_due<C: ConnectionTrait>(
+    conn: &C,
+    offer: &care_offer::Model,
+    now: chrono::DateTime<Utc>,
+) -> ApiResult<()> {
     let planned = offer_status_note::Entity::find_by_id(offer.id.clone())
         .one(conn)
         .await?
         .filter(|n| n.status == OfferStatus::Closing.as_str() && offer.status == OfferStatus::Closing.as_str())
         .and_then(|n| n.planned_closing_date);
-    let today = Utc::now().date_naive();
+    let today = ggzhub_kit::calendar::today_in_netherlands(now);
     match planned {
         None => Err(ApiError::bad_input(format!(
             "care offer {} has no announced closure: announce it with announceOfferClosure (the region's notice period applies), then close it on its planned date",
             offer.id
         ))),
-        Some(d) if d > today => Err(ApiError::bad_input(format!(
-            "care offer {} is announced to close on {d}: it can be closed from that date, not before (today is {today})",
+        Some(d) if !store::closing_date_has_come(d, now) => Err(ApiError::bad_input(format!(
+            "care offer {} is announced to close on {d}: it can be closed from that date, not before (today is {today} in the Netherlands)",
             offer.id
         ))),
         Some(_) => Ok(()),
@@ -272,8 +276,7 @@ impl ClosingMutation {
             }
             let (weeks, _) = store::notice_weeks(&txn, &current.region_code).await?;
             let now = Utc::now();
-            let today = now.date_naive();
-            let earliest = today + Duration::weeks(i64::from(weeks));
+            let earliest = store::earliest_closing_date(clock(ctx).now(), weeks);
             if planned_date < earliest {
                 return Err(ApiError::bad_input(format!(
                     "plannedDate {planned_date} is too soon: region {} agreed a notice period of {weeks} weeks, so the earliest closing date is {earliest}",

@@ -336,7 +336,7 @@ impl OfferMutation {
             if current.status == OfferStatus::Closed.as_str() {
                 return Err(ApiError::bad_input(format!("care offer {} is already closed", current.id)));
             }
-            super::closing::closure_due(&txn, &current).await?;
+            super::closing::closure_due(&txn, &current, clock(ctx).now()).await?;
             let active = care_offer::ActiveModel {
                 status: Set(OfferStatus::Closed.as_str().to_owned()),
                 version: Set(expected_version + 1),

@@ -304,7 +304,7 @@ impl WaitingPlanMutation {
             if offer.status == OfferStatus::Closed.as_str() {
                 return Err(ApiError::bad_input(format!("care offer {} is closed: it takes no intakes", offer.id)));
             }
-            if input.intake_possible_now && pause_active(&offer, Utc::now().date_naive()) {
+            if input.intake_possible_now && pause_active(&offer, ggzhub_kit::calendar::today()) {
                 return Err(ApiError::bad_input(format!(
                     "intakePossibleNow: care offer {} has an active intake pause; end the pause first",
                     offer.id
