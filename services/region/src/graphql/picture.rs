@@ -121,7 +121,9 @@ impl NationalPicture {
     }
 
     /// Every region (optionally of one kind), ordered by code: ask the regions' own figures
-    /// here, so that every subgraph resolves them in one batch.
+    /// here, so that every subgraph resolves them in one batch. IZA regions answer with the
+    /// care-office regions they overlap, so the two kinds cover the same offers: add figures up
+    /// over one kind only (`kind: CARE_OFFICE` for national totals), never over both.
     #[graphql(tag = "public")]
     async fn regions(&self, ctx: &Context<'_>, kind: Option<RegionKind>) -> Result<Vec<Region>> {
         access::read(caller(ctx)?).gql()?;
