@@ -108,6 +108,20 @@ pub mod care_form {
         pub region_code: Option<String>,
         /// Why the region added it (regional forms only; no personal data).
         pub motivation: Option<String>,
+        /// Version (regional forms change with `updateRegionalCareForm`).
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation (the region's chair; the hub operator for the national list).
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+        /// When the region's chair retired it; retired forms are offered for no new offer.
+        pub retired_at: Option<ChronoDateTimeUtc>,
+        /// Why it was retired (no personal data).
+        pub retirement_reason: Option<String>,
     }
 
     /// Relations.

@@ -24,7 +24,7 @@ pub use closing::{ClosingMutation, OfferStatusUpdate, StatusCauseInput};
 mod care_forms;
 mod planned;
 
-pub use care_forms::{AddRegionalCareFormInput, CareFormMutation};
+pub use care_forms::{AddRegionalCareFormInput, CareFormMutation, UpdateRegionalCareFormInput};
 pub use care_use::CareUseMutation;
 pub use offers::{CapacityInput, CreateCareOfferInput, IntakePauseInput, OfferMutation, UpdateCareOfferInput};
 pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrganisationInput};

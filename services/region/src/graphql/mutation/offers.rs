@@ -107,8 +107,8 @@ pub(super) fn capacity(input: &CapacityInput) -> ApiResult<()> {
     Ok(())
 }
 
-/// Checks care form `code` exists, is of `category`, and is a national form or `region`'s own
-/// (issue 21).
+/// Checks care form `code` exists, is of `category`, is a national form or `region`'s own
+/// (issue 21), and is not retired.
 pub(super) async fn care_form_of<C: ConnectionTrait>(
     conn: &C,
     code: &str,
@@ -118,6 +118,10 @@ pub(super) async fn care_form_of<C: ConnectionTrait>(
     match care_form::Entity::find_by_id(code.to_owned()).one(conn).await? {
         Some(f) if f.region_code.as_deref().is_some_and(|r| r != region) => Err(ApiError::bad_input(format!(
             "care form {code} is region {}'s own; an offer in region {region} may use the national forms and {region}'s own",
+            f.region_code.as_deref().unwrap_or_default()
+        ))),
+        Some(f) if f.retired_at.is_some() => Err(ApiError::bad_input(format!(
+            "care form {code} was retired by region {}'s chair and is offered for no new offer",
             f.region_code.as_deref().unwrap_or_default()
         ))),
         Some(f) if f.category == category => Ok(()),
@@ -240,7 +244,8 @@ impl OfferMutation {
                 ..Default::default()
             };
             let mut change = json!({});
-            if let Some(f) = &input.care_form {
+            // An offer keeps a form retired after it chose it: naming its own form again is no change.
+            if let Some(f) = input.care_form.as_ref().filter(|f| **f != current.care_form) {
                 care_form_of(&txn, f, &current.category, &current.region_code).await?;
                 change["careForm"] = json!(f);
                 active.care_form = Set(f.clone());

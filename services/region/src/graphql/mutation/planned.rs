@@ -197,6 +197,8 @@ impl PlanningMutation {
             check_version("planned offer", &current.id, current.version, expected_version)?;
             still_planned(&current)?;
             registered(&txn, c, OrgKind::Provider).await?;
+            // A form the region's chair retired since the plan is offered for no new offer.
+            care_form_of(&txn, &current.care_form, &current.category, &current.region_code).await?;
             let unit_name = v::text("unitName", input.unit_name.as_deref().unwrap_or(&current.unit_name), MAX_NAME)?;
             let location = match (input.location.as_deref(), current.location.as_deref()) {
                 (Some(l), _) | (None, Some(l)) => v::text("location", l, MAX_NAME)?,
