@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateCareUse),
             Box::new(CreateClosingProcess),
             Box::new(AddCareFormLifecycle),
+            Box::new(CreateCareUseImports),
         ]
     }
 
@@ -1057,5 +1058,60 @@ impl MigrationTrait for AddCareFormLifecycle {
             m.alter_table(Table::alter().table("care_forms").drop_column(column).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// Care-use imports (issue 21 gaps): one row per supplier and quarter with a version, so that a
+/// re-import can name the version it replaces and two imports of the same quarter meet at one
+/// row (the loser gets `CONFLICT`). Quarters imported before get version 1.
+struct CreateCareUseImports;
+
+impl MigrationName for CreateCareUseImports {
+    fn name(&self) -> &str {
+        "m2026_12_06_care_use_imports"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateCareUseImports {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("care_use_imports")
+                    .col(string_len("supplier_id", 36))
+                    .col(string_len("period", 7))
+                    .col(integer("figures"))
+                    .col(integer("flows"))
+                    .primary_key(Index::create().col("supplier_id").col("period"))
+                    .foreign_key(&mut fk(
+                        "care_use_imports_supplier_fk",
+                        "care_use_imports",
+                        "supplier_id",
+                        "organisations",
+                        "id",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.get_connection()
+            .execute_unprepared(
+                "INSERT INTO care_use_imports (supplier_id, period, figures, flows, version, created_at, \
+                 updated_at, created_by, updated_by) \
+                 SELECT supplier_id, period, SUM(figure), SUM(flow), 1, MIN(imported_at), MAX(imported_at), \
+                 MIN(imported_by), MAX(imported_by) FROM ( \
+                 SELECT supplier_id, period, 1 AS figure, 0 AS flow, imported_at, imported_by FROM care_use_figures \
+                 UNION ALL \
+                 SELECT supplier_id, period, 0 AS figure, 1 AS flow, imported_at, imported_by FROM care_use_flows \
+                 ) imported GROUP BY supplier_id, period",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("care_use_imports").to_owned()).await
     }
 }
