@@ -376,10 +376,10 @@ async fn the_intended_provider_realises_a_planned_offer() {
     // Once realised, it cannot be realised or withdrawn again.
     let resp =
         app.graphql(REALISE).var("id", &id).var("v", 2).var("input", &input).as_caller(&provider_a()).send().await;
-    assert!(refused(&resp, "realisePlannedOffer", "BAD_USER_INPUT").contains("is already REALISED"));
+    assert!(refused(&resp, "realisePlannedOffer", "FAILED_PRECONDITION").contains("is already REALISED"));
     let resp =
         app.graphql(WITHDRAW).var("id", &id).var("v", 2).var("reason", "Not needed.").as_caller(&chair()).send().await;
-    assert!(refused(&resp, "withdrawPlannedOffer", "BAD_USER_INPUT").contains("is already REALISED"));
+    assert!(refused(&resp, "withdrawPlannedOffer", "FAILED_PRECONDITION").contains("is already REALISED"));
     let resp = app
         .graphql(REALISE)
         .var("id", Uuid::from_u128(9).to_string())
@@ -457,7 +457,7 @@ async fn the_chair_withdraws_a_planned_offer() {
     assert!(!counts.data().to_string().contains("PLANNED"), "a withdrawn offer is not counted");
     let resp =
         app.graphql(WITHDRAW).var("id", &id).var("v", 2).var("reason", "Again.").as_caller(&chair()).send().await;
-    assert!(refused(&resp, "withdrawPlannedOffer", "BAD_USER_INPUT").contains("is already WITHDRAWN"));
+    assert!(refused(&resp, "withdrawPlannedOffer", "FAILED_PRECONDITION").contains("is already WITHDRAWN"));
 }
 
 #[tokio::test]
@@ -1037,7 +1037,7 @@ async fn regional_form_changes_are_checked_and_a_stale_version_conflicts() {
     let mut codes: Vec<_> = results.iter().map(|r| r.error_codes().first().cloned().unwrap_or_default()).collect();
     codes.sort();
     assert_eq!(codes, ["", "CONFLICT"], "{results:?}");
-    // Retiring a retired form is bad input (the version is current).
+    // Retiring a retired form is FAILED_PRECONDITION (the version is current, the state is final).
     let resp = app
         .graphql(RETIRE_FORM)
         .var("id", "UTRECHT_YOUNG_FACT")
@@ -1046,7 +1046,7 @@ async fn regional_form_changes_are_checked_and_a_stale_version_conflicts() {
         .as_caller(&chair())
         .send()
         .await;
-    assert!(refused(&resp, "retireRegionalCareForm", "BAD_USER_INPUT").contains("already retired"));
+    assert!(refused(&resp, "retireRegionalCareForm", "FAILED_PRECONDITION").contains("already retired"));
     let audit = app.audit_log(&chair()).await;
     let retires = audit.iter().filter(|e| e["action"] == "retire").count();
     assert_eq!((audit.len(), retires), (3, 1), "{audit:#?}");

@@ -212,7 +212,7 @@ impl CareFormMutation {
     /// `updateCareOffer` that switches to it answer `BAD_USER_INPUT` naming it), while offers
     /// that use it keep it and still show it;
     /// `careForms(region:)` lists it only with `includeRetired: true`. A stale `expectedVersion`
-    /// gets `CONFLICT`; retiring a retired form is `BAD_USER_INPUT`.
+    /// gets `CONFLICT`; retiring a retired form is `FAILED_PRECONDITION`.
     async fn retire_regional_care_form(
         &self,
         ctx: &Context<'_>,
@@ -226,7 +226,10 @@ impl CareFormMutation {
             let txn = begin(ctx).await?;
             let current = regional_form(&txn, c, &id, expected_version).await?;
             if let Some(at) = current.retired_at {
-                return Err(ApiError::bad_input(format!("care form {} was already retired at {at}", current.code)));
+                return Err(ApiError::failed_precondition(format!(
+                    "care form {} was already retired at {at}",
+                    current.code
+                )));
             }
             let now = Utc::now();
             let active = care_form::ActiveModel {

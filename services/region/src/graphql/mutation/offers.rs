@@ -330,7 +330,8 @@ impl OfferMutation {
 
     /// Closes one of the caller's own care offers (status `CLOSED`) whose closure was announced
     /// (`announceOfferClosure`) once its planned date has come; before that date, or without an
-    /// announcement, `BAD_USER_INPUT` naming the planned date.
+    /// announcement, `FAILED_PRECONDITION` naming the planned date (the request is right, the
+    /// offer's state does not allow it yet); an offer already closed, `FAILED_PRECONDITION` too.
     async fn close_care_offer(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<CareOffer> {
         let c = caller(ctx)?;
         async {
@@ -339,7 +340,7 @@ impl OfferMutation {
             access::write_own_offer(c, &current.provider_id)?;
             check_version("care offer", &current.id, current.version, expected_version)?;
             if current.status == OfferStatus::Closed.as_str() {
-                return Err(ApiError::bad_input(format!("care offer {} is already closed", current.id)));
+                return Err(ApiError::failed_precondition(format!("care offer {} is already closed", current.id)));
             }
             super::closing::closure_due(&txn, &current).await?;
             let active = care_offer::ActiveModel {

@@ -67,12 +67,12 @@ async fn load_planned<C: ConnectionTrait>(conn: &C, id: &ID) -> ApiResult<planne
         .ok_or_else(|| ApiError::not_found(format!("no planned offer with id {id}")))
 }
 
-/// `BAD_USER_INPUT` unless `p` is still `PLANNED`.
+/// `FAILED_PRECONDITION` unless `p` is still `PLANNED` (a withdrawn or realised plan is done).
 fn still_planned(p: &planned_offer::Model) -> ApiResult<()> {
     if p.status == PlannedOfferStatus::Planned.as_str() {
         Ok(())
     } else {
-        Err(ApiError::bad_input(format!("planned offer {} is already {}", p.id, p.status)))
+        Err(ApiError::failed_precondition(format!("planned offer {} is already {}", p.id, p.status)))
     }
 }
 
@@ -173,7 +173,8 @@ impl PlanningMutation {
 
     /// Realises a planned offer as a care offer of the caller's own organisation, status
     /// `SECURED` (a provider taking part in the region; the intended provider when the region
-    /// named one). The planned offer becomes `REALISED` and links the new offer.
+    /// named one). The planned offer becomes `REALISED` and links the new offer. A plan already
+    /// realised or withdrawn: `FAILED_PRECONDITION`.
     async fn realise_planned_offer(
         &self,
         ctx: &Context<'_>,
@@ -272,7 +273,8 @@ impl PlanningMutation {
         .gql()
     }
 
-    /// Withdraws a planned offer the region no longer pursues (the region's chair; audited).
+    /// Withdraws a planned offer the region no longer pursues (the region's chair; audited). A
+    /// plan already realised or withdrawn: `FAILED_PRECONDITION`.
     async fn withdraw_planned_offer(
         &self,
         ctx: &Context<'_>,
