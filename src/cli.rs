@@ -416,7 +416,9 @@ enum ImportCommand {
     /// their own region) per care-office region, category and quarter from a CSV file in the
     /// format of docs/care-use.md. Every line is checked; a file with any error stores nothing
     /// and the command exits non-zero listing each line number and reason. Importing a quarter
-    /// again replaces the supplier's figures of that quarter (audited).
+    /// again replaces the supplier's figures of that quarter (audited) and moves its version on;
+    /// `--expected-version 2026-Q3=2` replaces it only if it is still at version 2 (`=0`: only
+    /// if it was not imported yet).
     CareUse(CareUseImportArgs),
 }
 
@@ -430,8 +432,21 @@ struct CareUseImportArgs {
     /// from 1 to 9 exactly; everyone else "fewer than 10") and named in the audit log.
     #[arg(long)]
     supplier: String,
+    /// `QUARTER=VERSION` (repeatable): the version of the supplier's import of that quarter this
+    /// file replaces, as the last import printed it; `0` for a quarter not imported yet. A stale
+    /// version, or another import of the quarter meanwhile, stores nothing and exits non-zero.
+    #[arg(long = "expected-version", value_name = "QUARTER=VERSION", value_parser = expected_version)]
+    expected_versions: Vec<(String, i32)>,
     #[command(flatten)]
     db: DbArgs,
+}
+
+/// Parses `--expected-version QUARTER=VERSION`.
+fn expected_version(arg: &str) -> Result<(String, i32), String> {
+    let (quarter, version) = arg.split_once('=').ok_or_else(|| format!("expected QUARTER=VERSION, got {arg:?}"))?;
+    ggzhub_region::care_use::period("--expected-version", quarter).map_err(|e| e.to_string())?;
+    let version = version.parse::<i32>().map_err(|_| format!("version must be a whole number, got {version:?}"))?;
+    Ok((quarter.to_owned(), version))
 }
 
 #[derive(Debug, Subcommand)]
@@ -627,7 +642,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::read_to_string(&args.from).with_context(|| format!("reading {}", args.from.display()))?;
             let db = connect(&args.db.config(Service::Region)?).await?;
             Service::Region.migrate(&db).await?;
-            let report = ggzhub_region::care_use::import_csv(&db, &args.supplier, &text)
+            let mut expected = ggzhub_region::care_use::ExpectedVersions::new();
+            for (quarter, version) in args.expected_versions {
+                anyhow::ensure!(
+                    expected.insert(quarter.clone(), version).is_none(),
+                    "--expected-version names {quarter} twice"
+                );
+            }
+            let report = ggzhub_region::care_use::import_csv(&db, &args.supplier, &text, &expected)
                 .await
                 .with_context(|| format!("importing {}", args.from.display()))?;
             println!(
@@ -637,6 +659,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.periods.join(", "),
                 report.replaced
             );
+            for q in &report.quarters {
+                println!("{} is now at version {}", q.period, q.version);
+            }
             Ok(())
         }
         Command::Schema { command: SchemaCommand::Export { dir } } => {

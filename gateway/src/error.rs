@@ -305,6 +305,7 @@ impl Default for SubgraphErrorPolicy {
                 ErrorCode::Forbidden,
                 ErrorCode::NotFound,
                 ErrorCode::Conflict,
+                ErrorCode::FailedPrecondition,
                 ErrorCode::Unauthenticated,
                 ErrorCode::DatabaseUnavailable,
             ]
@@ -451,6 +452,34 @@ mod tests {
             (GatewayError::Internal, "INTERNAL", 500),
         ];
         assert_eq!(table, expected);
+    }
+
+    /// The subgraph codes whose messages are written for callers: a change here changes what
+    /// partners read.
+    #[test]
+    fn subgraph_messages_written_for_callers_pass_by_default() {
+        let policy = SubgraphErrorPolicy::default();
+        assert_eq!(
+            policy.exposed_codes,
+            [
+                "BAD_USER_INPUT",
+                "FORBIDDEN",
+                "NOT_FOUND",
+                "CONFLICT",
+                "FAILED_PRECONDITION",
+                "UNAUTHENTICATED",
+                "DATABASE_UNAVAILABLE"
+            ]
+        );
+        let mut error = GraphqlError {
+            message: "care offer o1 is announced to close on 2027-03-01".to_owned(),
+            locations: Vec::new(),
+            path: None,
+            extensions: serde_json::from_value(serde_json::json!({"code": "FAILED_PRECONDITION"})).expect("object"),
+            from_subgraph: true,
+        };
+        policy.apply(&mut error);
+        assert_eq!(error.message, "care offer o1 is announced to close on 2027-03-01");
     }
 
     #[test]

@@ -59,6 +59,25 @@ fn import_care_use_checks_every_line_and_stores_a_good_file() {
     let again = ggzhub(&dir, &args);
     let stdout = String::from_utf8_lossy(&again.stdout);
     assert!(stdout.contains("(replaced 9 earlier figures)"), "{stdout}");
+    // Each import moves the quarter's version on by one (the demo may hold 2026-Q3 already).
+    let version = |out: &str| -> i32 {
+        let at = out.find("2026-Q3 is now at version ").unwrap_or_else(|| panic!("no version in {out}"));
+        out[at + 26..].split_whitespace().next().and_then(|v| v.parse().ok()).expect("a version")
+    };
+    let v = version(&stdout);
+    assert!(v >= 2, "{stdout}");
+    // A stale --expected-version stores nothing and exits non-zero; the current one replaces.
+    let stale = ggzhub(&dir, &[&args[..], &["--expected-version", &format!("2026-Q3={}", v - 1)]].concat());
+    assert!(!stale.status.success(), "a stale version exits non-zero");
+    let stderr = String::from_utf8_lossy(&stale.stderr);
+    assert!(stderr.contains(&format!("is at version {v}, not {}", v - 1)), "{stderr}");
+    let current = ggzhub(&dir, &[&args[..], &["--expected-version", &format!("2026-Q3={v}")]].concat());
+    let stdout = String::from_utf8_lossy(&current.stdout);
+    assert!(current.status.success(), "{}", String::from_utf8_lossy(&current.stderr));
+    assert_eq!(version(&stdout), v + 1, "{stdout}");
+    let bad = ggzhub(&dir, &[&args[..], &["--expected-version", "2026-Q3"]].concat());
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("QUARTER=VERSION"));
 
     let not_a_supplier =
         ggzhub(&dir, &["import", "care-use", "--from", example, "--supplier", &uuid::Uuid::nil().to_string()]);

@@ -471,7 +471,9 @@ async fn subgraph_error_messages_are_redacted_unless_written_for_callers() {
               "extensions": { "code": "INTERNAL", "stacktrace": ["db.rs:42"] } },
             { "message": "secret leak", "path": ["users"] },
             { "message": "`first` must be at most 100, got 500", "path": ["users"],
-              "extensions": { "code": "BAD_USER_INPUT", "field": "first" } }
+              "extensions": { "code": "BAD_USER_INPUT", "field": "first" } },
+            { "message": "care offer o1 is announced to close on 2027-03-01", "path": ["users"],
+              "extensions": { "code": "FAILED_PRECONDITION" } }
         ] })
     })
     .await;
@@ -479,13 +481,15 @@ async fn subgraph_error_messages_are_redacted_unless_written_for_callers() {
     let (body, _) = run(&gateway, "{ me { id } users { id } }", json!({})).await;
     let body: Value = serde_json::from_str(&body).expect("JSON");
     let errors = body["errors"].as_array().expect("errors");
-    assert_eq!(errors.len(), 3, "{body:#}");
+    assert_eq!(errors.len(), 4, "{body:#}");
     assert_eq!(errors[0]["message"], "Subgraph errors redacted");
     assert_eq!(errors[0]["extensions"], json!({ "code": "INTERNAL", "serviceName": "accounts" }));
     assert_eq!(errors[1]["message"], "Subgraph errors redacted");
     assert_eq!(errors[1]["extensions"]["code"], "DOWNSTREAM_SERVICE_ERROR");
     assert_eq!(errors[2]["message"], "`first` must be at most 100, got 500", "written for callers: kept");
     assert_eq!(errors[2]["extensions"], json!({ "code": "BAD_USER_INPUT", "serviceName": "accounts" }));
+    assert_eq!(errors[3]["message"], "care offer o1 is announced to close on 2027-03-01", "written for callers: kept");
+    assert_eq!(errors[3]["extensions"], json!({ "code": "FAILED_PRECONDITION", "serviceName": "accounts" }));
     assert!(!body.to_string().contains("db.rs"), "no internals: {body}");
 }
 

@@ -19,6 +19,10 @@ pub enum ErrorCode {
     NotFound,
     /// The record changed since the caller read it (stale `expectedVersion`) or the change clashes.
     Conflict,
+    /// The request is valid, but the record's state does not allow it (yet): closing an offer
+    /// before its announced date, realising a withdrawn planned offer. Retrying the same request
+    /// fails until the state changes; no reload helps.
+    FailedPrecondition,
     /// Another subgraph this one must ask (to check a reference) could not be reached.
     SubgraphUnavailable,
     /// The subgraph's own database cannot be reached right now (restarting, overloaded, network):
@@ -37,6 +41,7 @@ impl ErrorCode {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
+            Self::FailedPrecondition => "FAILED_PRECONDITION",
             Self::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
             Self::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
@@ -52,6 +57,8 @@ impl ErrorCode {
             Self::BadUserInput => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
+            // As Google's API design guide maps it: the client must change the state first.
+            Self::FailedPrecondition => StatusCode::BAD_REQUEST,
             Self::SubgraphUnavailable | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -83,6 +90,9 @@ pub enum ApiError {
     /// See [`ErrorCode::Conflict`].
     #[error("{0}")]
     Conflict(String),
+    /// See [`ErrorCode::FailedPrecondition`].
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// See [`ErrorCode::SubgraphUnavailable`].
     #[error("{0}")]
     SubgraphUnavailable(String),
@@ -111,6 +121,11 @@ impl ApiError {
     pub fn conflict(msg: impl Into<String>) -> Self {
         Self::Conflict(msg.into())
     }
+    /// Shorthand for a `FAILED_PRECONDITION` error: the input is fine, the record's state does
+    /// not allow the change (yet). The message says what must happen first.
+    pub fn failed_precondition(msg: impl Into<String>) -> Self {
+        Self::FailedPrecondition(msg.into())
+    }
     /// Wraps an internal failure.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Self::Internal(err.into())
@@ -124,6 +139,7 @@ impl ApiError {
             Self::BadUserInput(_) => ErrorCode::BadUserInput,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::FailedPrecondition(_) => ErrorCode::FailedPrecondition,
             Self::SubgraphUnavailable(_) => ErrorCode::SubgraphUnavailable,
             Self::DatabaseUnavailable(_) => ErrorCode::DatabaseUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
@@ -340,6 +356,18 @@ mod tests {
         assert_eq!(err.message, "unknown region code xx");
         let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
         assert_eq!(ext["code"], "BAD_USER_INPUT");
+    }
+
+    #[test]
+    fn a_state_that_does_not_allow_the_change_yet_is_failed_precondition() {
+        use async_graphql::ErrorExtensions as _;
+        let err = ApiError::failed_precondition("care offer o1 is announced to close on 2027-03-01");
+        assert_eq!(err.code(), ErrorCode::FailedPrecondition);
+        assert_eq!(err.code().http_status(), axum::http::StatusCode::BAD_REQUEST);
+        let err = err.extend();
+        assert_eq!(err.message, "care offer o1 is announced to close on 2027-03-01", "written for the caller");
+        let ext = serde_json::to_value(err.extensions.expect("has extensions")).expect("extensions serialize");
+        assert_eq!(ext["code"], "FAILED_PRECONDITION");
     }
 }
 

@@ -300,6 +300,18 @@ pub fn add_regional_care_form(c: &Caller, region: &str) -> ApiResult<()> {
     chair(c, region, "add care forms for the region")
 }
 
+/// Changing or retiring one of a region's own care forms (issue 21): the region's chair.
+pub fn change_regional_care_form(c: &Caller, region: &str) -> ApiResult<()> {
+    chair(c, region, "change or retire the region's care forms")
+}
+
+/// Whether `c` could chair any region (a provider or insurer with `overview:write`): checked
+/// before a care form is looked up, so that no other caller learns which forms exist.
+pub fn could_change_care_forms(c: &Caller) -> ApiResult<()> {
+    c.require_kind(&[OrgKind::Provider, OrgKind::Insurer], "change or retire the region's care forms")?;
+    c.require_scope(scopes::OVERVIEW_WRITE)
+}
+
 /// Planning a new offer for a region, or withdrawing one (issue 21): the region's chair.
 pub fn plan_offer(c: &Caller, region: &str) -> ApiResult<()> {
     chair(c, region, "plan or withdraw offers for the region")

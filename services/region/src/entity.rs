@@ -108,6 +108,20 @@ pub mod care_form {
         pub region_code: Option<String>,
         /// Why the region added it (regional forms only; no personal data).
         pub motivation: Option<String>,
+        /// Version (regional forms change with `updateRegionalCareForm`).
+        pub version: i32,
+        /// Created at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Updated at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Creating organisation (the region's chair; the hub operator for the national list).
+        pub created_by: String,
+        /// Last updating organisation.
+        pub updated_by: String,
+        /// When the region's chair retired it; retired forms are offered for no new offer.
+        pub retired_at: Option<ChronoDateTimeUtc>,
+        /// Why it was retired (no personal data).
+        pub retirement_reason: Option<String>,
     }
 
     /// Relations.
@@ -586,6 +600,44 @@ pub mod care_use_figure {
         pub imported_at: ChronoDateTimeUtc,
         /// Organisation of the caller (or CLI run) that imported it.
         pub imported_by: String,
+    }
+
+    /// Relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One supplier's import of one quarter of care use (issue 21 gaps): the version a re-import
+/// names to replace it, and the lock two imports of the same quarter meet at.
+pub mod care_use_import {
+    use sea_orm::entity::prelude::*;
+
+    /// The latest import of a quarter by a supplier.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_use_imports")]
+    pub struct Model {
+        /// The supplying organisation.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub supplier_id: String,
+        /// Quarter, `YYYY-Qn`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub period: String,
+        /// Region figures of the latest import.
+        pub figures: i32,
+        /// Flows of the latest import.
+        pub flows: i32,
+        /// Version: 1 for the first import, one more for each replacement.
+        pub version: i32,
+        /// First imported at.
+        pub created_at: ChronoDateTimeUtc,
+        /// Last (re)imported at.
+        pub updated_at: ChronoDateTimeUtc,
+        /// Organisation that first imported it.
+        pub created_by: String,
+        /// Organisation that last (re)imported it.
+        pub updated_by: String,
     }
 
     /// Relations.

@@ -25,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(WaitingPlan),
             Box::new(CreateCareUse),
             Box::new(CreateClosingProcess),
+            Box::new(AddCareFormLifecycle),
+            Box::new(CreateCareUseImports),
         ]
     }
 
@@ -994,5 +996,122 @@ impl MigrationTrait for CreateClosingProcess {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// Regional care forms' lifecycle (issue 21 gaps): a version, record metadata and retirement on
+/// `care_forms`. Existing forms get their metadata from their `create` audit entry (regional
+/// forms) or the hub operator at the time of the upgrade (the national list).
+struct AddCareFormLifecycle;
+
+impl MigrationName for AddCareFormLifecycle {
+    fn name(&self) -> &str {
+        "m2026_12_06_care_form_lifecycle"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for AddCareFormLifecycle {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+        // One alteration per statement (SQLite's builder allows no more); SQLite adds no column
+        // with a non-constant default, so the metadata columns are nullable and filled below
+        // (every insert sets them from now on).
+        let columns = [
+            integer("version").default(1).to_owned(),
+            timestamp_with_time_zone_null("created_at"),
+            timestamp_with_time_zone_null("updated_at"),
+            string_len_null("created_by", 36),
+            string_len_null("updated_by", 36),
+            timestamp_with_time_zone_null("retired_at"),
+            text_null("retirement_reason"),
+        ];
+        for mut column in columns {
+            m.alter_table(Table::alter().table("care_forms").add_column(&mut column).to_owned()).await?;
+        }
+        let conn = m.get_connection();
+        let backend = conn.get_database_backend();
+        let now = if backend == DbBackend::Postgres { "$1" } else { "?" };
+        let created = |column: &str| {
+            format!(
+                "(SELECT a.{column} FROM audit_log a WHERE a.entity = 'CareForm' AND a.entity_id = care_forms.code \
+                 AND a.action = 'create' ORDER BY a.at LIMIT 1)"
+            )
+        };
+        let sql = format!(
+            "UPDATE care_forms SET created_at = COALESCE({}, {now}), created_by = COALESCE({}, \
+             (SELECT o.id FROM organisations o WHERE o.kind = 'HUB_OPERATOR' ORDER BY o.id LIMIT 1), \
+             '00000000-0000-0000-0000-000000000000')",
+            created("at"),
+            created("org"),
+        );
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, [chrono::Utc::now().into()])).await?;
+        conn.execute_unprepared("UPDATE care_forms SET updated_at = created_at, updated_by = created_by").await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for column in
+            ["retirement_reason", "retired_at", "updated_by", "created_by", "updated_at", "created_at", "version"]
+        {
+            m.alter_table(Table::alter().table("care_forms").drop_column(column).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Care-use imports (issue 21 gaps): one row per supplier and quarter with a version, so that a
+/// re-import can name the version it replaces and two imports of the same quarter meet at one
+/// row (the loser gets `CONFLICT`). Quarters imported before get version 1.
+struct CreateCareUseImports;
+
+impl MigrationName for CreateCareUseImports {
+    fn name(&self) -> &str {
+        "m2026_12_06_care_use_imports"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for CreateCareUseImports {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            with_meta(
+                Table::create()
+                    .table("care_use_imports")
+                    .col(string_len("supplier_id", 36))
+                    .col(string_len("period", 7))
+                    .col(integer("figures"))
+                    .col(integer("flows"))
+                    .primary_key(Index::create().col("supplier_id").col("period"))
+                    .foreign_key(&mut fk(
+                        "care_use_imports_supplier_fk",
+                        "care_use_imports",
+                        "supplier_id",
+                        "organisations",
+                        "id",
+                    )),
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.get_connection()
+            .execute_unprepared(
+                "INSERT INTO care_use_imports (supplier_id, period, figures, flows, version, created_at, \
+                 updated_at, created_by, updated_by) \
+                 SELECT supplier_id, period, SUM(figure), SUM(flow), 1, MIN(imported_at), MAX(imported_at), \
+                 MIN(imported_by), MAX(imported_by) FROM ( \
+                 SELECT supplier_id, period, 1 AS figure, 0 AS flow, imported_at, imported_by FROM care_use_figures \
+                 UNION ALL \
+                 SELECT supplier_id, period, 0 AS figure, 1 AS flow, imported_at, imported_by FROM care_use_flows \
+                 ) imported GROUP BY supplier_id, period",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("care_use_imports").to_owned()).await
     }
 }

@@ -291,13 +291,23 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
     .exec(&txn)
     .await
     .context("inserting regions")?;
-    care_form::Entity::insert_many(forms.iter().map(|f| care_form::ActiveModel {
-        code: Set(f.code.clone()),
-        category: Set(f.category.as_str().to_owned()),
-        name: Set(f.name.clone()),
-        description: Set(f.description.clone()),
-        region_code: Set(None),
-        motivation: Set(None),
+    care_form::Entity::insert_many(forms.iter().map(|f| {
+        let (version, created_at, updated_at, created_by, updated_by) = meta!();
+        care_form::ActiveModel {
+            code: Set(f.code.clone()),
+            category: Set(f.category.as_str().to_owned()),
+            name: Set(f.name.clone()),
+            description: Set(f.description.clone()),
+            region_code: Set(None),
+            motivation: Set(None),
+            version,
+            created_at,
+            updated_at,
+            created_by,
+            updated_by,
+            retired_at: Set(None),
+            retirement_reason: Set(None),
+        }
     }))
     .exec(&txn)
     .await

@@ -141,6 +141,13 @@ pub async fn generate<C: ConnectionTrait>(
             description: Set((*description).to_owned()),
             region_code: Set(Some((*code).to_owned())),
             motivation: Set(Some((*motivation).to_owned())),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            created_by: Set(chair_of(code)),
+            updated_by: Set(chair_of(code)),
+            retired_at: Set(None),
+            retirement_reason: Set(None),
         })
         .exec(conn)
         .await?;

@@ -14,13 +14,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{SubsecRound as _, Utc};
 use ggzhub_kit::{ApiError, Caller, OrgKind};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder as _, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
 use crate::domain::{CareCategory, RegionKind};
-use crate::entity::{care_use_figure, care_use_flow, organisation, region};
+use crate::entity::{care_use_figure, care_use_flow, care_use_import, organisation, region};
 
 /// The columns of a care-use file, in the documented order. `treated_in_region` may be left
 /// out of the header (then the file holds no flows).
@@ -120,7 +120,7 @@ pub struct Row {
 }
 
 /// What an import stored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportReport {
     /// Quarters the file held; the supplier's earlier figures of these quarters were replaced.
     pub periods: Vec<String>,
@@ -130,7 +130,14 @@ pub struct ImportReport {
     pub flows: usize,
     /// Earlier figures and flows of the same supplier and quarters that were replaced.
     pub replaced: u64,
+    /// Each quarter's import as stored now, with its new version.
+    pub quarters: Vec<care_use_import::Model>,
 }
+
+/// The version a (re)import expects per quarter it names: `0` for a quarter the supplier has not
+/// imported yet, else the version it read (`careUseImports`); stale: `CONFLICT`. A quarter it
+/// does not name is imported, or replaced, whatever its version.
+pub type ExpectedVersions = BTreeMap<String, i32>;
 
 /// Which way people move in a flow, seen from a region.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -433,12 +440,24 @@ async fn supplier_kind<C: ConnectionTrait>(conn: &C, supplier: &str) -> Result<O
 /// transaction: all or nothing). The supplier's earlier figures and flows of the file's quarters
 /// are replaced (a correction); one audit entry per quarter (entity `CareUse`, id
 /// `<quarter>/<supplier>`, action `import` or `replace`) records who did it and how many figures.
+/// Each quarter's version (`care_use_imports`) goes up by one; a quarter named in `expected` at
+/// another version, or another import of the same quarter committed meanwhile, is `CONFLICT`.
 pub async fn import<C: ConnectionTrait>(
     conn: &C,
     actor: &Caller,
     supplier: &str,
     text: &str,
+    expected: &ExpectedVersions,
 ) -> Result<ImportReport, ImportError> {
+    for (p, v) in expected {
+        period("expectedVersions.period", p)?;
+        if *v < 0 {
+            return Err(ApiError::bad_input(format!(
+                "expectedVersions: the version of {p} must be 0 (not imported yet) or more, got {v}"
+            ))
+            .into());
+        }
+    }
     supplier_kind(conn, supplier).await?;
     let Parsed { rows, mut errors, refs } = parse_all(text);
     if errors.iter().any(|e| e.row.is_none()) {
@@ -452,7 +471,100 @@ pub async fn import<C: ConnectionTrait>(
         errors.sort_by_key(|e| (e.line, order(e.column)));
         return Err(ImportError::Lines(errors));
     }
-    store(conn, actor, supplier, &rows).await
+    if let Some(p) = expected.keys().find(|p| !rows.iter().any(|r| &r.period == *p)) {
+        return Err(ApiError::bad_input(format!("expectedVersions names {p}, a quarter the file does not hold")).into());
+    }
+    store(conn, actor, supplier, &rows, expected).await
+}
+
+/// Figures and flows per quarter of `rows`.
+fn per_period(rows: &[Row]) -> BTreeMap<&str, (usize, usize)> {
+    let mut per_period: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for r in rows {
+        let e = per_period.entry(r.period.as_str()).or_default();
+        if r.treated_in.is_some() {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    per_period
+}
+
+/// Claims each quarter of `counts` for this import before any figure is touched: inserts its
+/// `care_use_imports` row at version 1, or moves the existing one on by one version if it is
+/// still at the version read (and at the caller's expected one). Another import of the same
+/// quarter meets this one at that row: on PostgreSQL the later writer waits for the earlier one
+/// and then finds the row taken or its version moved on, and loses with `CONFLICT` — before it
+/// has deleted or written a figure. Quarters are claimed in order, so two imports of several
+/// quarters cannot deadlock. Returns the quarters the supplier had imported before.
+async fn claim_quarters<C: ConnectionTrait>(
+    conn: &C,
+    supplier: &str,
+    by: &str,
+    now: chrono::DateTime<Utc>,
+    counts: &BTreeMap<&str, (usize, usize)>,
+    expected: &ExpectedVersions,
+) -> Result<BTreeSet<String>, ImportError> {
+    let existing: HashMap<String, i32> = care_use_import::Entity::find()
+        .select_only()
+        .columns([care_use_import::Column::Period, care_use_import::Column::Version])
+        .filter(care_use_import::Column::SupplierId.eq(supplier))
+        .filter(care_use_import::Column::Period.is_in(counts.keys().copied()))
+        .into_tuple::<(String, i32)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let raced = |p: &str| {
+        ApiError::conflict(format!(
+            "quarter {p} of supplier {supplier} was imported by another request just now: read careUseImports and \
+             import again (with its version in expectedVersions to replace it)"
+        ))
+    };
+    let n = |count: usize| i32::try_from(count).unwrap_or(i32::MAX);
+    for (p, (figures, flows)) in counts {
+        let quarter = format!("{p}/{supplier}");
+        let current = existing.get(*p).copied().unwrap_or(0);
+        if let Some(e) = expected.get(*p) {
+            ggzhub_kit::write::check_version("care-use quarter", &quarter, current, *e)?;
+        }
+        if current == 0 {
+            care_use_import::ActiveModel {
+                supplier_id: Set(supplier.to_owned()),
+                period: Set((*p).to_owned()),
+                figures: Set(n(*figures)),
+                flows: Set(n(*flows)),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                created_by: Set(by.to_owned()),
+                updated_by: Set(by.to_owned()),
+            }
+            .insert(conn)
+            .await
+            .map_err(|e| ggzhub_kit::write::lost_race(e, || raced(p)))?;
+        } else {
+            let moved = care_use_import::Entity::update_many()
+                .set(care_use_import::ActiveModel {
+                    figures: Set(n(*figures)),
+                    flows: Set(n(*flows)),
+                    version: Set(current + 1),
+                    updated_at: Set(now),
+                    updated_by: Set(by.to_owned()),
+                    ..Default::default()
+                })
+                .filter(care_use_import::Column::SupplierId.eq(supplier))
+                .filter(care_use_import::Column::Period.eq(*p))
+                .filter(care_use_import::Column::Version.eq(current))
+                .exec(conn)
+                .await?;
+            if moved.rows_affected == 0 {
+                return Err(raced(p).into());
+            }
+        }
+    }
+    Ok(existing.into_keys().collect())
 }
 
 async fn store<C: ConnectionTrait>(
@@ -460,16 +572,14 @@ async fn store<C: ConnectionTrait>(
     actor: &Caller,
     supplier: &str,
     rows: &[Row],
+    expected: &ExpectedVersions,
 ) -> Result<ImportReport, ImportError> {
     let periods: BTreeSet<String> = rows.iter().map(|r| r.period.clone()).collect();
-    let old_figures: Vec<(String, String)> = care_use_figure::Entity::find()
-        .select_only()
-        .columns([care_use_figure::Column::Id, care_use_figure::Column::Period])
-        .filter(care_use_figure::Column::SupplierId.eq(supplier))
-        .filter(care_use_figure::Column::Period.is_in(periods.clone()))
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let counts = per_period(rows);
+    // As the database keeps it (microseconds).
+    let now = Utc::now().trunc_subsecs(6);
+    let by = actor.org.to_string();
+    let had = claim_quarters(conn, supplier, &by, now, &counts, expected).await?;
     let replaced_figures = care_use_figure::Entity::delete_many()
         .filter(care_use_figure::Column::SupplierId.eq(supplier))
         .filter(care_use_figure::Column::Period.is_in(periods.clone()))
@@ -482,10 +592,10 @@ async fn store<C: ConnectionTrait>(
         .exec(conn)
         .await?
         .rows_affected;
-    let had: BTreeSet<&str> = old_figures.iter().map(|(_, p)| p.as_str()).collect();
-    // As the database keeps it (microseconds).
-    let now = Utc::now().trunc_subsecs(6);
-    let by = actor.org.to_string();
+    // A figure of the quarter written by another import despite the claim (a unique key taken)
+    // is a lost race too, never INTERNAL.
+    let raced =
+        || ApiError::conflict(format!("care use of supplier {supplier} was imported by another request just now"));
     let (flows, figures): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.treated_in.is_some());
     for chunk in figures.chunks(INSERT_CHUNK) {
         care_use_figure::Entity::insert_many(chunk.iter().map(|r| care_use_figure::ActiveModel {
@@ -500,7 +610,8 @@ async fn store<C: ConnectionTrait>(
             imported_by: Set(by.clone()),
         }))
         .exec_without_returning(conn)
-        .await?;
+        .await
+        .map_err(|e| ggzhub_kit::write::lost_race(e, raced))?;
     }
     for chunk in flows.chunks(INSERT_CHUNK) {
         care_use_flow::Entity::insert_many(chunk.iter().map(|r| care_use_flow::ActiveModel {
@@ -518,17 +629,8 @@ async fn store<C: ConnectionTrait>(
         .exec_without_returning(conn)
         .await?;
     }
-    let mut per_period: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for r in rows {
-        let e = per_period.entry(r.period.as_str()).or_default();
-        if r.treated_in.is_some() {
-            e.1 += 1;
-        } else {
-            e.0 += 1;
-        }
-    }
-    for (p, (n_figures, n_flows)) in &per_period {
-        let action = if had.contains(p) { "replace" } else { "import" };
+    for (p, (n_figures, n_flows)) in &counts {
+        let action = if had.contains(*p) { "replace" } else { "import" };
         ggzhub_kit::audit::record(
             conn,
             actor,
@@ -539,18 +641,31 @@ async fn store<C: ConnectionTrait>(
         )
         .await?;
     }
+    let quarters = care_use_import::Entity::find()
+        .filter(care_use_import::Column::SupplierId.eq(supplier))
+        .filter(care_use_import::Column::Period.is_in(periods.clone()))
+        .order_by_asc(care_use_import::Column::Period)
+        .all(conn)
+        .await?;
     Ok(ImportReport {
         periods: periods.into_iter().collect(),
         figures: figures.len(),
         flows: flows.len(),
         replaced: replaced_figures + replaced_flows,
+        quarters,
     })
 }
 
 /// `ggzhub import care-use`: imports the CSV `text` as supplied by organisation `supplier` (a
 /// national-table or hub-operator organisation) in one transaction. The audit log names the
 /// supplier as the organisation that acted, with subject `ggzhub import care-use`.
-pub async fn import_csv(db: &DatabaseConnection, supplier: &str, text: &str) -> Result<ImportReport, ImportError> {
+/// `expected` as [`import`] takes it.
+pub async fn import_csv(
+    db: &DatabaseConnection,
+    supplier: &str,
+    text: &str,
+    expected: &ExpectedVersions,
+) -> Result<ImportReport, ImportError> {
     let txn = db.begin().await?;
     let imported = async {
         let kind = supplier_kind(&txn, supplier).await?;
@@ -563,7 +678,7 @@ pub async fn import_csv(db: &DatabaseConnection, supplier: &str, text: &str) -> 
             roles: Default::default(),
             scopes: Default::default(),
         };
-        import(&txn, &actor, supplier, text).await
+        import(&txn, &actor, supplier, text, expected).await
     }
     .await;
     match imported {
@@ -764,6 +879,23 @@ pub async fn seed_demo<C: ConnectionTrait>(
         .exec_without_returning(conn)
         .await?;
     }
+    // Each quarter's import at version 1, as an import of the demo file would leave it.
+    care_use_import::Entity::insert_many(quarters.iter().map(|period| {
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        care_use_import::ActiveModel {
+            supplier_id: Set(supplier.to_owned()),
+            period: Set(period.clone()),
+            figures: Set(count(figures.iter().filter(|f| &f.0 == period).count())),
+            flows: Set(count(flows.iter().filter(|f| &f.0 == period).count())),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            created_by: Set(supplier.to_owned()),
+            updated_by: Set(supplier.to_owned()),
+        }
+    }))
+    .exec_without_returning(conn)
+    .await?;
     Ok(())
 }
 

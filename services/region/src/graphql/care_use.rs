@@ -18,7 +18,7 @@ use crate::access;
 use crate::care_use::loader::{FigureKey, FlowKey};
 use crate::care_use::{FlowDirection, period};
 use crate::domain::CareCategory;
-use crate::entity::{care_use_figure, care_use_flow, region_overlap};
+use crate::entity::{care_use_figure, care_use_flow, care_use_import, region_overlap};
 
 /// Condition "`column` is `code`, or a care-office region the IZA region `code` overlaps": how a
 /// query that takes a region answers for an IZA region (one subquery, no extra statement).
@@ -266,6 +266,24 @@ pub struct CareUseQuery;
 
 #[Object]
 impl CareUseQuery {
+    /// The caller's own imports of care use (the national table or the hub operator as supplier),
+    /// one per quarter with its version, optionally of one quarter, oldest quarter first. A
+    /// re-import names this version in `importCareUse(expectedVersions:)` to replace exactly what
+    /// was read. Who: those who import (`importCareUse`); anyone else `FORBIDDEN`.
+    async fn care_use_imports(&self, ctx: &Context<'_>, period: Option<String>) -> Result<Vec<CareUseQuarterImport>> {
+        let c = caller(ctx)?;
+        access::import_care_use(c).gql()?;
+        let mut q = care_use_import::Entity::find()
+            .filter(care_use_import::Column::SupplierId.eq(c.org.to_string()))
+            .order_by_asc(care_use_import::Column::Period);
+        if let Some(p) = period {
+            crate::care_use::period("period", &p).gql()?;
+            q = q.filter(care_use_import::Column::Period.eq(p));
+        }
+        let rows = q.all(db(ctx)?).await.map_err(ApiError::from).gql()?;
+        Ok(rows.into_iter().map(CareUseQuarterImport).collect())
+    }
+
     /// Demand and care use in the country: the stored figure of each care-office region,
     /// category and quarter (`YYYY-Qn`), optionally of one quarter, category or region (an IZA
     /// region: the care-office regions it overlaps, each with its own figure). Public: counts
@@ -377,6 +395,38 @@ pub struct CareUseImport {
     pub flows: i32,
     /// Earlier figures and flows of the caller for these quarters that were replaced.
     pub replaced: i32,
+    /// Each quarter's import as stored now, with its new version.
+    pub quarters: Vec<CareUseQuarterImport>,
+}
+
+/// A supplier's import of one quarter of care use: its version (1 for the first import, one more
+/// for each replacement) and who imported it when. Read by the supplier only
+/// (`careUseImports`, `importCareUse`).
+pub struct CareUseQuarterImport(pub care_use_import::Model);
+
+/// A supplier's import of one quarter of care use.
+#[Object]
+impl CareUseQuarterImport {
+    /// Quarter, `YYYY-Qn`.
+    async fn period(&self) -> &str {
+        &self.0.period
+    }
+    /// Version: name it in `importCareUse(expectedVersions:)` to replace this import.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Region figures of the latest import.
+    async fn figures(&self) -> i32 {
+        self.0.figures
+    }
+    /// Flows of the latest import.
+    async fn flows(&self) -> i32 {
+        self.0.flows
+    }
+    /// Who first imported the quarter and who last replaced it, and when.
+    async fn meta(&self) -> super::types::RecordMeta {
+        ggzhub_kit::record_meta!(self.0)
+    }
 }
 
 impl From<crate::care_use::ImportReport> for CareUseImport {
@@ -386,6 +436,7 @@ impl From<crate::care_use::ImportReport> for CareUseImport {
             figures: i32::try_from(r.figures).unwrap_or(i32::MAX),
             flows: i32::try_from(r.flows).unwrap_or(i32::MAX),
             replaced: i32::try_from(r.replaced).unwrap_or(i32::MAX),
+            quarters: r.quarters.into_iter().map(CareUseQuarterImport).collect(),
         }
     }
 }

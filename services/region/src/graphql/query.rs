@@ -204,13 +204,15 @@ impl Query {
 
     /// The care forms (code list), optionally of one category: the national list, plus, when
     /// `region` is given, that region's own forms (added by its chair with a motivation) — the
-    /// forms an offer in that region may use.
+    /// forms an offer in that region may use. Forms the region's chair retired are left out
+    /// unless `includeRetired` is true (offers that use one still show it as their form).
     #[graphql(tag = "public")]
     async fn care_forms(
         &self,
         ctx: &Context<'_>,
         category: Option<CareCategory>,
         region: Option<String>,
+        include_retired: Option<bool>,
     ) -> Result<Vec<CareForm>> {
         access::read(caller(ctx)?).gql()?;
         let mut q = care_form::Entity::find().order_by_asc(care_form::Column::Code);
@@ -223,6 +225,9 @@ impl Query {
             whose = whose.add(care_form::Column::RegionCode.eq(r));
         }
         q = q.filter(whose);
+        if include_retired != Some(true) {
+            q = q.filter(care_form::Column::RetiredAt.is_null());
+        }
         Ok(api(q.all(db(ctx)?).await)?.into_iter().map(CareForm).collect())
     }
 

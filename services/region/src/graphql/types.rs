@@ -651,6 +651,28 @@ impl CareForm {
     async fn motivation(&self) -> Option<&str> {
         self.0.motivation.as_deref()
     }
+    /// Whether the region's chair retired this regional form: a retired form is offered for no
+    /// new or changed offer; offers that already use it keep it.
+    async fn retired(&self) -> bool {
+        self.0.retired_at.is_some()
+    }
+    /// When the region's chair retired it; `null` while it is in use.
+    async fn retired_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.retired_at
+    }
+    /// Why the region's chair retired it (no personal data); `null` while it is in use.
+    async fn retirement_reason(&self) -> Option<&str> {
+        self.0.retirement_reason.as_deref()
+    }
+    /// Version for optimistic concurrency (`updateRegionalCareForm`, `retireRegionalCareForm`).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Record metadata: who added the form (the region's chair; the hub operator for the
+    /// national list) and who changed it last, and when. Public, like the form.
+    async fn meta(&self) -> RecordMeta {
+        meta!(self.0)
+    }
 }
 
 /// Hoofddiagnosegroep: a diagnosis group in which waiting times are published.

@@ -74,7 +74,9 @@ fn find<'a>(list: &'a Value, key: &str, value: &str, category: &str) -> &'a Valu
 #[tokio::test]
 async fn the_example_file_is_stored_with_its_supplier_and_read_back() {
     let app = app_with_example_regions().await;
-    let report = import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE).await.expect("example imports");
+    let report = import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE, &Default::default())
+        .await
+        .expect("example imports");
     assert_eq!((report.figures, report.flows, report.replaced), (7, 2, 0));
     assert_eq!(report.periods, ["2026-Q3"]);
 
@@ -97,7 +99,7 @@ async fn the_example_file_is_stored_with_its_supplier_and_read_back() {
 #[tokio::test]
 async fn small_cells_are_fewer_than_10_to_everyone_but_the_supplier() {
     let app = app_with_example_regions().await;
-    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE).await.expect("example imports");
+    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE, &Default::default()).await.expect("example imports");
     for (label, caller) in all_personas() {
         let resp = app.graphql(REGION_CARE_USE).var("code", "groningen").as_caller(&caller).send().await;
         let region = &resp.data()["region"];
@@ -137,7 +139,7 @@ async fn a_bad_file_reports_every_line_and_stores_nothing() {
                2026-Q3,drenthe,ACUTE,10,1,drenthe\n\
                2026-Q3,drenthe,NEUROLOGY,10,1,\n\
                2026-Q3,drenthe,ACUTE,10\n";
-    let err = import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), bad).await.expect_err("refused");
+    let err = import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), bad, &Default::default()).await.expect_err("refused");
     let ImportError::Lines(lines) = &err else { panic!("expected refused lines, got {err}") };
     let seen: Vec<(u64, Option<&str>)> = lines.iter().map(|l| (l.line, l.column)).collect();
     assert_eq!(
@@ -173,13 +175,18 @@ async fn a_bad_file_reports_every_line_and_stores_nothing() {
     assert_eq!(app.audit_count().await, audit_before);
 
     // A header without a required column is refused as a whole.
-    let err = import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), "period,region,category,people_in_care\n")
-        .await
-        .expect_err("refused");
+    let err = import_csv(
+        &app.db.db,
+        &NATIONAL_TABLE.to_string(),
+        "period,region,category,people_in_care\n",
+        &Default::default(),
+    )
+    .await
+    .expect_err("refused");
     assert!(err.to_string().contains("line 1: missing column new_referrals"), "{err}");
 
     // The supplier must be the national table or the hub operator.
-    let err = import_csv(&app.db.db, &PROVIDER_A.to_string(), EXAMPLE).await.expect_err("refused");
+    let err = import_csv(&app.db.db, &PROVIDER_A.to_string(), EXAMPLE, &Default::default()).await.expect_err("refused");
     assert!(
         err.to_string().contains("care-use figures are supplied by the national table or the hub operator"),
         "{err}"
@@ -189,15 +196,19 @@ async fn a_bad_file_reports_every_line_and_stores_nothing() {
 #[tokio::test]
 async fn importing_a_quarter_again_replaces_the_suppliers_figures_of_that_quarter() {
     let app = app_with_example_regions().await;
-    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE).await.expect("example imports");
+    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE, &Default::default()).await.expect("example imports");
     let other_quarter = "period,region,category,people_in_care,new_referrals\n2026-Q2,groningen,ACUTE,1100,300\n";
-    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), other_quarter).await.expect("Q2 imports");
+    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), other_quarter, &Default::default()).await.expect("Q2 imports");
     // The operator supplies figures of its own for the same quarter: they stay apart.
-    import_csv(&app.db.db, &OPERATOR.to_string(), other_quarter.replace("Q2", "Q3").as_str()).await.expect("ok");
+    import_csv(&app.db.db, &OPERATOR.to_string(), other_quarter.replace("Q2", "Q3").as_str(), &Default::default())
+        .await
+        .expect("ok");
 
     let correction = "period,region,category,people_in_care,new_referrals,treated_in_region\n\
                       2026-Q3,groningen,ACUTE,1250,320,\n";
-    let report = import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), correction).await.expect("correction imports");
+    let report = import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), correction, &Default::default())
+        .await
+        .expect("correction imports");
     assert_eq!((report.figures, report.flows, report.replaced), (1, 0, 9));
 
     let q3 = app.graphql(NATIONAL_LIST).var("period", "2026-Q3").as_caller(&national_table()).send().await;
@@ -380,7 +391,7 @@ async fn an_iza_region_answers_for_the_care_office_regions_it_overlaps() {
         .send()
         .await;
     resp.data();
-    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE).await.expect("example imports");
+    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE, &Default::default()).await.expect("example imports");
 
     // Care use: summed over the parts; a part with a small cell is left out for all but the supplier.
     for (caller, supplier) in [(patient_org(), false), (national_table(), true)] {
@@ -493,7 +504,7 @@ async fn care_use_lists_load_with_a_constant_number_of_statements() {
         .send()
         .await;
     resp.data();
-    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), &file_for(&few)).await.expect("imports");
+    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), &file_for(&few), &Default::default()).await.expect("imports");
     let small = statements_for(&app).await;
 
     let more: Vec<String> = (3..12).map(|i| format!("co-{i:02}")).collect();
@@ -509,7 +520,7 @@ async fn care_use_lists_load_with_a_constant_number_of_statements() {
         .send()
         .await;
     resp.data();
-    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), &file_for(&all)).await.expect("imports");
+    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), &file_for(&all), &Default::default()).await.expect("imports");
     let large = statements_for(&app).await;
     println!(
         "regions → overlaps, careUse, careUseFlows; careUse; careUseFlows: {small:?} then {large:?} SQL statements"
@@ -531,4 +542,206 @@ async fn a_period_with_a_multibyte_character_is_bad_input() {
         let resp = app.graphql(NATIONAL_LIST).var("period", period).as_caller(&provider_a()).send().await;
         assert_eq!(resp.error_codes(), vec!["BAD_USER_INPUT".to_owned()], "{period}: {:#}", resp.body);
     }
+}
+
+// ---- versions of care-use quarters (issue 21 gaps) ------------------------------------------
+
+const IMPORT_VERSIONED: &str = r#"mutation($csv: String!, $expected: [CareUseExpectedVersion!]) {
+    importCareUse(csv: $csv, expectedVersions: $expected) {
+    periods figures flows replaced quarters { period version figures flows meta { createdBy updatedBy } } } }"#;
+const IMPORTS: &str = r#"query($period: String) { careUseImports(period: $period) { period version figures flows } }"#;
+
+/// Another file for 2026-Q3: two figures, no flows (the example has seven and two).
+const OTHER_Q3: &str = "period,region,category,people_in_care,new_referrals\n\
+                        2026-Q3,groningen,ACUTE,1500,400\n2026-Q3,friesland,ACUTE,900,200\n";
+
+fn expect_q3(version: i64) -> Value {
+    json!([{"period": "2026-Q3", "version": version}])
+}
+
+/// The national table's stored 2026-Q3: (figures, flows, groningen ACUTE people in care).
+async fn stored_q3(app: &TestApp) -> (i64, i64, i64) {
+    let figures = app.graphql(NATIONAL_LIST).var("period", "2026-Q3").as_caller(&national_table()).send().await;
+    let nodes = &figures.data()["careUse"]["nodes"];
+    let flows =
+        app.graphql(r#"{ careUseFlows(period: "2026-Q3") { totalCount } }"#).as_caller(&national_table()).send().await;
+    (
+        figures.data()["careUse"]["totalCount"].as_i64().expect("count"),
+        flows.data()["careUseFlows"]["totalCount"].as_i64().expect("count"),
+        find(nodes, "regionCode", "groningen", "ACUTE")["peopleInCare"]["exact"].as_i64().expect("exact"),
+    )
+}
+
+#[tokio::test]
+async fn a_reimport_names_the_quarters_version_and_a_stale_one_conflicts() {
+    let app = app_with_example_regions().await;
+    let nt = national_table();
+    let first =
+        app.graphql(IMPORT_VERSIONED).var("csv", EXAMPLE).var("expected", expect_q3(0)).as_caller(&nt).send().await;
+    assert_eq!(
+        first.data()["importCareUse"]["quarters"],
+        json!([{"period": "2026-Q3", "version": 1, "figures": 7, "flows": 2,
+                "meta": {"createdBy": NATIONAL_TABLE.to_string(), "updatedBy": NATIONAL_TABLE.to_string()}}])
+    );
+    let listed = app.graphql(IMPORTS).as_caller(&nt).send().await;
+    assert_eq!(listed.data()["careUseImports"], json!([{"period": "2026-Q3", "version": 1, "figures": 7, "flows": 2}]));
+    let audit_before = app.audit_count().await;
+
+    // "Not imported yet" and a stale version both conflict, and store nothing.
+    for stale in [0, 2] {
+        let resp = app
+            .graphql(IMPORT_VERSIONED)
+            .var("csv", OTHER_Q3)
+            .var("expected", expect_q3(stale))
+            .as_caller(&nt)
+            .send()
+            .await;
+        let msg = resp.expect_error("CONFLICT");
+        assert!(
+            msg.contains(&format!("care-use quarter 2026-Q3/{NATIONAL_TABLE} is at version 1, not {stale}")),
+            "{msg}"
+        );
+        assert_eq!(stored_q3(&app).await, (7, 2, 1210));
+    }
+    assert_eq!(app.audit_count().await, audit_before);
+
+    // The version read replaces it.
+    let resp =
+        app.graphql(IMPORT_VERSIONED).var("csv", OTHER_Q3).var("expected", expect_q3(1)).as_caller(&nt).send().await;
+    let report = &resp.data()["importCareUse"];
+    assert_eq!(report["replaced"], 9);
+    assert_eq!(report["quarters"][0]["version"], 2);
+    assert_eq!(stored_q3(&app).await, (2, 0, 1500));
+    // Without expectedVersions a re-import replaces as before, and moves the version on too.
+    let resp = app.graphql(IMPORT_VERSIONED).var("csv", EXAMPLE).as_caller(&nt).send().await;
+    assert_eq!(resp.data()["importCareUse"]["quarters"][0]["version"], 3);
+    assert_eq!(stored_q3(&app).await, (7, 2, 1210));
+    let listed = app.graphql(IMPORTS).var("period", "2026-Q3").as_caller(&nt).send().await;
+    assert_eq!(listed.data()["careUseImports"][0]["version"], 3);
+    let actions: Vec<_> = app
+        .audit_log(&nt)
+        .await
+        .into_iter()
+        .filter(|e| e["entity"] == "CareUse")
+        .map(|e| e["action"].as_str().expect("action").to_owned())
+        .collect();
+    assert_eq!(actions.iter().filter(|a| *a == "replace").count(), 2, "{actions:?}");
+
+    // Bad expected versions.
+    for (expected, reason) in [
+        (
+            json!([{"period": "2026-Q2", "version": 1}]),
+            "expectedVersions names 2026-Q2, a quarter the file does not hold",
+        ),
+        (json!([{"period": "2026-Q9", "version": 1}]), "expectedVersions.period must be a calendar quarter"),
+        (json!([{"period": "2026-Q3", "version": -1}]), "must be 0 (not imported yet) or more"),
+        (json!([{"period": "2026-Q3", "version": 3}, {"period": "2026-Q3", "version": 3}]), "names \"2026-Q3\" twice"),
+    ] {
+        let resp =
+            app.graphql(IMPORT_VERSIONED).var("csv", EXAMPLE).var("expected", expected).as_caller(&nt).send().await;
+        let msg = resp.expect_error("BAD_USER_INPUT");
+        assert!(msg.contains(reason), "{msg} should contain {reason}");
+    }
+    assert_eq!(app.graphql(IMPORTS).as_caller(&nt).send().await.data()["careUseImports"][0]["version"], 3);
+
+    // The imports are the supplier's own: the operator has none, others may not ask.
+    let theirs = app.graphql(IMPORTS).as_caller(&operator()).send().await;
+    assert_eq!(theirs.data()["careUseImports"], json!([]));
+    for (who, caller) in all_personas().into_iter().filter(|(w, _)| !matches!(*w, "national table" | "hub operator")) {
+        let resp = app.graphql(IMPORTS).as_caller(&caller).send().await;
+        assert!(!resp.expect_error("FORBIDDEN").is_empty(), "{who}");
+    }
+}
+
+/// Sends `a` and `b` as `importCareUse` at once; returns each one's error code ("" when stored).
+async fn import_at_once(app: &TestApp, a: (&str, Option<i64>), b: (&str, Option<i64>)) -> [String; 2] {
+    let call = |(csv, expected): (&str, Option<i64>)| {
+        let mut call = app.graphql(IMPORT_VERSIONED).var("csv", csv).as_caller(&national_table());
+        if let Some(v) = expected {
+            call = call.var("expected", expect_q3(v));
+        }
+        call.send()
+    };
+    let (ra, rb) = tokio::join!(call(a), call(b));
+    [ra, rb].map(|r| {
+        let codes = r.error_codes();
+        assert!(codes.len() <= 1, "{codes:?}");
+        codes.first().cloned().unwrap_or_default()
+    })
+}
+
+#[tokio::test]
+async fn two_imports_of_the_same_quarter_at_once_one_is_stored_the_other_conflicts() {
+    let app = app_with_example_regions().await;
+    let files = |outcome: &[String; 2]| -> (i64, i64, i64) {
+        // What the one stored file holds: the example (7 figures, 2 flows) or the other (2, 0).
+        if outcome[0].is_empty() { (7, 2, 1210) } else { (2, 0, 1500) }
+    };
+    // Two first imports, each expecting none yet: one wins, one conflicts, nothing mixed.
+    let outcome = import_at_once(&app, (EXAMPLE, Some(0)), (OTHER_Q3, Some(0))).await;
+    let mut sorted = outcome.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["", "CONFLICT"]);
+    assert_eq!(stored_q3(&app).await, files(&outcome));
+    assert_eq!(
+        app.graphql(IMPORTS).as_caller(&national_table()).send().await.data()["careUseImports"][0]["version"],
+        1
+    );
+
+    // Two replacements of version 1 at once: the same.
+    let outcome = import_at_once(&app, (EXAMPLE, Some(1)), (OTHER_Q3, Some(1))).await;
+    let mut sorted = outcome.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["", "CONFLICT"]);
+    assert_eq!(stored_q3(&app).await, files(&outcome));
+    assert_eq!(
+        app.graphql(IMPORTS).as_caller(&national_table()).send().await.data()["careUseImports"][0]["version"],
+        2
+    );
+
+    // Without versions: each is stored or loses with CONFLICT (never INTERNAL), and the quarter
+    // holds exactly one file's figures, at one version per stored import.
+    let outcome = import_at_once(&app, (EXAMPLE, None), (OTHER_Q3, None)).await;
+    assert!(outcome.iter().all(|c| c.is_empty() || c == "CONFLICT"), "{outcome:?}");
+    let stored = outcome.iter().filter(|c| c.is_empty()).count() as i64;
+    assert!(stored >= 1, "{outcome:?}");
+    assert!([(7, 2, 1210), (2, 0, 1500)].contains(&stored_q3(&app).await));
+    assert_eq!(
+        app.graphql(IMPORTS).as_caller(&national_table()).send().await.data()["careUseImports"][0]["version"],
+        2 + stored
+    );
+    let imports =
+        app.audit_log(&national_table()).await.into_iter().filter(|e| e["entity"] == "CareUse").count() as i64;
+    assert_eq!(imports, 2 + stored, "one audit entry per stored import");
+}
+
+#[tokio::test]
+async fn quarters_imported_before_versions_get_version_one_on_upgrade() {
+    use ggzhub_region::entity::care_use_import;
+    use ggzhub_region::migration::Migrator;
+    use sea_orm::EntityTrait as _;
+    use sea_orm_migration::MigratorTrait as _;
+    let app = app_with_example_regions().await;
+    import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), EXAMPLE, &Default::default()).await.expect("imports");
+    // Back to before the imports table, as a database of today's release is.
+    let steps = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m2026_12_06_care_use_imports")
+        .expect("the imports migration is in the list")
+        + 1;
+    Migrator::down(&app.db.db, Some(steps as u32)).await.expect("rolls back");
+    Migrator::up(&app.db.db, None).await.expect("runs again");
+    let rows = care_use_import::Entity::find().all(&app.db.db).await.expect("imports");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        (row.period.as_str(), row.version, row.figures, row.flows, row.created_by.as_str()),
+        ("2026-Q3", 1, 7, 2, NATIONAL_TABLE.to_string().as_str())
+    );
+    // And the next import replaces it at version 2.
+    let report = import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), OTHER_Q3, &[("2026-Q3".to_owned(), 1)].into())
+        .await
+        .expect("replaces");
+    assert_eq!(report.quarters[0].version, 2);
 }

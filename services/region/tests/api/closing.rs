@@ -111,11 +111,12 @@ async fn the_closing_process_from_announcement_to_closure() {
     // Not before the planned date.
     let early =
         app.graphql(CLOSE).var("id", OFFER_A_CRISIS.to_string()).var("v", 2).as_caller(&provider_a()).send().await;
-    assert_refused(&early, "closeCareOffer", "BAD_USER_INPUT");
-    assert!(early.expect_error("BAD_USER_INPUT").contains(&planned), "{:#}", early.body);
+    // The request is right, the offer's state does not allow it yet.
+    assert_refused(&early, "closeCareOffer", "FAILED_PRECONDITION");
+    assert!(early.expect_error("FAILED_PRECONDITION").contains(&planned), "{:#}", early.body);
     // A second announcement is refused while one stands.
     let again = announce(&app, OFFER_A_CRISIS, 2, &in_days(200)).await;
-    assert_refused(&again, "announceOfferClosure", "BAD_USER_INPUT");
+    assert_refused(&again, "announceOfferClosure", "FAILED_PRECONDITION");
 
     // Withdrawn: back to SECURED, the closure signal resolved.
     let back =
@@ -166,8 +167,8 @@ async fn closing_without_an_announcement_is_refused_with_a_clear_message() {
     let app = TestApp::spawn().await;
     let resp =
         app.graphql(CLOSE).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
-    assert_refused(&resp, "closeCareOffer", "BAD_USER_INPUT");
-    assert!(resp.expect_error("BAD_USER_INPUT").contains("announceOfferClosure"), "{:#}", resp.body);
+    assert_refused(&resp, "closeCareOffer", "FAILED_PRECONDITION");
+    assert!(resp.expect_error("FAILED_PRECONDITION").contains("announceOfferClosure"), "{:#}", resp.body);
     assert_eq!(app.offer(OFFER_A_CRISIS).await["status"], "SECURED");
 }
 
@@ -228,7 +229,7 @@ async fn announcing_checks_versions_input_and_state() {
     // Withdrawing what is not closing, or to a closing status, or without a required cause.
     let resp =
         app.graphql(WITHDRAW).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
-    assert_refused(&resp, "withdrawOfferClosure", "BAD_USER_INPUT");
+    assert_refused(&resp, "withdrawOfferClosure", "FAILED_PRECONDITION");
     let to_pressure = r#"mutation($id: ID!) { withdrawOfferClosure(id: $id, expectedVersion: 1, status: UNDER_PRESSURE) { status } }"#;
     let resp = app.graphql(to_pressure).var("id", OFFER_A_CRISIS.to_string()).as_caller(&provider_a()).send().await;
     assert_refused(&resp, "withdrawOfferClosure", "BAD_USER_INPUT");
@@ -578,7 +579,7 @@ async fn creator_and_chair_change_actions_and_the_owner_its_status() {
     let resp = update(chair(), 3, json!({"status": "CANCELLED"})).await;
     assert_eq!(resp.data()["updateRegionalAction"]["status"], "CANCELLED");
     let resp = update(provider_a(), 4, json!({"status": "OPEN"})).await;
-    assert_refused(&resp, "updateRegionalAction", "BAD_USER_INPUT");
+    assert_refused(&resp, "updateRegionalAction", "FAILED_PRECONDITION");
     let bad = update(chair(), 4, json!({"title": ""})).await;
     assert_refused(&bad, "updateRegionalAction", "BAD_USER_INPUT");
     let log = app.audit_log(&national_table()).await;

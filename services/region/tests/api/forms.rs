@@ -376,10 +376,10 @@ async fn the_intended_provider_realises_a_planned_offer() {
     // Once realised, it cannot be realised or withdrawn again.
     let resp =
         app.graphql(REALISE).var("id", &id).var("v", 2).var("input", &input).as_caller(&provider_a()).send().await;
-    assert!(refused(&resp, "realisePlannedOffer", "BAD_USER_INPUT").contains("is already REALISED"));
+    assert!(refused(&resp, "realisePlannedOffer", "FAILED_PRECONDITION").contains("is already REALISED"));
     let resp =
         app.graphql(WITHDRAW).var("id", &id).var("v", 2).var("reason", "Not needed.").as_caller(&chair()).send().await;
-    assert!(refused(&resp, "withdrawPlannedOffer", "BAD_USER_INPUT").contains("is already REALISED"));
+    assert!(refused(&resp, "withdrawPlannedOffer", "FAILED_PRECONDITION").contains("is already REALISED"));
     let resp = app
         .graphql(REALISE)
         .var("id", Uuid::from_u128(9).to_string())
@@ -457,7 +457,7 @@ async fn the_chair_withdraws_a_planned_offer() {
     assert!(!counts.data().to_string().contains("PLANNED"), "a withdrawn offer is not counted");
     let resp =
         app.graphql(WITHDRAW).var("id", &id).var("v", 2).var("reason", "Again.").as_caller(&chair()).send().await;
-    assert!(refused(&resp, "withdrawPlannedOffer", "BAD_USER_INPUT").contains("is already WITHDRAWN"));
+    assert!(refused(&resp, "withdrawPlannedOffer", "FAILED_PRECONDITION").contains("is already WITHDRAWN"));
 }
 
 #[tokio::test]
@@ -810,4 +810,386 @@ async fn patient_input_given_before_the_internal_flag_stays_internal_on_upgrade(
     let inputs = patient_input::Entity::find().all(&db.db).await.expect("inputs");
     assert!(!inputs.is_empty(), "the demo has patient input");
     assert!(inputs.iter().all(|i| i.internal), "existing input must not become public on upgrade");
+}
+
+// ---- regional care forms' lifecycle ----------------------------------------------------------
+
+const UPDATE_FORM: &str = r#"mutation($input: UpdateRegionalCareFormInput!) { updateRegionalCareForm(input: $input) {
+    code name motivation version retired meta { createdBy updatedBy createdAt updatedAt } } }"#;
+const RETIRE_FORM: &str = r#"mutation($id: ID!, $v: Int!, $reason: String!) {
+    retireRegionalCareForm(id: $id, expectedVersion: $v, reason: $reason) {
+    code version retired retiredAt retirementReason meta { createdBy updatedBy } } }"#;
+const FORMS_WITH_RETIRED: &str = r#"query($region: String, $all: Boolean) {
+    careForms(region: $region, includeRetired: $all) { code retired version } }"#;
+
+/// The public reader (no organisation, no region).
+fn public_reader() -> TestCaller {
+    TestCaller::new(OrgKind::PatientOrganisation, Uuid::nil(), &[])
+}
+
+async fn add_form(app: &TestApp, code: &str) {
+    app.graphql(ADD_FORM).var("input", form_input("utrecht", code)).as_caller(&chair()).send().await.data();
+}
+
+fn rename(code: &str, version: i64, name: &str) -> Value {
+    json!({"id": code, "expectedVersion": version, "name": name})
+}
+
+#[tokio::test]
+async fn chair_changes_and_retires_a_regional_form_with_version_and_meta() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .graphql(
+            r#"mutation($input: AddRegionalCareFormInput!) { addRegionalCareForm(input: $input) {
+            version retired meta { createdBy updatedBy createdAt updatedAt } } }"#,
+        )
+        .var("input", form_input("utrecht", "UTRECHT_YOUNG_FACT"))
+        .as_caller(&chair())
+        .send()
+        .await;
+    let added = &resp.data()["addRegionalCareForm"];
+    assert_eq!((added["version"].clone(), added["retired"].clone()), (json!(1), json!(false)));
+    assert_eq!(added["meta"]["createdBy"], PROVIDER_C.to_string());
+    assert_eq!(added["meta"]["createdAt"], added["meta"]["updatedAt"]);
+
+    // An insurer chairing the same table changes it: the meta names both.
+    let resp = app
+        .graphql(UPDATE_FORM)
+        .var(
+            "input",
+            json!({"id": "UTRECHT_YOUNG_FACT", "expectedVersion": 1, "name": "FACT jongvolwassenen",
+                   "motivation": "The youth and adult FACT teams leave a gap at 18–23."}),
+        )
+        .as_caller(&insurer_chair())
+        .send()
+        .await;
+    let updated = &resp.data()["updateRegionalCareForm"];
+    assert_eq!(updated["name"], "FACT jongvolwassenen");
+    assert_eq!(updated["motivation"], "The youth and adult FACT teams leave a gap at 18–23.");
+    assert_eq!(updated["version"], 2);
+    assert_eq!(updated["meta"]["createdBy"], PROVIDER_C.to_string());
+    assert_eq!(updated["meta"]["updatedBy"], INSURER_X.to_string());
+    assert_eq!(updated["meta"]["createdAt"], added["meta"]["createdAt"]);
+    assert_ne!(updated["meta"]["updatedAt"], added["meta"]["updatedAt"]);
+
+    let resp = app
+        .graphql(RETIRE_FORM)
+        .var("id", "UTRECHT_YOUNG_FACT")
+        .var("v", 2)
+        .var("reason", "The adult FACT teams now take young adults.")
+        .as_caller(&chair())
+        .send()
+        .await;
+    let retired = &resp.data()["retireRegionalCareForm"];
+    assert_eq!((retired["version"].clone(), retired["retired"].clone()), (json!(3), json!(true)));
+    assert_eq!(retired["retirementReason"], "The adult FACT teams now take young adults.");
+    assert!(retired["retiredAt"].is_string(), "{retired}");
+    assert_eq!(retired["meta"]["updatedBy"], PROVIDER_C.to_string());
+
+    // Audited: create, update, retire.
+    let audit = app.audit_log(&national_table()).await;
+    let actions: Vec<_> = audit
+        .iter()
+        .filter(|e| e["entity"] == "CareForm")
+        .map(|e| (e["action"].as_str().expect("action").to_owned(), e["organisationId"].clone()))
+        .collect();
+    assert_eq!(actions.len(), 3, "{audit:#?}");
+    for (action, org) in [("create", PROVIDER_C), ("update", INSURER_X), ("retire", PROVIDER_C)] {
+        assert!(actions.contains(&(action.to_owned(), json!(org.to_string()))), "{action}: {actions:?}");
+    }
+
+    // Left out of the region's list unless asked for, for every reader.
+    for caller in [public_reader(), patient_org(), provider_b(), chair()] {
+        let listed = app.graphql(FORMS_WITH_RETIRED).var("region", "utrecht").as_caller(&caller).send().await;
+        let codes: Vec<_> =
+            listed.data()["careForms"].as_array().expect("forms").iter().map(|f| f["code"].clone()).collect();
+        assert!(!codes.contains(&json!("UTRECHT_YOUNG_FACT")), "{codes:?}");
+        assert_eq!(codes.len(), 4);
+        let all =
+            app.graphql(FORMS_WITH_RETIRED).var("region", "utrecht").var("all", true).as_caller(&caller).send().await;
+        let forms = all.data()["careForms"].as_array().expect("forms");
+        assert_eq!(forms.len(), 5);
+        assert!(forms.contains(&json!({"code": "UTRECHT_YOUNG_FACT", "retired": true, "version": 3})), "{forms:?}");
+        assert!(forms.iter().filter(|f| f["code"] != "UTRECHT_YOUNG_FACT").all(|f| f["retired"] == false));
+    }
+}
+
+#[tokio::test]
+async fn only_the_regions_chair_changes_or_retires_its_forms() {
+    let app = TestApp::spawn().await;
+    add_form(&app, "UTRECHT_YOUNG_FACT").await;
+    let before = app.audit_count().await;
+    let mut callers = all_personas().into_iter().filter(|(w, _)| *w != "chair").collect::<Vec<_>>();
+    callers.push(("public", public_reader()));
+    callers.push(("amsterdam's chair", amsterdam_chair()));
+    // A chair whose token lacks overview:write changes nothing either.
+    callers.push(("read-only chair", chair().with_scopes(&["picture:read"])));
+    for (who, caller) in callers {
+        let resp =
+            app.graphql(UPDATE_FORM).var("input", rename("UTRECHT_YOUNG_FACT", 1, "X")).as_caller(&caller).send().await;
+        assert_refused(&resp, "updateRegionalCareForm", "FORBIDDEN");
+        let resp = app
+            .graphql(RETIRE_FORM)
+            .var("id", "UTRECHT_YOUNG_FACT")
+            .var("v", 1)
+            .var("reason", "No longer needed.")
+            .as_caller(&caller)
+            .send()
+            .await;
+        assert_refused(&resp, "retireRegionalCareForm", "FORBIDDEN");
+        assert_eq!(app.audit_count().await, before, "{who}");
+    }
+    let msg = app
+        .graphql(UPDATE_FORM)
+        .var("input", rename("UTRECHT_YOUNG_FACT", 1, "X"))
+        .as_caller(&amsterdam_chair())
+        .send()
+        .await
+        .expect_error("FORBIDDEN");
+    assert!(msg.contains("only the chair of region utrecht"), "{msg}");
+    // The national list is the hub operator's, not a region's chair's.
+    let resp = app.graphql(UPDATE_FORM).var("input", rename("FACT", 1, "X")).as_caller(&chair()).send().await;
+    assert!(refused(&resp, "updateRegionalCareForm", "FORBIDDEN").contains("national list"));
+    let resp =
+        app.graphql(RETIRE_FORM).var("id", "FACT").var("v", 1).var("reason", "No.").as_caller(&chair()).send().await;
+    assert!(refused(&resp, "retireRegionalCareForm", "FORBIDDEN").contains("national list"));
+    assert_eq!(app.audit_count().await, before);
+    let forms = app.graphql(FORMS_WITH_RETIRED).var("region", "utrecht").as_caller(&chair()).send().await;
+    assert!(
+        forms.data()["careForms"].as_array().expect("forms").iter().all(|f| f["version"] == 1 && f["retired"] == false)
+    );
+}
+
+#[tokio::test]
+async fn regional_form_changes_are_checked_and_a_stale_version_conflicts() {
+    let app = TestApp::spawn().await;
+    add_form(&app, "UTRECHT_YOUNG_FACT").await;
+    let before = app.audit_count().await;
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"id": "UTRECHT_YOUNG_FACT", "expectedVersion": 1}), "give name or motivation"),
+        (rename("UTRECHT_YOUNG_FACT", 1, " "), "name must not be empty"),
+        (rename("UTRECHT_YOUNG_FACT", 1, &"n".repeat(201)), "name"),
+        (json!({"id": "UTRECHT_YOUNG_FACT", "expectedVersion": 1, "motivation": ""}), "motivation must not be empty"),
+        (rename(&"X".repeat(65), 1, "Naam"), "at most 64 characters"),
+    ];
+    for (input, expected) in cases {
+        let resp = app.graphql(UPDATE_FORM).var("input", input).as_caller(&chair()).send().await;
+        let msg = refused(&resp, "updateRegionalCareForm", "BAD_USER_INPUT");
+        assert!(msg.contains(expected), "{msg} should contain {expected}");
+    }
+    let sample = "Bel 06-12345678 voor overleg.";
+    let resp = app
+        .graphql(UPDATE_FORM)
+        .var("input", json!({"id": "UTRECHT_YOUNG_FACT", "expectedVersion": 1, "motivation": sample}))
+        .as_caller(&chair())
+        .send()
+        .await;
+    resp.expect_personal_data_refused("updateRegionalCareForm", "motivation", sample, "phone");
+    let resp = app
+        .graphql(RETIRE_FORM)
+        .var("id", "UTRECHT_YOUNG_FACT")
+        .var("v", 1)
+        .var("reason", sample)
+        .as_caller(&chair())
+        .send()
+        .await;
+    resp.expect_personal_data_refused("retireRegionalCareForm", "reason", sample, "phone");
+    let resp = app
+        .graphql(RETIRE_FORM)
+        .var("id", "UTRECHT_YOUNG_FACT")
+        .var("v", 1)
+        .var("reason", "")
+        .as_caller(&chair())
+        .send()
+        .await;
+    assert!(refused(&resp, "retireRegionalCareForm", "BAD_USER_INPUT").contains("reason must not be empty"));
+    // Unknown form.
+    let resp = app.graphql(UPDATE_FORM).var("input", rename("UTRECHT_NOPE", 1, "X")).as_caller(&chair()).send().await;
+    assert!(refused(&resp, "updateRegionalCareForm", "NOT_FOUND").contains("UTRECHT_NOPE"));
+    assert_eq!(app.audit_count().await, before);
+
+    // Stale versions conflict, on both mutations, and change nothing.
+    app.graphql(UPDATE_FORM)
+        .var("input", rename("UTRECHT_YOUNG_FACT", 1, "Eerste"))
+        .as_caller(&chair())
+        .send()
+        .await
+        .data();
+    let resp = app
+        .graphql(UPDATE_FORM)
+        .var("input", rename("UTRECHT_YOUNG_FACT", 1, "Tweede"))
+        .as_caller(&chair())
+        .send()
+        .await;
+    assert!(refused(&resp, "updateRegionalCareForm", "CONFLICT").contains("is at version 2, not 1"));
+    let resp = app
+        .graphql(RETIRE_FORM)
+        .var("id", "UTRECHT_YOUNG_FACT")
+        .var("v", 1)
+        .var("reason", "Overbodig.")
+        .as_caller(&chair())
+        .send()
+        .await;
+    refused(&resp, "retireRegionalCareForm", "CONFLICT");
+    // Two retirements at once: one wins, the other conflicts; one audit entry.
+    let vars = json!({"id": "UTRECHT_YOUNG_FACT", "v": 2, "reason": "Overbodig."});
+    let results = app.send_concurrently(&chair(), RETIRE_FORM, vars, 2).await;
+    let mut codes: Vec<_> = results.iter().map(|r| r.error_codes().first().cloned().unwrap_or_default()).collect();
+    codes.sort();
+    assert_eq!(codes, ["", "CONFLICT"], "{results:?}");
+    // Retiring a retired form is FAILED_PRECONDITION (the version is current, the state is final).
+    let resp = app
+        .graphql(RETIRE_FORM)
+        .var("id", "UTRECHT_YOUNG_FACT")
+        .var("v", 3)
+        .var("reason", "Nogmaals.")
+        .as_caller(&chair())
+        .send()
+        .await;
+    assert!(refused(&resp, "retireRegionalCareForm", "FAILED_PRECONDITION").contains("already retired"));
+    let audit = app.audit_log(&chair()).await;
+    let retires = audit.iter().filter(|e| e["action"] == "retire").count();
+    assert_eq!((audit.len(), retires), (3, 1), "{audit:#?}");
+}
+
+#[tokio::test]
+async fn a_retired_form_is_offered_for_no_new_offer_while_offers_using_it_keep_it() {
+    let app = TestApp::spawn().await;
+    add_form(&app, "UTRECHT_YOUNG_FACT").await;
+    let resp = app
+        .graphql(CREATE_OFFER)
+        .var("input", offer_input("utrecht", "UTRECHT_YOUNG_FACT"))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    let offer_id = resp.data()["createCareOffer"]["id"].as_str().expect("id").to_owned();
+    let mut plan = plan_input();
+    plan["category"] = json!("OUTREACH");
+    plan["careForm"] = json!("UTRECHT_YOUNG_FACT");
+    let planned = app.graphql(PLAN).var("input", plan.clone()).as_caller(&chair()).send().await;
+    let planned_id = planned.data()["planCareOffer"]["id"].as_str().expect("id").to_owned();
+    app.graphql(RETIRE_FORM)
+        .var("id", "UTRECHT_YOUNG_FACT")
+        .var("v", 1)
+        .var("reason", "The adult FACT teams now take young adults.")
+        .as_caller(&chair())
+        .send()
+        .await
+        .data();
+    let before = app.audit_count().await;
+
+    let retired_msg = "care form UTRECHT_YOUNG_FACT was retired by region utrecht's chair";
+    let resp = app
+        .graphql(CREATE_OFFER)
+        .var("input", offer_input("utrecht", "UTRECHT_YOUNG_FACT"))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert!(refused(&resp, "createCareOffer", "BAD_USER_INPUT").contains(retired_msg));
+    let resp = app.graphql(PLAN).var("input", plan).as_caller(&chair()).send().await;
+    assert!(refused(&resp, "planCareOffer", "BAD_USER_INPUT").contains(retired_msg));
+    // Another offer cannot switch to it.
+    let fact_version = app.offer(OFFER_A_FACT).await["version"].clone();
+    let resp = app
+        .graphql(UPDATE_OFFER)
+        .var("id", OFFER_A_FACT.to_string())
+        .var("v", fact_version)
+        .var("input", json!({"careForm": "UTRECHT_YOUNG_FACT"}))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert!(refused(&resp, "updateCareOffer", "BAD_USER_INPUT").contains(retired_msg));
+    // A planned offer of it is realised into no new offer.
+    let resp = app
+        .graphql(REALISE)
+        .var("id", &planned_id)
+        .var("v", 1)
+        .var("input", json!({"availability": "OFFICE_HOURS"}))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert!(refused(&resp, "realisePlannedOffer", "BAD_USER_INPUT").contains(retired_msg));
+    assert_eq!(app.audit_count().await, before);
+
+    // The offer that uses it keeps it, changes, and still reads it.
+    let version = app.offer(&offer_id).await["version"].clone();
+    let resp = app
+        .graphql(UPDATE_OFFER)
+        .var("id", &offer_id)
+        .var("v", version)
+        .var("input", json!({"careForm": "UTRECHT_YOUNG_FACT", "unitName": "FACT Jong Utrecht"}))
+        .as_caller(&provider_a())
+        .send()
+        .await;
+    assert_eq!(resp.data()["updateCareOffer"]["careForm"]["code"], "UTRECHT_YOUNG_FACT");
+    let read = app
+        .graphql(r#"query($id: ID!) { careOffer(id: $id) { unitName careForm { code retired retirementReason } } }"#)
+        .var("id", &offer_id)
+        .as_caller(&public_reader())
+        .send()
+        .await;
+    assert_eq!(
+        read.data()["careOffer"],
+        json!({"unitName": "FACT Jong Utrecht", "careForm": {"code": "UTRECHT_YOUNG_FACT", "retired": true,
+               "retirementReason": "The adult FACT teams now take young adults."}})
+    );
+}
+
+#[tokio::test]
+async fn care_forms_get_version_and_meta_on_upgrade() {
+    use ggzhub_kit::audit::entry;
+    use ggzhub_region::entity::care_form;
+    use ggzhub_region::migration::Migrator;
+    use ggzhub_region::seed::{Source, seed};
+    use sea_orm::{ActiveModelTrait as _, EntityTrait as _, Set};
+    use sea_orm_migration::MigratorTrait as _;
+    let db = ggzhub_kit::testing::TestDb::new().await;
+    Migrator::up(&db.db, None).await.expect("migrations run");
+    assert!(seed(&db.db, &Source::Demo).await.expect("demo seeds").loaded);
+    let forms = care_form::Entity::find().all(&db.db).await.expect("forms");
+    let regional = forms.iter().find(|f| f.region_code.is_some()).expect("the demo has a regional form").code.clone();
+    // Back to before the lifecycle migration, as a database upgraded from today's release is.
+    let steps = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m2026_12_06_care_form_lifecycle")
+        .expect("the lifecycle migration is in the list")
+        + 1;
+    Migrator::down(&db.db, Some(steps as u32)).await.expect("the lifecycle migration and later ones roll back");
+    let chair_org = Uuid::from_u128(0xc4a1).to_string();
+    let added_at = chrono::DateTime::parse_from_rfc3339("2026-11-02T09:30:00Z").expect("time").to_utc();
+    entry::ActiveModel {
+        id: Set(Uuid::now_v7().to_string()),
+        at: Set(added_at),
+        org: Set(chair_org.clone()),
+        subject: Set("chair".into()),
+        entity: Set("CareForm".into()),
+        entity_id: Set(regional.clone()),
+        action: Set("create".into()),
+        change: Set(json!({})),
+    }
+    .insert(&db.db)
+    .await
+    .expect("audit entry inserts");
+    Migrator::up(&db.db, None).await.expect("migrations run again");
+    let operator = ggzhub_region::entity::organisation::Entity::find()
+        .all(&db.db)
+        .await
+        .expect("organisations")
+        .into_iter()
+        .filter(|o| o.kind == "HUB_OPERATOR")
+        .map(|o| o.id)
+        .min()
+        .expect("the demo has a hub operator");
+    let upgraded = care_form::Entity::find().all(&db.db).await.expect("forms");
+    assert_eq!(upgraded.len(), forms.len());
+    for f in &upgraded {
+        assert_eq!((f.version, f.retired_at), (1, None), "{}", f.code);
+        assert_eq!((&f.updated_at, &f.updated_by), (&f.created_at, &f.created_by), "{}", f.code);
+        if f.code == regional {
+            assert_eq!((f.created_at, f.created_by.as_str()), (added_at, chair_org.as_str()));
+        } else {
+            assert_eq!(f.created_by, operator, "{}", f.code);
+        }
+    }
 }

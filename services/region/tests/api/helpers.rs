@@ -498,6 +498,13 @@ async fn insert_fixture(db: &DatabaseConnection) {
             description: Set(format!("{name} (test fixture)")),
             region_code: Set(None),
             motivation: Set(None),
+            version: Set(1),
+            created_at: Set(chrono::Utc::now()),
+            updated_at: Set(chrono::Utc::now()),
+            created_by: Set(OPERATOR.to_string()),
+            updated_by: Set(OPERATOR.to_string()),
+            retired_at: Set(None),
+            retirement_reason: Set(None),
         }
         .insert(db)
         .await

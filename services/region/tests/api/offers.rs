@@ -316,7 +316,7 @@ async fn provider_closes_own_offer() {
     let resp = app.graphql(CLOSE).var("id", OFFER_A_CRISIS).var("v", 1).as_caller(&provider_a()).send().await;
     assert_eq!(resp.data()["closeCareOffer"], json!({"status": "CLOSED", "version": 2}));
     let again = app.graphql(CLOSE).var("id", OFFER_A_CRISIS).var("v", 2).as_caller(&provider_a()).send().await;
-    assert_refused(&again, "closeCareOffer", "BAD_USER_INPUT");
+    assert_refused(&again, "closeCareOffer", "FAILED_PRECONDITION");
 }
 
 #[tokio::test]

@@ -872,7 +872,7 @@ async fn an_iza_regions_picture_is_the_union_of_the_care_office_regions_it_overl
     let want: Vec<Value> = by_group
         .iter()
         .map(|(g, rows)| {
-            let f = figures(rows);
+            let f = figures(rows, NATIONAL_TABLE);
             json!({"diagnosisGroup": g, "reports": f["reports"], "overTreeknorm": f["overTreeknorm"],
                    "medianWeeks": f["medianWeeks"], "p90Weeks": f["p90Weeks"]})
         })

@@ -557,8 +557,8 @@ async fn the_intake_outlook_refuses_bad_input_stale_versions_and_yields_to_an_in
         json!({"intakePossibleNow": false, "expectedWaitWeeks": null, "source": "INTAKE_PAUSE", "version": 0})
     );
     let resp = set(fact.clone(), None, outlook(true, Some(2.0))).send().await;
-    assert_refused(&resp, "setIntakeOutlook", "BAD_USER_INPUT");
-    assert!(resp.expect_error("BAD_USER_INPUT").contains("has an active intake pause"));
+    assert_refused(&resp, "setIntakeOutlook", "FAILED_PRECONDITION");
+    assert!(resp.expect_error("FAILED_PRECONDITION").contains("has an active intake pause"));
     let resp = set(fact.clone(), None, outlook(false, Some(12.0))).send().await;
     assert_eq!(
         resp.data()["setIntakeOutlook"]["intakeOutlook"],

@@ -135,7 +135,8 @@ impl ActionMutation {
     }
 
     /// Changes a regional action: every field by the region's chair and by the organisation that
-    /// created it (while at the table), only `status` by its owner. A cancelled action is final.
+    /// created it (while at the table), only `status` by its owner. A cancelled action is final
+    /// (`FAILED_PRECONDITION`).
     async fn update_regional_action(
         &self,
         ctx: &Context<'_>,
@@ -165,8 +166,15 @@ impl ActionMutation {
                 ));
             }
             check_version("regional action", &current.id, current.version, expected_version)?;
+            // Bad input is bad whatever the state: check the texts before the state.
+            if let Some(t) = &input.title {
+                v::text("title", t, MAX_NAME)?;
+            }
+            if let Some(d) = &input.description {
+                v::text("description", d, MAX_DESCRIPTION)?;
+            }
             if current.status == ActionStatus::Cancelled.as_str() {
-                return Err(ApiError::bad_input("a cancelled action cannot change; record a new one"));
+                return Err(ApiError::failed_precondition("a cancelled action cannot change; record a new one"));
             }
             let mut active = regional_action::ActiveModel {
                 version: Set(expected_version + 1),

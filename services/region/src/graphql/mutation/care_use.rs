@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, ErrorExtensions as _, Object, Result};
+use async_graphql::{Context, ErrorExtensions as _, InputObject, Object, Result};
 use chrono::Utc;
 use ggzhub_kit::error::{ItemRefusal, items_refused};
 use ggzhub_kit::validate as v;
@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::common::{committed, existing_regions};
 use crate::access;
-use crate::care_use::{ImportError, LineError};
+use crate::care_use::{ExpectedVersions, ImportError, LineError};
 use crate::domain::RegionKind;
 use crate::entity::{region, region_overlap};
 use crate::graphql::care_use::CareUseImport;
@@ -23,6 +23,16 @@ use crate::graphql::types::*;
 
 /// Largest CSV text `importCareUse` takes (about 20 000 lines).
 pub const MAX_CSV_BYTES: usize = 2 * 1024 * 1024;
+
+/// The version of one quarter a care-use import expects to replace.
+#[derive(InputObject)]
+pub struct CareUseExpectedVersion {
+    /// Quarter, `YYYY-Qn` (one the file holds).
+    pub period: String,
+    /// The quarter's version as read from `careUseImports`; `0` when the caller has not imported
+    /// it yet.
+    pub version: i32,
+}
 
 /// Mutations of care use and region overlaps.
 #[derive(Default)]
@@ -60,11 +70,28 @@ impl CareUseMutation {
     /// is stored and the error lists every refused line in `extensions.items` (`index` from 0
     /// over the data lines, `field` the column, `reason` starting with the file's line number).
     /// Importing a quarter again replaces the caller's figures of that quarter (a correction),
-    /// audited as `replace`. Who: the national table (scope `national:write`) or the hub
-    /// operator (scope `admin`); anyone else `FORBIDDEN`.
-    async fn import_care_use(&self, ctx: &Context<'_>, csv: String) -> Result<CareUseImport> {
+    /// audited as `replace`; each import moves the quarter's version (`careUseImports`) on by
+    /// one. `expectedVersions` names, per quarter of the file, the version the caller read (`0`:
+    /// not imported yet); a stale one gets `CONFLICT` and nothing is stored. Two imports of the
+    /// same quarter at once: one is stored, the other gets `CONFLICT` and stores nothing. Who:
+    /// the national table (scope `national:write`) or the hub operator (scope `admin`); anyone
+    /// else `FORBIDDEN`.
+    async fn import_care_use(
+        &self,
+        ctx: &Context<'_>,
+        csv: String,
+        expected_versions: Option<Vec<CareUseExpectedVersion>>,
+    ) -> Result<CareUseImport> {
         let c = caller(ctx)?;
         access::import_care_use(c).gql()?;
+        let mut expected = ExpectedVersions::new();
+        for e in expected_versions.unwrap_or_default() {
+            if expected.insert(e.period.clone(), e.version).is_some() {
+                return Err(
+                    ApiError::bad_input(format!("expectedVersions names {} twice", v::shown(&e.period))).extend()
+                );
+            }
+        }
         if csv.len() > MAX_CSV_BYTES {
             return Err(ApiError::bad_input(format!(
                 "csv is {} bytes; at most {MAX_CSV_BYTES} are taken per call: split the file by quarter",
@@ -73,7 +100,7 @@ impl CareUseMutation {
             .extend());
         }
         let txn = begin(ctx).await.gql()?;
-        match crate::care_use::import(&txn, c, &c.org.to_string(), &csv).await {
+        match crate::care_use::import(&txn, c, &c.org.to_string(), &csv, &expected).await {
             Ok(report) => {
                 txn.commit().await.map_err(ApiError::from).gql()?;
                 committed(ctx);

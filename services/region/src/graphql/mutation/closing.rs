@@ -144,11 +144,11 @@ pub(super) async fn closure_due<C: ConnectionTrait>(
         .and_then(|n| n.planned_closing_date);
     let today = ggzhub_kit::calendar::today_in_netherlands(now);
     match planned {
-        None => Err(ApiError::bad_input(format!(
+        None => Err(ApiError::failed_precondition(format!(
             "care offer {} has no announced closure: announce it with announceOfferClosure (the region's notice period applies), then close it on its planned date",
             offer.id
         ))),
-        Some(d) if !store::closing_date_has_come(d, now) => Err(ApiError::bad_input(format!(
+        Some(d) if !store::closing_date_has_come(d, now) => Err(ApiError::failed_precondition(format!(
             "care offer {} is announced to close on {d}: it can be closed from that date, not before (today is {today} in the Netherlands)",
             offer.id
         ))),
@@ -243,7 +243,8 @@ impl ClosingMutation {
     /// is raised on the offer, as `raiseContinuitySignal` would, so the region's coordinating
     /// insurer must acknowledge it and the regional table sees the closure
     /// (`Region.announcedClosures`). Close it with `closeCareOffer` from the planned date on, or
-    /// withdraw it with `withdrawOfferClosure`.
+    /// withdraw it with `withdrawOfferClosure`. A closed offer, or one whose closure is already
+    /// announced, gets `FAILED_PRECONDITION`; a date within the notice period `BAD_USER_INPUT`.
     async fn announce_offer_closure(
         &self,
         ctx: &Context<'_>,
@@ -261,7 +262,7 @@ impl ClosingMutation {
             access::write_own_offer(c, &current.provider_id)?;
             check_version("care offer", &current.id, current.version, expected_version)?;
             if current.status == OfferStatus::Closed.as_str() {
-                return Err(ApiError::bad_input(format!("care offer {} is already closed", current.id)));
+                return Err(ApiError::failed_precondition(format!("care offer {} is already closed", current.id)));
             }
             let existing = offer_status_note::Entity::find_by_id(current.id.clone()).one(&txn).await?;
             if let Some(d) = existing
@@ -269,7 +270,7 @@ impl ClosingMutation {
                 .filter(|n| n.status == current.status && current.status == OfferStatus::Closing.as_str())
                 .and_then(|n| n.planned_closing_date)
             {
-                return Err(ApiError::bad_input(format!(
+                return Err(ApiError::failed_precondition(format!(
                     "the closure of care offer {} is already announced for {d}: withdraw it first to announce another date",
                     current.id
                 )));
@@ -351,7 +352,8 @@ impl ClosingMutation {
 
     /// Withdraws the announced closure of one of the caller's own offers: back to `status`
     /// (`SECURED`, or `UNDER_PRESSURE` with its `cause`); the closure's continuity signal is
-    /// resolved if it is still open or acknowledged.
+    /// resolved if it is still open or acknowledged. An offer that is not `CLOSING` has no closure
+    /// to withdraw: `FAILED_PRECONDITION`.
     async fn withdraw_offer_closure(
         &self,
         ctx: &Context<'_>,
@@ -383,7 +385,7 @@ impl ClosingMutation {
             access::write_own_offer(c, &current.provider_id)?;
             check_version("care offer", &current.id, current.version, expected_version)?;
             if current.status != OfferStatus::Closing.as_str() {
-                return Err(ApiError::bad_input(format!(
+                return Err(ApiError::failed_precondition(format!(
                     "care offer {} is {}, not CLOSING: there is no closure to withdraw",
                     current.id, current.status
                 )));

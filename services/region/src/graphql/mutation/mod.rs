@@ -24,8 +24,8 @@ pub use closing::{ClosingMutation, OfferStatusUpdate, StatusCauseInput};
 mod care_forms;
 mod planned;
 
-pub use care_forms::{AddRegionalCareFormInput, CareFormMutation};
-pub use care_use::CareUseMutation;
+pub use care_forms::{AddRegionalCareFormInput, CareFormMutation, UpdateRegionalCareFormInput};
+pub use care_use::{CareUseExpectedVersion, CareUseMutation};
 pub use offers::{CapacityInput, CreateCareOfferInput, IntakePauseInput, OfferMutation, UpdateCareOfferInput};
 pub use organisations::{CreateOrganisationInput, OrganisationMutation, UpdateOrganisationInput};
 pub use overviews::{CategoryAssessmentInput, OverviewMutation, UpdateOverviewInput};

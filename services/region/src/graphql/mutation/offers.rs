@@ -107,8 +107,8 @@ pub(super) fn capacity(input: &CapacityInput) -> ApiResult<()> {
     Ok(())
 }
 
-/// Checks care form `code` exists, is of `category`, and is a national form or `region`'s own
-/// (issue 21).
+/// Checks care form `code` exists, is of `category`, is a national form or `region`'s own
+/// (issue 21), and is not retired.
 pub(super) async fn care_form_of<C: ConnectionTrait>(
     conn: &C,
     code: &str,
@@ -118,6 +118,10 @@ pub(super) async fn care_form_of<C: ConnectionTrait>(
     match care_form::Entity::find_by_id(code.to_owned()).one(conn).await? {
         Some(f) if f.region_code.as_deref().is_some_and(|r| r != region) => Err(ApiError::bad_input(format!(
             "care form {code} is region {}'s own; an offer in region {region} may use the national forms and {region}'s own",
+            f.region_code.as_deref().unwrap_or_default()
+        ))),
+        Some(f) if f.retired_at.is_some() => Err(ApiError::bad_input(format!(
+            "care form {code} was retired by region {}'s chair and is offered for no new offer",
             f.region_code.as_deref().unwrap_or_default()
         ))),
         Some(f) if f.category == category => Ok(()),
@@ -240,7 +244,8 @@ impl OfferMutation {
                 ..Default::default()
             };
             let mut change = json!({});
-            if let Some(f) = &input.care_form {
+            // An offer keeps a form retired after it chose it: naming its own form again is no change.
+            if let Some(f) = input.care_form.as_ref().filter(|f| **f != current.care_form) {
                 care_form_of(&txn, f, &current.category, &current.region_code).await?;
                 change["careForm"] = json!(f);
                 active.care_form = Set(f.clone());
@@ -325,7 +330,8 @@ impl OfferMutation {
 
     /// Closes one of the caller's own care offers (status `CLOSED`) whose closure was announced
     /// (`announceOfferClosure`) once its planned date has come; before that date, or without an
-    /// announcement, `BAD_USER_INPUT` naming the planned date.
+    /// announcement, `FAILED_PRECONDITION` naming the planned date (the request is right, the
+    /// offer's state does not allow it yet); an offer already closed, `FAILED_PRECONDITION` too.
     async fn close_care_offer(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<CareOffer> {
         let c = caller(ctx)?;
         async {
@@ -334,7 +340,7 @@ impl OfferMutation {
             access::write_own_offer(c, &current.provider_id)?;
             check_version("care offer", &current.id, current.version, expected_version)?;
             if current.status == OfferStatus::Closed.as_str() {
-                return Err(ApiError::bad_input(format!("care offer {} is already closed", current.id)));
+                return Err(ApiError::failed_precondition(format!("care offer {} is already closed", current.id)));
             }
             super::closing::closure_due(&txn, &current, clock(ctx).now()).await?;
             let active = care_offer::ActiveModel {

@@ -67,12 +67,12 @@ async fn load_planned<C: ConnectionTrait>(conn: &C, id: &ID) -> ApiResult<planne
         .ok_or_else(|| ApiError::not_found(format!("no planned offer with id {id}")))
 }
 
-/// `BAD_USER_INPUT` unless `p` is still `PLANNED`.
+/// `FAILED_PRECONDITION` unless `p` is still `PLANNED` (a withdrawn or realised plan is done).
 fn still_planned(p: &planned_offer::Model) -> ApiResult<()> {
     if p.status == PlannedOfferStatus::Planned.as_str() {
         Ok(())
     } else {
-        Err(ApiError::bad_input(format!("planned offer {} is already {}", p.id, p.status)))
+        Err(ApiError::failed_precondition(format!("planned offer {} is already {}", p.id, p.status)))
     }
 }
 
@@ -173,7 +173,8 @@ impl PlanningMutation {
 
     /// Realises a planned offer as a care offer of the caller's own organisation, status
     /// `SECURED` (a provider taking part in the region; the intended provider when the region
-    /// named one). The planned offer becomes `REALISED` and links the new offer.
+    /// named one). The planned offer becomes `REALISED` and links the new offer. A plan already
+    /// realised or withdrawn: `FAILED_PRECONDITION`.
     async fn realise_planned_offer(
         &self,
         ctx: &Context<'_>,
@@ -197,6 +198,8 @@ impl PlanningMutation {
             check_version("planned offer", &current.id, current.version, expected_version)?;
             still_planned(&current)?;
             registered(&txn, c, OrgKind::Provider).await?;
+            // A form the region's chair retired since the plan is offered for no new offer.
+            care_form_of(&txn, &current.care_form, &current.category, &current.region_code).await?;
             let unit_name = v::text("unitName", input.unit_name.as_deref().unwrap_or(&current.unit_name), MAX_NAME)?;
             let location = match (input.location.as_deref(), current.location.as_deref()) {
                 (Some(l), _) | (None, Some(l)) => v::text("location", l, MAX_NAME)?,
@@ -270,7 +273,8 @@ impl PlanningMutation {
         .gql()
     }
 
-    /// Withdraws a planned offer the region no longer pursues (the region's chair; audited).
+    /// Withdraws a planned offer the region no longer pursues (the region's chair; audited). A
+    /// plan already realised or withdrawn: `FAILED_PRECONDITION`.
     async fn withdraw_planned_offer(
         &self,
         ctx: &Context<'_>,

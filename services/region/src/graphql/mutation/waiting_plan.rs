@@ -283,7 +283,7 @@ impl WaitingPlanMutation {
     /// Sets whether an intake is possible now for one of the caller's own care offers and the
     /// expected wait in weeks, for referrers (public on `CareOffer.intakeOutlook`). The offer's
     /// provider only (scope `offers:write`). `intakePossibleNow: true` is refused while an intake
-    /// pause is active, and a closed offer takes no outlook. The first outlook leaves
+    /// pause is active, and a closed offer takes no outlook (both `FAILED_PRECONDITION`). The first outlook leaves
     /// `expectedVersion` out; a change names the outlook's version (`intakeOutlook.version`;
     /// stale → `CONFLICT`). Audited.
     async fn set_intake_outlook(
@@ -302,10 +302,10 @@ impl WaitingPlanMutation {
             let offer = load_offer(&txn, &offer_id).await?;
             access::write_own_offer(c, &offer.provider_id)?;
             if offer.status == OfferStatus::Closed.as_str() {
-                return Err(ApiError::bad_input(format!("care offer {} is closed: it takes no intakes", offer.id)));
+                return Err(ApiError::failed_precondition(format!("care offer {} is closed: it takes no intakes", offer.id)));
             }
             if input.intake_possible_now && pause_active(&offer, ggzhub_kit::calendar::today()) {
-                return Err(ApiError::bad_input(format!(
+                return Err(ApiError::failed_precondition(format!(
                     "intakePossibleNow: care offer {} has an active intake pause; end the pause first",
                     offer.id
                 )));
