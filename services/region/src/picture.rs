@@ -108,9 +108,8 @@ impl PeopleSum {
     }
 
     /// The sum as shown to the organisation `caller_org`, by the rule of sums of people
-    /// ([`crate::waiting_plan::sum_shown`]): exact when every report in it has 0 or 10 or more
-    /// or was supplied by the caller; otherwise "fewer than 10" when the sum is below 10, else
-    /// suppressed.
+    /// ([`crate::waiting_plan::sum_shown`]): exact when every report in it has 0 or 10 or more or
+    /// was supplied by the caller; otherwise suppressed, whatever its size.
     pub fn shown(&self, caller_org: &str) -> ggzhub_kit::people::PeopleCount {
         let foreign_small_cell = self.small_cell_suppliers > 1
             || (self.small_cell_suppliers == 1 && self.small_cell_supplier.as_deref() != Some(caller_org));

@@ -112,16 +112,15 @@ pub const SUPPRESSED_LABEL: &str = "suppressed (includes counts below 10)";
 /// A sum of counts of people as shown to a caller. A small cell (1 to 9) would leak by
 /// subtraction from an exact sum (an excess of 16 = 12 + 4 reveals the 4), so the sum is shown
 /// exactly only when every cell in it is 0, 10 or more, or supplied by the caller:
-/// `foreign_small_cell` says whether one is not. Then a sum from 1 to 9 reads "fewer than 10"
-/// like a small cell, and a larger one is suppressed: `exact` and `fewerThan` `null`, label
-/// [`SUPPRESSED_LABEL`].
+/// `foreign_small_cell` says whether one is not. Then the sum is suppressed whatever its size:
+/// `exact` and `fewerThan` `null`, label [`SUPPRESSED_LABEL`]. Not "fewer than 10" for a small
+/// total: a provider that adds its own count to the same sum could move that label's threshold
+/// and read another's small cell off it by trying.
 pub fn sum_shown(total: i32, foreign_small_cell: bool) -> PeopleCount {
-    if !foreign_small_cell {
-        PeopleCount::shown(total, true)
-    } else if ggzhub_kit::people::is_small_cell(total) {
-        PeopleCount::shown(total, false)
-    } else {
+    if foreign_small_cell {
         PeopleCount { exact: None, fewer_than: None, label: SUPPRESSED_LABEL.to_owned() }
+    } else {
+        PeopleCount::shown(total, true)
     }
 }
 
@@ -502,7 +501,7 @@ mod tests {
         let suppressed = sum_shown(16, true);
         assert_eq!(suppressed, PeopleCount { exact: None, fewer_than: None, label: SUPPRESSED_LABEL.into() });
         assert_eq!(sum_shown(16, false).exact, Some(16));
-        assert_eq!(sum_shown(7, true), PeopleCount::shown(7, false));
+        assert_eq!(sum_shown(7, true), suppressed, "a small total with a foreign small cell is suppressed too");
         assert_eq!(sum_shown(0, false).exact, Some(0));
     }
 

@@ -193,9 +193,8 @@ impl WaitingTimeFigure {
     /// Aanmeldingen in zorg genomen: intakes in the month, summed over the reports of the group
     /// that gave them (a report's `intakes`); `null` when no report gave them (not 0). A sum of
     /// counts of people: exact only when every report in it has 0 or 10 or more intakes or was
-    /// supplied by the caller; otherwise "fewer than 10" when the sum is below 10, else
-    /// suppressed (`exact` and `fewerThan` `null`, label "suppressed (includes counts below
-    /// 10)").
+    /// supplied by the caller; otherwise suppressed, whatever its size (`exact` and `fewerThan`
+    /// `null`, label "suppressed (includes counts below 10)").
     async fn intakes(&self, ctx: &Context<'_>) -> Result<Option<PeopleCount>> {
         flow_shown(ctx, self.intakes.as_ref())
     }
@@ -211,11 +210,10 @@ impl WaitingTimeFigure {
 #[async_graphql::ComplexObject]
 impl WaitingTimeTrendPoint {
     /// Intakes in the period's months, summed over the reports that gave them (intakes are a
-    /// monthly flow, so months add up); `null` when no report in the period gave them (not 0).
-    /// A sum of counts of people: exact only when every report in it has 0 or 10 or more intakes
-    /// or was supplied by the caller; otherwise "fewer than 10" when the sum is below 10, else
-    /// suppressed (`exact` and `fewerThan` `null`, label "suppressed (includes counts below
-    /// 10)").
+    /// monthly flow, so months add up); `null` when no report in the period gave them (not 0). A
+    /// sum of counts of people: exact only when every report in it has 0 or 10 or more intakes or
+    /// was supplied by the caller; otherwise suppressed, whatever its size (`exact` and `fewerThan`
+    /// `null`, label "suppressed (includes counts below 10)").
     async fn intakes(&self, ctx: &Context<'_>) -> Result<Option<PeopleCount>> {
         flow_shown(ctx, self.intakes.as_ref())
     }

@@ -107,9 +107,9 @@ impl TransferLeadProposal {
     }
     /// People waiting at the provider's reports over the Treeknorm in that month. Exact to the
     /// provider itself; to everyone else exact only when no report in it has from 1 to 9 people
-    /// waiting (a small cell would leak by subtraction): otherwise "fewer than 10" when the excess
-    /// is below 10, else suppressed (`exact` and `fewerThan` `null`, label "suppressed (includes
-    /// counts below 10)"). The proposal is still made on the true excess.
+    /// waiting (a small cell would leak by subtraction): otherwise suppressed, whatever its size
+    /// (`exact` and `fewerThan` `null`, label "suppressed (includes counts below 10)"). The
+    /// proposal is still made on the true excess.
     async fn excess(&self, ctx: &Context<'_>) -> Result<PeopleCount> {
         let supplier = caller(ctx)?.org.to_string() == self.proposal.provider_id;
         Ok(plan::sum_shown(self.proposal.excess, self.proposal.small_cells && !supplier))
@@ -200,8 +200,8 @@ pub struct DiagnosisGroupHotspot {
     /// People waiting at the group's reports over the Treeknorm in the quarter's worst month (not
     /// summed over months: the same people wait in several). A sum over reports: exact only when
     /// every report in it has 0 or 10 or more people waiting or is the caller's own; otherwise
-    /// "fewer than 10" when below 10, else suppressed (`exact` and `fewerThan` `null`, label
-    /// "suppressed (includes counts below 10)").
+    /// suppressed, whatever its size (`exact` and `fewerThan` `null`, label "suppressed (includes
+    /// counts below 10)").
     pub people_waiting_over_norm: PeopleCount,
     /// The longest total wait (registration to treatment) over the Treeknorm, in weeks.
     pub worst_total_weeks: f64,
@@ -221,8 +221,8 @@ pub struct LocationHotspot {
     pub reports_over_norm: i32,
     /// People waiting at the location's reports over the Treeknorm in the quarter's worst month.
     /// Exact to the provider itself; to others exact only when no report in it has from 1 to 9
-    /// people waiting, otherwise "fewer than 10" when below 10, else suppressed (`exact` and
-    /// `fewerThan` `null`, label "suppressed (includes counts below 10)").
+    /// people waiting, otherwise suppressed, whatever its size (`exact` and `fewerThan` `null`,
+    /// label "suppressed (includes counts below 10)").
     pub people_waiting_over_norm: PeopleCount,
     /// The longest total wait over the Treeknorm at the location, in weeks.
     pub worst_total_weeks: f64,

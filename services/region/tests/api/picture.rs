@@ -145,7 +145,7 @@ fn over(r: &waiting_time::Model) -> bool {
 
 /// A sum of a count of people over `rows` as `caller` sees it (computed here, independently of
 /// the service): `null` when no row gave it; exact when no row in it holds a count from 1 to 9
-/// of another organisation's; else "fewer than 10" below 10, else suppressed.
+/// of another organisation's; else suppressed, whatever the total (never "fewer than 10").
 fn people_sum(rows: &[&waiting_time::Model], count: fn(&waiting_time::Model) -> Option<i32>, caller: Uuid) -> Value {
     let given: Vec<(i32, &str)> = rows.iter().filter_map(|r| count(r).map(|n| (n, r.provider_id.as_str()))).collect();
     if given.is_empty() {
@@ -155,8 +155,6 @@ fn people_sum(rows: &[&waiting_time::Model], count: fn(&waiting_time::Model) -> 
     let foreign_small = given.iter().any(|(n, p)| (1..10).contains(n) && *p != caller.to_string());
     if !foreign_small {
         json!({"exact": total, "fewerThan": null, "label": total.to_string()})
-    } else if total < 10 {
-        json!({"exact": null, "fewerThan": 10, "label": "fewer than 10"})
     } else {
         json!({"exact": null, "fewerThan": null, "label": "suppressed (includes counts below 10)"})
     }
@@ -998,10 +996,6 @@ fn exact(n: i32) -> Value {
     json!({"exact": n, "fewerThan": null, "label": n.to_string()})
 }
 
-fn fewer_than_10() -> Value {
-    json!({"exact": null, "fewerThan": 10, "label": "fewer than 10"})
-}
-
 fn suppressed() -> Value {
     json!({"exact": null, "fewerThan": null, "label": "suppressed (includes counts below 10)"})
 }
@@ -1062,7 +1056,11 @@ async fn intakes_and_treatment_starts_are_summed_and_a_foreign_small_cell_is_nev
         assert_eq!(utrecht["DEPRESSION"], (exact(32), exact(10)), "{who}");
         assert_eq!(utrecht["ANXIETY"], national["ANXIETY"], "{who}");
         let amsterdam = flows(&regions["amsterdam"]["waitingTimeFigures"]);
-        assert_eq!(amsterdam["DEPRESSION"], (fewer_than_10(), exact(0)), "{who}: 5 holds someone else's small cell");
+        assert_eq!(
+            amsterdam["DEPRESSION"],
+            (suppressed(), exact(0)),
+            "{who}: 5 holds someone else's small cell (not 'fewer than 10')"
+        );
         assert_eq!(amsterdam["ANXIETY"], (Value::Null, Value::Null), "{who}: null, not 0");
         assert!(flows(&regions["groningen"]["waitingTimeFigures"]).is_empty(), "{who}");
         // Q1 2024 in utrecht: intakes 12 + 20 + 4 + 15 + 30 = 81, starts 10 + 9 = 19.
@@ -1078,7 +1076,7 @@ async fn intakes_and_treatment_starts_are_summed_and_a_foreign_small_cell_is_nev
             .iter()
             .map(|m| (&m["period"], &m["intakes"], &m["treatmentStarts"]))
             .collect();
-        let feb_starts = if who.starts_with("provider B") { exact(9) } else { fewer_than_10() };
+        let feb_starts = if who.starts_with("provider B") { exact(9) } else { suppressed() };
         assert_eq!(
             monthly,
             [(&json!("2024-02"), &exact(30), &feb_starts), (&json!("2024-03"), &exact(32), &exact(10))],

@@ -326,7 +326,10 @@ async fn the_hub_proposes_the_provider_with_the_largest_treeknorm_excess_of_the_
         assert_eq!(proposed["providerId"], PROVIDER_C.to_string(), "{who}");
         assert_eq!(proposed["month"], "2026-02", "{who}");
         let own = who == "provider C" || who == "chair";
-        assert_eq!(proposed["excess"], if own { exact(5) } else { hidden() }, "{who}");
+        // A sum holding another's small cell is suppressed, not "fewer than 10" (whose threshold
+        // a provider could move with its own reports).
+        let suppressed = json!({"exact": null, "fewerThan": null, "label": "suppressed (includes counts below 10)"});
+        assert_eq!(proposed["excess"], if own { exact(5) } else { suppressed }, "{who}");
     }
     let resp = app.graphql(LEAD).as_caller(&operator()).send().await;
     assert_eq!(resp.error_code_at(&["region", "transferLead"]).as_deref(), Some("FORBIDDEN"));
@@ -776,8 +779,9 @@ async fn a_hotspot_line_with_someone_elses_small_cell_is_suppressed() {
         };
         // A location's line has only its provider's cells: each sees its own exactly.
         assert_eq!(location(&a), json!({"exact": 40, "fewerThan": null}), "{who}");
+        // Others: suppressed like every sum holding another's small cell (not "fewer than 10").
         let own_c =
-            if c_itself { json!({"exact": 5, "fewerThan": null}) } else { json!({"exact": null, "fewerThan": 10}) };
+            if c_itself { json!({"exact": 5, "fewerThan": null}) } else { json!({"exact": null, "fewerThan": null}) };
         assert_eq!(location(&c), own_c, "{who}");
     }
     let query = r#"query { region(code: "utrecht") { hotspotReport(quarter: "2026-Q2") {
