@@ -6,13 +6,15 @@ use chrono::Utc;
 use ggzhub_kit::validate::{self as v, MAX_DESCRIPTION, MAX_NAME};
 use ggzhub_kit::write::{audit, begin, check_version, lost_race, update_guarded};
 use ggzhub_kit::{ApiError, ApiResult, GqlResultExt as _};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde_json::json;
 
 use super::common::{committed, existing_regions};
 use crate::access;
 use crate::domain::*;
-use crate::entity::care_form;
+use crate::entity::{care_form, planned_offer};
 use crate::graphql::types::*;
 
 /// A care form a region adds for itself (the region's chair).
@@ -229,6 +231,24 @@ impl CareFormMutation {
                 return Err(ApiError::failed_precondition(format!(
                     "care form {} was already retired at {at}",
                     current.code
+                )));
+            }
+            // A plan the region decided on with this form could no longer be realised (a retired
+            // form is offered for no new offer): the chair withdraws or a provider realises it first.
+            let plans: Vec<String> = planned_offer::Entity::find()
+                .select_only()
+                .column(planned_offer::Column::Id)
+                .filter(planned_offer::Column::CareForm.eq(current.code.clone()))
+                .filter(planned_offer::Column::Status.eq(PlannedOfferStatus::Planned.as_str()))
+                .limit(10)
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            if !plans.is_empty() {
+                return Err(ApiError::failed_precondition(format!(
+                    "care form {} is used by planned offers ({}): withdraw them (withdrawPlannedOffer) or have them realised before retiring the form",
+                    current.code,
+                    plans.join(", ")
                 )));
             }
             let now = Utc::now();
