@@ -214,7 +214,8 @@ impl CareFormMutation {
     /// `updateCareOffer` that switches to it answer `BAD_USER_INPUT` naming it), while offers
     /// that use it keep it and still show it;
     /// `careForms(region:)` lists it only with `includeRetired: true`. A stale `expectedVersion`
-    /// gets `CONFLICT`; retiring a retired form is `FAILED_PRECONDITION`.
+    /// gets `CONFLICT`; retiring a retired form, or one that `PLANNED` offers still use (withdraw
+    /// or realise them first), is `FAILED_PRECONDITION`.
     async fn retire_regional_care_form(
         &self,
         ctx: &Context<'_>,
