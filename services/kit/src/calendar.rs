@@ -1,7 +1,7 @@
 //! Dutch calendar dates: the day, month, quarter and year of an instant in Europe/Amsterdam.
 //!
-//! Timestamps stay UTC everywhere; a calendar date (a due date, a planned closing date, "this
-//! month" of the waiting figures) is a Dutch organisation's date. Between 22:00 (summer) or
+//! Timestamps stay UTC everywhere; a calendar date (a due date, a planned closing date, the day
+//! an offer's history records, an insurer's contract year) is a Dutch organisation's date. Between 22:00 (summer) or
 //! 23:00 (winter) UTC and midnight UTC the UTC date is a day behind the Dutch one, and on New
 //! Year's Eve a quarter and a year behind. Every function takes `now` so that tests can pin the
 //! instant; the time-zone rules (CET/CEST and their switches) come from the IANA database in
@@ -24,7 +24,9 @@ pub fn today() -> NaiveDate {
 }
 
 /// Where a service takes "now" from for calendar dates (in its schema's data): the system clock,
-/// or a fixed instant (tests pin New Year's Eve or a DST switch through the whole API).
+/// or a fixed instant (tests pin New Year's Eve or a DST switch). The region subgraph reads it for
+/// closing dates and regional actions; the day recorded in an offer's history and whether an
+/// intake pause is active still read the system clock ([`today`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Clock {
     /// The system clock.
