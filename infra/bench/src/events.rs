@@ -15,7 +15,7 @@
 //! process's resident memory per 1,000 subscribers.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -134,7 +134,9 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     let subgraph_bus: Arc<dyn EventBus> = ggzhub_kit::events::NatsBus::connect(&nats_url).await?;
     let key = SigningKey::generate();
     let issuer_key = SigningKey::generate();
-    let subgraph_urls = start_subgraphs(&key, region_db.clone(), national_db, contracting_db, subgraph_bus).await?;
+    let requests: [Arc<AtomicU64>; 3] = Default::default();
+    let subgraph_urls =
+        start_subgraphs(&key, region_db.clone(), national_db, contracting_db, subgraph_bus, &requests).await?;
     let supergraph = compose(&subgraph_urls)?;
 
     // Two replicas.
@@ -186,6 +188,7 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     );
 
     // Raise signals at the rate, as the offers' providers; kill a replica halfway.
+    let requests_before = requests.each_ref().map(|c| c.load(Ordering::Relaxed));
     let http = reqwest::Client::new();
     let mut raised: Vec<(String, String)> = Vec::new(); // (signal id, offer id)
     let total = args.rate as u64 * args.duration;
@@ -222,6 +225,7 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     let raise_secs = run_started.elapsed().as_secs_f64();
     // Let the last events arrive.
     tokio::time::sleep(Duration::from_secs(5)).await;
+    let served: [u64; 3] = std::array::from_fn(|i| requests[i].load(Ordering::Relaxed) - requests_before[i]);
 
     // Who should have received what.
     let offer_region: HashMap<String, (String, String)> =
@@ -267,6 +271,23 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
         }
     }
     latencies.sort_by(f64::total_cmp);
+    // What one event costs the subgraphs (deterministic, unlike the latency): every request they
+    // served from the first raise until the last event had 5 s to arrive, per signal raised —
+    // the raise itself (one region request and what it asks), each replica's executions of the
+    // subscription for the subscribers in the event's audience, and contracting's answers to the
+    // region subgraph (one per insurer execution that is no coordinating insurer's, one per raise
+    // for the audience).
+    let per_event = |n: u64| n as f64 / raised.len().max(1) as f64;
+    println!(
+        "events: region requests per event {:.2}, contracting requests per event {:.2}, national-table requests per event {:.2} ({} + {} + {} over {} signals; one region request per event is the raise itself)",
+        per_event(served[0]),
+        per_event(served[2]),
+        per_event(served[1]),
+        served[0],
+        served[2],
+        served[1],
+        raised.len()
+    );
     println!(
         "events: {} signals raised in {:.1} s ({:.1}/s; {} asked); {} deliveries expected, {} delivered",
         raised.len(),
@@ -557,6 +578,7 @@ async fn start_subgraphs(
     national_db: DatabaseConnection,
     contracting_db: DatabaseConnection,
     bus: Arc<dyn EventBus>,
+    requests: &[Arc<AtomicU64>; 3],
 ) -> anyhow::Result<[String; 3]> {
     let (region_listener, region_url) = listen().await?;
     let (national_listener, national_url) = listen().await?;
@@ -591,9 +613,15 @@ async fn start_subgraphs(
         owners,
         limits,
     );
-    for (listener, app) in
-        [(region_listener, region_app), (national_listener, national_app), (contracting_listener, contracting_app)]
-    {
+    // Each subgraph's requests counted (indexed like `crate::hub::SERVICES`).
+    let counted = |app: axum::Router, i: usize| {
+        app.layer(axum::middleware::from_fn_with_state(requests[i].clone(), crate::hub::count_request))
+    };
+    for (listener, app) in [
+        (region_listener, counted(region_app, 0)),
+        (national_listener, counted(national_app, 1)),
+        (contracting_listener, counted(contracting_app, 2)),
+    ] {
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
     Ok([region_url, national_url, contracting_url])

@@ -745,7 +745,8 @@ async fn listen() -> anyhow::Result<(tokio::net::TcpListener, SocketAddr)> {
     Ok((listener, addr))
 }
 
-async fn count_request(
+/// Middleware counting each HTTP request of a subgraph in `counter`.
+pub(crate) async fn count_request(
     axum::extract::State(counter): axum::extract::State<Arc<AtomicU64>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,

@@ -49,6 +49,14 @@ pub fn read_contracts(c: &Caller) -> ApiResult<()> {
     c.require_scope(scopes::CONTRACTS_READ)
 }
 
+/// Asking which insurers contract an offer (`signalContractors`): only the region subgraph's
+/// own token, with the service scope `signals:audience`. The gateway never grants that scope to
+/// an organisation (it narrows every caller to its kind's scopes), so no insurer or provider
+/// learns another insurer's covered offers this way.
+pub fn ask_signal_contractors(c: &Caller) -> ApiResult<()> {
+    c.require_scope(scopes::SIGNALS_AUDIENCE)
+}
+
 /// Writing as insurer (drafting, proposing, amending).
 pub fn write_as_insurer(c: &Caller) -> ApiResult<()> {
     c.require_kind(&[OrgKind::Insurer], "draft, propose or amend contracts")?;
@@ -229,5 +237,17 @@ mod tests {
         let mut foreign = contracts(&[(B, 2035)]);
         foreign[0].provider = P2.to_string();
         assert_eq!(shown_coverage(&own, &p1, &foreign), shown(0, None));
+    }
+
+    #[test]
+    fn only_the_service_scope_asks_which_insurers_contract_an_offer() {
+        for kind in OrgKind::ALL {
+            let mut c = caller(kind, A);
+            c.scopes = scopes::ALL.iter().map(|s| (*s).to_owned()).collect();
+            assert!(ask_signal_contractors(&c).is_err(), "{kind:?} with every organisation scope");
+        }
+        let mut region = caller(OrgKind::HubOperator, Uuid::nil());
+        region.scopes = [scopes::SIGNALS_AUDIENCE.to_owned()].into();
+        assert!(ask_signal_contractors(&region).is_ok());
     }
 }

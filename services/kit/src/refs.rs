@@ -79,6 +79,38 @@ impl RefChecker {
             scopes,
             ttl: Duration::from_secs(60),
         });
+        self.post(token, query, variables).await
+    }
+
+    /// Runs `query` against the owner as the hub component `subject` (e.g. `ggzhub-region`),
+    /// with a token carrying only the service scope `service_scope` (one of
+    /// [`crate::token::scopes::SERVICE`]; anything else is left out) and no organisation (the nil
+    /// id, kind `HUB_OPERATOR`, no regions or roles), as the gateway asks the register. For the
+    /// `@inaccessible` fields an owner answers only to other hub components.
+    pub async fn query_as_service(
+        &self,
+        subject: &str,
+        service_scope: &str,
+        query: &str,
+        variables: Value,
+    ) -> ApiResult<Value> {
+        use crate::token::scopes::SERVICE;
+        debug_assert!(SERVICE.contains(&service_scope), "a service scope only");
+        let scopes = SERVICE.iter().filter(|s| **s == service_scope).map(|s| (*s).to_owned()).collect();
+        let token = self.signer.sign_reused(&TokenRequest {
+            subject: subject.to_owned(),
+            audience: vec![self.audience.clone()],
+            org: uuid::Uuid::nil(),
+            org_kind: crate::OrgKind::HubOperator,
+            regions: vec![],
+            roles: vec![],
+            scopes,
+            ttl: Duration::from_secs(60),
+        });
+        self.post(token, query, variables).await
+    }
+
+    async fn post(&self, token: String, query: &str, variables: Value) -> ApiResult<Value> {
         let resp = self
             .client
             .post(&self.url)

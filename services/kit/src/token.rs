@@ -114,6 +114,14 @@ pub mod scopes {
     /// and `reportWebhook`, which hand out signing secrets). Never granted to an organisation,
     /// like [`REGISTER_RESOLVE`].
     pub const WEBHOOKS_DELIVER: &str = "webhooks:deliver";
+    /// The region subgraph's own scope for asking contracting which insurers contract an offer
+    /// (contracting's `signalContractors`), to address a continuity-signal event to them when it
+    /// is written. That answer is contract terms of every insurer: never granted to an
+    /// organisation, like [`REGISTER_RESOLVE`].
+    pub const SIGNALS_AUDIENCE: &str = "signals:audience";
+    /// The hub's own service scopes: carried only by tokens a hub component signs for itself
+    /// (subject naming the component), never by an organisation's.
+    pub const SERVICE: [&str; 3] = [REGISTER_RESOLVE, WEBHOOKS_DELIVER, SIGNALS_AUDIENCE];
     /// Every scope an organisation can hold, in a stable order.
     pub const ALL: [&str; 9] = [
         PICTURE_READ,

@@ -99,16 +99,22 @@ pub fn router_with_events(
     events: Events,
     limits: HttpLimits,
 ) -> Router {
-    let outbox = start_events(&db, &events);
+    let outbox = start_events_with(&db, &events, contracting.clone());
     router_with_schema(schema_with_outbox(db.clone(), outbox), db, verifier, contracting, limits)
 }
 
-/// Starts the outbox relay to `events.bus` and the deadline sweep on `db`; the returned outbox
-/// wakes the relay. (What [`router_with_events`] does; for a process that builds its router
-/// itself.)
+/// Starts the outbox relay to `events.bus` and the deadline sweep on `db`, without contracting
+/// (overdue events are addressed to the provider and the coordinating insurer only); the
+/// returned outbox wakes the relay. (For a process that builds its router itself.)
 pub fn start_events(db: &DatabaseConnection, events: &Events) -> Outbox {
+    start_events_with(db, events, None)
+}
+
+/// [`start_events`], the sweep asking `contracting` which insurers contract the overdue
+/// signals' offers (what [`router_with_events`] does).
+pub fn start_events_with(db: &DatabaseConnection, events: &Events, contracting: Option<ContractingClient>) -> Outbox {
     let outbox = ggzhub_kit::outbox::spawn_relay(db.clone(), events.bus.clone(), crate::events::SUBGRAPH);
-    crate::events::spawn_deadline_sweeper(db.clone(), outbox.clone(), events.sweep_every);
+    crate::events::spawn_deadline_sweeper(db.clone(), contracting, outbox.clone(), events.sweep_every);
     outbox
 }
 

@@ -34,6 +34,17 @@ const MAX_OFFERS: usize = 10_000;
 const CONTRACTS: &str = "query($after: String) { contracts(status: AGREED, first: 100, after: $after) { \
     pageInfo { hasNextPage endCursor } nodes { status firstYear lastYear provider { id } terms { coveredOfferIds } } } }";
 
+/// Which insurers contract some offers (contracting's `@inaccessible` `signalContractors`), asked
+/// with the region subgraph's own token: see [`ContractingClient::signal_contractors`].
+const SIGNAL_CONTRACTORS: &str = "query($offers: [ID!]!, $year: Int!) { signalContractors(offerIds: $offers, year: $year) { \
+    offerId insurerId providerId } }";
+
+/// The subject of the region subgraph's own tokens (its calls as a hub component).
+pub const REGION_SUBJECT: &str = "ggzhub-region";
+
+/// Offers asked about in one `signalContractors` call (contracting's limit).
+pub const SIGNAL_CONTRACTORS_BATCH: usize = 100;
+
 /// Asks the contracting subgraph which offers the caller contracts.
 #[derive(Clone, Debug)]
 pub struct ContractingClient {
@@ -129,6 +140,51 @@ impl ContractingClient {
     }
 }
 
+impl ContractingClient {
+    /// For continuity-signal events: the insurers whose AGREED contract valid in `year` covers
+    /// each offer of `offers` (offer id → its provider id), as the contracting subgraph says when
+    /// asked with the region subgraph's own token (service scope `signals:audience`, no
+    /// organisation). A contract counts only for its own provider's offer, as in [`verified`].
+    /// Every offer asked about is in the answer (with no insurers when none contracts it). Any
+    /// answer that is not a clean list is an error: the caller then falls back to every insurer.
+    pub async fn signal_contractors(
+        &self,
+        offers: &BTreeMap<String, String>,
+        year: i32,
+    ) -> ApiResult<BTreeMap<String, BTreeSet<String>>> {
+        let unexpected = |detail: String| {
+            tracing::warn!(owner = %self.url(), %detail, "the contracting subgraph gave an unexpected answer");
+            ApiError::SubgraphUnavailable("the contracting subgraph gave an unexpected answer".into())
+        };
+        let mut out: BTreeMap<String, BTreeSet<String>> = offers.keys().map(|o| (o.clone(), BTreeSet::new())).collect();
+        let ids: Vec<&String> = offers.keys().collect();
+        for chunk in ids.chunks(SIGNAL_CONTRACTORS_BATCH) {
+            let variables = json!({ "offers": chunk, "year": year });
+            let body = self
+                .owner
+                .query_as_service(REGION_SUBJECT, scopes::SIGNALS_AUDIENCE, SIGNAL_CONTRACTORS, variables)
+                .await?;
+            if let Some(errors) = body.get("errors") {
+                return Err(unexpected(format!("errors: {errors}")));
+            }
+            let rows = body["data"]["signalContractors"]
+                .as_array()
+                .ok_or_else(|| unexpected("no signalContractors in the answer".into()))?;
+            for row in rows {
+                let field =
+                    |name: &str| row[name].as_str().ok_or_else(|| unexpected(format!("an entry without {name}")));
+                let (offer, insurer, provider) = (field("offerId")?, field("insurerId")?, field("providerId")?);
+                if offers.get(offer).is_some_and(|p| p == provider)
+                    && let Some(insurers) = out.get_mut(offer)
+                {
+                    insurers.insert(insurer.to_owned());
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Per request: the ids of the care offers the calling insurer contracts this year, asked of the
 /// contracting subgraph at most once.
 pub struct ContractedOffersCache {
@@ -140,6 +196,11 @@ impl ContractedOffersCache {
     /// A cache for one request; `client` is `None` when contracting is not configured.
     pub fn new(client: Option<ContractingClient>) -> Self {
         Self { client, offers: OnceCell::new() }
+    }
+
+    /// The contracting client, when contracting is configured.
+    pub fn client(&self) -> Option<&ContractingClient> {
+        self.client.as_ref()
     }
 
     /// For an insurer: the ids of the offers in this subgraph that one of its AGREED contracts

@@ -128,6 +128,33 @@ impl Query {
         Ok(offers.into_iter().filter(|o| !covered.contains(o)).map(|id| CareOfferRef { id }).collect())
     }
 
+    /// For the region subgraph only (`@inaccessible`; scope `signals:audience`, which only a hub
+    /// component's own token carries): the insurers whose AGREED contract valid in `year` covers
+    /// one of `offerIds` (at most 100), with the contract's provider, one entry per (offer,
+    /// insurer, provider). The region subgraph addresses a continuity-signal event to them when
+    /// it writes the event. Which insurer covers which offer is a contract term of that insurer:
+    /// no organisation may ask this, whatever its kind or scopes (`FORBIDDEN`).
+    #[graphql(inaccessible)]
+    async fn signal_contractors(
+        &self,
+        ctx: &Context<'_>,
+        offer_ids: Vec<ID>,
+        year: i32,
+    ) -> Result<Vec<SignalContractor>> {
+        let c = caller(ctx)?;
+        access::ask_signal_contractors(c).gql()?;
+        ggzhub_kit::validate::year(year).gql()?;
+        if offer_ids.len() > MAX_SIGNAL_OFFERS {
+            return Err(ApiError::bad_input(format!(
+                "at most {MAX_SIGNAL_OFFERS} offer ids at once, not {}",
+                offer_ids.len()
+            )))
+            .gql();
+        }
+        let offers: BTreeSet<String> = offer_ids.into_iter().map(|id| id.0).collect();
+        api(contractors(db(ctx)?, &offers, year).await)
+    }
+
     /// Audit log of contracting, newest first: the caller's own actions with their values; the
     /// national table and the hub operator also read everyone else's actions on guidelines, with
     /// only the names of the fields that changed. Actions on a contract are read only by the
@@ -252,4 +279,47 @@ async fn covered_in(
         out.extend(links.into_iter().filter(|l| agreed.contains(&l.contract_id)).map(|l| l.offer_id));
     }
     Ok(out)
+}
+
+/// Offer ids one `signalContractors` call takes at most (the region subgraph's overdue sweep
+/// asks for up to 100 signals at once).
+pub const MAX_SIGNAL_OFFERS: usize = 100;
+
+/// Every (offer, insurer, provider) of an AGREED contract valid in `year` covering one of
+/// `offers`: two statements, whatever the number of offers or contracts.
+async fn contractors(
+    db: &DatabaseConnection,
+    offers: &BTreeSet<String>,
+    year: i32,
+) -> Result<Vec<SignalContractor>, sea_orm::DbErr> {
+    if offers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let links = covered::Entity::find().filter(covered::Column::OfferId.is_in(offers.iter().cloned())).all(db).await?;
+    let ids: BTreeSet<String> = links.iter().map(|l| l.contract_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let agreed: std::collections::BTreeMap<String, (String, String)> = contract::Entity::find()
+        .filter(contract::Column::Id.is_in(ids))
+        .filter(contract::Column::Status.eq(ContractStatus::Agreed.as_str()))
+        .filter(contract::Column::FirstYear.lte(year))
+        .filter(contract::Column::LastYear.gte(year))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|k| (k.id, (k.insurer_id, k.provider_id)))
+        .collect();
+    let found: BTreeSet<(String, String, String)> = links
+        .into_iter()
+        .filter_map(|l| agreed.get(&l.contract_id).map(|(i, p)| (l.offer_id, i.clone(), p.clone())))
+        .collect();
+    Ok(found
+        .into_iter()
+        .map(|(offer, insurer, provider)| SignalContractor {
+            offer_id: ID(offer),
+            insurer_id: ID(insurer),
+            provider_id: ID(provider),
+        })
+        .collect())
 }

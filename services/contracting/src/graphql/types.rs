@@ -361,3 +361,16 @@ impl ContractingGuideline {
         meta!(self.0)
     }
 }
+
+/// An insurer contracting a care offer this year, for the region subgraph's signal events only
+/// (`@inaccessible`, see `Query.signalContractors`).
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+#[graphql(inaccessible)]
+pub struct SignalContractor {
+    /// The covered care offer.
+    pub offer_id: ID,
+    /// The insurer of the AGREED contract covering it.
+    pub insurer_id: ID,
+    /// The provider of that contract (the region subgraph keeps only the offer's own provider).
+    pub provider_id: ID,
+}

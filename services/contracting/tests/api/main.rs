@@ -19,6 +19,7 @@ mod lifecycle;
 mod personal_data;
 mod picture;
 mod references;
+mod signal_contractors;
 mod totals;
 mod uncovered;
 mod validation;

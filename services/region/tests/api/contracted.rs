@@ -26,6 +26,8 @@ const TWICE: &str = r#"query { a: continuitySignals(first: 100) { nodes { id } }
     b: continuitySignals(region: "utrecht", first: 100) { nodes { id description } } }"#;
 const ACKNOWLEDGE: &str = r#"mutation($id: ID!, $v: Int!) { acknowledgeContinuitySignal(id: $id, expectedVersion: $v) {
     id status } }"#;
+const ESCALATE: &str =
+    "mutation($id: ID!, $v: Int!) { escalateContinuitySignal(id: $id, expectedVersion: $v) { id version } }";
 
 /// What the mock answers: HTTP status and body, given the verified claims and the request body.
 type Answer = dyn Fn(&InternalClaims, &Value) -> (u16, Value) + Send + Sync;
@@ -301,7 +303,8 @@ async fn contracting_insurer_does_not_acknowledge() {
 #[tokio::test]
 async fn an_insurer_contracting_the_offer_receives_its_signal_events() {
     let key = Arc::new(SigningKey::generate());
-    let mock = MockContracting::start(&key, y_contracts_fact).await;
+    let contractors = vec![(OFFER_A_FACT, INSURER_Y, PROVIDER_A)];
+    let mock = MockContracting::start(&key, with_contractors(contractors, y_contracts_fact)).await;
     let bus = ggzhub_kit::events::LocalBus::new(100);
     let app = TestApp::spawn_with(key, Some(mock.url()), Some(bus.clone())).await;
     // The deadline sweep at start makes the fixture's FACT signal overdue: an event in utrecht
@@ -317,6 +320,12 @@ async fn an_insurer_contracting_the_offer_receives_its_signal_events() {
     };
     assert_eq!(overdue.event.payload["kind"], "OVERDUE");
     assert_eq!(overdue.event.payload["signalId"], SIGNAL_UTRECHT_OPEN.to_string());
+    // The sweep asked contracting who contracts the offer: addressed to Y by id, not every insurer.
+    let audience = overdue.event.audience.clone().expect("an audience");
+    assert_eq!(
+        (audience.organisations, audience.kinds),
+        (crate::events::sorted(&[PROVIDER_A, INSURER_X, INSURER_Y]), vec![])
+    );
     let query = "subscription { signalEvents(region: \"utrecht\") { kind signal { id offer { id } } } }";
     let resp = app.deliver(&insurer_y(), query, json!({}), &overdue).await;
     assert_eq!(resp.data()["signalEvents"]["signal"]["offer"]["id"], OFFER_A_FACT.to_string());
@@ -330,4 +339,137 @@ async fn an_insurer_contracting_the_offer_receives_its_signal_events() {
     other.event.payload["signalId"] = json!(SIGNAL_UTRECHT_ESCALATED.to_string());
     let resp = app.deliver(&insurer_y(), query, json!({}), &other).await;
     assert_eq!(resp.body, json!({"data": null, "extensions": {"ggzhubEvent": "skip"}}));
+}
+
+/// Answers contracting's `signalContractors` (the region subgraph's own question, when it writes
+/// a signal event) with `entries` (offer, insurer, provider) for the offers asked about, and
+/// every other question with `otherwise`.
+fn with_contractors(
+    entries: Vec<(Uuid, Uuid, Uuid)>,
+    otherwise: impl Fn(&InternalClaims, &Value) -> (u16, Value) + Send + Sync + 'static,
+) -> impl Fn(&InternalClaims, &Value) -> (u16, Value) + Send + Sync + 'static {
+    move |claims, body| {
+        if !body["query"].as_str().unwrap_or_default().contains("signalContractors") {
+            return otherwise(claims, body);
+        }
+        let asked: Vec<&str> =
+            body["variables"]["offers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let rows: Vec<Value> = entries
+            .iter()
+            .filter(|(offer, _, _)| asked.contains(&offer.to_string().as_str()))
+            .map(|(offer, insurer, provider)| {
+                json!({ "offerId": offer.to_string(), "insurerId": insurer.to_string(), "providerId": provider.to_string() })
+            })
+            .collect();
+        (200, json!({ "data": { "signalContractors": rows } }))
+    }
+}
+
+/// An insurer of no fixture region: contracts provider A's FACT offer, per contracting.
+const INSURER_Z: Uuid = Uuid::from_u128(0x1c);
+
+const RAISE: &str = r#"mutation($offer: ID!) { raiseContinuitySignal(input: {offerId: $offer, kind: STAFFING,
+    severity: HIGH, description: "Twee psychiaters vertrekken"}) { id } }"#;
+
+#[tokio::test]
+async fn a_signal_event_is_addressed_to_its_provider_the_coordinating_and_the_contracting_insurers() {
+    let key = Arc::new(SigningKey::generate());
+    let now = this_year();
+    let mock = MockContracting::start(
+        &key,
+        with_contractors(
+            vec![
+                (OFFER_A_FACT, INSURER_Y, PROVIDER_A),
+                (OFFER_A_FACT, INSURER_Z, PROVIDER_A),
+                // A contract of provider B naming provider A's offer opens nothing.
+                (OFFER_A_FACT, INSURER_Z, PROVIDER_B),
+                (OFFER_A_CRISIS, PROVIDER_C, PROVIDER_B),
+            ],
+            move |claims, _| {
+                // Insurer Y's own contracts, for the subscription resolver.
+                if claims.org != INSURER_Y {
+                    return page(vec![], None);
+                }
+                page(vec![contract("AGREED", (now, now), PROVIDER_A, &[&OFFER_A_FACT.to_string()])], None)
+            },
+        ),
+    )
+    .await;
+    let bus = ggzhub_kit::events::LocalBus::new(100);
+    let app = TestApp::spawn_with(key, Some(mock.url()), Some(bus.clone())).await;
+    let start = crate::events::wait_for_events(&bus, 1).await.len(); // the fixture's OVERDUE
+
+    // Raised on the FACT offer: provider A, insurer X (coordinating utrecht), insurers Y and Z
+    // (contracting it); no kind, so no other insurer is even asked about.
+    let before = mock.requests();
+    let resp = app.graphql(RAISE).var("offer", OFFER_A_FACT.to_string()).as_caller(&provider_a()).send().await;
+    let id = resp.data()["raiseContinuitySignal"]["id"].as_str().expect("raised").to_owned();
+    let raised = crate::events::next_event(&bus, start, "signalEvents").await;
+    let audience = raised.event.audience.clone().expect("an audience");
+    assert_eq!(audience.organisations, crate::events::sorted(&[PROVIDER_A, INSURER_X, INSURER_Y, INSURER_Z]));
+    assert!(audience.kinds.is_empty(), "{audience:?}");
+    assert!(!audience.admits(&Uuid::from_u128(0x1d).to_string(), "INSURER"), "another insurer is not in it");
+    assert!(!audience.admits(&PROVIDER_B.to_string(), "PROVIDER"));
+    // Asked once, before the transaction, with the region subgraph's own token: no organisation,
+    // only the service scope.
+    assert_eq!(mock.requests(), before + 1, "one question for the change");
+    let (claims, body) = mock.seen.lock().expect("mock lock").last().cloned().expect("asked");
+    assert_eq!(
+        (claims.org, claims.org_kind, claims.sub.as_str()),
+        (Uuid::nil(), ggzhub_kit::OrgKind::HubOperator, "ggzhub-region")
+    );
+    assert_eq!(claims.scope, "signals:audience");
+    assert!(claims.regions.is_empty() && claims.roles.is_empty());
+    assert_eq!(body["variables"], json!({ "offers": [OFFER_A_FACT.to_string()], "year": now }));
+    // Delivered to those who may read it: insurer Y through its contract (Z is no persona here).
+    assert_eq!(crate::events::receivers(&app, &raised, None).await, ["provider A", "insurer X", "insurer Y"]);
+
+    // Escalated by the chair: the same organisations, and now the national table.
+    app.graphql(ESCALATE).var("id", &id).var("v", 1).as_caller(&chair()).send().await.data();
+    let escalated = crate::events::next_event(&bus, start + 1, "signalEvents").await;
+    assert_eq!(escalated.event.payload["kind"], "ESCALATED");
+    let audience = escalated.event.audience.clone().expect("an audience");
+    assert_eq!(audience.organisations, crate::events::sorted(&[PROVIDER_A, INSURER_X, INSURER_Y, INSURER_Z]));
+    assert_eq!(audience.kinds, ["NATIONAL_TABLE"]);
+
+    // Raised on the crisis offer, which no insurer contracts with provider A: provider A and
+    // insurer X only.
+    app.graphql(RAISE).var("offer", OFFER_A_CRISIS.to_string()).as_caller(&provider_a()).send().await.data();
+    let crisis = crate::events::next_event(&bus, start + 2, "signalEvents").await;
+    let audience = crisis.event.audience.clone().expect("an audience");
+    assert_eq!((audience.organisations, audience.kinds), (crate::events::sorted(&[PROVIDER_A, INSURER_X]), vec![]));
+}
+
+#[tokio::test]
+async fn unreachable_contracting_addresses_every_insurer_and_still_delivers_only_to_those_allowed() {
+    // Nothing listens on a port just released.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("binds a free port");
+        format!("http://{}/graphql", l.local_addr().expect("has an address"))
+    };
+    let key = Arc::new(SigningKey::generate());
+    let failing = MockContracting::start(&key, |_, _| (500, json!({ "errors": [{ "message": "down" }] }))).await;
+    for (name, url) in [("unreachable", closed), ("HTTP 500", failing.url())] {
+        let bus = ggzhub_kit::events::LocalBus::new(100);
+        let app = TestApp::spawn_with(key.clone(), Some(url), Some(bus.clone())).await;
+        let start = crate::events::wait_for_events(&bus, 1).await.len();
+        // The fixture's OVERDUE, swept at start, could not learn its contractors either.
+        let overdue = crate::events::wait_for_events(&bus, 1).await[0].clone();
+        let audience = overdue.event.audience.clone().expect("an audience");
+        assert_eq!(
+            (audience.organisations, audience.kinds),
+            (crate::events::sorted(&[PROVIDER_A]), vec!["INSURER".into()]),
+            "{name}"
+        );
+
+        let resp = app.graphql(RAISE).var("offer", OFFER_A_FACT.to_string()).as_caller(&provider_a()).send().await;
+        resp.data();
+        let raised = crate::events::next_event(&bus, start, "signalEvents").await;
+        let audience = raised.event.audience.clone().expect("an audience");
+        assert_eq!(audience.kinds, ["INSURER"], "{name}: every insurer may be one");
+        assert_eq!(audience.organisations, crate::events::sorted(&[PROVIDER_A]), "{name}");
+        // Still only those the access matrix lets read it: insurer Y (contracting unknown to the
+        // resolver too) is not among them.
+        assert_eq!(crate::events::receivers(&app, &raised, None).await, ["provider A", "insurer X"], "{name}");
+    }
 }

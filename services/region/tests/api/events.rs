@@ -185,7 +185,7 @@ async fn an_event_recorded_in_a_transaction_that_rolls_back_is_gone() {
 }
 
 /// Waits until the bus holds `n` events (or fails after 15 s).
-async fn wait_for_events(bus: &LocalBus, n: usize) -> Vec<Arc<Delivered>> {
+pub async fn wait_for_events(bus: &LocalBus, n: usize) -> Vec<Arc<Delivered>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let events = bus.replay(0).await.expect("replay");
@@ -258,14 +258,21 @@ async fn the_relay_publishes_in_order_marks_rows_and_a_republished_row_is_kept_o
 }
 
 /// The event the bus delivers for the next change, as the gateway would pass it on.
-async fn next_event(bus: &LocalBus, after: usize, field: &str) -> Delivered {
+pub async fn next_event(bus: &LocalBus, after: usize, field: &str) -> Delivered {
     let events = wait_for_events(bus, after + 1).await;
     let found = events[after..].iter().find(|d| d.event.field == field).expect("an event of the field");
     (**found).clone()
 }
 
+/// Organisation ids as an audience lists them (sorted).
+pub fn sorted(ids: &[uuid::Uuid]) -> Vec<String> {
+    let mut out: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    out.sort();
+    out
+}
+
 /// Who receives `delivered` through `signalEvents`: each persona's answer.
-async fn receivers(app: &TestApp, delivered: &Delivered, region: Option<&str>) -> Vec<&'static str> {
+pub async fn receivers(app: &TestApp, delivered: &Delivered, region: Option<&str>) -> Vec<&'static str> {
     let mut out = Vec::new();
     for (label, caller) in all_personas() {
         let resp = app.deliver(&caller, SIGNAL_EVENTS, json!({"region": region}), delivered).await;
@@ -298,8 +305,10 @@ async fn a_signal_event_reaches_exactly_those_who_may_read_the_signal() {
     let raised = next_event(&bus, 1, "signalEvents").await;
     assert_eq!(raised.event.payload["kind"], "RAISED");
     let audience = raised.event.audience.clone().expect("a signal event names its audience");
-    assert_eq!(audience.kinds, ["INSURER"], "not the national table before escalation");
-    assert_eq!(audience.organisations.len(), 1, "its provider");
+    // Without contracting configured nobody contracts: its provider and the coordinating insurer
+    // by id, no kind (not every insurer, not the national table before escalation).
+    assert!(audience.kinds.is_empty(), "{audience:?}");
+    assert_eq!(audience.organisations, sorted(&[PROVIDER_A, INSURER_X]));
     // Its provider and the coordinating insurer of utrecht; not provider B or C, not the chair
     // of utrecht (it reads id, region and status in the list only), not insurer Y (neither
     // coordinating nor contracting), not the patient organisations, municipality or operator,
@@ -324,6 +333,11 @@ async fn a_signal_event_reaches_exactly_those_who_may_read_the_signal() {
     app.graphql(ESCALATE).var("id", &id).var("v", 1).as_caller(&chair()).send().await.data();
     let escalated = next_event(&bus, 2, "signalEvents").await;
     assert_eq!(escalated.event.payload["kind"], "ESCALATED");
+    let audience = escalated.event.audience.clone().expect("an audience");
+    assert_eq!(
+        (audience.organisations, audience.kinds),
+        (sorted(&[PROVIDER_A, INSURER_X]), vec!["NATIONAL_TABLE".into()])
+    );
     assert_eq!(receivers(&app, &escalated, None).await, ["provider A", "insurer X", "national table"]);
 
     // Amsterdam's signal: provider B and insurer Y only.
@@ -337,6 +351,10 @@ async fn a_signal_event_reaches_exactly_those_who_may_read_the_signal() {
     resp.data();
     let updated = next_event(&bus, 3, "signalEvents").await;
     assert_eq!(updated.event.scope["region"], "amsterdam");
+    assert_eq!(
+        updated.event.audience.as_ref().map(|a| a.organisations.clone()),
+        Some(sorted(&[PROVIDER_B, INSURER_Y]))
+    );
     assert_eq!(receivers(&app, &updated, None).await, ["provider B", "insurer Y"]);
     assert!(receivers(&app, &updated, Some("utrecht")).await.is_empty());
 }
@@ -428,7 +446,7 @@ async fn a_signal_becomes_overdue_once_however_many_sweeps_race() {
     let sweeps: Vec<_> = (0..4)
         .map(|_| {
             let db = db.clone();
-            tokio::spawn(async move { ggzhub_region::events::sweep_overdue(&db).await.expect("sweeps") })
+            tokio::spawn(async move { ggzhub_region::events::sweep_overdue(&db, None).await.expect("sweeps") })
         })
         .collect();
     let mut made = 0;
@@ -436,7 +454,7 @@ async fn a_signal_becomes_overdue_once_however_many_sweeps_race() {
         made += s.await.expect("joins");
     }
     assert_eq!(made, 1, "one signal is past its deadline and open");
-    assert_eq!(ggzhub_region::events::sweep_overdue(&db).await.expect("sweeps"), 0, "and only once");
+    assert_eq!(ggzhub_region::events::sweep_overdue(&db, None).await.expect("sweeps"), 0, "and only once");
     let rows = app.outbox().await;
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!(rows[0].payload, json!({"kind": "OVERDUE", "signalId": SIGNAL_UTRECHT_OPEN.to_string()}));
@@ -474,7 +492,7 @@ async fn a_signal_becomes_overdue_once_however_many_sweeps_race() {
     ))
     .await
     .expect("moves the deadline into the past");
-    assert_eq!(ggzhub_region::events::sweep_overdue(&db).await.expect("sweeps"), 0);
+    assert_eq!(ggzhub_region::events::sweep_overdue(&db, None).await.expect("sweeps"), 0);
     assert_eq!(signal_kinds(&app.outbox().await), ["OVERDUE", "ACKNOWLEDGED", "RAISED", "ACKNOWLEDGED"]);
 }
 

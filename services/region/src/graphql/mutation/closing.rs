@@ -16,7 +16,7 @@ use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use super::common::{committed, load_offer, plausible_date};
+use super::common::{committed, contractors_of_offer, load_offer, plausible_date};
 use super::offers::commit_offer_change;
 use crate::access;
 use crate::closing::{self as store, MAX_CLOSURE_NOTICE_WEEKS, MAX_STATUS_UPDATES_PER_CALL};
@@ -257,6 +257,7 @@ impl ClosingMutation {
         async {
             let (kind, text) = self::cause("cause", &cause)?;
             plausible_date("plannedDate", planned_date)?;
+            let contractors = contractors_of_offer(ctx, &id).await?;
             let txn = begin(ctx).await?;
             let current = load_offer(&txn, &id).await?;
             access::write_own_offer(c, &current.provider_id)?;
@@ -329,7 +330,7 @@ impl ClosingMutation {
                 json!({"offerId": raised.offer_id, "kind": raised.kind, "severity": raised.severity, "announcedClosure": true}),
             )
             .await?;
-            events::record_signal(&txn, SignalEventKind::Raised, &raised, now).await?;
+            events::record_signal(&txn, SignalEventKind::Raised, &raised, &contractors, now).await?;
             let mut n = note(&current, OfferStatus::Closing, Some((kind.clone(), text)), c);
             n.planned_closing_date = Some(planned_date);
             n.announced_at = Some(n.recorded_at);
@@ -380,6 +381,7 @@ impl ClosingMutation {
                     )));
                 }
             };
+            let contractors = contractors_of_offer(ctx, &id).await?;
             let txn = begin(ctx).await?;
             let current = load_offer(&txn, &id).await?;
             access::write_own_offer(c, &current.provider_id)?;
@@ -412,7 +414,7 @@ impl ClosingMutation {
                 if status == OfferStatus::UnderPressure { vec![note(&current, status, cause, c)] } else { vec![] };
             store::replace_notes(&txn, std::slice::from_ref(&current.id), notes).await?;
             if let Some(sid) = existing.and_then(|n| n.closure_signal_id) {
-                resolve_closure_signal(&txn, c, &sid).await?;
+                resolve_closure_signal(&txn, c, &sid, &contractors).await?;
             }
             audit(&txn, c, "CareOffer", &current.id, "withdraw_closure", json!({"status": status.as_str()})).await?;
             commit_offer_change(ctx, txn, &current, &id).await
@@ -449,8 +451,13 @@ impl ClosingMutation {
 }
 
 /// Resolves the closure's signal `id` (when open or acknowledged), with its audit entry, history
-/// row and event.
-async fn resolve_closure_signal<C: ConnectionTrait>(conn: &C, c: &Caller, id: &str) -> ApiResult<()> {
+/// row and event (addressed with `contractors` of its offer, learned before the transaction).
+async fn resolve_closure_signal<C: ConnectionTrait>(
+    conn: &C,
+    c: &Caller,
+    id: &str,
+    contractors: &events::Contractors,
+) -> ApiResult<()> {
     let Some(s) = signal::Entity::find_by_id(id.to_owned()).one(conn).await? else { return Ok(()) };
     if s.status != SignalStatus::Open.as_str() && s.status != SignalStatus::Acknowledged.as_str() {
         return Ok(());
@@ -479,7 +486,7 @@ async fn resolve_closure_signal<C: ConnectionTrait>(conn: &C, c: &Caller, id: &s
         json!({"from": s.status, "to": "RESOLVED", "closureWithdrawn": true}),
     )
     .await?;
-    events::record_signal(conn, SignalEventKind::Resolved, &model, now).await?;
+    events::record_signal(conn, SignalEventKind::Resolved, &model, contractors, now).await?;
     Ok(())
 }
 

@@ -4,10 +4,13 @@
 use async_graphql::{Context, ID};
 use chrono::NaiveDate;
 use ggzhub_kit::validate as v;
+use ggzhub_kit::write::data;
 use ggzhub_kit::{ApiError, ApiResult, Caller, OrgKind};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use crate::contracted::{ContractedOffersCache, ContractingClient};
 use crate::entity::{care_offer, organisation, region};
+use crate::events::Contractors;
 
 /// `codes` without duplicates (at most 50), each an existing region; `BAD_USER_INPUT` naming
 /// `field` otherwise.
@@ -71,4 +74,23 @@ pub(super) fn committed(ctx: &Context<'_>) {
     if let Some(outbox) = ctx.data_opt::<ggzhub_kit::outbox::Outbox>() {
         outbox.committed();
     }
+}
+
+fn contracting<'a>(ctx: &'a Context<'_>) -> Option<&'a ContractingClient> {
+    ctx.data_opt::<ContractedOffersCache>().and_then(ContractedOffersCache::client)
+}
+
+/// Before a change's transaction: which insurers contract care offer `id`, for the audience of
+/// the signal events the change records (see [`Contractors`]).
+pub(super) async fn contractors_of_offer(ctx: &Context<'_>, id: &ID) -> ApiResult<Contractors> {
+    let Ok(id) = v::id("id", id) else { return Ok(Contractors::unknown()) };
+    let db = data::<DatabaseConnection>(ctx)?;
+    Ok(Contractors::for_offer(db, contracting(ctx), &id).await)
+}
+
+/// [`contractors_of_offer`] for the offer of continuity signal `id`.
+pub(super) async fn contractors_of_signal(ctx: &Context<'_>, id: &ID) -> ApiResult<Contractors> {
+    let Ok(id) = v::id("id", id) else { return Ok(Contractors::unknown()) };
+    let db = data::<DatabaseConnection>(ctx)?;
+    Ok(Contractors::for_signal(db, contracting(ctx), &id).await)
 }

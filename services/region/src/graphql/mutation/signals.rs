@@ -8,7 +8,7 @@ use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait};
 use serde_json::json;
 
-use super::common::{committed, load_offer, plausible_date};
+use super::common::{committed, contractors_of_offer, contractors_of_signal, load_offer, plausible_date};
 use crate::access;
 use crate::domain::*;
 use crate::entity::{care_offer, region, signal};
@@ -83,6 +83,7 @@ impl SignalMutation {
             if let Some(d) = input.expected_date {
                 plausible_date("expectedDate", d)?;
             }
+            let contractors = contractors_of_offer(ctx, &input.offer_id).await?;
             let txn = begin(ctx).await?;
             let offer = load_offer(&txn, &input.offer_id).await?;
             access::write_own_signal(c, &offer.provider_id)?;
@@ -127,7 +128,7 @@ impl SignalMutation {
                 json!({"offerId": model.offer_id, "kind": model.kind, "severity": model.severity}),
             )
             .await?;
-            events::record_signal(&txn, SignalEventKind::Raised, &model, now).await?;
+            events::record_signal(&txn, SignalEventKind::Raised, &model, &contractors, now).await?;
             txn.commit().await?;
             committed(ctx);
             Ok(ContinuitySignal::full(model))
@@ -146,6 +147,7 @@ impl SignalMutation {
     ) -> Result<ContinuitySignal> {
         let c = caller(ctx)?;
         async {
+            let contractors = contractors_of_signal(ctx, &id).await?;
             let txn = begin(ctx).await?;
             let (current, _) = load_visible_signal(&txn, c, &id).await?;
             access::write_own_signal(c, &current.provider_id)?;
@@ -182,7 +184,7 @@ impl SignalMutation {
                 .one(&txn)
                 .await?
                 .ok_or_else(|| ApiError::not_found(current.id.clone()))?;
-            events::record_signal(&txn, SignalEventKind::Updated, &model, now).await?;
+            events::record_signal(&txn, SignalEventKind::Updated, &model, &contractors, now).await?;
             txn.commit().await?;
             committed(ctx);
             Ok(ContinuitySignal::full(model))
@@ -204,6 +206,7 @@ impl SignalMutation {
         let c = caller(ctx)?;
         async {
             let response = response.as_deref().map(|r| v::text("response", r, MAX_SHORT_TEXT)).transpose()?;
+            let contractors = contractors_of_signal(ctx, &id).await?;
             let txn = begin(ctx).await?;
             let (current, coordinating) = load_visible_signal(&txn, c, &id).await?;
             access::acknowledge_signal(c, coordinating.as_deref())?;
@@ -215,7 +218,8 @@ impl SignalMutation {
                 )));
             }
             let ack = Acknowledgement { response };
-            self::transition(ctx, txn, c, &current, expected_version, SignalStatus::Acknowledged, Some(ack)).await
+            let to = (SignalStatus::Acknowledged, Some(ack));
+            self::transition(ctx, txn, c, &current, expected_version, to, &contractors).await
         }
         .await
         .gql()
@@ -230,6 +234,7 @@ impl SignalMutation {
     ) -> Result<ContinuitySignal> {
         let c = caller(ctx)?;
         async {
+            let contractors = contractors_of_signal(ctx, &id).await?;
             let txn = begin(ctx).await?;
             let (current, _) = load_visible_signal(&txn, c, &id).await?;
             access::write_own_signal(c, &current.provider_id)?;
@@ -237,7 +242,8 @@ impl SignalMutation {
             if current.status == SignalStatus::Resolved.as_str() {
                 return Err(ApiError::bad_input("the signal is already resolved"));
             }
-            self::transition(ctx, txn, c, &current, expected_version, SignalStatus::Resolved, None).await
+            let to = (SignalStatus::Resolved, None);
+            self::transition(ctx, txn, c, &current, expected_version, to, &contractors).await
         }
         .await
         .gql()
@@ -252,6 +258,7 @@ impl SignalMutation {
     ) -> Result<ContinuitySignal> {
         let c = caller(ctx)?;
         async {
+            let contractors = contractors_of_signal(ctx, &id).await?;
             let txn = begin(ctx).await?;
             let sid = v::id("id", &id)?;
             let missing = || ApiError::not_found(format!("no continuity signal with id {sid}"));
@@ -268,8 +275,8 @@ impl SignalMutation {
             if current.status == SignalStatus::Resolved.as_str() || current.status == SignalStatus::Escalated.as_str() {
                 return Err(ApiError::bad_input(format!("a {} signal cannot be escalated", current.status)));
             }
-            let mut escalated =
-                self::transition(ctx, txn, c, &current, expected_version, SignalStatus::Escalated, None).await?;
+            let to = (SignalStatus::Escalated, None);
+            let mut escalated = self::transition(ctx, txn, c, &current, expected_version, to, &contractors).await?;
             escalated.full = sees;
             Ok(escalated)
         }
@@ -284,15 +291,15 @@ struct Acknowledgement {
 }
 
 /// Moves `current` to status `to` (acknowledging with `ack`), with its audit entry, history row
-/// and event, and commits.
+/// and event (addressed with `contractors`, learned before `txn` opened), and commits.
 async fn transition(
     ctx: &Context<'_>,
     txn: DatabaseTransaction,
     c: &Caller,
     current: &signal::Model,
     expected_version: i32,
-    to: SignalStatus,
-    ack: Option<Acknowledgement>,
+    (to, ack): (SignalStatus, Option<Acknowledgement>),
+    contractors: &events::Contractors,
 ) -> ApiResult<ContinuitySignal> {
     let now = Utc::now();
     let mut active = signal::ActiveModel {
@@ -331,10 +338,14 @@ async fn transition(
                 .await?
                 .map(|o| o.category)
                 .unwrap_or_default();
-            events::record_escalation(&txn, &model, &category, &c.org.to_string(), now).await?;
+            events::record_escalation(&txn, &model, &category, &c.org.to_string(), contractors, now).await?;
         }
-        SignalStatus::Acknowledged => events::record_signal(&txn, SignalEventKind::Acknowledged, &model, now).await?,
-        SignalStatus::Resolved => events::record_signal(&txn, SignalEventKind::Resolved, &model, now).await?,
+        SignalStatus::Acknowledged => {
+            events::record_signal(&txn, SignalEventKind::Acknowledged, &model, contractors, now).await?;
+        }
+        SignalStatus::Resolved => {
+            events::record_signal(&txn, SignalEventKind::Resolved, &model, contractors, now).await?
+        }
         SignalStatus::Open => {}
     }
     txn.commit().await?;
