@@ -235,8 +235,20 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     let mut latencies = Vec::new();
     // (seconds since the first commit, SSE or WebSocket, first replica) → latencies.
     let mut breakdown: Vec<Sample> = Vec::new();
-    let first_commit =
-        subscribers.iter().filter_map(|s| s.received.lock().ok().and_then(|r| r.occurred.iter().min().copied())).min();
+    // The run's first commit: of the signals raised in it (a subscriber also receives older events,
+    // such as the overdue events of the demo's signals, dated at their deadline days ago).
+    let first_commit = subscribers
+        .iter()
+        .filter_map(|s| {
+            let r = s.received.lock().ok()?;
+            r.events
+                .iter()
+                .zip(&r.occurred)
+                .filter(|((id, kind, _), _)| kind == "RAISED" && raised_ids.contains_key(id.as_str()))
+                .map(|(_, at)| *at)
+                .min()
+        })
+        .min();
     for s in &subscribers {
         let received = s.received.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
         reconnects += received.reconnects;
