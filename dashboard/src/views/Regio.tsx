@@ -73,11 +73,14 @@ export default function Regio({ code }: { code: string }) {
   return <RegionPage code={code} base="/regio" />;
 }
 
+/** The Dutch calendar month `n` months before now, as `YYYY-MM` (the hub's months are Dutch
+ * dates: in the first hour or two of a month, UTC is still in the month before). */
 const monthsBack = (n: number) => {
-  const d = new Date();
-  d.setUTCDate(1);
-  d.setUTCMonth(d.getUTCMonth() - n);
-  return d.toISOString().slice(0, 7);
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: 'numeric' })
+    .formatToParts(new Date());
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const index = part('year') * 12 + (part('month') - 1) - n;
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
 };
 
 /** One region's page. `publicOnly`: only the public operations (the Publiek view). */

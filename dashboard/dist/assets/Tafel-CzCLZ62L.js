@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{d as r,g as i,i as a,l as o,m as s,n as c,o as l,r as u,t as d,u as f,w as p}from"./Notice-BMHANSkq.js";import{t as m}from"./gql-public-CehLYoLQ.js";import{n as h,r as g}from"./index-D4SpeiOr.js";import{i as _,r as v,t as y}from"./DataTable-Dbx5DKQa.js";import{t as b}from"./Chart-CIOnInxd.js";var x=e(t(),1),S=m(`
+import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{d as r,g as i,i as a,l as o,m as s,n as c,o as l,r as u,t as d,u as f,w as p}from"./Notice-BMHANSkq.js";import{t as m}from"./gql-public-CehLYoLQ.js";import{n as h,r as g}from"./index-Bu9liIoU.js";import{i as _,r as v,t as y}from"./DataTable-Dbx5DKQa.js";import{t as b}from"./Chart-CnUozMUn.js";var x=e(t(),1),S=m(`
   query TablePublic {
     escalations(first: 100) {
       nodes { id status category regionCode region { name } targetGroup publicSummary decidedAt }

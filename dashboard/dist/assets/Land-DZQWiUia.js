@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{a as r,h as i,i as a,l as o,m as s,n as c,s as l,t as u,w as d,x as f}from"./Notice-BMHANSkq.js";import{t as p}from"./gql-public-CehLYoLQ.js";import{r as m,t as h}from"./DataTable-Dbx5DKQa.js";import{n as g,t as _}from"./TileMap-6fWPWEhB.js";var v=e(t(),1),y=p(`
+import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{a as r,h as i,i as a,l as o,m as s,n as c,s as l,t as u,w as d,x as f}from"./Notice-BMHANSkq.js";import{t as p}from"./gql-public-CehLYoLQ.js";import{r as m,t as h}from"./DataTable-Dbx5DKQa.js";import{n as g,t as _}from"./TileMap-VK-IQRCB.js";var v=e(t(),1),y=p(`
   query LandPicture {
     nationalPicture {
       asOf

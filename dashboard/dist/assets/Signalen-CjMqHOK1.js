@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{C as r,b as i,d as a,f as o,i as s,l as c,n as l,r as u,t as d,v as f,w as p,y as m}from"./Notice-BMHANSkq.js";import{n as h,r as g}from"./index-D4SpeiOr.js";import{i as _,n as v,t as y}from"./DataTable-Dbx5DKQa.js";var b=e(t(),1),x=h(`
+import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{r as t,t as n}from"./react-Cu16e3Vp.js";import{C as r,b as i,d as a,f as o,i as s,l as c,n as l,r as u,t as d,v as f,w as p,y as m}from"./Notice-BMHANSkq.js";import{n as h,r as g}from"./index-Bu9liIoU.js";import{i as _,n as v,t as y}from"./DataTable-Dbx5DKQa.js";var b=e(t(),1),x=h(`
   query Signals($status: SignalStatus) {
     continuitySignals(first: 100, status: $status) {
       nodes {
