@@ -120,6 +120,9 @@ impl CareUseMutation {
     /// the earlier list; an empty list removes them. Queries that take a region answer for an
     /// IZA region with the care-office regions it overlaps. Names the region's version it
     /// expects (stale: `CONFLICT`); each listed region must be an existing care-office region.
+    /// An IZA region with overlaps has no transfer lead of its own (`Region.transferLead` is
+    /// `null`): a lead confirmed while it had none stays stored, unused, and counts again if the
+    /// overlaps are removed.
     async fn set_region_overlaps(
         &self,
         ctx: &Context<'_>,
