@@ -47,6 +47,28 @@ async fn settled(app: &TestApp, query: &str, field: &str, since: &str, caller: &
     }
 }
 
+/// Like [`settled`], until `done` holds for the page from `since`: on PostgreSQL the feed may
+/// pass the first of several changes while a later one is still held back by another test's
+/// transaction. Fails with the last page after 30 s.
+async fn settled_until(
+    app: &TestApp,
+    query: &str,
+    field: &str,
+    since: &str,
+    caller: &TestCaller,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let page = page(app, query, field, since, caller).await;
+        if done(&page) {
+            return page;
+        }
+        assert!(std::time::Instant::now() < deadline, "the feed did not reach the expected page within 30 s: {page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn update_offer(app: &TestApp, id: impl ToString, version: i64, name: &str) {
     let resp = app
         .graphql(UPDATE_OFFER)
@@ -71,7 +93,10 @@ async fn changes_after_the_position_each_once_with_their_state_now() {
     update_offer(&app, OFFER_A_CRISIS, 1, "Crisisdienst 1").await;
     update_offer(&app, OFFER_A_FACT, 1, "FACT 1").await;
     update_offer(&app, OFFER_A_CRISIS, 2, "Crisisdienst 2").await;
-    let changes = settled(&app, OFFER_CHANGES, "careOfferChanges", &since, &insurer_x()).await;
+    // Once the feed has passed all three changes (the crisis offer's last change is the latest).
+    let passed_all =
+        |p: &Value| p["changes"].as_array().and_then(|c| c.last()).is_some_and(|c| c["node"]["version"] == 3);
+    let changes = settled_until(&app, OFFER_CHANGES, "careOfferChanges", &since, &insurer_x(), passed_all).await;
     let got: Vec<(String, String)> = changes["changes"]
         .as_array()
         .expect("changes")
