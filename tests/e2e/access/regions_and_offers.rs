@@ -311,7 +311,7 @@ async fn access_matrix_care_offers() {
     let body = hub.gql(&cast.provider, CLOSE_OFFER, json!({ "id": new_offer, "v": 4 })).await;
     cells.check(
         (OFFER_WRITE, PROVIDER),
-        refused(&body, "/closeCareOffer", "BAD_USER_INPUT"),
+        refused(&body, "/closeCareOffer", "FAILED_PRECONDITION"),
         "closes its own offer only from the announced date",
         &body,
     );

@@ -750,7 +750,7 @@ async fn the_closing_dates_follow_the_dutch_calendar_at_new_years_eve() {
     before.closure_planned(OFFER_A_FACT, chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("date")).await;
     let early =
         before.graphql(CLOSE).var("id", OFFER_A_FACT.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
-    assert_refused(&early, "closeCareOffer", "BAD_USER_INPUT");
+    assert_refused(&early, "closeCareOffer", "FAILED_PRECONDITION");
     let message = early.body["errors"][0]["message"].as_str().expect("message");
     assert!(message.contains("today is 2026-12-31 in the Netherlands"), "{message}");
 }
