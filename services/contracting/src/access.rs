@@ -52,8 +52,13 @@ pub fn read_contracts(c: &Caller) -> ApiResult<()> {
 /// Asking which insurers contract an offer (`signalContractors`): only the region subgraph's
 /// own token, with the service scope `signals:audience`. The gateway never grants that scope to
 /// an organisation (it narrows every caller to its kind's scopes), so no insurer or provider
-/// learns another insurer's covered offers this way.
+/// learns another insurer's covered offers this way. The caller must also be no organisation
+/// (the nil id, kind `HUB_OPERATOR`, as the region subgraph's own token is): should the scope
+/// ever reach an organisation's token by a later change, the organisation is still refused.
 pub fn ask_signal_contractors(c: &Caller) -> ApiResult<()> {
+    if !c.org.is_nil() || c.kind != OrgKind::HubOperator {
+        return Err(ApiError::Forbidden("only the hub's own services ask which insurers contract an offer".into()));
+    }
     c.require_scope(scopes::SIGNALS_AUDIENCE)
 }
 
@@ -246,7 +251,14 @@ mod tests {
             c.scopes = scopes::ALL.iter().map(|s| (*s).to_owned()).collect();
             assert!(ask_signal_contractors(&c).is_err(), "{kind:?} with every organisation scope");
         }
+        // An organisation holding the service scope (were it ever granted) is still refused.
+        for kind in OrgKind::ALL {
+            let mut c = caller(kind, A);
+            c.scopes = [scopes::SIGNALS_AUDIENCE.to_owned()].into();
+            assert!(ask_signal_contractors(&c).is_err(), "{kind:?} organisation with the service scope");
+        }
         let mut region = caller(OrgKind::HubOperator, Uuid::nil());
+        assert!(ask_signal_contractors(&region).is_err(), "the service identity without the scope");
         region.scopes = [scopes::SIGNALS_AUDIENCE.to_owned()].into();
         assert!(ask_signal_contractors(&region).is_ok());
     }

@@ -399,6 +399,12 @@ async fn a_signal_event_is_addressed_to_its_provider_the_coordinating_and_the_co
     let app = TestApp::spawn_with(key, Some(mock.url()), Some(bus.clone())).await;
     let start = crate::events::wait_for_events(&bus, 1).await.len(); // the fixture's OVERDUE
 
+    // A caller who may change no signal or offer makes the hub ask contracting nothing.
+    let before = mock.requests();
+    let refused = app.graphql(RAISE).var("offer", OFFER_A_FACT.to_string()).as_caller(&patient_org()).send().await;
+    assert_refused(&refused, "raiseContinuitySignal", "FORBIDDEN");
+    assert_eq!(mock.requests(), before, "no question for a caller about to be refused");
+
     // Raised on the FACT offer: provider A, insurer X (coordinating utrecht), insurers Y and Z
     // (contracting it); no kind, so no other insurer is even asked about.
     let before = mock.requests();

@@ -80,9 +80,23 @@ fn contracting<'a>(ctx: &'a Context<'_>) -> Option<&'a ContractingClient> {
     ctx.data_opt::<ContractedOffersCache>().and_then(ContractedOffersCache::client)
 }
 
+/// Whether the caller could make a change that records signal events at all (a provider or
+/// insurer with a write scope for offers, signals or overviews): only then is contracting asked.
+/// Anyone else is refused by the mutation's own check, so its audience never matters, and a
+/// caller about to be refused makes the hub ask contracting nothing.
+fn may_record_signal_events(ctx: &Context<'_>) -> bool {
+    use ggzhub_kit::token::scopes;
+    let Some(c) = ctx.data_opt::<Caller>() else { return false };
+    matches!(c.kind, OrgKind::Provider | OrgKind::Insurer)
+        && [scopes::OFFERS_WRITE, scopes::SIGNALS_WRITE, scopes::OVERVIEW_WRITE].iter().any(|s| c.has_scope(s))
+}
+
 /// Before a change's transaction: which insurers contract care offer `id`, for the audience of
 /// the signal events the change records (see [`Contractors`]).
 pub(super) async fn contractors_of_offer(ctx: &Context<'_>, id: &ID) -> ApiResult<Contractors> {
+    if !may_record_signal_events(ctx) {
+        return Ok(Contractors::unknown());
+    }
     let Ok(id) = v::id("id", id) else { return Ok(Contractors::unknown()) };
     let db = data::<DatabaseConnection>(ctx)?;
     Ok(Contractors::for_offer(db, contracting(ctx), &id).await)
@@ -90,6 +104,9 @@ pub(super) async fn contractors_of_offer(ctx: &Context<'_>, id: &ID) -> ApiResul
 
 /// [`contractors_of_offer`] for the offer of continuity signal `id`.
 pub(super) async fn contractors_of_signal(ctx: &Context<'_>, id: &ID) -> ApiResult<Contractors> {
+    if !may_record_signal_events(ctx) {
+        return Ok(Contractors::unknown());
+    }
     let Ok(id) = v::id("id", id) else { return Ok(Contractors::unknown()) };
     let db = data::<DatabaseConnection>(ctx)?;
     Ok(Contractors::for_signal(db, contracting(ctx), &id).await)
