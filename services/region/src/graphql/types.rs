@@ -83,12 +83,8 @@ pub struct MapTile {
 }
 
 /// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
-///
-/// The picture of an IZA region (offers, counts, capacity, intake pauses, signal counts, waiting
-/// times, trends, missing categories, hotspots, announced closures) answers for the region itself
-/// and the care-office regions it overlaps (`overlaps`), each offer, report or signal once; an
-/// offer in a care-office region overlapped by two IZA regions counts in both. What a caller may
-/// read is the same as for a care-office region, never more than through the parts.
+// (The type's description must be the same in every subgraph that defines Region, or composition
+// differs from Apollo's; what an IZA region's picture answers is on `overlaps`.)
 #[Object]
 impl Region {
     /// Region code (kebab-case), e.g. `utrecht`.
@@ -291,7 +287,12 @@ impl Region {
     }
     /// The regions of the other kind this region overlaps: for an IZA region the care-office
     /// regions it overlaps, for a care-office region the IZA regions overlapping it (set by the
-    /// hub operator with `setRegionOverlaps`). Public.
+    /// hub operator with `setRegionOverlaps`). Public. The picture of an IZA region (offers,
+    /// counts, capacity, intake pauses, signal counts, waiting times, trends, missing categories,
+    /// hotspots, announced closures) answers for the region itself and the care-office regions
+    /// it overlaps, each offer, report or signal once; an offer in a care-office region
+    /// overlapped by two IZA regions counts in both. What a caller may read is the same as for a
+    /// care-office region, never more than through the parts.
     #[graphql(tag = "public")]
     async fn overlaps(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         super::care_use::region_overlaps(ctx, &self.0.code).await
