@@ -57,13 +57,15 @@ impl Batches {
         .delay(Duration::ZERO)
     }
 
-    /// Runs `request` (the schema's execution) with the loads its resolvers queue: first the
-    /// resolvers, until they wait; then every load they asked for, each with all its keys.
+    /// Runs `request` (the schema's execution) with the loads its resolvers queue, in passes:
+    /// first the resolvers, until they wait; then every load they asked for, each with all its
+    /// keys; the keys asked once those answered wait until all of them have, and are the next pass.
     pub fn drive<F: Future>(&self, request: F) -> Driven<F> {
         Driven {
             request: Box::pin(request),
             queue: Arc::clone(&self.queue),
             running: FuturesUnordered::new(),
+            waiting: Vec::new(),
             woken: Arc::default(),
         }
     }
@@ -74,6 +76,8 @@ pub struct Driven<F> {
     request: Pin<Box<F>>,
     queue: Arc<Mutex<Vec<BoxFuture<'static, ()>>>>,
     running: FuturesUnordered<BoxFuture<'static, ()>>,
+    /// Loads the resolvers asked for, to start with the next pass.
+    waiting: Vec<BoxFuture<'static, ()>>,
     woken: Arc<Woken>,
 }
 
@@ -110,27 +114,40 @@ impl<F: Future> Future for Driven<F> {
                 *stored = Some(cx.waker().clone());
             }
         }
-        this.woken.during_poll.store(false, Ordering::SeqCst);
-        let waker = Waker::from(Arc::clone(&this.woken));
-        if let Poll::Ready(out) = this.request.as_mut().poll(&mut Context::from_waker(&waker)) {
-            return Poll::Ready(out);
-        }
-        if this.woken.during_poll.load(Ordering::SeqCst) {
-            // The resolvers handed the thread back but have more to do: they are polled again
-            // (the wake is scheduled) before any load starts.
-            return Poll::Pending;
-        }
-        // The resolvers wait: every key they will ask for in this pass has been asked for.
         loop {
-            let fresh = std::mem::take(&mut *this.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-            let idle = fresh.is_empty();
-            this.running.extend(fresh);
-            // A load that finishes wakes the resolvers waiting on it, so the request is polled
-            // again; a load that waits on I/O wakes this future likewise.
-            while let Poll::Ready(Some(())) = this.running.poll_next_unpin(cx) {}
-            if idle {
+            // The loads of the current pass, with any load a load queues; one that waits on I/O
+            // wakes this future when it can go on.
+            loop {
+                while let Poll::Ready(Some(())) = this.running.poll_next_unpin(cx) {}
+                let nested = std::mem::take(&mut *this.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+                if nested.is_empty() {
+                    break;
+                }
+                this.running.extend(nested);
+            }
+            // The resolvers, whenever this future is polled: a load that answered or their own
+            // I/O may have woken them (one may hold a pooled connection a load waits for).
+            this.woken.during_poll.store(false, Ordering::SeqCst);
+            let waker = Waker::from(Arc::clone(&this.woken));
+            if let Poll::Ready(out) = this.request.as_mut().poll(&mut Context::from_waker(&waker)) {
+                return Poll::Ready(out);
+            }
+            this.waiting.extend(std::mem::take(
+                &mut *this.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+            ));
+            if this.woken.during_poll.load(Ordering::SeqCst) {
+                // The resolvers handed the thread back but have more to do: they are polled again
+                // (the wake is scheduled) before any load starts.
                 return Poll::Pending;
             }
+            // The resolvers wait. The next pass starts only once every load of this one has
+            // answered: a resolver whose load answered early asks for its next keys on its own,
+            // and starting them at once would split the next pass over as many batches as loads
+            // finishing at different moments (the clock deciding, not the query).
+            if !this.running.is_empty() || this.waiting.is_empty() {
+                return Poll::Pending;
+            }
+            this.running.extend(this.waiting.drain(..));
         }
     }
 }
@@ -197,5 +214,41 @@ mod tests {
         });
         assert_eq!(again.await, (Some(10_000), Some(20_000)));
         assert_eq!(seen.lock().expect("not poisoned").len(), 3);
+    }
+
+    /// Two loads of one pass that answer at different moments are followed by one batch of the
+    /// keys that their resolvers ask next, not one batch per load that answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_next_pass_waits_for_every_load_of_this_one() {
+        struct Slow {
+            delay: Duration,
+        }
+        impl Loader<u32> for Slow {
+            type Value = u32;
+            type Error = Arc<String>;
+            async fn load(&self, keys: &[u32]) -> Result<HashMap<u32, u32>, Self::Error> {
+                tokio::time::sleep(self.delay).await;
+                Ok(keys.iter().map(|k| (*k, k + 1)).collect())
+            }
+        }
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let batches = Batches::default();
+        let fast = batches.loader(Slow { delay: Duration::from_millis(1) });
+        let slow = batches.loader(Slow { delay: Duration::from_millis(60) });
+        let next = batches.loader(Counting { batches: Arc::clone(&seen) });
+        let (a, b) = batches
+            .drive(futures_util::future::join(
+                async {
+                    let k = fast.load_one(1).await.expect("loads").expect("found");
+                    next.load_one(k).await.expect("loads")
+                },
+                async {
+                    let k = slow.load_one(10).await.expect("loads").expect("found");
+                    next.load_one(k).await.expect("loads")
+                },
+            ))
+            .await;
+        assert_eq!((a, b), (Some(20), Some(110)));
+        assert_eq!(*seen.lock().expect("not poisoned"), vec![vec![2, 11]], "one batch for the second pass");
     }
 }
