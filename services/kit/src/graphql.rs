@@ -132,6 +132,34 @@ macro_rules! record_meta {
     };
 }
 
+/// Query texts longer than this are parsed on every request and never kept.
+const PARSED_MAX_QUERY: usize = 32 * 1024;
+
+/// The parsed document of `query` from a process-wide cache (parsed and kept on a miss), or
+/// `None` when it is too long to keep or does not parse (async-graphql then parses it and answers
+/// its error as usual). The gateway sends the same few query texts over and over (one per query
+/// plan step), so most requests skip parsing; validation, which depends on the variables, still
+/// runs every time, as do the depth and directive limits on the document.
+fn parsed(query: &str) -> Option<async_graphql::parser::types::ExecutableDocument> {
+    static PARSED: std::sync::LazyLock<moka::sync::Cache<String, async_graphql::parser::types::ExecutableDocument>> =
+        std::sync::LazyLock::new(|| {
+            moka::sync::Cache::builder()
+                // Weighed by query text: at most 4 MiB of it (the documents take a few times that).
+                .weigher(|query: &String, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
+                .max_capacity(4 * 1024 * 1024)
+                .build()
+        });
+    if query.len() > PARSED_MAX_QUERY {
+        return None;
+    }
+    if let Some(document) = PARSED.get(query) {
+        return Some(document);
+    }
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    PARSED.insert(query.to_owned(), document.clone());
+    Some(document)
+}
+
 /// Executes one GraphQL request body for `caller` against `schema` of `service` (its name, for
 /// the error metrics). `decorate` adds per-request data (such as DataLoaders made with the
 /// request's [`Batches`], whose loads run inside the execution with every key of one pass in one
@@ -151,18 +179,19 @@ pub async fn execute<E: async_graphql::Executor>(
     if !is_json {
         return bad_request(StatusCode::UNSUPPORTED_MEDIA_TYPE, "content-type must be application/json");
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return bad_request(StatusCode::BAD_REQUEST, "batched requests are not supported");
+    }
+    // Straight into the request (no intermediate `serde_json::Value`: the gateway's `_entities`
+    // calls carry every representation in the variables, and a second copy of them cost time).
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("not a GraphQL request: {e}")));
+        }
         Err(e) => {
             return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("request body is not valid JSON: {e}")));
         }
-    };
-    if value.is_array() {
-        return bad_request(StatusCode::BAD_REQUEST, "batched requests are not supported");
-    }
-    let mut request: async_graphql::Request = match serde_json::from_value(value) {
-        Ok(r) => r,
-        Err(e) => return bad_request(StatusCode::BAD_REQUEST, &cut_message(&format!("not a GraphQL request: {e}"))),
     };
     let event = match request.extensions.remove(crate::events::EVENT_EXTENSION).map(delivered_event) {
         None => None,
@@ -174,6 +203,9 @@ pub async fn execute<E: async_graphql::Executor>(
             );
         }
     };
+    if let Some(document) = parsed(&request.query) {
+        request.set_parsed_query(document);
+    }
     let span = tracing::info_span!("graphql", operation = request.operation_name.as_deref().unwrap_or(""));
     let batches = Batches::default();
     let request = decorate(request.data(caller), &batches);
@@ -336,5 +368,21 @@ mod tests {
                 "region": null
             })
         );
+    }
+}
+
+#[cfg(test)]
+mod parsed_tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_kept_per_query_text_and_bad_or_long_ones_are_left_to_async_graphql() {
+        let query = "query Kept($id: ID!) { careOffer(id: $id) { id name } }";
+        let first = parsed(query).expect("parses");
+        let again = parsed(query).expect("kept");
+        assert_eq!(format!("{:?}", first.operations), format!("{:?}", again.operations));
+        assert!(parsed("query { careOffer(").is_none(), "a syntax error is async-graphql's to answer");
+        let long = format!("query {{ {} }}", "a ".repeat(PARSED_MAX_QUERY));
+        assert!(parsed(&long).is_none(), "too long to keep");
     }
 }
