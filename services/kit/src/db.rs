@@ -110,6 +110,15 @@ pub async fn connect(cfg: &DbConfig) -> anyhow::Result<DatabaseConnection> {
     if let (true, Some(schema)) = (cfg.is_postgres(), &cfg.schema) {
         opts.set_schema_search_path(schema.clone());
     }
+    if cfg.is_postgres() {
+        // No parallel workers: the subgraphs' statements are small and many at once, and a plan
+        // with a Gather (the regional overview's offer pages, a UNION ALL since IZA regions answer
+        // for care-office regions) started two worker processes per request, which cost more
+        // CPU than the whole statement (the hub benchmark: PostgreSQL 20 ms of CPU per request
+        // with them). A URL's own `options=-c max_parallel_workers_per_gather=…` comes after
+        // this and wins.
+        opts.map_sqlx_postgres_opts(|pg| pg.options([("max_parallel_workers_per_gather", "0")]));
+    }
     let db = Database::connect(opts).await.with_context(|| format!("connecting to {shown}"))?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // Enforce foreign keys (sqlx turns them on too; say it where the schema relies on it).
@@ -240,6 +249,28 @@ mod tests {
         assert_eq!(operation_name("WITH x AS (SELECT 1) SELECT * FROM x"), "WITH");
         assert_eq!(operation_name("PRAGMA foreign_keys = ON"), "_OTHER");
         assert_eq!(operation_name(""), "_OTHER");
+    }
+
+    /// What `connect` sets on every pooled connection: foreign keys on SQLite, no parallel
+    /// workers on PostgreSQL (the database of `DATABASE_URL`, as every test uses).
+    #[tokio::test]
+    async fn connections_carry_the_hubs_settings() {
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".to_owned());
+        let db = connect(&DbConfig::new(url)).await.expect("connects");
+        let (sql, expected) = match db.get_database_backend() {
+            DbBackend::Postgres => ("SHOW max_parallel_workers_per_gather", "0"),
+            _ => ("PRAGMA foreign_keys", "1"),
+        };
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("runs")
+            .expect("one row");
+        let value = row
+            .try_get_by_index::<String>(0)
+            .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+            .expect("a value");
+        assert_eq!(value, expected, "{sql}");
     }
 
     #[tokio::test]

@@ -244,8 +244,10 @@ pub async fn replace_notes<C: ConnectionTrait>(
             .exec(conn)
             .await?;
     }
-    if !notes.is_empty() {
-        offer_status_note::Entity::insert_many(notes.into_iter().map(|n| n.into_active_model()))
+    // In chunks: the demo seed at the benchmark's volume records thousands of notes at once, more
+    // bind parameters than one statement may carry (65,535 on PostgreSQL).
+    for chunk in notes.chunks(500) {
+        offer_status_note::Entity::insert_many(chunk.iter().cloned().map(|n| n.into_active_model()))
             .exec_without_returning(conn)
             .await?;
     }
