@@ -34,7 +34,9 @@ impl Batches {
     /// A DataLoader whose loads run inside this request's [`Batches::drive`], with no delay.
     ///
     /// Its loads wait until the future given to `drive` is polled: a loader made here and used
-    /// outside `drive` never answers.
+    /// outside `drive` never answers. Its `Loader::load` must not itself load through a
+    /// DataLoader of the same `Batches`: such a key may join a batch that waits for the next
+    /// pass, which waits for this load (no loader here does; they only query the database).
     pub fn loader<T: Send + Sync + 'static>(&self, loader: T) -> DataLoader<T> {
         let queue = Arc::clone(&self.queue);
         DataLoader::new(loader, move |task: BoxFuture<'static, ()>| {
@@ -115,8 +117,9 @@ impl<F: Future> Future for Driven<F> {
             }
         }
         loop {
-            // The loads of the current pass, with any load a load queues; one that waits on I/O
-            // wakes this future when it can go on.
+            // The loads of the current pass, with any load task a load queues (a `Loader` must not
+            // use a DataLoader of the same `Batches`, see `Batches::loader`); one that waits on
+            // I/O wakes this future when it can go on.
             loop {
                 while let Poll::Ready(Some(())) = this.running.poll_next_unpin(cx) {}
                 let nested = std::mem::take(&mut *this.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner));

@@ -115,8 +115,7 @@ pub async fn connect(cfg: &DbConfig) -> anyhow::Result<DatabaseConnection> {
         // with a Gather (the regional overview's offer pages, a UNION ALL since IZA regions answer
         // for care-office regions) started two worker processes per request, which cost more
         // CPU than the whole statement (the hub benchmark: PostgreSQL 20 ms of CPU per request
-        // with them). A URL's own `options=-c max_parallel_workers_per_gather=…` comes after
-        // this and wins.
+        // with them). It is appended after a URL's own `options`, so it always applies.
         opts.map_sqlx_postgres_opts(|pg| pg.options([("max_parallel_workers_per_gather", "0")]));
     }
     let db = Database::connect(opts).await.with_context(|| format!("connecting to {shown}"))?;

@@ -144,9 +144,10 @@ fn parsed(query: &str) -> Option<async_graphql::parser::types::ExecutableDocumen
     static PARSED: std::sync::LazyLock<moka::sync::Cache<String, async_graphql::parser::types::ExecutableDocument>> =
         std::sync::LazyLock::new(|| {
             moka::sync::Cache::builder()
-                // Weighed by query text: at most 4 MiB of it (the documents take a few times that).
-                .weigher(|query: &String, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
-                .max_capacity(4 * 1024 * 1024)
+                // Weighed by an estimate of what an entry holds (the text, a document a few times
+                // its size, the cache's own bookkeeping): at most about 16 MiB in all.
+                .weigher(|query: &String, _| u32::try_from(query.len() * 4 + 512).unwrap_or(u32::MAX))
+                .max_capacity(16 * 1024 * 1024)
                 .build()
         });
     if query.len() > PARSED_MAX_QUERY {
