@@ -135,9 +135,8 @@ impl<F: Future> Future for Driven<F> {
             if let Poll::Ready(out) = this.request.as_mut().poll(&mut Context::from_waker(&waker)) {
                 return Poll::Ready(out);
             }
-            this.waiting.extend(std::mem::take(
-                &mut *this.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
-            ));
+            this.waiting
+                .extend(std::mem::take(&mut *this.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner)));
             if this.woken.during_poll.load(Ordering::SeqCst) {
                 // The resolvers handed the thread back but have more to do: they are polled again
                 // (the wake is scheduled) before any load starts.
