@@ -1233,6 +1233,9 @@ listen stats
         t_fault = now()
         self.procs.signal("gw2", signal.SIGKILL)
         code = self.procs.wait_exit("gw2", 10)
+        # Until the process is gone its sockets still take connections and requests (the kernel
+        # accepts them), so a request sent between the signal and the exit is one gw2 held too.
+        t_exit = now()
         held_records = [f.result(timeout=60) for f in held]
         self.sleep(a.one_replica_secs)
         t_down = self.watch.first("gw2", "DOWN", t_fault)
@@ -1243,11 +1246,11 @@ listen stats
         records = self.window_figures(result, t_start, t_fault, t_recovered, t_end)
         in_flight_at_kill = [r for r in records + held_records if r.t0 <= t_fault and (r.t1 or 0) >= t_fault]
         bad = [r for r in records + held_records if r.outcome != "ok"]
-        # A request gw2 held: sent before the kill, answered after it, and (when HAProxy says)
-        # routed to gw2.
-        held_by_gw2 = [r for r in bad if r.t0 <= t_fault + 0.005 and r.served_by in ("gw2", None)]
+        # A request gw2 held: sent before its exit was seen (at least 5 ms after the signal),
+        # answered after the kill, and (when HAProxy says) routed to gw2.
+        held_by_gw2 = [r for r in bad if r.t0 <= max(t_fault + 0.005, t_exit) and r.served_by in ("gw2", None)]
         others = [r for r in bad if r not in held_by_gw2]
-        result.figure("gw2 exit", f"{code} (SIGKILL)")
+        result.figure("gw2 exit", f"{code} (SIGKILL), seen {(t_exit - t_fault) * 1000:.1f} ms after the signal")
         result.figure("requests in flight through HAProxy at the kill", len(in_flight_at_kill))
         result.figure("failed: held by gw2 / any other", f"{len(held_by_gw2)} / {len(others)}")
         result.figure("heavy queries sent just before the kill",
