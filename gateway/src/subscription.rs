@@ -51,6 +51,12 @@ pub struct SubscriptionOptions {
     /// Seconds a WebSocket client has to send `connection_init`; then the connection is closed
     /// (4408).
     pub connection_init_timeout_secs: u64,
+    /// Seconds after which a WebSocket is closed (1000, with the reason) when it has had no
+    /// subscription running for that long, or when nothing was heard from the client for that
+    /// long (no message, no answer to the gateway's pings: a peer that is gone). SSE and
+    /// multipart streams are each one subscription; a gone client is noticed there when a
+    /// keep-alive cannot be written.
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for SubscriptionOptions {
@@ -62,6 +68,7 @@ impl Default for SubscriptionOptions {
             max_client_message_bytes: 64 * 1024,
             keepalive_secs: 15,
             connection_init_timeout_secs: 10,
+            idle_timeout_secs: 60,
         }
     }
 }
@@ -69,6 +76,10 @@ impl Default for SubscriptionOptions {
 impl SubscriptionOptions {
     pub fn keepalive(&self) -> Duration {
         Duration::from_secs(self.keepalive_secs.max(1))
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs.max(1))
     }
 }
 

@@ -13,7 +13,9 @@
 //! Protocol errors close the socket with the protocol's codes: 4400 (a message that is not the
 //! protocol's), 4401 (`subscribe` before the acknowledgement), 4403 (`connection_init` refused),
 //! 4408 (no `connection_init` in time), 4409 (an id already in use), 4429 (a second
-//! `connection_init`), 1009 (a message over `max_client_message_bytes`). Errors of one
+//! `connection_init`), 1009 (a message over `max_client_message_bytes`). A connection idle for
+//! `idle_timeout_secs` — no subscription running, or nothing heard from the client (no message,
+//! no pong to the gateway's pings) — is closed with 1000 and the reason. Errors of one
 //! subscription (a bad document, `SUBSCRIPTION_LIMIT`, …) are `error` messages for its id; the
 //! connection stays.
 
@@ -98,6 +100,9 @@ struct SubscribePayload {
     extensions: Option<JsonValue>,
 }
 
+/// How long a closing connection waits for the client's Close.
+const CLOSE_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How a connection ends: the close code and reason, or the client went away.
 type Close = Option<(u16, String)>;
 
@@ -125,25 +130,40 @@ impl Connection {
         tokio::pin!(init_deadline);
         let keepalive = options.keepalive();
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+        let idle = options.idle_timeout();
+        let mut heard = tokio::time::Instant::now();
+        let mut unused_since = Some(heard);
+        let idle_timer = tokio::time::sleep_until(heard + idle);
+        tokio::pin!(idle_timer);
         let close: Close = loop {
+            // Idle: no subscription for `idle`, or, while one runs, nothing from the client for
+            // `idle`.
+            let idle_at = unused_since.unwrap_or(heard) + idle;
+            if idle_timer.deadline() != idle_at {
+                idle_timer.as_mut().reset(idle_at);
+            }
             tokio::select! {
-                received = socket.recv() => match received {
-                    None | Some(Ok(WsMessage::Close(_))) => break None,
-                    Some(Err(error)) => {
-                        let text = error.to_string();
-                        if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
-                            break Some((1009, format!("message larger than {} bytes", options.max_client_message_bytes)));
+                received = socket.recv() => {
+                    heard = tokio::time::Instant::now();
+                    match received {
+                        None | Some(Ok(WsMessage::Close(_))) => break None,
+                        Some(Err(error)) => {
+                            let text = error.to_string();
+                            if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
+                                break Some((1009, format!("message larger than {} bytes", options.max_client_message_bytes)));
+                            }
+                            break None;
                         }
-                        break None;
-                    }
-                    Some(Ok(WsMessage::Text(text))) => {
-                        if let Err(close) = self.handle(text.as_str()).await {
-                            break Some(close);
+                        Some(Ok(WsMessage::Text(text))) => {
+                            if let Err(close) = self.handle(text.as_str()).await {
+                                break Some(close);
+                            }
                         }
+                        Some(Ok(WsMessage::Binary(_))) => break Some((4400, "messages are JSON text".into())),
+                        // A pong (to the gateway's ping) or a ping: the client is there.
+                        Some(Ok(_)) => {}
                     }
-                    Some(Ok(WsMessage::Binary(_))) => break Some((4400, "messages are JSON text".into())),
-                    Some(Ok(_)) => {}
-                },
+                }
                 Some(out) = out_receiver.recv() => match out {
                     Out::Text(text) => {
                         if socket.send(WsMessage::Text(text.into())).await.is_err() {
@@ -162,6 +182,19 @@ impl Connection {
                         break None;
                     }
                 }
+                () = &mut idle_timer => {
+                    let secs = idle.as_secs();
+                    break Some(if unused_since.is_some() {
+                        (1000, format!("idle: no subscription for {secs} s"))
+                    } else {
+                        (1000, format!("idle: nothing heard from the client for {secs} s"))
+                    });
+                }
+            }
+            if self.running.is_empty() {
+                unused_since.get_or_insert_with(tokio::time::Instant::now);
+            } else {
+                unused_since = None;
             }
         };
         for (_, task) in self.running.drain() {
@@ -169,7 +202,20 @@ impl Connection {
         }
         if let Some((code, reason)) = close {
             tracing::debug!(code, %reason, "closing a WebSocket");
-            let _ = socket.send(WsMessage::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+            if socket.send(WsMessage::Close(Some(CloseFrame { code, reason: reason.into() }))).await.is_ok() {
+                // The closing handshake: the client's own Close, for a moment, before the TCP
+                // connection goes. Closing at once would answer whatever the client still sends
+                // (a pong to a ping it had not read yet) with a reset, and a reset makes the
+                // client's system drop the unread close frame with its reason.
+                let handshake = async {
+                    while let Some(Ok(message)) = socket.recv().await {
+                        if matches!(message, WsMessage::Close(_)) {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(CLOSE_HANDSHAKE, handshake).await;
+            }
         }
     }
 

@@ -555,6 +555,123 @@ async fn websocket_protocol_errors_close_with_the_protocols_codes() {
     assert!(refused.is_err(), "an upgrade without graphql-transport-ws is refused");
 }
 
+/// The close frame's code and reason, after any other messages (which are returned with it).
+async fn closed(socket: &mut Socket) -> (u16, String, Vec<Value>) {
+    let mut before = Vec::new();
+    let next = async {
+        loop {
+            match socket.next().await {
+                Some(Ok(tungstenite::Message::Text(text))) => before.push(serde_json::from_str(&text).expect("JSON")),
+                Some(Ok(tungstenite::Message::Close(Some(frame)))) => {
+                    return (u16::from(frame.code), frame.reason.to_string());
+                }
+                Some(Ok(tungstenite::Message::Close(None))) => return (1005, String::new()),
+                Some(Ok(_)) => continue,
+                None => return (1006, String::new()),
+                Some(Err(e)) => return (1006, e.to_string()),
+            }
+        }
+    };
+    let (code, reason) = tokio::time::timeout(Duration::from_secs(20), next).await.expect("closed in time");
+    (code, reason, before)
+}
+
+/// A client's WebSocket text frame (clients mask theirs; RFC 6455 section 5.3).
+fn masked_text(text: &str) -> Vec<u8> {
+    let (payload, mask) = (text.as_bytes(), [0x12u8, 0x34, 0x56, 0x78]);
+    let mut frame = vec![0x81];
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&u16::try_from(n).expect("a short message").to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// The server's frames in `bytes` (unmasked): opcode and payload each.
+fn server_frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut frames = Vec::new();
+    while bytes.len() >= 2 {
+        let (opcode, short) = (bytes[0] & 0x0f, usize::from(bytes[1] & 0x7f));
+        let (len, start) = match short {
+            126 => (usize::from(u16::from_be_bytes([bytes[2], bytes[3]])), 4),
+            127 => (usize::try_from(u64::from_be_bytes(bytes[2..10].try_into().expect("8 bytes"))).expect("len"), 10),
+            n => (n, 2),
+        };
+        frames.push((opcode, bytes[start..start + len].to_vec()));
+        bytes = &bytes[start + len..];
+    }
+    frames
+}
+
+#[tokio::test]
+async fn an_idle_websocket_is_closed_with_the_reason_and_a_live_one_is_not() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let options = SubscriptionOptions { keepalive_secs: 1, idle_timeout_secs: 2, ..Default::default() };
+    let hub = Hub::start(options, true).await;
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", hub.token("10000001")) } });
+
+    // Acknowledged, but nothing subscribed: closed once idle.
+    let mut ws = socket(&hub).await;
+    send(&mut ws, init.clone()).await;
+    assert_eq!(receive(&mut ws).await, Ok(json!({ "type": "connection_ack" })));
+    let (code, reason, _) = closed(&mut ws).await;
+    assert_eq!((code, reason.as_str()), (1000, "idle: no subscription for 2 s"));
+
+    // A subscription running, the client answering the gateway's pings (this client answers
+    // while it reads): still open after more than twice the idle time, and the event arrives.
+    let mut ws = socket(&hub).await;
+    send(&mut ws, init.clone()).await;
+    assert_eq!(receive(&mut ws).await, Ok(json!({ "type": "connection_ack" })));
+    send(&mut ws, json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIPTION } })).await;
+    let pings_only = async {
+        loop {
+            match ws.next().await {
+                Some(Ok(tungstenite::Message::Ping(_))) => continue,
+                other => return other,
+            }
+        }
+    };
+    let quiet = tokio::time::timeout(Duration::from_secs(5), pings_only).await;
+    assert!(quiet.is_err(), "nothing but pings in 5 s: {quiet:?}");
+    hub.publish("s1", "UTR", &[hub.a]).await;
+    let next = receive(&mut ws).await.expect("the event");
+    assert_eq!(next["payload"]["data"]["signalEvents"]["signal"]["id"], "s1");
+    // The client ends its subscription: the socket is idle from then on.
+    send(&mut ws, json!({ "id": "1", "type": "complete" })).await;
+    let (code, reason, _) = closed(&mut ws).await;
+    assert_eq!((code, reason.as_str()), (1000, "idle: no subscription for 2 s"));
+
+    // A client that answers no ping (gone, or hung) is closed although its subscription runs. This
+    // one speaks the protocol over a bare TCP socket: it sends its frames and never a pong.
+    let mut tcp = tokio::net::TcpStream::connect(hub.url.trim_start_matches("http://").trim_end_matches("/graphql"))
+        .await
+        .expect("connected");
+    let upgrade = "GET /graphql HTTP/1.1\r\nhost: gateway\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\
+        sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\
+        sec-websocket-protocol: graphql-transport-ws\r\n\r\n";
+    tcp.write_all(upgrade.as_bytes()).await.expect("upgrade sent");
+    tcp.write_all(&masked_text(&init.to_string())).await.expect("init sent");
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
+    tcp.write_all(&masked_text(&subscribe.to_string())).await.expect("subscribe sent");
+    let mut received = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut received))
+        .await
+        .expect("the gateway ends the connection in time")
+        .expect("read");
+    let head = received.windows(4).position(|w| w == b"\r\n\r\n").expect("the upgrade's answer") + 4;
+    let frames = server_frames(&received[head..]);
+    assert!(frames.iter().any(|(opcode, _)| *opcode == 0x9), "pinged meanwhile: {frames:?}");
+    let (opcode, close) = frames.last().expect("a close frame");
+    assert_eq!(*opcode, 0x8, "the last frame closes: {frames:?}");
+    assert_eq!(u16::from_be_bytes([close[0], close[1]]), 1000);
+    assert_eq!(String::from_utf8_lossy(&close[2..]), "idle: nothing heard from the client for 2 s");
+}
+
 #[tokio::test]
 async fn a_client_of_a_stopped_replica_resumes_on_another_from_nats_and_misses_nothing() {
     let nats = ggzhub_kit::events::testing::NatsServer::start().await;

@@ -479,6 +479,15 @@ fn file_for(codes: &[String]) -> String {
     text
 }
 
+/// The statements of the national table's `careUseImports` list, and that it lists each quarter.
+async fn imports_statements(app: &TestApp) -> usize {
+    let before = app.statement_count();
+    let listed = app.graphql(IMPORTS).as_caller(&national_table()).send().await;
+    let count = app.statement_count() - before;
+    assert!(listed.data()["careUseImports"].as_array().is_some_and(|a| !a.is_empty()), "{listed:?}");
+    count
+}
+
 async fn statements_for(app: &TestApp) -> Vec<usize> {
     let mut counts = Vec::new();
     for query in LISTS {
@@ -506,6 +515,7 @@ async fn care_use_lists_load_with_a_constant_number_of_statements() {
     resp.data();
     import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), &file_for(&few), &Default::default()).await.expect("imports");
     let small = statements_for(&app).await;
+    let imports_small = imports_statements(&app).await;
 
     let more: Vec<String> = (3..12).map(|i| format!("co-{i:02}")).collect();
     let refs: Vec<&str> = more.iter().map(String::as_str).collect();
@@ -522,6 +532,13 @@ async fn care_use_lists_load_with_a_constant_number_of_statements() {
     resp.data();
     import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), &file_for(&all), &Default::default()).await.expect("imports");
     let large = statements_for(&app).await;
+    // The supplier's own imports, one quarter listed and then five.
+    for quarter in ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"] {
+        let file = file_for(&all).replace("2026-Q3", quarter);
+        import_csv(&app.db.db, &NATIONAL_TABLE.to_string(), &file, &Default::default()).await.expect("imports");
+    }
+    let imports_large = imports_statements(&app).await;
+    assert_eq!(imports_small, imports_large, "careUseImports: statements grew with the quarters imported");
     println!(
         "regions → overlaps, careUse, careUseFlows; careUse; careUseFlows: {small:?} then {large:?} SQL statements"
     );

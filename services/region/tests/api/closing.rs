@@ -235,6 +235,13 @@ async fn announcing_checks_versions_input_and_state() {
     assert_refused(&resp, "withdrawOfferClosure", "BAD_USER_INPUT");
     assert!(resp.expect_error("BAD_USER_INPUT").contains("cause is required"));
     assert_eq!(app.offer(OFFER_A_CRISIS).await["version"], 1);
+    // Withdrawing an announced closure with the version read before the announcement: stale.
+    let announced = announce(&app, OFFER_A_CRISIS, 1, &in_days(100)).await;
+    assert_eq!(announced.data()["announceOfferClosure"]["version"], 2);
+    let stale =
+        app.graphql(WITHDRAW).var("id", OFFER_A_CRISIS.to_string()).var("v", 1).as_caller(&provider_a()).send().await;
+    assert_refused(&stale, "withdrawOfferClosure", "CONFLICT");
+    assert_eq!(app.offer(OFFER_A_CRISIS).await["status"], "CLOSING", "the stale withdrawal changed nothing");
 }
 
 #[tokio::test]
