@@ -448,10 +448,11 @@ pub async fn seed(db: &DatabaseConnection, source: &Source<'_>) -> anyhow::Resul
         .exec(&txn)
         .await
         .context("inserting overviews")?;
-        for i in &o.patient_inputs {
+        for (n, i) in o.patient_inputs.iter().enumerate() {
             let (version, created_at, updated_at, _, _) = meta!();
             patient_input::Entity::insert(patient_input::ActiveModel {
-                id: Set(ggzhub_kit::write::new_id()),
+                // Derived from the overview, so two loads of the same seed give the same ids.
+                id: Set(crate::seed_waiting_plan::demo_id(&format!("patient-input|{}|{n}", o.id))),
                 overview_id: Set(o.id.clone()),
                 organisation_id: Set(i.organisation_id.clone()),
                 text: Set(i.text.clone()),

@@ -767,6 +767,9 @@ fn demo_base(category: CareCategory) -> u64 {
 /// and four quarters of care-use figures and flows for the care-office regions in `regions`
 /// (code, neighbours), supplied by `supplier` (the demo national table). Deterministic given
 /// `today`: the same date gives the same figures. DEMO DATA, not real figures.
+/// Ids of the demo's rows derive from what they hold, so that two demo runs give the same ids.
+use crate::seed_waiting_plan::demo_id;
+
 pub async fn seed_demo<C: ConnectionTrait>(
     conn: &C,
     regions: &[(String, Vec<String>)],
@@ -797,7 +800,7 @@ pub async fn seed_demo<C: ConnectionTrait>(
         .await?;
         crate::entity::region_overlap::Entity::insert_many(iza.iter().flat_map(|(code, _, overlaps)| {
             overlaps.iter().map(move |o| crate::entity::region_overlap::ActiveModel {
-                id: Set(ggzhub_kit::write::new_id()),
+                id: Set(demo_id(&format!("overlap|{code}|{o}"))),
                 iza_code: Set((*code).to_owned()),
                 care_office_code: Set((*o).to_owned()),
                 created_at: Set(now),
@@ -847,7 +850,7 @@ pub async fn seed_demo<C: ConnectionTrait>(
     for chunk in figures.chunks(INSERT_CHUNK) {
         care_use_figure::Entity::insert_many(chunk.iter().map(|(period, code, category, people, referrals)| {
             care_use_figure::ActiveModel {
-                id: Set(ggzhub_kit::write::new_id()),
+                id: Set(demo_id(&format!("care-use|{period}|{code}|{}", category.as_str()))),
                 supplier_id: Set(supplier.to_owned()),
                 period: Set(period.clone()),
                 region_code: Set(code.clone()),
@@ -864,7 +867,7 @@ pub async fn seed_demo<C: ConnectionTrait>(
     for chunk in flows.chunks(INSERT_CHUNK) {
         care_use_flow::Entity::insert_many(chunk.iter().map(|(period, from, to, category, people, referrals)| {
             care_use_flow::ActiveModel {
-                id: Set(ggzhub_kit::write::new_id()),
+                id: Set(demo_id(&format!("care-use-flow|{period}|{from}|{to}|{}", category.as_str()))),
                 supplier_id: Set(supplier.to_owned()),
                 period: Set(period.clone()),
                 from_region: Set(from.clone()),

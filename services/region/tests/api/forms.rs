@@ -1197,3 +1197,69 @@ async fn care_forms_get_version_and_meta_on_upgrade() {
         }
     }
 }
+
+/// The rows of `table` as JSON, sorted, without the columns that record when a row was written
+/// (`…_at`: the seed's own clock).
+async fn demo_rows(db: &sea_orm::DatabaseConnection, table: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait as _, FromQueryResult as _, JsonValue, Statement};
+    let statement = Statement::from_string(db.get_database_backend(), format!("SELECT * FROM {table}"));
+    let rows = JsonValue::find_by_statement(statement).all(db).await.unwrap_or_else(|e| panic!("{table}: {e}"));
+    let mut rows: Vec<String> = rows
+        .into_iter()
+        .map(|mut row| {
+            if let Some(row) = row.as_object_mut() {
+                row.retain(|column, _| !column.ends_with("_at"));
+            }
+            row.to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Issue 21 item 7: the demo generator fills care use, IZA regions and their overlaps, regional
+/// care forms, planned offers, patient input, actions and closure rules, the same twice (ids
+/// included).
+#[tokio::test]
+async fn the_demo_generator_fills_issue_21s_parts_deterministically() {
+    use ggzhub_region::seed::{Source, seed};
+    use sea_orm_migration::MigratorTrait as _;
+    const TABLES: [&str; 9] = [
+        "care_use_figures",
+        "care_use_flows",
+        "care_use_imports",
+        "region_overlaps",
+        "care_forms",
+        "planned_offers",
+        "patient_inputs",
+        "regional_actions",
+        "region_closure_rules",
+    ];
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let db = ggzhub_kit::testing::TestDb::new().await;
+        ggzhub_region::migration::Migrator::up(&db.db, None).await.expect("migrations run");
+        assert!(seed(&db.db, &Source::Demo).await.expect("demo seeds").loaded);
+        let mut tables = Vec::new();
+        for table in TABLES.into_iter().chain(["regions"]) {
+            tables.push((table, demo_rows(&db.db, table).await));
+        }
+        seen.push(tables);
+    }
+    for ((table, first), (_, second)) in seen[0].iter().zip(&seen[1]) {
+        assert!(!first.is_empty(), "the demo fills {table}");
+        let differs = first.iter().zip(second).find(|(a, b)| a != b);
+        assert!(
+            differs.is_none() && first.len() == second.len(),
+            "{table}: the same demo rows twice ({} and {} rows; first difference {differs:?})",
+            first.len(),
+            second.len()
+        );
+    }
+    let rows =
+        |table: &str| seen[0].iter().find(|(t, _)| *t == table).map(|(_, rows)| rows.clone()).unwrap_or_default();
+    let iza = rows("regions").iter().filter(|r| r.contains(r#""kind":"IZA""#)).count();
+    assert!(iza >= 20, "IZA regions beside the care-office regions: {iza}");
+    assert!(rows("care_forms").iter().any(|r| !r.contains(r#""region_code":null"#)), "a regional care form");
+    assert!(rows("patient_inputs").iter().any(|r| r.contains(r#""internal":false"#)), "published patient input");
+}
