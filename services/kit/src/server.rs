@@ -186,11 +186,20 @@ pub fn make_span(req: &Request<Body>) -> tracing::Span {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+/// Accepted connections get `TCP_NODELAY`, as the gateway's do: axum leaves Nagle's algorithm
+/// on, and an answer larger than one segment (a page of offers to the gateway) could otherwise
+/// have its last segment held until the gateway's delayed ACK.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on an accepted connection");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
