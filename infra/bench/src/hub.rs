@@ -79,8 +79,65 @@ pub struct HubArgs {
     /// Print the SQL statements (and their time) that one request runs in each subgraph.
     #[arg(long)]
     show_sql: bool,
+    /// Serve the gateway, the subgraphs and the load driver on one tokio runtime (how the
+    /// benchmark ran until 2026-12-06), instead of a runtime each.
+    #[arg(long)]
+    one_runtime: bool,
     #[command(flatten)]
     data: DataArgs,
+}
+
+/// The runtimes the hub runs on in `ggzhub-bench hub`: deployed, the gateway and the subgraphs
+/// are separate processes, each with a runtime of its own, and the clients are elsewhere. On one
+/// shared runtime the gateway's answers (a refusal too) and the load driver's clock waited in the
+/// same run queues as the subgraphs' resolvers, which measured the runtime's queueing rather than
+/// the hub. Named threads also let the CPU of each part be read (`/proc/self/task`).
+struct Runtimes {
+    subgraphs: Option<tokio::runtime::Runtime>,
+    gateway: Option<tokio::runtime::Runtime>,
+}
+
+/// Thread names of [`Runtimes`] (at most 15 bytes: Linux truncates a thread's name there).
+const SUBGRAPH_THREADS: &str = "hub-subgraphs";
+const GATEWAY_THREADS: &str = "hub-gateway";
+
+impl Runtimes {
+    fn new() -> anyhow::Result<Self> {
+        let runtime = |name: &str| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(cores())
+                .thread_name(name)
+                .enable_all()
+                .build()
+                .with_context(|| format!("starting the {name} runtime"))
+        };
+        Ok(Self { subgraphs: Some(runtime(SUBGRAPH_THREADS)?), gateway: Some(runtime(GATEWAY_THREADS)?) })
+    }
+}
+
+impl Drop for Runtimes {
+    fn drop(&mut self) {
+        // Dropped inside the main runtime, where a runtime may not block to shut down.
+        for runtime in [self.subgraphs.take(), self.gateway.take()].into_iter().flatten() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// CPU seconds used so far by the threads of this process whose name starts with `prefix`.
+fn thread_cpu_seconds(prefix: &str) -> f64 {
+    let mut ticks = 0u64;
+    for entry in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        if !stat[open + 1..close].starts_with(prefix) {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        // utime and stime.
+        ticks += [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum::<u64>();
+    }
+    ticks as f64 / 100.0
 }
 
 /// Where the benchmark's data lives and how much of it there is, and how the hub is served
@@ -137,6 +194,10 @@ pub struct DataArgs {
     /// Requests waiting for a slot (`[admission] max_queued`). Default: gateway.toml's.
     #[arg(long, default_value_t = ggzhub_gateway::admission::capacity::DEFAULT_MAX_QUEUED)]
     pub max_queued: usize,
+    /// The longest a query waits for a slot while the gateway is overloaded, in milliseconds
+    /// (`[admission] overload_wait_ms`). Default: gateway.toml's.
+    #[arg(long, default_value_t = ggzhub_gateway::admission::capacity::DEFAULT_OVERLOAD_WAIT.as_millis() as u64)]
+    pub overload_wait_ms: u64,
 }
 
 impl DataArgs {
@@ -147,6 +208,7 @@ impl DataArgs {
             max_in_flight: self.max_in_flight,
             max_queued: self.max_queued,
             org_share_percent: 100,
+            overload_wait: Duration::from_millis(self.overload_wait_ms),
             ..Default::default()
         }
     }
@@ -245,6 +307,7 @@ pub async fn setup(
     data_dir: &std::path::Path,
     volume: Volume,
     token_ttl: Duration,
+    gateway_runtime: Option<tokio::runtime::Handle>,
 ) -> anyhow::Result<Setup> {
     let urls = prepare_databases(&args.pg_url, prefix, !args.reuse).await?;
     let mut dbs = Vec::new();
@@ -254,7 +317,8 @@ pub async fn setup(
         dbs.push(connect(&cfg).await.with_context(|| format!("connecting the {} database", SERVICES[i]))?);
     }
     let dbs: [DatabaseConnection; 3] = dbs.try_into().map_err(|_| anyhow::anyhow!("three databases"))?;
-    let setup = load_and_serve(dbs, data_dir, volume, token_ttl, args.dedupe, args.admission()).await?;
+    let setup =
+        load_and_serve(dbs, data_dir, volume, token_ttl, args.dedupe, args.admission(), gateway_runtime).await?;
     println!(
         "hub: region, national-table and contracting subgraphs and the gateway in this process (PostgreSQL {prefix}_*, {} pooled connections each); caller: the national table (reads every part of the query); gateway request dedupe {}; admission control: {}",
         args.pool,
@@ -270,8 +334,9 @@ pub async fn setup(
 
 /// Migrates the three databases (region, national-table, contracting), loads the seed files for
 /// `volume` through the services' seed functions unless they already hold data, starts the hub
-/// on them in this process with every statement counted, and signs a national-table token valid
-/// for `token_ttl`. Any backend the services run on: PostgreSQL in the benchmark, SQLite or
+/// on them in this process with every statement counted (the subgraphs on the current runtime,
+/// the gateway on `gateway_runtime` if given), and signs a national-table token valid for
+/// `token_ttl`. Any backend the services run on: PostgreSQL in the benchmark, SQLite or
 /// PostgreSQL in the statement-count test.
 pub async fn load_and_serve(
     dbs: [DatabaseConnection; 3],
@@ -280,6 +345,7 @@ pub async fn load_and_serve(
     token_ttl: Duration,
     dedupe: bool,
     admission: ggzhub_gateway::admission::capacity::AdmissionOptions,
+    gateway_runtime: Option<tokio::runtime::Handle>,
 ) -> anyhow::Result<Setup> {
     let today = ggzhub_kit::calendar::today();
 
@@ -334,9 +400,15 @@ pub async fn load_and_serve(
     // The three subgraphs and the gateway, in this process, with real tokens.
     let national_table_org = generated.national_table_org.parse().context("national-table organisation id")?;
     let admission = Arc::new(ggzhub_gateway::admission::capacity::Admission::new(admission));
-    let hub =
-        start_hub(region_db, national_db, contracting_db, &counters, dedupe, admission.clone(), national_table_org)
-            .await?;
+    let hub = start_hub(
+        [region_db, national_db, contracting_db],
+        &counters,
+        dedupe,
+        admission.clone(),
+        national_table_org,
+        gateway_runtime,
+    )
+    .await?;
     let caller_token = hub.issuer_key.signer_as(ISSUER).sign_org(&OrgTokenRequest {
         subject: "ggzhub-bench".into(),
         audience: vec![ggzhub_gateway::auth::identity::GATEWAY_AUDIENCE.to_owned()],
@@ -388,14 +460,30 @@ async fn history_rows(db: &DatabaseConnection) -> anyhow::Result<String> {
 pub async fn run(args: HubArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.rps.iter().all(|r| *r > 0) && args.first > 0, "--rps and --first must be positive");
     let data_dir = args.data.work_dir.join("data");
-    let Setup { generated, counters, client, admission, .. } = setup(
-        &args.data,
-        &args.data.db_prefix,
-        &data_dir,
-        args.data.volume(),
-        Duration::from_secs(args.warmup + args.duration + 3600),
-    )
-    .await?;
+    let token_ttl = Duration::from_secs(args.warmup + args.duration + 3600);
+    let runtimes = if args.one_runtime { None } else { Some(Runtimes::new()?) };
+    let Setup { generated, counters, client, admission, .. } = match &runtimes {
+        None => setup(&args.data, &args.data.db_prefix, &data_dir, args.data.volume(), token_ttl, None).await?,
+        Some(runtimes) => {
+            // Loaded and served from the subgraphs' runtime, so their database connections and
+            // listeners belong to its reactor; the load driver stays on this one.
+            let (data, dir) = (args.data.clone(), data_dir.clone());
+            let gateway = runtimes.gateway.as_ref().map(|r| r.handle().clone());
+            let subgraphs = runtimes.subgraphs.as_ref().context("the subgraphs' runtime")?;
+            subgraphs
+                .spawn(async move { setup(&data, &data.db_prefix, &dir, data.volume(), token_ttl, gateway).await })
+                .await
+                .context("the set-up task")??
+        }
+    };
+    if runtimes.is_some() {
+        println!(
+            "runtimes: the gateway, the subgraphs and the load driver each on their own ({} worker threads each)",
+            cores()
+        );
+    } else {
+        println!("runtimes: the gateway, the subgraphs and the load driver on one (--one-runtime)");
+    }
 
     // 3. One answer checked in detail.
     let sample = client.query(&generated.region_codes[0], args.first).await?;
@@ -518,9 +606,11 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         let before = counters.snapshot();
         let admitted_before = admission.stats();
         let cpu_before = cpu_seconds();
+        let parts_before = [thread_cpu_seconds(GATEWAY_THREADS), thread_cpu_seconds(SUBGRAPH_THREADS)];
         let figures = drive(&client, bodies.clone(), rps, Duration::from_secs(args.duration)).await;
         let admitted = admission.stats();
         let cpu_after = cpu_seconds();
+        let parts_after = [thread_cpu_seconds(GATEWAY_THREADS), thread_cpu_seconds(SUBGRAPH_THREADS)];
         let spent = counters.snapshot() - before;
         let completed = figures.latencies_ms.len() as u64;
         let achieved = completed as f64 / figures.elapsed.as_secs_f64();
@@ -602,13 +692,36 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
                 / cores() as f64,
             cores()
         );
+        // The hub's own CPU: the gateway's and the subgraphs' threads (their runtimes' workers and
+        // blocking threads); with one runtime only the process as a whole is known.
+        let hub_ms = if runtimes.is_some() {
+            let part_ms = |i: usize| (parts_after[i] - parts_before[i]) * 1000.0 / answered.max(1) as f64;
+            println!(
+                "  of it: gateway {:.1} ms, subgraphs {:.1} ms (the hub: {:.1} ms), load driver and other threads {:.1} ms",
+                part_ms(0),
+                part_ms(1),
+                part_ms(0) + part_ms(1),
+                cpu_ms(0) - part_ms(0) - part_ms(1)
+            );
+            part_ms(0) + part_ms(1)
+        } else {
+            cpu_ms(0)
+        };
         let ok_p95 = percentile(&figures.ok_latencies_ms, 95.0);
-        rows.push((rps, achieved, goodput, p50, p95, ok_p95, refused.len(), figures.errors(), cpu_ms(0), cpu_ms(1)));
+        rows.push((rps, achieved, goodput, p50, p95, ok_p95, refused.len(), figures.errors(), hub_ms, cpu_ms(1)));
     }
     if rows.len() > 1 {
         println!(
             "\n  {:>6} {:>9} {:>8} {:>10} {:>10} {:>10} {:>8} {:>7} {:>18}",
-            "rps", "achieved", "goodput", "p50", "p95", "p95 ok", "refused", "errors", "CPU/answer"
+            "rps",
+            "achieved",
+            "goodput",
+            "p50",
+            "p95",
+            "p95 ok",
+            "refused",
+            "errors",
+            if runtimes.is_some() { "CPU/answer (hub + PG)" } else { "CPU/answer (process + PG)" }
         );
         for (rps, achieved, goodput, p50, p95, ok_p95, refused, errors, hub_ms, pg_ms) in rows {
             println!(
@@ -756,18 +869,36 @@ pub(crate) async fn count_request(
 }
 
 fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(ggzhub_kit::server::serve(listener, app, std::future::pending()));
+}
+
+/// Serves the gateway as `ggzhub serve gateway` does, on `runtime` if given (the listener moves
+/// to that runtime's reactor), else on the current one.
+fn serve_gateway(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    runtime: Option<tokio::runtime::Handle>,
+) -> anyhow::Result<()> {
+    let Some(runtime) = runtime else {
+        tokio::spawn(ggzhub_gateway::http::server::serve(listener, app, std::future::pending()));
+        return Ok(());
+    };
+    let listener = listener.into_std()?;
+    runtime.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        ggzhub_gateway::http::server::serve(listener, app, std::future::pending()).await
+    });
+    Ok(())
 }
 
 /// Starts the subgraphs (wired to each other like `ggzhub dev` does) and the gateway.
 async fn start_hub(
-    region_db: DatabaseConnection,
-    national_db: DatabaseConnection,
-    contracting_db: DatabaseConnection,
+    [region_db, national_db, contracting_db]: [DatabaseConnection; 3],
     counters: &Counters,
     dedupe: bool,
     admission: Arc<ggzhub_gateway::admission::capacity::Admission>,
     national_table_org: uuid::Uuid,
+    gateway_runtime: Option<tokio::runtime::Handle>,
 ) -> anyhow::Result<Hub> {
     // The internal key signs what subgraphs accept (from the gateway and from each other); the
     // identity provider's key signs the organisation token the gateway accepts.
@@ -873,7 +1004,7 @@ async fn start_hub(
         HttpLimits::default(),
     );
     let (gateway_listener, gateway_addr) = listen().await?;
-    serve(gateway_listener, app);
+    serve_gateway(gateway_listener, app, gateway_runtime)?;
     Ok(Hub { gateway_url: url(gateway_addr), issuer_key })
 }
 
@@ -1230,6 +1361,7 @@ mod tests {
             Duration::from_secs(3600),
             false,
             ggzhub_gateway::admission::capacity::AdmissionOptions::OFF,
+            None,
         )
         .await
         .expect("the hub is loaded and serving");
