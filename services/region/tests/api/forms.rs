@@ -1201,7 +1201,7 @@ async fn care_forms_get_version_and_meta_on_upgrade() {
 /// The rows of `table` as JSON, sorted, without the columns that record when a row was written
 /// (`…_at`: the seed's own clock).
 async fn demo_rows(db: &sea_orm::DatabaseConnection, table: &str) -> Vec<String> {
-    use sea_orm::{ConnectionTrait as _, FromQueryResult as _, JsonValue, Statement};
+    use sea_orm::{FromQueryResult as _, JsonValue, Statement};
     let statement = Statement::from_string(db.get_database_backend(), format!("SELECT * FROM {table}"));
     let rows = JsonValue::find_by_statement(statement).all(db).await.unwrap_or_else(|e| panic!("{table}: {e}"));
     let mut rows: Vec<String> = rows
