@@ -92,8 +92,10 @@ pub struct AdmissionConfig {
     pub max_wait_ms: u64,
     /// The longest a query waits while the gateway is overloaded, in milliseconds.
     pub overload_wait_ms: u64,
-    /// The queue non-empty this long (milliseconds), with no request getting its slot within
-    /// `overload_wait_ms`, makes the gateway overloaded.
+    /// The queue non-empty for `overload_interval_ms`, with no request getting its slot within
+    /// this many milliseconds, makes the gateway overloaded.
+    pub overload_target_ms: u64,
+    /// See `overload_target_ms`, in milliseconds.
     pub overload_interval_ms: u64,
     /// `Retry-After` of a refusal, in seconds.
     pub retry_after_secs: u64,
@@ -109,6 +111,7 @@ impl Default for AdmissionConfig {
             org_share_percent: options.org_share_percent,
             max_wait_ms: ms(options.max_wait),
             overload_wait_ms: ms(options.overload_wait),
+            overload_target_ms: ms(options.overload_target),
             overload_interval_ms: ms(options.overload_interval),
             retry_after_secs: options.retry_after_secs,
         }
@@ -130,6 +133,7 @@ impl AdmissionConfig {
             org_share_percent: self.org_share_percent,
             max_wait: Duration::from_millis(self.max_wait_ms),
             overload_wait: Duration::from_millis(self.overload_wait_ms),
+            overload_target: Duration::from_millis(self.overload_target_ms),
             overload_interval: Duration::from_millis(self.overload_interval_ms),
             retry_after_secs: self.retry_after_secs,
         })

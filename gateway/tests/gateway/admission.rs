@@ -225,6 +225,7 @@ fn one_slot_one_place() -> AdmissionOptions {
         org_share_percent: 0,
         max_wait: HOUR,
         overload_wait: HOUR,
+        overload_target: HOUR,
         overload_interval: HOUR,
         retry_after_secs: 1,
     }
