@@ -105,6 +105,10 @@ struct RunArgs {
     /// Working directory for the supergraph and configs.
     #[arg(long, default_value = "target/bench")]
     work_dir: PathBuf,
+    /// Runtime worker threads of our gateway's process (`TOKIO_WORKER_THREADS`); default: one per
+    /// core, as `ggzhub serve gateway` runs.
+    #[arg(long)]
+    gateway_workers: Option<usize>,
 }
 
 #[tokio::main]
@@ -156,8 +160,18 @@ static SUPERGRAPH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 /// Starts one target (a process, or nothing for the direct call).
 type Starter = Box<dyn Fn() -> anyhow::Result<Target>>;
 
-fn spawn_ggzhub(bin: &std::path::Path, port: u16, supergraph: &std::path::Path, dedupe: bool) -> anyhow::Result<Child> {
-    Command::new(bin)
+fn spawn_ggzhub(
+    bin: &std::path::Path,
+    port: u16,
+    supergraph: &std::path::Path,
+    dedupe: bool,
+    workers: Option<usize>,
+) -> anyhow::Result<Child> {
+    let mut command = Command::new(bin);
+    if let Some(workers) = workers {
+        command.env("TOKIO_WORKER_THREADS", workers.to_string());
+    }
+    command
         .env("GGZHUB_GATEWAY__SERVER__DEDUPE_REQUESTS", dedupe.to_string())
         // One anonymous caller at full speed: the per-organisation rate limit would refuse it.
         .env("GGZHUB_GATEWAY__RATE_LIMIT__PER_ORG_PER_SECOND", "0")
@@ -168,6 +182,18 @@ fn spawn_ggzhub(bin: &std::path::Path, port: u16, supergraph: &std::path::Path, 
         .arg(format!("127.0.0.1:{port}"))
         .arg("--supergraph")
         .arg(supergraph)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))
+}
+
+fn spawn_hive_router(bin: &std::path::Path, dir: &std::path::Path, config: &std::path::Path) -> anyhow::Result<Child> {
+    Command::new(bin)
+        .current_dir(dir)
+        .env("ROUTER_CONFIG_FILE_PATH", config)
+        .env("HIVE_CONFIG_FILE_PATH", config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -224,12 +250,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     for dedupe in [true, false] {
         let label = format!("ggzhub gateway (dedupe {})", if dedupe { "on" } else { "off" });
         let (bin, sg, url, body) = (args.ggzhub.clone(), supergraph_path.clone(), gateway_url.clone(), body.clone());
-        let port = args.gateway_port;
+        let (port, workers) = (args.gateway_port, args.gateway_workers);
         let label_for = label.clone();
         plans.push((
             label,
             Box::new(move || {
-                let child = spawn_ggzhub(&bin, port, &sg, dedupe)?;
+                let child = spawn_ggzhub(&bin, port, &sg, dedupe, workers)?;
                 Ok(Target::new(&label_for, &url, &body, Some(child), None))
             }),
         ));
@@ -251,15 +277,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             plans.push((
                 label,
                 Box::new(move || {
-                    let child = Command::new(&bin)
-                        .current_dir(&dir)
-                        .env("ROUTER_CONFIG_FILE_PATH", &config)
-                        .env("HIVE_CONFIG_FILE_PATH", &config)
-                        .env("RUST_LOG", "warn")
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .spawn()
-                        .with_context(|| format!("starting {}", bin.display()))?;
+                    let child = spawn_hive_router(&bin, &dir, &config)?;
                     Ok(Target::new(&label_for, &url, &body, Some(child), None))
                 }),
             ));
@@ -278,15 +296,31 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         let body = json!({ "query": DIRECT_QUERY }).to_string();
         let url = gateway_url.clone();
         let (bin, sg, port) = (args.ggzhub.clone(), supergraph_path.clone(), args.gateway_port);
+        let workers = args.gateway_workers;
         let label = format!("ggzhub gateway, same query (overhead){suffix}");
         let label_for = label.clone();
         plans.push((
             label,
             Box::new(move || {
-                let child = spawn_ggzhub(&bin, port, &sg, false)?;
+                let child = spawn_ggzhub(&bin, port, &sg, false, workers)?;
                 Ok(Target::new(&label_for, &url, &body, Some(child), connections))
             }),
         ));
+        // Hive Router on the same query, dedupe off (the reference for the gateway's own cost).
+        if let Some(hive) = &args.hive_router {
+            let body = json!({ "query": DIRECT_QUERY }).to_string();
+            let (bin, url, dir) = (hive.clone(), gateway_url.clone(), work_dir.clone());
+            let config = work_dir.join("router-dedupe-false.yaml");
+            let label = format!("Hive Router 0.2.19, same query (dedupe off){suffix}");
+            let label_for = label.clone();
+            plans.push((
+                label,
+                Box::new(move || {
+                    let child = spawn_hive_router(&bin, &dir, &config)?;
+                    Ok(Target::new(&label_for, &url, &body, Some(child), connections))
+                }),
+            ));
+        }
     }
 
     println!(
@@ -377,6 +411,15 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             1000.0 / direct.rps,
             direct.rps / via.rps
         );
+        if let Some(hive) = rows.iter().find(|(l, _)| l == "Hive Router 0.2.19, same query (dedupe off), 1 connection")
+            && hive.1.rps > 0.0
+        {
+            println!(
+                "Hive Router at 1 connection: {:.3} ms per request ({:.2}× the direct call)",
+                1000.0 / hive.1.rps,
+                direct.rps / hive.1.rps
+            );
+        }
     }
     Ok(())
 }
