@@ -75,13 +75,33 @@ impl Default for SubscriptionOptions {
 
 impl SubscriptionOptions {
     pub fn keepalive(&self) -> Duration {
-        Duration::from_secs(self.keepalive_secs.max(1))
+        Duration::from_secs(self.keepalive_secs.clamp(1, MAX_TIMER_SECS))
     }
 
     pub fn idle_timeout(&self) -> Duration {
-        Duration::from_secs(self.idle_timeout_secs.max(1))
+        Duration::from_secs(self.idle_timeout_secs.clamp(1, MAX_TIMER_SECS))
+    }
+
+    /// These options, or why they cannot be used: an idle timeout not above the keep-alive
+    /// interval would close every client that only answers pings.
+    pub fn checked(self) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            self.idle_timeout_secs > self.keepalive_secs,
+            "[subscriptions] idle_timeout_secs ({}) must be above keepalive_secs ({}): a client that only answers the keep-alive pings would be closed as idle",
+            self.idle_timeout_secs,
+            self.keepalive_secs
+        );
+        anyhow::ensure!(
+            self.idle_timeout_secs <= MAX_TIMER_SECS && self.keepalive_secs <= MAX_TIMER_SECS,
+            "[subscriptions] idle_timeout_secs and keepalive_secs are at most {MAX_TIMER_SECS} (a week)"
+        );
+        Ok(self)
     }
 }
+
+/// The longest keep-alive interval and idle timeout, in seconds (a week; far beyond any use, and
+/// far from an `Instant` overflow).
+const MAX_TIMER_SECS: u64 = 7 * 24 * 3600;
 
 /// Shared answers kept at most (see [`Subscriptions`]).
 const ANSWERS_KEPT: u64 = 20_000;
@@ -427,6 +447,17 @@ fn with_event_id(mut body: Vec<u8>, seq: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idle_timeout_not_above_the_keepalive_or_beyond_a_week_is_refused() {
+        assert!(SubscriptionOptions::default().checked().is_ok());
+        let equal = SubscriptionOptions { keepalive_secs: 60, idle_timeout_secs: 60, ..Default::default() };
+        let error = equal.checked().expect_err("refused").to_string();
+        assert!(error.contains("idle_timeout_secs (60) must be above keepalive_secs (60)"), "{error}");
+        let huge = SubscriptionOptions { idle_timeout_secs: u64::MAX, ..Default::default() };
+        assert!(huge.checked().is_err());
+        assert_eq!(huge.idle_timeout(), Duration::from_secs(MAX_TIMER_SECS), "and never an overflow");
+    }
 
     #[test]
     fn answers_carry_their_event_id() {

@@ -94,15 +94,15 @@ pub const DEFAULT_ORG_SHARE_PERCENT: u32 = 50;
 /// The longest a query waits in a queue that is not overloaded: a few times a typical request's
 /// own duration, so a burst is absorbed but nobody waits for long.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_millis(100);
-/// The longest a query waits once the gateway is overloaded (CoDel's target; refusals stay under
-/// 10 ms). 5 ms until 2026-12-06: see the module's doc for why 1.
+/// The longest a query waits once the gateway is overloaded (refusals stay under 10 ms). 5 ms
+/// until 2026-12-06: see the module's doc for why 1.
 pub const DEFAULT_OVERLOAD_WAIT: Duration = Duration::from_millis(1);
 /// The wait that a queued request getting its slot within shows the queue turning over, not
 /// standing (CoDel's target: 5 ms, as theirs).
 pub const DEFAULT_OVERLOAD_TARGET: Duration = Duration::from_millis(5);
 /// How long the queue must stay non-empty, with no request getting its slot within the overload
-/// wait, before the gateway counts as overloaded, and how long after its last refused wait it stays
-/// so (CoDel's interval; theirs is 100 ms too).
+/// target, before the gateway counts as overloaded, and how long after its last refused wait it
+/// stays so (CoDel's interval; theirs is 100 ms too).
 pub const DEFAULT_OVERLOAD_INTERVAL: Duration = Duration::from_millis(100);
 /// `Retry-After` of a refusal, in seconds: the smallest the header can say.
 pub const DEFAULT_RETRY_AFTER_SECS: u64 = 1;

@@ -127,7 +127,7 @@ impl GatewayConfig {
                 admission: Arc::new(crate::admission::capacity::Admission::new(config.admission.options()?)),
                 subscriptions: Arc::new(crate::subscription::Subscriptions::new(
                     config.events.bus().await?,
-                    config.subscriptions,
+                    config.subscriptions.checked()?,
                 )),
                 cors: config.cors.layer()?,
             },

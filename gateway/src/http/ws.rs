@@ -67,8 +67,8 @@ pub fn upgrade(state: AppState, peer: Option<SocketAddr>, headers: HeaderMap, up
 enum Out {
     /// A protocol message to send.
     Text(String),
-    /// The subscription with this id is over.
-    Done(String),
+    /// The subscription with this id, started as this task number, is over.
+    Done(String, u64),
 }
 
 struct Connection {
@@ -78,7 +78,14 @@ struct Connection {
     /// The token the client gave in `connection_init` (or the upgrade request's).
     authorization: Option<HeaderValue>,
     acknowledged: bool,
-    running: HashMap<String, tokio::task::JoinHandle<()>>,
+    /// Running subscriptions by id, each with the number of its task (a `Done` of an earlier
+    /// task under a reused id must not remove a later one).
+    running: HashMap<String, (u64, tokio::task::JoinHandle<()>)>,
+    tasks_started: u64,
+    /// The connection's own answers to the client's messages (pong, ack, errors), sent by the
+    /// loop itself: queued into the forwarders' bounded channel, which only this loop drains, a
+    /// reply could wait forever for room.
+    replies: std::collections::VecDeque<String>,
     out: mpsc::Sender<Out>,
     out_receiver: Option<mpsc::Receiver<Out>>,
 }
@@ -100,6 +107,12 @@ struct SubscribePayload {
     extensions: Option<JsonValue>,
 }
 
+/// Sends `message`, unless the client takes nothing for `within`: `false` then, or when the
+/// socket is gone.
+async fn send_within(socket: &mut WebSocket, message: WsMessage, within: std::time::Duration) -> bool {
+    matches!(tokio::time::timeout(within, socket.send(message)).await, Ok(Ok(())))
+}
+
 /// How long a closing connection waits for the client's Close.
 const CLOSE_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -117,6 +130,8 @@ impl Connection {
             authorization,
             acknowledged: false,
             running: HashMap::new(),
+            tasks_started: 0,
+            replies: std::collections::VecDeque::new(),
             out,
             out_receiver: Some(out_receiver),
         }
@@ -135,7 +150,19 @@ impl Connection {
         let mut unused_since = Some(heard);
         let idle_timer = tokio::time::sleep_until(heard + idle);
         tokio::pin!(idle_timer);
+        // A send the client does not take within `idle` (its window full: a peer gone without
+        // closing) ends the connection, as silence does.
         let close: Close = loop {
+            let mut gone = false;
+            while let Some(reply) = self.replies.pop_front() {
+                if !send_within(&mut socket, WsMessage::Text(reply.into()), idle).await {
+                    gone = true;
+                    break;
+                }
+            }
+            if gone {
+                break None;
+            }
             // Idle: no subscription for `idle`, or, while one runs, nothing from the client for
             // `idle`.
             let idle_at = unused_since.unwrap_or(heard) + idle;
@@ -166,19 +193,21 @@ impl Connection {
                 }
                 Some(out) = out_receiver.recv() => match out {
                     Out::Text(text) => {
-                        if socket.send(WsMessage::Text(text.into())).await.is_err() {
+                        if !send_within(&mut socket, WsMessage::Text(text.into()), idle).await {
                             break None;
                         }
                     }
-                    Out::Done(id) => {
-                        self.running.remove(&id);
+                    Out::Done(id, task) => {
+                        if self.running.get(&id).is_some_and(|(running, _)| *running == task) {
+                            self.running.remove(&id);
+                        }
                     }
                 },
                 () = &mut init_deadline, if !self.acknowledged => {
                     break Some((4408, "connection initialisation timeout".into()));
                 }
                 _ = ticker.tick() => {
-                    if socket.send(WsMessage::Ping(Default::default())).await.is_err() {
+                    if !send_within(&mut socket, WsMessage::Ping(Default::default()), idle).await {
                         break None;
                     }
                 }
@@ -197,12 +226,18 @@ impl Connection {
                 unused_since = None;
             }
         };
-        for (_, task) in self.running.drain() {
+        for (_, (_, task)) in self.running.drain() {
             task.abort();
         }
         if let Some((code, reason)) = close {
             tracing::debug!(code, %reason, "closing a WebSocket");
-            if socket.send(WsMessage::Close(Some(CloseFrame { code, reason: reason.into() }))).await.is_ok() {
+            if send_within(
+                &mut socket,
+                WsMessage::Close(Some(CloseFrame { code, reason: reason.into() })),
+                CLOSE_HANDSHAKE,
+            )
+            .await
+            {
                 // The closing handshake: the client's own Close, for a moment, before the TCP
                 // connection goes. Closing at once would answer whatever the client still sends
                 // (a pong to a ping it had not read yet) with a reset, and a reset makes the
@@ -226,7 +261,7 @@ impl Connection {
         match message.kind.as_str() {
             "connection_init" => self.init(message.payload).await,
             "ping" => {
-                let _ = self.out.send(Out::Text(r#"{"type":"pong"}"#.into())).await;
+                self.replies.push_back(r#"{"type":"pong"}"#.into());
                 Ok(())
             }
             "pong" => Ok(()),
@@ -246,7 +281,7 @@ impl Connection {
                 Ok(())
             }
             "complete" => {
-                if let Some(task) = message.id.and_then(|id| self.running.remove(&id)) {
+                if let Some((_, task)) = message.id.and_then(|id| self.running.remove(&id)) {
                     task.abort();
                 }
                 Ok(())
@@ -273,13 +308,14 @@ impl Connection {
             return Err((4403, format!("Forbidden: {error}")));
         }
         self.acknowledged = true;
-        let _ = self.out.send(Out::Text(r#"{"type":"connection_ack"}"#.into())).await;
+        self.replies.push_back(r#"{"type":"connection_ack"}"#.into());
         Ok(())
     }
 
-    fn error(&self, id: &str, errors: &[GraphqlError]) -> Out {
+    /// Queues an `error` message for `id` (see `replies`).
+    fn reply_error(&mut self, id: &str, errors: &[GraphqlError]) {
         let payload = serde_json::to_string(errors).unwrap_or_else(|_| "[]".into());
-        Out::Text(format!(r#"{{"id":{},"type":"error","payload":{payload}}}"#, json_string(id)))
+        self.replies.push_back(format!(r#"{{"id":{},"type":"error","payload":{payload}}}"#, json_string(id)));
     }
 
     async fn subscribe(&mut self, id: String, payload: SubscribePayload) {
@@ -289,13 +325,13 @@ impl Connection {
                 "this connection has {} subscriptions running, the most allowed; complete one first",
                 options.max_per_connection
             ));
-            let _ = self.out.send(self.error(&id, &[error])).await;
+            self.reply_error(&id, &[error]);
             return;
         }
         let persisted = match crate::admission::trusted::persisted_query_hash(payload.extensions.as_ref()) {
             Ok(hash) => hash,
             Err(error) => {
-                let _ = self.out.send(self.error(&id, &[error])).await;
+                self.reply_error(&id, &[error]);
                 return;
             }
         };
@@ -306,7 +342,7 @@ impl Connection {
                 None => {
                     let error = GatewayError::BadRequest
                         .error("extensions.lastEventId must be the eventId of an event this hub sent");
-                    let _ = self.out.send(self.error(&id, &[error])).await;
+                    self.reply_error(&id, &[error]);
                     return;
                 }
             },
@@ -319,7 +355,7 @@ impl Connection {
         ) {
             Ok(request) => request,
             Err(error) => {
-                let _ = self.out.send(self.error(&id, &[error])).await;
+                self.reply_error(&id, &[error]);
                 return;
             }
         };
@@ -335,25 +371,27 @@ impl Connection {
         let (key, caller) = match admitted {
             Ok(admitted) => admitted,
             Err(refused) => {
-                let _ = self.out.send(self.error(&id, &[refused.error])).await;
+                self.reply_error(&id, &[refused.error]);
                 return;
             }
         };
         let out = self.out.clone();
         let state = self.state.clone();
         let task_id = id.clone();
+        self.tasks_started += 1;
+        let number = self.tasks_started;
         let task = if state.gateway.operation_type(&request) == Some(OperationType::Subscription) {
             let headers = CallerOfRef(&caller).headers(&state);
             let context = RequestContext { request: &request, transport: Transport::Post, caller: &headers };
             let subscription = match state.gateway.subscribe(&context) {
                 Ok(subscription) => subscription,
                 Err(response) => {
-                    let _ = self.out.send(self.error(&id, &response.errors)).await;
+                    self.reply_error(&id, &response.errors);
                     return;
                 }
             };
             if let Err(response) = state.gateway.probe(&subscription, &headers).await {
-                let _ = self.out.send(self.error(&id, &response.errors)).await;
+                self.reply_error(&id, &response.errors);
                 return;
             }
             drop(headers);
@@ -361,14 +399,14 @@ impl Connection {
             let bus = match subscriptions.bus() {
                 Ok(bus) => bus,
                 Err(error) => {
-                    let _ = self.out.send(self.error(&id, &[error])).await;
+                    self.reply_error(&id, &[error]);
                     return;
                 }
             };
             let slot = match subscriptions.take(key) {
                 Ok(slot) => slot,
                 Err(error) => {
-                    let _ = self.out.send(self.error(&id, &[error])).await;
+                    self.reply_error(&id, &[error]);
                     return;
                 }
             };
@@ -403,7 +441,7 @@ impl Connection {
                 if !ended_by_error {
                     let _ = out.send(Out::Text(format!(r#"{{"id":{quoted},"type":"complete"}}"#))).await;
                 }
-                let _ = out.send(Out::Done(task_id)).await;
+                let _ = out.send(Out::Done(task_id, number)).await;
             })
         } else {
             // A query or mutation over the socket: one answer, then complete.
@@ -426,10 +464,10 @@ impl Connection {
                 if !ended_by_error {
                     let _ = out.send(Out::Text(format!(r#"{{"id":{quoted},"type":"complete"}}"#))).await;
                 }
-                let _ = out.send(Out::Done(task_id)).await;
+                let _ = out.send(Out::Done(task_id, number)).await;
             })
         };
-        self.running.insert(id, task);
+        self.running.insert(id, (number, task));
     }
 }
 

@@ -111,7 +111,12 @@ impl Runtimes {
                 .build()
                 .with_context(|| format!("starting the {name} runtime"))
         };
-        Ok(Self { subgraphs: Some(runtime(SUBGRAPH_THREADS)?), gateway: Some(runtime(GATEWAY_THREADS)?) })
+        // Filled one by one, so that a failure drops what was built through `Drop` (a runtime
+        // may not be dropped plainly inside the main runtime).
+        let mut runtimes = Self { subgraphs: None, gateway: None };
+        runtimes.subgraphs = Some(runtime(SUBGRAPH_THREADS)?);
+        runtimes.gateway = Some(runtime(GATEWAY_THREADS)?);
+        Ok(runtimes)
     }
 }
 
@@ -124,7 +129,9 @@ impl Drop for Runtimes {
     }
 }
 
-/// CPU seconds used so far by the threads of this process whose name starts with `prefix`.
+/// CPU seconds used so far by the live threads of this process whose name starts with `prefix`
+/// (a blocking thread that exits during a run takes its CPU out of its part's figure and into
+/// "the rest"; the runtimes' workers live for the whole run).
 fn thread_cpu_seconds(prefix: &str) -> f64 {
     let mut ticks = 0u64;
     for entry in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {

@@ -763,13 +763,13 @@ fn demo_base(category: CareCategory) -> u64 {
     }
 }
 
+use crate::seed_waiting_plan::demo_id;
+
 /// Adds the demo IZA regions with their overlaps (those whose care-office regions all exist)
 /// and four quarters of care-use figures and flows for the care-office regions in `regions`
 /// (code, neighbours), supplied by `supplier` (the demo national table). Deterministic given
-/// `today`: the same date gives the same figures. DEMO DATA, not real figures.
-/// Ids of the demo's rows derive from what they hold, so that two demo runs give the same ids.
-use crate::seed_waiting_plan::demo_id;
-
+/// `today`: the same date gives the same figures, and the rows' ids derive from what they hold.
+/// DEMO DATA, not real figures.
 pub async fn seed_demo<C: ConnectionTrait>(
     conn: &C,
     regions: &[(String, Vec<String>)],
