@@ -189,6 +189,24 @@ fn spawn_ggzhub(
         .with_context(|| format!("starting {}", bin.display()))
 }
 
+/// A target that starts Hive Router with `config` and sends it `body`.
+fn hive_router_plan(
+    label: String,
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+    config: PathBuf,
+    url: &str,
+    body: String,
+    connections: Option<u32>,
+) -> (String, Starter) {
+    let (bin, dir, url, label_for) = (bin.to_owned(), dir.to_owned(), url.to_owned(), label.clone());
+    let start: Starter = Box::new(move || {
+        let child = spawn_hive_router(&bin, &dir, &config)?;
+        Ok(Target::new(&label_for, &url, &body, Some(child), connections))
+    });
+    (label, start)
+}
+
 fn spawn_hive_router(bin: &std::path::Path, dir: &std::path::Path, config: &std::path::Path) -> anyhow::Result<Child> {
     Command::new(bin)
         .current_dir(dir)
@@ -272,15 +290,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                     args.gateway_port
                 ),
             )?;
-            let (bin, url, body, dir) = (hive.clone(), gateway_url.clone(), body.clone(), work_dir.clone());
-            let label_for = label.clone();
-            plans.push((
-                label,
-                Box::new(move || {
-                    let child = spawn_hive_router(&bin, &dir, &config)?;
-                    Ok(Target::new(&label_for, &url, &body, Some(child), None))
-                }),
-            ));
+            plans.push(hive_router_plan(label, hive, &work_dir, config, &gateway_url, body.clone(), None));
         }
     }
     // The single-subgraph query, directly and through our gateway: with `--connections` (where
@@ -309,17 +319,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         // Hive Router on the same query, dedupe off (the reference for the gateway's own cost).
         if let Some(hive) = &args.hive_router {
             let body = json!({ "query": DIRECT_QUERY }).to_string();
-            let (bin, url, dir) = (hive.clone(), gateway_url.clone(), work_dir.clone());
             let config = work_dir.join("router-dedupe-false.yaml");
             let label = format!("Hive Router 0.2.19, same query (dedupe off){suffix}");
-            let label_for = label.clone();
-            plans.push((
-                label,
-                Box::new(move || {
-                    let child = spawn_hive_router(&bin, &dir, &config)?;
-                    Ok(Target::new(&label_for, &url, &body, Some(child), connections))
-                }),
-            ));
+            plans.push(hive_router_plan(label, hive, &work_dir, config, &gateway_url, body, connections));
         }
     }
 
