@@ -125,7 +125,7 @@ impl Query {
             offers.extend(region_offers(region, c, code).await.gql()?);
         }
         let covered = covered_in(db(ctx)?, &c.org.to_string(), &offers, year).await.gql()?;
-        Ok(offers.into_iter().filter(|o| !covered.contains(o)).map(|id| CareOfferRef { id }).collect())
+        Ok(offers.into_iter().filter(|o| !covered.contains(o)).map(CareOfferRef::by_id).collect())
     }
 
     /// For the region subgraph only (`@inaccessible`; scope `signals:audience`, which only a hub
@@ -195,12 +195,24 @@ impl Query {
         Ok(entity_or_null(ctx, found.await))
     }
 
-    /// Federation: contracting's fields of a `CareOffer`.
+    /// Federation: contracting's fields of a `CareOffer`. The gateway sends the offer's
+    /// `region { code }` and `provider { id }` along for `contractCoverage` (`@requires`): read
+    /// from the region subgraph in the fetch that found the offer, so that contracting need not
+    /// ask the region subgraph again. Subgraphs accept requests from the gateway only (its
+    /// internal token), and partners cannot send representations through it (`_entities` is not
+    /// in the API schema). A representation without them is looked up as before.
     #[graphql(entity)]
-    async fn find_care_offer_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CareOfferRef>> {
+    async fn find_care_offer_by_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(key)] id: ID,
+        region: Option<async_graphql::Any>,
+        provider: Option<async_graphql::Any>,
+    ) -> Result<Option<CareOfferRef>> {
         let found = async {
             caller(ctx)?.require_read().gql()?;
-            Ok(CareOfferRef { id: id.0.clone() })
+            let place = required_place(region.as_ref(), provider.as_ref());
+            Ok(CareOfferRef { id: id.0.clone(), place })
         };
         Ok(entity_or_null(ctx, found.await))
     }
@@ -225,6 +237,24 @@ impl Query {
         };
         Ok(entity_or_null(ctx, found.await))
     }
+}
+
+/// The place an entity representation carries (`region: {code}`, `provider: {id}`, both strings
+/// of a valid form), or `None` when either is missing or malformed (then looked up).
+fn required_place(
+    region: Option<&async_graphql::Any>,
+    provider: Option<&async_graphql::Any>,
+) -> Option<crate::loader::OfferPlace> {
+    let field = |v: Option<&async_graphql::Any>, name: &str| match v.map(|a| &a.0) {
+        Some(async_graphql::Value::Object(o)) => match o.get(name) {
+            Some(async_graphql::Value::String(s)) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let region = field(region, "code").filter(|c| ggzhub_kit::validate::region_code("code", c).is_ok())?;
+    let provider = field(provider, "id").filter(|p| !p.is_empty())?;
+    Some(crate::loader::OfferPlace { region, provider })
 }
 
 /// Ids of the non-closed offers located in `code`, asked of the region subgraph page by page.

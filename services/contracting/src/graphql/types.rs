@@ -71,6 +71,24 @@ impl OrganisationRef {
 pub struct CareOfferRef {
     /// Id.
     pub id: String,
+    /// The offer's region and provider when the gateway sent them with the representation (the
+    /// `@requires` of `contractCoverage`, read from the region subgraph in the fetch that found
+    /// the offer); `None` for offers this subgraph lists itself and for representations without
+    /// them, which are asked of the region subgraph ([`crate::loader::OfferPlaces`]).
+    pub place: Option<crate::loader::OfferPlace>,
+}
+
+impl CareOfferRef {
+    /// An offer known by id only (its place is asked of the region subgraph when needed).
+    pub fn by_id(id: String) -> Self {
+        Self { id, place: None }
+    }
+}
+
+/// An `@external` field asked of this subgraph without the gateway having sent it: the region
+/// subgraph resolves it (a planner never sends it here; answered as an internal error if one does).
+fn external(field: &str) -> async_graphql::Error {
+    ApiError::internal(anyhow::anyhow!("CareOffer.{field} is resolved by the region subgraph")).into()
 }
 
 /// Aanbod: one unit of crucial care at department or team level of a provider.
@@ -80,6 +98,18 @@ impl CareOfferRef {
     async fn id(&self) -> ID {
         ID(self.id.clone())
     }
+    // The region subgraph's fields, sent by the gateway for `contractCoverage`; their
+    // descriptions match the owning subgraph's.
+    /// The region it is located in.
+    #[graphql(external)]
+    async fn region(&self) -> Result<RegionRef> {
+        self.place.as_ref().map(|p| RegionRef { code: p.region.clone() }).ok_or_else(|| external("region"))
+    }
+    /// The providing organisation.
+    #[graphql(external)]
+    async fn provider(&self) -> Result<OrganisationRef> {
+        self.place.as_ref().map(|p| OrganisationRef { id: p.provider.clone() }).ok_or_else(|| external("provider"))
+    }
     /// How many insurers contract this offer this year and until which year continuity is
     /// secured — never which insurer, never volumes, money or KPIs. For the region's providers
     /// and insurers and the national table. The figures count the insurers *other than the
@@ -88,14 +118,22 @@ impl CareOfferRef {
     /// nor an insurer joining as the third reveals a competitor's contract. The offer's own
     /// provider is shown the exact figures of its own contracts (it reads them in full anyway).
     /// Only the current year is counted: counts per future year would reveal when a contract ends.
+    #[graphql(requires = "region { code } provider { id }")]
     async fn contract_coverage(&self, ctx: &Context<'_>) -> Result<Option<ContractCoverage>> {
         let c = caller(ctx)?;
         c.require_read().gql()?;
         let l = loaders(ctx)?;
-        let place = l.offer_places.load_one(self.id.clone()).await.map_err(load_err)?;
-        let Some(place) = place else {
-            use async_graphql::ErrorExtensions as _;
-            return Err(ApiError::not_found(format!("no care offer with id {}", self.id)).extend());
+        let looked_up;
+        let place = match &self.place {
+            Some(given) => given,
+            None => {
+                looked_up = l.offer_places.load_one(self.id.clone()).await.map_err(load_err)?;
+                let Some(place) = &looked_up else {
+                    use async_graphql::ErrorExtensions as _;
+                    return Err(ApiError::not_found(format!("no care offer with id {}", self.id)).extend());
+                };
+                place
+            }
         };
         access::read_coverage(c, &place.region).gql()?;
         let year = today(ctx).year();
@@ -265,7 +303,7 @@ impl Contract {
     }
     /// The care offers covered.
     async fn covered_offers(&self) -> Result<Vec<CareOfferRef>> {
-        Ok(terms_of(&self.0.terms)?.covered_offer_ids.into_iter().map(|id| CareOfferRef { id }).collect())
+        Ok(terms_of(&self.0.terms)?.covered_offer_ids.into_iter().map(CareOfferRef::by_id).collect())
     }
     /// The KPIs agreed, tied to national KPIs.
     async fn kpis(&self) -> Result<Vec<ContractKpiView>> {

@@ -229,3 +229,75 @@ async fn coverage_needs_the_region_subgraph() {
     let resp = coverage(&app, &i1(), OFFER_P1_CRISIS).await;
     assert_eq!(entity_error_codes(&resp, Some("contractCoverage")), ["SUBGRAPH_UNAVAILABLE"], "{:#}", resp.body);
 }
+
+/// The representation as the gateway sends it for `contractCoverage`'s `@requires`: the offer's
+/// region and provider, read from the region subgraph in the fetch that found the offer.
+fn placed_rep(offer: uuid::Uuid, region: &str, provider: uuid::Uuid) -> Value {
+    json!({"__typename": "CareOffer", "id": offer.to_string(), "region": {"code": region}, "provider": {"id": provider.to_string()}})
+}
+
+/// Issue 18: with the place in the representation (`@requires(fields: "region { code } provider
+/// { id }")`), contracting answers without asking the region subgraph, and the access rules apply
+/// to the place given: the region decides who may read, the provider who reads exactly.
+#[tokio::test]
+async fn coverage_with_the_place_the_gateway_sends_asks_the_region_subgraph_nothing() {
+    let app = TestApp::spawn().await;
+    for insurer in [i1(), i2(), i3()] {
+        app.agreed_with_p1(&insurer, &[OFFER_P1_CRISIS]).await;
+    }
+    let asked_before = app.region().request_count();
+    let placed = placed_rep(OFFER_P1_CRISIS, "utrecht", P1);
+    let ask = |caller: TestCaller, rep: Value| {
+        let app = &app;
+        async move { app.graphql(COVERAGE).var("r", json!([rep])).as_caller(&caller).send().await }
+    };
+    for (who, caller, want) in [
+        ("P1", p1(), exact(3, Some(this_year() + 2))),
+        ("I1", i1(), banded()),
+        ("I4", i4(), exact(3, Some(this_year() + 2))),
+        ("national table", national_table(), exact(3, Some(this_year() + 2))),
+    ] {
+        let resp = ask(caller, placed.clone()).await;
+        assert_eq!(resp.data()["_entities"][0]["contractCoverage"], want, "{who}: {:#}", resp.body);
+    }
+    for (who, caller) in
+        [("insurer I5 (amsterdam)", i5()), ("provider P2 (amsterdam)", p2()), ("hub operator", operator())]
+    {
+        let resp = ask(caller, placed.clone()).await;
+        assert_eq!(entity_error_codes(&resp, Some("contractCoverage")), ["FORBIDDEN"], "{who}: {:#}", resp.body);
+        assert_aggregate_only(&resp.body);
+    }
+    // The same offer placed in amsterdam (as the gateway would only send if the region subgraph
+    // said so): I5 now sits at its table and reads the three insurers behind it, I1 does not.
+    let elsewhere = placed_rep(OFFER_P1_CRISIS, "amsterdam", P1);
+    let resp = ask(i5(), elsewhere.clone()).await;
+    assert_eq!(resp.data()["_entities"][0]["contractCoverage"], exact(3, Some(this_year() + 2)));
+    let resp = ask(i1(), elsewhere).await;
+    assert_eq!(entity_error_codes(&resp, Some("contractCoverage")), ["FORBIDDEN"], "{:#}", resp.body);
+    assert_eq!(app.region().request_count(), asked_before, "the region subgraph was asked nothing");
+    // Without the place, the same question asks the region subgraph once.
+    assert_eq!(coverage_ok(&app, &i4(), OFFER_P1_CRISIS).await, exact(3, Some(this_year() + 2)));
+    assert_eq!(app.region().request_count(), asked_before + 1);
+}
+
+/// A representation whose place is missing or malformed is looked up in the region subgraph as
+/// before (here unreachable: `SUBGRAPH_UNAVAILABLE`), never taken as given.
+#[tokio::test]
+async fn a_representation_without_a_usable_place_is_looked_up() {
+    let app = TestApp::spawn_with_owners_down().await;
+    for rep in [
+        offer_rep(OFFER_P1_CRISIS),
+        json!({"__typename": "CareOffer", "id": OFFER_P1_CRISIS.to_string(), "region": {"code": "utrecht"}}),
+        json!({"__typename": "CareOffer", "id": OFFER_P1_CRISIS.to_string(), "region": {"code": "Not A Region!"}, "provider": {"id": P1.to_string()}}),
+        json!({"__typename": "CareOffer", "id": OFFER_P1_CRISIS.to_string(), "region": "utrecht", "provider": {"id": P1.to_string()}}),
+        json!({"__typename": "CareOffer", "id": OFFER_P1_CRISIS.to_string(), "region": {"code": "utrecht"}, "provider": {"id": 7}}),
+    ] {
+        let resp = app.graphql(COVERAGE).var("r", json!([rep])).as_caller(&i1()).send().await;
+        assert_eq!(
+            entity_error_codes(&resp, Some("contractCoverage")),
+            ["SUBGRAPH_UNAVAILABLE"],
+            "{rep}: {:#}",
+            resp.body
+        );
+    }
+}
