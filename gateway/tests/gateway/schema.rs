@@ -73,3 +73,34 @@ fn introspection_alone_needs_no_plan() {
     let supergraph = supergraph();
     assert!(supergraph.planner.plan("{ __schema { queryType { name } } __typename }", None).expect("plans").is_none());
 }
+
+/// Issue 18 (review of `@requires` on `contractCoverage`): an alias of the client's that takes
+/// the name of a field the planner adds inside a conditional fragment (the offer's `region`, which
+/// contracting's `@requires` reads) is not renamed by the planner, so the region subgraph would
+/// answer the client's field under that name and the representation would carry the client's
+/// value. The gateway refuses such a plan; the same aliases without the conflict plan as before.
+#[test]
+fn a_plan_with_one_response_key_for_two_fields_is_refused() {
+    let supergraph = supergraph();
+    for query in [
+        r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { region: intakePause { code: reason } contractCoverage @include(if: $t) { band } } } } }"#,
+        r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { provider: region { id: code } contractCoverage @skip(if: $t) { band } } } } }"#,
+        r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { id: unitName contractCoverage @include(if: $t) { band } } } } }"#,
+    ] {
+        match supergraph.planner.plan(query, None) {
+            Err(e @ ggzhub_gateway::plan::PlanError::Conflict { .. }) => {
+                assert!(e.to_string().contains("choose another alias"), "{e}");
+            }
+            other => panic!("{query}: expected a conflict, got {other:?}"),
+        }
+    }
+    for query in [
+        // Unconditional: the planner renames its own field (and the executor renames it back).
+        r#"{ region(code: "utrecht") { offers(first: 3) { nodes { region: intakePause { code: reason } contractCoverage { band } } } } }"#,
+        // The same field under its own name, and aliases that collide with nothing.
+        r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { region { code } contractCoverage @include(if: $t) { band } } } } }"#,
+        r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { place: region { code } coverage: contractCoverage @include(if: $t) { band } } } } }"#,
+    ] {
+        assert!(supergraph.planner.plan(query, None).is_ok_and(|p| p.is_some()), "{query}");
+    }
+}

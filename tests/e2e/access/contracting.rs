@@ -293,6 +293,8 @@ async fn access_matrix_contracting() {
     cells.finish();
 }
 
+const REQUIRES_ALIAS: &str = "query($id: ID!, $t: Boolean!) { careOffer(id: $id) { \
+    region: intakePause { code: reason } contractCoverage @include(if: $t) { band otherInsurers } } }";
 const COVERAGE_ONLY: &str =
     "query($id: ID!) { careOffer(id: $id) { contractCoverage { year band otherInsurers continuitySecuredUntil } } }";
 pub(super) const CREATE_CONTRACT: &str =
@@ -379,6 +381,13 @@ async fn contract_coverage_reveals_no_competitor() {
         "an insurer contracting none of them reads the three",
         &body,
     );
+    // `contractCoverage` reads the offer's region and provider through `@requires`: an alias
+    // taking the name `region` in a conditional selection would have put the client's value in
+    // the representation (the planner does not rename it there). The gateway refuses the plan.
+    let body = hub.gql(&kempenpad, REQUIRES_ALIAS, json!({ "id": IHT_ZEIST, "t": true })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("choose another alias")), "{body}");
+    assert!(at(&body, "/careOffer").is_null(), "nothing is answered: {body}");
     for (column, who) in [(NATIONAL, &cast.national), (PROVIDER, &cast.provider)] {
         let body = hub.gql(who, COVERAGE_ONLY, json!({ "id": IHT_ZEIST })).await;
         cells.check(

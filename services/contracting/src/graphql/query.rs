@@ -196,11 +196,13 @@ impl Query {
     }
 
     /// Federation: contracting's fields of a `CareOffer`. The gateway sends the offer's
-    /// `region { code }` and `provider { id }` along for `contractCoverage` (`@requires`): read
-    /// from the region subgraph in the fetch that found the offer, so that contracting need not
-    /// ask the region subgraph again. Subgraphs accept requests from the gateway only (its
-    /// internal token), and partners cannot send representations through it (`_entities` is not
-    /// in the API schema). A representation without them is looked up as before.
+    /// `region { code }` and `provider { id }` along for `contractCoverage` (`@requires`): the
+    /// region subgraph's answer in the fetch the gateway planned, so that contracting need not
+    /// ask the region subgraph again. Callers are the hub's own components (internal tokens);
+    /// partners cannot send `_entities` through the gateway (it is not in the API schema), nor
+    /// shape what the representation holds: a plan in which a client's alias would stand in for
+    /// one of these fields is refused (`ggzhub_gateway::plan::PlanError::Conflict`). A
+    /// representation without them is looked up as before.
     #[graphql(entity)]
     async fn find_care_offer_by_id(
         &self,
@@ -239,8 +241,9 @@ impl Query {
     }
 }
 
-/// The place an entity representation carries (`region: {code}`, `provider: {id}`, both strings
-/// of a valid form), or `None` when either is missing or malformed (then looked up).
+/// The place an entity representation carries (`region: {code}` of a region code's shape,
+/// `provider: {id}` a UUID, normalised as the caller's organisation id is), or `None` when either
+/// is missing or malformed (then looked up).
 fn required_place(
     region: Option<&async_graphql::Any>,
     provider: Option<&async_graphql::Any>,
@@ -253,7 +256,7 @@ fn required_place(
         _ => None,
     };
     let region = field(region, "code").filter(|c| ggzhub_kit::validate::region_code("code", c).is_ok())?;
-    let provider = field(provider, "id").filter(|p| !p.is_empty())?;
+    let provider = field(provider, "id").and_then(|p| ggzhub_kit::validate::id("provider.id", &p).ok())?;
     Some(crate::loader::OfferPlace { region, provider })
 }
 

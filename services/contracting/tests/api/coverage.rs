@@ -291,6 +291,7 @@ async fn a_representation_without_a_usable_place_is_looked_up() {
         json!({"__typename": "CareOffer", "id": OFFER_P1_CRISIS.to_string(), "region": {"code": "Not A Region!"}, "provider": {"id": P1.to_string()}}),
         json!({"__typename": "CareOffer", "id": OFFER_P1_CRISIS.to_string(), "region": "utrecht", "provider": {"id": P1.to_string()}}),
         json!({"__typename": "CareOffer", "id": OFFER_P1_CRISIS.to_string(), "region": {"code": "utrecht"}, "provider": {"id": 7}}),
+        json!({"__typename": "CareOffer", "id": OFFER_P1_CRISIS.to_string(), "region": {"code": "utrecht"}, "provider": {"id": "not-a-uuid"}}),
     ] {
         let resp = app.graphql(COVERAGE).var("r", json!([rep])).as_caller(&i1()).send().await;
         assert_eq!(
