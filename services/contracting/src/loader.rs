@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResu
 use serde_json::json;
 
 use crate::domain::ContractStatus;
-use crate::entity::{contract, covered, history};
+use crate::entity::{contract, covered, history, offer_place};
 
 /// Errors from loaders (shared between the fields that waited on one batch).
 pub type LoadError = Arc<ggzhub_kit::ApiError>;
@@ -121,10 +121,14 @@ pub struct CoveringContract {
 pub struct OfferCoverage {
     /// The contracts, in no particular order.
     pub contracts: Vec<CoveringContract>,
+    /// Where the offer is and whose it is, as contracting recorded it when a contract came to
+    /// cover it (`offer_places`, checked with the region subgraph then; an offer's region and
+    /// provider never change): `None` for an offer no agreed contract covers in any year.
+    pub recorded: Option<OfferPlace>,
 }
 
 /// Coverage of many offers in one statement: the covered-offer links joined with their agreed
-/// contracts.
+/// contracts and the places recorded for the offers.
 pub struct Coverage {
     db: DatabaseConnection,
 }
@@ -141,6 +145,7 @@ impl Loader<(String, i32)> for Coverage {
             provider_id: String,
             first_year: i32,
             last_year: i32,
+            region_code: Option<String>,
         }
         let offers: BTreeSet<&str> = keys.iter().map(|(o, _)| o.as_str()).collect();
         let contract = |c: contract::Column| Expr::col((contract::Entity, c));
@@ -150,11 +155,17 @@ impl Loader<(String, i32)> for Coverage {
             .expr_as(contract(contract::Column::ProviderId), "provider_id")
             .expr_as(contract(contract::Column::FirstYear), "first_year")
             .expr_as(contract(contract::Column::LastYear), "last_year")
+            .expr_as(Expr::col((offer_place::Entity, offer_place::Column::RegionCode)), "region_code")
             .from(covered::Entity)
             .inner_join(
                 contract::Entity,
                 Expr::col((contract::Entity, contract::Column::Id))
                     .equals((covered::Entity, covered::Column::ContractId)),
+            )
+            .left_join(
+                offer_place::Entity,
+                Expr::col((offer_place::Entity, offer_place::Column::OfferId))
+                    .equals((covered::Entity, covered::Column::OfferId)),
             )
             .and_where(Expr::col((covered::Entity, covered::Column::OfferId)).is_in(offers.iter().copied()))
             .and_where(contract(contract::Column::Status).eq(ContractStatus::Agreed.as_str()));
@@ -167,6 +178,12 @@ impl Loader<(String, i32)> for Coverage {
         let mut out: HashMap<(String, i32), OfferCoverage> =
             keys.iter().map(|k| (k.clone(), Default::default())).collect();
         for ((offer, year), entry) in &mut out {
+            // A covered offer's provider is every covering contract's (terms accept only the
+            // provider's own offers).
+            entry.recorded = by_offer.get(offer.as_str()).and_then(|links| {
+                let link = links.first()?;
+                Some(OfferPlace { region: link.region_code.clone()?, provider: link.provider_id.clone() })
+            });
             let running = by_offer
                 .get(offer.as_str())
                 .into_iter()

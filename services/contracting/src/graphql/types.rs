@@ -123,10 +123,16 @@ impl CareOfferRef {
         let c = caller(ctx)?;
         c.require_read().gql()?;
         let l = loaders(ctx)?;
+        let year = today(ctx).year();
+        let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
+        // Who may read is decided by the offer's region and provider: contracting's own record
+        // for an offer under contract (whatever a representation says), else the place the
+        // gateway sent (`@requires`), else the region subgraph's answer.
         let looked_up;
-        let place = match &self.place {
-            Some(given) => given,
-            None => {
+        let place = match (&cov.recorded, &self.place) {
+            (Some(recorded), _) => recorded,
+            (None, Some(given)) => given,
+            (None, None) => {
                 looked_up = l.offer_places.load_one(self.id.clone()).await.map_err(load_err)?;
                 let Some(place) = &looked_up else {
                     use async_graphql::ErrorExtensions as _;
@@ -136,8 +142,6 @@ impl CareOfferRef {
             }
         };
         access::read_coverage(c, &place.region).gql()?;
-        let year = today(ctx).year();
-        let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
         Ok(Some(match access::shown_coverage(c, &place.provider, &cov.contracts) {
             Some(shown) => ContractCoverage {
                 year,

@@ -238,7 +238,8 @@ fn placed_rep(offer: uuid::Uuid, region: &str, provider: uuid::Uuid) -> Value {
 
 /// Issue 18: with the place in the representation (`@requires(fields: "region { code } provider
 /// { id }")`), contracting answers without asking the region subgraph, and the access rules apply
-/// to the place given: the region decides who may read, the provider who reads exactly.
+/// to that place for an offer no contract covers; for an offer under contract, contracting's own
+/// record of its place decides, whatever the representation says.
 #[tokio::test]
 async fn coverage_with_the_place_the_gateway_sends_asks_the_region_subgraph_nothing() {
     let app = TestApp::spawn().await;
@@ -246,11 +247,11 @@ async fn coverage_with_the_place_the_gateway_sends_asks_the_region_subgraph_noth
         app.agreed_with_p1(&insurer, &[OFFER_P1_CRISIS]).await;
     }
     let asked_before = app.region().request_count();
-    let placed = placed_rep(OFFER_P1_CRISIS, "utrecht", P1);
     let ask = |caller: TestCaller, rep: Value| {
         let app = &app;
         async move { app.graphql(COVERAGE).var("r", json!([rep])).as_caller(&caller).send().await }
     };
+    let placed = placed_rep(OFFER_P1_CRISIS, "utrecht", P1);
     for (who, caller, want) in [
         ("P1", p1(), exact(3, Some(this_year() + 2))),
         ("I1", i1(), banded()),
@@ -267,16 +268,21 @@ async fn coverage_with_the_place_the_gateway_sends_asks_the_region_subgraph_noth
         assert_eq!(entity_error_codes(&resp, Some("contractCoverage")), ["FORBIDDEN"], "{who}: {:#}", resp.body);
         assert_aggregate_only(&resp.body);
     }
-    // The same offer placed in amsterdam (as the gateway would only send if the region subgraph
-    // said so): I5 now sits at its table and reads the three insurers behind it, I1 does not.
-    let elsewhere = placed_rep(OFFER_P1_CRISIS, "amsterdam", P1);
-    let resp = ask(i5(), elsewhere.clone()).await;
-    assert_eq!(resp.data()["_entities"][0]["contractCoverage"], exact(3, Some(this_year() + 2)));
-    let resp = ask(i1(), elsewhere).await;
+    // The offer under contract said to be in amsterdam and P2's: contracting's record (utrecht,
+    // P1) decides, so I5 still may not read it, I1 still reads the band and P2 no figure.
+    let misplaced = placed_rep(OFFER_P1_CRISIS, "amsterdam", P2);
+    let resp = ask(i5(), misplaced.clone()).await;
     assert_eq!(entity_error_codes(&resp, Some("contractCoverage")), ["FORBIDDEN"], "{:#}", resp.body);
+    assert_eq!(ask(i1(), misplaced.clone()).await.data()["_entities"][0]["contractCoverage"], banded());
+    let resp = ask(p2(), misplaced).await;
+    assert_eq!(entity_error_codes(&resp, Some("contractCoverage")), ["FORBIDDEN"], "{:#}", resp.body);
+    // An offer no contract covers: the place given decides (its provider reads its exact zero).
+    let uncovered = placed_rep(OFFER_P1_FACT, "utrecht", P1);
+    assert_eq!(ask(p1(), uncovered.clone()).await.data()["_entities"][0]["contractCoverage"], exact(0, None));
+    assert_eq!(ask(i1(), uncovered).await.data()["_entities"][0]["contractCoverage"], banded());
     assert_eq!(app.region().request_count(), asked_before, "the region subgraph was asked nothing");
-    // Without the place, the same question asks the region subgraph once.
-    assert_eq!(coverage_ok(&app, &i4(), OFFER_P1_CRISIS).await, exact(3, Some(this_year() + 2)));
+    // Without a place, an offer no contract covers is looked up: one request.
+    assert_eq!(coverage_ok(&app, &i4(), OFFER_P1_FACT).await, banded());
     assert_eq!(app.region().request_count(), asked_before + 1);
 }
 
