@@ -127,6 +127,16 @@ pub struct OfferCoverage {
     pub recorded: Option<OfferPlace>,
 }
 
+/// `SELECT contract_id FROM contract_offers AS linked WHERE offer_id IN (offers)`.
+fn linked_contracts(offers: &BTreeSet<&str>) -> sea_orm::sea_query::SelectStatement {
+    let linked = sea_orm::sea_query::Alias::new("linked");
+    Query::select()
+        .column((linked.clone(), covered::Column::ContractId))
+        .from_as(covered::Entity, linked.clone())
+        .and_where(Expr::col((linked, covered::Column::OfferId)).is_in(offers.iter().copied()))
+        .to_owned()
+}
+
 /// Coverage of many offers in one statement: the covered-offer links joined with their agreed
 /// contracts and the place recorded for each offer.
 pub struct Coverage {
@@ -174,6 +184,11 @@ impl Loader<(String, i32)> for Coverage {
                     .equals((covered::Entity, covered::Column::ContractId)),
             )
             .and_where(Expr::col((covered::Entity, covered::Column::OfferId)).is_in(offers.iter().copied()))
+            // The same condition once more, on the contracts: without it PostgreSQL hashed every
+            // agreed contract of the hub (a sequential scan of the table, terms and all) to join a
+            // few hundred links, 5.0 ms in EXPLAIN ANALYZE for a page of 180 offers; with it, it
+            // looks the linked contracts up by primary key (2.2 ms). The answer is the same.
+            .and_where(contract(contract::Column::Id).in_subquery(linked_contracts(&offers)))
             .and_where(contract(contract::Column::Status).eq(ContractStatus::Agreed.as_str()));
         let statement = self.db.get_database_backend().build(&q);
         let links = Link::find_by_statement(statement).all(&self.db).await.map_err(db_err)?;
