@@ -739,7 +739,9 @@ fn plan_operation(
                 "the operation holds a value the gateway cannot represent (for example an integer literal beyond 64 bits); pass it as a string or a variable",
             ),
             // A planner limitation the client can avoid (another alias), not our failure.
-            e @ crate::plan::PlanError::Conflict { .. } => RequestFailure::refuse(GatewayError::BadUserInput, e.to_string()),
+            e @ (crate::plan::PlanError::Conflict { .. } | crate::plan::PlanError::TooLarge(_)) => {
+                RequestFailure::refuse(GatewayError::BadUserInput, e.to_string())
+            }
             e => {
                 tracing::warn!(error = %e, "query planning failed");
                 RequestFailure::refuse(GatewayError::QueryPlanningFailed, e.to_string())

@@ -51,6 +51,10 @@ pub enum PlanError {
         "the operation cannot be planned: in a subgraph request the response key `{key}` would stand for both `{first}` and `{second}` (an alias of the operation collides with a field the gateway must fetch for another part of it); choose another alias"
     )]
     Conflict { key: String, first: String, second: String },
+    /// The plan's subgraph operations are too large to check for such conflicts (far beyond what
+    /// the gateway's limits let an operation reach in practice).
+    #[error("the operation cannot be planned: its subgraph requests are too large to check ({0}); make it smaller")]
+    TooLarge(&'static str),
 }
 
 impl Planner {
@@ -114,16 +118,16 @@ impl Planner {
     /// [`PlanError::Conflict`] when any fetch of `node` asks one response key for two different
     /// fields (GraphQL's "fields in set can merge", which a subgraph need not check).
     fn refuse_conflicts(&self, node: &PlanNode) -> Result<(), PlanError> {
-        let selections = match node {
-            PlanNode::Fetch(fetch) => &fetch.operation.document.operation.selection_set,
-            PlanNode::BatchFetch(fetch) => &fetch.operation.document.operation.selection_set,
+        let document = match node {
+            PlanNode::Fetch(fetch) => &fetch.operation.document,
+            PlanNode::BatchFetch(fetch) => &fetch.operation.document,
+            PlanNode::Subscription(s) => &s.primary.operation.document,
             PlanNode::Sequence(s) => return s.nodes.iter().try_for_each(|n| self.refuse_conflicts(n)),
             PlanNode::Parallel(p) => return p.nodes.iter().try_for_each(|n| self.refuse_conflicts(n)),
             PlanNode::Flatten(f) => return self.refuse_conflicts(&f.node),
             PlanNode::Condition(c) => {
                 return c.if_clause.iter().chain(c.else_clause.iter()).try_for_each(|n| self.refuse_conflicts(n));
             }
-            PlanNode::Subscription(s) => &s.primary.operation.document.operation.selection_set,
             PlanNode::Defer(d) => {
                 return d
                     .primary
@@ -134,72 +138,120 @@ impl Planner {
                     .try_for_each(|n| self.refuse_conflicts(n));
             }
         };
-        conflict_in(&self.inner.supergraph, &[selections])
+        let mut check = ConflictCheck {
+            supergraph: &self.inner.supergraph,
+            fragments: document.fragments.iter().map(|f| (f.name.as_str(), f)).collect(),
+            budget: CONFLICT_CHECK_BUDGET,
+        };
+        check.merged(&[(None, &document.operation.selection_set)])
     }
 }
 
-/// A field of a selection set with the type condition of the innermost inline fragment it is
-/// in (`None`: directly in the set, so it applies to every object the set is read from).
+/// Most fields [`ConflictCheck`] looks at for one subgraph operation (each field once per object
+/// type it may be read for); beyond it the plan is refused rather than checked at length.
+const CONFLICT_CHECK_BUDGET: usize = 200_000;
+
+/// A field of a subgraph operation with the type condition of the innermost fragment it is in
+/// (`None`: directly in its selection set, so it applies to every object read there).
 type Occurrence<'a> = (Option<&'a str>, &'a hive_router_query_planner::ast::selection_set::FieldSelection);
 
-fn occurrences<'a>(
-    set: &'a PlanSelectionSet,
-    condition: Option<&'a str>,
-    out: &mut HashMap<&'a str, Vec<Occurrence<'a>>>,
-) {
-    for item in &set.items {
-        match item {
-            SelectionItem::Field(field) => {
-                out.entry(field.alias.as_deref().unwrap_or(&field.name)).or_default().push((condition, field));
-            }
-            SelectionItem::InlineFragment(fragment) => {
-                occurrences(&fragment.selections, Some(&fragment.type_condition), out);
-            }
-            // The planner inlines fragments; a spread left over has nothing to compare here.
-            SelectionItem::FragmentSpread(_) => {}
+/// Looks for one response key standing for two different fields in a subgraph operation, through
+/// inline fragments and the named fragments the planner makes of repeated selections.
+struct ConflictCheck<'a> {
+    supergraph: &'a SupergraphState,
+    fragments: HashMap<&'a str, &'a hive_router_query_planner::ast::fragment::FragmentDefinition>,
+    budget: usize,
+}
+
+impl<'a> ConflictCheck<'a> {
+    /// The fields of `set` (read under `condition`) by response key, fragments flattened.
+    fn collect(
+        &mut self,
+        set: &'a PlanSelectionSet,
+        condition: Option<&'a str>,
+        out: &mut HashMap<&'a str, Vec<Occurrence<'a>>>,
+        depth: usize,
+    ) -> Result<(), PlanError> {
+        if depth > 64 {
+            return Err(PlanError::TooLarge("fragments nested too deep"));
         }
-    }
-}
-
-/// Whether one object can match both conditions: always when either is the set's own type or
-/// abstract (an interface or union), never for two different object types.
-fn may_overlap(supergraph: &SupergraphState, a: Option<&str>, b: Option<&str>) -> bool {
-    let (Some(a), Some(b)) = (a, b) else { return true };
-    let is_object = |name: &str| matches!(supergraph.definitions.get(name), Some(SupergraphDefinition::Object(_)));
-    a == b || !is_object(a) || !is_object(b)
-}
-
-/// The first response key of the merged `sets` (one object's selections) that stands for two
-/// different fields (another name or other arguments), looking into the sub-selections of the
-/// fields that share a key.
-fn conflict_in(supergraph: &SupergraphState, sets: &[&PlanSelectionSet]) -> Result<(), PlanError> {
-    let mut by_key = HashMap::new();
-    for set in sets {
-        occurrences(set, None, &mut by_key);
-    }
-    for (key, found) in &by_key {
-        for (i, (condition_a, a)) in found.iter().enumerate() {
-            for (condition_b, b) in &found[i + 1..] {
-                if !may_overlap(supergraph, *condition_a, *condition_b) {
-                    continue;
+        for item in &set.items {
+            self.budget = self.budget.checked_sub(1).ok_or(PlanError::TooLarge("too many fields"))?;
+            match item {
+                SelectionItem::Field(field) => {
+                    out.entry(field.alias.as_deref().unwrap_or(&field.name)).or_default().push((condition, field));
                 }
-                if a.name != b.name || a.arguments != b.arguments {
+                SelectionItem::InlineFragment(fragment) => {
+                    self.collect(&fragment.selections, Some(&fragment.type_condition), out, depth + 1)?;
+                }
+                SelectionItem::FragmentSpread(name) => {
+                    let fragment = self.fragments.get(name.as_str()).copied().ok_or_else(|| {
+                        PlanError::Plan(format!("a subgraph operation spreads an unknown fragment {name}"))
+                    })?;
+                    self.collect(&fragment.selection_set, Some(&fragment.type_condition), out, depth + 1)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn is_object(&self, name: &str) -> bool {
+        matches!(self.supergraph.definitions.get(name), Some(SupergraphDefinition::Object(_)))
+    }
+
+    /// Checks the selection sets `sets` read from one object (each with the condition it is read
+    /// under). Per response key, the fields that can apply to one object — those read for any
+    /// object (no condition, or an interface or union: conservatively) together with those of
+    /// one object type — must be one field with the same arguments; their sub-selections are
+    /// then checked as one set, once per object type.
+    fn merged(&mut self, sets: &[(Option<&'a str>, &'a PlanSelectionSet)]) -> Result<(), PlanError> {
+        let mut by_key = HashMap::new();
+        for (condition, set) in sets {
+            self.collect(set, *condition, &mut by_key, 0)?;
+        }
+        for (key, found) in by_key {
+            let (any_object, by_type): (Vec<Occurrence<'a>>, Vec<Occurrence<'a>>) =
+                found.into_iter().partition(|(condition, _)| condition.is_none_or(|c| !self.is_object(c)));
+            let mut classes: HashMap<&str, Vec<Occurrence<'a>>> = HashMap::new();
+            for (condition, field) in by_type {
+                if let Some(object_type) = condition {
+                    classes.entry(object_type).or_default().push((condition, field));
+                }
+            }
+            let groups: Vec<Vec<Occurrence<'a>>> = if classes.is_empty() {
+                vec![any_object]
+            } else {
+                classes
+                    .into_values()
+                    .map(|mut class| {
+                        class.extend(any_object.iter().copied());
+                        class
+                    })
+                    .collect()
+            };
+            for group in groups {
+                let Some((_, first)) = group.first() else { continue };
+                if let Some((_, other)) =
+                    group.iter().find(|(_, f)| f.name != first.name || f.arguments != first.arguments)
+                {
                     return Err(PlanError::Conflict {
-                        key: (*key).to_owned(),
-                        first: a.name.clone(),
-                        second: b.name.clone(),
+                        key: key.to_owned(),
+                        first: first.name.clone(),
+                        second: other.name.clone(),
                     });
                 }
-                if !a.selections.items.is_empty() || !b.selections.items.is_empty() {
-                    conflict_in(supergraph, &[&a.selections, &b.selections])?;
+                let subsets: Vec<_> = group
+                    .iter()
+                    .filter(|(_, f)| !f.selections.items.is_empty())
+                    .map(|(_, f)| (None, &f.selections))
+                    .collect();
+                if !subsets.is_empty() {
+                    self.merged(&subsets)?;
                 }
             }
-            if found.len() == 1 && !a.selections.items.is_empty() {
-                conflict_in(supergraph, &[&a.selections])?;
-            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Parses an operation with the planner's parser. That parser predates parts of GraphQL's string

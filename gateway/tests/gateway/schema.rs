@@ -86,6 +86,10 @@ fn a_plan_with_one_response_key_for_two_fields_is_refused() {
         r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { region: intakePause { code: reason } contractCoverage @include(if: $t) { band } } } } }"#,
         r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { provider: region { id: code } contractCoverage @skip(if: $t) { band } } } } }"#,
         r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { id: unitName contractCoverage @include(if: $t) { band } } } } }"#,
+        // Twice the same selection: the planner sends it as a named fragment (`...a`).
+        r#"query Q($t: Boolean!) { region(code: "utrecht") {
+            a: offers(first: 3) { nodes { region: intakePause { code: reason } contractCoverage @include(if: $t) { band } } }
+            b: offers(first: 4) { nodes { region: intakePause { code: reason } contractCoverage @include(if: $t) { band } } } } }"#,
     ] {
         match supergraph.planner.plan(query, None) {
             Err(e @ ggzhub_gateway::plan::PlanError::Conflict { .. }) => {
@@ -100,6 +104,10 @@ fn a_plan_with_one_response_key_for_two_fields_is_refused() {
         // The same field under its own name, and aliases that collide with nothing.
         r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { region { code } contractCoverage @include(if: $t) { band } } } } }"#,
         r#"query Q($t: Boolean!) { region(code: "utrecht") { offers(first: 3) { nodes { place: region { code } coverage: contractCoverage @include(if: $t) { band } } } } }"#,
+        // The benchmark's shape: six connections with the same node selection (named fragments).
+        r#"query Q($t: Boolean!) { region(code: "utrecht") {
+            a: offers(category: ACUTE, first: 3) { nodes { id unitName provider { id name } contractCoverage @include(if: $t) { band } } }
+            b: offers(category: CLINICAL, first: 3) { nodes { id unitName provider { id name } contractCoverage @include(if: $t) { band } } } } }"#,
     ] {
         assert!(supergraph.planner.plan(query, None).is_ok_and(|p| p.is_some()), "{query}");
     }

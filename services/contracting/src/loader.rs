@@ -123,8 +123,13 @@ pub struct OfferCoverage {
     pub contracts: Vec<CoveringContract>,
     /// Where the offer is and whose it is, as contracting recorded it when a contract came to
     /// cover it (`offer_places`, checked with the region subgraph then; an offer's region and
-    /// provider never change): `None` for an offer no agreed contract covers in any year.
+    /// provider never change): `None` for an offer no agreed contract covers in any year, and
+    /// for a covered offer whose place was never recorded (contracts older than `offer_places`,
+    /// seeds without places).
     pub recorded: Option<OfferPlace>,
+    /// Whether an agreed contract covers the offer in any year (whose figures a place given by
+    /// someone else must then never decide).
+    pub under_contract: bool,
 }
 
 /// `SELECT contract_id FROM contract_offers AS linked WHERE offer_id IN (offers)`.
@@ -201,6 +206,7 @@ impl Loader<(String, i32)> for Coverage {
         for ((offer, year), entry) in &mut out {
             // A covered offer's provider is every covering contract's (terms accept only the
             // provider's own offers).
+            entry.under_contract = by_offer.contains_key(offer.as_str());
             entry.recorded = by_offer.get(offer.as_str()).and_then(|links| {
                 let link = links.first()?;
                 Some(OfferPlace { region: link.region_code.clone()?, provider: link.provider_id.clone() })

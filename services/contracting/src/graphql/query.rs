@@ -199,10 +199,12 @@ impl Query {
     /// `region { code }` and `provider { id }` along for `contractCoverage` (`@requires`): the
     /// region subgraph's answer in the fetch the gateway planned, so that contracting need not
     /// ask the region subgraph again. Callers are the hub's own components (internal tokens);
-    /// partners cannot send `_entities` through the gateway (it is not in the API schema), nor
-    /// shape what the representation holds: a plan in which a client's alias would stand in for
-    /// one of these fields is refused (`ggzhub_gateway::plan::PlanError::Conflict`). A
-    /// representation without them is looked up as before.
+    /// partners cannot send `_entities` through the gateway (it is not in the API schema), and
+    /// the gateway refuses a plan in which a client's alias would take the place of one of these
+    /// fields (`ggzhub_gateway::plan::PlanError::Conflict`). Still, the place given decides
+    /// only for an offer no agreed contract covers: for one under contract, contracting's own
+    /// record (or the region subgraph's answer) does (`contractCoverage`). A representation
+    /// without a usable place is looked up as before.
     #[graphql(entity)]
     async fn find_care_offer_by_id(
         &self,
@@ -219,7 +221,6 @@ impl Query {
         Ok(entity_or_null(ctx, found.await))
     }
 
-    /// Federation: contracting's fields of an `Organisation`.
     /// Federation: contracting's fields of a `Region`.
     #[graphql(entity)]
     async fn find_region_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<RegionRef>> {
@@ -231,6 +232,7 @@ impl Query {
         Ok(entity_or_null(ctx, found.await))
     }
 
+    /// Federation: contracting's fields of an `Organisation`.
     #[graphql(entity)]
     async fn find_organisation_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<OrganisationRef>> {
         let found = async {

@@ -126,10 +126,13 @@ impl CareOfferRef {
         let year = today(ctx).year();
         let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
         // Who may read is decided by the offer's region and provider: contracting's own record
-        // for an offer under contract (whatever a representation says), else the place the
-        // gateway sent (`@requires`), else the region subgraph's answer.
+        // for an offer under contract (whatever a representation says), the region subgraph's
+        // answer for one under contract without a record, the place the gateway sent
+        // (`@requires`) only for an offer no agreed contract covers, else the region subgraph's
+        // answer.
         let looked_up;
-        let place = match (&cov.recorded, &self.place) {
+        let given = self.place.as_ref().filter(|_| !cov.under_contract);
+        let place = match (&cov.recorded, given) {
             (Some(recorded), _) => recorded,
             (None, Some(given)) => given,
             (None, None) => {

@@ -308,3 +308,26 @@ async fn a_representation_without_a_usable_place_is_looked_up() {
         );
     }
 }
+
+/// A covered offer whose place contracting never recorded (contracts older than `offer_places`,
+/// a seed without places) is looked up in the region subgraph: a place in the representation
+/// never decides who reads the figures of an offer under contract.
+#[tokio::test]
+async fn a_covered_offer_without_a_recorded_place_is_looked_up_whatever_the_representation_says() {
+    use sea_orm::EntityTrait as _;
+    let app = TestApp::spawn().await;
+    for insurer in [i1(), i2(), i3()] {
+        app.agreed_with_p1(&insurer, &[OFFER_P1_CRISIS]).await;
+    }
+    let removed =
+        ggzhub_contracting::entity::offer_place::Entity::delete_many().exec(&app.db.db).await.expect("delete");
+    assert!(removed.rows_affected >= 1, "the offer's place was recorded");
+    let asked_before = app.region().request_count();
+    let misplaced = json!([placed_rep(OFFER_P1_CRISIS, "amsterdam", P2)]);
+    let resp = app.graphql(COVERAGE).var("r", misplaced.clone()).as_caller(&i5()).send().await;
+    assert_eq!(entity_error_codes(&resp, Some("contractCoverage")), ["FORBIDDEN"], "{:#}", resp.body);
+    assert_aggregate_only(&resp.body);
+    assert_eq!(app.region().request_count(), asked_before + 1, "looked up in the region subgraph");
+    let resp = app.graphql(COVERAGE).var("r", misplaced).as_caller(&i4()).send().await;
+    assert_eq!(resp.data()["_entities"][0]["contractCoverage"], exact(3, Some(this_year() + 2)));
+}
