@@ -89,9 +89,10 @@ struct RunArgs {
     /// Concurrent connections.
     #[arg(long, default_value_t = 50)]
     connections: u32,
-    /// Our gateway's binary.
-    #[arg(long, default_value = "target/release/ggzhub")]
-    ggzhub: PathBuf,
+    /// Our gateway's binary; default: the `ggzhub` built beside this benchmark (same profile:
+    /// `target/production/` for the figures, `target/release/` otherwise).
+    #[arg(long)]
+    ggzhub: Option<PathBuf>,
     /// Hive Router's binary (`cargo install hive-router --version 0.2.19 --features graphiql`);
     /// left out when not given.
     #[arg(long)]
@@ -253,8 +254,12 @@ struct Figures {
     errors: u64,
 }
 
-async fn run(args: RunArgs) -> anyhow::Result<()> {
+async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     ensure_hey()?;
+    let ggzhub = match args.ggzhub.take() {
+        Some(path) => path,
+        None => sibling_ggzhub()?,
+    };
     std::fs::create_dir_all(&args.work_dir)?;
     let work_dir = std::fs::canonicalize(&args.work_dir)?;
     let (urls, counters) = start_subgraphs(args.base_port).await?;
@@ -267,7 +272,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut plans: Vec<(String, Starter)> = Vec::new();
     for dedupe in [true, false] {
         let label = format!("ggzhub gateway (dedupe {})", if dedupe { "on" } else { "off" });
-        let (bin, sg, url, body) = (args.ggzhub.clone(), supergraph_path.clone(), gateway_url.clone(), body.clone());
+        let (bin, sg, url, body) = (ggzhub.clone(), supergraph_path.clone(), gateway_url.clone(), body.clone());
         let (port, workers) = (args.gateway_port, args.gateway_workers);
         let label_for = label.clone();
         plans.push((
@@ -305,7 +310,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         plans.push((label, Box::new(move || Ok(Target::new(&label_for, &url, &body, None, connections)))));
         let body = json!({ "query": DIRECT_QUERY }).to_string();
         let url = gateway_url.clone();
-        let (bin, sg, port) = (args.ggzhub.clone(), supergraph_path.clone(), args.gateway_port);
+        let (bin, sg, port) = (ggzhub.clone(), supergraph_path.clone(), args.gateway_port);
         let workers = args.gateway_workers;
         let label = format!("ggzhub gateway, same query (overhead){suffix}");
         let label_for = label.clone();
@@ -424,6 +429,20 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The `ggzhub` binary in this benchmark's own directory: built with the same profile, so the
+/// gateway process is measured as optimised as the in-process subgraphs.
+fn sibling_ggzhub() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating ggzhub-bench")?;
+    let path = exe.with_file_name("ggzhub");
+    if !path.is_file() {
+        bail!(
+            "{} is missing: build it with the same profile as this benchmark (cargo build --profile production -p ggzhub -p ggzhub-bench), or pass --ggzhub",
+            path.display()
+        );
+    }
+    Ok(path)
 }
 
 fn ensure_hey() -> anyhow::Result<()> {
