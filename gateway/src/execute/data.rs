@@ -6,9 +6,19 @@
 //! members, found by comparing keys (GraphQL objects are small), with no hash index and no hasher
 //! state per object. A member costs 72 bytes instead of about 140, and merging hashes nothing,
 //! which matters when many requests hold their trees at once.
+//!
+//! Subgraph answers are read straight into this form too ([`DataSeed`]): strings stay slices
+//! of the response buffer and no key is hashed. Reading them into `JsonValue` first (an
+//! `IndexMap` per object, every key hashed with SipHash) and copying was about 7 % of the
+//! instructions of a hub request (callgrind, `infra/bench/README.md`, issue 18's sixth round).
+
+use std::fmt;
 
 use apollo_compiler::response::serde_json_bytes::ByteString;
+use apollo_compiler::response::serde_json_bytes::value::ByteStringSeed;
 use apollo_compiler::response::{JsonMap, JsonValue};
+use bytes::Bytes;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 
 use crate::json;
@@ -120,6 +130,94 @@ impl Data {
     }
 }
 
+/// Reads JSON into [`Data`]: strings without escapes stay slices of the buffer (no copy),
+/// objects are member vectors in the order they came (no hash index). A key repeated within one
+/// object (which no GraphQL response has) is not detected: [`get`] finds its first value. `serde_json_bytes`' `BytesSeed` does
+/// the same for `JsonValue`; this is it for our form, with its `ByteStringSeed` for the strings.
+#[derive(Clone, Copy)]
+pub struct DataSeed<'b>(pub &'b Bytes);
+
+impl DataSeed<'_> {
+    /// The whole buffer as one value (nothing but white space after it).
+    pub fn parse(self) -> serde_json::Result<Data> {
+        let mut reader = serde_json::Deserializer::from_slice(self.0);
+        let data = self.deserialize(&mut reader)?;
+        reader.end()?;
+        Ok(data)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for DataSeed<'_> {
+    type Value = Data;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Data, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DataSeed<'_> {
+    type Value = Data;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Data, E> {
+        Ok(Data::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Data, E> {
+        Ok(Data::Null)
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Data, E> {
+        Ok(Data::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Data, E> {
+        Ok(Data::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Data, E> {
+        Ok(Data::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Data, E> {
+        Ok(Number::from_f64(value).map_or(Data::Null, Data::Number))
+    }
+
+    // A string with escapes, decoded into a scratch buffer: copied.
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Data, E> {
+        Ok(Data::String(value.into()))
+    }
+
+    // A string without escapes: a slice of the buffer.
+    fn visit_borrowed_str<E: serde::de::Error>(self, value: &'de str) -> Result<Data, E> {
+        ByteStringSeed::new(self.0).visit_borrowed_str(value).map(Data::String)
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Data, E> {
+        Ok(Data::String(value.into()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Data::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
+        let mut members: Object = Vec::new();
+        while let Some(key) = map.next_key_seed(ByteStringSeed::new(self.0))? {
+            let value = map.next_value_seed(self)?;
+            members.push((key, value));
+        }
+        Ok(Data::Object(members))
+    }
+}
+
 /// The member `key` of an object.
 #[inline]
 pub fn get<'o>(object: &'o Object, key: &str) -> Option<&'o Data> {
@@ -133,44 +231,44 @@ pub fn get_mut<'o>(object: &'o mut Object, key: &str) -> Option<&'o mut Data> {
 }
 
 /// Merges a subgraph's value into the data: objects key by key, lists item by item, other values
-/// replace. A `null` never overwrites data already fetched. Only what `target` does not have yet
-/// is copied from `source`.
-pub fn merge(target: &mut Data, source: &JsonValue) {
+/// replace. A `null` never overwrites data already fetched. `source` is moved in (the caller
+/// copies it only when the answer is shared with other requests).
+pub fn merge(target: &mut Data, source: Data) {
     match (target, source) {
-        (Data::Object(target), JsonValue::Object(source)) => {
+        (Data::Object(target), Data::Object(source)) => {
             if target.is_empty() {
-                target.extend(source.iter().map(|(k, v)| (k.clone(), Data::from_json(v))));
+                *target = source;
             } else if target.len() + source.len() > INDEX_FROM {
                 merge_indexed(target, source);
             } else {
-                for (key, value) in source.iter() {
+                for (key, value) in source {
                     match get_mut(target, key.as_str()) {
                         Some(existing) => merge(existing, value),
-                        None => target.push((key.clone(), Data::from_json(value))),
+                        None => target.push((key, value)),
                     }
                 }
             }
         }
-        (Data::List(target), JsonValue::Array(source)) if target.len() == source.len() => {
+        (Data::List(target), Data::List(source)) if target.len() == source.len() => {
             for (existing, value) in target.iter_mut().zip(source) {
                 merge(existing, value);
             }
         }
-        (target, JsonValue::Null) if !target.is_null() => {}
-        (target, source) => *target = Data::from_json(source),
+        (target, Data::Null) if !target.is_null() => {}
+        (target, source) => *target = source,
     }
 }
 
 /// [`merge`] of two large objects, through an index of the target's keys (no quadratic search).
-fn merge_indexed(target: &mut Object, source: &JsonMap) {
+fn merge_indexed(target: &mut Object, source: Object) {
     let mut index: apollo_compiler::collections::HashMap<ByteString, usize> =
         target.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
-    for (key, value) in source.iter() {
+    for (key, value) in source {
         match index.get(key.as_str()) {
             Some(&i) => merge(&mut target[i].1, value),
             None => {
                 index.insert(key.clone(), target.len());
-                target.push((key.clone(), Data::from_json(value)));
+                target.push((key, value));
             }
         }
     }
@@ -200,12 +298,33 @@ mod tests {
     }
 
     #[test]
+    fn a_subgraph_answer_reads_as_its_json_value_would_with_strings_left_in_the_buffer() {
+        let text = r#" {"data":{"a":[1,-2,2.5,1e100,-0.0,true,false,null,"x\"y\u0001","plain"],"b":{"c":"d","e":{}},"f":[],"g":18446744073709551615,"h":-9223372036854775808}} "#;
+        let bytes = Bytes::from_static(text.as_bytes());
+        let data = DataSeed(&bytes).parse().unwrap();
+        let value = JsonValue::from_bytes(bytes.clone()).unwrap();
+        assert_eq!(data, Data::from_json(&value));
+        assert_eq!(written(&data), serde_json::to_string(&value).unwrap());
+        // A string without escapes is a slice of the answer, not a copy.
+        let Data::Object(root) = &data else { panic!("object") };
+        let Some(Data::Object(inner)) = get(root, "data") else { panic!("data") };
+        let Some(Data::List(items)) = get(inner, "a") else { panic!("list") };
+        let Some(Data::String(plain)) = items.last() else { panic!("string") };
+        let range = bytes.as_ptr_range();
+        assert!(range.contains(&plain.inner().as_ptr()), "the string was copied");
+        // Not JSON, or more than one value: refused, as before.
+        for bad in [r#"{"data":"#, r#"{"a":1} {"b":2}"#, "nul", r#"{"a":1,}"#, ""] {
+            assert!(DataSeed(&Bytes::from_static(bad.as_bytes())).parse().is_err(), "{bad} was read");
+        }
+    }
+
+    #[test]
     fn merging_keeps_order_fills_in_objects_and_lists_and_never_lets_null_overwrite() {
         let mut data = Data::from_json(&json(r#"{"a":{"x":1},"list":[{"id":1},{"id":2}],"n":5}"#));
-        merge(&mut data, &json(r#"{"a":{"y":2},"list":[{"v":"p"},{"v":"q"}],"n":null,"b":true}"#));
+        merge(&mut data, Data::from_json(&json(r#"{"a":{"y":2},"list":[{"v":"p"},{"v":"q"}],"n":null,"b":true}"#)));
         assert_eq!(written(&data), r#"{"a":{"x":1,"y":2},"list":[{"id":1,"v":"p"},{"id":2,"v":"q"}],"n":5,"b":true}"#);
         // Lists of another length, and values of another kind, replace.
-        merge(&mut data, &json(r#"{"list":[1],"a":"s"}"#));
+        merge(&mut data, Data::from_json(&json(r#"{"list":[1],"a":"s"}"#)));
         assert_eq!(written(&data), r#"{"a":"s","list":[1],"n":5,"b":true}"#);
     }
 
@@ -214,7 +333,7 @@ mod tests {
         let first: String = (0..40).map(|i| format!("\"k{i}\":{{\"a\":{i}}}")).collect::<Vec<_>>().join(",");
         let second: String = (20..60).map(|i| format!("\"k{i}\":{{\"b\":{i}}}")).collect::<Vec<_>>().join(",");
         let mut data = Data::from_json(&json(&format!("{{{first}}}")));
-        merge(&mut data, &json(&format!("{{{second}}}")));
+        merge(&mut data, Data::from_json(&json(&format!("{{{second}}}"))));
         let Data::Object(members) = &data else { panic!("object") };
         assert_eq!(members.len(), 60);
         assert_eq!(written(get(members, "k25").unwrap()), r#"{"a":25,"b":25}"#);

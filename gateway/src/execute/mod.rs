@@ -239,16 +239,22 @@ impl<'a> Executor<'a> {
                 for error in &response.errors {
                     state.errors.push(subgraph_error(error.clone(), service, |path| Some(path.to_vec())));
                 }
-                if let Some(data) = &response.data {
+                // Moved in when this request alone holds the answer; copied when identical calls
+                // in flight together share it.
+                let data = match Arc::try_unwrap(response) {
+                    Ok(response) => response.data,
+                    Err(shared) => shared.data.clone(),
+                };
+                if let Some(data) = data {
                     match fetch.output_rewrites.as_deref() {
+                        // Rare (the planner's renames of conflicting fields): through JsonValue.
                         Some(rewrites) if !rewrites.is_empty() => {
-                            let mut data = data.clone();
+                            let mut data = data.to_json();
                             for rewrite in rewrites {
                                 apply_rewrite(self.supergraph, &mut data, rewrite);
                             }
-                            data::merge(&mut state.data, &data);
+                            data::merge(&mut state.data, Data::from_json(&data));
                         }
-                        // The answer may be shared with other requests: copy only what is merged.
                         _ => data::merge(&mut state.data, data),
                     }
                 }
@@ -405,19 +411,23 @@ impl<'a> Executor<'a> {
             });
             state.errors.push(converted);
         }
-        let Some(JsonValue::Object(data)) = &response.data else { return };
+        let Some(Data::Object(data)) = &response.data else { return };
         for job in jobs {
-            let Some(JsonValue::Array(entities)) = data.get(job.alias) else { continue };
-            let rewritten;
+            let Some(Data::List(entities)) = data::get(data, job.alias) else { continue };
+            let rewritten: Vec<Data>;
             let entities = match job.output_rewrites {
+                // Rare (the planner's renames of conflicting fields): through JsonValue.
                 Some(rewrites) if !rewrites.is_empty() => {
-                    let mut copy = entities.clone();
-                    for entity in &mut copy {
-                        for rewrite in rewrites {
-                            apply_rewrite(self.supergraph, entity, rewrite);
-                        }
-                    }
-                    rewritten = copy;
+                    rewritten = entities
+                        .iter()
+                        .map(|entity| {
+                            let mut entity = entity.to_json();
+                            for rewrite in rewrites {
+                                apply_rewrite(self.supergraph, &mut entity, rewrite);
+                            }
+                            Data::from_json(&entity)
+                        })
+                        .collect();
                     &rewritten
                 }
                 _ => entities,
@@ -429,8 +439,8 @@ impl<'a> Executor<'a> {
                     continue;
                 }
                 if let Some(target) = value_at_mut(&mut state.data, position) {
-                    // The answer may be shared with other requests: copy only what is merged.
-                    data::merge(target, entity);
+                    // An answer may stand for several entities, and be shared with other requests.
+                    data::merge(target, entity.clone());
                 }
             }
         }

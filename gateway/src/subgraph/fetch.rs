@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
+use apollo_compiler::response::serde_json_bytes::value::BytesSeed;
 use apollo_compiler::response::{JsonMap, JsonValue};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use ggzhub_kit::tls::ExtraCa;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use crate::execute::data::{Data, DataSeed};
 use crate::subgraph::resilience::{Attempt, Resilience, ResilienceOptions, Retry};
 use crate::subgraph::response::{FetchFailure, SubgraphResponse};
 
@@ -239,16 +242,15 @@ impl SubgraphClient {
     }
 }
 
-/// Parses without copying strings: they stay slices of the response buffer.
+/// Parses without copying strings: they stay slices of the response buffer. `data` is read
+/// straight into the executor's form ([`DataSeed`]: no hashed index per object); `errors` and
+/// `extensions` into JSON values. `None` when the body is not one JSON object.
 fn parse_response(bytes: Bytes) -> Option<SubgraphResponse> {
-    let JsonValue::Object(mut body) = JsonValue::from_bytes(bytes).ok()? else {
-        return None;
-    };
-    let data = match body.remove("data") {
-        None | Some(JsonValue::Null) => None,
-        Some(data) => Some(data),
-    };
-    let errors = match body.remove("errors") {
+    let mut reader = serde_json::Deserializer::from_slice(&bytes);
+    // What follows the object is not read (as `JsonValue::from_bytes` did before).
+    let body = ResponseSeed(&bytes).deserialize(&mut reader).ok()?;
+    let data = body.data.filter(|data| !data.is_null());
+    let errors = match body.errors {
         Some(JsonValue::Array(errors)) => errors
             .into_iter()
             .map(|e| match e {
@@ -263,8 +265,49 @@ fn parse_response(bytes: Bytes) -> Option<SubgraphResponse> {
         _ => Vec::new(),
     };
     let event_skipped = matches!(
-        body.get("extensions").and_then(|e| e.get(ggzhub_kit::events::EVENT_EXTENSION)),
+        body.extensions.as_ref().and_then(|e| e.get(ggzhub_kit::events::EVENT_EXTENSION)),
         Some(JsonValue::String(marker)) if marker.as_str() == ggzhub_kit::events::EVENT_SKIPPED
     );
     Some(SubgraphResponse { data, errors, event_skipped })
+}
+
+/// The members of a GraphQL response body; a member given twice counts with its last value.
+#[derive(Default)]
+struct ResponseBody {
+    data: Option<Data>,
+    errors: Option<JsonValue>,
+    extensions: Option<JsonValue>,
+}
+
+struct ResponseSeed<'b>(&'b Bytes);
+
+impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
+    type Value = ResponseBody;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ResponseBody, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResponseSeed<'_> {
+    type Value = ResponseBody;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a GraphQL response object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResponseBody, A::Error> {
+        let mut body = ResponseBody::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "data" => body.data = Some(map.next_value_seed(DataSeed(self.0))?),
+                "errors" => body.errors = Some(map.next_value_seed(BytesSeed::new(self.0))?),
+                "extensions" => body.extensions = Some(map.next_value_seed(BytesSeed::new(self.0))?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(body)
+    }
 }

@@ -1,12 +1,15 @@
 //! What a subgraph call gives back: the parsed answer or why there is none. Shared by the client
 //! ([`super::fetch`]) and the retries and circuit breaker around it ([`super::resilience`]).
 
-use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::response::JsonMap;
+
+use crate::execute::data::Data;
 
 /// What a subgraph answered, parsed.
 #[derive(Debug, Clone)]
 pub struct SubgraphResponse {
-    pub data: Option<JsonValue>,
+    /// `data`, unless absent or `null`.
+    pub data: Option<Data>,
     pub errors: Vec<JsonMap>,
     /// The subgraph did not resolve a subscription's event for this caller
     /// (`extensions.ggzhubEvent: "skip"`, see `ggzhub_kit::graphql::execute`).
