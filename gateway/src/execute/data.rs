@@ -1,16 +1,14 @@
 //! The data of one request while its plan runs: what the subgraphs answered, merged.
 //!
-//! Subgraph answers are parsed once into [`JsonValue`]s and may be shared by several requests
-//! (identical calls in flight together); each request copies into its own tree only the parts it
-//! merges. That tree is this compact form rather than `JsonValue`: an object is a vector of
-//! members, found by comparing keys (GraphQL objects are small), with no hash index and no hasher
-//! state per object. A member costs 72 bytes instead of about 140, and merging hashes nothing,
-//! which matters when many requests hold their trees at once.
-//!
-//! Subgraph answers are read straight into this form too ([`DataSeed`]): strings stay slices
-//! of the response buffer and no key is hashed. Reading them into `JsonValue` first (an
-//! `IndexMap` per object, every key hashed with SipHash) and copying was about 7 % of the
-//! instructions of a hub request (callgrind, `infra/bench/README.md`, issue 18's sixth round).
+//! Subgraph answers are read once, straight into this form ([`DataSeed`]), and may be shared by
+//! several requests (identical calls in flight together): a request that alone holds an answer
+//! moves it into its tree, the others copy it. An object is a vector of members, found by
+//! comparing keys (GraphQL objects are small), with no hash index and no hasher state per object:
+//! a member costs 72 bytes instead of about 140 in a `JsonValue`, reading and merging hash
+//! nothing, and strings stay slices of the response buffer. Reading answers into `JsonValue`
+//! first (an `IndexMap` per object, every key hashed with SipHash) and copying from it cost about
+//! 5 % of the instructions of a hub request (callgrind, `infra/bench/README.md`, issue 18's sixth
+//! round).
 
 use std::fmt;
 
@@ -261,8 +259,11 @@ pub fn merge(target: &mut Data, source: Data) {
 
 /// [`merge`] of two large objects, through an index of the target's keys (no quadratic search).
 fn merge_indexed(target: &mut Object, source: Object) {
-    let mut index: apollo_compiler::collections::HashMap<ByteString, usize> =
-        target.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+    // A key given twice (no GraphQL response has one) counts with its first member, as in `get`.
+    let mut index: apollo_compiler::collections::HashMap<ByteString, usize> = Default::default();
+    for (i, (key, _)) in target.iter().enumerate() {
+        index.entry(key.clone()).or_insert(i);
+    }
     for (key, value) in source {
         match index.get(key.as_str()) {
             Some(&i) => merge(&mut target[i].1, value),
@@ -315,6 +316,20 @@ mod tests {
         // Not JSON, or more than one value: refused, as before.
         for bad in [r#"{"data":"#, r#"{"a":1} {"b":2}"#, "nul", r#"{"a":1,}"#, ""] {
             assert!(DataSeed(&Bytes::from_static(bad.as_bytes())).parse().is_err(), "{bad} was read");
+        }
+    }
+
+    #[test]
+    fn a_key_given_twice_merges_into_the_member_lookups_find() {
+        let members: String = (0..40).map(|i| format!("\"k{i}\":{i}")).collect::<Vec<_>>().join(",");
+        for extra in ["", &members] {
+            let text = format!(r#"{{"d":{{"a":1}},"d":{{"a":2}}{}{extra}}}"#, if extra.is_empty() { "" } else { "," });
+            let bytes = Bytes::from(text);
+            let mut data = DataSeed(&bytes).parse().unwrap();
+            let more = format!(r#"{{"d":{{"b":3}}{}{extra}}}"#, if extra.is_empty() { "" } else { "," });
+            merge(&mut data, DataSeed(&Bytes::from(more.clone())).parse().unwrap());
+            let Data::Object(root) = &data else { panic!("object") };
+            assert_eq!(written(get(root, "d").unwrap()), r#"{"a":1,"b":3}"#, "{} members", root.len());
         }
     }
 
