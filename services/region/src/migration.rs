@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateClosingProcess),
             Box::new(AddCareFormLifecycle),
             Box::new(CreateCareUseImports),
+            Box::new(AddOfferCategoryIndex),
         ]
     }
 
@@ -1113,5 +1114,28 @@ impl MigrationTrait for CreateCareUseImports {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("care_use_imports").to_owned()).await
+    }
+}
+
+/// Offers by region and category (issue 18): a regional overview reads a page per category, and
+/// with this index each page is the first rows of one index range instead of a sort of every
+/// offer in the region.
+struct AddOfferCategoryIndex;
+
+impl MigrationName for AddOfferCategoryIndex {
+    fn name(&self) -> &str {
+        "m2026_12_07_offer_category_index"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for AddOfferCategoryIndex {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        index(m, "offers_region_category_idx", "care_offers", &["region_code", "category", "id"], false).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("offers_region_category_idx").table("care_offers").to_owned()).await
     }
 }

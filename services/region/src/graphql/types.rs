@@ -133,7 +133,8 @@ impl Region {
     ) -> Result<PublicConnection<CareOffer>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
-        offer_page(ctx, OfferOwner::Region(self.0.code.clone()), category, status, page).await
+        let overlapping = self.0.kind == RegionKind::Iza.as_str();
+        offer_page(ctx, OfferOwner::Region(self.0.code.clone()), overlapping, category, status, page).await
     }
     /// The regional overview (regiobeeld) of a year; `null` when none exists or the caller may
     /// not read it (a draft outside the region's table).
@@ -329,6 +330,7 @@ impl Region {
 pub(crate) async fn offer_page(
     ctx: &Context<'_>,
     owner: OfferOwner,
+    overlapping: bool,
     category: Option<CareCategory>,
     status: Option<OfferStatus>,
     page: Page,
@@ -343,7 +345,7 @@ pub(crate) async fn offer_page(
             Ok(n.unwrap_or(0))
         })
     });
-    let key = OfferPageKey { owner, category, status, limit: page.limit(), after: page.after.clone() };
+    let key = OfferPageKey { owner, overlapping, category, status, limit: page.limit(), after: page.after.clone() };
     let rows = loaders(ctx)?.offer_pages.load_one(key).await.map_err(load_err)?.unwrap_or_default();
     Ok(connection(&page, rows, total, |m| m.id.clone(), CareOffer))
 }
@@ -448,7 +450,7 @@ impl Organisation {
     ) -> Result<PublicConnection<CareOffer>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
-        offer_page(ctx, OfferOwner::Provider(self.0.id.clone()), category, status, page).await
+        offer_page(ctx, OfferOwner::Provider(self.0.id.clone()), false, category, status, page).await
     }
     /// Version for optimistic concurrency.
     #[graphql(tag = "public")]
