@@ -181,7 +181,7 @@ impl ChangesQuery {
             has_more,
             found,
             |m| m.status == OfferStatus::Closed.as_str(),
-            |m| Some(CareOffer(m)),
+            |m| Some(CareOffer::new(m)),
         )))
     }
 

@@ -134,7 +134,7 @@ pub struct AnnouncedClosure {
 impl AnnouncedClosure {
     /// The offer (status `CLOSING`; its `statusCause` says why, where its detail is visible).
     async fn offer(&self) -> CareOffer {
-        CareOffer(self.offer.clone())
+        CareOffer::new(self.offer.clone())
     }
     /// Planned closing date.
     async fn planned_date(&self) -> Option<NaiveDate> {

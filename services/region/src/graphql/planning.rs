@@ -96,7 +96,7 @@ impl PlannedOffer {
     /// The care offer that realised it (status `REALISED`).
     async fn realised_offer(&self, ctx: &Context<'_>) -> Result<Option<CareOffer>> {
         let Some(id) = &self.0.realised_offer_id else { return Ok(None) };
-        Ok(loaders(ctx)?.offers.load_one(id.clone()).await.map_err(load_err)?.map(CareOffer))
+        Ok(loaders(ctx)?.offers.load_one(id.clone()).await.map_err(load_err)?.map(CareOffer::new))
     }
     /// Why the chair withdrew it (status `WITHDRAWN`; no personal data).
     async fn withdrawal_reason(&self) -> Option<&str> {

@@ -150,7 +150,7 @@ impl Query {
     #[graphql(tag = "public")]
     async fn care_offer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CareOffer>> {
         access::read(caller(ctx)?).gql()?;
-        Ok(loaders(ctx)?.offers.load_one(id.0).await.map_err(load_err)?.map(CareOffer))
+        Ok(loaders(ctx)?.offers.load_one(id.0).await.map_err(load_err)?.map(CareOffer::new))
     }
 
     /// Care offers filtered by region, provider, category and status; an IZA `region` also
@@ -199,7 +199,8 @@ impl Query {
             .limit(page.limit())
             .all(db(ctx)?)
             .await)?;
-        Ok(connection(&page, rows, total, |m| m.id.clone(), CareOffer))
+        let related = super::types::OfferRelations::of_page(ctx, &rows).await?;
+        Ok(connection(&page, rows, total, |m| m.id.clone(), |m| CareOffer(m, related.clone())))
     }
 
     /// The care forms (code list), optionally of one category: the national list, plus, when
@@ -439,7 +440,7 @@ impl Query {
                 .load_one(id.0.clone())
                 .await
                 .map_err(load_err)?
-                .map(CareOffer)
+                .map(CareOffer::new)
                 .ok_or_else(|| not_found("care offer", &id))
         };
         Ok(entity_or_null(ctx, found.await))

@@ -194,7 +194,7 @@ async fn offer_status_event(
         occurred_at: delivered.event.occurred_at,
         previous_status,
         status,
-        offer: CareOffer(offer),
+        offer: CareOffer::new(offer),
     }))
 }
 

@@ -7,6 +7,9 @@
 //! `RegionalOverview`), so that fields other subgraphs add to an entity are not public by
 //! inheritance. The resolvers' own checks stay: a tag only says a field may be asked for.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use ggzhub_kit::{ApiError, Caller, GqlResultExt as _, OrgKind};
 
@@ -347,7 +350,8 @@ pub(crate) async fn offer_page(
     });
     let key = OfferPageKey { owner, overlapping, category, status, limit: page.limit(), after: page.after.clone() };
     let rows = loaders(ctx)?.offer_pages.load_one(key).await.map_err(load_err)?.unwrap_or_default();
-    Ok(connection(&page, rows, total, |m| m.id.clone(), CareOffer))
+    let related = OfferRelations::of_page(ctx, &rows).await?;
+    Ok(connection(&page, rows, total, |m| m.id.clone(), |m| CareOffer(m, related.clone())))
 }
 
 /// `BAD_USER_INPUT` for the status filter `PLANNED`: no care offer has it (a planned offer is a
@@ -464,8 +468,84 @@ impl Organisation {
     }
 }
 
-/// Aanbod: one unit of crucial care at department or team level of a provider.
-pub struct CareOffer(pub care_offer::Model);
+/// Aanbod: one unit of crucial care at department or team level of a provider. With the
+/// provider, care form and region of the page it was listed in, when the query asked for them
+/// ([`OfferRelations`]).
+pub struct CareOffer(pub care_offer::Model, pub(crate) Option<Arc<OfferRelations>>);
+
+impl CareOffer {
+    /// An offer on its own (its related rows are loaded when asked for).
+    pub fn new(model: care_offer::Model) -> Self {
+        Self(model, None)
+    }
+}
+
+/// The providers, care forms and regions of one page of offers, loaded with the page (issue 18):
+/// a regional overview lists 180 offers, and three DataLoader calls per offer (each with its
+/// key sets, result map and channel, then a clone of the row for every caller) cost more than
+/// the statements they batch into. The page asks for the keys of all its rows at once — only
+/// for the relations its selection names, so a page that does not ask runs no statement more —
+/// and its offers answer from these maps. The loads go through the same DataLoaders, so the six
+/// category pages of a region still share one statement per loader.
+#[derive(Default)]
+pub struct OfferRelations {
+    providers: Option<HashMap<String, organisation::Model>>,
+    care_forms: Option<HashMap<String, care_form::Model>>,
+    regions: Option<HashMap<String, region::Model>>,
+}
+
+impl OfferRelations {
+    /// The relations of `rows` that the current field's selection (`nodes` or `edges.node` of
+    /// a connection) asks for; `None` when it asks for none of them.
+    pub(crate) async fn of_page(ctx: &Context<'_>, rows: &[care_offer::Model]) -> Result<Option<Arc<Self>>> {
+        let look = ctx.look_ahead();
+        let asks = |field: &str| {
+            look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists()
+        };
+        let (providers, care_forms, regions) = (asks("provider"), asks("careForm"), asks("region"));
+        if rows.is_empty() || !(providers || care_forms || regions) {
+            return Ok(None);
+        }
+        let keys = |key: fn(&care_offer::Model) -> &String| -> Vec<String> {
+            let distinct: std::collections::BTreeSet<&String> = rows.iter().map(key).collect();
+            distinct.into_iter().cloned().collect()
+        };
+        let l = loaders(ctx)?;
+        let (providers, care_forms, regions) = futures_util::try_join!(
+            async {
+                match providers {
+                    true => l.organisations.load_many(keys(|m| &m.provider_id)).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match care_forms {
+                    true => l.care_forms.load_many(keys(|m| &m.care_form)).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match regions {
+                    true => l.regions.load_many(keys(|m| &m.region_code)).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+        )
+        .map_err(load_err)?;
+        Ok(Some(Arc::new(Self { providers, care_forms, regions })))
+    }
+}
+
+/// A related row of an offer: from its page's [`OfferRelations`] when they hold that relation,
+/// else from the request's DataLoader.
+macro_rules! related {
+    ($offer:expr, $ctx:expr, $relation:ident, $loader:ident, $key:expr) => {
+        match $offer.1.as_ref().and_then(|r| r.$relation.as_ref()) {
+            Some(found) => found.get($key).cloned(),
+            None => loaders($ctx)?.$loader.load_one($key.clone()).await.map_err(load_err)?,
+        }
+    };
+}
 
 /// Capacity of a care offer (visible to the region's participants and the national table).
 #[derive(SimpleObject)]
@@ -503,24 +583,14 @@ impl CareOffer {
     /// The providing organisation.
     #[graphql(tag = "public")]
     async fn provider(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        loaders(ctx)?
-            .organisations
-            .load_one(self.0.provider_id.clone())
-            .await
-            .map_err(load_err)?
+        related!(self, ctx, providers, organisations, &self.0.provider_id)
             .map(Organisation)
             .ok_or_else(|| stored("provider reference"))
     }
     /// The region it is located in.
     #[graphql(tag = "public")]
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
-        loaders(ctx)?
-            .regions
-            .load_one(self.0.region_code.clone())
-            .await
-            .map_err(load_err)?
-            .map(Region)
-            .ok_or_else(|| stored("region reference"))
+        related!(self, ctx, regions, regions, &self.0.region_code).map(Region).ok_or_else(|| stored("region reference"))
     }
     /// Category of crucial care.
     #[graphql(tag = "public")]
@@ -530,11 +600,7 @@ impl CareOffer {
     /// Care form (zorgvorm).
     #[graphql(tag = "public")]
     async fn care_form(&self, ctx: &Context<'_>) -> Result<CareForm> {
-        loaders(ctx)?
-            .care_forms
-            .load_one(self.0.care_form.clone())
-            .await
-            .map_err(load_err)?
+        related!(self, ctx, care_forms, care_forms, &self.0.care_form)
             .map(CareForm)
             .ok_or_else(|| stored("care form reference"))
     }
@@ -826,7 +892,7 @@ impl ContinuitySignal {
     /// The care offer at risk (full viewers only).
     async fn offer(&self, ctx: &Context<'_>) -> Result<Option<CareOffer>> {
         self.detail()?;
-        Ok(loaders(ctx)?.offers.load_one(self.model.offer_id.clone()).await.map_err(load_err)?.map(CareOffer))
+        Ok(loaders(ctx)?.offers.load_one(self.model.offer_id.clone()).await.map_err(load_err)?.map(CareOffer::new))
     }
     /// Region code of the offer.
     async fn region_code(&self) -> &str {

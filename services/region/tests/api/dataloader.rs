@@ -194,3 +194,48 @@ async fn regions_come_with_their_coordinating_insurer_in_one_statement() {
         .await;
     assert_eq!(data["utrecht"]["coordinatingInsurer"], alone.data()["organisation"]);
 }
+
+/// Issue 18: a page of offers loads its offers' providers, care forms and regions with the page
+/// (through a fragment and through `edges.node` alike), only when its selection asks for them,
+/// and every offer answers as it does when asked for on its own.
+#[tokio::test]
+async fn a_page_loads_the_relations_it_asks_for_and_answers_as_single_offers_do() {
+    let app = TestApp::spawn().await;
+    add_offers(&app, 4, "r").await;
+    const RELATED: &str = "id provider { id name } careForm { code name } region { code name }";
+    let page = format!(
+        r#"query {{ region(code: "utrecht") {{
+            byNodes: offers(first: 50) {{ nodes {{ ...Related }} }}
+            byEdges: offers(first: 50) {{ edges {{ node {{ {RELATED} }} }} }} }} }}
+        fragment Related on CareOffer {{ {RELATED} }}"#
+    );
+    let before = app.statement_count();
+    let resp = app.graphql(&page).as_caller(&national_table()).send().await;
+    let with_relations = app.statement_count() - before;
+    let region = &resp.data()["region"];
+    let nodes = region["byNodes"]["nodes"].as_array().expect("nodes").clone();
+    assert!(nodes.len() >= 5, "utrecht lists its offers: {region:#}");
+    let edges: Vec<_> =
+        region["byEdges"]["edges"].as_array().expect("edges").iter().map(|e| e["node"].clone()).collect();
+    assert_eq!(nodes, edges);
+    for node in &nodes {
+        let alone = app
+            .graphql(&format!("query($id: ID!) {{ careOffer(id: $id) {{ {RELATED} }} }}"))
+            .var("id", node["id"].clone())
+            .as_caller(&national_table())
+            .send()
+            .await;
+        assert_eq!(&alone.data()["careOffer"], node);
+        assert_eq!(node["region"]["code"], "utrecht");
+        assert!(node["provider"]["name"].as_str().is_some_and(|n| !n.is_empty()), "{node:#}");
+    }
+    // Region, offer pages, then organisations, care forms and regions: one statement each.
+    assert_eq!(with_relations, 5, "statements of the page with its relations");
+    let before = app.statement_count();
+    app.graphql(r#"{ region(code: "utrecht") { offers(first: 50) { nodes { id unitName } } } }"#)
+        .as_caller(&national_table())
+        .send()
+        .await
+        .data();
+    assert_eq!(app.statement_count() - before, 2, "a page that asks for no relation loads none");
+}

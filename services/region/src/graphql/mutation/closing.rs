@@ -443,7 +443,7 @@ impl ClosingMutation {
             .gql();
         }
         match bulk(ctx, c, &items).await {
-            Ok(offers) => Ok(offers.into_iter().map(CareOffer).collect()),
+            Ok(offers) => Ok(offers.into_iter().map(CareOffer::new).collect()),
             Err(Bulk::Call(e)) => Err(e).gql(),
             Err(Bulk::Items(refused)) => Err(items_refused("offer status updates", items.len(), &refused)),
         }

@@ -213,7 +213,7 @@ impl OfferMutation {
             audit(&txn, c, "CareOffer", &model.id, "create", json!({"regionCode": model.region_code, "category": model.category, "careForm": model.care_form, "unitName": model.unit_name, "status": model.status})).await?;
             txn.commit().await?;
             committed(ctx);
-            Ok(CareOffer(model))
+            Ok(CareOffer::new(model))
         }
         .await
         .gql()
@@ -476,5 +476,5 @@ pub(super) async fn commit_offer_change(
     events::record_offer_status(&txn, &model, Some(&before.status), model.updated_at).await?;
     txn.commit().await?;
     committed(ctx);
-    Ok(CareOffer(model))
+    Ok(CareOffer::new(model))
 }

@@ -375,7 +375,7 @@ impl WaitingPlanMutation {
             .await?;
             txn.commit().await?;
             committed(ctx);
-            Ok(CareOffer(offer))
+            Ok(CareOffer::new(offer))
         }
         .await
         .gql()
