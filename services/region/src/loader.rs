@@ -226,7 +226,7 @@ fn page_branch(key: &OfferPageKey) -> SelectStatement {
         }
     };
     let mut own = Query::select();
-    own.column((offers(), Asterisk)).from(offers());
+    own.columns(offer_columns()).from(offers());
     match &key.owner {
         OfferOwner::Region(code) => own.and_where(Expr::col((offers(), Alias::new("region_code"))).eq(code.clone())),
         OfferOwner::Provider(id) => own.and_where(Expr::col((offers(), Alias::new("provider_id"))).eq(id.clone())),
@@ -240,7 +240,7 @@ fn page_branch(key: &OfferPageKey) -> SelectStatement {
     // it overlaps, sorted together.
     let overlaps = || Alias::new("region_overlaps");
     let mut via = Query::select();
-    via.column((offers(), Asterisk))
+    via.columns(offer_columns())
         .from(offers())
         .inner_join(
             overlaps(),
@@ -255,6 +255,64 @@ fn page_branch(key: &OfferPageKey) -> SelectStatement {
         .order_by("id", sea_orm::Order::Asc)
         .limit(limit)
         .to_owned()
+}
+
+/// A care offer's columns in the order of [`care_offer::Model`]'s fields (what
+/// [`decode_offer`] reads by position).
+fn offer_columns() -> impl Iterator<Item = (care_offer::Entity, care_offer::Column)> {
+    use sea_orm::Iterable as _;
+    care_offer::Column::iter().map(|c| (care_offer::Entity, c))
+}
+
+/// A care offer from a row whose first columns are [`offer_columns`]. On PostgreSQL by position
+/// and without sqlx's per-value type check (issue 18: a regional overview decodes 186 rows of 24
+/// columns, and finding each column by name, checking its type against every compatible type
+/// and going through sea-orm's layers cost about 900 instructions per value — 9 % of a hub
+/// request). The columns are the entity's own, so their types are the ones its fields decode;
+/// `a_page_loads_the_relations_it_asks_for_and_answers_as_single_offers_do` compares every
+/// field with the offer read the usual way. Elsewhere (SQLite) through sea-orm.
+fn decode_offer(raw: &sea_orm::QueryResult) -> Result<care_offer::Model, DbErr> {
+    use sea_orm::FromQueryResult as _;
+    let Some(row) = raw.try_as_pg_row() else { return care_offer::Model::from_query_result(raw, "") };
+    use sea_orm::sqlx::Row as _;
+    let mut at = 0usize;
+    let mut next = || {
+        at += 1;
+        at - 1
+    };
+    let decode = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("care offer row: {e}"));
+    macro_rules! next {
+        () => {
+            row.try_get_unchecked(next()).map_err(decode)?
+        };
+    }
+    // In the order of the fields (a struct literal evaluates its fields in the order written).
+    Ok(care_offer::Model {
+        id: next!(),
+        provider_id: next!(),
+        region_code: next!(),
+        category: next!(),
+        care_form: next!(),
+        unit_name: next!(),
+        location: next!(),
+        beds: next!(),
+        places: next!(),
+        teams: next!(),
+        fte: next!(),
+        availability: next!(),
+        status: next!(),
+        supra_regional: next!(),
+        regions_served: next!(),
+        inclusion_criteria: next!(),
+        intake_pause_from: next!(),
+        intake_pause_until: next!(),
+        intake_pause_reason: next!(),
+        version: next!(),
+        created_at: next!(),
+        updated_at: next!(),
+        created_by: next!(),
+        updated_by: next!(),
+    })
 }
 
 impl Loader<OfferPageKey> for OfferPages {
@@ -288,12 +346,11 @@ impl Loader<OfferPageKey> for OfferPages {
         let stmt = self.db.get_database_backend().build(&all);
         let rows = sea_orm::ConnectionTrait::query_all_raw(&self.db, stmt).await?;
         for raw in rows {
-            use sea_orm::FromQueryResult as _;
             let page = raw.try_get::<i64>("", PAGE_COLUMN)?;
             let key = usize::try_from(page).ok().and_then(|n| keys.get(n)).ok_or_else(|| {
                 Arc::new(DbErr::Custom(format!("offer page {page} answered for a batch of {} pages", keys.len())))
             })?;
-            let row = care_offer::Model::from_query_result(&raw, "")?;
+            let row = decode_offer(&raw)?;
             if let Some(v) = out.get_mut(key) {
                 v.push(row);
             }

@@ -197,12 +197,16 @@ async fn regions_come_with_their_coordinating_insurer_in_one_statement() {
 
 /// Issue 18: a page of offers loads its offers' providers, care forms and regions with the page
 /// (through a fragment and through `edges.node` alike), only when its selection asks for them,
-/// and every offer answers as it does when asked for on its own.
+/// and every offer answers as it does when asked for on its own (every field).
 #[tokio::test]
 async fn a_page_loads_the_relations_it_asks_for_and_answers_as_single_offers_do() {
     let app = TestApp::spawn().await;
     add_offers(&app, 4, "r").await;
-    const RELATED: &str = "id provider { id name } careForm { code name } region { code name }";
+    // Every field of the offer's row too: on PostgreSQL a page decodes its rows by position.
+    const RELATED: &str = "id unitName location status availability category supraRegional regionsServed
+        inclusionCriteria capacity { beds places teams fte } intakePause { from until reason } version
+        meta { createdAt createdBy updatedAt updatedBy }
+        provider { id name } careForm { code name } region { code name }";
     let page = format!(
         r#"query {{ region(code: "utrecht") {{
             byNodes: offers(first: 50) {{ nodes {{ ...Related }} }}
@@ -229,6 +233,11 @@ async fn a_page_loads_the_relations_it_asks_for_and_answers_as_single_offers_do(
         assert_eq!(node["region"]["code"], "utrecht");
         assert!(node["provider"]["name"].as_str().is_some_and(|n| !n.is_empty()), "{node:#}");
     }
+    assert!(nodes.iter().any(|n| n["intakePause"]["reason"] == "Staff shortage"), "the paused FACT team: {nodes:#?}");
+    assert!(
+        nodes.iter().any(|n| n["capacity"]["beds"].is_number() || n["capacity"]["teams"].is_number()),
+        "{nodes:#?}"
+    );
     // Region, offer pages, then organisations, care forms and regions: one statement each.
     assert_eq!(with_relations, 5, "statements of the page with its relations");
     let before = app.statement_count();
