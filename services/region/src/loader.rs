@@ -197,11 +197,13 @@ pub struct OfferPageKey {
     pub after: Option<String>,
 }
 
-/// Loads many pages of offers in one statement (SQLite and PostgreSQL): each page is a branch
-/// that takes the first `limit` offers by id (`ORDER BY id LIMIT n` in a subquery), and the
-/// branches are joined with `UNION ALL`. A regional overview asks a page per category of one
-/// region (six aliased `offers(category:, first:)` connections): one statement of six branches,
-/// each the start of one range of `offers_region_category_idx`. (Until issue 18's seventh round
+/// Loads many pages of offers in one statement (SQLite and PostgreSQL; up to
+/// [`PAGES_PER_STATEMENT`] pages): each page is a branch that takes the first `limit` offers by
+/// id (`ORDER BY id LIMIT n` in a subquery), and the branches are joined with `UNION ALL`. A
+/// regional overview asks a page per category of one region (six aliased `offers(category:,
+/// first:)` connections): one statement of six branches, each the start of one range of
+/// `offers_region_category_idx` (a region's page of every category reads `offers_region_idx`,
+/// a provider's `offers_provider_idx`). (Until issue 18's seventh round
 /// this was one `ROW_NUMBER() OVER (PARTITION BY owner, category)` over every offer of the
 /// owners: 3.5 ms of PostgreSQL per overview, most of it sorting the region's 1,200 offers.)
 pub struct OfferPages {
@@ -275,6 +277,14 @@ fn decode_offer(raw: &sea_orm::QueryResult) -> Result<care_offer::Model, DbErr> 
     use sea_orm::FromQueryResult as _;
     let Some(row) = raw.try_as_pg_row() else { return care_offer::Model::from_query_result(raw, "") };
     use sea_orm::sqlx::Row as _;
+    debug_assert!(
+        {
+            use sea_orm::sqlx::Column as _;
+            use sea_orm::{IdenStatic as _, Iterable as _};
+            care_offer::Column::iter().zip(row.columns()).all(|(field, column)| field.as_str() == column.name())
+        },
+        "an offer row's columns are the entity's, in its order"
+    );
     let mut at = 0usize;
     let mut next = || {
         at += 1;
@@ -321,6 +331,25 @@ impl Loader<OfferPageKey> for OfferPages {
 
     async fn load(&self, keys: &[OfferPageKey]) -> Result<HashMap<OfferPageKey, Self::Value>, Self::Error> {
         let mut out: HashMap<OfferPageKey, Self::Value> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for batch in keys.chunks(PAGES_PER_STATEMENT) {
+            self.load_pages(batch, &mut out).await?;
+        }
+        Ok(out)
+    }
+}
+
+/// Pages in one statement at most: SQLite refuses a compound `SELECT` of more than 500 terms,
+/// and a query may ask for more pages than that (a hundred organisations with six category
+/// pages each). A regional overview has six.
+const PAGES_PER_STATEMENT: usize = 200;
+
+impl OfferPages {
+    /// Loads `keys` (at most [`PAGES_PER_STATEMENT`]) in one statement into `out`.
+    async fn load_pages(
+        &self,
+        keys: &[OfferPageKey],
+        out: &mut HashMap<OfferPageKey, Vec<care_offer::Model>>,
+    ) -> Result<(), LoadError> {
         let mut pages: Option<SelectStatement> = None;
         for (n, key) in keys.iter().enumerate() {
             let page = Query::select()
@@ -335,7 +364,7 @@ impl Loader<OfferPageKey> for OfferPages {
                 }
             }
         }
-        let Some(pages) = pages else { return Ok(out) };
+        let Some(pages) = pages else { return Ok(()) };
         // In id order, so that each page's rows are too (the order of a UNION ALL's rows is not
         // promised).
         let all = Query::select()
@@ -355,7 +384,7 @@ impl Loader<OfferPageKey> for OfferPages {
                 v.push(row);
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -248,3 +248,46 @@ async fn a_page_loads_the_relations_it_asks_for_and_answers_as_single_offers_do(
         .data();
     assert_eq!(app.statement_count() - before, 2, "a page that asks for no relation loads none");
 }
+
+/// More pages in one request than SQLite takes terms in one compound `SELECT` (500): the pages
+/// are loaded in several statements, each page still right.
+#[tokio::test]
+async fn six_hundred_pages_in_one_request_are_loaded() {
+    let app = TestApp::spawn().await;
+    add_offers(&app, 2, "p").await;
+    let categories = ["ACUTE", "OUTREACH", "CLINICAL", "SECURE", "SPECIALIST_MHC", "SPECIALIST_HOSPITAL"];
+    let mut fields = String::new();
+    for first in 1..=100 {
+        for category in categories {
+            fields.push_str(&format!(
+                "p{first}_{category}: offers(category: {category}, first: {first}) {{ nodes {{ id }} }}\n"
+            ));
+        }
+    }
+    let before = app.statement_count();
+    let resp = app
+        .graphql(&format!(r#"{{ region(code: "utrecht") {{ {fields} }} }}"#))
+        .as_caller(&national_table())
+        .send()
+        .await;
+    let statements = app.statement_count() - before;
+    let region = &resp.data()["region"];
+    let ids = |first: usize, category: &str| -> Vec<String> {
+        region[format!("p{first}_{category}")]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    for category in categories {
+        let all = ids(100, category);
+        for first in 1..=100 {
+            let page = ids(first, category);
+            assert_eq!(page, all[..first.min(all.len())], "{category}, first: {first}");
+        }
+    }
+    assert!(!ids(100, "OUTREACH").is_empty(), "utrecht has FACT teams");
+    // The region, then the 600 pages in statements of at most 200.
+    assert_eq!(statements, 1 + 3, "statements");
+}
