@@ -23,6 +23,8 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "graphql")]
 pub mod graphql;
+#[cfg(feature = "graphql")]
+pub mod leaf;
 pub mod metrics;
 #[cfg(feature = "db")]
 pub mod migration;
