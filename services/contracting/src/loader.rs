@@ -149,7 +149,9 @@ pub struct Coverage {
 }
 
 impl Loader<(String, i32)> for Coverage {
-    type Value = OfferCoverage;
+    /// Shared: each of a page's offers takes its own from the batch's answers (a copy per offer
+    /// of the contracts and place cost more than reading them).
+    type Value = Arc<OfferCoverage>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[(String, i32)]) -> Result<HashMap<(String, i32), Self::Value>, Self::Error> {
@@ -243,7 +245,7 @@ impl Loader<(String, i32)> for Coverage {
                 last_year: l.last_year,
             }));
         }
-        Ok(out)
+        Ok(out.into_iter().map(|(key, coverage)| (key, Arc::new(coverage))).collect())
     }
 }
 

@@ -117,12 +117,12 @@ where
     E: StringKeyed + Send + Sync + 'static,
     E::Model: Clone + Send + Sync + 'static,
 {
-    type Value = E::Model;
+    type Value = Arc<E::Model>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
         let rows = E::find().filter(E::key_column().is_in(keys.iter().cloned())).all(&self.db).await?;
-        Ok(rows.into_iter().map(|m| (E::key_of(&m), m)).collect())
+        Ok(rows.into_iter().map(|m| (E::key_of(&m), Arc::new(m))).collect())
     }
 }
 
@@ -135,7 +135,7 @@ pub struct Regions {
 }
 
 impl Loader<String> for Regions {
-    type Value = region::Model;
+    type Value = Arc<region::Model>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
@@ -152,8 +152,8 @@ impl Loader<String> for Regions {
         let mut out = HashMap::with_capacity(rows.len());
         let mut insurers = Vec::new();
         for (region, insurer) in rows {
-            insurers.extend(insurer.map(|o| (o.id.clone(), o)));
-            out.insert(region.code.clone(), region);
+            insurers.extend(insurer.map(|o| (o.id.clone(), Arc::new(o))));
+            out.insert(region.code.clone(), Arc::new(region));
         }
         self.organisations.feed_many(insurers).await;
         Ok(out)
@@ -236,7 +236,8 @@ fn page_branch(key: &OfferPageKey) -> SelectStatement {
     filtered(&mut own);
     let limit = key.limit;
     if !key.overlapping {
-        return own.order_by((offers(), Alias::new("id")), sea_orm::Order::Asc).limit(limit).to_owned();
+        own.order_by((offers(), Alias::new("id")), sea_orm::Order::Asc).limit(limit);
+        return own;
     }
     // An IZA region: the offers located in it (seldom any) and those in the care-office regions
     // it overlaps, sorted together.
@@ -251,12 +252,10 @@ fn page_branch(key: &OfferPageKey) -> SelectStatement {
         .and_where(Expr::col((overlaps(), Alias::new("iza_code"))).eq(key.owner.code().to_owned()));
     filtered(&mut via);
     own.union(UnionType::All, via);
-    Query::select()
-        .column(Asterisk)
-        .from_subquery(own, Alias::new("located"))
-        .order_by("id", sea_orm::Order::Asc)
-        .limit(limit)
-        .to_owned()
+    // Built in place: `.to_owned()` at the end of a chain would copy the whole statement.
+    let mut located = Query::select();
+    located.column(Asterisk).from_subquery(own, Alias::new("located")).order_by("id", sea_orm::Order::Asc).limit(limit);
+    located
 }
 
 /// A care offer's columns in the order of [`care_offer::Model`]'s fields (what
@@ -325,8 +324,25 @@ fn decode_offer(raw: &sea_orm::QueryResult) -> Result<care_offer::Model, DbErr> 
     })
 }
 
+/// The page a row of [`OfferPages::load_pages`] belongs to: the column after the offer's. On
+/// PostgreSQL by position, as [`decode_offer`] reads the offer (finding it by name cost as
+/// much as decoding a third of the offer).
+fn page_of(raw: &sea_orm::QueryResult) -> Result<i64, DbErr> {
+    let Some(row) = raw.try_as_pg_row() else { return raw.try_get::<i64>("", PAGE_COLUMN) };
+    use sea_orm::sqlx::Row as _;
+    let at = offer_columns().count();
+    debug_assert!(
+        {
+            use sea_orm::sqlx::Column as _;
+            row.columns().get(at).is_some_and(|c| c.name() == PAGE_COLUMN)
+        },
+        "the page column follows the offer's columns"
+    );
+    row.try_get_unchecked::<i64, _>(at).map_err(|e| DbErr::Custom(format!("offer page row: {e}")))
+}
+
 impl Loader<OfferPageKey> for OfferPages {
-    type Value = Vec<care_offer::Model>;
+    type Value = Vec<Arc<care_offer::Model>>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[OfferPageKey]) -> Result<HashMap<OfferPageKey, Self::Value>, Self::Error> {
@@ -348,15 +364,14 @@ impl OfferPages {
     async fn load_pages(
         &self,
         keys: &[OfferPageKey],
-        out: &mut HashMap<OfferPageKey, Vec<care_offer::Model>>,
+        out: &mut HashMap<OfferPageKey, Vec<Arc<care_offer::Model>>>,
     ) -> Result<(), LoadError> {
         let mut pages: Option<SelectStatement> = None;
         for (n, key) in keys.iter().enumerate() {
-            let page = Query::select()
-                .column(Asterisk)
+            let mut page = Query::select();
+            page.column(Asterisk)
                 .expr_as(Expr::val(n as i64), PAGE_COLUMN)
-                .from_subquery(page_branch(key), Alias::new(format!("page{n}")))
-                .to_owned();
+                .from_subquery(page_branch(key), Alias::new(format!("page{n}")));
             match &mut pages {
                 None => pages = Some(page),
                 Some(all) => {
@@ -367,21 +382,18 @@ impl OfferPages {
         let Some(pages) = pages else { return Ok(()) };
         // In id order, so that each page's rows are too (the order of a UNION ALL's rows is not
         // promised).
-        let all = Query::select()
-            .column(Asterisk)
-            .from_subquery(pages, Alias::new("paged"))
-            .order_by("id", sea_orm::Order::Asc)
-            .to_owned();
+        let mut all = Query::select();
+        all.column(Asterisk).from_subquery(pages, Alias::new("paged")).order_by("id", sea_orm::Order::Asc);
         let stmt = self.db.get_database_backend().build(&all);
         let rows = sea_orm::ConnectionTrait::query_all_raw(&self.db, stmt).await?;
         for raw in rows {
-            let page = raw.try_get::<i64>("", PAGE_COLUMN)?;
+            let page = page_of(&raw)?;
             let key = usize::try_from(page).ok().and_then(|n| keys.get(n)).ok_or_else(|| {
                 Arc::new(DbErr::Custom(format!("offer page {page} answered for a batch of {} pages", keys.len())))
             })?;
             let row = decode_offer(&raw)?;
             if let Some(v) = out.get_mut(key) {
-                v.push(row);
+                v.push(Arc::new(row));
             }
         }
         Ok(())
@@ -496,7 +508,7 @@ pub struct OverviewByYear {
 }
 
 impl Loader<(String, i32)> for OverviewByYear {
-    type Value = overview::Model;
+    type Value = Arc<overview::Model>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[(String, i32)]) -> Result<HashMap<(String, i32), Self::Value>, Self::Error> {
@@ -507,7 +519,7 @@ impl Loader<(String, i32)> for OverviewByYear {
             .filter(overview::Column::Year.is_in(years))
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(|m| ((m.region_code.clone(), m.year), m)).collect())
+        Ok(rows.into_iter().map(|m| ((m.region_code.clone(), m.year), Arc::new(m))).collect())
     }
 }
 

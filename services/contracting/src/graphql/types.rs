@@ -7,6 +7,7 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use ggzhub_kit::graphql::RecordMeta;
+use ggzhub_kit::leaf::{Leaf, LeafFields};
 use ggzhub_kit::record_meta as meta;
 use ggzhub_kit::{ApiError, Caller, GqlResultExt as _};
 
@@ -119,7 +120,7 @@ impl CareOfferRef {
     /// provider is shown the exact figures of its own contracts (it reads them in full anyway).
     /// Only the current year is counted: counts per future year would reveal when a contract ends.
     #[graphql(requires = "region { code } provider { id }")]
-    async fn contract_coverage(&self, ctx: &Context<'_>) -> Result<Option<ContractCoverage>> {
+    async fn contract_coverage(&self, ctx: &Context<'_>) -> Result<Option<Leaf<ContractCoverage>>> {
         let c = caller(ctx)?;
         c.require_read().gql()?;
         let l = loaders(ctx)?;
@@ -145,7 +146,7 @@ impl CareOfferRef {
             }
         };
         access::read_coverage(c, &place.region).gql()?;
-        Ok(Some(match access::shown_coverage(c, &place.provider, &cov.contracts) {
+        Ok(Some(Leaf(match access::shown_coverage(c, &place.provider, &cov.contracts) {
             Some(shown) => ContractCoverage {
                 year,
                 band: CoverageBand::Exact,
@@ -158,7 +159,7 @@ impl CareOfferRef {
                 other_insurers: None,
                 continuity_secured_until: None,
             },
-        }))
+        })))
     }
 }
 
@@ -250,6 +251,22 @@ pub struct ContractCoverage {
     /// Last year up to which an agreed contract of those insurers secures the offer; `null` when
     /// `band` is `FEWER_THAN_THREE` or no contract covers it.
     pub continuity_secured_until: Option<i32>,
+}
+
+/// Plain fields, answered without async-graphql's per-field machinery (`ggzhub_kit::leaf`, issue
+/// 18: a regional overview's 180 offers each have one). Who may read them is decided where the
+/// coverage is given out (`CareOffer.contractCoverage`).
+impl LeafFields for ContractCoverage {
+    fn leaf_field(&self, name: &str) -> Option<async_graphql::Value> {
+        let number = |n: Option<i32>| n.map_or(async_graphql::Value::Null, Into::into);
+        match name {
+            "year" => Some(self.year.into()),
+            "band" => Some(async_graphql::resolver_utils::enum_value(self.band)),
+            "otherInsurers" => Some(number(self.other_insurers)),
+            "continuitySecuredUntil" => Some(number(self.continuity_secured_until)),
+            _ => None,
+        }
+    }
 }
 
 /// A KPI agreed in a contract, with the national KPI it is tied to.

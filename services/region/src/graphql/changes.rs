@@ -233,7 +233,7 @@ impl ChangesQuery {
             has_more,
             found,
             |_| false,
-            |m| access::overview_visible(c, &m).then_some(RegionalOverview(m)),
+            |m| access::overview_visible(c, &m).then_some(RegionalOverview(m.into())),
         )))
     }
 

@@ -131,7 +131,7 @@ impl NationalPicture {
         if let Some(k) = kind {
             q = q.filter(region::Column::Kind.eq(k.as_str()));
         }
-        Ok(q.all(db(ctx)?).await.map_err(internal)?.into_iter().map(Region).collect())
+        Ok(q.all(db(ctx)?).await.map_err(internal)?.into_iter().map(|m| Region(m.into())).collect())
     }
 
     /// Care offers per status at the end of each period from `from` to `to` (months

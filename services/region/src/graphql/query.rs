@@ -99,7 +99,7 @@ impl Query {
             q = q.filter(region::Column::Code.gt(a.clone()));
         }
         let rows = api(q.limit(page.limit()).all(db(ctx)?).await)?;
-        Ok(connection(&page, rows, total, |m| m.code.clone(), Region))
+        Ok(connection(&page, rows, total, |m| m.code.clone(), |m| Region(m.into())))
     }
 
     /// One region by code; `null` when unknown.
@@ -136,7 +136,7 @@ impl Query {
             q = q.filter(organisation::Column::Id.gt(a.clone()));
         }
         let rows = api(q.limit(page.limit()).all(db(ctx)?).await)?;
-        Ok(connection(&page, rows, total, |m| m.id.clone(), Organisation))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), |m| Organisation(m.into())))
     }
 
     /// One organisation by id; `null` when unknown.
@@ -193,12 +193,15 @@ impl Query {
         if let Some(a) = &page.after {
             cond = cond.add(care_offer::Column::Id.gt(a.clone()));
         }
-        let rows = api(care_offer::Entity::find()
+        let rows: Vec<std::sync::Arc<care_offer::Model>> = api(care_offer::Entity::find()
             .filter(cond)
             .order_by_asc(care_offer::Column::Id)
             .limit(page.limit())
             .all(db(ctx)?)
-            .await)?;
+            .await)?
+        .into_iter()
+        .map(std::sync::Arc::new)
+        .collect();
         let related = super::types::OfferRelations::of_page(ctx, &rows).await?;
         Ok(connection(&page, rows, total, |m| m.id.clone(), |m| CareOffer(m, related.clone())))
     }
@@ -229,7 +232,7 @@ impl Query {
         if include_retired != Some(true) {
             q = q.filter(care_form::Column::RetiredAt.is_null());
         }
-        Ok(api(q.all(db(ctx)?).await)?.into_iter().map(CareForm).collect())
+        Ok(api(q.all(db(ctx)?).await)?.into_iter().map(|m| CareForm(m.into())).collect())
     }
 
     /// The diagnosis groups (hoofddiagnosegroepen) in which waiting times are published.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
+use ggzhub_kit::leaf::{Leaf, LeafFields};
 use ggzhub_kit::{ApiError, Caller, GqlResultExt as _, OrgKind};
 
 use crate::access::{self, OverviewView};
@@ -57,7 +58,7 @@ pub use ggzhub_kit::graphql::RecordMeta;
 use ggzhub_kit::record_meta as meta;
 
 /// A region: an IZA region or zorgkantoorregio where providers, insurers and others meet.
-pub struct Region(pub region::Model);
+pub struct Region(pub Arc<region::Model>);
 
 impl Region {
     /// The care-office regions this region answers for besides itself: for an IZA region those
@@ -395,7 +396,7 @@ impl From<crate::loader::SignalCounts> for SignalCounts {
 }
 
 /// An organisation taking part in the hub (provider, insurer, patient organisation, …).
-pub struct Organisation(pub organisation::Model);
+pub struct Organisation(pub Arc<organisation::Model>);
 
 /// An organisation taking part in the hub (provider, insurer, patient organisation, …).
 #[Object]
@@ -471,12 +472,12 @@ impl Organisation {
 /// Aanbod: one unit of crucial care at department or team level of a provider. With the
 /// provider, care form and region of the page it was listed in, when the query asked for them
 /// ([`OfferRelations`]).
-pub struct CareOffer(pub care_offer::Model, pub(crate) Option<Arc<OfferRelations>>);
+pub struct CareOffer(pub Arc<care_offer::Model>, pub(crate) Option<Arc<OfferRelations>>);
 
 impl CareOffer {
     /// An offer on its own (its related rows are loaded when asked for).
-    pub fn new(model: care_offer::Model) -> Self {
-        Self(model, None)
+    pub fn new(model: impl Into<Arc<care_offer::Model>>) -> Self {
+        Self(model.into(), None)
     }
 }
 
@@ -489,15 +490,15 @@ impl CareOffer {
 /// category pages of a region still share one statement per loader.
 #[derive(Default)]
 pub struct OfferRelations {
-    providers: Option<HashMap<String, organisation::Model>>,
-    care_forms: Option<HashMap<String, care_form::Model>>,
-    regions: Option<HashMap<String, region::Model>>,
+    providers: Option<HashMap<String, Arc<organisation::Model>>>,
+    care_forms: Option<HashMap<String, Arc<care_form::Model>>>,
+    regions: Option<HashMap<String, Arc<region::Model>>>,
 }
 
 impl OfferRelations {
     /// The relations of `rows` that the current field's selection (`nodes` or `edges.node` of
     /// a connection) asks for; `None` when it asks for none of them.
-    pub(crate) async fn of_page(ctx: &Context<'_>, rows: &[care_offer::Model]) -> Result<Option<Arc<Self>>> {
+    pub(crate) async fn of_page(ctx: &Context<'_>, rows: &[Arc<care_offer::Model>]) -> Result<Option<Arc<Self>>> {
         let look = ctx.look_ahead();
         let asks = |field: &str| {
             look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists()
@@ -507,7 +508,7 @@ impl OfferRelations {
             return Ok(None);
         }
         let keys = |key: fn(&care_offer::Model) -> &String| -> Vec<String> {
-            let distinct: std::collections::BTreeSet<&String> = rows.iter().map(key).collect();
+            let distinct: std::collections::BTreeSet<&String> = rows.iter().map(|m| key(m)).collect();
             distinct.into_iter().cloned().collect()
         };
         let l = loaders(ctx)?;
@@ -560,6 +561,78 @@ pub struct Capacity {
     pub fte: Option<f64>,
 }
 
+/// A value of a plain field: `null` for `None`.
+fn plain<T: Into<async_graphql::Value>>(value: Option<T>) -> async_graphql::Value {
+    value.map_or(async_graphql::Value::Null, Into::into)
+}
+
+/// A date as the `NaiveDate` scalar gives it.
+fn date_value(date: chrono::NaiveDate) -> async_graphql::Value {
+    async_graphql::ScalarType::to_value(&date)
+}
+
+// The plain fields of the small objects an offer lists (issue 18: `ggzhub_kit::leaf`). Only
+// fields that need no context and cannot fail; access to them is checked where the object is
+// given out (`CareOffer.capacity`).
+impl LeafFields for Capacity {
+    fn leaf_field(&self, name: &str) -> Option<async_graphql::Value> {
+        match name {
+            "beds" => Some(plain(self.beds)),
+            "places" => Some(plain(self.places)),
+            "teams" => Some(plain(self.teams)),
+            "fte" => Some(plain(self.fte)),
+            _ => None,
+        }
+    }
+}
+
+impl LeafFields for IntakePause {
+    fn leaf_field(&self, name: &str) -> Option<async_graphql::Value> {
+        match name {
+            "from" => Some(date_value(self.from)),
+            "until" => Some(self.until.map_or(async_graphql::Value::Null, date_value)),
+            "reason" => Some(self.reason.as_str().into()),
+            _ => None,
+        }
+    }
+}
+
+impl LeafFields for Organisation {
+    fn leaf_field(&self, name: &str) -> Option<async_graphql::Value> {
+        let m = &self.0;
+        match name {
+            "id" => Some(m.id.as_str().into()),
+            "name" => Some(m.name.as_str().into()),
+            "kvk" => Some(plain(m.kvk.as_deref())),
+            "ura" => Some(plain(m.ura.as_deref())),
+            "agb" => Some(plain(m.agb.as_deref())),
+            "uzovi" => Some(plain(m.uzovi.as_deref())),
+            _ => None,
+        }
+    }
+}
+
+impl LeafFields for Region {
+    fn leaf_field(&self, name: &str) -> Option<async_graphql::Value> {
+        match name {
+            "code" => Some(self.0.code.as_str().into()),
+            "name" => Some(self.0.name.as_str().into()),
+            _ => None,
+        }
+    }
+}
+
+impl LeafFields for CareForm {
+    fn leaf_field(&self, name: &str) -> Option<async_graphql::Value> {
+        match name {
+            "code" => Some(self.0.code.as_str().into()),
+            "name" => Some(self.0.name.as_str().into()),
+            "description" => Some(self.0.description.as_str().into()),
+            _ => None,
+        }
+    }
+}
+
 /// Aanmeldpauze: the provider temporarily takes no new registrations.
 #[derive(SimpleObject)]
 #[graphql(tag = "public")]
@@ -582,15 +655,17 @@ impl CareOffer {
     }
     /// The providing organisation.
     #[graphql(tag = "public")]
-    async fn provider(&self, ctx: &Context<'_>) -> Result<Organisation> {
+    async fn provider(&self, ctx: &Context<'_>) -> Result<Leaf<Organisation>> {
         related!(self, ctx, providers, organisations, &self.0.provider_id)
-            .map(Organisation)
+            .map(|o| Leaf(Organisation(o)))
             .ok_or_else(|| stored("provider reference"))
     }
     /// The region it is located in.
     #[graphql(tag = "public")]
-    async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
-        related!(self, ctx, regions, regions, &self.0.region_code).map(Region).ok_or_else(|| stored("region reference"))
+    async fn region(&self, ctx: &Context<'_>) -> Result<Leaf<Region>> {
+        related!(self, ctx, regions, regions, &self.0.region_code)
+            .map(|r| Leaf(Region(r)))
+            .ok_or_else(|| stored("region reference"))
     }
     /// Category of crucial care.
     #[graphql(tag = "public")]
@@ -599,9 +674,9 @@ impl CareOffer {
     }
     /// Care form (zorgvorm).
     #[graphql(tag = "public")]
-    async fn care_form(&self, ctx: &Context<'_>) -> Result<CareForm> {
+    async fn care_form(&self, ctx: &Context<'_>) -> Result<Leaf<CareForm>> {
         related!(self, ctx, care_forms, care_forms, &self.0.care_form)
-            .map(CareForm)
+            .map(|f| Leaf(CareForm(f)))
             .ok_or_else(|| stored("care form reference"))
     }
     /// Department or team name.
@@ -636,17 +711,19 @@ impl CareOffer {
     }
     /// Current intake pause, if any.
     #[graphql(tag = "public")]
-    async fn intake_pause(&self) -> Option<IntakePause> {
-        self.0.intake_pause_from.map(|from| IntakePause {
-            from,
-            until: self.0.intake_pause_until,
-            reason: self.0.intake_pause_reason.clone().unwrap_or_default(),
+    async fn intake_pause(&self) -> Option<Leaf<IntakePause>> {
+        self.0.intake_pause_from.map(|from| {
+            Leaf(IntakePause {
+                from,
+                until: self.0.intake_pause_until,
+                reason: self.0.intake_pause_reason.clone().unwrap_or_default(),
+            })
         })
     }
     /// Capacity detail (region participants and the national table only).
-    async fn capacity(&self, ctx: &Context<'_>) -> Result<Option<Capacity>> {
+    async fn capacity(&self, ctx: &Context<'_>) -> Result<Option<Leaf<Capacity>>> {
         access::offer_detail(caller(ctx)?, &self.0).gql()?;
-        Ok(Some(Capacity { beds: self.0.beds, places: self.0.places, teams: self.0.teams, fte: self.0.fte }))
+        Ok(Some(Leaf(Capacity { beds: self.0.beds, places: self.0.places, teams: self.0.teams, fte: self.0.fte })))
     }
     /// Inclusion criteria (no personal data): public since issue 21, as the remedy against
     /// exclusion — patient organisations, municipalities, the public and every provider as a
@@ -688,7 +765,7 @@ impl CareOffer {
 }
 
 /// Zorgvorm: a form of care within a category (code list).
-pub struct CareForm(pub care_form::Model);
+pub struct CareForm(pub Arc<care_form::Model>);
 
 /// Zorgvorm: a form of care within a category (code list).
 #[Object(tag = "public")]
@@ -981,7 +1058,7 @@ pub struct CategoryAssessment {
 
 /// Regiobeeld: a region's picture for one year of what crucial care exists, is under pressure
 /// and is missing.
-pub struct RegionalOverview(pub overview::Model);
+pub struct RegionalOverview(pub Arc<overview::Model>);
 
 /// Regiobeeld: a region's picture for one year of what crucial care exists, is under pressure
 /// and is missing.

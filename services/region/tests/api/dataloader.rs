@@ -249,6 +249,50 @@ async fn a_page_loads_the_relations_it_asks_for_and_answers_as_single_offers_do(
     assert_eq!(app.statement_count() - before, 2, "a page that asks for no relation loads none");
 }
 
+/// An offer's small objects (provider, care form, region, capacity, intake pause) are answered
+/// from their plain fields when the selection on them is plain (`ggzhub_kit::leaf`, issue 18):
+/// the same answer as through fragments and directives, which take async-graphql's usual path,
+/// and a field the plain path leaves to its resolver still answers.
+#[tokio::test]
+async fn an_offers_small_objects_answer_alike_on_the_plain_and_the_usual_path() {
+    let app = TestApp::spawn().await;
+    add_offers(&app, 4, "l").await;
+    const PLAIN: &str = "provider { __typename id name kvk ura agb uzovi } careForm { code name description }
+        region { code name } capacity { beds places teams fte } intakePause { from until reason }";
+    const USUAL: &str = "provider { ... on Organisation { __typename id name kvk ura agb uzovi } }
+        careForm { code @include(if: true) name description } region { ... { code name } }
+        capacity { ...Capacity } intakePause { from until @skip(if: false) reason }";
+    let page = |selection: &str| {
+        let fragment = if selection.contains("...Capacity") {
+            "fragment Capacity on Capacity { beds places teams fte }"
+        } else {
+            ""
+        };
+        format!(
+            r#"query {{ region(code: "utrecht") {{ offers(first: 50) {{ nodes {{ id {selection} }} }} }} }} {fragment}"#
+        )
+    };
+    let plain = app.graphql(&page(PLAIN)).as_caller(&national_table()).send().await;
+    let usual = app.graphql(&page(USUAL)).as_caller(&national_table()).send().await;
+    let nodes = plain.data()["region"]["offers"]["nodes"].as_array().expect("nodes").clone();
+    assert!(nodes.len() >= 5, "{nodes:#?}");
+    assert_eq!(plain.data(), usual.data());
+    assert!(nodes.iter().all(|n| n["provider"]["__typename"] == "Organisation" && n["careForm"]["code"].is_string()));
+    assert!(nodes.iter().any(|n| n["intakePause"]["from"].is_string()), "the paused FACT team: {nodes:#?}");
+    assert!(nodes.iter().any(|n| n["capacity"]["teams"].is_number() && n["capacity"]["fte"].is_number()), "{nodes:#?}");
+    // Fields that are not plain (an enum read from a stored string, a loaded relation) beside
+    // plain ones: the usual path answers the whole object.
+    let mixed = app
+        .graphql(&page("provider { id kind } careForm { code category } region { code kind }"))
+        .as_caller(&national_table())
+        .send()
+        .await;
+    for node in mixed.data()["region"]["offers"]["nodes"].as_array().expect("nodes") {
+        assert!(node["provider"]["kind"].is_string() && node["careForm"]["category"].is_string(), "{node:#}");
+        assert!(node["region"]["kind"].is_string(), "{node:#}");
+    }
+}
+
 /// More pages in one request than SQLite takes terms in one compound `SELECT` (500): the pages
 /// are loaded in several statements, each page still right.
 #[tokio::test]

@@ -152,7 +152,7 @@ impl CareFormMutation {
             .await?;
             txn.commit().await?;
             committed(ctx);
-            Ok(CareForm(model))
+            Ok(CareForm(model.into()))
         }
         .await
         .gql()
@@ -203,7 +203,7 @@ impl CareFormMutation {
             let model = load_form(&txn, &current.code).await?;
             txn.commit().await?;
             committed(ctx);
-            Ok(CareForm(model))
+            Ok(CareForm(model.into()))
         }
         .await
         .gql()
@@ -274,7 +274,7 @@ impl CareFormMutation {
             let model = load_form(&txn, &current.code).await?;
             txn.commit().await?;
             committed(ctx);
-            Ok(CareForm(model))
+            Ok(CareForm(model.into()))
         }
         .await
         .gql()

@@ -195,7 +195,7 @@ impl CareUseMutation {
                 .await?
                 .ok_or_else(|| ApiError::not_found(code.clone()))?;
             txn.commit().await?;
-            Ok(Region(model))
+            Ok(Region(model.into()))
         }
         .await
         .gql()

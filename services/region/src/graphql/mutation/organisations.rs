@@ -100,7 +100,7 @@ impl OrganisationMutation {
             )
             .await?;
             txn.commit().await?;
-            Ok(Organisation(model))
+            Ok(Organisation(model.into()))
         }
         .await
         .gql()
@@ -158,7 +158,7 @@ impl OrganisationMutation {
                 .await?
                 .ok_or_else(|| ApiError::not_found(id.clone()))?;
             txn.commit().await?;
-            Ok(Organisation(model))
+            Ok(Organisation(model.into()))
         }
         .await
         .gql()

@@ -138,7 +138,7 @@ impl OverviewMutation {
             audit(&txn, c, "RegionalOverview", &model.id, "create", json!({"regionCode": region_code, "year": year}))
                 .await?;
             txn.commit().await?;
-            Ok(RegionalOverview(model))
+            Ok(RegionalOverview(model.into()))
         }
         .await
         .gql()
@@ -205,7 +205,7 @@ impl OverviewMutation {
             audit(&txn, c, "RegionalOverview", &current.id, "update", change).await?;
             let model = load_overview(&txn, c, &id).await?;
             txn.commit().await?;
-            Ok(RegionalOverview(model))
+            Ok(RegionalOverview(model.into()))
         }
         .await
         .gql()
@@ -252,7 +252,7 @@ impl OverviewMutation {
             audit(&txn, c, "RegionalOverview", &current.id, "publish", json!({})).await?;
             let model = load_overview(&txn, c, &id).await?;
             txn.commit().await?;
-            Ok(RegionalOverview(model))
+            Ok(RegionalOverview(model.into()))
         }
         .await
         .gql()

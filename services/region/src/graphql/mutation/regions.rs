@@ -147,7 +147,7 @@ impl RegionMutation {
             )
             .await?;
             txn.commit().await?;
-            Ok(Region(model))
+            Ok(Region(model.into()))
         }
         .await
         .gql()
@@ -210,7 +210,7 @@ impl RegionMutation {
                 .await?
                 .ok_or_else(|| ApiError::not_found(code.clone()))?;
             txn.commit().await?;
-            Ok(Region(model))
+            Ok(Region(model.into()))
         }
         .await
         .gql()
