@@ -248,11 +248,14 @@ impl SubgraphClient {
 fn parse_response(bytes: Bytes) -> Option<SubgraphResponse> {
     // UTF-8 checked once for the whole body: reading from bytes, serde_json checks each string on
     // its own, which cost 8 % of the gateway's instructions on the hub's regional overview (issue
-    // 18; 180 offers make thousands of short strings). A body that is not UTF-8 is no answer.
-    let text = std::str::from_utf8(&bytes).ok()?;
-    let mut reader = serde_json::Deserializer::from_str(text);
-    // What follows the object is not read (as `JsonValue::from_bytes` did before).
-    let body = ResponseSeed(&bytes).deserialize(&mut reader).ok()?;
+    // 18; 180 offers make thousands of short strings). A body with bytes that are not UTF-8
+    // (after the object, or in a member that is skipped) is read from bytes as before. What
+    // follows the object is not read (as `JsonValue::from_bytes` did before).
+    let body = match std::str::from_utf8(&bytes) {
+        Ok(text) => ResponseSeed(&bytes).deserialize(&mut serde_json::Deserializer::from_str(text)),
+        Err(_) => ResponseSeed(&bytes).deserialize(&mut serde_json::Deserializer::from_slice(&bytes)),
+    }
+    .ok()?;
     let data = body.data.filter(|data| !data.is_null());
     let errors = match body.errors {
         Some(JsonValue::Array(errors)) => errors
@@ -313,5 +316,35 @@ impl<'de> Visitor<'de> for ResponseSeed<'_> {
             }
         }
         Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_read_from_text_or_from_bytes_alike() {
+        let answer = r#"{"data":{"offer":{"name":"Crisisdienst \"Oost\" é","beds":4}},"errors":[{"message":"ö"}]}"#;
+        let parsed = parse_response(Bytes::from(answer)).expect("an answer");
+        assert_eq!(
+            parsed.data.expect("data").to_json(),
+            serde_json::from_str::<JsonValue>(r#"{"offer":{"name":"Crisisdienst \"Oost\" é","beds":4}}"#)
+                .expect("json")
+        );
+        assert_eq!(parsed.errors[0].get("message").and_then(JsonValue::as_str), Some("ö"));
+        // Bytes that are not UTF-8 after the object, or in a member that is skipped: read from
+        // bytes, as before the body was checked whole.
+        let mut trailing = br#"{"data":{"a":"b"}}"#.to_vec();
+        trailing.extend_from_slice(&[b' ', 0xff]);
+        assert_eq!(
+            parse_response(Bytes::from(trailing)).and_then(|r| r.data).map(|d| d.to_json()),
+            Some(serde_json::json!({"a": "b"}).into())
+        );
+        let skipped = Bytes::from([&br#"{"other":""#[..], &[0xff], br#"","data":{"a":1}}"#].concat());
+        assert!(parse_response(skipped).is_some_and(|r| r.data.is_some()));
+        // Not UTF-8 in a string that is read: no answer.
+        let broken = Bytes::from([&br#"{"data":{"a":""#[..], &[0xff], br#""}}"#].concat());
+        assert!(parse_response(broken).is_none());
     }
 }

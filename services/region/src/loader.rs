@@ -331,13 +331,11 @@ fn page_of(raw: &sea_orm::QueryResult) -> Result<i64, DbErr> {
     let Some(row) = raw.try_as_pg_row() else { return raw.try_get::<i64>("", PAGE_COLUMN) };
     use sea_orm::sqlx::Row as _;
     let at = offer_columns().count();
-    debug_assert!(
-        {
-            use sea_orm::sqlx::Column as _;
-            row.columns().get(at).is_some_and(|c| c.name() == PAGE_COLUMN)
-        },
-        "the page column follows the offer's columns"
-    );
+    // Checked in every build: a wrong column read as the page would put rows on another page.
+    use sea_orm::sqlx::Column as _;
+    if row.columns().get(at).is_none_or(|c| c.name() != PAGE_COLUMN) {
+        return Err(DbErr::Custom(format!("offer page row: column {at} is not {PAGE_COLUMN}")));
+    }
     row.try_get_unchecked::<i64, _>(at).map_err(|e| DbErr::Custom(format!("offer page row: {e}")))
 }
 

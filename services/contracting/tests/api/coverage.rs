@@ -153,6 +153,18 @@ async fn the_offers_provider_reads_the_exact_figures_of_its_own_contracts() {
     let resp = coverage(&app, &p1(), OFFER_P1_CRISIS).await;
     assert_eq!(resp.data()["_entities"][0]["contractCoverage"], exact(2, Some(y + 4)));
     assert_aggregate_only(&resp.body);
+    // The same through a fragment, which async-graphql's usual path answers (the plain selection
+    // above is answered by `ContractCoverage`'s `LeafFields`).
+    let usual = app
+        .graphql(&COVERAGE.replace(
+            "contractCoverage { year band otherInsurers continuitySecuredUntil }",
+            "contractCoverage { ...on ContractCoverage { year band otherInsurers continuitySecuredUntil } }",
+        ))
+        .var("r", json!([offer_rep(OFFER_P1_CRISIS)]))
+        .as_caller(&p1())
+        .send()
+        .await;
+    assert_eq!(usual.data(), resp.data());
     // What it reads is what its own contracts say.
     let own = app.listed(&p1(), Some("AGREED")).await;
     assert_eq!(own.len(), 2);
