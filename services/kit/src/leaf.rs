@@ -10,13 +10,14 @@
 //! directives or sub-selection that [`LeafFields::leaf_field`] answers (or `__typename`), the
 //! object is built at once from those values; anything else (a fragment, a custom directive, a
 //! field the type leaves to its resolver) goes the usual way, through the wrapped type's own
-//! resolver (`@skip` and `@include` never reach it: async-graphql removes the fields they skip,
-//! and the directives, before resolving). An async-graphql extension's per-field hook does not see the fields answered here
-//! (async-graphql does not let us ask whether a schema has extensions; the hub's schemas have
-//! none). The schema does not change: a `Leaf<T>`
-//! registers and names itself as `T`. This is what async-graphql's container resolution does for
-//! such a selection, written again for this one case because the library gives no cheaper path
-//! for plain values.
+//! resolver. (`@skip` and `@include` never reach it: async-graphql removes the fields they skip,
+//! and the directives, before resolving.) The schema does not change: a `Leaf<T>` registers and
+//! names itself as `T`. An async-graphql extension's per-field hook does not see the fields
+//! answered here (async-graphql does not let us ask whether a schema has extensions; the hub's
+//! schemas have none).
+//!
+//! This is what async-graphql's container resolution does for such a selection, written again
+//! for this one case because the library gives no cheaper path for plain values.
 
 use std::borrow::Cow;
 
