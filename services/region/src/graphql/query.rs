@@ -9,6 +9,7 @@ use crate::access;
 use crate::contracted::ContractedOffersCache;
 use crate::domain::*;
 use crate::entity::{care_form, care_offer, diagnosis_group, organisation, region, signal, waiting_time};
+use ggzhub_kit::leaf::Leaf;
 use ggzhub_kit::page::{Connection, Page, PublicConnection, TotalCount, connection};
 use sea_orm::sea_query::ExprTrait as _;
 
@@ -167,7 +168,7 @@ impl Query {
         supra_regional: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PublicConnection<CareOffer>> {
+    ) -> Result<PublicConnection<Leaf<CareOffer>>> {
         access::read(caller(ctx)?).gql()?;
         refuse_planned_filter(status)?;
         let page = Page::new(first, after).gql()?;
@@ -203,7 +204,7 @@ impl Query {
         .map(std::sync::Arc::new)
         .collect();
         let related = super::types::OfferRelations::of_page(ctx, &rows).await?;
-        Ok(connection(&page, rows, total, |m| m.id.clone(), |m| CareOffer(m, related.clone())))
+        Ok(connection(&page, rows, total, |m| m.id.clone(), |m| Leaf(CareOffer(m, related.clone()))))
     }
 
     /// The care forms (code list), optionally of one category: the national list, plus, when

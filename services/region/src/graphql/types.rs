@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
-use ggzhub_kit::leaf::{Leaf, LeafFields};
+use ggzhub_kit::leaf::{Leaf, LeafFields, Nested};
 use ggzhub_kit::{ApiError, Caller, GqlResultExt as _, OrgKind};
 
 use crate::access::{self, OverviewView};
@@ -134,7 +134,7 @@ impl Region {
         status: Option<OfferStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PublicConnection<CareOffer>> {
+    ) -> Result<PublicConnection<Leaf<CareOffer>>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
         let overlapping = self.0.kind == RegionKind::Iza.as_str();
@@ -338,7 +338,7 @@ pub(crate) async fn offer_page(
     category: Option<CareCategory>,
     status: Option<OfferStatus>,
     page: Page,
-) -> Result<PublicConnection<CareOffer>> {
+) -> Result<PublicConnection<Leaf<CareOffer>>> {
     refuse_planned_filter(status)?;
     let counts = loaders(ctx)?.offer_counts.clone();
     let count_key = crate::loader::OfferCountKey { owner: owner.clone(), category, status };
@@ -352,7 +352,7 @@ pub(crate) async fn offer_page(
     let key = OfferPageKey { owner, overlapping, category, status, limit: page.limit(), after: page.after.clone() };
     let rows = loaders(ctx)?.offer_pages.load_one(key).await.map_err(load_err)?.unwrap_or_default();
     let related = OfferRelations::of_page(ctx, &rows).await?;
-    Ok(connection(&page, rows, total, |m| m.id.clone(), |m| CareOffer(m, related.clone())))
+    Ok(connection(&page, rows, total, |m| m.id.clone(), |m| Leaf(CareOffer(m, related.clone()))))
 }
 
 /// `BAD_USER_INPUT` for the status filter `PLANNED`: no care offer has it (a planned offer is a
@@ -452,7 +452,7 @@ impl Organisation {
         status: Option<OfferStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<PublicConnection<CareOffer>> {
+    ) -> Result<PublicConnection<Leaf<CareOffer>>> {
         access::read(caller(ctx)?).gql()?;
         let page = Page::new(first, after).gql()?;
         offer_page(ctx, OfferOwner::Provider(self.0.id.clone()), false, category, status, page).await
@@ -628,6 +628,54 @@ impl LeafFields for CareForm {
             "code" => Some(self.0.code.as_str().into()),
             "name" => Some(self.0.name.as_str().into()),
             "description" => Some(self.0.description.as_str().into()),
+            _ => None,
+        }
+    }
+}
+
+/// An offer's value of a stored enum: `None` (the resolver's error) for a value it does not know.
+fn stored_enum<E: async_graphql::EnumType>(value: Option<E>) -> Option<async_graphql::Value> {
+    value.map(async_graphql::resolver_utils::enum_value)
+}
+
+// An offer in a list (issue 18: 180 of them in a regional overview): its plain fields, and its
+// small objects when its page loaded them ([`OfferRelations`]) and the caller may read them.
+// Anything else (a missing related row, a refused capacity, a stored value the enum does not
+// know) answers `None`, and the offer goes through its resolver, which answers the error.
+impl LeafFields for CareOffer {
+    fn leaf_field(&self, name: &str) -> Option<async_graphql::Value> {
+        let m = &self.0;
+        match name {
+            "id" => Some(m.id.as_str().into()),
+            "unitName" => Some(m.unit_name.as_str().into()),
+            "location" => Some(m.location.as_str().into()),
+            "supraRegional" => Some(m.supra_regional.into()),
+            "version" => Some(m.version.into()),
+            "category" => stored_enum(CareCategory::parse(&m.category)),
+            "status" => stored_enum(OfferStatus::parse(&m.status)),
+            "availability" => stored_enum(Availability::parse(&m.availability)),
+            _ => None,
+        }
+    }
+
+    fn leaf_object(&self, name: &str, nested: &Nested<'_, '_>) -> Option<async_graphql::Value> {
+        let (m, related) = (&self.0, self.1.as_deref());
+        match name {
+            "provider" => nested.answer(&Organisation(related?.providers.as_ref()?.get(&m.provider_id)?.clone())),
+            "careForm" => nested.answer(&CareForm(related?.care_forms.as_ref()?.get(&m.care_form)?.clone())),
+            "region" => nested.answer(&Region(related?.regions.as_ref()?.get(&m.region_code)?.clone())),
+            "intakePause" => match m.intake_pause_from {
+                None => Some(async_graphql::Value::Null),
+                Some(from) => nested.answer(&IntakePause {
+                    from,
+                    until: m.intake_pause_until,
+                    reason: m.intake_pause_reason.clone().unwrap_or_default(),
+                }),
+            },
+            "capacity" => {
+                access::offer_detail(nested.data::<Caller>()?, m).ok()?;
+                nested.answer(&Capacity { beds: m.beds, places: m.places, teams: m.teams, fte: m.fte })
+            }
             _ => None,
         }
     }

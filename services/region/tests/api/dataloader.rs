@@ -249,38 +249,72 @@ async fn a_page_loads_the_relations_it_asks_for_and_answers_as_single_offers_do(
     assert_eq!(app.statement_count() - before, 2, "a page that asks for no relation loads none");
 }
 
-/// An offer's small objects (provider, care form, region, capacity, intake pause) are answered
-/// from their plain fields when the selection on them is plain (`ggzhub_kit::leaf`, issue 18):
-/// the same answer as through fragments and directives, which take async-graphql's usual path,
-/// and a field the plain path leaves to its resolver still answers.
+/// An offer in a list, and its small objects (provider, care form, region, capacity, intake
+/// pause), are answered from their plain fields when the selection on them is plain
+/// (`ggzhub_kit::leaf`, issue 18): the same answer, errors included, as async-graphql's usual
+/// path gives for the same query, and a field the plain path leaves to its resolver still
+/// answers.
 #[tokio::test]
 async fn an_offers_small_objects_answer_alike_on_the_plain_and_the_usual_path() {
     let app = TestApp::spawn().await;
     add_offers(&app, 4, "l").await;
-    const PLAIN: &str = "provider { __typename id name kvk ura agb uzovi } careForm { code name description }
-        region { code name } capacity { beds places teams fte } intakePause { from until reason }";
-    // (`@skip`/`@include` would not do: async-graphql removes them before resolving.)
-    const USUAL: &str = "provider { ... on Organisation { __typename id name kvk ura agb uzovi } }
-        careForm { ... on CareForm { code name description } } region { ... { code name } }
-        capacity { ...Capacity } intakePause { ...Pause }";
-    let page = |selection: &str| {
-        let fragment = if selection.contains("...Capacity") {
-            "fragment Capacity on Capacity { beds places teams fte } fragment Pause on IntakePause { from until reason }"
-        } else {
-            ""
-        };
-        format!(
-            r#"query {{ region(code: "utrecht") {{ offers(first: 50) {{ nodes {{ id {selection} }} }} }} }} {fragment}"#
-        )
+    // Fields, aliases and fragments, as the gateway writes them.
+    let query = r#"query { region(code: "utrecht") { offers(first: 50) { ...Page } } }
+        fragment Page on CareOfferConnection { nodes { __typename id unitName location supraRegional version
+            category status availability provider { ...Org } careForm { code name description }
+            region { code name } capacity { beds places teams fte } intakePause { from until reason }
+            ... on CareOffer { p: provider { id } } } }
+        fragment Org on Organisation { __typename id name kvk ura agb uzovi }"#;
+    // The answer, and how many objects the plain path answered (at least, when tests run
+    // side by side in one process; none while it is off).
+    let answer = |caller: ggzhub_kit::testing::TestCaller, plain: bool| {
+        let app = &app;
+        async move {
+            let count = || ggzhub_kit::leaf::plain_answers().expect("tests are built with debug assertions");
+            ggzhub_kit::leaf::set_plain_path(plain);
+            let before = count();
+            let response = app.graphql(query).as_caller(&caller).send().await;
+            let answered = count() - before;
+            ggzhub_kit::leaf::set_plain_path(true);
+            assert_eq!(answered == 0, !plain, "objects answered on the plain path: {answered}");
+            (response, answered)
+        }
     };
-    let plain = app.graphql(&page(PLAIN)).as_caller(&national_table()).send().await;
-    let usual = app.graphql(&page(USUAL)).as_caller(&national_table()).send().await;
+    let errors = |body: &serde_json::Value| {
+        let mut errors: Vec<(String, String)> = body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| (e["path"].to_string(), e["extensions"]["code"].to_string()))
+            .collect();
+        errors.sort();
+        errors
+    };
+    // A caller who may not read capacity: `null` with `FORBIDDEN` on every offer, either way.
+    let ((plain, _), (usual, _)) = (answer(patient_org(), true).await, answer(patient_org(), false).await);
+    assert_eq!(plain.body["data"], usual.body["data"]);
+    let refused = errors(&plain.body);
+    assert_eq!(refused, errors(&usual.body));
+    let offers = plain.body["data"]["region"]["offers"]["nodes"].as_array().expect("nodes").len();
+    assert!(offers >= 5 && refused.len() == offers, "{refused:?}");
+    assert!(refused.iter().all(|(path, code)| path.ends_with(r#","capacity"]"#) && code == r#""FORBIDDEN""#));
+    // One who may.
+    let ((plain, answered), (usual, _)) = (answer(national_table(), true).await, answer(national_table(), false).await);
     let nodes = plain.data()["region"]["offers"]["nodes"].as_array().expect("nodes").clone();
     assert!(nodes.len() >= 5, "{nodes:#?}");
+    // Each offer as a whole, its small objects within it.
+    assert!(answered >= nodes.len() as u64, "{answered} of {} offers on the plain path", nodes.len());
     assert_eq!(plain.data(), usual.data());
     assert!(nodes.iter().all(|n| n["provider"]["__typename"] == "Organisation" && n["careForm"]["code"].is_string()));
+    assert!(
+        nodes.iter().all(|n| n["__typename"] == "CareOffer" && n["status"].is_string() && n["version"].is_number())
+    );
+    assert!(nodes.iter().all(|n| n["p"]["id"] == n["provider"]["id"]), "{nodes:#?}");
     assert!(nodes.iter().any(|n| n["intakePause"]["from"].is_string()), "the paused FACT team: {nodes:#?}");
     assert!(nodes.iter().any(|n| n["capacity"]["teams"].is_number() && n["capacity"]["fte"].is_number()), "{nodes:#?}");
+    let page = |selection: &str| {
+        format!(r#"query {{ region(code: "utrecht") {{ offers(first: 50) {{ nodes {{ id {selection} }} }} }} }}"#)
+    };
     // Fields that are not plain (an enum read from a stored string, a loaded relation) beside
     // plain ones: the usual path answers the whole object.
     let mixed = app
