@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use async_graphql::{Context, ID, Object, Result};
 use ggzhub_kit::audit::AuditEntry;
+use ggzhub_kit::leaf::Leaf;
 use ggzhub_kit::page::{Connection, Page, PublicConnection, TotalCount, connection};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::{ApiError, ApiResult, Caller, GqlResultExt as _, OrgKind};
@@ -212,11 +213,17 @@ impl Query {
         #[graphql(key)] id: ID,
         region: Option<async_graphql::Any>,
         provider: Option<async_graphql::Any>,
-    ) -> Result<Option<CareOfferRef>> {
+    ) -> Result<Option<Leaf<CareOfferRef>>> {
         let found = async {
             caller(ctx)?.require_read().gql()?;
             let place = required_place(region.as_ref(), provider.as_ref());
-            Ok(CareOfferRef { id: id.0.clone(), place })
+            let mut offer = CareOfferRef { id: id.0.clone(), place, coverage: None };
+            // Worked out here when asked for, so that the offer answers from its plain fields
+            // (issue 18); an error is kept for `contractCoverage`'s resolver to answer.
+            if ctx.look_ahead().field("contractCoverage").exists() {
+                offer.coverage = Some(offer.coverage(ctx).await);
+            }
+            Ok(Leaf(offer))
         };
         Ok(entity_or_null(ctx, found.await))
     }

@@ -77,12 +77,60 @@ pub struct CareOfferRef {
     /// the offer); `None` for offers this subgraph lists itself and for representations without
     /// them, which are asked of the region subgraph ([`crate::loader::OfferPlaces`]).
     pub place: Option<crate::loader::OfferPlace>,
+    /// The offer's contract coverage (or why the caller gets none), worked out as its entity was
+    /// found when the query asks for it (issue 18: the offer is then answered from its
+    /// [`LeafFields`], or its resolver answers the error without working it out again); `None`
+    /// otherwise.
+    pub coverage: Option<Result<ContractCoverage>>,
 }
 
 impl CareOfferRef {
     /// An offer known by id only (its place is asked of the region subgraph when needed).
     pub fn by_id(id: String) -> Self {
-        Self { id, place: None }
+        Self { id, place: None, coverage: None }
+    }
+
+    /// The offer's coverage as `contractCoverage` shows it to the caller (see there).
+    pub(crate) async fn coverage(&self, ctx: &Context<'_>) -> Result<ContractCoverage> {
+        let c = caller(ctx)?;
+        c.require_read().gql()?;
+        let l = loaders(ctx)?;
+        let year = today(ctx).year();
+        let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
+        // Who may read is decided by the offer's region and provider: contracting's own record
+        // for an offer under contract (whatever a representation says), the region subgraph's
+        // answer for one under contract without a record, the place the gateway sent
+        // (`@requires`) only for an offer no agreed contract covers, else the region subgraph's
+        // answer.
+        let looked_up;
+        let given = self.place.as_ref().filter(|_| !cov.under_contract);
+        let place = match (&cov.recorded, given) {
+            (Some(recorded), _) => recorded,
+            (None, Some(given)) => given,
+            (None, None) => {
+                looked_up = l.offer_places.load_one(self.id.clone()).await.map_err(load_err)?;
+                let Some(place) = &looked_up else {
+                    use async_graphql::ErrorExtensions as _;
+                    return Err(ApiError::not_found(format!("no care offer with id {}", self.id)).extend());
+                };
+                place
+            }
+        };
+        access::read_coverage(c, &place.region).gql()?;
+        Ok(match access::shown_coverage(c, &place.provider, &cov.contracts) {
+            Some(shown) => ContractCoverage {
+                year,
+                band: CoverageBand::Exact,
+                other_insurers: Some(shown.other_insurers),
+                continuity_secured_until: shown.secured_until,
+            },
+            None => ContractCoverage {
+                year,
+                band: CoverageBand::FewerThanThree,
+                other_insurers: None,
+                continuity_secured_until: None,
+            },
+        })
     }
 }
 
@@ -121,45 +169,27 @@ impl CareOfferRef {
     /// Only the current year is counted: counts per future year would reveal when a contract ends.
     #[graphql(requires = "region { code } provider { id }")]
     async fn contract_coverage(&self, ctx: &Context<'_>) -> Result<Option<Leaf<ContractCoverage>>> {
-        let c = caller(ctx)?;
-        c.require_read().gql()?;
-        let l = loaders(ctx)?;
-        let year = today(ctx).year();
-        let cov = l.coverage.load_one((self.id.clone(), year)).await.map_err(load_err)?.unwrap_or_default();
-        // Who may read is decided by the offer's region and provider: contracting's own record
-        // for an offer under contract (whatever a representation says), the region subgraph's
-        // answer for one under contract without a record, the place the gateway sent
-        // (`@requires`) only for an offer no agreed contract covers, else the region subgraph's
-        // answer.
-        let looked_up;
-        let given = self.place.as_ref().filter(|_| !cov.under_contract);
-        let place = match (&cov.recorded, given) {
-            (Some(recorded), _) => recorded,
-            (None, Some(given)) => given,
-            (None, None) => {
-                looked_up = l.offer_places.load_one(self.id.clone()).await.map_err(load_err)?;
-                let Some(place) = &looked_up else {
-                    use async_graphql::ErrorExtensions as _;
-                    return Err(ApiError::not_found(format!("no care offer with id {}", self.id)).extend());
-                };
-                place
-            }
+        let coverage = match &self.coverage {
+            Some(found) => found.clone()?,
+            None => self.coverage(ctx).await?,
         };
-        access::read_coverage(c, &place.region).gql()?;
-        Ok(Some(Leaf(match access::shown_coverage(c, &place.provider, &cov.contracts) {
-            Some(shown) => ContractCoverage {
-                year,
-                band: CoverageBand::Exact,
-                other_insurers: Some(shown.other_insurers),
-                continuity_secured_until: shown.secured_until,
-            },
-            None => ContractCoverage {
-                year,
-                band: CoverageBand::FewerThanThree,
-                other_insurers: None,
-                continuity_secured_until: None,
-            },
-        })))
+        Ok(Some(Leaf(coverage)))
+    }
+}
+
+/// An offer found as an entity, with its coverage (the `_entities` of a regional overview list
+/// 180 of them): its id and its coverage when worked out, answered from these fields when the
+/// selection on it is plain (`ggzhub_kit::leaf`).
+impl LeafFields for CareOfferRef {
+    fn leaf_field(&self, name: &str) -> Option<async_graphql::Value> {
+        (name == "id").then(|| self.id.as_str().into())
+    }
+
+    fn leaf_object(&self, name: &str, nested: &ggzhub_kit::leaf::Nested<'_, '_>) -> Option<async_graphql::Value> {
+        match name {
+            "contractCoverage" => nested.answer(self.coverage.as_ref()?.as_ref().ok()?),
+            _ => None,
+        }
     }
 }
 
@@ -238,7 +268,7 @@ pub struct NationalKpiRef {
 /// count the insurers other than the caller and are shown only when at least three stand behind
 /// them (`band` says which); the offer's own provider reads the exact figures of its own
 /// contracts.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct ContractCoverage {
     /// The year counted (the current one).
     pub year: i32,

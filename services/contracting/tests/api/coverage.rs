@@ -153,18 +153,25 @@ async fn the_offers_provider_reads_the_exact_figures_of_its_own_contracts() {
     let resp = coverage(&app, &p1(), OFFER_P1_CRISIS).await;
     assert_eq!(resp.data()["_entities"][0]["contractCoverage"], exact(2, Some(y + 4)));
     assert_aggregate_only(&resp.body);
-    // The same through a fragment, which async-graphql's usual path answers (the plain selection
-    // above is answered by `ContractCoverage`'s `LeafFields`).
-    let usual = app
-        .graphql(&COVERAGE.replace(
-            "contractCoverage { year band otherInsurers continuitySecuredUntil }",
-            "contractCoverage { ...on ContractCoverage { year band otherInsurers continuitySecuredUntil } }",
-        ))
-        .var("r", json!([offer_rep(OFFER_P1_CRISIS)]))
-        .as_caller(&p1())
-        .send()
-        .await;
-    assert_eq!(usual.data(), resp.data());
+    // The same on async-graphql's usual path (the offer and its coverage above are answered
+    // from their `LeafFields`), for a reader of the figures and for one refused.
+    for caller in [p1(), p2()] {
+        let count = || ggzhub_kit::leaf::plain_answers().expect("tests are built with debug assertions");
+        let before = count();
+        let plain = coverage(&app, &caller, OFFER_P1_CRISIS).await;
+        let answered = count() - before;
+        ggzhub_kit::leaf::set_plain_path(false);
+        let before = count();
+        let usual = coverage(&app, &caller, OFFER_P1_CRISIS).await;
+        assert_eq!(count(), before, "nothing on the plain path while it is off");
+        ggzhub_kit::leaf::set_plain_path(true);
+        assert_eq!(plain.body, usual.body);
+        if caller.org == p1().org {
+            assert!(answered >= 1, "the offer on the plain path");
+        } else {
+            assert_eq!(entity_error_codes(&plain, Some("contractCoverage")), ["FORBIDDEN"]);
+        }
+    }
     // What it reads is what its own contracts say.
     let own = app.listed(&p1(), Some("AGREED")).await;
     assert_eq!(own.len(), 2);
