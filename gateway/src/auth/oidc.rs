@@ -283,8 +283,8 @@ struct Issuer {
 }
 
 impl Issuer {
-    fn find(&self, kid: Option<&str>) -> Option<(Algorithm, DecodingKey)> {
-        let keys = self.keys.load();
+    /// The key `kid` names in the key set `keys` (one of this issuer's).
+    fn find(keys: &[VerifyKey], kid: Option<&str>) -> Option<(Algorithm, DecodingKey)> {
         let key = match kid {
             Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
             // Without a kid only an unambiguous set is usable.
@@ -299,6 +299,35 @@ impl Issuer {
 pub struct Authenticator {
     issuers: Vec<Arc<Issuer>>,
     leeway: u64,
+    /// Tokens verified lately, by their exact text (issue 18: a partner sends the same token
+    /// with every request until it expires, and checking its signature cost 1.4 % of a hub
+    /// request's instructions). Only successes are kept; see [`Authenticator::verify`].
+    verified: moka::sync::Cache<Box<str>, Arc<Verified>>,
+}
+
+/// A token that passed verification.
+struct Verified {
+    asserted: Asserted,
+    /// Its issuer (index into `issuers`) and that issuer's key set it was verified against.
+    issuer: usize,
+    keys: Arc<Vec<VerifyKey>>,
+}
+
+/// Bytes of verified tokens kept (each weighs its length and [`VERIFIED_ENTRY_BYTES`]).
+const VERIFIED_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// What an entry of the verified-token cache weighs beside its token (its claims).
+const VERIFIED_ENTRY_BYTES: u32 = 512;
+/// How long a verified token is kept at most (its expiry is checked on every use).
+const VERIFIED_CACHE_TTL: Duration = Duration::from_secs(600);
+
+fn verified_cache() -> moka::sync::Cache<Box<str>, Arc<Verified>> {
+    moka::sync::Cache::builder()
+        .max_capacity(VERIFIED_CACHE_BYTES)
+        .weigher(|token: &Box<str>, _: &Arc<Verified>| {
+            u32::try_from(token.len()).unwrap_or(u32::MAX).saturating_add(VERIFIED_ENTRY_BYTES)
+        })
+        .time_to_live(VERIFIED_CACHE_TTL)
+        .build()
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -356,7 +385,7 @@ impl Authenticator {
                 http,
             }));
         }
-        let me = Self { issuers: built, leeway: leeway_secs };
+        let me = Self { issuers: built, leeway: leeway_secs, verified: verified_cache() };
         for issuer in &me.issuers {
             if let Err(error) = me.refresh(issuer).await {
                 if issuer.config.jwks_file.is_some() {
@@ -392,7 +421,7 @@ impl Authenticator {
                 http: None,
             }));
         }
-        Ok(Self { issuers: built, leeway: leeway_secs })
+        Ok(Self { issuers: built, leeway: leeway_secs, verified: verified_cache() })
     }
 
     /// Keeps every provider's keys fresh: call once, on the runtime that serves.
@@ -465,22 +494,48 @@ impl Authenticator {
     }
 
     /// Verifies `token` and reads what it asserts (organisation identifier, subject, scopes).
+    ///
+    /// A token verified before is taken from the cache of verified tokens while it has not
+    /// expired (the same leeway) and its issuer's key set is the one it was verified against: a
+    /// refresh that replaces the keys (a key withdrawn, say) sends every cached token through
+    /// verification again. Its other time checks (`nbf`, `iat`) only ever pass later, never
+    /// fail, once passed. A refused token is not cached: it is checked each time.
     pub async fn verify(&self, token: &str) -> Result<Asserted, TokenRefusal> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenRefusal::TooLarge);
         }
+        if let Some(hit) = self.verified.get(token) {
+            let current = self.issuers[hit.issuer].keys.load();
+            let unexpired = hit.asserted.exp >= chrono::Utc::now().timestamp() - self.leeway as i64;
+            if unexpired && Arc::ptr_eq(&current, &hit.keys) {
+                return Ok(hit.asserted.clone());
+            }
+            self.verified.invalidate(token);
+        }
+        let (asserted, issuer, keys) = self.verify_anew(token).await?;
+        self.verified.insert(token.into(), Arc::new(Verified { asserted: asserted.clone(), issuer, keys }));
+        Ok(asserted)
+    }
+
+    /// [`Authenticator::verify`] without the cache: the claims, the issuer's index and the key
+    /// set verified against.
+    async fn verify_anew(&self, token: &str) -> Result<(Asserted, usize, Arc<Vec<VerifyKey>>), TokenRefusal> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRefusal::Malformed)?;
         // The issuer is read before verification only to pick whose keys to verify with.
         let iss = unverified_issuer(token).ok_or(TokenRefusal::Malformed)?;
-        let issuer = self.issuers.iter().find(|i| i.config.issuer == iss).ok_or(TokenRefusal::UnknownIssuer)?;
+        let (index, issuer) =
+            self.issuers.iter().enumerate().find(|(_, i)| i.config.issuer == iss).ok_or(TokenRefusal::UnknownIssuer)?;
         let kid = header.kid.as_deref();
-        let found = match issuer.find(kid) {
+        // The key set the token is verified against (a refresh may replace it meanwhile).
+        let mut keys = issuer.keys.load_full();
+        let found = match Issuer::find(&keys, kid) {
             Some(found) => Some(found),
             None if self.may_refresh(issuer) => {
                 if let Err(error) = self.refresh(issuer).await {
                     tracing::warn!(issuer = %issuer.config.issuer, %error, "JWKS refresh for an unknown key failed");
                 }
-                issuer.find(kid)
+                keys = issuer.keys.load_full();
+                Issuer::find(&keys, kid)
             }
             None => None,
         };
@@ -514,7 +569,7 @@ impl Authenticator {
         if claims.get("iat").and_then(Value::as_i64).is_some_and(|iat| iat > now + self.leeway as i64) {
             return Err(TokenRefusal::NotYetValid);
         }
-        asserted(&claims, &issuer.config)
+        Ok((asserted(&claims, &issuer.config)?, index, keys))
     }
 
     /// Whether an unknown key may trigger a refresh now (URL sources, once per cooldown).

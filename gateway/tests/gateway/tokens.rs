@@ -95,7 +95,7 @@ async fn discovered_jwks_url_is_used_and_a_rotated_key_is_fetched_once() {
         assert_eq!(auth.verify(&sign(&stranger, &claims_ok)).await, Err(TokenRefusal::UnknownKey));
     }
     assert_eq!(provider.fetches.load(Ordering::SeqCst), 2);
-    // The old key is gone with the rotation.
+    // The old key is gone with the rotation: its token, verified and cached above, is refused.
     assert_eq!(auth.verify(&sign(&first, &claims_ok)).await, Err(TokenRefusal::UnknownKey));
 }
 
@@ -128,6 +128,29 @@ async fn a_jwks_file_is_a_source_and_must_exist() {
     let error = Authenticator::new(vec![config], 30).await.expect_err("a missing file is a configuration error");
     assert!(error.to_string().contains("missing.json"), "{error}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A token is verified once and then taken from the cache of verified tokens (issue 18), but
+/// only while it has not expired and its key is still the issuer's: the rotation above refuses a
+/// cached token of the withdrawn key; here a cached token that expires is refused.
+#[tokio::test]
+async fn a_verified_token_is_refused_once_it_expires() {
+    let key = SigningKey::generate();
+    let auth = Authenticator::with_keys("https://idp.example", &["gateway"], &key.jwks(), 0).expect("keys");
+    let exp = chrono::Utc::now().timestamp() + 1;
+    let mut body = claims("https://idp.example", "gateway");
+    body["exp"] = json!(exp);
+    let token = sign(&key, &body);
+    for _ in 0..3 {
+        let caller = auth.verify(&token).await.expect("valid until it expires");
+        assert_eq!((caller.identifier.as_str(), caller.exp), (ORG, exp));
+    }
+    while chrono::Utc::now().timestamp() <= exp {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for _ in 0..2 {
+        assert_eq!(auth.verify(&token).await.map(|_| ()), Err(TokenRefusal::Expired));
+    }
 }
 
 fn b64(value: &Value) -> String {
