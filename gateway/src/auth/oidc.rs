@@ -302,7 +302,7 @@ pub struct Authenticator {
     /// Tokens verified lately, by their exact text (issue 18: a partner sends the same token
     /// with every request until it expires, and checking its signature cost 1.4 % of a hub
     /// request's instructions). Only successes are kept; see [`Authenticator::verify`].
-    verified: moka::sync::Cache<Box<str>, Arc<Verified>>,
+    verified: moka::sync::Cache<String, Arc<Verified>>,
 }
 
 /// A token that passed verification.
@@ -320,10 +320,10 @@ const VERIFIED_ENTRY_BYTES: u32 = 512;
 /// How long a verified token is kept at most (its expiry is checked on every use).
 const VERIFIED_CACHE_TTL: Duration = Duration::from_secs(600);
 
-fn verified_cache() -> moka::sync::Cache<Box<str>, Arc<Verified>> {
+fn verified_cache() -> moka::sync::Cache<String, Arc<Verified>> {
     moka::sync::Cache::builder()
         .max_capacity(VERIFIED_CACHE_BYTES)
-        .weigher(|token: &Box<str>, _: &Arc<Verified>| {
+        .weigher(|token: &String, _: &Arc<Verified>| {
             u32::try_from(token.len()).unwrap_or(u32::MAX).saturating_add(VERIFIED_ENTRY_BYTES)
         })
         .time_to_live(VERIFIED_CACHE_TTL)
@@ -513,7 +513,7 @@ impl Authenticator {
             self.verified.invalidate(token);
         }
         let (asserted, issuer, keys) = self.verify_anew(token).await?;
-        self.verified.insert(token.into(), Arc::new(Verified { asserted: asserted.clone(), issuer, keys }));
+        self.verified.insert(token.to_owned(), Arc::new(Verified { asserted: asserted.clone(), issuer, keys }));
         Ok(asserted)
     }
 
