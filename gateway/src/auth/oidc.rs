@@ -300,7 +300,7 @@ pub struct Authenticator {
     issuers: Vec<Arc<Issuer>>,
     leeway: u64,
     /// Tokens verified lately, by their exact text (issue 18: a partner sends the same token
-    /// with every request until it expires, and checking its signature cost 1.4 % of a hub
+    /// with every request until it expires, and checking its signature cost 1.5 % of a hub
     /// request's instructions). Only successes are kept; see [`Authenticator::verify`].
     verified: moka::sync::Cache<String, Arc<Verified>>,
 }
@@ -313,19 +313,27 @@ struct Verified {
     keys: Arc<Vec<VerifyKey>>,
 }
 
-/// Bytes of verified tokens kept (each weighs its length and [`VERIFIED_ENTRY_BYTES`]).
+impl Verified {
+    /// About the bytes an entry holds: its token's text and its claims' strings, and 256 for the
+    /// rest.
+    fn weight(&self, token: &str) -> u32 {
+        let a = &self.asserted;
+        let strings = [&a.issuer, &a.audience, &a.scheme, &a.identifier, &a.subject, &a.jti].map(|s| s.len());
+        let bytes =
+            token.len() + strings.iter().sum::<usize>() + a.scopes.iter().map(|s| s.len() + 24).sum::<usize>() + 256;
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+}
+
+/// Bytes of verified tokens kept (each weighs [`Verified::weight`]).
 const VERIFIED_CACHE_BYTES: u64 = 16 * 1024 * 1024;
-/// What an entry of the verified-token cache weighs beside its token (its claims).
-const VERIFIED_ENTRY_BYTES: u32 = 512;
 /// How long a verified token is kept at most (its expiry is checked on every use).
 const VERIFIED_CACHE_TTL: Duration = Duration::from_secs(600);
 
 fn verified_cache() -> moka::sync::Cache<String, Arc<Verified>> {
     moka::sync::Cache::builder()
         .max_capacity(VERIFIED_CACHE_BYTES)
-        .weigher(|token: &String, _: &Arc<Verified>| {
-            u32::try_from(token.len()).unwrap_or(u32::MAX).saturating_add(VERIFIED_ENTRY_BYTES)
-        })
+        .weigher(|token: &String, verified: &Arc<Verified>| verified.weight(token))
         .time_to_live(VERIFIED_CACHE_TTL)
         .build()
 }
@@ -496,9 +504,10 @@ impl Authenticator {
     /// Verifies `token` and reads what it asserts (organisation identifier, subject, scopes).
     ///
     /// A token verified before is taken from the cache of verified tokens while it has not
-    /// expired (the same leeway) and its issuer's key set is the one it was verified against: a
-    /// refresh that replaces the keys (a key withdrawn, say) sends every cached token through
-    /// verification again. Its other time checks (`nbf`, `iat`) only ever pass later, never
+    /// expired (the same leeway) and its issuer's key set is the one it was verified against:
+    /// every refresh stores a new key set (a key withdrawn, say, or the same keys again every
+    /// `refresh_secs`), which sends every cached token of that issuer through verification
+    /// again. Its other time checks (`nbf`, `iat`) only ever pass later, never
     /// fail, once passed. A refused token is not cached: it is checked each time.
     pub async fn verify(&self, token: &str) -> Result<Asserted, TokenRefusal> {
         if token.len() > MAX_TOKEN_BYTES {

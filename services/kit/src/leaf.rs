@@ -84,18 +84,25 @@ pub fn set_plain_path(on: bool) {
     PLAIN_PATH.store(on, Ordering::Relaxed);
 }
 
-/// Objects answered on the plain path (debug builds only: tests check that the path they mean to
-/// compare did run).
+/// Objects answered on the plain path as a whole, by GraphQL type (debug builds only: tests check
+/// that the path they mean to compare did run).
 #[cfg(debug_assertions)]
-static PLAIN_ANSWERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static PLAIN_ANSWERS: std::sync::Mutex<std::collections::BTreeMap<String, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
 
-/// How many [`Leaf`]s this process answered on the plain path so far; `None` in a release build,
-/// which does not count.
-pub fn plain_answers() -> Option<u64> {
+/// How many [`Leaf`]s of the GraphQL type `type_name` this process answered on the plain path so
+/// far (an object answered within another one's plain answer counts for that one only); `None`
+/// in a release build, which does not count.
+pub fn plain_answers(type_name: &str) -> Option<u64> {
     #[cfg(debug_assertions)]
-    return Some(PLAIN_ANSWERS.load(Ordering::Relaxed));
+    return Some(
+        PLAIN_ANSWERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(type_name).copied().unwrap_or(0),
+    );
     #[cfg(not(debug_assertions))]
-    None
+    {
+        let _ = type_name;
+        None
+    }
 }
 
 /// `object`'s value for the selection `items` when every selection is a plain field (or one
@@ -104,7 +111,8 @@ pub fn plain_answers() -> Option<u64> {
 fn plain<T: LeafFields>(object: &T, ctx: &ContextSelectionSet<'_>, items: &[Positioned<Selection>]) -> Option<Value> {
     let mut answer = IndexMap::with_capacity(items.len());
     collect(object, &object.introspection_type_name(), ctx, items, &mut answer)?;
-    Some(Value::Object(answer))
+    // Nothing left to answer (every selection skipped): `null`, as async-graphql answers it.
+    Some(if answer.is_empty() { Value::Null } else { Value::Object(answer) })
 }
 
 /// Adds the plain answers of `items` to `answer`; `None` at the first selection that is not
@@ -215,7 +223,10 @@ impl<T: LeafFields> OutputType for Leaf<T> {
             && let Some(value) = plain(&self.0, ctx, &ctx.item.node.items)
         {
             #[cfg(debug_assertions)]
-            PLAIN_ANSWERS.fetch_add(1, Ordering::Relaxed);
+            {
+                let mut answered = PLAIN_ANSWERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                *answered.entry(T::type_name().into_owned()).or_default() += 1;
+            }
             return Ok(value);
         }
         self.0.resolve(ctx, field).await
@@ -361,8 +372,11 @@ mod tests {
             ("{ site { ... on Site { town } ... { t: town } } }", true, 3),
             // A fragment on an interface takes the usual path.
             ("{ code ... on Coded { code } }", true, 1),
-            // Removed by async-graphql before resolving: the plain path answers what is left.
+            // Removed by async-graphql before resolving: the plain path answers what is left
+            // (`null` when nothing is).
             ("{ code name @include(if: false) beds @skip(if: false) }", true, 2),
+            ("{ code @skip(if: true) }", true, 0),
+            ("{ code site { town @skip(if: true) } }", true, 2),
         ] {
             let fragment = if selection.contains("...F") { " fragment F on Unit { code beds }" } else { "" };
             // The same columns in both queries, for the errors' locations.

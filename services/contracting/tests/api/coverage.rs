@@ -156,7 +156,8 @@ async fn the_offers_provider_reads_the_exact_figures_of_its_own_contracts() {
     // The same on async-graphql's usual path (the offer and its coverage above are answered
     // from their `LeafFields`), for a reader of the figures and for one refused.
     for caller in [p1(), p2()] {
-        let count = || ggzhub_kit::leaf::plain_answers().expect("tests are built with debug assertions");
+        // Offers answered as a whole on the plain path (their coverage within them).
+        let count = || ggzhub_kit::leaf::plain_answers("CareOffer").expect("tests are built with debug assertions");
         let before = count();
         let plain = coverage(&app, &caller, OFFER_P1_CRISIS).await;
         let answered = count() - before;
