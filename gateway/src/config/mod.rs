@@ -205,6 +205,10 @@ pub struct ServerConfig {
     pub csrf_prevention: bool,
     /// Several operations in one request (a JSON array): off by default.
     pub batching: crate::http::BatchingOptions,
+    /// Threads that serve client connections, each with a runtime of its own (a connection stays
+    /// on its thread); absent: one per core; 0: the process's shared runtime
+    /// ([`crate::http::server::ConnectionThreads`]).
+    pub connection_threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -426,6 +430,7 @@ impl Default for ServerConfig {
             dedupe_requests: true,
             csrf_prevention: true,
             batching: crate::http::BatchingOptions::default(),
+            connection_threads: None,
         }
     }
 }

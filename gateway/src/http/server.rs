@@ -27,6 +27,31 @@ pub struct ServeOptions {
     pub webhooks: Option<(Arc<crate::webhooks::WebhookStore>, crate::webhooks::WebhookOptions)>,
     /// Where `GET /metrics` is served (`[metrics] listen`); `None`: nowhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// How client connections are served ([`ConnectionThreads`]).
+    pub connection_threads: ConnectionThreads,
+}
+
+/// How client connections are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionThreads {
+    /// On the process's runtime, whose worker threads share (steal) each other's tasks.
+    Shared,
+    /// On this many threads, each with a runtime of its own and a listening socket of its own on
+    /// the same address (`SO_REUSEPORT`: the kernel spreads new connections over them). A
+    /// connection, and every request on it with its subgraph calls, stays on one thread. On the
+    /// shared runtime one request on one connection woke the idle worker about three times (4.5
+    /// context switches per request against 2.2; issue 18's tenth round in
+    /// `infra/bench/README.md`). The price: a connection cannot move to an idle core while its
+    /// thread is busy with another.
+    PerThread(std::num::NonZeroUsize),
+}
+
+impl ConnectionThreads {
+    /// `Some(0)`: the shared runtime; `Some(n)`: `n` threads; `None`: one thread per core.
+    pub fn from_config(threads: Option<usize>) -> Self {
+        let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        std::num::NonZeroUsize::new(threads).map_or(Self::Shared, Self::PerThread)
+    }
 }
 
 /// Builds the gateway's HTTP application for an engine and identity.
@@ -68,9 +93,10 @@ pub async fn run(
     if !options.watch_interval.is_zero() {
         tokio::spawn(watch(gateway.clone(), options.supergraph.clone(), options.watch_interval));
     }
-    let listener =
-        tokio::net::TcpListener::bind(options.listen).await.with_context(|| format!("binding {}", options.listen))?;
-    tracing::info!(url = %format!("http://{}/graphql", listener.local_addr()?), "gateway listening");
+    let listeners = Listeners::bind(options.listen, options.connection_threads)
+        .await
+        .with_context(|| format!("binding {}", options.listen))?;
+    tracing::info!(url = %format!("http://{}/graphql", listeners.local_addr()?), "gateway listening");
     if let Some(verifier) = &options.identity.verifier {
         verifier.spawn_refresh();
     }
@@ -92,8 +118,124 @@ pub async fn run(
         }
     }
     let app = app(gateway, identity, options.http, options.limits);
-    serve(listener, app, shutdown).await?;
-    Ok(())
+    listeners.serve(app, shutdown).await
+}
+
+/// The gateway's listening sockets: one on the shared runtime, or one per connection thread.
+pub enum Listeners {
+    Shared(tokio::net::TcpListener),
+    PerThread(Vec<std::net::TcpListener>),
+}
+
+impl Listeners {
+    /// Binds `address` (port 0: one the system picks) as `threads` asks.
+    pub async fn bind(address: SocketAddr, threads: ConnectionThreads) -> std::io::Result<Self> {
+        let ConnectionThreads::PerThread(threads) = threads else {
+            return Ok(Self::Shared(tokio::net::TcpListener::bind(address).await?));
+        };
+        // The first socket settles the port (port 0: one the system picks); the others join it.
+        let first = reuse_port_listener(address)?;
+        let address = first.local_addr()?;
+        let mut listeners = vec![first];
+        for _ in 1..threads.get() {
+            listeners.push(reuse_port_listener(address)?);
+        }
+        Ok(Self::PerThread(listeners))
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        match self {
+            Self::Shared(listener) => listener.local_addr(),
+            Self::PerThread(listeners) => listeners.first().map_or_else(
+                || Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no listening socket")),
+                std::net::TcpListener::local_addr,
+            ),
+        }
+    }
+
+    /// Serves `app` on these sockets until `shutdown` ([`serve`] on the shared runtime, or a
+    /// runtime per connection thread), then lets in-flight requests finish.
+    pub async fn serve(
+        self,
+        app: axum::Router,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        match self {
+            Self::Shared(listener) => Ok(serve(listener, app, shutdown).await?),
+            Self::PerThread(listeners) => serve_on_threads(listeners, app, shutdown).await,
+        }
+    }
+}
+
+/// A non-blocking listening socket on `address` that other sockets of this process (of this user:
+/// Linux checks) may bind too. `SO_REUSEADDR` as tokio's `TcpListener::bind` sets it.
+fn reuse_port_listener(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(address), socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// The names of the connection threads, followed by `-` and their number.
+pub const CONNECTION_THREAD_NAME: &str = "gateway-conn";
+
+/// Serves `app` on one thread per listener, each thread with a runtime of its own, until
+/// `shutdown`; then each lets its in-flight requests finish. A thread that stops early (its
+/// runtime cannot start, or accepting fails) stops the others and is reported.
+async fn serve_on_threads(
+    listeners: Vec<std::net::TcpListener>,
+    app: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut threads = futures_util::stream::FuturesUnordered::new();
+    for (index, listener) in listeners.into_iter().enumerate() {
+        let (app, mut stopping) = (app.clone(), stopping.clone());
+        let (done, finished) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
+        std::thread::Builder::new()
+            .name(format!("{CONNECTION_THREAD_NAME}-{index}"))
+            .spawn(move || {
+                let served = tokio::runtime::Builder::new_current_thread().enable_all().build().and_then(|runtime| {
+                    runtime.block_on(async move {
+                        let listener = tokio::net::TcpListener::from_std(listener)?;
+                        serve(listener, app, async move {
+                            // A dropped sender (the gateway is going away) stops too.
+                            let _ = stopping.wait_for(|stop| *stop).await;
+                        })
+                        .await
+                    })
+                });
+                let _ = done.send(served);
+            })
+            .context("starting a connection thread")?;
+        threads.push(finished);
+    }
+    drop(stopping);
+    let mut shutdown = std::pin::pin!(shutdown);
+    let early = tokio::select! {
+        () = &mut shutdown => None,
+        ended = futures_util::StreamExt::next(&mut threads) => ended,
+    };
+    let _ = stop.send(true);
+    let mut result = match early {
+        None => Ok(()),
+        Some(Ok(Ok(()))) => Err(anyhow::anyhow!("a connection thread stopped serving")),
+        Some(Ok(Err(error))) => Err(anyhow::Error::new(error).context("a connection thread failed")),
+        Some(Err(_)) => Err(anyhow::anyhow!("a connection thread ended without an answer (panic)")),
+    };
+    while let Some(ended) = futures_util::StreamExt::next(&mut threads).await {
+        if result.is_ok() {
+            result = match ended {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(anyhow::Error::new(error).context("a connection thread failed")),
+                Err(_) => Err(anyhow::anyhow!("a connection thread ended without an answer (panic)")),
+            };
+        }
+    }
+    result
 }
 
 /// Serves the gateway's application until `shutdown`, recording each connection's peer address
@@ -151,4 +293,102 @@ pub async fn fetch_subgraph_sdl(url: &str, bearer: Option<&str>) -> anyhow::Resu
         .and_then(serde_json::Value::as_str)
         .map(str::to_owned)
         .with_context(|| format!("{url} answered HTTP {status} without `_service.sdl`: {body}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use super::*;
+
+    /// An application that answers with the name of the thread that served it, after `delay_ms`
+    /// (a query parameter).
+    fn thread_names() -> axum::Router {
+        axum::Router::new().route(
+            "/",
+            axum::routing::get(|query: axum::extract::Query<HashMap<String, u64>>| async move {
+                if let Some(delay) = query.get("delay_ms") {
+                    tokio::time::sleep(Duration::from_millis(*delay)).await;
+                }
+                std::thread::current().name().unwrap_or("unnamed").to_owned()
+            }),
+        )
+    }
+
+    #[tokio::test]
+    async fn connections_are_spread_over_the_threads_and_each_stays_on_its_own() {
+        let threads = std::num::NonZeroUsize::new(2).expect("two");
+        let Listeners::PerThread(listeners) =
+            Listeners::bind("127.0.0.1:0".parse().expect("address"), ConnectionThreads::PerThread(threads))
+                .await
+                .expect("binds")
+        else {
+            panic!("per-thread listeners were asked for");
+        };
+        assert_eq!(listeners.len(), 2);
+        let address = listeners[0].local_addr().expect("address");
+        assert_eq!(listeners[1].local_addr().expect("address"), address, "both on the port the first was given");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(serve_on_threads(listeners, thread_names(), async move {
+            let _ = stopped.await;
+        }));
+        let url = format!("http://{address}/");
+        let mut seen = HashSet::new();
+        // 32 connections, three requests each on the same connection (a client with one pooled
+        // connection): the kernel hashes each connection to one socket, so all 32 on one thread
+        // has a chance of 2^-31.
+        for _ in 0..32 {
+            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
+            let mut names = HashSet::new();
+            for _ in 0..3 {
+                let answer = client.get(&url).send().await.expect("answered");
+                assert!(answer.status().is_success());
+                names.insert(answer.text().await.expect("text"));
+            }
+            assert_eq!(names.len(), 1, "one connection's requests all on one thread: {names:?}");
+            seen.extend(names);
+        }
+        assert_eq!(
+            seen,
+            HashSet::from(["gateway-conn-0".to_owned(), "gateway-conn-1".to_owned()]),
+            "connections reach both threads, and only them"
+        );
+        stop.send(()).expect("serving");
+        served.await.expect("joins").expect("stops cleanly");
+        assert!(tokio::net::TcpStream::connect(address).await.is_err(), "nothing listens after the shutdown");
+    }
+
+    #[tokio::test]
+    async fn a_request_in_flight_at_shutdown_is_answered() {
+        let threads = ConnectionThreads::from_config(Some(2));
+        assert!(matches!(threads, ConnectionThreads::PerThread(n) if n.get() == 2));
+        assert_eq!(ConnectionThreads::from_config(Some(0)), ConnectionThreads::Shared);
+        assert!(matches!(ConnectionThreads::from_config(None), ConnectionThreads::PerThread(_)));
+        let Listeners::PerThread(listeners) =
+            Listeners::bind("127.0.0.1:0".parse().expect("address"), threads).await.expect("binds")
+        else {
+            panic!("per-thread listeners were asked for");
+        };
+        let address = listeners[0].local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(serve_on_threads(listeners, thread_names(), async move {
+            let _ = stopped.await;
+        }));
+        let slow = tokio::spawn(reqwest::get(format!("http://{address}/?delay_ms=400")));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.send(()).expect("serving");
+        let answer = slow.await.expect("joins").expect("answered after the shutdown began");
+        assert!(answer.status().is_success());
+        assert!(answer.text().await.expect("text").starts_with("gateway-conn-"));
+        served.await.expect("joins").expect("stops cleanly");
+    }
+
+    #[tokio::test]
+    async fn a_port_taken_by_another_socket_is_refused_at_start() {
+        // Taken by a socket without SO_REUSEPORT: the connection threads cannot join it.
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let address = taken.local_addr().expect("address");
+        let threads = ConnectionThreads::from_config(Some(2));
+        assert!(Listeners::bind(address, threads).await.is_err());
+    }
 }
