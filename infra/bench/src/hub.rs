@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use ggzhub_gateway::http::server::{ConnectionThreads, Listeners};
 use ggzhub_kit::db::{DbConfig, connect};
 use ggzhub_kit::refs::RefChecker;
 use ggzhub_kit::server::HttpLimits;
@@ -100,6 +101,8 @@ struct Runtimes {
 /// Thread names of [`Runtimes`] (at most 15 bytes: Linux truncates a thread's name there).
 const SUBGRAPH_THREADS: &str = "hub-subgraphs";
 const GATEWAY_THREADS: &str = "hub-gateway";
+/// Thread names of the gateway's connection threads ([`ConnectionThreads::PerThread`]).
+const GATEWAY_CONNECTION_THREADS: &str = ggzhub_gateway::http::server::CONNECTION_THREAD_NAME;
 
 impl Runtimes {
     fn new() -> anyhow::Result<Self> {
@@ -127,6 +130,11 @@ impl Drop for Runtimes {
             runtime.shutdown_background();
         }
     }
+}
+
+/// CPU seconds used so far by the gateway: its runtime's workers and its connection threads.
+fn gateway_cpu_seconds() -> f64 {
+    thread_cpu_seconds(GATEWAY_THREADS) + thread_cpu_seconds(GATEWAY_CONNECTION_THREADS)
 }
 
 /// CPU seconds used so far by the live threads of this process whose name starts with `prefix`
@@ -191,6 +199,12 @@ pub struct DataArgs {
     /// here so that every request does the whole work).
     #[arg(long)]
     pub dedupe: bool,
+    /// Threads serving the gateway's connections, each with a runtime of its own, as
+    /// `ggzhub serve gateway` serves them (`[server] connection_threads`; left out: one per
+    /// core); 0: on the gateway's runtime, shared by its workers (how this benchmark ran until
+    /// issue 18's tenth round). Not with `--one-runtime`.
+    #[arg(long)]
+    pub gateway_threads: Option<usize>,
     /// Where the generated seed files go.
     #[arg(long, default_value = "target/bench/hub")]
     pub work_dir: PathBuf,
@@ -314,7 +328,7 @@ pub async fn setup(
     data_dir: &std::path::Path,
     volume: Volume,
     token_ttl: Duration,
-    gateway_runtime: Option<tokio::runtime::Handle>,
+    gateway: GatewayServing,
 ) -> anyhow::Result<Setup> {
     let urls = prepare_databases(&args.pg_url, prefix, !args.reuse).await?;
     let mut dbs = Vec::new();
@@ -324,8 +338,7 @@ pub async fn setup(
         dbs.push(connect(&cfg).await.with_context(|| format!("connecting the {} database", SERVICES[i]))?);
     }
     let dbs: [DatabaseConnection; 3] = dbs.try_into().map_err(|_| anyhow::anyhow!("three databases"))?;
-    let setup =
-        load_and_serve(dbs, data_dir, volume, token_ttl, args.dedupe, args.admission(), gateway_runtime).await?;
+    let setup = load_and_serve(dbs, data_dir, volume, token_ttl, args.dedupe, args.admission(), gateway).await?;
     println!(
         "hub: region, national-table and contracting subgraphs and the gateway in this process (PostgreSQL {prefix}_*, {} pooled connections each); caller: the national table (reads every part of the query); gateway request dedupe {}; admission control: {}",
         args.pool,
@@ -342,7 +355,7 @@ pub async fn setup(
 /// Migrates the three databases (region, national-table, contracting), loads the seed files for
 /// `volume` through the services' seed functions unless they already hold data, starts the hub
 /// on them in this process with every statement counted (the subgraphs on the current runtime,
-/// the gateway on `gateway_runtime` if given), and signs a national-table token valid for
+/// the gateway as `gateway` says), and signs a national-table token valid for
 /// `token_ttl`. Any backend the services run on: PostgreSQL in the benchmark, SQLite or
 /// PostgreSQL in the statement-count test.
 pub async fn load_and_serve(
@@ -352,7 +365,7 @@ pub async fn load_and_serve(
     token_ttl: Duration,
     dedupe: bool,
     admission: ggzhub_gateway::admission::capacity::AdmissionOptions,
-    gateway_runtime: Option<tokio::runtime::Handle>,
+    gateway: GatewayServing,
 ) -> anyhow::Result<Setup> {
     let today = ggzhub_kit::calendar::today();
 
@@ -413,7 +426,7 @@ pub async fn load_and_serve(
         dedupe,
         admission.clone(),
         national_table_org,
-        gateway_runtime,
+        gateway,
     )
     .await?;
     let caller_token = hub.issuer_key.signer_as(ISSUER).sign_org(&OrgTokenRequest {
@@ -463,6 +476,19 @@ async fn history_rows(db: &DatabaseConnection) -> anyhow::Result<String> {
     Ok(format!("{} ({months} months of waiting-time reports)", parts.join(", ")))
 }
 
+/// Where `ggzhub-bench` serves the gateway: on `runtime` (the current one when `None`), its
+/// connections on threads of their own or on that runtime ([`ConnectionThreads`]).
+#[derive(Clone)]
+pub struct GatewayServing {
+    pub runtime: Option<tokio::runtime::Handle>,
+    pub threads: ConnectionThreads,
+}
+
+impl GatewayServing {
+    /// Everything on the current runtime.
+    pub const CURRENT: Self = Self { runtime: None, threads: ConnectionThreads::Shared };
+}
+
 /// Runs the scenario and prints its figures.
 pub async fn run(args: HubArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.rps.iter().all(|r| *r > 0) && args.first > 0, "--rps and --first must be positive");
@@ -470,12 +496,18 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
     let token_ttl = Duration::from_secs(args.warmup + args.duration + 3600);
     let runtimes = if args.one_runtime { None } else { Some(Runtimes::new()?) };
     let Setup { generated, counters, client, admission, .. } = match &runtimes {
-        None => setup(&args.data, &args.data.db_prefix, &data_dir, args.data.volume(), token_ttl, None).await?,
+        None => {
+            let serving = GatewayServing::CURRENT;
+            setup(&args.data, &args.data.db_prefix, &data_dir, args.data.volume(), token_ttl, serving).await?
+        }
         Some(runtimes) => {
             // Loaded and served from the subgraphs' runtime, so their database connections and
             // listeners belong to its reactor; the load driver stays on this one.
             let (data, dir) = (args.data.clone(), data_dir.clone());
-            let gateway = runtimes.gateway.as_ref().map(|r| r.handle().clone());
+            let gateway = GatewayServing {
+                runtime: runtimes.gateway.as_ref().map(|r| r.handle().clone()),
+                threads: ConnectionThreads::from_config(args.data.gateway_threads),
+            };
             let subgraphs = runtimes.subgraphs.as_ref().context("the subgraphs' runtime")?;
             subgraphs
                 .spawn(async move { setup(&data, &data.db_prefix, &dir, data.volume(), token_ttl, gateway).await })
@@ -484,8 +516,12 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         }
     };
     if runtimes.is_some() {
+        let connections = match ConnectionThreads::from_config(args.data.gateway_threads) {
+            ConnectionThreads::Shared => "on the gateway's runtime".to_owned(),
+            ConnectionThreads::PerThread(n) => format!("on {n} threads with a runtime each"),
+        };
         println!(
-            "runtimes: the gateway, the subgraphs and the load driver each on their own ({} worker threads each)",
+            "runtimes: the gateway, the subgraphs and the load driver each on their own ({} worker threads each); the gateway's connections {connections}",
             cores()
         );
     } else {
@@ -613,11 +649,11 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         let before = counters.snapshot();
         let admitted_before = admission.stats();
         let cpu_before = cpu_seconds();
-        let parts_before = [thread_cpu_seconds(GATEWAY_THREADS), thread_cpu_seconds(SUBGRAPH_THREADS)];
+        let parts_before = [gateway_cpu_seconds(), thread_cpu_seconds(SUBGRAPH_THREADS)];
         let figures = drive(&client, bodies.clone(), rps, Duration::from_secs(args.duration)).await;
         let admitted = admission.stats();
         let cpu_after = cpu_seconds();
-        let parts_after = [thread_cpu_seconds(GATEWAY_THREADS), thread_cpu_seconds(SUBGRAPH_THREADS)];
+        let parts_after = [gateway_cpu_seconds(), thread_cpu_seconds(SUBGRAPH_THREADS)];
         let spent = counters.snapshot() - before;
         let completed = figures.latencies_ms.len() as u64;
         let achieved = completed as f64 / figures.elapsed.as_secs_f64();
@@ -879,22 +915,30 @@ fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
     tokio::spawn(ggzhub_kit::server::serve(listener, app, std::future::pending()));
 }
 
-/// Serves the gateway as `ggzhub serve gateway` does, on `runtime` if given (the listener moves
-/// to that runtime's reactor), else on the current one.
+/// Serves the gateway as `ggzhub serve gateway` does, on `runtime` if given (a shared listener
+/// moves to that runtime's reactor; connection threads have runtimes of their own), else on the
+/// current one.
 fn serve_gateway(
-    listener: tokio::net::TcpListener,
+    listeners: Listeners,
     app: axum::Router,
     runtime: Option<tokio::runtime::Handle>,
 ) -> anyhow::Result<()> {
     let Some(runtime) = runtime else {
-        tokio::spawn(ggzhub_gateway::http::server::serve(listener, app, std::future::pending()));
+        tokio::spawn(listeners.serve(app, std::future::pending()));
         return Ok(());
     };
-    let listener = listener.into_std()?;
-    runtime.spawn(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
-        ggzhub_gateway::http::server::serve(listener, app, std::future::pending()).await
-    });
+    let listeners = match listeners {
+        Listeners::Shared(listener) => {
+            let listener = listener.into_std()?;
+            runtime.spawn(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                Listeners::Shared(listener).serve(app, std::future::pending()).await
+            });
+            return Ok(());
+        }
+        per_thread => per_thread,
+    };
+    runtime.spawn(listeners.serve(app, std::future::pending()));
     Ok(())
 }
 
@@ -905,7 +949,7 @@ async fn start_hub(
     dedupe: bool,
     admission: Arc<ggzhub_gateway::admission::capacity::Admission>,
     national_table_org: uuid::Uuid,
-    gateway_runtime: Option<tokio::runtime::Handle>,
+    serving: GatewayServing,
 ) -> anyhow::Result<Hub> {
     // The internal key signs what subgraphs accept (from the gateway and from each other); the
     // identity provider's key signs the organisation token the gateway accepts.
@@ -1010,8 +1054,9 @@ async fn start_hub(
         ggzhub_gateway::http::HttpOptions { admission, ..Default::default() },
         HttpLimits::default(),
     );
-    let (gateway_listener, gateway_addr) = listen().await?;
-    serve_gateway(gateway_listener, app, gateway_runtime)?;
+    let listeners = Listeners::bind("127.0.0.1:0".parse()?, serving.threads).await?;
+    let gateway_addr = listeners.local_addr()?;
+    serve_gateway(listeners, app, serving.runtime)?;
     Ok(Hub { gateway_url: url(gateway_addr), issuer_key })
 }
 
@@ -1368,7 +1413,7 @@ mod tests {
             Duration::from_secs(3600),
             false,
             ggzhub_gateway::admission::capacity::AdmissionOptions::OFF,
-            None,
+            GatewayServing::CURRENT,
         )
         .await
         .expect("the hub is loaded and serving");

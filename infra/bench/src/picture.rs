@@ -102,7 +102,9 @@ pub async fn run(args: PictureArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.requests > 0, "--requests must be positive");
     let ttl = Duration::from_secs(6 * 3600);
     let data_dir = args.data.work_dir.join("data");
-    let main = hub::setup(&args.data, &args.data.db_prefix, &data_dir, args.data.volume(), ttl, None).await?;
+    let main =
+        hub::setup(&args.data, &args.data.db_prefix, &data_dir, args.data.volume(), ttl, hub::GatewayServing::CURRENT)
+            .await?;
     let vars = trend_range(main.today);
     println!(
         "trend range: {} to {} (24 months; the whole picture's trends by quarter, the trend query's by month)",
@@ -140,8 +142,15 @@ pub async fn run(args: PictureArgs) -> anyhow::Result<()> {
         let small = DataArgs { providers: args.small_providers, offers: args.small_offers, ..args.data.clone() };
         let prefix = format!("{}_small", args.data.db_prefix);
         println!("\nsmaller data set, for the statement counts:");
-        let setup =
-            hub::setup(&small, &prefix, &args.data.work_dir.join("data-small"), small.volume(), ttl, None).await?;
+        let setup = hub::setup(
+            &small,
+            &prefix,
+            &args.data.work_dir.join("data-small"),
+            small.volume(),
+            ttl,
+            hub::GatewayServing::CURRENT,
+        )
+        .await?;
         let vars = trend_range(setup.today);
         let picture = body(PICTURE_QUERY, "NationalPicture", &vars);
         let trend = body(TREND_QUERY, "NationalTrend", &vars);
