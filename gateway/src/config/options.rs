@@ -95,7 +95,7 @@ impl GatewayConfig {
         Ok(ServeOptions {
             supergraph: config.supergraph.path.clone(),
             listen: config.server.listen,
-            connection_threads: crate::http::server::ConnectionThreads::from_config(config.server.connection_threads),
+            connection_threads: crate::http::server::ConnectionThreads::from_config(config.server.connection_threads)?,
             watch_interval: Duration::from_secs(config.supergraph.watch_interval_secs),
             engine: EngineOptions {
                 subgraph_timeout: Duration::from_secs(config.subgraphs.timeout_secs.max(1)),

@@ -36,21 +36,32 @@ pub struct ServeOptions {
 pub enum ConnectionThreads {
     /// On the process's runtime, whose worker threads share (steal) each other's tasks.
     Shared,
-    /// On this many threads, each with a runtime of its own and a listening socket of its own on
-    /// the same address (`SO_REUSEPORT`: the kernel spreads new connections over them). A
-    /// connection, and every request on it with its subgraph calls, stays on one thread. On the
-    /// shared runtime one request on one connection woke the idle worker about three times (4.5
-    /// context switches per request against 2.2; issue 18's tenth round in
-    /// `infra/bench/README.md`). The price: a connection cannot move to an idle core while its
-    /// thread is busy with another.
+    /// On this many threads, each with a runtime of its own, all accepting from one listening
+    /// socket (an idle thread is the first to take a new connection; a busy one takes none). A
+    /// connection, and every request on it with its subgraph calls (on the thread's own
+    /// subgraph connections), stays on one thread. On the shared runtime one request on one
+    /// connection woke the idle worker about three times (4.5 context switches per request
+    /// against 2.2; issue 18's tenth round in `infra/bench/README.md`). The price: a connection
+    /// cannot move to an idle core while its thread is busy with another.
     PerThread(std::num::NonZeroUsize),
 }
 
 impl ConnectionThreads {
+    /// The most connection threads `[server] connection_threads` may ask for.
+    pub const MAX: usize = 1024;
+
     /// `Some(0)`: the shared runtime; `Some(n)`: `n` threads; `None`: one thread per core.
-    pub fn from_config(threads: Option<usize>) -> Self {
+    ///
+    /// # Errors
+    /// More than [`MAX`](Self::MAX) threads.
+    pub fn from_config(threads: Option<usize>) -> anyhow::Result<Self> {
         let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-        std::num::NonZeroUsize::new(threads).map_or(Self::Shared, Self::PerThread)
+        anyhow::ensure!(
+            threads <= Self::MAX,
+            "server.connection_threads is {threads}; at most {} (left out: one per core)",
+            Self::MAX
+        );
+        Ok(std::num::NonZeroUsize::new(threads).map_or(Self::Shared, Self::PerThread))
     }
 }
 
@@ -128,18 +139,25 @@ pub enum Listeners {
 }
 
 impl Listeners {
-    /// Binds `address` (port 0: one the system picks) as `threads` asks.
+    /// Binds `address` (port 0: one the system picks) as `threads` asks. A port another socket
+    /// listens on is refused, as with one listener.
     pub async fn bind(address: SocketAddr, threads: ConnectionThreads) -> std::io::Result<Self> {
         let ConnectionThreads::PerThread(threads) = threads else {
             return Ok(Self::Shared(tokio::net::TcpListener::bind(address).await?));
         };
-        // The first socket settles the port (port 0: one the system picks); the others join it.
-        let first = reuse_port_listener(address)?;
-        let address = first.local_addr()?;
-        let mut listeners = vec![first];
+        // One socket, a descriptor of it per thread: each thread's runtime waits on it, and the
+        // first to accept a new connection has it.
+        let socket = socket2::Socket::new(socket2::Domain::for_address(address), socket2::Type::STREAM, None)?;
+        socket.set_reuse_address(true)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&address.into())?;
+        socket.listen(1024)?;
+        let first = std::net::TcpListener::from(socket);
+        let mut listeners = Vec::with_capacity(threads.get());
         for _ in 1..threads.get() {
-            listeners.push(reuse_port_listener(address)?);
+            listeners.push(first.try_clone()?);
         }
+        listeners.insert(0, first);
         Ok(Self::PerThread(listeners))
     }
 
@@ -167,53 +185,66 @@ impl Listeners {
     }
 }
 
-/// A non-blocking listening socket on `address` that other sockets of this process (of this user:
-/// Linux checks) may bind too. `SO_REUSEADDR` as tokio's `TcpListener::bind` sets it.
-fn reuse_port_listener(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    let socket = socket2::Socket::new(socket2::Domain::for_address(address), socket2::Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&address.into())?;
-    socket.listen(1024)?;
-    Ok(socket.into())
-}
-
 /// The names of the connection threads, followed by `-` and their number.
 pub const CONNECTION_THREAD_NAME: &str = "gateway-conn";
 
 /// Serves `app` on one thread per listener, each thread with a runtime of its own, until
 /// `shutdown`; then each lets its in-flight requests finish. A thread that stops early (its
-/// runtime cannot start, or accepting fails) stops the others and is reported.
+/// runtime cannot start, or accepting fails) stops the others and is reported. No thread's
+/// runtime ends before every thread is done serving: a call one thread shares with another (the
+/// same subgraph query in flight, [`crate::subgraph::fetch::SubgraphClient::call_shared`]) is
+/// driven by the runtime that started it.
 async fn serve_on_threads(
     listeners: Vec<std::net::TcpListener>,
     app: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let (release, released) = tokio::sync::watch::channel(false);
     let mut threads = futures_util::stream::FuturesUnordered::new();
     for (index, listener) in listeners.into_iter().enumerate() {
-        let (app, mut stopping) = (app.clone(), stopping.clone());
+        let (app, mut stopping, mut released) = (app.clone(), stopping.clone(), released.clone());
         let (done, finished) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
+        let name = format!("{CONNECTION_THREAD_NAME}-{index}");
         std::thread::Builder::new()
-            .name(format!("{CONNECTION_THREAD_NAME}-{index}"))
+            .name(name.clone())
             .spawn(move || {
-                let served = tokio::runtime::Builder::new_current_thread().enable_all().build().and_then(|runtime| {
-                    runtime.block_on(async move {
+                crate::subgraph::fetch::on_connection_thread();
+                let runtime = match tokio::runtime::Builder::new_current_thread().thread_name(name).enable_all().build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = done.send(Err(error));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let served = async {
                         let listener = tokio::net::TcpListener::from_std(listener)?;
                         serve(listener, app, async move {
                             // A dropped sender (the gateway is going away) stops too.
                             let _ = stopping.wait_for(|stop| *stop).await;
                         })
                         .await
-                    })
+                    }
+                    .await;
+                    let _ = done.send(served);
+                    // Until every thread is done (or the gateway is gone).
+                    let _ = released.wait_for(|release| *release).await;
                 });
-                let _ = done.send(served);
+                // Tasks still running (a subscription's feed) are dropped; blocking ones get a
+                // moment.
+                runtime.shutdown_timeout(Duration::from_secs(5));
             })
             .context("starting a connection thread")?;
         threads.push(finished);
     }
     drop(stopping);
+    let outcome = |ended: Result<std::io::Result<()>, tokio::sync::oneshot::error::RecvError>| match ended {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(anyhow::Error::new(error).context("a connection thread failed")),
+        Err(_) => Err(anyhow::anyhow!("a connection thread ended without an answer (panic)")),
+    };
     let mut shutdown = std::pin::pin!(shutdown);
     let early = tokio::select! {
         () = &mut shutdown => None,
@@ -222,19 +253,16 @@ async fn serve_on_threads(
     let _ = stop.send(true);
     let mut result = match early {
         None => Ok(()),
-        Some(Ok(Ok(()))) => Err(anyhow::anyhow!("a connection thread stopped serving")),
-        Some(Ok(Err(error))) => Err(anyhow::Error::new(error).context("a connection thread failed")),
-        Some(Err(_)) => Err(anyhow::anyhow!("a connection thread ended without an answer (panic)")),
+        Some(ended) => outcome(ended).and_then(|()| Err(anyhow::anyhow!("a connection thread stopped serving"))),
     };
     while let Some(ended) = futures_util::StreamExt::next(&mut threads).await {
-        if result.is_ok() {
-            result = match ended {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(error)) => Err(anyhow::Error::new(error).context("a connection thread failed")),
-                Err(_) => Err(anyhow::anyhow!("a connection thread ended without an answer (panic)")),
-            };
+        match (outcome(ended), &result) {
+            (Err(error), Ok(())) => result = Err(error),
+            (Err(error), Err(_)) => tracing::warn!(error = format!("{error:#}"), "a connection thread failed too"),
+            (Ok(()), _) => {}
         }
     }
+    let _ = release.send(true);
     result
 }
 
@@ -297,17 +325,23 @@ pub async fn fetch_subgraph_sdl(url: &str, bearer: Option<&str>) -> anyhow::Resu
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashMap;
 
     use super::*;
 
-    /// An application that answers with the name of the thread that served it, after `delay_ms`
-    /// (a query parameter).
-    fn thread_names() -> axum::Router {
+    /// An application that answers with the name of the thread that served it. `block_ms` (a
+    /// query parameter) holds that thread (blocking it, as a long computation would) for so
+    /// long, after saying so on `started`; `delay_ms` waits without holding it.
+    fn thread_names(started: tokio::sync::mpsc::UnboundedSender<()>) -> axum::Router {
         axum::Router::new().route(
             "/",
-            axum::routing::get(|query: axum::extract::Query<HashMap<String, u64>>| async move {
+            axum::routing::get(move |query: axum::extract::Query<HashMap<String, u64>>| async move {
+                if let Some(block) = query.get("block_ms") {
+                    let _ = started.send(());
+                    std::thread::sleep(Duration::from_millis(*block));
+                }
                 if let Some(delay) = query.get("delay_ms") {
+                    let _ = started.send(());
                     tokio::time::sleep(Duration::from_millis(*delay)).await;
                 }
                 std::thread::current().name().unwrap_or("unnamed").to_owned()
@@ -315,44 +349,74 @@ mod tests {
         )
     }
 
-    #[tokio::test]
-    async fn connections_are_spread_over_the_threads_and_each_stays_on_its_own() {
-        let threads = std::num::NonZeroUsize::new(2).expect("two");
+    async fn two_threads() -> (Vec<std::net::TcpListener>, SocketAddr) {
+        let threads = ConnectionThreads::from_config(Some(2)).expect("two threads");
         let Listeners::PerThread(listeners) =
-            Listeners::bind("127.0.0.1:0".parse().expect("address"), ConnectionThreads::PerThread(threads))
-                .await
-                .expect("binds")
+            Listeners::bind("127.0.0.1:0".parse().expect("address"), threads).await.expect("binds")
         else {
             panic!("per-thread listeners were asked for");
         };
         assert_eq!(listeners.len(), 2);
         let address = listeners[0].local_addr().expect("address");
-        assert_eq!(listeners[1].local_addr().expect("address"), address, "both on the port the first was given");
+        (listeners, address)
+    }
+
+    /// A client with one connection of its own.
+    fn one_connection() -> reqwest::Client {
+        reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client")
+    }
+
+    async fn thread_of(client: &reqwest::Client, url: &str) -> String {
+        let answer = client.get(url).send().await.expect("answered");
+        assert!(answer.status().is_success());
+        answer.text().await.expect("text")
+    }
+
+    #[test]
+    fn the_number_of_threads_comes_from_the_configuration() {
+        assert_eq!(ConnectionThreads::from_config(Some(0)).expect("valid"), ConnectionThreads::Shared);
+        assert!(matches!(
+            ConnectionThreads::from_config(Some(3)).expect("valid"),
+            ConnectionThreads::PerThread(n) if n.get() == 3
+        ));
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert!(matches!(
+            ConnectionThreads::from_config(None).expect("valid"),
+            ConnectionThreads::PerThread(n) if n.get() == cores
+        ));
+        let error = ConnectionThreads::from_config(Some(5000)).expect_err("too many");
+        assert!(error.to_string().contains("connection_threads"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_busy_thread_takes_no_new_connection_and_a_connection_stays_on_its_thread() {
+        let (listeners, address) = two_threads().await;
+        let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = tokio::spawn(serve_on_threads(listeners, thread_names(), async move {
+        let served = tokio::spawn(serve_on_threads(listeners, thread_names(started), async move {
             let _ = stopped.await;
         }));
         let url = format!("http://{address}/");
-        let mut seen = HashSet::new();
-        // 32 connections, three requests each on the same connection (a client with one pooled
-        // connection): the kernel hashes each connection to one socket, so all 32 on one thread
-        // has a chance of 2^-31.
-        for _ in 0..32 {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
-            let mut names = HashSet::new();
-            for _ in 0..3 {
-                let answer = client.get(&url).send().await.expect("answered");
-                assert!(answer.status().is_success());
-                names.insert(answer.text().await.expect("text"));
-            }
-            assert_eq!(names.len(), 1, "one connection's requests all on one thread: {names:?}");
-            seen.extend(names);
+        // One connection's request holds its thread.
+        let busy = one_connection();
+        let holding = tokio::spawn({
+            let (busy, url) = (busy.clone(), format!("{url}?block_ms=600"));
+            async move { thread_of(&busy, &url).await }
+        });
+        starts.recv().await.expect("the holding request started");
+        // A new connection meanwhile: only the other thread can take it.
+        let other = one_connection();
+        let other_thread = thread_of(&other, &url).await;
+        let busy_thread = holding.await.expect("joins");
+        assert_ne!(other_thread, busy_thread, "the new connection went to the thread that was free");
+        for thread in [&busy_thread, &other_thread] {
+            assert!(thread.starts_with(CONNECTION_THREAD_NAME), "{thread}");
         }
-        assert_eq!(
-            seen,
-            HashSet::from(["gateway-conn-0".to_owned(), "gateway-conn-1".to_owned()]),
-            "connections reach both threads, and only them"
-        );
+        // Each connection's further requests stay on its thread.
+        for _ in 0..3 {
+            assert_eq!(thread_of(&busy, &url).await, busy_thread);
+            assert_eq!(thread_of(&other, &url).await, other_thread);
+        }
         stop.send(()).expect("serving");
         served.await.expect("joins").expect("stops cleanly");
         assert!(tokio::net::TcpStream::connect(address).await.is_err(), "nothing listens after the shutdown");
@@ -360,35 +424,29 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_in_flight_at_shutdown_is_answered() {
-        let threads = ConnectionThreads::from_config(Some(2));
-        assert!(matches!(threads, ConnectionThreads::PerThread(n) if n.get() == 2));
-        assert_eq!(ConnectionThreads::from_config(Some(0)), ConnectionThreads::Shared);
-        assert!(matches!(ConnectionThreads::from_config(None), ConnectionThreads::PerThread(_)));
-        let Listeners::PerThread(listeners) =
-            Listeners::bind("127.0.0.1:0".parse().expect("address"), threads).await.expect("binds")
-        else {
-            panic!("per-thread listeners were asked for");
-        };
-        let address = listeners[0].local_addr().expect("address");
+        let (listeners, address) = two_threads().await;
+        let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = tokio::spawn(serve_on_threads(listeners, thread_names(), async move {
+        let served = tokio::spawn(serve_on_threads(listeners, thread_names(started), async move {
             let _ = stopped.await;
         }));
-        let slow = tokio::spawn(reqwest::get(format!("http://{address}/?delay_ms=400")));
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let slow = tokio::spawn(reqwest::get(format!("http://{address}/?delay_ms=300")));
+        starts.recv().await.expect("the request started");
         stop.send(()).expect("serving");
         let answer = slow.await.expect("joins").expect("answered after the shutdown began");
         assert!(answer.status().is_success());
-        assert!(answer.text().await.expect("text").starts_with("gateway-conn-"));
+        assert!(answer.text().await.expect("text").starts_with(CONNECTION_THREAD_NAME));
         served.await.expect("joins").expect("stops cleanly");
     }
 
     #[tokio::test]
-    async fn a_port_taken_by_another_socket_is_refused_at_start() {
-        // Taken by a socket without SO_REUSEPORT: the connection threads cannot join it.
+    async fn a_port_another_socket_listens_on_is_refused_at_start() {
+        let threads = ConnectionThreads::from_config(Some(2)).expect("two threads");
         let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-        let address = taken.local_addr().expect("address");
-        let threads = ConnectionThreads::from_config(Some(2));
+        assert!(Listeners::bind(taken.local_addr().expect("address"), threads).await.is_err());
+        // A second gateway on the port of a first one's connection threads: refused too.
+        let (first, address) = two_threads().await;
         assert!(Listeners::bind(address, threads).await.is_err());
+        drop(first);
     }
 }

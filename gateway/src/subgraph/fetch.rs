@@ -18,9 +18,15 @@ use crate::execute::data::{Data, DataSeed};
 use crate::subgraph::resilience::{Attempt, Resilience, ResilienceOptions, Retry};
 use crate::subgraph::response::{FetchFailure, SubgraphResponse};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SubgraphClient {
+    /// The client of the process's shared runtime.
     http: reqwest::Client,
+    /// This client's own clients on connection threads ([`on_connection_thread`]): a subgraph
+    /// connection's task runs on the runtime that opened it, so a pool shared by the threads
+    /// would hand each thread the others' connections (hops between threads on every call, and
+    /// calls cut off when a thread's runtime ends first).
+    per_thread: Arc<PerThreadClients>,
     timeout: Duration,
     inflight: Arc<Mutex<HashMap<InflightKey, SharedCall>>>,
     /// Retry budgets and circuit breakers, per subgraph.
@@ -28,6 +34,34 @@ pub struct SubgraphClient {
     /// Subgraph URLs parsed once: reqwest parses a `&str` URL on every request (host parsing
     /// and IDNA included), 7 % of the gateway's instructions on a single-subgraph query.
     urls: Arc<ParsedUrls>,
+}
+
+impl std::fmt::Debug for SubgraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubgraphClient").field("timeout", &self.timeout).finish_non_exhaustive()
+    }
+}
+
+/// Builds the HTTP clients of one [`SubgraphClient`] (the same options each time) and tells its
+/// clients on connection threads apart from another `SubgraphClient`'s.
+struct PerThreadClients {
+    id: u64,
+    build: Box<dyn Fn() -> anyhow::Result<reqwest::Client> + Send + Sync>,
+}
+
+thread_local! {
+    /// Set on a connection thread for its whole life ([`on_connection_thread`]).
+    static CONNECTION_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The clients of this connection thread, by [`PerThreadClients::id`] (one per gateway
+    /// engine in the process: normally one).
+    static THREAD_CLIENTS: std::cell::RefCell<Vec<(u64, reqwest::Client)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Marks the current thread as a connection thread (a runtime of its own,
+/// [`crate::http::server::ConnectionThreads::PerThread`]): subgraph calls made on it use clients
+/// of its own, whose connections its runtime drives.
+pub fn on_connection_thread() {
+    CONNECTION_THREAD.with(|flag| flag.set(true));
 }
 
 /// More distinct subgraph URLs than any supergraph has: past it the parsed URLs start afresh.
@@ -95,14 +129,23 @@ impl SubgraphClient {
     /// A client whose `https://` subgraphs must have certificates the OS trust store or `ca`
     /// accepts.
     pub fn with_resilience(timeout: Duration, resilience: ResilienceOptions, ca: &ExtraCa) -> anyhow::Result<Self> {
-        let http = ca.client(|b| {
-            b.pool_idle_timeout(Duration::from_secs(90))
-                .pool_max_idle_per_host(512)
-                .tcp_nodelay(true)
-                .connect_timeout(Duration::from_secs(5))
-        })?;
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let ca = ca.clone();
+        let build = move || {
+            ca.client(|b| {
+                b.pool_idle_timeout(Duration::from_secs(90))
+                    .pool_max_idle_per_host(512)
+                    .tcp_nodelay(true)
+                    .connect_timeout(Duration::from_secs(5))
+            })
+        };
+        let http = build()?;
         Ok(Self {
             http,
+            per_thread: Arc::new(PerThreadClients {
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                build: Box::new(build),
+            }),
             timeout,
             inflight: Arc::default(),
             resilience: Arc::new(Resilience::new(resilience)),
@@ -197,10 +240,38 @@ impl SubgraphClient {
         attempt
     }
 
+    /// The HTTP client for a call made on this thread: on a connection thread its own (built on
+    /// first use, as the shared one was), elsewhere the shared one.
+    fn http(&self) -> reqwest::Client {
+        if !CONNECTION_THREAD.with(std::cell::Cell::get) {
+            return self.http.clone();
+        }
+        let id = self.per_thread.id;
+        THREAD_CLIENTS.with(|clients| {
+            let mut clients = clients.borrow_mut();
+            if let Some((_, client)) = clients.iter().find(|(owner, _)| *owner == id) {
+                return client.clone();
+            }
+            // The options built the shared client already; should a build fail here after all,
+            // the shared client serves (as before connection threads).
+            match (self.per_thread.build)() {
+                Ok(client) => {
+                    clients.push((id, client.clone()));
+                    client
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "no subgraph client of this connection thread; using the shared one");
+                    self.http.clone()
+                }
+            }
+        })
+    }
+
     async fn attempt_once(&self, service: &str, url: &str, body: Bytes, headers: &OutgoingHeaders) -> Attempt {
+        let http = self.http();
         let request = match self.urls.get(url) {
-            Some(parsed) => self.http.post(parsed),
-            None => self.http.post(url),
+            Some(parsed) => http.post(parsed),
+            None => http.post(url),
         };
         let mut request = request
             .timeout(self.timeout)

@@ -202,7 +202,8 @@ pub struct DataArgs {
     /// Threads serving the gateway's connections, each with a runtime of its own, as
     /// `ggzhub serve gateway` serves them (`[server] connection_threads`; left out: one per
     /// core); 0: on the gateway's runtime, shared by its workers (how this benchmark ran until
-    /// issue 18's tenth round). Not with `--one-runtime`.
+    /// issue 18's tenth round). Not with `--one-runtime`; `ggzhub-bench picture` serves the
+    /// gateway on its shared runtime.
     #[arg(long)]
     pub gateway_threads: Option<usize>,
     /// Where the generated seed files go.
@@ -494,6 +495,11 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.rps.iter().all(|r| *r > 0) && args.first > 0, "--rps and --first must be positive");
     let data_dir = args.data.work_dir.join("data");
     let token_ttl = Duration::from_secs(args.warmup + args.duration + 3600);
+    anyhow::ensure!(
+        !(args.one_runtime && args.data.gateway_threads.is_some()),
+        "--gateway-threads needs the gateway's own runtime: leave out --one-runtime"
+    );
+    let gateway_threads = ConnectionThreads::from_config(args.data.gateway_threads)?;
     let runtimes = if args.one_runtime { None } else { Some(Runtimes::new()?) };
     let Setup { generated, counters, client, admission, .. } = match &runtimes {
         None => {
@@ -506,7 +512,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
             let (data, dir) = (args.data.clone(), data_dir.clone());
             let gateway = GatewayServing {
                 runtime: runtimes.gateway.as_ref().map(|r| r.handle().clone()),
-                threads: ConnectionThreads::from_config(args.data.gateway_threads),
+                threads: gateway_threads,
             };
             let subgraphs = runtimes.subgraphs.as_ref().context("the subgraphs' runtime")?;
             subgraphs
@@ -516,7 +522,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         }
     };
     if runtimes.is_some() {
-        let connections = match ConnectionThreads::from_config(args.data.gateway_threads) {
+        let connections = match gateway_threads {
             ConnectionThreads::Shared => "on the gateway's runtime".to_owned(),
             ConnectionThreads::PerThread(n) => format!("on {n} threads with a runtime each"),
         };

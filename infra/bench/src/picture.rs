@@ -102,6 +102,10 @@ pub async fn run(args: PictureArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.requests > 0, "--requests must be positive");
     let ttl = Duration::from_secs(6 * 3600);
     let data_dir = args.data.work_dir.join("data");
+    anyhow::ensure!(
+        args.data.gateway_threads.is_none(),
+        "--gateway-threads is for `ggzhub-bench hub`; `picture` serves the gateway on its shared runtime"
+    );
     let main =
         hub::setup(&args.data, &args.data.db_prefix, &data_dir, args.data.volume(), ttl, hub::GatewayServing::CURRENT)
             .await?;

@@ -180,7 +180,8 @@ pub fn check_variables(variables: &serde_json::Value) -> Result<(), String> {
 }
 
 /// A new signing secret: `whsec_` and the base64 of 32 random bytes (two version-4 UUIDs, from
-/// the operating system's generator; 244 random bits).
+/// uuid's `fast-rng`: rand's thread-local ChaCha generator, seeded from the operating system;
+/// 244 random bits).
 pub fn new_secret() -> String {
     use base64::Engine as _;
     let mut key = Vec::with_capacity(32);
