@@ -36,8 +36,8 @@ pub struct ServeOptions {
 pub enum ConnectionThreads {
     /// On the process's runtime, whose worker threads share (steal) each other's tasks.
     Shared,
-    /// On this many threads, each with a runtime of its own, all accepting from one listening
-    /// socket (an idle thread is the first to take a new connection; a busy one takes none). A
+    /// On this many threads, each with a runtime of its own and a listening socket of its own on
+    /// the same address (`SO_REUSEPORT`: the kernel spreads new connections over them). A
     /// connection, and every request on it with its subgraph calls (on the thread's own
     /// subgraph connections), stays on one thread. On the shared runtime one request on one
     /// connection woke the idle worker about three times (4.5 context switches per request
@@ -55,7 +55,8 @@ impl ConnectionThreads {
     /// # Errors
     /// More than [`MAX`](Self::MAX) threads.
     pub fn from_config(threads: Option<usize>) -> anyhow::Result<Self> {
-        let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        let threads =
+            threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from).min(Self::MAX));
         anyhow::ensure!(
             threads <= Self::MAX,
             "server.connection_threads is {threads}; at most {} (left out: one per core)",
@@ -145,19 +146,15 @@ impl Listeners {
         let ConnectionThreads::PerThread(threads) = threads else {
             return Ok(Self::Shared(tokio::net::TcpListener::bind(address).await?));
         };
-        // One socket, a descriptor of it per thread: each thread's runtime waits on it, and the
-        // first to accept a new connection has it.
-        let socket = socket2::Socket::new(socket2::Domain::for_address(address), socket2::Type::STREAM, None)?;
-        socket.set_reuse_address(true)?;
-        socket.set_nonblocking(true)?;
-        socket.bind(&address.into())?;
-        socket.listen(1024)?;
-        let first = std::net::TcpListener::from(socket);
+        // A plain socket first: it cannot bind a port that another socket listens on (another
+        // gateway's connection threads included), which a socket joining with SO_REUSEPORT could.
+        // Its port (port 0: one the system picks) is the threads'; it is closed just before they
+        // bind it.
+        let address = std::net::TcpListener::bind(address)?.local_addr()?;
         let mut listeners = Vec::with_capacity(threads.get());
-        for _ in 1..threads.get() {
-            listeners.push(first.try_clone()?);
+        for _ in 0..threads.get() {
+            listeners.push(reuse_port_listener(address)?);
         }
-        listeners.insert(0, first);
         Ok(Self::PerThread(listeners))
     }
 
@@ -185,6 +182,19 @@ impl Listeners {
     }
 }
 
+/// A non-blocking listening socket on `address` that this process's other connection threads
+/// bind too (`SO_REUSEPORT`: the kernel spreads new connections over them by their addresses, so
+/// no thread takes them all). `SO_REUSEADDR` and the backlog as tokio's `TcpListener::bind`.
+fn reuse_port_listener(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(address), socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
 /// The names of the connection threads, followed by `-` and their number.
 pub const CONNECTION_THREAD_NAME: &str = "gateway-conn";
 
@@ -202,15 +212,21 @@ async fn serve_on_threads(
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let (release, released) = tokio::sync::watch::channel(false);
     let mut threads = futures_util::stream::FuturesUnordered::new();
+    let mut handles = Vec::new();
     for (index, listener) in listeners.into_iter().enumerate() {
         let (app, mut stopping, mut released) = (app.clone(), stopping.clone(), released.clone());
         let (done, finished) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
         let name = format!("{CONNECTION_THREAD_NAME}-{index}");
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name(name.clone())
             .spawn(move || {
                 crate::subgraph::fetch::on_connection_thread();
-                let runtime = match tokio::runtime::Builder::new_current_thread().thread_name(name).enable_all().build()
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .thread_name(name)
+                    // Name lookups of new subgraph connections, mostly.
+                    .max_blocking_threads(64)
+                    .enable_all()
+                    .build()
                 {
                     Ok(runtime) => runtime,
                     Err(error) => {
@@ -238,6 +254,7 @@ async fn serve_on_threads(
             })
             .context("starting a connection thread")?;
         threads.push(finished);
+        handles.push(handle);
     }
     drop(stopping);
     let outcome = |ended: Result<std::io::Result<()>, tokio::sync::oneshot::error::RecvError>| match ended {
@@ -263,6 +280,11 @@ async fn serve_on_threads(
         }
     }
     let _ = release.send(true);
+    // Each thread ends its runtime (at most 5 s for blocking tasks) before the gateway returns.
+    let joined = tokio::task::spawn_blocking(move || handles.into_iter().all(|handle| handle.join().is_ok())).await;
+    if !matches!(joined, Ok(true)) && result.is_ok() {
+        result = Err(anyhow::anyhow!("a connection thread panicked while ending its runtime"));
+    }
     result
 }
 
@@ -329,17 +351,12 @@ mod tests {
 
     use super::*;
 
-    /// An application that answers with the name of the thread that served it. `block_ms` (a
-    /// query parameter) holds that thread (blocking it, as a long computation would) for so
-    /// long, after saying so on `started`; `delay_ms` waits without holding it.
+    /// An application that answers with the name of the thread that served it, after `delay_ms`
+    /// (a query parameter) if given, having said on `started` that it waits.
     fn thread_names(started: tokio::sync::mpsc::UnboundedSender<()>) -> axum::Router {
         axum::Router::new().route(
             "/",
             axum::routing::get(move |query: axum::extract::Query<HashMap<String, u64>>| async move {
-                if let Some(block) = query.get("block_ms") {
-                    let _ = started.send(());
-                    std::thread::sleep(Duration::from_millis(*block));
-                }
                 if let Some(delay) = query.get("delay_ms") {
                     let _ = started.send(());
                     tokio::time::sleep(Duration::from_millis(*delay)).await;
@@ -389,34 +406,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_busy_thread_takes_no_new_connection_and_a_connection_stays_on_its_thread() {
+    async fn connections_are_spread_over_the_threads_and_each_stays_on_its_own() {
         let (listeners, address) = two_threads().await;
-        let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
+        let (started, _starts) = tokio::sync::mpsc::unbounded_channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = tokio::spawn(serve_on_threads(listeners, thread_names(started), async move {
             let _ = stopped.await;
         }));
         let url = format!("http://{address}/");
-        // One connection's request holds its thread.
-        let busy = one_connection();
-        let holding = tokio::spawn({
-            let (busy, url) = (busy.clone(), format!("{url}?block_ms=600"));
-            async move { thread_of(&busy, &url).await }
-        });
-        starts.recv().await.expect("the holding request started");
-        // A new connection meanwhile: only the other thread can take it.
-        let other = one_connection();
-        let other_thread = thread_of(&other, &url).await;
-        let busy_thread = holding.await.expect("joins");
-        assert_ne!(other_thread, busy_thread, "the new connection went to the thread that was free");
-        for thread in [&busy_thread, &other_thread] {
-            assert!(thread.starts_with(CONNECTION_THREAD_NAME), "{thread}");
+        // 32 connections open together, three requests each: the kernel spreads connections by
+        // their addresses, so all 32 on one thread has a chance of 2^-31.
+        let clients: Vec<reqwest::Client> = (0..32).map(|_| one_connection()).collect();
+        let firsts = futures_util::future::join_all(clients.iter().map(|client| thread_of(client, &url))).await;
+        let mut seen = std::collections::HashSet::new();
+        for (client, first) in clients.iter().zip(&firsts) {
+            for _ in 0..2 {
+                assert_eq!(&thread_of(client, &url).await, first, "a connection's requests all on one thread");
+            }
+            seen.insert(first.clone());
         }
-        // Each connection's further requests stay on its thread.
-        for _ in 0..3 {
-            assert_eq!(thread_of(&busy, &url).await, busy_thread);
-            assert_eq!(thread_of(&other, &url).await, other_thread);
-        }
+        assert_eq!(
+            seen,
+            std::collections::HashSet::from([
+                format!("{CONNECTION_THREAD_NAME}-0"),
+                format!("{CONNECTION_THREAD_NAME}-1")
+            ]),
+            "connections reach both threads, and only them"
+        );
         stop.send(()).expect("serving");
         served.await.expect("joins").expect("stops cleanly");
         assert!(tokio::net::TcpStream::connect(address).await.is_err(), "nothing listens after the shutdown");

@@ -253,17 +253,13 @@ impl SubgraphClient {
                 return client.clone();
             }
             // The options built the shared client already; should a build fail here after all,
-            // the shared client serves (as before connection threads).
-            match (self.per_thread.build)() {
-                Ok(client) => {
-                    clients.push((id, client.clone()));
-                    client
-                }
-                Err(error) => {
-                    tracing::warn!(error = %error, "no subgraph client of this connection thread; using the shared one");
-                    self.http.clone()
-                }
-            }
+            // the shared client serves this thread (as before connection threads), said once.
+            let client = (self.per_thread.build)().unwrap_or_else(|error| {
+                tracing::warn!(error = %error, "no subgraph client of this connection thread's own; using the shared one");
+                self.http.clone()
+            });
+            clients.push((id, client.clone()));
+            client
         })
     }
 
