@@ -933,18 +933,18 @@ fn serve_gateway(
         tokio::spawn(listeners.serve(app, std::future::pending()));
         return Ok(());
     };
-    let listeners = match listeners {
+    match listeners {
         Listeners::Shared(listener) => {
             let listener = listener.into_std()?;
             runtime.spawn(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
                 Listeners::Shared(listener).serve(app, std::future::pending()).await
             });
-            return Ok(());
         }
-        per_thread => per_thread,
-    };
-    runtime.spawn(listeners.serve(app, std::future::pending()));
+        per_thread @ Listeners::PerThread(_) => {
+            runtime.spawn(per_thread.serve(app, std::future::pending()));
+        }
+    }
     Ok(())
 }
 
