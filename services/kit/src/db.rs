@@ -9,6 +9,13 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// How long to wait for a free pooled connection.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A pooled connection idle at least this long is pinged before it is handed out; one used more
+/// recently is not. sqlx pings on every checkout by default, and again when a connection comes
+/// back: two extra round trips per statement. The ping on return stays (sqlx always does it), so
+/// a connection that broke while in use is dropped then; what the threshold gives up is only the
+/// check of a connection that broke in the last second while idle in the pool (a database
+/// restart): the one statement that takes it fails with an error, and the connection is dropped.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// How to reach a service's database.
 #[derive(Clone)]
@@ -102,6 +109,7 @@ pub async fn connect(cfg: &DbConfig) -> anyhow::Result<DatabaseConnection> {
         .min_connections(if in_memory { 1 } else { 0 })
         .acquire_timeout(cfg.acquire_timeout)
         .connect_timeout(Duration::from_secs(5))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false);
     if in_memory {
         // An in-memory database lives as long as its one connection: never let the pool drop it.
@@ -270,6 +278,65 @@ mod tests {
             .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
             .expect("a value");
         assert_eq!(value, expected, "{sql}");
+    }
+
+    /// A pooled connection idle past [`PING_IF_IDLE_FOR`] is checked before it is handed out: on
+    /// PostgreSQL one whose server process was ended while it sat in the pool is replaced, and the
+    /// statement runs on a new one. One used in the last second is handed out unchecked; if it
+    /// broke, the one statement that takes it may fail, and the next runs on a new connection.
+    /// On SQLite (nothing can end its connection from outside) the check itself must work.
+    #[tokio::test]
+    async fn a_pooled_connection_idle_past_the_threshold_is_checked_before_use() {
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".to_owned());
+        let mut cfg = DbConfig::new(url.clone());
+        cfg.max_connections = 1;
+        let db = connect(&cfg).await.expect("connects");
+        let idle = PING_IF_IDLE_FOR + Duration::from_millis(300);
+        if db.get_database_backend() != DbBackend::Postgres {
+            assert_eq!(scalar(&db, "SELECT 1").await.expect("runs"), 1);
+            tokio::time::sleep(idle).await;
+            assert_eq!(scalar(&db, "SELECT 2").await.expect("runs after the check"), 2);
+            return;
+        }
+        let admin = connect(&DbConfig::new(url)).await.expect("admin connects");
+        let end = |pid: i64| {
+            let admin = admin.clone();
+            async move {
+                let ended = scalar(&admin, &format!("SELECT pg_terminate_backend({pid})::int::int8")).await;
+                assert_eq!(ended.expect("terminates"), 1, "backend {pid} ended");
+                // pg_terminate_backend only signals: wait until the process is gone.
+                for _ in 0..100 {
+                    let left = format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}");
+                    if scalar(&admin, &left).await.expect("counts") == 0 {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                panic!("backend {pid} still there");
+            }
+        };
+
+        // Idle past the threshold: pinged, found dead, replaced; the statement does not notice.
+        let first = scalar(&db, "SELECT pg_backend_pid()::int8").await.expect("runs");
+        end(first).await;
+        tokio::time::sleep(idle).await;
+        let second = scalar(&db, "SELECT pg_backend_pid()::int8").await.expect("a new connection after the check");
+        assert_ne!(first, second, "the ended connection was replaced");
+
+        // Used just now: not pinged. At most the one statement that takes it fails, and the pool
+        // drops the connection when it comes back; the next statement runs on a new one.
+        end(second).await;
+        let taken = scalar(&db, "SELECT pg_backend_pid()::int8").await;
+        let third = match taken {
+            Ok(pid) => pid,
+            Err(_) => scalar(&db, "SELECT pg_backend_pid()::int8").await.expect("runs on a new connection"),
+        };
+        assert!(third != first && third != second, "neither ended connection is used again");
+    }
+
+    async fn scalar(db: &DatabaseConnection, sql: &str) -> Result<i64, sea_orm::DbErr> {
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+        row.expect("one row").try_get_by_index::<i64>(0)
     }
 
     #[tokio::test]
