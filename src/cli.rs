@@ -27,6 +27,20 @@ pub struct Cli {
     command: Command,
 }
 
+impl Cli {
+    /// The worker threads `ggzhub serve <subgraph> --worker-threads` asks for; `None` for
+    /// every other command (one per core, or tokio's `TOKIO_WORKER_THREADS`).
+    pub fn worker_threads(&self) -> Option<usize> {
+        match &self.command {
+            Command::Serve { service: ServeCommand::Region(args) } => args.serve.worker_threads,
+            Command::Serve { service: ServeCommand::NationalTable(args) } => args.serve.worker_threads,
+            Command::Serve { service: ServeCommand::Contracting(args) } => args.serve.worker_threads,
+            _ => None,
+        }
+        .map(usize::from)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the whole local hub in one process with embedded SQLite and demo data.
@@ -303,6 +317,13 @@ struct ServeArgs {
     /// the gateway's is :9464).
     #[arg(long, env = "GGZHUB_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
+    /// Worker threads of this process's runtime, 1 to 1024 (default: one per core). With one, a
+    /// request's tasks never hand over from one worker to another: in the hub benchmark that
+    /// took a third less CPU per request (infra/bench/README.md, issue 18's eleventh round), but
+    /// the process then uses one core, so run a replica per core to use more (infra/kubernetes
+    /// runs the subgraphs with 1).
+    #[arg(long, env = "GGZHUB_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    worker_threads: Option<u16>,
 }
 
 /// Where events (continuity signals, offer status, escalations) travel between the subgraphs'
@@ -899,5 +920,23 @@ mod tests {
         assert!(parse_ttl("5y").is_err());
         assert!(parse_ttl("31d").is_err());
         assert!(parse_ttl("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn a_subgraph_takes_its_worker_threads_from_the_flag_within_bounds() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["ggzhub", "serve", "contracting", "--dev-key"];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+        };
+        assert_eq!(parse(&[]).expect("parses").worker_threads(), None, "one per core unless asked");
+        assert_eq!(parse(&["--worker-threads", "1"]).expect("parses").worker_threads(), Some(1));
+        assert_eq!(parse(&["--worker-threads", "1024"]).expect("parses").worker_threads(), Some(1024));
+        for bad in ["0", "1025", "-1", "many"] {
+            let error = parse(&[&format!("--worker-threads={bad}")]).expect_err(bad).to_string();
+            assert!(error.contains("--worker-threads"), "{bad}: {error}");
+        }
+        let gateway = Cli::try_parse_from(["ggzhub", "serve", "gateway"]).expect("parses");
+        assert_eq!(gateway.worker_threads(), None, "the gateway has its own threads ([server] connection_threads)");
     }
 }
