@@ -84,6 +84,12 @@ pub struct HubArgs {
     /// benchmark ran until 2026-12-06), instead of a runtime each.
     #[arg(long)]
     one_runtime: bool,
+    /// Worker threads of each subgraph's runtime: each subgraph on a runtime of its own, as
+    /// separate processes serve them (`ggzhub serve <subgraph> --worker-threads`; infra/kubernetes
+    /// runs them with 1). 0: the three on one runtime with a worker per core (how this benchmark
+    /// ran until issue 18's eleventh round). Left out: 1. Not with `--one-runtime`.
+    #[arg(long)]
+    subgraph_workers: Option<usize>,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -94,21 +100,27 @@ pub struct HubArgs {
 /// same run queues as the subgraphs' resolvers, which measured the runtime's queueing rather than
 /// the hub. Named threads also let the CPU of each part be read (`/proc/self/task`).
 struct Runtimes {
-    subgraphs: Option<tokio::runtime::Runtime>,
+    /// One runtime for all three subgraphs, or one per subgraph ([`SERVICES`]' order).
+    subgraphs: Vec<tokio::runtime::Runtime>,
     gateway: Option<tokio::runtime::Runtime>,
 }
 
-/// Thread names of [`Runtimes`] (at most 15 bytes: Linux truncates a thread's name there).
-const SUBGRAPH_THREADS: &str = "hub-subgraphs";
+/// Thread names of [`Runtimes`] (at most 15 bytes: Linux truncates a thread's name there): every
+/// subgraph thread's name starts with [`SUBGRAPH_THREADS`].
+const SUBGRAPH_THREADS: &str = "hub-sub";
+const SHARED_SUBGRAPH_THREADS: &str = "hub-subgraphs";
+const OWN_SUBGRAPH_THREADS: [&str; 3] = ["hub-sub-region", "hub-sub-natl", "hub-sub-contr"];
 const GATEWAY_THREADS: &str = "hub-gateway";
 /// Thread names of the gateway's connection threads ([`ConnectionThreads::PerThread`]).
 const GATEWAY_CONNECTION_THREADS: &str = ggzhub_gateway::http::server::CONNECTION_THREAD_NAME;
 
 impl Runtimes {
-    fn new() -> anyhow::Result<Self> {
-        let runtime = |name: &str| {
+    /// `subgraph_workers`: 0 puts the three subgraphs on one runtime with a worker per core;
+    /// n > 0 gives each subgraph a runtime of its own with n workers.
+    fn new(subgraph_workers: usize) -> anyhow::Result<Self> {
+        let runtime = |name: &str, workers: usize| {
             tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(cores())
+                .worker_threads(workers)
                 .thread_name(name)
                 .enable_all()
                 .build()
@@ -116,20 +128,43 @@ impl Runtimes {
         };
         // Filled one by one, so that a failure drops what was built through `Drop` (a runtime
         // may not be dropped plainly inside the main runtime).
-        let mut runtimes = Self { subgraphs: None, gateway: None };
-        runtimes.subgraphs = Some(runtime(SUBGRAPH_THREADS)?);
-        runtimes.gateway = Some(runtime(GATEWAY_THREADS)?);
+        let mut runtimes = Self { subgraphs: Vec::new(), gateway: None };
+        if subgraph_workers == 0 {
+            runtimes.subgraphs.push(runtime(SHARED_SUBGRAPH_THREADS, cores())?);
+        } else {
+            for name in OWN_SUBGRAPH_THREADS {
+                runtimes.subgraphs.push(runtime(name, subgraph_workers)?);
+            }
+        }
+        runtimes.gateway = Some(runtime(GATEWAY_THREADS, cores())?);
         Ok(runtimes)
+    }
+
+    /// Each subgraph's runtime, when each has its own.
+    fn own_subgraph_runtimes(&self) -> Option<[tokio::runtime::Handle; 3]> {
+        match &self.subgraphs[..] {
+            [region, national, contracting] => {
+                Some([region.handle().clone(), national.handle().clone(), contracting.handle().clone()])
+            }
+            _ => None,
+        }
     }
 }
 
 impl Drop for Runtimes {
     fn drop(&mut self) {
         // Dropped inside the main runtime, where a runtime may not block to shut down.
-        for runtime in [self.subgraphs.take(), self.gateway.take()].into_iter().flatten() {
+        for runtime in self.subgraphs.drain(..).chain(self.gateway.take()) {
             runtime.shutdown_background();
         }
     }
+}
+
+/// CPU seconds used so far by the gateway, by all subgraphs, and by each subgraph's own runtime
+/// (zero when they share one).
+fn cpu_parts() -> [f64; 5] {
+    let [region, national, contracting] = OWN_SUBGRAPH_THREADS.map(thread_cpu_seconds);
+    [gateway_cpu_seconds(), thread_cpu_seconds(SUBGRAPH_THREADS), region, national, contracting]
 }
 
 /// CPU seconds used so far by the gateway: its runtime's workers and its connection threads.
@@ -483,11 +518,16 @@ async fn history_rows(db: &DatabaseConnection) -> anyhow::Result<String> {
 pub struct GatewayServing {
     pub runtime: Option<tokio::runtime::Handle>,
     pub threads: ConnectionThreads,
+    /// Each subgraph served from a runtime of its own ([`SERVICES`]' order), on a PostgreSQL
+    /// pool of its own opened there with the same settings, so that its database connections
+    /// belong to that runtime's reactor (the pools that loaded the data were opened on the set-up
+    /// runtime); else on the current one.
+    pub subgraphs: Option<[tokio::runtime::Handle; 3]>,
 }
 
 impl GatewayServing {
     /// Everything on the current runtime.
-    pub const CURRENT: Self = Self { runtime: None, threads: ConnectionThreads::Shared };
+    pub const CURRENT: Self = Self { runtime: None, threads: ConnectionThreads::Shared, subgraphs: None };
 }
 
 /// Runs the scenario and prints its figures.
@@ -499,22 +539,30 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         !(args.one_runtime && args.data.gateway_threads.is_some()),
         "--gateway-threads needs the gateway's own runtime: leave out --one-runtime"
     );
+    anyhow::ensure!(
+        !(args.one_runtime && args.subgraph_workers.is_some()),
+        "--subgraph-workers needs the subgraphs' own runtimes: leave out --one-runtime"
+    );
     let gateway_threads = ConnectionThreads::from_config(args.data.gateway_threads)?;
-    let runtimes = if args.one_runtime { None } else { Some(Runtimes::new()?) };
+    let subgraph_workers = args.subgraph_workers.unwrap_or(1);
+    anyhow::ensure!(subgraph_workers <= 1024, "--subgraph-workers: at most 1024");
+    let runtimes = if args.one_runtime { None } else { Some(Runtimes::new(subgraph_workers)?) };
     let Setup { generated, counters, client, admission, .. } = match &runtimes {
         None => {
             let serving = GatewayServing::CURRENT;
             setup(&args.data, &args.data.db_prefix, &data_dir, args.data.volume(), token_ttl, serving).await?
         }
         Some(runtimes) => {
-            // Loaded and served from the subgraphs' runtime, so their database connections and
-            // listeners belong to its reactor; the load driver stays on this one.
+            // Loaded from the (first) subgraphs' runtime and served from the subgraphs' runtimes,
+            // so their database connections and listeners belong to their reactors; the load
+            // driver stays on this one.
             let (data, dir) = (args.data.clone(), data_dir.clone());
             let gateway = GatewayServing {
                 runtime: runtimes.gateway.as_ref().map(|r| r.handle().clone()),
                 threads: gateway_threads,
+                subgraphs: runtimes.own_subgraph_runtimes(),
             };
-            let subgraphs = runtimes.subgraphs.as_ref().context("the subgraphs' runtime")?;
+            let subgraphs = runtimes.subgraphs.first().context("the subgraphs' runtime")?;
             subgraphs
                 .spawn(async move { setup(&data, &data.db_prefix, &dir, data.volume(), token_ttl, gateway).await })
                 .await
@@ -526,8 +574,15 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
             ConnectionThreads::Shared => "on the gateway's runtime".to_owned(),
             ConnectionThreads::PerThread(n) => format!("on {n} threads with a runtime each"),
         };
+        let subgraphs = match subgraph_workers {
+            0 => format!("the three subgraphs on one runtime ({} worker threads)", cores()),
+            n => format!(
+                "each subgraph on a runtime of its own ({n} worker thread{} each)",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
         println!(
-            "runtimes: the gateway, the subgraphs and the load driver each on their own ({} worker threads each); the gateway's connections {connections}",
+            "runtimes: {subgraphs}, the gateway and the load driver each on their own ({} worker threads each); the gateway's connections {connections}",
             cores()
         );
     } else {
@@ -655,11 +710,11 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         let before = counters.snapshot();
         let admitted_before = admission.stats();
         let cpu_before = cpu_seconds();
-        let parts_before = [gateway_cpu_seconds(), thread_cpu_seconds(SUBGRAPH_THREADS)];
+        let parts_before = cpu_parts();
         let figures = drive(&client, bodies.clone(), rps, Duration::from_secs(args.duration)).await;
         let admitted = admission.stats();
         let cpu_after = cpu_seconds();
-        let parts_after = [gateway_cpu_seconds(), thread_cpu_seconds(SUBGRAPH_THREADS)];
+        let parts_after = cpu_parts();
         let spent = counters.snapshot() - before;
         let completed = figures.latencies_ms.len() as u64;
         let achieved = completed as f64 / figures.elapsed.as_secs_f64();
@@ -745,8 +800,14 @@ pub async fn run(args: HubArgs) -> anyhow::Result<()> {
         // blocking threads); with one runtime only the process as a whole is known.
         let hub_ms = if runtimes.is_some() {
             let part_ms = |i: usize| (parts_after[i] - parts_before[i]) * 1000.0 / answered.max(1) as f64;
+            // Each subgraph's share, when each has a runtime of its own (else those threads are none).
+            let each = if runtimes.as_ref().is_some_and(|r| r.subgraphs.len() == 3) {
+                format!(" (region {:.1}, national-table {:.1}, contracting {:.1})", part_ms(2), part_ms(3), part_ms(4))
+            } else {
+                String::new()
+            };
             println!(
-                "  of it: gateway {:.1} ms, subgraphs {:.1} ms (the hub: {:.1} ms), load driver and other threads {:.1} ms",
+                "  of it: gateway {:.1} ms, subgraphs {:.1} ms{each} (the hub: {:.1} ms), load driver and other threads {:.1} ms",
                 part_ms(0),
                 part_ms(1),
                 part_ms(0) + part_ms(1),
@@ -917,8 +978,39 @@ pub(crate) async fn count_request(
     next.run(req).await
 }
 
-fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    tokio::spawn(ggzhub_kit::server::serve(listener, app, std::future::pending()));
+/// Serves a subgraph on `runtime` (its listener moves to that runtime's reactor), else on the
+/// current one.
+fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    runtime: Option<&tokio::runtime::Handle>,
+) -> anyhow::Result<()> {
+    let Some(runtime) = runtime else {
+        tokio::spawn(ggzhub_kit::server::serve(listener, app, std::future::pending()));
+        return Ok(());
+    };
+    let listener = listener.into_std()?;
+    runtime.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        ggzhub_kit::server::serve(listener, app, std::future::pending()).await
+    });
+    Ok(())
+}
+
+/// A PostgreSQL pool with `db`'s settings (pool options and hooks, connection options), opened
+/// on `runtime`: the connections it opens, there and later by the tasks that use it, belong to
+/// that runtime's reactor.
+async fn reopen_on(db: &DatabaseConnection, runtime: &tokio::runtime::Handle) -> anyhow::Result<DatabaseConnection> {
+    anyhow::ensure!(
+        db.get_database_backend() == sea_orm::DbBackend::Postgres,
+        "a subgraph runtime of its own needs PostgreSQL"
+    );
+    let pool = db.get_postgres_connection_pool().clone();
+    let opened = runtime
+        .spawn(async move { pool.options().clone().connect_with((*pool.connect_options()).clone()).await })
+        .await
+        .context("the task opening the pool")??;
+    Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(opened))
 }
 
 /// Serves the gateway as `ggzhub serve gateway` does, on `runtime` if given (a shared listener
@@ -950,13 +1042,26 @@ fn serve_gateway(
 
 /// Starts the subgraphs (wired to each other like `ggzhub dev` does) and the gateway.
 async fn start_hub(
-    [region_db, national_db, contracting_db]: [DatabaseConnection; 3],
+    dbs: [DatabaseConnection; 3],
     counters: &Counters,
     dedupe: bool,
     admission: Arc<ggzhub_gateway::admission::capacity::Admission>,
     national_table_org: uuid::Uuid,
     serving: GatewayServing,
 ) -> anyhow::Result<Hub> {
+    let [region_db, national_db, contracting_db] = match &serving.subgraphs {
+        None => dbs,
+        Some(runtimes) => {
+            let mut own = Vec::new();
+            for (i, (db, runtime)) in dbs.iter().zip(runtimes).enumerate() {
+                let mut db = reopen_on(db, runtime).await.with_context(|| format!("the {} pool", SERVICES[i]))?;
+                counters.watch(i, &mut db);
+                own.push(db);
+            }
+            own.try_into().map_err(|_| anyhow::anyhow!("three pools"))?
+        }
+    };
+    let on = |i: usize| serving.subgraphs.as_ref().map(|runtimes| &runtimes[i]);
     // The internal key signs what subgraphs accept (from the gateway and from each other); the
     // identity provider's key signs the organisation token the gateway accepts.
     let key = SigningKey::generate();
@@ -997,9 +1102,9 @@ async fn start_hub(
     let counted = |app: axum::Router, i: usize| {
         app.layer(axum::middleware::from_fn_with_state(counters.requests[i].clone(), count_request))
     };
-    serve(region_listener, counted(region_app, 0));
-    serve(national_listener, counted(national_app, 1));
-    serve(contracting_listener, counted(contracting_app, 2));
+    serve(region_listener, counted(region_app, 0), on(0))?;
+    serve(national_listener, counted(national_app, 1), on(1))?;
+    serve(contracting_listener, counted(contracting_app, 2), on(2))?;
 
     let sdls = vec![
         ggzhub_gateway::supergraph::compose::SubgraphSdl {
