@@ -318,10 +318,10 @@ struct ServeArgs {
     #[arg(long, env = "GGZHUB_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
     /// Worker threads of this process's runtime, 1 to 1024 (default: one per core). With one, a
-    /// request's tasks never hand over from one worker to another: in the hub benchmark that
-    /// took a third less CPU per request (infra/bench/README.md, issue 18's eleventh round), but
-    /// the process then uses one core, so run a replica per core to use more (infra/kubernetes
-    /// runs the subgraphs with 1).
+    /// request's tasks never hand over from one worker to another: in the hub benchmark the
+    /// subgraphs took about a quarter less CPU per request (infra/bench/README.md, issue 18's
+    /// eleventh round), but the process then uses one core, so run a replica per core to use
+    /// more (infra/kubernetes runs the subgraphs with 1).
     #[arg(long, env = "GGZHUB_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     worker_threads: Option<u16>,
 }

@@ -1058,6 +1058,10 @@ async fn start_hub(
                 counters.watch(i, &mut db);
                 own.push(db);
             }
+            for db in dbs {
+                // The loading pools' connections, closed rather than dropped.
+                db.close().await.ok();
+            }
             own.try_into().map_err(|_| anyhow::anyhow!("three pools"))?
         }
     };

@@ -11,10 +11,12 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A pooled connection idle at least this long is pinged before it is handed out; one used more
 /// recently is not. sqlx pings on every checkout by default, and again when a connection comes
-/// back: two extra round trips per statement. The ping on return stays (sqlx always does it), so
-/// a connection that broke while in use is dropped then; what the threshold gives up is only the
-/// check of a connection that broke in the last second while idle in the pool (a database
-/// restart): the one statement that takes it fails with an error, and the connection is dropped.
+/// back: two extra round trips per checkout (per statement outside a transaction). The ping on
+/// return stays (sqlx always does it), so a connection that broke while in use is dropped then.
+/// What the threshold gives up is the check of a connection that broke in the last second while
+/// idle in the pool (a database restart): the statement that takes it fails with an error and
+/// the connection is dropped, so right after a restart under load up to a pool's worth of
+/// statements fail (`DATABASE_UNAVAILABLE`, as every statement does while the database is down).
 pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// How to reach a service's database.
@@ -316,17 +318,34 @@ mod tests {
             }
         };
 
+        // The connection back in the pool (sqlx returns it from a task of its own, with a ping).
+        let returned = || async {
+            for _ in 0..100 {
+                if db.get_postgres_connection_pool().num_idle() == 1 {
+                    return std::time::Instant::now();
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("the connection never came back to the pool");
+        };
+
         // Idle past the threshold: pinged, found dead, replaced; the statement does not notice.
         let first = scalar(&db, "SELECT pg_backend_pid()::int8").await.expect("runs");
+        returned().await;
         end(first).await;
         tokio::time::sleep(idle).await;
         let second = scalar(&db, "SELECT pg_backend_pid()::int8").await.expect("a new connection after the check");
         assert_ne!(first, second, "the ended connection was replaced");
 
-        // Used just now: not pinged. At most the one statement that takes it fails, and the pool
-        // drops the connection when it comes back; the next statement runs on a new one.
+        // Used just now: not pinged, so the one statement that takes it fails (the price of the
+        // threshold; unless this machine took a second to get here, when it was pinged after
+        // all), and the pool drops the connection when it comes back; the next runs on a new one.
+        let since = returned().await;
         end(second).await;
         let taken = scalar(&db, "SELECT pg_backend_pid()::int8").await;
+        if since.elapsed() < PING_IF_IDLE_FOR {
+            assert!(taken.is_err(), "a connection used just now is handed out without a ping: {taken:?}");
+        }
         let third = match taken {
             Ok(pid) => pid,
             Err(_) => scalar(&db, "SELECT pg_backend_pid()::int8").await.expect("runs on a new connection"),
