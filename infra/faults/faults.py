@@ -1143,6 +1143,28 @@ listen stats
     def heavy(self, n: int, url: str, target: str) -> list[concurrent.futures.Future]:
         return [self.load.submit("heavy", url=url, target=target) for _ in range(n)]
 
+    def hold(self, n: int, url: str, target: str) -> tuple[list[concurrent.futures.Future], float, float]:
+        """Sends n heavy queries for a replica to hold when it is stopped, and returns once they
+        are in execution there but not answered: lone heavy queries first measure how long one
+        takes on this machine, the n are sent together, and the wait after they have left is a
+        third of that, between 0.01 s (time to reach the replica) and 0.15 s (the fixed wait this
+        replaced, which a fast machine outran: every held query was answered before the signal).
+        Returns the futures, the lone query's time and the wait."""
+        # Two lone queries, the faster counting: the first may still pay for planning the query.
+        times = []
+        for _ in range(2):
+            probe = self.heavy(1, url, target)[0].result(timeout=60)
+            if probe.outcome == "ok" and probe.t1 is not None:
+                times.append(probe.t1 - probe.t0)
+        alone = min(times, default=0.45)
+        held = self.heavy(n, url, target)
+        deadline = now() + 1
+        while now() < deadline and not all(f.running() or f.done() for f in held):
+            time.sleep(0.001)
+        wait = min(0.15, max(0.01, alone / 3))
+        self.sleep(wait)
+        return held, alone, wait
+
     def log_lines_since(self, name: str, t: float, pattern: str) -> list[tuple[float | None, dict]]:
         out = []
         for event in log_events(self.procs.log_text(name)):
@@ -1161,8 +1183,7 @@ listen stats
         t_start = now()
         self.sleep(a.before_secs)
         # Requests that gw1 holds when the signal comes: heavy queries sent straight to it.
-        held = self.heavy(a.held, self.url("gw1"), "gw1")
-        self.sleep(0.15)
+        held, alone, wait = self.hold(a.held, self.url("gw1"), "gw1")
         in_flight = sum(1 for f in held if not f.done())
         t_fault = now()
         self.procs.signal("gw1", signal.SIGTERM)
@@ -1191,6 +1212,7 @@ listen stats
         result.figure("requests gw1 held at SIGTERM (heavy, sent to it directly)",
                       f"{in_flight} in flight of {len(held)}; {len(held_ok)} answered in full, last "
                       f"{secs(last_held - t_fault) if last_held else '–'} after SIGTERM")
+        result.figure("signal sent after the held queries left", f"{wait * 1000:.0f} ms (a lone one took {alone * 1000:.0f} ms)")
         result.figure("gw1 exit after SIGTERM", f"status {code}, after {secs(t_exit - t_fault) if t_exit else 'not within 60 s'}")
         seen = sorted({s for _, s in probes})
         ready_503 = [t for t, s in probes if s == "503"]
@@ -1228,8 +1250,7 @@ listen stats
         result = CaseResult("SIGKILL to a gateway replica (gw2)")
         t_start = now()
         self.sleep(a.before_secs)
-        held = self.heavy(a.held, self.url("haproxy"), "haproxy")
-        self.sleep(0.15)
+        held, alone, wait = self.hold(a.held, self.url("haproxy"), "haproxy")
         t_fault = now()
         self.procs.signal("gw2", signal.SIGKILL)
         code = self.procs.wait_exit("gw2", 10)
@@ -1253,6 +1274,7 @@ listen stats
         result.figure("gw2 exit", f"{code} (SIGKILL), seen {(t_exit - t_fault) * 1000:.1f} ms after the signal")
         result.figure("requests in flight through HAProxy at the kill", len(in_flight_at_kill))
         result.figure("failed: held by gw2 / any other", f"{len(held_by_gw2)} / {len(others)}")
+        result.figure("kill sent after the held queries left", f"{wait * 1000:.0f} ms (a lone one took {alone * 1000:.0f} ms)")
         result.figure("heavy queries sent just before the kill",
                       f"{len(held_records)}: " + ", ".join(f"{r.served_by}:{r.outcome}" for r in held_records))
         for r in held_records:
