@@ -66,7 +66,46 @@ impl Nested<'_, '_> {
     /// The sub-selection answered from `object`'s plain fields; `None` when one of them is not
     /// plain.
     pub fn answer<U: LeafFields>(&self, object: &U) -> Option<Value> {
-        plain(object, self.ctx, self.items)
+        plain(object, &object.introspection_type_name(), self.ctx, self.items)
+    }
+
+    /// The sub-selection answered for an object of the GraphQL object type `type_name` that is
+    /// not at hand, only some of whose plain fields are known: `field(name)` gives a field's
+    /// value or `None`. `None` when a selection is not one of those fields or `__typename`
+    /// (the caller then leaves the object to its resolver). For a reference whose key is all a
+    /// selection asks for (an offer's `region { code }`): no row is loaded to answer it.
+    pub fn answer_known(&self, type_name: &str, field: impl Fn(&str) -> Option<Value>) -> Option<Value> {
+        plain(&Known(field), type_name, self.ctx, self.items)
+    }
+}
+
+/// What the plain path asks of an object: [`LeafFields`], or the known fields of
+/// [`Nested::answer_known`].
+trait Plain {
+    fn plain_field(&self, name: &str) -> Option<Value>;
+    fn plain_object(&self, name: &str, nested: &Nested<'_, '_>) -> Option<Value>;
+}
+
+impl<T: LeafFields> Plain for T {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        self.leaf_field(name)
+    }
+
+    fn plain_object(&self, name: &str, nested: &Nested<'_, '_>) -> Option<Value> {
+        self.leaf_object(name, nested)
+    }
+}
+
+/// The fields of [`Nested::answer_known`]: plain values only.
+struct Known<F>(F);
+
+impl<F: Fn(&str) -> Option<Value>> Plain for Known<F> {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        (self.0)(name)
+    }
+
+    fn plain_object(&self, _: &str, _: &Nested<'_, '_>) -> Option<Value> {
+        None
     }
 }
 
@@ -108,9 +147,14 @@ pub fn plain_answers(type_name: &str) -> Option<u64> {
 /// `object`'s value for the selection `items` when every selection is a plain field (or one
 /// [`LeafFields::leaf_object`] answers, or a fragment of `object`'s own type with such fields);
 /// `None` when one is not.
-fn plain<T: LeafFields>(object: &T, ctx: &ContextSelectionSet<'_>, items: &[Positioned<Selection>]) -> Option<Value> {
+fn plain<T: Plain>(
+    object: &T,
+    type_name: &str,
+    ctx: &ContextSelectionSet<'_>,
+    items: &[Positioned<Selection>],
+) -> Option<Value> {
     let mut answer = IndexMap::with_capacity(items.len());
-    collect(object, &object.introspection_type_name(), ctx, items, &mut answer)?;
+    collect(object, type_name, ctx, items, &mut answer)?;
     // Nothing left to answer (every selection skipped): `null`, as async-graphql answers it.
     Some(if answer.is_empty() { Value::Null } else { Value::Object(answer) })
 }
@@ -118,7 +162,7 @@ fn plain<T: LeafFields>(object: &T, ctx: &ContextSelectionSet<'_>, items: &[Posi
 /// Adds the plain answers of `items` to `answer`; `None` at the first selection that is not
 /// plain. A fragment counts when it has no directives and its type condition, if any, names
 /// `object`'s type itself (one naming an interface goes the usual way).
-fn collect<T: LeafFields>(
+fn collect<T: Plain>(
     object: &T,
     type_name: &str,
     ctx: &ContextSelectionSet<'_>,
@@ -156,8 +200,8 @@ fn collect<T: LeafFields>(
         let sub = &field.selection_set.node.items;
         let value = match field.name.node.as_str() {
             "__typename" => Value::String(type_name.to_owned()),
-            name if sub.is_empty() => object.leaf_field(name)?,
-            name => object.leaf_object(name, &Nested { ctx, items: sub })?,
+            name if sub.is_empty() => object.plain_field(name)?,
+            name => object.plain_object(name, &Nested { ctx, items: sub })?,
         };
         merge(answer, field.response_key().node.clone(), value);
     }
@@ -220,7 +264,7 @@ impl<T: LeafFields> OutputType for Leaf<T> {
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         if PLAIN_PATH.load(Ordering::Relaxed)
-            && let Some(value) = plain(&self.0, ctx, &ctx.item.node.items)
+            && let Some(value) = plain(&self.0, &self.0.introspection_type_name(), ctx, &ctx.item.node.items)
         {
             #[cfg(debug_assertions)]
             {
@@ -278,6 +322,10 @@ mod tests {
             ctx.data::<Allowed>().map_err(|_| "not allowed")?;
             Ok(self.site.clone())
         }
+        /// An object of which the plain path knows only the town ([`Nested::answer_known`]).
+        async fn nearby(&self) -> Site {
+            Site { town: "Zeist".into(), street: "Slotlaan".into() }
+        }
     }
 
     /// Fields answered by [`LeafFields`] (to tell how far the plain path ran).
@@ -304,6 +352,7 @@ mod tests {
                 "site" => nested.answer(&self.site),
                 "annex" => self.annex.as_ref().map_or(Some(Value::Null), |annex| nested.answer(annex)),
                 "guarded" => nested.data::<Allowed>().and_then(|_| nested.answer(&self.site)),
+                "nearby" => nested.answer_known("Site", |name| (name == "town").then(|| Value::from("Zeist"))),
                 _ => None,
             }
         }
@@ -366,6 +415,10 @@ mod tests {
             ("{ code note }", true, 2),
             ("{ site { town street } code }", true, 3),
             ("{ code guarded { town } }", false, 2),
+            // Only the known fields of an object not at hand (and `__typename`, its type's).
+            ("{ nearby { town __typename t: town } code }", true, 2),
+            ("{ nearby { ... on Site { town } } }", true, 1),
+            ("{ nearby { town street } code }", true, 1),
             // Fragments of the object's own type, or without a type condition.
             ("{ ... on Unit { code } name }", true, 2),
             ("{ ...F name }", true, 3),

@@ -493,6 +493,9 @@ pub struct OfferRelations {
     providers: Option<HashMap<String, Arc<organisation::Model>>>,
     care_forms: Option<HashMap<String, Arc<care_form::Model>>>,
     regions: Option<HashMap<String, Arc<region::Model>>>,
+    /// The selection asks its offers' regions for their code only (what the gateway asks for
+    /// contracting's `@requires`): answered from the offer's row, no region loaded.
+    region_codes_only: bool,
 }
 
 impl OfferRelations {
@@ -503,10 +506,21 @@ impl OfferRelations {
         let asks = |field: &str| {
             look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists()
         };
-        let (providers, care_forms, regions) = (asks("provider"), asks("careForm"), asks("region"));
+        let (providers, care_forms, mut regions) = (asks("provider"), asks("careForm"), asks("region"));
         if rows.is_empty() || !(providers || care_forms || regions) {
             return Ok(None);
         }
+        // An offer's region exists (a foreign key), so its code is all `region { code }` needs.
+        let region_codes_only = regions && {
+            let code_only = |look: async_graphql::Lookahead<'_>| {
+                look.selection_fields()
+                    .iter()
+                    .all(|region| region.selection_set().all(|f| matches!(f.name(), "code" | "__typename")))
+            };
+            code_only(look.field("nodes").field("region"))
+                && code_only(look.field("edges").field("node").field("region"))
+        };
+        regions &= !region_codes_only;
         let keys = |key: fn(&care_offer::Model) -> &String| -> Vec<String> {
             let distinct: std::collections::BTreeSet<&String> = rows.iter().map(|m| key(m)).collect();
             distinct.into_iter().cloned().collect()
@@ -533,7 +547,7 @@ impl OfferRelations {
             },
         )
         .map_err(load_err)?;
-        Ok(Some(Arc::new(Self { providers, care_forms, regions })))
+        Ok(Some(Arc::new(Self { providers, care_forms, regions, region_codes_only })))
     }
 }
 
@@ -663,7 +677,14 @@ impl LeafFields for CareOffer {
         match name {
             "provider" => nested.answer(&Organisation(related?.providers.as_ref()?.get(&m.provider_id)?.clone())),
             "careForm" => nested.answer(&CareForm(related?.care_forms.as_ref()?.get(&m.care_form)?.clone())),
-            "region" => nested.answer(&Region(related?.regions.as_ref()?.get(&m.region_code)?.clone())),
+            "region" => match &related?.regions {
+                Some(regions) => nested.answer(&Region(regions.get(&m.region_code)?.clone())),
+                None if related?.region_codes_only => nested
+                    .answer_known(&<Region as async_graphql::OutputType>::type_name(), |field| {
+                        (field == "code").then(|| m.region_code.as_str().into())
+                    }),
+                None => None,
+            },
             "intakePause" => match m.intake_pause_from {
                 None => Some(async_graphql::Value::Null),
                 Some(from) => nested.answer(&IntakePause {

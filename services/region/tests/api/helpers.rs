@@ -42,6 +42,13 @@ use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// `ggzhub_kit::leaf::set_plain_path` switches the whole process, and `cargo test` runs a
+/// binary's tests side by side (nextest runs each in a process of its own): a test that turns
+/// the plain path off holds this lock for writing, and one whose statement count holds only on
+/// the plain path (an offer's `region { code }` answered from its row) holds it for reading.
+pub static PLAIN_PATH: std::sync::LazyLock<tokio::sync::RwLock<()>> =
+    std::sync::LazyLock::new(|| tokio::sync::RwLock::new(()));
+
 // Organisations.
 pub const PROVIDER_A: Uuid = Uuid::from_u128(0xa1);
 pub const PROVIDER_B: Uuid = Uuid::from_u128(0xb1);
