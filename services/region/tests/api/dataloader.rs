@@ -295,11 +295,10 @@ async fn an_offers_region_code_needs_no_region_loaded() {
         assert_eq!(node["region"]["code"], "utrecht");
         assert!(node["region"]["name"].as_str().is_some_and(|n| !n.is_empty()), "{node:#}");
     }
-    let mixed = format!(
-        r#"query {{ region(code: "utrecht") {{
-            a: offers(first: 50) {{ nodes {{ id region {{ code }} }} }}
-            b: offers(first: 50) {{ edges {{ node {{ id region {{ name }} }} }} }} }} }}"#
-    );
+    let mixed = r#"query { region(code: "utrecht") {
+            a: offers(first: 50) { nodes { id region { code } } }
+            b: offers(first: 50) { edges { node { id region { name } } } } } }"#
+        .to_owned();
     let (both, data) = statements(mixed).await;
     // One page key (the same page twice): the region, the page, the offers' regions.
     assert_eq!(both, 3, "{data:#}");
