@@ -8,17 +8,18 @@
 //!
 //! [`Leaf`] wraps such an object. When every selection on it is a field without arguments or
 //! directives that the object answers plainly — a value from [`LeafFields::leaf_field`], an
-//! object (itself answered plainly) from [`LeafFields::leaf_object`], or `__typename` — or a
-//! fragment of the object's own type made of such fields (the gateway factors repeated
-//! selections into fragments), the object is built at once from those values. Anything else (a
-//! fragment on an interface, a custom directive, a field the type leaves to its resolver, a
-//! field whose resolver would answer an error) sends the whole object the usual way, through
-//! the wrapped type's own resolver. (`@skip` and `@include` never reach it: async-graphql
-//! removes the selections they skip, and the directives, before resolving.) The schema does not
-//! change: a `Leaf<T>` registers and names itself as `T`. An async-graphql extension's
-//! per-field hook does not see the fields answered here (async-graphql does not let us ask
-//! whether a schema has extensions; the hub's schemas have none). [`set_plain_path`] turns the
-//! plain path off, to compare the two.
+//! object (itself answered plainly) from [`LeafFields::leaf_object`] (or, for an object known
+//! to exist but not at hand, from the fields [`Nested::answer_known`] is given), or
+//! `__typename` — or a fragment of the object's own type made of such fields (the gateway
+//! factors repeated selections into fragments), the object is built at once from those values.
+//! Anything else (a fragment on an interface, a custom directive, a field the type leaves to its
+//! resolver, a field whose resolver would answer an error) sends the whole object the usual
+//! way, through the wrapped type's own resolver. (`@skip` and `@include` never reach it:
+//! async-graphql removes the selections they skip, and the directives, before resolving.) The
+//! schema does not change: a `Leaf<T>` registers and names itself as `T`. An async-graphql
+//! extension's per-field hook does not see the fields answered here (async-graphql does not let
+//! us ask whether a schema has extensions; the hub's schemas have none). [`set_plain_path`]
+//! turns the plain path off, to compare the two.
 //!
 //! This is what async-graphql's container resolution does for such a selection, written again
 //! for this one case because the library gives no cheaper path for plain values.
@@ -73,7 +74,10 @@ impl Nested<'_, '_> {
     /// not at hand, only some of whose plain fields are known: `field(name)` gives a field's
     /// value or `None`. `None` when a selection is not one of those fields or `__typename`
     /// (the caller then leaves the object to its resolver). For a reference whose key is all a
-    /// selection asks for (an offer's `region { code }`): no row is loaded to answer it.
+    /// selection asks for (an offer's `region { code }`): no row is loaded to answer it. Only for
+    /// an object known to exist (a foreign key) and fields whose values are known to be those
+    /// its resolver gives: where the resolver would answer an error (a missing row), this would
+    /// answer the values instead.
     pub fn answer_known(&self, type_name: &str, field: impl Fn(&str) -> Option<Value>) -> Option<Value> {
         plain(&Known(field), type_name, self.ctx, self.items)
     }

@@ -486,15 +486,17 @@ impl CareOffer {
 /// key sets, result map and channel, then a clone of the row for every caller) cost more than
 /// the statements they batch into. The page asks for the keys of all its rows at once — only
 /// for the relations its selection names, so a page that does not ask runs no statement more —
-/// and its offers answer from these maps. The loads go through the same DataLoaders, so the six
-/// category pages of a region still share one statement per loader.
+/// and its offers answer from these maps (an offer's region from its own row when its code is
+/// all the selection asks). The loads go through the same DataLoaders, so the six category pages
+/// of a region still share one statement per loader.
 #[derive(Default)]
 pub struct OfferRelations {
     providers: Option<HashMap<String, Arc<organisation::Model>>>,
     care_forms: Option<HashMap<String, Arc<care_form::Model>>>,
     regions: Option<HashMap<String, Arc<region::Model>>>,
-    /// The selection asks its offers' regions for their code only (what the gateway asks for
-    /// contracting's `@requires`): answered from the offer's row, no region loaded.
+    /// The selection asks its offers' regions for their code (and `__typename`) only, what the
+    /// gateway asks for contracting's `@requires`: answered from the offer's row, no region
+    /// loaded (`regions` is then `None`).
     region_codes_only: bool,
 }
 
@@ -653,7 +655,8 @@ fn stored_enum<E: async_graphql::EnumType>(value: Option<E>) -> Option<async_gra
 }
 
 // An offer in a list (issue 18: 180 of them in a regional overview): its plain fields, and its
-// small objects when its page loaded them ([`OfferRelations`]) and the caller may read them.
+// small objects when its page loaded them ([`OfferRelations`]) or, for its region's code, when
+// its page found that code is all asked (the offer's row holds it), and the caller may read them.
 // Anything else (a missing related row, a refused capacity, a stored value the enum does not
 // know) answers `None`, and the offer goes through its resolver, which answers the error.
 impl LeafFields for CareOffer {

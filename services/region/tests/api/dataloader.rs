@@ -286,9 +286,19 @@ async fn an_offers_region_code_needs_no_region_loaded() {
     assert_eq!(nodes, edges);
     for node in &nodes {
         assert_eq!(node["region"], serde_json::json!({ "code": "utrecht", "__typename": "Region", "c": "utrecht" }));
+        // The offer on its own goes through its resolver, which loads its region.
+        let alone = app
+            .graphql(
+                r#"query($id: ID!) { careOffer(id: $id) { region { code __typename ... on Region { c: code } } } }"#,
+            )
+            .var("id", node["id"].clone())
+            .as_caller(&national_table())
+            .send()
+            .await;
+        assert_eq!(alone.data()["careOffer"]["region"], node["region"]);
     }
-    // Asked for more than its code, on one of the two paths: the regions are loaded, and the
-    // codes are the loaded regions' codes.
+    // Asked for more than its code: the regions are loaded, and the codes are the loaded
+    // regions' codes.
     let (loaded, data) = statements(page("code name")).await;
     assert_eq!(loaded, 4, "statements when the offers' regions are asked for their name too");
     for node in data["region"]["byNodes"]["nodes"].as_array().expect("nodes") {
@@ -303,6 +313,24 @@ async fn an_offers_region_code_needs_no_region_loaded() {
     // One page key (the same page twice): the region, the page, the offers' regions.
     assert_eq!(both, 3, "{data:#}");
     assert!(data["region"]["a"]["nodes"].as_array().expect("nodes").iter().all(|n| n["region"]["code"] == "utrecht"));
+    // One page whose `nodes` ask the code only and whose `edges` ask more: loaded.
+    let one_page = r#"query { region(code: "utrecht") { offers(first: 50) {
+            nodes { id region { code } } edges { node { region { name } } } } } }"#
+        .to_owned();
+    let (loaded, data) = statements(one_page).await;
+    assert_eq!(loaded, 3, "the region, the page, the offers' regions: {data:#}");
+    // Offers the plain path leaves to their resolver (`meta` is not a plain field) load their
+    // regions through the DataLoader: the same codes, one statement for the page.
+    let usual = r#"query { region(code: "utrecht") { offers(first: 50) {
+            nodes { id meta { createdAt } region { code } } } } }"#
+        .to_owned();
+    let (resolved, data) = statements(usual).await;
+    assert_eq!(resolved, 3, "the region, the page, the offers' regions: {data:#}");
+    let nodes = data["region"]["offers"]["nodes"].as_array().expect("nodes");
+    assert!(
+        nodes.len() >= 4
+            && nodes.iter().all(|n| n["region"]["code"] == "utrecht" && n["meta"]["createdAt"].is_string())
+    );
 }
 
 /// An offer in a list, and its small objects (provider, care form, region, capacity, intake
