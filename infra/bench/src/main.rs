@@ -112,8 +112,20 @@ struct RunArgs {
     gateway_workers: Option<usize>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // mimalloc's purge delay, as `ggzhub` starts (ggzhub_kit::allocator): the figures are the
+    // deployed binary's.
+    if let Some(error) = ggzhub_kit::allocator::restart_with_defaults() {
+        eprintln!("warning: could not restart with {}: {error}", ggzhub_kit::allocator::PURGE_DELAY_VAR);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(dispatch())
+}
+
+async fn dispatch() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Subgraphs { base_port } => {
             let (urls, _counters) = start_subgraphs(base_port).await?;
@@ -211,6 +223,8 @@ fn hive_router_plan(
 fn spawn_hive_router(bin: &std::path::Path, dir: &std::path::Path, config: &std::path::Path) -> anyhow::Result<Child> {
     Command::new(bin)
         .current_dir(dir)
+        // Hive Router with its own allocator settings, not the purge delay this process runs with.
+        .env_remove(ggzhub_kit::allocator::PURGE_DELAY_VAR)
         .env("ROUTER_CONFIG_FILE_PATH", config)
         .env("HIVE_CONFIG_FILE_PATH", config)
         .env("RUST_LOG", "warn")

@@ -8,6 +8,7 @@
 //! telemetry. `testing` adds the throw-away PKI, and with `db` the per-test database helpers.
 
 #[cfg(all(feature = "db", feature = "graphql"))]
+pub mod allocator;
 pub mod audit;
 #[cfg(feature = "graphql")]
 pub mod batch;
