@@ -13,7 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     // mimalloc's purge delay, which it reads from the environment at start: the process starts
     // again with it set unless the operator set it (ggzhub_kit::allocator says why).
-    if let Some(error) = ggzhub_kit::allocator::restart_with_defaults() {
+    if let Err(error) = ggzhub_kit::allocator::restart_with_defaults() {
         eprintln!("warning: could not restart with {}: {error}", ggzhub_kit::allocator::PURGE_DELAY_VAR);
     }
     let args = cli::Cli::parse();

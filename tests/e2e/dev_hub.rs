@@ -1,7 +1,6 @@
 //! `ggzhub dev` as a whole: its demo data and tokens, subgraphs that accept only the gateway's
 //! internal tokens, one query joining the three subgraphs, the dashboard and GraphiQL from the
-//! hub itself, the body limit for a client that uploads before reading, and the allocator setting
-//! the binary starts itself with.
+//! hub itself, and the body limit for a client that uploads before reading.
 
 use std::time::Duration;
 
@@ -305,26 +304,4 @@ async fn a_client_that_uploads_before_reading_gets_the_413() {
     let (status, _) = upload_then_read(&hub.contracting_url, "not-a-token").await;
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
     assert!(hub.stop().success());
-}
-
-/// `ggzhub` starts itself again, in the same process, with the hub's purge delay for mimalloc
-/// (`ggzhub_kit::allocator`), and keeps an operator's own value.
-#[tokio::test]
-async fn the_hub_runs_with_its_allocator_setting_unless_the_operator_sets_one() {
-    use ggzhub_kit::allocator::{PURGE_DELAY_MS, PURGE_DELAY_VAR};
-    // The environment of the process the test started (its id survives the new start).
-    let purge_delay = |hub: &DevHub| {
-        let environ = std::fs::read(format!("/proc/{}/environ", hub.child.id())).expect("the hub's environment");
-        let prefix = format!("{PURGE_DELAY_VAR}=");
-        environ
-            .split(|b| *b == 0)
-            .filter_map(|entry| std::str::from_utf8(entry).ok())
-            .find_map(|entry| entry.strip_prefix(prefix.as_str()).map(str::to_owned))
-    };
-    assert!(std::env::var_os(PURGE_DELAY_VAR).is_none(), "this test runs without {PURGE_DELAY_VAR} set");
-    let hub = DevHub::start();
-    assert_eq!(purge_delay(&hub), Some(PURGE_DELAY_MS.to_string()), "started without the variable");
-    drop(hub);
-    let hub = DevHub::start_with(&[(PURGE_DELAY_VAR, "25")]);
-    assert_eq!(purge_delay(&hub).as_deref(), Some("25"), "the operator's value is kept");
 }

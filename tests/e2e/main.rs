@@ -10,6 +10,7 @@
 mod support;
 
 mod access;
+mod allocator;
 mod care_use_cli;
 mod dev_hub;
 mod dev_idp;

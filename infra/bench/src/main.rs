@@ -115,7 +115,7 @@ struct RunArgs {
 fn main() -> anyhow::Result<()> {
     // mimalloc's purge delay, as `ggzhub` starts (ggzhub_kit::allocator): the figures are the
     // deployed binary's.
-    if let Some(error) = ggzhub_kit::allocator::restart_with_defaults() {
+    if let Err(error) = ggzhub_kit::allocator::restart_with_defaults() {
         eprintln!("warning: could not restart with {}: {error}", ggzhub_kit::allocator::PURGE_DELAY_VAR);
     }
     tokio::runtime::Builder::new_multi_thread()
@@ -173,6 +173,8 @@ static SUPERGRAPH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 /// Starts one target (a process, or nothing for the direct call).
 type Starter = Box<dyn Fn() -> anyhow::Result<Target>>;
 
+/// Our gateway's process. It inherits this process's `MIMALLOC_PURGE_DELAY` (set as `ggzhub`
+/// sets it, `ggzhub_kit::allocator`), so a `--ggzhub` binary older than that setting runs with it too.
 fn spawn_ggzhub(
     bin: &std::path::Path,
     port: u16,

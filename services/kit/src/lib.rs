@@ -7,8 +7,8 @@
 //! default; the gateway turns them off and uses only identity, tokens, the server layers, TLS and
 //! telemetry. `testing` adds the throw-away PKI, and with `db` the per-test database helpers.
 
-#[cfg(all(feature = "db", feature = "graphql"))]
 pub mod allocator;
+#[cfg(all(feature = "db", feature = "graphql"))]
 pub mod audit;
 #[cfg(feature = "graphql")]
 pub mod batch;
